@@ -1,0 +1,95 @@
+/**
+ * Opening a reply's body for sending. File slices are opened before any header is
+ * written and checked against the identity the headers were computed from; if the
+ * file was replaced in between, the caller re-runs the request, so Content-Length,
+ * ETag and bytes always describe the same file.
+ */
+import type { Body, Reply, WharfRequest } from "../core/types.js";
+import type { FileSystem, OpenFile } from "../fs/types.js";
+import { errorReply } from "../handlers/errors.js";
+
+/** A body ready to stream: its bytes in order, and the descriptors to release. */
+export interface OpenedBody {
+  readonly bytes: AsyncIterable<Uint8Array>;
+  close(): Promise<void>;
+}
+
+/** A file yielded fewer bytes than promised: the response must be cut, not ended. */
+export class ShortBodyError extends Error {
+  constructor() {
+    super("file shorter than the length already sent");
+    this.name = "ShortBodyError";
+  }
+}
+
+type Opened = { readonly kind: "opened"; readonly body: OpenedBody } | { readonly kind: "stale" };
+
+async function openBody(fs: FileSystem, body: Body & { kind: "chunks" }): Promise<Opened> {
+  const files = new Map<string, OpenFile>();
+  const close = async (): Promise<void> => {
+    await Promise.allSettled([...files.values()].map((f) => f.close()));
+  };
+  try {
+    for (const chunk of body.chunks) {
+      if (chunk instanceof Uint8Array || files.has(chunk.path)) continue;
+      const file = await fs.open(chunk.path);
+      files.set(chunk.path, file);
+      const now = await file.stat();
+      const then = chunk.identity;
+      if (now.ino !== then.ino || now.size !== then.size || now.mtimeMs !== then.mtimeMs) {
+        await close();
+        return { kind: "stale" };
+      }
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  async function* bytes(): AsyncIterable<Uint8Array> {
+    for (const chunk of body.chunks) {
+      if (chunk instanceof Uint8Array) {
+        yield chunk;
+        continue;
+      }
+      let expected = chunk.end - chunk.start;
+      for await (const piece of (files.get(chunk.path) as OpenFile).read(chunk.start, chunk.end)) {
+        expected -= piece.length;
+        yield piece;
+      }
+      if (expected !== 0) throw new ShortBodyError();
+    }
+  }
+  return { kind: "opened", body: { bytes: bytes(), close } };
+}
+
+/** A reply together with its opened body (absent for HEAD and bodiless replies). */
+export interface Prepared {
+  readonly reply: Reply;
+  readonly body: OpenedBody | undefined;
+}
+
+/**
+ * Runs `handle` and opens the body. A file replaced or deleted between deciding
+ * and opening gets one more run (which now sees the new file, or answers 404); a
+ * file that keeps changing answers 503 rather than mixing the headers of one
+ * version with the bytes of another.
+ */
+export async function prepare(
+  handle: (req: WharfRequest) => Promise<Reply>,
+  req: WharfRequest,
+  fs: FileSystem,
+): Promise<Prepared> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const reply = await handle(req);
+    if (req.method === "HEAD" || reply.body.kind === "empty") return { reply, body: undefined };
+    const opened = await openBody(fs, reply.body).catch((error: unknown) => {
+      if ((error as { code?: unknown }).code === "ENOENT") return { kind: "stale" } as const;
+      throw error;
+    });
+    if (opened.kind === "opened") return { reply, body: opened.body };
+  }
+  const busy = errorReply(503, { "retry-after": "1" });
+  if (busy.body.kind === "empty") return { reply: busy, body: undefined };
+  const opened = await openBody(fs, busy.body); // bytes only: opens nothing
+  return { reply: busy, body: opened.kind === "opened" ? opened.body : undefined };
+}

@@ -1,0 +1,93 @@
+/**
+ * The currency every layer above the pure HTTP rules trades in: a runtime-neutral
+ * request, a reply that describes (not performs) what to send, and the middleware
+ * signature used to compose custom handlers around the static one.
+ *
+ * Adapters (src/adapters) turn a Node `IncomingMessage` or a web `Request` into a
+ * {@link WharfRequest}, run the chain, and write the {@link Reply} out.
+ */
+
+/** A request as the handlers see it, independent of Node or the Fetch API. */
+export interface WharfRequest {
+  /** The request method, upper-case as received (`GET`, `HEAD`, ...). */
+  readonly method: string;
+  /**
+   * The request-target exactly as received, still percent-encoded: origin-form
+   * (`/a%20b?x=1`), or `*` for `OPTIONS *`. Absolute-form targets are reduced to
+   * their path and query by the adapter.
+   */
+  readonly target: string;
+  /** The path part of {@link target}, still percent-encoded. */
+  readonly pathname: string;
+  /** The query part of {@link target} including the leading `?`, or `""`. */
+  readonly search: string;
+  /**
+   * A request header by lower-case name; repeated fields are joined with `", "`
+   * (RFC 9110 §5.3). `undefined` when absent.
+   */
+  header(name: string): string | undefined;
+  /** The peer's address, when the transport knows it. */
+  readonly remoteAddress: string | undefined;
+}
+
+/** A slice of a file on a {@link import("../fs/types.js").FileSystem}, read at send time. */
+export interface FileSlice {
+  readonly kind: "file";
+  /** Absolute path on the file system that produced the reply. */
+  readonly path: string;
+  /** First byte offset, inclusive. */
+  readonly start: number;
+  /** Last byte offset, exclusive. */
+  readonly end: number;
+  /**
+   * What the file looked like when the headers were decided. The adapter opens the
+   * file, checks this identity on the open descriptor, and re-runs the request once
+   * if the file was replaced in between, so headers and bytes always agree.
+   */
+  readonly identity: FileIdentity;
+}
+
+/** Enough of a file's metadata to notice that it changed. */
+export interface FileIdentity {
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+/** One piece of a body: bytes held in memory, or a slice of a file. */
+export type Chunk = Uint8Array | FileSlice;
+
+/** What a reply sends after its headers. */
+export type Body =
+  /** No body at all: HEAD, 204, 304, or a redirect with no content. */
+  | { readonly kind: "empty" }
+  /** The concatenation of `chunks`, exactly `length` bytes. */
+  | { readonly kind: "chunks"; readonly chunks: readonly Chunk[]; readonly length: number };
+
+/**
+ * A decided response. Header names are lower-case; values are final strings.
+ * `content-length` is set by whoever builds the reply whenever the length is known.
+ * Handlers always describe the GET response: for HEAD the adapter sends the same
+ * status and headers and no body (RFC 9110 §9.3.2), so the two can never differ.
+ */
+export interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body: Body;
+  /**
+   * Set by the static handler on a reply that means "nothing here for this request"
+   * (404, 405). Mounted as Connect/Express middleware with `fallthrough`, such a reply
+   * is not sent: `next()` is called instead.
+   */
+  miss?: true;
+}
+
+/** Calls the rest of the chain and returns its reply. */
+export type Next = () => Promise<Reply>;
+
+/**
+ * A handler in the chain: answer the request itself, or call `next()` and return,
+ * change or replace what the rest of the chain answered. The static file handler is
+ * one of these; custom routes, headers and error pages are others.
+ */
+export type Middleware = (req: WharfRequest, next: Next) => Reply | Promise<Reply>;

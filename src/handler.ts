@@ -1,0 +1,86 @@
+/**
+ * The public handler: the static file handler wrapped by the user's middleware,
+ * offered as a Node listener, as Connect/Express middleware and as a Fetch handler.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { compose } from "./core/compose.js";
+import type { Reply, WharfRequest } from "./core/types.js";
+import { fetchResponse } from "./adapters/fetch.js";
+import { prepare } from "./adapters/body.js";
+import { fromNodeRequest, writeReply } from "./adapters/node.js";
+import { errorReply } from "./handlers/errors.js";
+import { type ErrorReporter, staticFiles } from "./handlers/static.js";
+import { type StaticOptions, resolveOptions } from "./options.js";
+import { escapeLogField } from "./server/log.js";
+
+/** A Connect/Express `next`. */
+export type NextFunction = (error?: unknown) => void;
+
+/** The static handler in every shape a Node or web server wants. */
+export interface WharfHandler {
+  /**
+   * A Node `(req, res)` request listener, and Connect/Express middleware when
+   * called with `next` (misses then fall through to `next()`; see `fallthrough`).
+   */
+  (req: IncomingMessage, res: ServerResponse, next?: NextFunction): void;
+  /** A web-standard handler: `Request` in, `Response` out. */
+  fetch(request: Request): Promise<Response>;
+  /** The runtime-neutral core: a {@link WharfRequest} in, a {@link Reply} out. */
+  handle(req: WharfRequest): Promise<Reply>;
+}
+
+/** Logs an unexpected error as one line on stderr, without leaking it to the client. */
+const defaultReporter: ErrorReporter = (error, req) => {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`wharf: internal error on ${escapeLogField(req.method)} ${escapeLogField(req.target)}: ${escapeLogField(message)}\n`);
+};
+
+/**
+ * Builds the static handler. Options are validated here, once; a bad option
+ * throws an {@link import("./options.js").OptionError}.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from "node:http";
+ * import { createHandler } from "wharf";
+ * createServer(createHandler({ root: "public" })).listen(8000);
+ * ```
+ */
+export function createHandler(options: StaticOptions = {}, report: ErrorReporter = defaultReporter): WharfHandler {
+  const resolved = resolveOptions(options);
+  const chain = compose(resolved.use, staticFiles(resolved, report));
+  const { fs, fallthrough } = resolved;
+
+  // No error escapes: an exception in a handler is logged and answered with 500.
+  const handle = async (req: WharfRequest): Promise<Reply> => {
+    try {
+      return await chain(req);
+    } catch (error) {
+      report(error, req);
+      return errorReply(500);
+    }
+  };
+
+  const listener = (req: IncomingMessage, res: ServerResponse, next?: NextFunction): void => {
+    const request = fromNodeRequest(req);
+    prepare(handle, request, fs)
+      .then(async (prepared) => {
+        if (next !== undefined && fallthrough && prepared.reply.miss === true) {
+          await prepared.body?.close();
+          next();
+          return;
+        }
+        await writeReply(res, prepared);
+      })
+      .catch((error: unknown) => {
+        // Only opening a file can fail here (the chain itself never throws).
+        report(error, request);
+        if (res.headersSent) res.destroy();
+        else void prepare(async () => errorReply(500), request, fs).then((p) => writeReply(res, p));
+      });
+  };
+  return Object.assign(listener, {
+    fetch: (request: Request) => fetchResponse(handle, fs, request),
+    handle,
+  });
+}

@@ -1,0 +1,51 @@
+/**
+ * The one place where failures become statuses, and the error pages themselves:
+ * small, escaped, and free of file-system paths or stack traces.
+ */
+import { STATUS_CODES } from "node:http";
+import { html } from "../core/reply.js";
+import type { Reply } from "../core/types.js";
+import { escapeHtml } from "./listing.js";
+
+/** The statuses a file-system failure can turn into. */
+export type FsErrorStatus = 403 | 404 | 500 | 503;
+
+// What each errno means for the client. Anything not listed is unexpected: 500,
+// and the caller logs it.
+const STATUS_BY_CODE: Readonly<Record<string, FsErrorStatus>> = {
+  ENOENT: 404,
+  ENOTDIR: 404, // `/file.txt/x`: a path through a file names nothing
+  ENAMETOOLONG: 404, // a segment over 255 bytes cannot name a file
+  ELOOP: 404, // a symlink loop names nothing either
+  EISDIR: 404,
+  EACCES: 403,
+  EPERM: 403,
+  EMFILE: 503, // out of descriptors: temporary, say so and let the client retry
+  ENFILE: 503,
+};
+
+/** Maps a thrown file-system error to a status; unknown errors are 500. */
+export function statusForError(error: unknown): FsErrorStatus {
+  const code = typeof error === "object" && error !== null && "code" in error ? (error as { code: unknown }).code : undefined;
+  return (typeof code === "string" ? STATUS_BY_CODE[code] : undefined) ?? 500;
+}
+
+const DETAILS: Readonly<Record<number, string>> = {
+  400: "The request could not be understood.",
+  403: "You do not have permission to see this.",
+  404: "Nothing was found at this address.",
+  405: "This method is not allowed here.",
+  412: "A precondition of the request did not hold.",
+  416: "The requested range is outside the file.",
+  500: "The server met an unexpected error.",
+  503: "The server is busy; try again shortly.",
+};
+
+/** A small HTML error page. `detail` is escaped; it must never carry a file-system path. */
+export function errorReply(status: number, headers: Record<string, string> = {}, detail?: string): Reply {
+  const title = `${status} ${STATUS_CODES[status] ?? "Error"}`;
+  const body =
+    `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>\n` +
+    `<body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(detail ?? DETAILS[status] ?? "")}</p></body></html>\n`;
+  return html(status, body, { ...headers, "x-content-type-options": "nosniff", "cache-control": "no-store" });
+}

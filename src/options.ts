@@ -1,0 +1,177 @@
+/**
+ * Options of the static handler, their defaults, and their validation. Options are
+ * validated once, at construction, so that a mistake fails fast with a clear,
+ * coded error instead of surfacing on the first request.
+ */
+import { resolve } from "node:path";
+import type { Middleware } from "./core/types.js";
+import type { FileSystem } from "./fs/types.js";
+import { nodeFileSystem } from "./fs/node.js";
+
+/** What to do with a request for a dotfile or anything below a dot-directory. */
+export type DotfilePolicy =
+  /** Pretend it does not exist: 404, and absent from listings. */
+  | "ignore"
+  /** Refuse it: 403, and absent from listings. */
+  | "deny"
+  /** Serve it like any other file, and list it. */
+  | "allow";
+
+/** Which symlinks may be followed. */
+export type SymlinkPolicy =
+  /** Only those whose target, fully resolved, is inside the root. */
+  | "inside-root"
+  /** Any symlink, wherever it leads. Only for trees you fully trust. */
+  | "follow";
+
+/** Options of {@link createHandler} and {@link staticFiles}. */
+export interface StaticOptions {
+  /**
+   * The directory to serve.
+   * @default process.cwd()
+   */
+  readonly root?: string;
+  /**
+   * Dotfiles and dot-directories (`.env`, `.git/`). `/.well-known/` (RFC 8615) is
+   * always served.
+   * @default "ignore"
+   */
+  readonly dotfiles?: DotfilePolicy;
+  /**
+   * Symlinks are resolved before the containment check; one leading out of the
+   * root answers 404 unless this is `"follow"`.
+   * @default "inside-root"
+   */
+  readonly symlinks?: SymlinkPolicy;
+  /**
+   * File names tried, in order, when a directory is requested.
+   * @default ["index.html", "index.htm"]
+   */
+  readonly index?: readonly string[];
+  /**
+   * Render an HTML listing for a directory without an index file; when `false`
+   * such a directory answers 404.
+   * @default true
+   */
+  readonly listing?: boolean;
+  /**
+   * The `Cache-Control` of every successful response. The default makes browsers
+   * revalidate each time (cheap: a 304), so an edited file shows on reload.
+   * @default "no-cache"
+   */
+  readonly cacheControl?: string;
+  /**
+   * Files up to this many bytes get an ETag hashed from their content, the same on
+   * every machine that serves the same bytes. Larger files get one derived from
+   * size and modification time instead of being read in full. See docs/design.md.
+   * @default 67108864 (64 MiB)
+   */
+  readonly hashLimit?: number;
+  /**
+   * A Range header with more parts than this is ignored (a 200 with the whole file),
+   * as nginx's `max_ranges` does against CVE-2011-3192.
+   * @default 100
+   */
+  readonly maxRanges?: number;
+  /**
+   * Mounted as Connect/Express middleware (called with `next`), pass requests that
+   * find nothing (404) or use another method (405) on to `next()` instead of answering.
+   * @default true
+   */
+  readonly fallthrough?: boolean;
+  /**
+   * Custom handlers run around the static one, in order: each can answer a request
+   * itself, or call `next()` and change what the rest of the chain answered.
+   * @default []
+   */
+  readonly use?: readonly Middleware[];
+  /**
+   * Where files are read from. Tests pass an in-memory tree.
+   * @default the Node file system
+   */
+  readonly fs?: FileSystem;
+}
+
+/** {@link StaticOptions} with every default applied and every value checked. */
+export interface ResolvedOptions {
+  readonly root: string;
+  readonly dotfiles: DotfilePolicy;
+  readonly symlinks: SymlinkPolicy;
+  readonly index: readonly string[];
+  readonly listing: boolean;
+  readonly cacheControl: string;
+  readonly hashLimit: number;
+  readonly maxRanges: number;
+  readonly fallthrough: boolean;
+  readonly use: readonly Middleware[];
+  readonly fs: FileSystem;
+}
+
+/** An option was given a value it cannot take. `code` names the option. */
+export class OptionError extends Error {
+  readonly code: string;
+  constructor(option: string, message: string) {
+    super(`wharf: option "${option}" ${message}`);
+    this.name = "OptionError";
+    this.code = `WHARF_INVALID_${option.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+  }
+}
+
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
+  throw new OptionError(name, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`);
+}
+
+function boolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value === "boolean") return value;
+  throw new OptionError(name, "must be true or false");
+}
+
+function count(name: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value === "number" && Number.isSafeInteger(value) && value >= min) return value;
+  throw new OptionError(name, `must be a whole number of at least ${min}`);
+}
+
+// A header value may not contain CR, LF or NUL (RFC 9110 §5.5).
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** Applies defaults and checks every option; throws {@link OptionError}. */
+export function resolveOptions(options: StaticOptions = {}): ResolvedOptions {
+  if (options === null || typeof options !== "object") {
+    throw new OptionError("options", "must be an object");
+  }
+  const root = options.root ?? process.cwd();
+  if (typeof root !== "string" || root === "") throw new OptionError("root", "must be a non-empty path");
+  const index = options.index ?? ["index.html", "index.htm"];
+  if (!Array.isArray(index) || !index.every((n) => typeof n === "string" && n !== "" && !/[/\\]/.test(n))) {
+    throw new OptionError("index", "must be a list of file names (no slashes)");
+  }
+  const cacheControl = options.cacheControl ?? "no-cache";
+  if (typeof cacheControl !== "string" || !HEADER_VALUE.test(cacheControl)) {
+    throw new OptionError("cacheControl", "must be a valid header value");
+  }
+  const use = options.use ?? [];
+  if (!Array.isArray(use) || !use.every((m) => typeof m === "function")) {
+    throw new OptionError("use", "must be a list of middleware functions");
+  }
+  const fs = options.fs ?? nodeFileSystem;
+  if (typeof fs !== "object" || fs === null || typeof fs.open !== "function") {
+    throw new OptionError("fs", "must implement the FileSystem interface");
+  }
+  return {
+    root: resolve(root),
+    dotfiles: oneOf("dotfiles", options.dotfiles, ["ignore", "deny", "allow"], "ignore"),
+    symlinks: oneOf("symlinks", options.symlinks, ["inside-root", "follow"], "inside-root"),
+    index,
+    listing: boolean("listing", options.listing, true),
+    cacheControl,
+    hashLimit: count("hashLimit", options.hashLimit, 64 * 1024 * 1024, 0),
+    maxRanges: count("maxRanges", options.maxRanges, 100, 1),
+    fallthrough: boolean("fallthrough", options.fallthrough, true),
+    use,
+    fs,
+  };
+}

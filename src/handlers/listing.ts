@@ -1,0 +1,180 @@
+/**
+ * Directory listing as a small, self-contained HTML page. Pure: the caller reads
+ * the directory, filters what must not be shown (hidden entries, unless allowed),
+ * and hands the entries here.
+ *
+ * The page carries no script and loads nothing, and says so in its own CSP, so
+ * even an escaping bug here could not run code on the server's origin.
+ */
+import { encodeSegment } from "../path/resolve.js";
+
+/** One row of a listing. */
+export interface ListingEntry {
+  /** The entry's name as read from the directory (decoded text, no `/`). */
+  readonly name: string;
+  /** What the name points to, after following symlinks; `other` for sockets, FIFOs, dangling links. */
+  readonly kind: "file" | "directory" | "other";
+  /** Bytes, for files; `undefined` when unknown. */
+  readonly size: number | undefined;
+  /** Last modification, ms since the epoch; `undefined` when unknown. */
+  readonly mtimeMs: number | undefined;
+}
+
+const ESCAPES: Readonly<Record<string, string>> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
+
+/**
+ * Escapes text for HTML element content and quoted attribute values. All five
+ * characters are escaped everywhere so one function is safe in both places.
+ */
+export function escapeHtml(s: string): string {
+  return /[&<>"']/.test(s) ? s.replace(/[&<>"']/g, (c) => ESCAPES[c]!) : s;
+}
+
+// Natural order ("file2" before "file10"), case- and accent-insensitive, built
+// once: constructing a Collator costs far more than comparing with one.
+const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+
+/** Code-point order, so names the collator calls equal still sort the same way every time. */
+function compareCodePoints(a: string, b: string): number {
+  const ia = a[Symbol.iterator]();
+  const ib = b[Symbol.iterator]();
+  for (;;) {
+    const x = ia.next();
+    const y = ib.next();
+    if (x.done === true || y.done === true) return (x.done === true ? 0 : 1) - (y.done === true ? 0 : 1);
+    const d = x.value.codePointAt(0)! - y.value.codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+}
+
+function compareNames(a: ListingEntry, b: ListingEntry): number {
+  return collator.compare(a.name, b.name) || compareCodePoints(a.name, b.name);
+}
+
+const UNITS = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"] as const;
+
+/** `512 B`, `1.2 KiB`, `3.0 GiB`: binary units, one decimal. */
+export function humanSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  let value = bytes;
+  let unit = 0;
+  do {
+    value /= 1024;
+    unit++;
+  } while (value >= 1024 && unit < UNITS.length);
+  // Rounding can turn 1023.96 KiB into "1024.0 KiB"; acceptable, and exact bytes are in the title.
+  return `${value.toFixed(1)} ${UNITS[unit - 1]!}`;
+}
+
+// Past ±8.64e15 ms a Date is invalid and toISOString throws; a corrupt mtime must
+// not take the listing down.
+const MAX_DATE_MS = 8.64e15;
+
+function sizeCell(entry: ListingEntry): string {
+  if (entry.kind === "directory" || entry.size === undefined || !Number.isFinite(entry.size)) {
+    return "<td class=size>—</td>";
+  }
+  return `<td class=size title="${entry.size} bytes">${humanSize(entry.size)}</td>`;
+}
+
+function modifiedCell(mtimeMs: number | undefined): string {
+  if (mtimeMs === undefined || !Number.isFinite(mtimeMs) || Math.abs(mtimeMs) > MAX_DATE_MS) {
+    return "<td class=mtime></td>";
+  }
+  const iso = new Date(mtimeMs).toISOString(); // 2026-11-26T10:00:00.000Z
+  // Minutes are enough to read; the exact instant is in the datetime attribute.
+  return `<td class=mtime><time datetime="${iso}">${iso.slice(0, 10)} ${iso.slice(11, 16)}</time></td>`;
+}
+
+/**
+ * Names the server could never serve back: resolveRequestPath refuses control
+ * characters and backslashes, so linking them would only produce a 400.
+ * They are listed as plain text instead.
+ */
+function isLinkable(name: string): boolean {
+  return !/[\u0000-\u001f\u007f\\\/]/.test(name) && name !== "." && name !== ".." && name !== "";
+}
+
+function row(entry: ListingEntry): string {
+  const dir = entry.kind === "directory";
+  const shown = escapeHtml(entry.name) + (dir ? "/" : "");
+  // `<bdi>` isolates each name, so a right-to-left override inside one name
+  // cannot reorder the rest of the row.
+  let name: string;
+  if (entry.kind !== "other" && isLinkable(entry.name)) {
+    // Relative (so the listing works under any mount point or proxy prefix) and
+    // prefixed with `./`, so `javascript:x` or `a:b` is a path, never a scheme
+    // (RFC 3986 §4.2: a colon in the first segment reads as a scheme).
+    const href = "./" + encodeSegment(entry.name) + (dir ? "/" : "");
+    name = `<a href="${escapeHtml(href)}"><bdi>${shown}</bdi></a>`;
+  } else {
+    name = `<bdi>${shown}</bdi>`;
+  }
+  return `<tr><td class=name>${name}</td>${sizeCell(entry)}${modifiedCell(entry.mtimeMs)}</tr>`;
+}
+
+const STYLE = `
+:root{color-scheme:light dark;--fg:#1f2328;--bg:#fff;--muted:#656d76;--line:#d0d7de;--link:#0969da}
+@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--muted:#8d96a0;--line:#30363d;--link:#4493f8}}
+body{margin:0 auto;max-width:60rem;padding:1rem;font:16px/1.5 system-ui,sans-serif;color:var(--fg);background:var(--bg)}
+h1{font-size:1.25rem;font-weight:600;overflow-wrap:anywhere}
+table{width:100%;border-collapse:collapse}
+th,td{padding:.35rem .5rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
+th{color:var(--muted);font-weight:500}
+td.name{overflow-wrap:anywhere}
+.size,.mtime{white-space:nowrap;color:var(--muted);font-variant-numeric:tabular-nums}
+.size{text-align:right}
+a{color:var(--link);text-decoration:none}
+a:hover,a:focus{text-decoration:underline}
+@media (max-width:36rem){.mtime{display:none}}
+`.trim();
+
+/**
+ * Renders the listing of the directory at `segments` (decoded, as from
+ * resolveRequestPath). The page must be served at the directory's URL with its
+ * trailing slash (`/a/b/`), since every link is relative to it; the caller
+ * redirects `/a/b` there first.
+ *
+ * Order: `../` (except at the root), directories, then everything else; each
+ * group in natural, case-insensitive order.
+ */
+export function renderListing(input: {
+  readonly segments: readonly string[];
+  readonly entries: readonly ListingEntry[];
+}): string {
+  const path = escapeHtml(input.segments.length === 0 ? "/" : `/${input.segments.join("/")}/`);
+  const dirs = input.entries.filter((e) => e.kind === "directory").sort(compareNames);
+  const rest = input.entries.filter((e) => e.kind !== "directory").sort(compareNames);
+  const rows: string[] = [];
+  if (input.segments.length > 0) {
+    rows.push(`<tr><td class=name><a href="../">../</a></td><td class=size>—</td><td class=mtime></td></tr>`);
+  }
+  for (const entry of dirs) rows.push(row(entry));
+  for (const entry of rest) rows.push(row(entry));
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Index of ${path}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>Index of <bdi>${path}</bdi></h1>
+<table>
+<thead><tr><th>Name</th><th class=size>Size</th><th class=mtime>Modified (UTC)</th></tr></thead>
+<tbody>
+${rows.join("\n")}
+</tbody>
+</table>
+</body>
+</html>
+`;
+}

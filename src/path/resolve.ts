@@ -1,0 +1,231 @@
+/**
+ * Request path → normalised segments, and back again.
+ *
+ * The rule that keeps traversal out: decode exactly once, then normalise, then
+ * enforce containment on the normalised result. Servers that normalise before
+ * decoding (so `%2e%2e` survives as a name) or decode twice (so `%252e` becomes
+ * `.`) are how `..` slips through; here the only `..` that exists is the decoded
+ * one, and it is either resolved inside the root or rejected.
+ *
+ * Everything here is pure: no file system, no `URL` parser (whose WHATWG rules
+ * quietly rewrite `\` to `/` and `%2e` to `.`, which is exactly the ambiguity we
+ * refuse to inherit).
+ */
+import { sep } from "node:path";
+
+/** The result of {@link resolveRequestPath}. */
+export type PathOutcome =
+  | {
+      readonly kind: "ok";
+      /** Decoded, non-empty, never `.` or `..`. `[]` is the root. */
+      readonly segments: readonly string[];
+      /** The request named a directory: it ended in `/`, `/.` or `/..`. */
+      readonly trailingSlash: boolean;
+    }
+  | { readonly kind: "bad-request"; readonly reason: string };
+
+/**
+ * Longest path we look at. Node's own header limit (16 KiB for the whole head)
+ * would stop a larger one anyway; a limit of our own keeps the decoder's work
+ * bounded no matter which adapter feeds it, and no real file tree needs more.
+ */
+export const MAX_PATH_LENGTH = 8192;
+
+const bad = (reason: string): PathOutcome => ({ kind: "bad-request", reason });
+
+// `ignoreBOM: true`: by default TextDecoder silently drops a leading U+FEFF, and a
+// decoder that deletes bytes is a decoder that makes two spellings of one name.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Value of a hex digit's char code, or -1. */
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const lower = c | 0x20;
+  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
+  return -1;
+}
+
+/**
+ * Decodes and normalises the path part of a request-target (no query), still
+ * percent-encoded as received. Linear in the input length.
+ *
+ * Rejected as `bad-request`, with a reason for logs (never for the client body):
+ * - not starting with `/`, or longer than {@link MAX_PATH_LENGTH};
+ * - a raw character outside printable ASCII: RFC 9112 §3.2 request-targets are
+ *   ASCII, Node's parser already refuses the rest, and a caller passing decoded
+ *   text here would otherwise be decoded twice;
+ * - a `%` not followed by two hex digits (RFC 3986 §2.1), or decoded bytes that
+ *   are not UTF-8 (overlong forms such as `%c0%ae` for `.` included — the classic
+ *   IIS traversal);
+ * - a decoded C0 control or DEL: NUL truncates paths in C APIs, CR/LF split log
+ *   lines and headers, and no legitimate name needs them in a URL;
+ * - a backslash, raw or `%5c`: a separator on Windows (so `..\..` would escape
+ *   there), and browsers treat `/\evil.example` as `//evil.example`, turning any
+ *   redirect that echoes the path into an open redirect. Refusing it everywhere
+ *   keeps the behaviour identical across platforms.
+ * - a `..` that would climb above the root. RFC 3986 §5.2.4 would clamp it, but
+ *   no browser sends one (they normalise first), so only a probe does; saying 400
+ *   is more honest than serving the root.
+ *
+ * After decoding, `/` (including a decoded `%2f`) separates segments; empty and
+ * `.` segments are dropped and `..` pops (RFC 3986 §5.2.4 remove_dot_segments).
+ * That `%2f` splits is deliberate: a file name cannot contain `/`, and
+ * containment is enforced on this normalised result, which is what matters.
+ */
+export function resolveRequestPath(pathname: string): PathOutcome {
+  const length = pathname.length;
+  if (length > MAX_PATH_LENGTH) return bad(`path longer than ${MAX_PATH_LENGTH} characters`);
+  if (pathname.charCodeAt(0) !== 0x2f) return bad("path does not start with /");
+
+  let decoded = pathname;
+  let hasPercent = false;
+  for (let i = 0; i < length; i++) {
+    const c = pathname.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) return bad(`raw character U+${c.toString(16).padStart(4, "0")} in path`);
+    if (c === 0x25) hasPercent = true;
+  }
+  if (hasPercent) {
+    // Every `%XY` is one byte; every other (ASCII) character is itself.
+    const bytes = new Uint8Array(length);
+    let n = 0;
+    for (let i = 0; i < length; i++) {
+      const c = pathname.charCodeAt(i);
+      if (c === 0x25) {
+        const hi = hexValue(pathname.charCodeAt(i + 1));
+        const lo = hexValue(pathname.charCodeAt(i + 2));
+        if (hi < 0 || lo < 0) return bad("malformed percent-encoding");
+        bytes[n++] = (hi << 4) | lo;
+        i += 2;
+      } else {
+        bytes[n++] = c;
+      }
+    }
+    try {
+      decoded = utf8.decode(bytes.subarray(0, n));
+    } catch {
+      return bad("path is not valid UTF-8");
+    }
+    for (let i = 0; i < decoded.length; i++) {
+      const c = decoded.charCodeAt(i);
+      if (c < 0x20 || c === 0x7f) return bad("control character in path");
+    }
+  }
+  // Raw or decoded, a backslash is refused (see above).
+  if (decoded.includes("\\")) return bad("backslash in path");
+
+  const segments: string[] = [];
+  let trailingSlash = true;
+  let start = 1;
+  while (start <= decoded.length) {
+    let end = decoded.indexOf("/", start);
+    if (end < 0) end = decoded.length;
+    const segment = decoded.slice(start, end);
+    const last = end === decoded.length;
+    if (segment === "" || segment === ".") {
+      // `/a//b` is `/a/b`; `/a/.` names the directory `/a/`.
+      if (last) trailingSlash = true;
+    } else if (segment === "..") {
+      if (segments.pop() === undefined) return bad("path climbs above the root");
+      if (last) trailingSlash = true;
+    } else {
+      segments.push(segment);
+      if (last) trailingSlash = false;
+    }
+    start = end + 1;
+  }
+  return { kind: "ok", segments, trailingSlash };
+}
+
+/**
+ * Whether a path touches a dotfile or dot-directory (`.git`, `.env`, ...), which
+ * are served only when the operator opts in. The first segment `.well-known` is
+ * the exception (RFC 8615: ACME challenges, security.txt live there); what is
+ * below it is still checked, so `/.well-known/.secret` is hidden.
+ */
+export function isHidden(segments: readonly string[]): boolean {
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!;
+    if (segment.charCodeAt(0) !== 0x2e) continue;
+    if (i === 0 && segment === ".well-known") continue;
+    return true;
+  }
+  return false;
+}
+
+// Bytes left as themselves: RFC 3986 §2.3 unreserved, plus sub-delims and `:`/`@`
+// that are pchar (§3.3) and mean nothing special to any server or browser in a
+// path. Deliberately encoded although RFC 3986 would allow them: `;` (path
+// parameters in Tomcat/Jetty, `;jsessionid`), `'` (breaks out of quoted
+// attributes wherever a caller forgets to escape), `+` (read as space by
+// form-decoding code). `%`, `#`, `?`, `/`, `\`, space, `"`, `<`, `>` and every
+// non-ASCII byte are always encoded.
+const SAFE = new Uint8Array(128);
+for (const ch of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&()*,:=@") {
+  SAFE[ch.charCodeAt(0)] = 1;
+}
+const HEX = "0123456789ABCDEF";
+const utf8Encoder = new TextEncoder();
+
+/**
+ * Percent-encodes one path segment (uppercase hex, RFC 3986 §2.1). A lone
+ * surrogate cannot be UTF-8 and is encoded as U+FFFD rather than throwing as
+ * `encodeURIComponent` would.
+ */
+export function encodeSegment(segment: string): string {
+  let plain = true;
+  for (let i = 0; i < segment.length; i++) {
+    const c = segment.charCodeAt(i);
+    if (c >= 0x80 || SAFE[c] === 0) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return segment;
+  let out = "";
+  for (const b of utf8Encoder.encode(segment)) {
+    out += b < 0x80 && SAFE[b] === 1 ? String.fromCharCode(b) : "%" + HEX[b >> 4]! + HEX[b & 15]!;
+  }
+  return out;
+}
+
+/**
+ * Builds an absolute URL path (for `Location`, links) from decoded segments, such
+ * that {@link resolveRequestPath} gives the same segments back.
+ *
+ * Every segment must be non-empty and not `.`/`..` (what resolveRequestPath and
+ * readdir produce); anything else is a bug in the caller and throws. That is what
+ * guarantees the result never starts with `//`, so a redirect built from it can
+ * never be read as a protocol-relative URL to another host.
+ */
+export function encodePathname(segments: readonly string[], trailingSlash: boolean): string {
+  let out = "";
+  for (const segment of segments) {
+    if (segment === "" || segment === "." || segment === "..") {
+      throw new RangeError(`encodePathname: invalid segment ${JSON.stringify(segment)}`);
+    }
+    out += "/" + encodeSegment(segment);
+  }
+  return trailingSlash || out === "" ? out + "/" : out;
+}
+
+/**
+ * Whether `candidate` is `root` or below it. Both must be canonical absolute
+ * paths (realpath'd). A plain `startsWith(root)` — sirv's check — lets
+ * `/srv/public-old` pass for `/srv/public`; the separator is what makes it a
+ * directory boundary.
+ */
+export function isInside(root: string, candidate: string): boolean {
+  if (candidate === root) return true;
+  const prefix = root.endsWith(sep) ? root : root + sep;
+  return candidate.startsWith(prefix);
+}
+
+/**
+ * The segments of `candidate` below `root`, e.g. to check a symlink target's path
+ * for hidden segments. Assumes {@link isInside}; `[]` when they are equal.
+ */
+export function relativeSegments(root: string, candidate: string): string[] {
+  if (candidate === root) return [];
+  const prefix = root.endsWith(sep) ? root : root + sep;
+  return candidate.slice(prefix.length).split(sep).filter((s) => s !== "");
+}

@@ -38,7 +38,9 @@ export function representationReply(req: WharfRequest, rep: Representation, maxR
   }
   if (precondition.kind === "precondition-failed") return errorReply(412);
 
-  if (rep.lastModifiedMs !== undefined) headers["last-modified"] = formatHttpDate(rep.lastModifiedMs);
+  // RFC 9110 §8.8.2.1: a Last-Modified later than the response's Date (a clock
+  // skew, a file touched into the future) is replaced by the Date.
+  if (rep.lastModifiedMs !== undefined) headers["last-modified"] = formatHttpDate(Math.min(rep.lastModifiedMs, Date.now()));
   headers["accept-ranges"] = "bytes";
   headers["x-content-type-options"] = "nosniff";
 

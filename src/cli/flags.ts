@@ -1,0 +1,180 @@
+/**
+ * The command line, as a table: each flag once, with its help and default, so
+ * that parsing and `--help` can never disagree. Python's `http.server` flags
+ * (`[port]`, `-b`, `-d`) mean what they mean there.
+ */
+
+/** What the command line asks the server to do. */
+export interface CliOptions {
+  readonly port: number;
+  /** `undefined`: every interface, IPv6 and IPv4. */
+  readonly host: string | undefined;
+  /** As given, relative to the working directory. */
+  readonly directory: string;
+  readonly quiet: boolean;
+  readonly dotfiles: boolean;
+  readonly followSymlinks: boolean;
+  readonly listing: boolean;
+}
+
+export type CommandLine =
+  | { readonly kind: "run"; readonly options: CliOptions }
+  | { readonly kind: "help" }
+  | { readonly kind: "version" }
+  | { readonly kind: "error"; readonly message: string };
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type Setter = (o: Mutable<CliOptions>, value: string) => void;
+
+interface Flag {
+  readonly long: string;
+  readonly short?: string;
+  /** The placeholder in help; a flag with one takes a value. */
+  readonly value?: string;
+  readonly help: string;
+  readonly default?: string;
+  readonly set: Setter | "help" | "version";
+}
+
+export const DEFAULT_PORT = 8000;
+
+export const FLAGS: readonly Flag[] = [
+  { long: "bind", short: "b", value: "ADDR", default: "all interfaces, IPv6 and IPv4",
+    help: "address to listen on (localhost: 127.0.0.1 and ::1)",
+    set: (o, v) => { o.host = v; } },
+  { long: "directory", short: "d", value: "DIR", default: "the current directory",
+    help: "directory to serve", set: (o, v) => { o.directory = v; } },
+  { long: "quiet", short: "q", default: "log every request to stderr",
+    help: "no access log", set: (o) => { o.quiet = true; } },
+  { long: "dotfiles", default: "hidden, they answer 404",
+    help: "serve dotfiles and dot-directories (.env, .git/)", set: (o) => { o.dotfiles = true; } },
+  { long: "follow-symlinks", default: "refused, they answer 404",
+    help: "serve symlinks that lead out of the directory", set: (o) => { o.followSymlinks = true; } },
+  { long: "no-listing", default: "an HTML listing",
+    help: "directories without index.html answer 404", set: (o) => { o.listing = false; } },
+  { long: "help", short: "h", help: "show this help and exit", set: "help" },
+  { long: "version", short: "V", help: "show the version and exit", set: "version" },
+];
+
+const EXAMPLES: readonly (readonly [string, string])[] = [
+  ["wharf", "serve the current directory on port 8000"],
+  ["wharf 3000 -d public", "serve ./public on port 3000"],
+  ["wharf 0 -b localhost", "this machine only, on any free port"],
+  ["wharf -q -b 0.0.0.0", "IPv4 only, no access log"],
+];
+
+function flagName(f: Flag): string {
+  return f.short === undefined ? `--${f.long}` : `-${f.short}/--${f.long}`;
+}
+
+/** The `--help` text, generated from {@link FLAGS}. */
+export function helpText(): string {
+  const usage = FLAGS.map((f) => `[${f.short === undefined ? `--${f.long}` : `-${f.short}`}${f.value ? ` ${f.value}` : ""}]`);
+  const column = (left: string, right: string): string => `  ${left.padEnd(25)}${right}`;
+  // Wrapped like argparse's: continuation lines line up after `usage: wharf `.
+  const usageLines = [...usage, "[port]"].reduce<string[]>((acc, word) => {
+    const last = acc[acc.length - 1]!;
+    if (last.length + 1 + word.length <= 80) acc[acc.length - 1] = `${last} ${word}`;
+    else acc.push(`${" ".repeat("usage: wharf".length)} ${word}`);
+    return acc;
+  }, ["usage: wharf"]);
+  const lines = [
+    ...usageLines,
+    "",
+    "Serve a directory over HTTP.",
+    "",
+    "positional arguments:",
+    column("port", `port to listen on; 0 picks a free one (default: ${DEFAULT_PORT})`),
+    "",
+    "options:",
+    ...FLAGS.map((f) => {
+      const names = `${f.short === undefined ? "    " : `-${f.short}, `}--${f.long}${f.value ? ` ${f.value}` : ""}`;
+      if (f.default === undefined) return column(names, f.help);
+      const line = column(names, `${f.help} (default: ${f.default})`);
+      // Keep to 80 columns: a long default goes on a line of its own.
+      return line.length <= 80 ? line : `${column(names, f.help)}\n${column("", `(default: ${f.default})`)}`;
+    }),
+    "",
+    "examples:",
+    ...EXAMPLES.map(([cmd, what]) => column(cmd, what)),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+function parsePort(text: string): number | undefined {
+  if (!/^\d{1,5}$/.test(text)) return undefined;
+  const port = Number(text);
+  return port <= 65535 ? port : undefined;
+}
+
+/**
+ * Parses the arguments after `wharf`. Pure: no defaults are read from the
+ * environment; the directory stays relative.
+ */
+export function parseCommandLine(argv: readonly string[]): CommandLine {
+  const o: Mutable<CliOptions> = {
+    port: DEFAULT_PORT, host: undefined, directory: ".",
+    quiet: false, dotfiles: false, followSymlinks: false, listing: true,
+  };
+  let portSeen = false;
+  let onlyPositionals = false;
+
+  // Returns the outcome when parsing must stop here, else undefined.
+  const apply = (flag: Flag, shown: string, value: string | undefined): CommandLine | undefined => {
+    if (flag.set === "help" || flag.set === "version") return { kind: flag.set };
+    if (flag.value !== undefined && (value === undefined || value === "")) {
+      return { kind: "error", message: `option ${flagName(flag)} needs a value: ${shown} ${flag.value}` };
+    }
+    flag.set(o, value ?? "");
+    return undefined;
+  };
+
+  let i = 0;
+  // The next argument as a flag's value, unless it is a flag itself (`-b -q`): like
+  // argparse, say that the value is missing rather than bind to "-q".
+  const next = (): string | undefined => {
+    const value = argv[i + 1];
+    if (value === undefined || (value.startsWith("-") && value !== "-")) return undefined;
+    i++;
+    return value;
+  };
+
+  for (; i < argv.length; i++) {
+    const arg = argv[i]!;
+    // `-1` is a bad port, not an unknown flag; say so.
+    if (onlyPositionals || arg === "-" || !arg.startsWith("-") || /^-\d+$/.test(arg)) {
+      if (portSeen) return { kind: "error", message: `unexpected argument '${arg}' (the port is already ${o.port})` };
+      const port = parsePort(arg);
+      if (port === undefined) return { kind: "error", message: `invalid port '${arg}': must be a whole number from 0 to 65535` };
+      o.port = port;
+      portSeen = true;
+    } else if (arg === "--") {
+      onlyPositionals = true;
+    } else if (arg.startsWith("--")) {
+      const eq = arg.indexOf("=");
+      const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+      const flag = FLAGS.find((f) => f.long === name);
+      if (flag === undefined) return { kind: "error", message: `unknown option '--${name}'` };
+      if (flag.value === undefined && eq !== -1) return { kind: "error", message: `option --${name} takes no value` };
+      const value = flag.value === undefined ? undefined : eq !== -1 ? arg.slice(eq + 1) : next();
+      const stop = apply(flag, `--${name}`, value);
+      if (stop) return stop;
+    } else {
+      // A group of short flags, like `-qb ::1` or `-b::1`: a flag that takes a value
+      // takes the rest of the group, or else the next argument.
+      for (let j = 1; j < arg.length; j++) {
+        const flag = FLAGS.find((f) => f.short === arg[j]);
+        if (flag === undefined) return { kind: "error", message: `unknown option '-${arg[j]}'` };
+        if (flag.value === undefined) {
+          const stop = apply(flag, `-${arg[j]}`, undefined);
+          if (stop) return stop;
+          continue;
+        }
+        const stop = apply(flag, `-${arg[j]}`, j + 1 < arg.length ? arg.slice(j + 1) : next());
+        if (stop) return stop;
+        break;
+      }
+    }
+  }
+  return { kind: "run", options: o };
+}

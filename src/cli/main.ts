@@ -1,0 +1,116 @@
+/**
+ * `wharf`: parse the command line, hand over to {@link serve}, and turn every
+ * failure a person can cause into one line on stderr. Exit codes: 0 done,
+ * 1 runtime error (port in use, missing directory), 2 usage error.
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { OptionError } from "../options.js";
+import { serve, type RunningServer, type ServeOptions } from "../server/listen.js";
+import { onShutdownSignals } from "../server/shutdown.js";
+import { helpText, parseCommandLine, type CliOptions } from "./flags.js";
+
+/** Where {@link main} writes; both default to the process's streams. */
+export interface CliIO {
+  readonly stdout?: (text: string) => void;
+  readonly stderr?: (text: string) => void;
+}
+
+const SHUTDOWN_TIMEOUT = 10_000;
+
+/** The version in our package.json: next to dist/ when installed, one level further up when run from build/. */
+function version(): string {
+  for (const up of ["../../package.json", "../../../package.json"]) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), "utf8")) as { name?: unknown; version?: unknown };
+      if (pkg.name === "wharf" && typeof pkg.version === "string") return pkg.version;
+    } catch {
+      // Not there; try the next place.
+    }
+  }
+  return "unknown";
+}
+
+function hostPort(address: string, port: number): string {
+  return `${address.includes(":") ? `[${address}]` : address}:${port}`;
+}
+
+/** The lines printed once the server listens: every URL and every socket. */
+export function startupLines(root: string, server: Pick<RunningServer, "urls" | "addresses">): string[] {
+  const [first = "", ...others] = server.urls;
+  const bound = server.addresses.map((a) => hostPort(a.address, a.port)).join(" and ");
+  const stack = server.addresses.some((a) => a.address === "::") ? ", IPv6 and IPv4"
+    : server.addresses.some((a) => a.address === "0.0.0.0") ? ", IPv4 only" : "";
+  return [
+    `Serving ${root} at ${first} (bound to ${bound}${stack})`,
+    ...others.map((url) => `  also at ${url}`),
+    "Press Ctrl+C to stop.",
+  ];
+}
+
+/** One line a person can act on, and the exit code, for an error that stopped wharf. */
+export function describeError(err: unknown): { message: string; exitCode: 1 | 2 } {
+  const message = err instanceof Error ? err.message.replace(/^wharf: /, "") : String(err);
+  // The command line only produces valid options, so an OptionError is a usage error
+  // in the options themselves (a library caller's), reported the same way.
+  if (err instanceof OptionError) return { message, exitCode: 2 };
+  const coded = typeof (err as { code?: unknown } | null)?.code === "string";
+  return { message: coded ? message : `unexpected error: ${message}`, exitCode: 1 };
+}
+
+function serveOptions(o: CliOptions): ServeOptions & { readonly root: string } {
+  return {
+    root: resolve(o.directory),
+    port: o.port,
+    ...(o.host === undefined ? {} : { host: o.host }),
+    ...(o.quiet ? { log: false } : {}),
+    dotfiles: o.dotfiles ? "allow" : "ignore",
+    symlinks: o.followSymlinks ? "follow" : "inside-root",
+    listing: o.listing,
+    shutdownTimeout: SHUTDOWN_TIMEOUT,
+  };
+}
+
+/**
+ * Runs wharf with `argv` (the arguments after the program name). Resolves with the
+ * exit code: at once for `--help`, `--version` and errors; when serving, once a
+ * signal has shut the server down.
+ */
+export async function main(argv: readonly string[], io: CliIO = {}): Promise<number> {
+  const out = io.stdout ?? ((text: string) => void process.stdout.write(text));
+  const err = io.stderr ?? ((text: string) => void process.stderr.write(text));
+  const cli = parseCommandLine(argv);
+  switch (cli.kind) {
+    case "help":
+      out(helpText());
+      return 0;
+    case "version":
+      out(`wharf ${version()}\n`);
+      return 0;
+    case "error":
+      err(`wharf: ${cli.message}\nTry 'wharf --help'.\n`);
+      return 2;
+  }
+  const options = serveOptions(cli.options);
+  let server: RunningServer;
+  try {
+    server = await serve(io.stderr === undefined ? options : { log: (line) => err(`${line}\n`), ...options });
+  } catch (e) {
+    const { message, exitCode } = describeError(e);
+    err(`wharf: ${message}\n`);
+    if (process.env["WHARF_DEBUG"]) err(`${(e as Error)?.stack ?? ""}\n`);
+    return exitCode;
+  }
+  out(`${startupLines(options.root, server).join("\n")}\n`);
+  return new Promise<number>((done) => {
+    const stop = onShutdownSignals(() => server.close(), {
+      shutdownTimeout: SHUTDOWN_TIMEOUT,
+      inFlight: () => server.inFlight,
+      write: (line) => err(`${line}\n`),
+      exit: (code) => {
+        stop();
+        done(code);
+      },
+    });
+  });
+}

@@ -1,0 +1,307 @@
+/**
+ * `serve()`: the static handler on a real HTTP/1.1 server, bound the way people
+ * expect (dual-stack by default, both loopbacks for `localhost`), with timeouts
+ * that cut slow clients, an access log, and a graceful close.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { access, constants } from "node:fs/promises";
+import { isIP, type Socket } from "node:net";
+import { networkInterfaces } from "node:os";
+import { createHandler } from "../handler.js";
+import { responseBodyBytes } from "../adapters/node.js";
+import type { FileSystem } from "../fs/types.js";
+import { OptionError, resolveOptions, type StaticOptions } from "../options.js";
+import { formatAccessLog } from "./log.js";
+import { gracefulCloser } from "./shutdown.js";
+
+/** Options of {@link serve}: the static handler's, plus where and how to listen. */
+export interface ServeOptions extends StaticOptions {
+  /**
+   * The TCP port; `0` picks any free one (read it back from {@link RunningServer.port}).
+   * @default 8000
+   */
+  readonly port?: number;
+  /**
+   * The address to listen on: an IPv4 or IPv6 literal, a host name, or `localhost`
+   * (both `127.0.0.1` and `::1`). Unset means every interface, IPv6 and IPv4.
+   * @default undefined (every interface)
+   */
+  readonly host?: string;
+  /**
+   * Where access-log lines (without newline) go; `false` for none.
+   * @default a line on stderr per request, like Python's http.server
+   */
+  readonly log?: ((line: string) => void) | false;
+  /**
+   * Milliseconds a client may take to send the complete request headers, against
+   * slowloris-style clients that trickle a header byte at a time.
+   * @default 10000
+   */
+  readonly headersTimeout?: number;
+  /**
+   * Milliseconds a client may take to send the complete request.
+   * @default 30000
+   */
+  readonly requestTimeout?: number;
+  /**
+   * Milliseconds an idle keep-alive connection is kept open.
+   * @default 5000
+   */
+  readonly keepAliveTimeout?: number;
+  /**
+   * Milliseconds {@link RunningServer.close} lets in-flight responses finish before
+   * it destroys their connections.
+   * @default 10000
+   */
+  readonly shutdownTimeout?: number;
+}
+
+/** One socket the server listens on. */
+export interface BoundAddress {
+  readonly address: string;
+  readonly family: "IPv4" | "IPv6";
+  readonly port: number;
+}
+
+/** A listening server. */
+export interface RunningServer {
+  /**
+   * URLs a person can open, with the real port: `http://localhost:PORT/` for
+   * wildcard and `localhost` binds (then, for wildcard binds, this machine's
+   * network addresses), else the address or host name asked for.
+   */
+  readonly urls: readonly string[];
+  /** Every socket bound; `::` is dual-stack (IPv6 and IPv4). */
+  readonly addresses: readonly BoundAddress[];
+  /** The real port, also when `0` was asked for. */
+  readonly port: number;
+  /** Responses started and not yet finished. */
+  readonly inFlight: number;
+  /**
+   * Stops accepting connections, closes idle keep-alive ones, lets in-flight
+   * responses finish for up to `shutdownTimeout` ms, then destroys the rest.
+   * Calling it again returns the same promise.
+   */
+  close(): Promise<void>;
+}
+
+/** Starting the server failed: `code` is `EADDRINUSE`, `EACCES`, `WHARF_NO_DIRECTORY`, ... */
+export class ServeError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause: unknown }) {
+    super(message, options);
+    this.name = "ServeError";
+    this.code = code;
+  }
+}
+
+function whole(name: string, value: number | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  if (Number.isSafeInteger(value) && value >= 0 && value <= max) return value;
+  throw new OptionError(name, `must be a whole number from 0 to ${max}`);
+}
+
+function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/** Fails fast, with a clear message, on a root the server could never answer from. */
+async function checkRoot(root: string, fs: FileSystem, onDisk: boolean): Promise<void> {
+  try {
+    if ((await fs.stat(root)).kind !== "directory") throw new ServeError("WHARF_NOT_A_DIRECTORY", `not a directory: ${root}`);
+    // Root itself may stat fine and still refuse to list or open anything below it.
+    if (onDisk) await access(root, constants.R_OK | constants.X_OK);
+  } catch (err) {
+    if (err instanceof ServeError) throw err;
+    const code = codeOf(err);
+    if (code === "ENOENT") throw new ServeError("WHARF_NO_DIRECTORY", `directory not found: ${root}`, { cause: err });
+    if (code === "ENOTDIR") throw new ServeError("WHARF_NOT_A_DIRECTORY", `not a directory: ${root}`, { cause: err });
+    throw new ServeError("WHARF_DIRECTORY_NOT_READABLE", `directory not readable: ${root}`, { cause: err });
+  }
+}
+
+const stderrLine = (line: string): void => void process.stderr.write(`${line}\n`);
+const UNAVAILABLE = new Set(["EAFNOSUPPORT", "EADDRNOTAVAIL"]);
+const WILDCARD = new Set(["::", "0.0.0.0"]);
+
+function hostForUrl(host: string): string {
+  return isIP(host) === 6 ? `[${host.replace(/%/g, "%25")}]` : host;
+}
+
+/** The error a person can act on, for a failed `listen()`. */
+function listenError(err: unknown, host: string, port: number): Error {
+  const code = codeOf(err) ?? "WHARF_LISTEN_FAILED";
+  const where = WILDCARD.has(host) ? "all interfaces" : host;
+  if (code === "EADDRINUSE") return new ServeError(code, `port ${port} is already in use on ${where}`, { cause: err });
+  if (code === "EACCES") return new ServeError(code, `permission denied to listen on port ${port}`, { cause: err });
+  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAFNOSUPPORT") {
+    return new ServeError(code, `cannot bind to address ${host}`, { cause: err });
+  }
+  return new ServeError(code, `cannot listen on ${hostForUrl(host)}:${port}: ${(err as Error).message}`, { cause: err });
+}
+
+function listen(server: Server, host: string, port: number): Promise<BoundAddress> {
+  return new Promise((resolve, reject) => {
+    const fail = (err: unknown): void => reject(listenError(err, host, port));
+    server.once("error", fail);
+    // ipv6Only false: on `::` one socket takes IPv4 too, whatever the OS default.
+    server.listen({ host, port, ipv6Only: false }, () => {
+      server.off("error", fail);
+      const a = server.address();
+      if (a === null || typeof a === "string") return fail(new Error("not a TCP socket"));
+      resolve({ address: a.address, family: String(a.family).endsWith("6") ? "IPv6" : "IPv4", port: a.port });
+    });
+  });
+}
+
+/**
+ * Binds as {@link ServeOptions.host} promises. `make()` creates (and registers) a
+ * server for each socket; `discard()` closes them all before a retry.
+ */
+async function bind(make: () => Server, discard: () => Promise<unknown>, host: string | undefined, port: number): Promise<BoundAddress[]> {
+  if (host === undefined) {
+    try {
+      return [await listen(make(), "::", port)];
+    } catch (err) {
+      if (!UNAVAILABLE.has(codeOf(err) ?? "")) throw err;
+      await discard(); // no IPv6 on this machine
+      return [await listen(make(), "0.0.0.0", port)];
+    }
+  }
+  if (host.toLowerCase() !== "localhost") return [await listen(make(), host, port)];
+  // Node would bind whichever address `localhost` resolves to first, and a browser
+  // trying the other one would find nothing there (or someone else's server).
+  for (let attempt = 1; ; attempt++) {
+    const v4 = await listen(make(), "127.0.0.1", port);
+    try {
+      return [v4, await listen(make(), "::1", v4.port)];
+    } catch (err) {
+      const code = codeOf(err) ?? "";
+      if (UNAVAILABLE.has(code)) return [v4]; // no IPv6 loopback on this machine
+      // The free port we got on 127.0.0.1 is taken on ::1: try another.
+      if (code !== "EADDRINUSE" || port !== 0 || attempt === 5) throw err;
+      await discard();
+    }
+  }
+}
+
+/** Non-loopback addresses of this machine, to click from another device. */
+function networkUrls(ipv6: boolean, port: number): string[] {
+  const urls: string[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const i of list ?? []) {
+      // Link-local IPv6 needs a zone id no browser accepts in a URL.
+      if (i.internal || (i.family === "IPv6" && (!ipv6 || /^fe80:/i.test(i.address)))) continue;
+      urls.push(`http://${hostForUrl(i.address)}:${port}/`);
+    }
+  }
+  return urls;
+}
+
+/**
+ * Serves static files over HTTP/1.1 until {@link RunningServer.close} is called.
+ * Throws {@link OptionError} for a bad option, {@link ServeError} when it cannot start.
+ *
+ * @example
+ * ```ts
+ * const server = await serve({ root: "public", port: 0, host: "localhost" });
+ * console.log(`open ${server.urls[0]}`);
+ * await server.close();
+ * ```
+ */
+export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
+  const { port: portOption, host: hostOption, log: logOption, headersTimeout: h, requestTimeout: r,
+    keepAliveTimeout: k, shutdownTimeout: s, ...staticOptions } = options;
+  const port = whole("port", portOption, 8000, 65535);
+  const headersTimeout = whole("headersTimeout", h, 10_000);
+  const requestTimeout = whole("requestTimeout", r, 30_000);
+  const keepAliveTimeout = whole("keepAliveTimeout", k, 5_000);
+  const shutdownTimeout = whole("shutdownTimeout", s, 10_000);
+  if (requestTimeout > 0 && headersTimeout > requestTimeout) {
+    throw new OptionError("headersTimeout", "must not be longer than requestTimeout");
+  }
+  if (hostOption !== undefined && (typeof hostOption !== "string" || hostOption.trim() === "")) {
+    throw new OptionError("host", "must be a non-empty address or host name");
+  }
+  if (logOption !== undefined && logOption !== false && typeof logOption !== "function") {
+    throw new OptionError("log", "must be a function or false");
+  }
+  const log = logOption ?? stderrLine;
+  const resolved = resolveOptions(staticOptions);
+  await checkRoot(resolved.root, resolved.fs, staticOptions.fs === undefined);
+  const handler = createHandler({ ...staticOptions, root: resolved.root });
+
+  const servers: Server[] = [];
+  const closer = gracefulCloser(servers, shutdownTimeout);
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const start = performance.now();
+    const time = new Date();
+    closer.track(res);
+    // Written on 'close', which comes after 'finish' and also when the client went away first.
+    if (log) {
+      res.once("close", () => log(formatAccessLog({
+        time, remoteAddress: req.socket.remoteAddress, method: req.method ?? "-", target: req.url ?? "-",
+        httpVersion: req.httpVersion, status: res.statusCode, bytes: responseBodyBytes(res),
+        durationMs: performance.now() - start, aborted: !res.writableFinished,
+      })));
+    }
+    try {
+      handler(req, res);
+    } catch {
+      // The handler catches its own errors; this is the last line against a crash.
+      if (!res.headersSent) res.writeHead(500, { "content-length": "0" }).end();
+      else res.destroy();
+    }
+  };
+
+  const makeServer = (): Server => {
+    const server = createServer({
+      insecureHTTPParser: false,
+      headersTimeout, requestTimeout, keepAliveTimeout,
+      // How often timeouts are checked; Node's 30 s default lets a slowloris linger.
+      connectionsCheckingInterval: headersTimeout > 0 ? Math.min(1000, Math.max(50, headersTimeout / 2)) : 1000,
+    }, onRequest);
+    server.on("clientError", (err: Error, socket: Socket) => {
+      const code = codeOf(err);
+      // Like Node's default answer, which a 'clientError' listener replaces.
+      if (code !== "ECONNRESET" && socket.writable && socket.bytesWritten === 0) {
+        const status = code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large"
+          : code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";
+        socket.write(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      }
+      socket.destroy();
+    });
+    // After startup (an accept() failing with EMFILE, say): report, never crash.
+    server.on("error", (err) => {
+      if (server.listening) (log || stderrLine)(`wharf: ${err.message}`);
+    });
+    servers.push(server);
+    return server;
+  };
+
+  const discard = async (): Promise<void> => {
+    await Promise.all(servers.splice(0).map((srv) => new Promise((done) => srv.close(done))));
+  };
+  const host = hostOption?.trim().replace(/^\[(.*)\]$/, "$1");
+  let addresses: BoundAddress[];
+  try {
+    addresses = await bind(makeServer, discard, host, port);
+  } catch (err) {
+    await discard();
+    throw err;
+  }
+
+  const realPort = addresses[0]!.port;
+  const wildcard = addresses.find((a) => WILDCARD.has(a.address));
+  const urls =
+    wildcard !== undefined ? [`http://localhost:${realPort}/`, ...networkUrls(wildcard.family === "IPv6", realPort)]
+    : host !== undefined && isIP(host) === 0 ? [`http://${host}:${realPort}/`]
+    : addresses.map((a) => `http://${hostForUrl(a.address)}:${a.port}/`);
+
+  return {
+    urls, addresses, port: realPort, close: closer.close,
+    get inFlight() { return closer.inFlight; },
+  };
+}

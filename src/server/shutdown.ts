@@ -1,0 +1,132 @@
+/**
+ * Graceful shutdown: stop taking connections, let the responses already under way
+ * finish (for a while), and on Ctrl+C / SIGTERM do that once and exit; a second
+ * signal means "now".
+ */
+import type { Server, ServerResponse } from "node:http";
+import { constants } from "node:os";
+
+/** Counts the responses of some servers so that they can be closed without cutting them off. */
+export interface GracefulCloser {
+  /** Call for every response as it starts. */
+  track(res: ServerResponse): void;
+  /** Responses started and not yet finished or aborted. */
+  readonly inFlight: number;
+  /**
+   * Stops accepting, closes idle keep-alive connections, waits up to `timeoutMs`
+   * for in-flight responses, then destroys whatever connections remain.
+   * Calling it again returns the same promise.
+   */
+  close(): Promise<void>;
+}
+
+/** A {@link GracefulCloser} over `servers` (which may still be added to until close). */
+export function gracefulCloser(servers: readonly Server[], timeoutMs: number): GracefulCloser {
+  let inFlight = 0;
+  let closing = false;
+  let drained: (() => void) | undefined;
+  let closed: Promise<void> | undefined;
+  const closeIdle = (): void => {
+    for (const server of servers) server.closeIdleConnections();
+  };
+  return {
+    get inFlight() {
+      return inFlight;
+    },
+    track(res) {
+      inFlight++;
+      // A request that arrives on a kept-alive connection during shutdown is still
+      // answered, but told that the connection ends with it.
+      if (closing) res.shouldKeepAlive = false;
+      res.once("close", () => {
+        inFlight--;
+        if (!closing) return;
+        // The connection has just become idle; without this it would linger until
+        // keepAliveTimeout. Next tick, once Node has detached the response from it.
+        setImmediate(closeIdle);
+        if (inFlight === 0) drained?.();
+      });
+    },
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        const stopped = Promise.all(servers.map((s) => new Promise<void>((done) => s.close(() => done()))));
+        closeIdle();
+        if (inFlight > 0) {
+          let timer: NodeJS.Timeout | undefined;
+          await new Promise<void>((done) => {
+            drained = done;
+            timer = setTimeout(done, timeoutMs);
+          });
+          clearTimeout(timer);
+        }
+        for (const server of servers) server.closeAllConnections();
+        await stopped;
+      })();
+      return closed;
+    },
+  };
+}
+
+/** Options of {@link onShutdownSignals}. */
+export interface ShutdownOptions {
+  /** What the shutdown line says the wait is at most, in ms. */
+  readonly shutdownTimeout: number;
+  /** How many responses are in flight, for the shutdown line. */
+  readonly inFlight?: () => number;
+  /**
+   * Where the shutdown line goes.
+   * @default a line on stderr
+   */
+  readonly write?: (line: string) => void;
+  /**
+   * Ends the process: 0 after a clean close, 1 if close() failed, 128 + signal
+   * number on a second signal.
+   * @default process.exit
+   */
+  readonly exit?: (code: number) => void;
+  /** @default ["SIGINT", "SIGTERM"] */
+  readonly signals?: readonly NodeJS.Signals[];
+}
+
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))}s`;
+}
+
+/** `wharf: shutting down (waiting up to 10s for 3 responses)` */
+export function shutdownLine(timeoutMs: number, inFlight: number): string {
+  if (inFlight === 0) return "wharf: shutting down";
+  return `wharf: shutting down (waiting up to ${seconds(timeoutMs)} for ${inFlight} response${inFlight === 1 ? "" : "s"})`;
+}
+
+/**
+ * On the first SIGINT/SIGTERM: print one line, `close()`, exit 0. On a second one,
+ * exit at once with the shell's code for that signal (130 for SIGINT, 143 for
+ * SIGTERM), for the person who does not want to wait. Returns a function that
+ * removes the listeners.
+ */
+export function onShutdownSignals(close: () => Promise<void>, opts: ShutdownOptions): () => void {
+  const write = opts.write ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  const exit = opts.exit ?? ((code: number) => process.exit(code));
+  const signals = opts.signals ?? ["SIGINT", "SIGTERM"];
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      exit(128 + (constants.signals[signal] ?? 0));
+      return;
+    }
+    stopping = true;
+    write(shutdownLine(opts.shutdownTimeout, opts.inFlight?.() ?? 0));
+    close().then(
+      () => exit(0),
+      (err: unknown) => {
+        write(`wharf: ${err instanceof Error ? err.message : String(err)}`);
+        exit(1);
+      },
+    );
+  };
+  for (const signal of signals) process.on(signal, onSignal);
+  return () => {
+    for (const signal of signals) process.off(signal, onSignal);
+  };
+}

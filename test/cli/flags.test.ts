@@ -1,0 +1,85 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { FLAGS, helpText, parseCommandLine, type CliOptions, type CommandLine } from "../../src/cli/flags.js";
+
+const defaults: CliOptions = {
+  port: 8000, host: undefined, directory: ".", quiet: false, dotfiles: false, followSymlinks: false, listing: true,
+};
+const run = (o: Partial<CliOptions> = {}): CommandLine => ({ kind: "run", options: { ...defaults, ...o } });
+const error = (message: string): CommandLine => ({ kind: "error", message });
+
+const rows: { argv: string[]; want: CommandLine }[] = [
+  { argv: [], want: run() },
+  { argv: ["3000"], want: run({ port: 3000 }) },
+  { argv: ["0"], want: run({ port: 0 }) },
+  { argv: ["65535"], want: run({ port: 65535 }) },
+  { argv: ["08080"], want: run({ port: 8080 }) },
+  { argv: ["-b", "127.0.0.1"], want: run({ host: "127.0.0.1" }) },
+  { argv: ["--bind", "::1"], want: run({ host: "::1" }) },
+  { argv: ["--bind=localhost"], want: run({ host: "localhost" }) },
+  { argv: ["-b::1"], want: run({ host: "::1" }) },
+  { argv: ["-d", "public"], want: run({ directory: "public" }) },
+  { argv: ["--directory=my dir", "-q"], want: run({ directory: "my dir", quiet: true }) },
+  { argv: ["--quiet", "--dotfiles", "--follow-symlinks", "--no-listing"],
+    want: run({ quiet: true, dotfiles: true, followSymlinks: true, listing: false }) },
+  { argv: ["-qd", "public"], want: run({ quiet: true, directory: "public" }) },
+  { argv: ["-qb", "::1", "9000"], want: run({ quiet: true, host: "::1", port: 9000 }) },
+  { argv: ["9000", "-b", "0.0.0.0", "-d", "/srv"], want: run({ port: 9000, host: "0.0.0.0", directory: "/srv" }) },
+  { argv: ["-b", "a", "-b", "b"], want: run({ host: "b" }) },
+  { argv: ["--", "9000"], want: run({ port: 9000 }) },
+  { argv: ["-d", "-"], want: run({ directory: "-" }) },
+  { argv: ["-h"], want: { kind: "help" } },
+  { argv: ["--help"], want: { kind: "help" } },
+  { argv: ["3000", "--help", "--bogus"], want: { kind: "help" } },
+  { argv: ["-V"], want: { kind: "version" } },
+  { argv: ["--version"], want: { kind: "version" } },
+  { argv: ["-qV"], want: { kind: "version" } },
+  { argv: ["--bogus"], want: error("unknown option '--bogus'") },
+  { argv: ["--bogus=1"], want: error("unknown option '--bogus'") },
+  { argv: ["-x"], want: error("unknown option '-x'") },
+  { argv: ["-qx"], want: error("unknown option '-x'") },
+  { argv: ["--bogus", "--help"], want: error("unknown option '--bogus'") },
+  { argv: ["99999"], want: error("invalid port '99999': must be a whole number from 0 to 65535") },
+  { argv: ["65536"], want: error("invalid port '65536': must be a whole number from 0 to 65535") },
+  { argv: ["abc"], want: error("invalid port 'abc': must be a whole number from 0 to 65535") },
+  { argv: ["-1"], want: error("invalid port '-1': must be a whole number from 0 to 65535") },
+  { argv: ["80.5"], want: error("invalid port '80.5': must be a whole number from 0 to 65535") },
+  { argv: [""], want: error("invalid port '': must be a whole number from 0 to 65535") },
+  { argv: ["8000", "9000"], want: error("unexpected argument '9000' (the port is already 8000)") },
+  { argv: ["-b"], want: error("option -b/--bind needs a value: -b ADDR") },
+  { argv: ["--bind"], want: error("option -b/--bind needs a value: --bind ADDR") },
+  { argv: ["--bind="], want: error("option -b/--bind needs a value: --bind ADDR") },
+  { argv: ["-b", "-q"], want: error("option -b/--bind needs a value: -b ADDR") },
+  { argv: ["-d", ""], want: error("option -d/--directory needs a value: -d DIR") },
+  { argv: ["--quiet=yes"], want: error("option --quiet takes no value") },
+];
+
+describe("parseCommandLine", () => {
+  for (const row of rows) {
+    test(row.argv.map((a) => JSON.stringify(a)).join(" ") || "(no arguments)", () => {
+      const got = parseCommandLine(row.argv);
+      assert.deepEqual(got, row.want, `parseCommandLine(${JSON.stringify(row.argv)}): got ${JSON.stringify(got)}, want ${JSON.stringify(row.want)}`);
+    });
+  }
+});
+
+describe("helpText", () => {
+  const help = helpText();
+  test("usage line comes first, like Python's", () => {
+    const want = "usage: wharf [-b ADDR] [-d DIR] [-q] [--dotfiles] [--follow-symlinks]\n             [--no-listing] [-h] [-V] [port]\n";
+    assert.ok(help.startsWith(want), `got ${JSON.stringify(help.slice(0, want.length))}, want ${JSON.stringify(want)}`);
+  });
+  test("fits in 80 columns", () => {
+    for (const line of help.split("\n")) assert.ok(line.length <= 80, `too long: ${JSON.stringify(line)}`);
+  });
+  for (const flag of FLAGS) {
+    test(`documents --${flag.long}${flag.default === undefined ? "" : " and its default"}`, () => {
+      assert.ok(help.includes(`--${flag.long}`), `help lacks --${flag.long}`);
+      if (flag.default !== undefined) assert.ok(help.includes(`(default: ${flag.default})`), `help lacks the default of --${flag.long}`);
+    });
+  }
+  test("has examples and the port default", () => {
+    assert.match(help, /\nexamples:\n/);
+    assert.match(help, /\(default: 8000\)/);
+  });
+});

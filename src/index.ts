@@ -9,7 +9,8 @@
 export { createHandler } from "./handler.js";
 export type { NextFunction, WharfHandler } from "./handler.js";
 export { serve } from "./server/listen.js";
-export type { RunningServer, ServeOptions } from "./server/listen.js";
+export { ServeError } from "./server/listen.js";
+export type { BoundAddress, RunningServer, ServeOptions } from "./server/listen.js";
 export { OptionError } from "./options.js";
 export type { DotfilePolicy, StaticOptions, SymlinkPolicy } from "./options.js";
 export type { Body, Chunk, FileSlice, Middleware, Next, Reply, WharfRequest } from "./core/types.js";

@@ -1,0 +1,108 @@
+/**
+ * Binding sockets the way people expect: `::` dual-stack by default (falling back
+ * to `0.0.0.0` without IPv6), both loopbacks for `localhost`, and listen errors a
+ * person can act on.
+ */
+import type { Server } from "node:http";
+import { isIP } from "node:net";
+import { networkInterfaces } from "node:os";
+
+/** One socket the server listens on. */
+export interface BoundAddress {
+  readonly address: string;
+  readonly family: "IPv4" | "IPv6";
+  readonly port: number;
+}
+
+/** Starting the server failed: `code` is `EADDRINUSE`, `EACCES`, `WHARF_NO_DIRECTORY`, ... */
+export class ServeError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause: unknown }) {
+    super(message, options);
+    this.name = "ServeError";
+    this.code = code;
+  }
+}
+
+export function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+const UNAVAILABLE = new Set(["EAFNOSUPPORT", "EADDRNOTAVAIL"]);
+export const WILDCARD = new Set(["::", "0.0.0.0"]);
+
+export function hostForUrl(host: string): string {
+  return isIP(host) === 6 ? `[${host.replace(/%/g, "%25")}]` : host;
+}
+
+/** The error a person can act on, for a failed `listen()`. */
+function listenError(err: unknown, host: string, port: number): Error {
+  const code = codeOf(err) ?? "WHARF_LISTEN_FAILED";
+  const where = WILDCARD.has(host) ? "all interfaces" : host;
+  if (code === "EADDRINUSE") return new ServeError(code, `port ${port} is already in use on ${where}`, { cause: err });
+  if (code === "EACCES") return new ServeError(code, `permission denied to listen on port ${port}`, { cause: err });
+  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAFNOSUPPORT") {
+    return new ServeError(code, `cannot bind to address ${host}`, { cause: err });
+  }
+  return new ServeError(code, `cannot listen on ${hostForUrl(host)}:${port}: ${(err as Error).message}`, { cause: err });
+}
+
+function listen(server: Server, host: string, port: number): Promise<BoundAddress> {
+  return new Promise((resolve, reject) => {
+    const fail = (err: unknown): void => reject(listenError(err, host, port));
+    server.once("error", fail);
+    // ipv6Only false: on `::` one socket takes IPv4 too, whatever the OS default.
+    server.listen({ host, port, ipv6Only: false }, () => {
+      server.off("error", fail);
+      const a = server.address();
+      if (a === null || typeof a === "string") return fail(new Error("not a TCP socket"));
+      resolve({ address: a.address, family: String(a.family).endsWith("6") ? "IPv6" : "IPv4", port: a.port });
+    });
+  });
+}
+
+/**
+ * Binds as {@link ServeOptions.host} promises. `make()` creates (and registers) a
+ * server for each socket; `discard()` closes them all before a retry.
+ */
+export async function bind(make: () => Server, discard: () => Promise<unknown>, host: string | undefined, port: number): Promise<BoundAddress[]> {
+  if (host === undefined) {
+    try {
+      return [await listen(make(), "::", port)];
+    } catch (err) {
+      if (!UNAVAILABLE.has(codeOf(err) ?? "")) throw err;
+      await discard(); // no IPv6 on this machine
+      return [await listen(make(), "0.0.0.0", port)];
+    }
+  }
+  if (host.toLowerCase() !== "localhost") return [await listen(make(), host, port)];
+  // Node would bind whichever address `localhost` resolves to first, and a browser
+  // trying the other one would find nothing there (or someone else's server).
+  for (let attempt = 1; ; attempt++) {
+    const v4 = await listen(make(), "127.0.0.1", port);
+    try {
+      return [v4, await listen(make(), "::1", v4.port)];
+    } catch (err) {
+      const code = codeOf(err) ?? "";
+      if (UNAVAILABLE.has(code)) return [v4]; // no IPv6 loopback on this machine
+      // The free port we got on 127.0.0.1 is taken on ::1: try another.
+      if (code !== "EADDRINUSE" || port !== 0 || attempt === 5) throw err;
+      await discard();
+    }
+  }
+}
+
+/** Non-loopback addresses of this machine, to click from another device. */
+export function networkUrls(ipv6: boolean, port: number): string[] {
+  const urls: string[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const i of list ?? []) {
+      // Link-local IPv6 needs a zone id no browser accepts in a URL.
+      if (i.internal || (i.family === "IPv6" && (!ipv6 || /^fe80:/i.test(i.address)))) continue;
+      urls.push(`http://${hostForUrl(i.address)}:${port}/`);
+    }
+  }
+  return urls;
+}
+

@@ -68,6 +68,25 @@ export interface StaticOptions {
    */
   readonly hashLimit?: number;
   /**
+   * How long, in milliseconds, what a URL resolved to (file, listing, redirect,
+   * 404) is trusted before it is checked again on the next request. An edited,
+   * added or deleted file is seen within this window; `0` checks on every request.
+   * @default 500
+   */
+  readonly revalidateMs?: number;
+  /**
+   * Files up to this many bytes are kept in memory (with their ETag and headers)
+   * and answered without touching the disk.
+   * @default 1048576 (1 MiB)
+   */
+  readonly cacheFileBytes?: number;
+  /**
+   * The memory budget, in bytes, of all file bodies kept; the oldest are dropped
+   * first. `0` keeps none.
+   * @default 33554432 (32 MiB)
+   */
+  readonly cacheBytes?: number;
+  /**
    * A Range header with more parts than this is ignored (a 200 with the whole file),
    * as nginx's `max_ranges` does against CVE-2011-3192.
    * @default 100
@@ -102,6 +121,9 @@ export interface ResolvedOptions {
   readonly cacheControl: string;
   readonly hashLimit: number;
   readonly maxRanges: number;
+  readonly revalidateMs: number;
+  readonly cacheFileBytes: number;
+  readonly cacheBytes: number;
   readonly fallthrough: boolean;
   readonly use: readonly Middleware[];
   readonly fs: FileSystem;
@@ -170,6 +192,9 @@ export function resolveOptions(options: StaticOptions = {}): ResolvedOptions {
     cacheControl,
     hashLimit: count("hashLimit", options.hashLimit, 64 * 1024 * 1024, 0),
     maxRanges: count("maxRanges", options.maxRanges, 100, 1),
+    revalidateMs: count("revalidateMs", options.revalidateMs, 500, 0),
+    cacheFileBytes: count("cacheFileBytes", options.cacheFileBytes, 1024 * 1024, 0),
+    cacheBytes: count("cacheBytes", options.cacheBytes, 32 * 1024 * 1024, 0),
     fallthrough: boolean("fallthrough", options.fallthrough, true),
     use,
     fs,

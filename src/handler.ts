@@ -66,7 +66,7 @@ export function createHandler(options: StaticOptions = {}, report: ErrorReporter
     prepare(handle, request, fs)
       .then(async (prepared) => {
         if (next !== undefined && fallthrough && prepared.reply.miss === true) {
-          await prepared.body?.close();
+          if (prepared.body !== undefined && !(prepared.body instanceof Uint8Array)) await prepared.body.close();
           next();
           return;
         }

@@ -4,7 +4,7 @@
  * file was replaced in between, the caller re-runs the request, so Content-Length,
  * ETag and bytes always describe the same file.
  */
-import type { Body, Reply, WharfRequest } from "../core/types.js";
+import type { Body, Chunk, Reply, WharfRequest } from "../core/types.js";
 import type { FileSystem, OpenFile } from "../fs/types.js";
 import { errorReply } from "../handlers/errors.js";
 
@@ -62,10 +62,20 @@ async function openBody(fs: FileSystem, body: Body & { kind: "chunks" }): Promis
   return { kind: "opened", body: { bytes: bytes(), close } };
 }
 
-/** A reply together with its opened body (absent for HEAD and bodiless replies). */
+/**
+ * A reply together with its body ready to send: bytes already in memory (the hot
+ * path: no stream, no await), an opened stream, or nothing (HEAD, bodiless replies).
+ */
 export interface Prepared {
   readonly reply: Reply;
-  readonly body: OpenedBody | undefined;
+  readonly body: Uint8Array | OpenedBody | undefined;
+}
+
+/** The body as one buffer when it has no file slices, else `undefined`. */
+function inMemory(chunks: readonly Chunk[]): Uint8Array | undefined {
+  if (chunks.length === 1 && chunks[0] instanceof Uint8Array) return chunks[0];
+  if (!chunks.every((c): c is Uint8Array => c instanceof Uint8Array)) return undefined;
+  return Buffer.concat(chunks);
 }
 
 /**
@@ -82,6 +92,8 @@ export async function prepare(
   for (let attempt = 0; attempt < 2; attempt++) {
     const reply = await handle(req);
     if (req.method === "HEAD" || reply.body.kind === "empty") return { reply, body: undefined };
+    const bytes = inMemory(reply.body.chunks);
+    if (bytes !== undefined) return { reply, body: bytes };
     const opened = await openBody(fs, reply.body).catch((error: unknown) => {
       if ((error as { code?: unknown }).code === "ENOENT") return { kind: "stale" } as const;
       throw error;
@@ -89,7 +101,5 @@ export async function prepare(
     if (opened.kind === "opened") return { reply, body: opened.body };
   }
   const busy = errorReply(503, { "retry-after": "1" });
-  if (busy.body.kind === "empty") return { reply: busy, body: undefined };
-  const opened = await openBody(fs, busy.body); // bytes only: opens nothing
-  return { reply: busy, body: opened.kind === "opened" ? opened.body : undefined };
+  return { reply: busy, body: busy.body.kind === "empty" ? undefined : inMemory(busy.body.chunks) };
 }

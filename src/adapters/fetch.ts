@@ -30,6 +30,8 @@ export async function fetchResponse(
   const headers = new Headers(reply.headers);
   if (!headers.has("date")) headers.set("date", formatHttpDate(Date.now()));
   if (body === undefined) return new Response(null, { status: reply.status, headers });
+  // Cached bodies are never SharedArrayBuffer-backed, which is all this cast rules out.
+  if (body instanceof Uint8Array) return new Response(body as Uint8Array<ArrayBuffer>, { status: reply.status, headers });
   const chunks = body.bytes[Symbol.asyncIterator]();
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {

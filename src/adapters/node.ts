@@ -64,6 +64,11 @@ export async function writeReply(res: ServerResponse, prepared: Prepared): Promi
     res.end();
     return;
   }
+  if (body instanceof Uint8Array) {
+    sentBytes.set(res, body.length);
+    res.end(body);
+    return;
+  }
   let sent = 0;
   try {
     for await (const chunk of body.bytes) {

@@ -75,6 +75,14 @@ export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Mi
     end,
     identity: { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs },
   });
+  // RFC 9110 §15.4.5: a 304 carries the fields a 200 would send for caches (ETag,
+  // Cache-Control; Node adds Date) and nothing else. The same as representation.ts
+  // builds, prebuilt for the revalidation every browser sends on reload.
+  const notModified = (headers: Record<string, string>): Reply => ({
+    status: 304,
+    headers: { etag: headers.etag ?? "", "cache-control": options.cacheControl },
+    body: EMPTY,
+  });
   /** A whole body: bytes in memory, or the file read at send time. */
   const bodyOf = (source: Uint8Array | { path: string; stat: FileStat }): Body => {
     if (source instanceof Uint8Array) return source.length === 0 ? EMPTY : chunksBody([source], source.length);
@@ -109,7 +117,7 @@ export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Mi
       "content-length": String(stat.size),
     };
     const ok: Reply = { status: 200, headers, body: bodyOf(body ?? { path: real, stat }) };
-    return { kind: "file", real, stat, etag, contentType, body, ok };
+    return { kind: "file", real, stat, etag, contentType, body, ok, notModified: notModified(headers) };
   }
 
   async function listingResource(real: string, segments: readonly string[]): Promise<Resource> {
@@ -130,7 +138,8 @@ export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Mi
       "content-type": LISTING_TYPE,
       "content-length": String(body.length),
     };
-    return { kind: "generated", body, etag, contentType: LISTING_TYPE, ok: { status: 200, headers, body: bodyOf(body) } };
+    const ok: Reply = { status: 200, headers, body: bodyOf(body) };
+    return { kind: "generated", body, etag, contentType: LISTING_TYPE, ok, notModified: notModified(headers) };
   }
 
   // A symlink is listed only if following it is allowed, so a listing never shows
@@ -197,8 +206,14 @@ export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Mi
         return empty(301, { location: resource.location + req.search, "content-length": "0" });
       case "file":
       case "generated": {
-        // The common case, decided without parsing anything: the 200 built once.
+        // The common cases, decided without parsing anything: the 200 built once, and
+        // the 304 for a browser revalidating with exactly our ETag (If-None-Match
+        // alone, so no other precondition or Range can apply).
+        const ifNoneMatch = req.header("if-none-match");
         if (!CONDITIONAL.some((name) => req.header(name) !== undefined)) return own(resource.ok);
+        if (ifNoneMatch === resource.ok.headers.etag && CONDITIONAL.every((n) => n === "if-none-match" || req.header(n) === undefined)) {
+          return own(resource.notModified);
+        }
         const bytes = resource.body;
         const file = resource.kind === "file" ? resource : undefined;
         return representationReply(

@@ -4,6 +4,8 @@
  * (`[port]`, `-b`, `-d`) mean what they mean there.
  */
 
+import { availableParallelism } from "node:os";
+
 /** What the command line asks the server to do. */
 export interface CliOptions {
   readonly port: number;
@@ -15,6 +17,8 @@ export interface CliOptions {
   readonly dotfiles: boolean;
   readonly followSymlinks: boolean;
   readonly listing: boolean;
+  /** Processes sharing the port; 1 serves from this process. */
+  readonly workers: number;
 }
 
 export type CommandLine =
@@ -24,7 +28,8 @@ export type CommandLine =
   | { readonly kind: "error"; readonly message: string };
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-type Setter = (o: Mutable<CliOptions>, value: string) => void;
+/** Applies a flag; returns a message when the value is not acceptable. */
+type Setter = (o: Mutable<CliOptions>, value: string) => string | undefined;
 
 interface Flag {
   readonly long: string;
@@ -41,17 +46,25 @@ export const DEFAULT_PORT = 8000;
 export const FLAGS: readonly Flag[] = [
   { long: "bind", short: "b", value: "ADDR", default: "all interfaces, IPv6 and IPv4",
     help: "address to listen on (localhost: 127.0.0.1 and ::1)",
-    set: (o, v) => { o.host = v; } },
+    set: (o, v) => { o.host = v; return undefined; } },
   { long: "directory", short: "d", value: "DIR", default: "the current directory",
-    help: "directory to serve", set: (o, v) => { o.directory = v; } },
+    help: "directory to serve", set: (o, v) => { o.directory = v; return undefined; } },
   { long: "quiet", short: "q", default: "log every request to stderr",
-    help: "no access log", set: (o) => { o.quiet = true; } },
+    help: "no access log", set: (o) => { o.quiet = true; return undefined; } },
   { long: "dotfiles", default: "hidden, they answer 404",
-    help: "serve dotfiles and dot-directories (.env, .git/)", set: (o) => { o.dotfiles = true; } },
+    help: "serve dotfiles and dot-directories (.env, .git/)", set: (o) => { o.dotfiles = true; return undefined; } },
   { long: "follow-symlinks", default: "refused, they answer 404",
-    help: "serve symlinks that lead out of the directory", set: (o) => { o.followSymlinks = true; } },
+    help: "serve symlinks that lead out of the directory", set: (o) => { o.followSymlinks = true; return undefined; } },
   { long: "no-listing", default: "an HTML listing",
-    help: "directories without index.html answer 404", set: (o) => { o.listing = false; } },
+    help: "directories without index.html answer 404", set: (o) => { o.listing = false; return undefined; } },
+  { long: "workers", short: "w", value: "N", default: "1",
+    help: "processes sharing the port; auto = one per CPU core",
+    set: (o, v) => {
+      const n = v === "auto" ? availableParallelism() : /^\d{1,4}$/.test(v) ? Number(v) : 0;
+      if (n < 1 || n > 1024) return `invalid --workers '${v}': must be 'auto' or a whole number from 1 to 1024`;
+      o.workers = n;
+      return undefined;
+    } },
   { long: "help", short: "h", help: "show this help and exit", set: "help" },
   { long: "version", short: "V", help: "show the version and exit", set: "version" },
 ];
@@ -61,6 +74,7 @@ const EXAMPLES: readonly (readonly [string, string])[] = [
   ["wharf 3000 -d public", "serve ./public on port 3000"],
   ["wharf 0 -b localhost", "this machine only, on any free port"],
   ["wharf -q -b 0.0.0.0", "IPv4 only, no access log"],
+  ["wharf --workers auto", "one process per CPU core on one port"],
 ];
 
 function flagName(f: Flag): string {
@@ -114,7 +128,7 @@ function parsePort(text: string): number | undefined {
 export function parseCommandLine(argv: readonly string[]): CommandLine {
   const o: Mutable<CliOptions> = {
     port: DEFAULT_PORT, host: undefined, directory: ".",
-    quiet: false, dotfiles: false, followSymlinks: false, listing: true,
+    quiet: false, dotfiles: false, followSymlinks: false, listing: true, workers: 1,
   };
   let portSeen = false;
   let onlyPositionals = false;
@@ -125,8 +139,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     if (flag.value !== undefined && (value === undefined || value === "")) {
       return { kind: "error", message: `option ${flagName(flag)} needs a value: ${shown} ${flag.value}` };
     }
-    flag.set(o, value ?? "");
-    return undefined;
+    const problem = flag.set(o, value ?? "");
+    return typeof problem === "string" ? { kind: "error", message: problem } : undefined;
   };
 
   let i = 0;

@@ -9,6 +9,7 @@ import { OptionError } from "../options.js";
 import { serve, type RunningServer, type ServeOptions } from "../server/listen.js";
 import { onShutdownSignals } from "../server/shutdown.js";
 import { helpText, parseCommandLine, type CliOptions } from "./flags.js";
+import { isWorker, runPrimary, runWorker } from "./workers.js";
 
 /** Where {@link main} writes; both default to the process's streams. */
 export interface CliIO {
@@ -92,6 +93,23 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
       return 2;
   }
   const options = serveOptions(cli.options);
+  if (isWorker) return runWorker(options, (e) => ({ option: e instanceof OptionError }));
+  if (cli.options.workers > 1) {
+    return runPrimary({
+      workers: cli.options.workers,
+      shutdownTimeout: SHUTDOWN_TIMEOUT,
+      ready: (server) => {
+        const lines = startupLines(options.root, server);
+        lines.splice(-1, 0, `  ${cli.options.workers} worker processes`);
+        out(`${lines.join("\n")}\n`);
+      },
+      failed: (e) => {
+        err(`wharf: ${e.message.replace(/^wharf: /, "")}\n`);
+        return e.option ? 2 : 1;
+      },
+      write: (line) => err(`${line}\n`),
+    });
+  }
   let server: RunningServer;
   try {
     server = await serve(io.stderr === undefined ? options : { log: (line) => err(`${line}\n`), ...options });

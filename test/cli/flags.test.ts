@@ -1,9 +1,10 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { availableParallelism } from "node:os";
 import { FLAGS, helpText, parseCommandLine, type CliOptions, type CommandLine } from "../../src/cli/flags.js";
 
 const defaults: CliOptions = {
-  port: 8000, host: undefined, directory: ".", quiet: false, dotfiles: false, followSymlinks: false, listing: true,
+  port: 8000, host: undefined, directory: ".", quiet: false, dotfiles: false, followSymlinks: false, listing: true, workers: 1,
 };
 const run = (o: Partial<CliOptions> = {}): CommandLine => ({ kind: "run", options: { ...defaults, ...o } });
 const error = (message: string): CommandLine => ({ kind: "error", message });
@@ -27,6 +28,11 @@ const rows: { argv: string[]; want: CommandLine }[] = [
   { argv: ["9000", "-b", "0.0.0.0", "-d", "/srv"], want: run({ port: 9000, host: "0.0.0.0", directory: "/srv" }) },
   { argv: ["-b", "a", "-b", "b"], want: run({ host: "b" }) },
   { argv: ["--", "9000"], want: run({ port: 9000 }) },
+  { argv: ["--workers", "4"], want: run({ workers: 4 }) },
+  { argv: ["-w", "2"], want: run({ workers: 2 }) },
+  { argv: ["--workers=auto"], want: run({ workers: availableParallelism() }) },
+  { argv: ["--workers", "0"], want: error("invalid --workers '0': must be 'auto' or a whole number from 1 to 1024") },
+  { argv: ["--workers", "many"], want: error("invalid --workers 'many': must be 'auto' or a whole number from 1 to 1024") },
   { argv: ["-d", "-"], want: run({ directory: "-" }) },
   { argv: ["-h"], want: { kind: "help" } },
   { argv: ["--help"], want: { kind: "help" } },
@@ -66,7 +72,7 @@ describe("parseCommandLine", () => {
 describe("helpText", () => {
   const help = helpText();
   test("usage line comes first, like Python's", () => {
-    const want = "usage: wharf [-b ADDR] [-d DIR] [-q] [--dotfiles] [--follow-symlinks]\n             [--no-listing] [-h] [-V] [port]\n";
+    const want = "usage: wharf [-b ADDR] [-d DIR] [-q] [--dotfiles] [--follow-symlinks]\n             [--no-listing] [-w N] [-h] [-V] [port]\n";
     assert.ok(help.startsWith(want), `got ${JSON.stringify(help.slice(0, want.length))}, want ${JSON.stringify(want)}`);
   });
   test("fits in 80 columns", () => {

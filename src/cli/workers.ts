@@ -1,0 +1,119 @@
+/**
+ * `--workers N`: N processes serve one port (Node's `cluster`: the primary owns
+ * the listening socket and hands connections to the workers). The primary prints
+ * the banner once, reports the first startup error as the one line it is, replaces
+ * a worker that dies, and on SIGINT/SIGTERM asks every worker to close gracefully.
+ *
+ * Workers ignore the signals themselves: Ctrl+C reaches the whole process group,
+ * and a worker that took it as its own shutdown *and* got the primary's request
+ * would read the second as "exit now" and cut its downloads.
+ */
+import cluster, { type Worker } from "node:cluster";
+import type { RunningServer, ServeOptions } from "../server/listen.js";
+import { serve } from "../server/listen.js";
+import { onShutdownSignals } from "../server/shutdown.js";
+
+/** What a worker tells the primary. */
+type WorkerMessage =
+  | { readonly type: "listening"; readonly urls: readonly string[]; readonly addresses: RunningServer["addresses"] }
+  | { readonly type: "failed"; readonly error: { readonly message: string; readonly code: string | undefined; readonly option: boolean } };
+
+/** Whether this process is a worker started by {@link runPrimary}. */
+export const isWorker = cluster.isWorker;
+
+/** In a worker: serve, tell the primary, and close when it says so. */
+export async function runWorker(options: ServeOptions, describe: (e: unknown) => { option: boolean }): Promise<number> {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => undefined);
+  let server: RunningServer;
+  try {
+    server = await serve(options);
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    process.send?.({
+      type: "failed",
+      error: { message: e instanceof Error ? e.message : String(e), code: typeof code === "string" ? code : undefined, option: describe(e).option },
+    } satisfies WorkerMessage);
+    return 1;
+  }
+  process.send?.({ type: "listening", urls: server.urls, addresses: server.addresses } satisfies WorkerMessage);
+  return new Promise((done) => {
+    const stop = (): void => void server.close().then(() => done(0));
+    process.on("message", (m) => {
+      if ((m as { type?: unknown }).type === "shutdown") stop();
+    });
+    // The primary is gone (killed): nobody will ask, so close now.
+    process.on("disconnect", stop);
+  });
+}
+
+/** Options of {@link runPrimary}. */
+export interface PrimaryOptions {
+  readonly workers: number;
+  readonly shutdownTimeout: number;
+  /** Called once every worker listens, with the first one's addresses. */
+  readonly ready: (server: Pick<RunningServer, "urls" | "addresses">) => void;
+  /** A worker's startup error; returns the exit code after reporting it. */
+  readonly failed: (error: Error & { code?: string | undefined; option: boolean }) => number;
+  readonly write: (line: string) => void;
+}
+
+/** In the primary: start the workers and supervise them until a signal. */
+export function runPrimary(o: PrimaryOptions): Promise<number> {
+  return new Promise((done) => {
+    let listening = 0;
+    let stopping = false;
+    let finished = false;
+    const finish = (code: number): void => {
+      if (finished) return;
+      finished = true;
+      stop();
+      done(code);
+    };
+    const alive = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+
+    const start = (): void => {
+      const worker = cluster.fork();
+      worker.on("message", (m: WorkerMessage) => {
+        if (m.type === "listening" && ++listening === o.workers) o.ready(m);
+        if (m.type === "failed" && !stopping) {
+          stopping = true;
+          for (const w of alive()) w.kill();
+          finish(o.failed(Object.assign(new Error(m.error.message), { code: m.error.code, option: m.error.option })));
+        }
+      });
+    };
+
+    cluster.on("exit", (worker, code, signal) => {
+      if (stopping) {
+        if (alive().length === 0) finish(0);
+        return;
+      }
+      // A crash must not take the site down: say so and replace the worker.
+      o.write(`wharf: worker ${worker.process.pid} exited (${signal ?? code}); starting another`);
+      listening--;
+      start();
+    });
+
+    const stop = onShutdownSignals(
+      () =>
+        new Promise<void>((closed) => {
+          stopping = true;
+          const workers = alive();
+          if (workers.length === 0) return closed();
+          for (const w of workers) w.send({ type: "shutdown" });
+          // Workers bound their own wait by shutdownTimeout; this only guards a hung one.
+          const timer = setTimeout(() => {
+            for (const w of alive()) w.process.kill("SIGKILL");
+          }, o.shutdownTimeout + 2000);
+          cluster.on("exit", () => {
+            if (alive().length === 0) {
+              clearTimeout(timer);
+              closed();
+            }
+          });
+        }),
+      { shutdownTimeout: o.shutdownTimeout, write: o.write, exit: finish },
+    );
+    for (let i = 0; i < o.workers; i++) start();
+  });
+}

@@ -1,0 +1,72 @@
+// `--workers N`: N processes on one port, one banner, graceful shutdown of all.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const BIN = fileURLToPath(new URL("../../../dist/cli/bin.js", import.meta.url));
+let dir = "";
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), "wharf-workers-"));
+  writeFileSync(join(dir, "nums.txt"), "123456789");
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The pids of `pid`'s children. */
+function children(pid: number): number[] {
+  try {
+    return execFileSync("pgrep", ["-P", String(pid)], { encoding: "utf8" }).trim().split("\n").filter(Boolean).map(Number);
+  } catch {
+    return []; // pgrep exits 1 when there are none
+  }
+}
+
+describe("--workers", () => {
+  test("two workers serve one port; SIGTERM stops them all and exits 0", async () => {
+    const child = spawn(process.execPath, [BIN, "0", "-b", "127.0.0.1", "-d", dir, "--workers", "2", "-q"], { stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      let out = "";
+      child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+      const start = performance.now();
+      while (!/Press Ctrl\+C/.test(out)) {
+        assert.ok(performance.now() - start < 10_000, `no banner: ${out}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(out.match(/^Serving /gm)?.length, 1, `one banner, got ${out}`);
+      assert.match(out, /2 worker processes/);
+      const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(out)?.[0] ?? "";
+      for (let i = 0; i < 10; i++) {
+        const res = await fetch(`${url}nums.txt`);
+        assert.equal(await res.text(), "123456789");
+      }
+      const workers = children(child.pid ?? 0);
+      assert.equal(workers.length, 2, `worker pids ${workers.join(",")}`);
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+      child.kill("SIGTERM");
+      assert.equal(await exited, 0);
+      for (const pid of workers) assert.throws(() => process.kill(pid, 0), "worker still running");
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
+  test("a busy port is one line and exit 1", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const child = spawn(process.execPath, [BIN, String(port), "-b", "127.0.0.1", "-d", dir, "--workers", "2"], { stdio: ["ignore", "pipe", "pipe"] });
+      let err = "";
+      child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+      assert.equal(code, 1);
+      assert.equal(err, `wharf: port ${port} is already in use on 127.0.0.1\n`);
+    } finally {
+      blocker.close();
+    }
+  });
+});

@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import type { Middleware } from "./core/types.js";
 import type { FileSystem } from "./fs/types.js";
 import { nodeFileSystem } from "./fs/node.js";
+import { type CachePolicy, type CacheRule, cachePolicy } from "./http/cache-policy.js";
 
 /** What to do with a request for a dotfile or anything below a dot-directory. */
 export type DotfilePolicy =
@@ -87,6 +88,29 @@ export interface StaticOptions {
    */
   readonly cacheBytes?: number;
   /**
+   * Compress compressible responses (text, JSON, JS, CSS, SVG, wasm, ...) of 1 KiB
+   * or more with br, zstd (where Node has it) or gzip, as the client accepts. Each
+   * file version is compressed once and kept within `cacheBytes`; files larger than
+   * `cacheFileBytes` are compressed while sent.
+   * @default true
+   */
+  readonly compression?: boolean;
+  /**
+   * Serve precompressed sidecars (`app.js.br`, `.zst`, `.gz` next to `app.js`) when
+   * present and not older than the original (see `wharf precompress`).
+   * @default true
+   */
+  readonly precompressed?: boolean;
+  /**
+   * Cache-Control by glob, first match wins: `[{ glob: "*.png", value: 3600 }]`
+   * (seconds → `public, max-age=N`, or a whole header value). A glob without `/`
+   * matches file names at any depth. Unmatched fingerprinted names
+   * (`app.3f9a1c2b.js`) get `public, max-age=31536000, immutable`; the rest
+   * {@link cacheControl}.
+   * @default []
+   */
+  readonly cache?: readonly CacheRule[];
+  /**
    * A Range header with more parts than this is ignored (a 200 with the whole file),
    * as nginx's `max_ranges` does against CVE-2011-3192.
    * @default 100
@@ -119,6 +143,10 @@ export interface ResolvedOptions {
   readonly index: readonly string[];
   readonly listing: boolean;
   readonly cacheControl: string;
+  readonly compression: boolean;
+  readonly precompressed: boolean;
+  /** Cache-Control by path (decoded, relative to the root), compiled from `cache`. */
+  readonly cachePolicy: CachePolicy;
   readonly hashLimit: number;
   readonly maxRanges: number;
   readonly revalidateMs: number;
@@ -175,6 +203,16 @@ export function resolveOptions(options: StaticOptions = {}): ResolvedOptions {
   if (typeof cacheControl !== "string" || !HEADER_VALUE.test(cacheControl)) {
     throw new OptionError("cacheControl", "must be a valid header value");
   }
+  const rules = options.cache ?? [];
+  if (!Array.isArray(rules) || !rules.every((r) => typeof r?.glob === "string" && (typeof r.value === "number" || typeof r.value === "string"))) {
+    throw new OptionError("cache", "must be a list of { glob, value } rules");
+  }
+  let policy: CachePolicy;
+  try {
+    policy = cachePolicy(rules, cacheControl);
+  } catch (error) {
+    throw new OptionError("cache", (error as Error).message);
+  }
   const use = options.use ?? [];
   if (!Array.isArray(use) || !use.every((m) => typeof m === "function")) {
     throw new OptionError("use", "must be a list of middleware functions");
@@ -190,6 +228,9 @@ export function resolveOptions(options: StaticOptions = {}): ResolvedOptions {
     index,
     listing: boolean("listing", options.listing, true),
     cacheControl,
+    compression: boolean("compression", options.compression, true),
+    precompressed: boolean("precompressed", options.precompressed, true),
+    cachePolicy: policy,
     hashLimit: count("hashLimit", options.hashLimit, 64 * 1024 * 1024, 0),
     maxRanges: count("maxRanges", options.maxRanges, 100, 1),
     revalidateMs: count("revalidateMs", options.revalidateMs, 500, 0),

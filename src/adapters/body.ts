@@ -6,6 +6,7 @@
  */
 import type { Body, Chunk, Reply, WharfRequest } from "../core/types.js";
 import type { FileSystem, OpenFile } from "../fs/types.js";
+import { compressIterable } from "../handlers/encoders.js";
 import { errorReply } from "../handlers/errors.js";
 
 /** A body ready to stream: its bytes in order, and the descriptors to release. */
@@ -24,13 +25,14 @@ export class ShortBodyError extends Error {
 
 type Opened = { readonly kind: "opened"; readonly body: OpenedBody } | { readonly kind: "stale" };
 
-async function openBody(fs: FileSystem, body: Body & { kind: "chunks" }): Promise<Opened> {
+async function openBody(fs: FileSystem, body: Body): Promise<Opened> {
+  const chunks = body.kind === "chunks" ? body.chunks : body.kind === "encoded" ? [body.source] : [];
   const files = new Map<string, OpenFile>();
   const close = async (): Promise<void> => {
     await Promise.allSettled([...files.values()].map((f) => f.close()));
   };
   try {
-    for (const chunk of body.chunks) {
+    for (const chunk of chunks) {
       if (chunk instanceof Uint8Array || files.has(chunk.path)) continue;
       const file = await fs.open(chunk.path);
       files.set(chunk.path, file);
@@ -46,7 +48,7 @@ async function openBody(fs: FileSystem, body: Body & { kind: "chunks" }): Promis
     throw error;
   }
   async function* bytes(): AsyncIterable<Uint8Array> {
-    for (const chunk of body.chunks) {
+    for (const chunk of chunks) {
       if (chunk instanceof Uint8Array) {
         yield chunk;
         continue;
@@ -59,7 +61,9 @@ async function openBody(fs: FileSystem, body: Body & { kind: "chunks" }): Promis
       if (expected !== 0) throw new ShortBodyError();
     }
   }
-  return { kind: "opened", body: { bytes: bytes(), close } };
+  if (body.kind !== "encoded") return { kind: "opened", body: { bytes: bytes(), close } };
+  const { encoding, source } = body;
+  return { kind: "opened", body: { bytes: compressIterable(encoding, source.end - source.start, bytes()), close } };
 }
 
 /**
@@ -92,7 +96,7 @@ export async function prepare(
   for (let attempt = 0; attempt < 2; attempt++) {
     const reply = await handle(req);
     if (req.method === "HEAD" || reply.body.kind === "empty") return { reply, body: undefined };
-    const bytes = inMemory(reply.body.chunks);
+    const bytes = reply.body.kind === "chunks" ? inMemory(reply.body.chunks) : undefined;
     if (bytes !== undefined) return { reply, body: bytes };
     const opened = await openBody(fs, reply.body).catch((error: unknown) => {
       if ((error as { code?: unknown }).code === "ENOENT") return { kind: "stale" } as const;
@@ -101,5 +105,5 @@ export async function prepare(
     if (opened.kind === "opened") return { reply, body: opened.body };
   }
   const busy = errorReply(503, { "retry-after": "1" });
-  return { reply: busy, body: busy.body.kind === "empty" ? undefined : inMemory(busy.body.chunks) };
+  return { reply: busy, body: busy.body.kind === "chunks" ? inMemory(busy.body.chunks) : undefined };
 }

@@ -62,7 +62,12 @@ export type Body =
   /** No body at all: HEAD, 204, 304, or a redirect with no content. */
   | { readonly kind: "empty" }
   /** The concatenation of `chunks`, exactly `length` bytes. */
-  | { readonly kind: "chunks"; readonly chunks: readonly Chunk[]; readonly length: number };
+  | { readonly kind: "chunks"; readonly chunks: readonly Chunk[]; readonly length: number }
+  /**
+   * A file compressed while it is sent (too large to keep compressed in memory):
+   * its length is not known in advance, so it goes without Content-Length.
+   */
+  | { readonly kind: "encoded"; readonly encoding: "br" | "zstd" | "gzip"; readonly source: FileSlice };
 
 /**
  * A decided response. Header names are lower-case; values are final strings.

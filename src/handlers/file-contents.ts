@@ -13,6 +13,8 @@
 import { createHash } from "node:crypto";
 import type { FileStat, FileSystem } from "../fs/types.js";
 import type { EntityTag } from "../http/etag.js";
+import type { Encoding } from "../http/negotiate.js";
+import { compressBytes } from "./encoders.js";
 
 /** What is known about one version of a file. */
 export interface Contents {
@@ -25,6 +27,8 @@ interface Entry extends Contents {
   readonly ino: number;
   readonly size: number;
   readonly mtimeMs: number;
+  /** Compressed forms of `body`, made on first demand. */
+  readonly encoded: Map<Encoding, Contents | Promise<Contents>>;
 }
 
 /** How many files' tags are remembered, bodies or not. */
@@ -121,17 +125,45 @@ export class FileContentsCache {
     }
     // Remember it only if the file is still what the request saw.
     if (opened.ino === stat.ino && opened.size === stat.size && opened.mtimeMs === stat.mtimeMs) {
-      this.#remember(path, { ...contents, ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs });
+      this.#remember(path, { ...contents, ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, encoded: new Map() });
       return contents;
     }
     // The file changed between stat and open: what we read describes another version.
     return { etag: metadataTag(stat), body: undefined };
   }
 
+  /**
+   * The file's body compressed with `encoding`, made once per file version and kept
+   * within the same budget; `undefined` when the body is not held in memory.
+   */
+  encodedOf(path: string, stat: FileStat, encoding: Encoding): Contents | Promise<Contents> | undefined {
+    const entry = this.#entries.get(path);
+    if (entry === undefined || !sameVersion(entry, stat) || entry.body === undefined) return undefined;
+    const known = entry.encoded.get(encoding);
+    if (known !== undefined) return known;
+    const pending = compressBytes(encoding, entry.body).then((body) => {
+      const contents: Contents = { etag: bytesTag(body), body };
+      if (this.#entries.get(path) === entry) {
+        entry.encoded.set(encoding, contents);
+        this.#bytes += body.length;
+        this.#trim(path);
+      }
+      return contents;
+    });
+    entry.encoded.set(encoding, pending);
+    pending.catch(() => entry.encoded.delete(encoding));
+    return pending;
+  }
+
   #remember(path: string, entry: Entry): void {
     this.#forget(path);
     this.#entries.set(path, entry);
     this.#bytes += entry.body?.length ?? 0;
+    this.#trim(path);
+  }
+
+  /** Drops the oldest entries (never `path`'s) until within budget. */
+  #trim(path: string): void {
     // Oldest first: drop bodies (and then entries) until within budget.
     for (const oldPath of this.#entries.keys()) {
       if (this.#bytes <= this.#limits.maxBytes && this.#entries.size <= MAX_ENTRIES) break;
@@ -144,6 +176,7 @@ export class FileContentsCache {
     const old = this.#entries.get(path);
     if (old === undefined) return;
     this.#bytes -= old.body?.length ?? 0;
+    for (const variant of old.encoded.values()) if (!(variant instanceof Promise)) this.#bytes -= variant.body?.length ?? 0;
     this.#entries.delete(path);
   }
 }

@@ -11,19 +11,21 @@
  * resources.ts): a hot URL is a map lookup and a reply whose headers were built once.
  */
 import { join } from "node:path";
-import { EMPTY, chunksBody, empty } from "../core/reply.js";
-import type { Body, FileSlice, Middleware, Reply, WharfRequest } from "../core/types.js";
+import { empty } from "../core/reply.js";
+import type { Middleware, Reply, WharfRequest } from "../core/types.js";
 import type { DirEntry, FileStat } from "../fs/types.js";
+import { isCompressible } from "../http/compressible.js";
 import { contentTypeFor } from "../http/content-type.js";
-import { formatHttpDate } from "../http/dates.js";
-import { formatEntityTag } from "../http/etag.js";
+import { type Encoding, type EncodingChoice, negotiateEncoding } from "../http/negotiate.js";
 import type { ResolvedOptions } from "../options.js";
 import { encodePathname, isHidden, isInside, relativeSegments, resolveRequestPath } from "../path/resolve.js";
+import { compressBytes, ENCODINGS, SIDECAR_SUFFIX } from "./encoders.js";
 import { errorReply, statusForError } from "./errors.js";
 import { FileContentsCache, bytesTag } from "./file-contents.js";
 import { type ListingEntry, renderListing } from "./listing.js";
-import { representationReply } from "./representation.js";
+import { type Variant, variantReply } from "./representation.js";
 import { type Resource, ResourceCache } from "./resources.js";
+import { type DiskFile, bytesVariant, encodedVariant, identityVariant } from "./variants.js";
 
 /** The methods a static resource supports (RFC 9110 §9.3). */
 export const ALLOW = "GET, HEAD, OPTIONS";
@@ -38,8 +40,28 @@ type Location =
   | { readonly kind: "found"; readonly real: string; readonly stat: FileStat }
   | { readonly kind: "refused"; readonly reply: Reply };
 
-/** Request headers that make a reply depend on more than the path. */
+/** Request headers that make a reply depend on more than the path and the coding. */
 const CONDITIONAL = ["if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "range"] as const;
+
+/** Smaller bodies are not compressed: the coding's overhead eats the gain. */
+const MIN_COMPRESS_BYTES = 1024;
+
+/**
+ * Negotiation outcomes by Accept-Encoding value and offer: a browser sends the same
+ * header on every request, so this is parsed once, not per request.
+ */
+const choices = new Map<string, EncodingChoice>();
+function choose(header: string | undefined, offered: readonly Encoding[]): EncodingChoice {
+  if (header === undefined) return { kind: "identity" };
+  const key = `${offered.join(",")}\0${header}`;
+  let choice = choices.get(key);
+  if (choice === undefined) {
+    choice = negotiateEncoding(header, offered);
+    if (choices.size >= 1000) choices.clear(); // arbitrary headers cannot grow it without bound
+    choices.set(key, choice);
+  }
+  return choice;
+}
 
 /** Builds the static handler from resolved options. */
 export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Middleware {
@@ -68,27 +90,6 @@ export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Mi
   const MISS_404 = miss(404);
   const hidden = (): Reply => (options.dotfiles === "deny" ? errorReply(403) : MISS_404);
   const fixed = (reply: Reply): Resource => ({ kind: "reply", reply });
-  const sliceOf = (path: string, stat: FileStat, start: number, end: number): FileSlice => ({
-    kind: "file",
-    path,
-    start,
-    end,
-    identity: { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs },
-  });
-  // RFC 9110 §15.4.5: a 304 carries the fields a 200 would send for caches (ETag,
-  // Cache-Control; Node adds Date) and nothing else. The same as representation.ts
-  // builds, prebuilt for the revalidation every browser sends on reload.
-  const notModified = (headers: Record<string, string>): Reply => ({
-    status: 304,
-    headers: { etag: headers.etag ?? "", "cache-control": options.cacheControl },
-    body: EMPTY,
-  });
-  /** A whole body: bytes in memory, or the file read at send time. */
-  const bodyOf = (source: Uint8Array | { path: string; stat: FileStat }): Body => {
-    if (source instanceof Uint8Array) return source.length === 0 ? EMPTY : chunksBody([source], source.length);
-    return source.stat.size === 0 ? EMPTY : chunksBody([sliceOf(source.path, source.stat, 0, source.stat.size)], source.stat.size);
-  };
-
   /** Where `segments` really lead, or the reply for why they lead nowhere the client may go. */
   async function locate(segments: readonly string[]): Promise<Location> {
     const base = await canonicalRoot();
@@ -102,23 +103,53 @@ export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Mi
     return { kind: "found", real, stat: await fs.stat(real) };
   }
 
-  async function fileResource(real: string, stat: FileStat, name: string): Promise<Resource> {
-    const { etag, body } = await contents.contentsOf(real, stat);
-    // By the name the client asked for, like nginx: a symlink `a.txt -> blob` is text.
-    const contentType = contentTypeFor(name);
-    const headers = {
-      etag: formatEntityTag(etag),
-      "cache-control": options.cacheControl,
-      // RFC 9110 §8.8.2.1: never later than the response's Date.
-      "last-modified": formatHttpDate(Math.min(stat.mtimeMs, Date.now())),
-      "accept-ranges": "bytes",
-      "x-content-type-options": "nosniff",
-      "content-type": contentType,
-      "content-length": String(stat.size),
-    };
-    const ok: Reply = { status: 200, headers, body: bodyOf(body ?? { path: real, stat }) };
-    return { kind: "file", real, stat, etag, contentType, body, ok, notModified: notModified(headers) };
+  /** Up-to-date precompressed sidecars (`name.br`, ...) beside the file at `segments`. */
+  async function sidecarsOf(segments: readonly string[], original: FileStat): Promise<Map<Encoding, DiskFile>> {
+    const found = new Map<Encoding, DiskFile>();
+    if (!options.precompressed || segments.length === 0) return found;
+    const dir = segments.slice(0, -1);
+    const name = segments.at(-1) as string;
+    for (const encoding of ENCODINGS) {
+      const at = await locate([...dir, name + SIDECAR_SUFFIX[encoding]]).catch(() => undefined);
+      // Older than the original: left over from a previous build, so it would serve old content.
+      if (at?.kind === "found" && at.stat.kind === "file" && at.stat.mtimeMs >= original.mtimeMs) found.set(encoding, at);
+    }
+    return found;
   }
+
+  async function fileResource(real: string, stat: FileStat, segments: readonly string[]): Promise<Resource> {
+    // By the name the client asked for, like nginx: a symlink `a.txt -> blob` is text.
+    const contentType = contentTypeFor(segments.at(-1) ?? "");
+    const compressible = isCompressible(contentType);
+    const sidecars = compressible ? await sidecarsOf(segments, stat) : new Map<Encoding, DiskFile>();
+    const offered = ENCODINGS.filter(
+      (e) => sidecars.has(e) || (options.compression && compressible && stat.size >= MIN_COMPRESS_BYTES),
+    );
+    const facts = { real, stat, contentType, cacheControl: options.cachePolicy(segments.join("/")), negotiable: offered.length > 0 };
+    const identity = await contents.contentsOf(real, stat);
+    const made = new Map<Encoding, Variant | Promise<Variant>>();
+    const onDisk = [...(identity.body === undefined ? [facts] : []), ...sidecars.values()];
+    return {
+      kind: "representations",
+      identity: identityVariant(facts, identity),
+      offered,
+      onDisk,
+      variant(encoding) {
+        let variant = made.get(encoding);
+        if (variant === undefined) {
+          const pending = encodedVariant(facts, identity, encoding, sidecars.get(encoding), contents);
+          made.set(encoding, pending);
+          pending.then((v) => made.set(encoding, v), () => made.delete(encoding));
+          variant = pending;
+        }
+        return variant;
+      },
+    };
+  }
+
+  // Compressed listings, by page ETag and coding: a hot listing is re-rendered every
+  // window, but compressed only when it changed.
+  const compressedPages = new Map<string, Promise<Uint8Array>>();
 
   async function listingResource(real: string, segments: readonly string[]): Promise<Resource> {
     const base = await canonicalRoot();
@@ -130,16 +161,25 @@ export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Mi
     }
     const body = new TextEncoder().encode(renderListing({ segments, entries }));
     const etag = bytesTag(body);
-    const headers = {
-      etag: formatEntityTag(etag),
-      "cache-control": options.cacheControl,
-      "accept-ranges": "bytes",
-      "x-content-type-options": "nosniff",
-      "content-type": LISTING_TYPE,
-      "content-length": String(body.length),
+    const offered = options.compression && body.length >= MIN_COMPRESS_BYTES ? ENCODINGS : [];
+    const cacheControl = options.cacheControl;
+    return {
+      kind: "representations",
+      identity: bytesVariant(body, etag, LISTING_TYPE, cacheControl, undefined, offered.length > 0),
+      offered,
+      onDisk: [],
+      async variant(encoding) {
+        const key = `${etag.opaque}${encoding}`;
+        let compressed = compressedPages.get(key);
+        if (compressed === undefined) {
+          if (compressedPages.size >= 64) compressedPages.clear();
+          compressed = compressBytes(encoding, body);
+          compressedPages.set(key, compressed);
+        }
+        const bytes = await compressed;
+        return bytesVariant(bytes, bytesTag(bytes), LISTING_TYPE, cacheControl, encoding, true);
+      },
     };
-    const ok: Reply = { status: 200, headers, body: bodyOf(body) };
-    return { kind: "generated", body, etag, contentType: LISTING_TYPE, ok, notModified: notModified(headers) };
   }
 
   // A symlink is listed only if following it is allowed, so a listing never shows
@@ -162,7 +202,7 @@ export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Mi
     }
     for (const name of options.index) {
       const found = await locate([...segments, name]).catch(() => undefined);
-      if (found?.kind === "found" && found.stat.kind === "file") return fileResource(found.real, found.stat, name);
+      if (found?.kind === "found" && found.stat.kind === "file") return fileResource(found.real, found.stat, [...segments, name]);
     }
     if (!options.listing) return fixed(MISS_404);
     return listingResource(real, segments);
@@ -183,7 +223,7 @@ export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Mi
         case "file":
           // `/file.txt/` names a directory that is not there.
           if (path.trailingSlash && path.segments.length > 0) return fixed(MISS_404);
-          return await fileResource(real, stat, path.segments.at(-1) ?? "");
+          return await fileResource(real, stat, path.segments);
         case "other":
           // FIFOs, sockets and devices are never opened: a FIFO would block forever.
           return fixed(MISS_404);
@@ -197,40 +237,49 @@ export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Mi
     }
   }
 
-  /** The reply to `req` from a resolved resource: the one place request headers matter. */
-  function replyFor(req: WharfRequest, resource: Resource): Reply {
+  /** The reply to `req` from a variant: the one place request headers matter. */
+  function replyFrom(req: WharfRequest, variant: Variant): Reply {
+    // The common cases, decided without parsing anything: the 200 built once, and
+    // the 304 for a browser revalidating with exactly our ETag (If-None-Match alone,
+    // so no other precondition or Range applies).
+    if (!CONDITIONAL.some((name) => req.header(name) !== undefined)) return own(variant.ok);
+    if (req.header("if-none-match") === variant.notModified.headers["etag"] && CONDITIONAL.every((n) => n === "if-none-match" || req.header(n) === undefined)) {
+      return own(variant.notModified);
+    }
+    return own(variantReply(req, variant, options.maxRanges));
+  }
+
+  async function replyFor(req: WharfRequest, resource: Resource): Promise<Reply> {
     switch (resource.kind) {
       case "reply":
         return own(resource.reply);
       case "redirect":
         return empty(301, { location: resource.location + req.search, "content-length": "0" });
-      case "file":
-      case "generated": {
-        // The common cases, decided without parsing anything: the 200 built once, and
-        // the 304 for a browser revalidating with exactly our ETag (If-None-Match
-        // alone, so no other precondition or Range can apply).
-        const ifNoneMatch = req.header("if-none-match");
-        if (!CONDITIONAL.some((name) => req.header(name) !== undefined)) return own(resource.ok);
-        if (ifNoneMatch === resource.ok.headers.etag && CONDITIONAL.every((n) => n === "if-none-match" || req.header(n) === undefined)) {
-          return own(resource.notModified);
+      case "representations": {
+        let variant = resource.identity;
+        if (resource.offered.length > 0) {
+          const choice = choose(req.header("accept-encoding"), resource.offered);
+          if (choice.kind === "encoded") {
+            const encoded = resource.variant(choice.encoding);
+            const chosen = encoded instanceof Promise ? await encoded : encoded;
+            // Ranges are served against the representation sent; a stream compressed
+            // on the fly has no known length, so a Range request gets the identity.
+            if (chosen.size !== undefined || req.header("range") === undefined) variant = chosen;
+          }
         }
-        const bytes = resource.body;
-        const file = resource.kind === "file" ? resource : undefined;
-        return representationReply(
-          req,
-          {
-            size: bytes?.length ?? file?.stat.size ?? 0,
-            contentType: resource.contentType,
-            etag: resource.etag,
-            lastModifiedMs: file?.stat.mtimeMs,
-            cacheControl: options.cacheControl,
-            slice: (start, end) =>
-              bytes !== undefined || file === undefined ? (bytes ?? new Uint8Array()).subarray(start, end) : sliceOf(file.real, file.stat, start, end),
-          },
-          options.maxRanges,
-        );
+        return replyFrom(req, variant);
       }
     }
+  }
+
+  // Files not held in memory will be read from disk: check on every request that they
+  // are still what the cached headers describe (a stat is cheap next to the bytes).
+  async function unchanged(files: readonly DiskFile[]): Promise<boolean> {
+    for (const { real, stat } of files) {
+      const now = await fs.stat(real).catch(() => undefined);
+      if (now === undefined || now.ino !== stat.ino || now.size !== stat.size || now.mtimeMs !== stat.mtimeMs) return false;
+    }
+    return true;
   }
 
   return async (req) => {
@@ -243,17 +292,11 @@ export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Mi
     const key = req.pathname;
     try {
       let resource = await resources.get(key, () => resolve(key));
-      if (resource.kind === "file" && resource.body === undefined) {
-        // Not held in memory: its bytes will be read from disk, so check now that it
-        // is still the file the cached headers describe.
-        const now = await fs.stat(resource.real).catch(() => undefined);
-        const then = resource.stat;
-        if (now === undefined || now.ino !== then.ino || now.size !== then.size || now.mtimeMs !== then.mtimeMs) {
-          resources.invalidate(key);
-          resource = await resources.get(key, () => resolve(key));
-        }
+      if (resource.kind === "representations" && resource.onDisk.length > 0 && !(await unchanged(resource.onDisk))) {
+        resources.invalidate(key);
+        resource = await resources.get(key, () => resolve(key));
       }
-      return replyFor(req, resource);
+      return await replyFor(req, resource);
     } catch (error) {
       const status = (error as { status?: number }).status ?? statusForError(error);
       if (status === 500) report(error, req);

@@ -5,6 +5,7 @@
  */
 
 import { availableParallelism } from "node:os";
+import { type CacheRule, parseCacheRule } from "../http/cache-policy.js";
 
 /** What the command line asks the server to do. */
 export interface CliOptions {
@@ -19,6 +20,9 @@ export interface CliOptions {
   readonly listing: boolean;
   /** Processes sharing the port; 1 serves from this process. */
   readonly workers: number;
+  readonly compression: boolean;
+  /** `--cache GLOB=VALUE` rules, in order. */
+  readonly cache: readonly CacheRule[];
 }
 
 export type CommandLine =
@@ -65,6 +69,17 @@ export const FLAGS: readonly Flag[] = [
       o.workers = n;
       return undefined;
     } },
+  { long: "no-compression", default: "br/zstd/gzip as the client accepts",
+    help: "never compress responses (sidecars included)",
+    set: (o) => { o.compression = false; return undefined; } },
+  { long: "cache", value: "GLOB=VALUE", default: "revalidate; fingerprinted names a year",
+    help: "Cache-Control by glob, seconds or value (repeatable)",
+    set: (o, v) => {
+      const rule = parseCacheRule(v);
+      if (rule === undefined) return `invalid --cache '${v}': expected GLOB=SECONDS or GLOB=VALUE, e.g. '*.png=3600'`;
+      o.cache = [...o.cache, rule];
+      return undefined;
+    } },
   { long: "help", short: "h", help: "show this help and exit", set: "help" },
   { long: "version", short: "V", help: "show the version and exit", set: "version" },
 ];
@@ -75,6 +90,8 @@ const EXAMPLES: readonly (readonly [string, string])[] = [
   ["wharf 0 -b localhost", "this machine only, on any free port"],
   ["wharf -q -b 0.0.0.0", "IPv4 only, no access log"],
   ["wharf --workers auto", "one process per CPU core on one port"],
+  ["wharf --cache '*.png=3600'", "images cached for an hour"],
+  ["wharf precompress dist", "write .br/.gz beside files, then serve them"],
 ];
 
 function flagName(f: Flag): string {
@@ -84,7 +101,7 @@ function flagName(f: Flag): string {
 /** The `--help` text, generated from {@link FLAGS}. */
 export function helpText(): string {
   const usage = FLAGS.map((f) => `[${f.short === undefined ? `--${f.long}` : `-${f.short}`}${f.value ? ` ${f.value}` : ""}]`);
-  const column = (left: string, right: string): string => `  ${left.padEnd(25)}${right}`;
+  const column = (left: string, right: string): string => `  ${left.padEnd(23)}  ${right}`;
   // Wrapped like argparse's: continuation lines line up after `usage: wharf `.
   const usageLines = [...usage, "[port]"].reduce<string[]>((acc, word) => {
     const last = acc[acc.length - 1]!;
@@ -129,6 +146,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   const o: Mutable<CliOptions> = {
     port: DEFAULT_PORT, host: undefined, directory: ".",
     quiet: false, dotfiles: false, followSymlinks: false, listing: true, workers: 1,
+    compression: true, cache: [],
   };
   let portSeen = false;
   let onlyPositionals = false;

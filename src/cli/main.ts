@@ -9,6 +9,7 @@ import { OptionError } from "../options.js";
 import { serve, type RunningServer, type ServeOptions } from "../server/listen.js";
 import { onShutdownSignals } from "../server/shutdown.js";
 import { helpText, parseCommandLine, type CliOptions } from "./flags.js";
+import { precompressCommand } from "./precompress.js";
 import { isWorker, runPrimary, runWorker } from "./workers.js";
 
 /** Where {@link main} writes; both default to the process's streams. */
@@ -68,6 +69,9 @@ function serveOptions(o: CliOptions): ServeOptions & { readonly root: string } {
     dotfiles: o.dotfiles ? "allow" : "ignore",
     symlinks: o.followSymlinks ? "follow" : "inside-root",
     listing: o.listing,
+    compression: o.compression,
+    precompressed: o.compression,
+    cache: o.cache,
     shutdownTimeout: SHUTDOWN_TIMEOUT,
   };
 }
@@ -80,6 +84,7 @@ function serveOptions(o: CliOptions): ServeOptions & { readonly root: string } {
 export async function main(argv: readonly string[], io: CliIO = {}): Promise<number> {
   const out = io.stdout ?? ((text: string) => void process.stdout.write(text));
   const err = io.stderr ?? ((text: string) => void process.stderr.write(text));
+  if (argv[0] === "precompress") return precompressCommand(argv.slice(1), out, err);
   const cli = parseCommandLine(argv);
   switch (cli.kind) {
     case "help":

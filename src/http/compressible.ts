@@ -5,7 +5,9 @@
  */
 import db from "mime-db";
 
-const known = new Map<string, boolean>();
+// mime-db flags application/octet-stream compressible, but it is what unknown
+// extensions are served as: mostly binaries and archives, already dense.
+const known = new Map<string, boolean>([["application/octet-stream", false]]);
 
 /** Whether a response of `contentType` (parameters allowed) should be compressed. */
 export function isCompressible(contentType: string): boolean {

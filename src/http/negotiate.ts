@@ -58,7 +58,8 @@ function parse(header: string): Map<string, number> {
  * - No header: identity. RFC 9110 says any coding is then acceptable, but clients
  *   that send none (curl, scripts) rarely decode one.
  * - `*` weighs every coding not listed, identity included (§12.5.3).
- * - identity is acceptable unless given q=0, directly or through `*;q=0`.
+ * - identity is acceptable unless given q=0, directly or through `*;q=0`; when
+ *   not listed it ranks with the least-wanted listed coding.
  */
 export function negotiateEncoding(header: string | undefined, offered: readonly Encoding[]): EncodingChoice {
   if (header === undefined) return { kind: "identity" };
@@ -73,7 +74,12 @@ export function negotiateEncoding(header: string | undefined, offered: readonly 
       bestQ = q;
     }
   }
-  const identityQ = weights.get("identity") ?? star ?? 1;
+  // Unlisted identity ranks with the least-wanted coding listed (as the widely used
+  // `negotiator` does): "br;q=0.5, gzip;q=0.8" asks for compression, not for
+  // identity at q=1 — and on a tie the coding wins.
+  let lowest = 1;
+  for (const q of weights.values()) if (q > 0 && q < lowest) lowest = q;
+  const identityQ = weights.get("identity") ?? star ?? lowest;
   if (best !== undefined && bestQ >= identityQ) return { kind: "encoded", encoding: best };
   if (identityQ > 0) return { kind: "identity" };
   return { kind: "none-acceptable" };

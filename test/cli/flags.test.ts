@@ -5,6 +5,7 @@ import { FLAGS, helpText, parseCommandLine, type CliOptions, type CommandLine } 
 
 const defaults: CliOptions = {
   port: 8000, host: undefined, directory: ".", quiet: false, dotfiles: false, followSymlinks: false, listing: true, workers: 1,
+  compression: true, cache: [],
 };
 const run = (o: Partial<CliOptions> = {}): CommandLine => ({ kind: "run", options: { ...defaults, ...o } });
 const error = (message: string): CommandLine => ({ kind: "error", message });
@@ -30,6 +31,10 @@ const rows: { argv: string[]; want: CommandLine }[] = [
   { argv: ["--", "9000"], want: run({ port: 9000 }) },
   { argv: ["--workers", "4"], want: run({ workers: 4 }) },
   { argv: ["-w", "2"], want: run({ workers: 2 }) },
+  { argv: ["--no-compression"], want: run({ compression: false }) },
+  { argv: ["--cache", "*.png=3600", "--cache=assets/**=no-store"], want: run({ cache: [{ glob: "*.png", value: 3600 }, { glob: "assets/**", value: "no-store" }] }) },
+  { argv: ["--cache", "*.html=max-age=60"], want: run({ cache: [{ glob: "*.html", value: "max-age=60" }] }) },
+  { argv: ["--cache", "nothing"], want: error("invalid --cache 'nothing': expected GLOB=SECONDS or GLOB=VALUE, e.g. '*.png=3600'") },
   { argv: ["--workers=auto"], want: run({ workers: availableParallelism() }) },
   { argv: ["--workers", "0"], want: error("invalid --workers '0': must be 'auto' or a whole number from 1 to 1024") },
   { argv: ["--workers", "many"], want: error("invalid --workers 'many': must be 'auto' or a whole number from 1 to 1024") },
@@ -72,8 +77,14 @@ describe("parseCommandLine", () => {
 describe("helpText", () => {
   const help = helpText();
   test("usage line comes first, like Python's", () => {
-    const want = "usage: wharf [-b ADDR] [-d DIR] [-q] [--dotfiles] [--follow-symlinks]\n             [--no-listing] [-w N] [-h] [-V] [port]\n";
-    assert.ok(help.startsWith(want), `got ${JSON.stringify(help.slice(0, want.length))}, want ${JSON.stringify(want)}`);
+    // Python's own flags first; every flag in the table appears; the positional last.
+    const usage = help.slice(0, help.indexOf("\n\n"));
+    assert.ok(usage.startsWith("usage: wharf [-b ADDR] [-d DIR] [-q]"), `got ${JSON.stringify(usage)}`);
+    assert.ok(usage.endsWith(" [port]"), `got ${JSON.stringify(usage)}`);
+    for (const flag of FLAGS) {
+      const shown = flag.short === undefined ? `--${flag.long}` : `-${flag.short}`;
+      assert.ok(usage.includes(`[${shown}`), `usage lacks ${shown}: ${JSON.stringify(usage)}`);
+    }
   });
   test("fits in 80 columns", () => {
     for (const line of help.split("\n")) assert.ok(line.length <= 80, `too long: ${JSON.stringify(line)}`);

@@ -2,12 +2,11 @@
  * The public handler: the static file handler wrapped by the user's middleware,
  * offered as a Node listener, as Connect/Express middleware and as a Fetch handler.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { compose } from "./core/compose.js";
 import type { Reply, WharfRequest } from "./core/types.js";
 import { fetchResponse } from "./adapters/fetch.js";
 import { prepare } from "./adapters/body.js";
-import { fromNodeRequest, writeReply } from "./adapters/node.js";
+import { type NodeRequest, type NodeResponse, fromNodeRequest, writeReply } from "./adapters/node.js";
 import { errorReply } from "./handlers/errors.js";
 import { type ErrorReporter, staticFiles } from "./handlers/static.js";
 import { type StaticOptions, resolveOptions } from "./options.js";
@@ -19,10 +18,11 @@ export type NextFunction = (error?: unknown) => void;
 /** The static handler in every shape a Node or web server wants. */
 export interface WharfHandler {
   /**
-   * A Node `(req, res)` request listener, and Connect/Express middleware when
+   * A Node `(req, res)` request listener for `node:http`, `node:https` and
+   * `node:http2` (its compatibility API), and Connect/Express middleware when
    * called with `next` (misses then fall through to `next()`; see `fallthrough`).
    */
-  (req: IncomingMessage, res: ServerResponse, next?: NextFunction): void;
+  (req: NodeRequest, res: NodeResponse, next?: NextFunction): void;
   /** A web-standard handler: `Request` in, `Response` out. */
   fetch(request: Request): Promise<Response>;
   /** The runtime-neutral core: a {@link WharfRequest} in, a {@link Reply} out. */
@@ -44,6 +44,7 @@ const defaultReporter: ErrorReporter = (error, req) => {
  * import { createServer } from "node:http";
  * import { createHandler } from "wharf";
  * createServer(createHandler({ root: "public" })).listen(8000);
+ * // or HTTP/2: http2.createSecureServer({ cert, key, allowHTTP1: true }, createHandler(...))
  * ```
  */
 export function createHandler(options: StaticOptions = {}, report: ErrorReporter = defaultReporter): WharfHandler {
@@ -61,7 +62,7 @@ export function createHandler(options: StaticOptions = {}, report: ErrorReporter
     }
   };
 
-  const listener = (req: IncomingMessage, res: ServerResponse, next?: NextFunction): void => {
+  const listener = (req: NodeRequest, res: NodeResponse, next?: NextFunction): void => {
     const request = fromNodeRequest(req);
     prepare(handle, request, fs)
       .then(async (prepared) => {

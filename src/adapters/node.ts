@@ -1,15 +1,22 @@
 /**
  * The Node adapter: `IncomingMessage` in, `ServerResponse` out. Works for a plain
- * `http.createServer(listener)` and as Connect/Express middleware.
+ * `http.createServer(listener)`, `https`, `http2` (through its compatibility API)
+ * and as Connect/Express middleware.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { WharfRequest } from "../core/types.js";
 import type { Prepared } from "./body.js";
 
-const sentBytes = new WeakMap<ServerResponse, number>();
+/** A request from `node:http`/`node:https`, or from `node:http2`'s compatibility API. */
+export type NodeRequest = IncomingMessage | Http2ServerRequest;
+/** The response that goes with a {@link NodeRequest}. */
+export type NodeResponse = ServerResponse | Http2ServerResponse;
+
+const sentBytes = new WeakMap<NodeResponse, number>();
 
 /** Body bytes actually written for `res` so far (for access logs). */
-export function responseBodyBytes(res: ServerResponse): number {
+export function responseBodyBytes(res: NodeResponse): number {
   return sentBytes.get(res) ?? 0;
 }
 
@@ -18,7 +25,7 @@ export function responseBodyBytes(res: ServerResponse): number {
 const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/[^/?]*/i;
 
 /** A {@link WharfRequest} view of a Node request. */
-export function fromNodeRequest(req: IncomingMessage): WharfRequest {
+export function fromNodeRequest(req: NodeRequest): WharfRequest {
   let target = req.url ?? "/";
   if (!target.startsWith("/") && target !== "*") {
     const authority = ABSOLUTE_FORM.exec(target);
@@ -40,7 +47,7 @@ export function fromNodeRequest(req: IncomingMessage): WharfRequest {
 }
 
 // Resolves on 'drain', or on 'close' when the client has gone away.
-function drained(res: ServerResponse): Promise<void> {
+function drained(res: NodeResponse): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       res.off("drain", done);
@@ -52,14 +59,27 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
+// RFC 9113 §8.2.2: HTTP/2 has no connection-specific fields; Node drops `connection`
+// with a warning and throws on `transfer-encoding`. Only a custom handler could set one.
+const CONNECTION_FIELDS = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"];
+
+function forHttp2(headers: Record<string, string>): Record<string, string> {
+  if (!CONNECTION_FIELDS.some((name) => headers[name] !== undefined)) return headers;
+  const copy = { ...headers };
+  for (const name of CONNECTION_FIELDS) delete copy[name];
+  return copy;
+}
+
 /**
  * Writes a prepared reply. If the body comes up short (a file truncated while it
  * is sent) the connection is destroyed: a response that ended early would be
  * indistinguishable from a complete one to the client.
  */
-export async function writeReply(res: ServerResponse, prepared: Prepared): Promise<void> {
+export async function writeReply(res: NodeResponse, prepared: Prepared): Promise<void> {
   const { reply, body } = prepared;
-  res.writeHead(reply.status, reply.headers);
+  // An Http2ServerResponse has a stream; a ServerResponse does not (one failed lookup).
+  const stream = (res as Partial<Http2ServerResponse>).stream;
+  res.writeHead(reply.status, stream === undefined ? reply.headers : forHttp2(reply.headers));
   if (body === undefined) {
     res.end();
     return;
@@ -69,15 +89,19 @@ export async function writeReply(res: ServerResponse, prepared: Prepared): Promi
     res.end(body);
     return;
   }
+  // Http2ServerResponse has no `destroyed` (Node 20); its stream does.
+  const gone = stream === undefined ? () => (res as ServerResponse).destroyed : () => stream.destroyed;
   let sent = 0;
   try {
     for await (const chunk of body.bytes) {
-      if (res.destroyed) break;
+      if (gone()) break;
       sent += chunk.length;
       sentBytes.set(res, sent);
-      if (!res.write(chunk)) await drained(res);
+      // A closed HTTP/2 stream refuses the write and never emits 'close' again.
+      // Both kinds take a Uint8Array; the cast only merges their overloads.
+      if (!(res as ServerResponse).write(chunk) && !gone()) await drained(res);
     }
-    if (!res.destroyed) res.end();
+    if (!gone()) res.end();
   } catch {
     res.destroy();
   } finally {

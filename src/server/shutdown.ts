@@ -3,13 +3,23 @@
  * finish (for a while), and on Ctrl+C / SIGTERM do that once and exit; a second
  * signal means "now".
  */
-import type { Server, ServerResponse } from "node:http";
 import { constants } from "node:os";
+import type { NodeResponse } from "../adapters/node.js";
+
+/**
+ * What closing needs of a server: `http.Server` has it, and so does the TLS
+ * transport (src/server/secure.ts), which also closes its HTTP/2 sessions.
+ */
+export interface Closable {
+  close(callback: (err?: Error) => void): void;
+  closeIdleConnections(): void;
+  closeAllConnections(): void;
+}
 
 /** Counts the responses of some servers so that they can be closed without cutting them off. */
 export interface GracefulCloser {
   /** Call for every response as it starts. */
-  track(res: ServerResponse): void;
+  track(res: NodeResponse): void;
   /** Responses started and not yet finished or aborted. */
   readonly inFlight: number;
   /**
@@ -21,7 +31,7 @@ export interface GracefulCloser {
 }
 
 /** A {@link GracefulCloser} over `servers` (which may still be added to until close). */
-export function gracefulCloser(servers: readonly Server[], timeoutMs: number): GracefulCloser {
+export function gracefulCloser(servers: readonly Closable[], timeoutMs: number): GracefulCloser {
   let inFlight = 0;
   let closing = false;
   let drained: (() => void) | undefined;
@@ -36,8 +46,8 @@ export function gracefulCloser(servers: readonly Server[], timeoutMs: number): G
     track(res) {
       inFlight++;
       // A request that arrives on a kept-alive connection during shutdown is still
-      // answered, but told that the connection ends with it.
-      if (closing) res.shouldKeepAlive = false;
+      // answered, but told that the connection ends with it (HTTP/2 says so with GOAWAY).
+      if (closing && "shouldKeepAlive" in res) res.shouldKeepAlive = false;
       res.once("close", () => {
         inFlight--;
         if (!closing) return;

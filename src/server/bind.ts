@@ -3,8 +3,7 @@
  * to `0.0.0.0` without IPv6), both loopbacks for `localhost`, and listen errors a
  * person can act on.
  */
-import type { Server } from "node:http";
-import { isIP } from "node:net";
+import { isIP, type Server } from "node:net";
 import { networkInterfaces } from "node:os";
 
 /** One socket the server listens on. */
@@ -94,13 +93,13 @@ export async function bind(make: () => Server, discard: () => Promise<unknown>, 
 }
 
 /** Non-loopback addresses of this machine, to click from another device. */
-export function networkUrls(ipv6: boolean, port: number): string[] {
+export function networkUrls(ipv6: boolean, port: number, scheme: "http" | "https" = "http"): string[] {
   const urls: string[] = [];
   for (const list of Object.values(networkInterfaces())) {
     for (const i of list ?? []) {
       // Link-local IPv6 needs a zone id no browser accepts in a URL.
       if (i.internal || (i.family === "IPv6" && (!ipv6 || /^fe80:/i.test(i.address)))) continue;
-      urls.push(`http://${hostForUrl(i.address)}:${port}/`);
+      urls.push(`${scheme}://${hostForUrl(i.address)}:${port}/`);
     }
   }
   return urls;

@@ -1,18 +1,23 @@
 /**
- * `serve()`: the static handler on a real HTTP/1.1 server, bound the way people
- * expect (dual-stack by default, both loopbacks for `localhost`), with timeouts
- * that cut slow clients, an access log, and a graceful close.
+ * `serve()`: the static handler on a real server — HTTP/1.1, or with `tls`
+ * HTTP/2 and HTTP/1.1 over TLS on one port — bound the way people expect
+ * (dual-stack by default, both loopbacks for `localhost`), with timeouts that cut
+ * slow clients, an access log, and a graceful close.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import { access, constants } from "node:fs/promises";
-import { isIP, type Socket } from "node:net";
+import { isIP, type Server as NetServer } from "node:net";
+import type { Duplex } from "node:stream";
 import { createHandler } from "../handler.js";
-import { responseBodyBytes } from "../adapters/node.js";
+import { type NodeRequest, type NodeResponse, responseBodyBytes } from "../adapters/node.js";
 import type { FileSystem } from "../fs/types.js";
 import { OptionError, resolveOptions, type StaticOptions } from "../options.js";
+import { type CertificateInfo, type TlsCredentials, checkCredentials } from "../tls/credentials.js";
+import { type DevCertificate, ensureDevCertificate } from "../tls/dev-cert.js";
 import { type BoundAddress, ServeError, WILDCARD, bind, codeOf, hostForUrl, networkUrls } from "./bind.js";
 import { formatAccessLog } from "./log.js";
-import { gracefulCloser } from "./shutdown.js";
+import { secureTransport } from "./secure.js";
+import { type Closable, gracefulCloser } from "./shutdown.js";
 
 /** Options of {@link serve}: the static handler's, plus where and how to listen. */
 export interface ServeOptions extends StaticOptions {
@@ -54,13 +59,29 @@ export interface ServeOptions extends StaticOptions {
    * @default 10000
    */
   readonly shutdownTimeout?: number;
+  /**
+   * Serve HTTPS: HTTP/2 to clients that offer it (ALPN) and HTTP/1.1 to the rest,
+   * on the one port, where a plain `http://` request is redirected to `https://`.
+   * Either a certificate and key (PEM text, as `node:https` takes them), or
+   * `"dev"`: a self-signed certificate for this machine's names and addresses,
+   * made once and kept in `$XDG_CONFIG_HOME/wharf/` (`~/.config/wharf/`); see
+   * docs/tls.md for trusting it.
+   * @default undefined (plain HTTP/1.1)
+   */
+  readonly tls?: TlsCredentials | "dev";
+}
+
+/** The certificate a TLS server presents, as {@link RunningServer.certificate} describes it. */
+export interface ServedCertificate extends CertificateInfo {
+  /** For `tls: "dev"`: where the certificate is kept, and whether this start made it. */
+  readonly dev: Pick<DevCertificate, "certFile" | "keyFile" | "created"> | undefined;
 }
 
 
 /** A listening server. */
 export interface RunningServer {
   /**
-   * URLs a person can open, with the real port: `http://localhost:PORT/` for
+   * URLs a person can open, with the real port (`https://` with TLS): `http://localhost:PORT/` for
    * wildcard and `localhost` binds (then, for wildcard binds, this machine's
    * network addresses), else the address or host name asked for.
    */
@@ -69,6 +90,8 @@ export interface RunningServer {
   readonly addresses: readonly BoundAddress[];
   /** The real port, also when `0` was asked for. */
   readonly port: number;
+  /** The certificate served with {@link ServeOptions.tls}; `undefined` for plain HTTP. */
+  readonly certificate: ServedCertificate | undefined;
   /** Responses started and not yet finished. */
   readonly inFlight: number;
   /**
@@ -103,8 +126,24 @@ async function checkRoot(root: string, fs: FileSystem, onDisk: boolean): Promise
 export { type BoundAddress, ServeError } from "./bind.js";
 
 const stderrLine = (line: string): void => void process.stderr.write(`${line}\n`);
+/** Checks the `tls` option and makes or reads the development certificate. */
+async function resolveTls(tls: ServeOptions["tls"]): Promise<{ credentials: TlsCredentials; certificate: ServedCertificate } | undefined> {
+  if (tls === undefined) return undefined;
+  if (tls === "dev") {
+    const dev = await ensureDevCertificate();
+    const info = checkCredentials(dev.credentials, { cert: dev.certFile, key: dev.keyFile });
+    return { credentials: dev.credentials, certificate: { ...info, dev: { certFile: dev.certFile, keyFile: dev.keyFile, created: dev.created } } };
+  }
+  const pem = (v: unknown): boolean => typeof v === "string" || v instanceof Uint8Array;
+  if (typeof tls !== "object" || tls === null || !pem(tls.cert) || !pem(tls.key) || (tls.passphrase !== undefined && typeof tls.passphrase !== "string")) {
+    throw new OptionError("tls", 'must be "dev" or { cert, key, passphrase? } with PEM text');
+  }
+  return { credentials: tls, certificate: { ...checkCredentials(tls), dev: undefined } };
+}
+
 /**
- * Serves static files over HTTP/1.1 until {@link RunningServer.close} is called.
+ * Serves static files over HTTP/1.1 (or, with `tls`, HTTP/2 and HTTP/1.1 over
+ * TLS) until {@link RunningServer.close} is called.
  * Throws {@link OptionError} for a bad option, {@link ServeError} when it cannot start.
  *
  * @example
@@ -116,7 +155,7 @@ const stderrLine = (line: string): void => void process.stderr.write(`${line}\n`
  */
 export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
   const { port: portOption, host: hostOption, log: logOption, headersTimeout: h, requestTimeout: r,
-    keepAliveTimeout: k, shutdownTimeout: s, ...staticOptions } = options;
+    keepAliveTimeout: k, shutdownTimeout: s, tls: tlsOption, ...staticOptions } = options;
   const port = whole("port", portOption, 8000, 65535);
   const headersTimeout = whole("headersTimeout", h, 10_000);
   const requestTimeout = whole("requestTimeout", r, 30_000);
@@ -134,19 +173,22 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const log = logOption ?? stderrLine;
   const resolved = resolveOptions(staticOptions);
   await checkRoot(resolved.root, resolved.fs, staticOptions.fs === undefined);
+  const tls = await resolveTls(tlsOption);
   const handler = createHandler({ ...staticOptions, root: resolved.root });
 
-  const servers: Server[] = [];
+  const servers: Closable[] = [];
   const closer = gracefulCloser(servers, shutdownTimeout);
 
-  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+  const onRequest = (req: NodeRequest, res: NodeResponse): void => {
     const start = performance.now();
     const time = new Date();
     closer.track(res);
     // Written on 'close', which comes after 'finish' and also when the client went away first.
     if (log) {
+      // Read now: an HTTP/2 request's socket is unbound once its stream is gone.
+      const remoteAddress = req.socket.remoteAddress;
       res.once("close", () => log(formatAccessLog({
-        time, remoteAddress: req.socket.remoteAddress, method: req.method ?? "-", target: req.url ?? "-",
+        time, remoteAddress, method: req.method ?? "-", target: req.url ?? "-",
         httpVersion: req.httpVersion, status: res.statusCode, bytes: responseBodyBytes(res),
         durationMs: performance.now() - start, aborted: !res.writableFinished,
       })));
@@ -160,28 +202,40 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     }
   };
 
-  const makeServer = (): Server => {
-    const server = createServer({
-      insecureHTTPParser: false,
-      headersTimeout, requestTimeout, keepAliveTimeout,
-      // How often timeouts are checked; Node's 30 s default lets a slowloris linger.
-      connectionsCheckingInterval: headersTimeout > 0 ? Math.min(1000, Math.max(50, headersTimeout / 2)) : 1000,
-    }, onRequest);
-    server.on("clientError", (err: Error, socket: Socket) => {
-      const code = codeOf(err);
-      // Like Node's default answer, which a 'clientError' listener replaces.
-      if (code !== "ECONNRESET" && socket.writable && socket.bytesWritten === 0) {
-        const status = code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large"
-          : code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";
-        socket.write(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
-      }
-      socket.destroy();
-    });
+  // How often timeouts are checked; Node's 30 s default lets a slowloris linger.
+  const connectionsCheckingInterval = headersTimeout > 0 ? Math.min(1000, Math.max(50, headersTimeout / 2)) : 1000;
+  const onClientError = (err: Error, socket: Duplex & { bytesWritten?: number }): void => {
+    const code = codeOf(err);
+    // Like Node's default answer, which a 'clientError' listener replaces.
+    if (code !== "ECONNRESET" && socket.writable && socket.bytesWritten === 0) {
+      const status = code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large"
+        : code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";
+      socket.write(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    }
+    socket.destroy();
+  };
+
+  const makeServer = (): NetServer => {
+    let server: NetServer;
+    if (tls === undefined) {
+      const plain = createServer({
+        insecureHTTPParser: false, headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval,
+      }, onRequest);
+      plain.on("clientError", onClientError);
+      servers.push(plain);
+      server = plain;
+    } else {
+      const transport = secureTransport({
+        credentials: tls.credentials, headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval,
+        onRequest, onClientError,
+      });
+      servers.push(transport);
+      server = transport.server;
+    }
     // After startup (an accept() failing with EMFILE, say): report, never crash.
     server.on("error", (err) => {
       if (server.listening) (log || stderrLine)(`wharf: ${err.message}`);
     });
-    servers.push(server);
     return server;
   };
 
@@ -199,13 +253,14 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
 
   const realPort = addresses[0]!.port;
   const wildcard = addresses.find((a) => WILDCARD.has(a.address));
+  const scheme = tls === undefined ? "http" : "https";
   const urls =
-    wildcard !== undefined ? [`http://localhost:${realPort}/`, ...networkUrls(wildcard.family === "IPv6", realPort)]
-    : host !== undefined && isIP(host) === 0 ? [`http://${host}:${realPort}/`]
-    : addresses.map((a) => `http://${hostForUrl(a.address)}:${a.port}/`);
+    wildcard !== undefined ? [`${scheme}://localhost:${realPort}/`, ...networkUrls(wildcard.family === "IPv6", realPort, scheme)]
+    : host !== undefined && isIP(host) === 0 ? [`${scheme}://${host}:${realPort}/`]
+    : addresses.map((a) => `${scheme}://${hostForUrl(a.address)}:${a.port}/`);
 
   return {
-    urls, addresses, port: realPort, close: closer.close,
+    urls, addresses, port: realPort, close: closer.close, certificate: tls?.certificate,
     get inFlight() { return closer.inFlight; },
   };
 }

@@ -1,0 +1,147 @@
+/**
+ * The TLS transport: HTTP/2 and HTTP/1.1 over TLS on one port, chosen by ALPN
+ * (RFC 7301; RFC 9113 §3.2), and a clear answer for plain HTTP sent to that port.
+ *
+ * A plain `net.Server` listens and reads each connection's first byte. A TLS
+ * connection starts with a handshake record, content type 22 (RFC 8446 §5.1);
+ * that socket, byte included, goes to Node's `Http2SecureServer`
+ * (`allowHTTP1: true`), which speaks h2 with clients that offer it and HTTP/1.1
+ * with the rest. Anything else is plain HTTP and gets src/server/plain-on-tls.ts.
+ *
+ * HTTP/2 lets one connection carry many requests at once, so the limits that keep
+ * one client from starving the others are per session: at most 100 concurrent
+ * streams (RFC 9113 §6.5.2), a header list of at most 16 KiB, and a budget of
+ * streams the client may reset (CVE-2023-44487, "rapid reset": open and cancel
+ * streams in a loop, so the server works while the client pays nothing).
+ * nghttp2 has its own reset limit in recent Node versions; this one holds on all.
+ */
+import { type Http2Session, type ServerHttp2Session, constants, createSecureServer } from "node:http2";
+import { type Server as NetServer, type Socket, createServer as createNetServer } from "node:net";
+import type { Duplex } from "node:stream";
+import type { TLSSocket } from "node:tls";
+import type { NodeRequest, NodeResponse } from "../adapters/node.js";
+import type { TlsCredentials } from "../tls/credentials.js";
+import { answerPlainHttp } from "./plain-on-tls.js";
+import type { Closable } from "./shutdown.js";
+
+/** The HTTP/2 limits, per connection. */
+export const HTTP2_LIMITS = {
+  /** SETTINGS_MAX_CONCURRENT_STREAMS; RFC 9113 §6.5.2 advises no fewer than 100. */
+  maxConcurrentStreams: 100,
+  /** SETTINGS_MAX_HEADER_LIST_SIZE, in bytes: the same 16 KiB Node allows an HTTP/1.1 head. */
+  maxHeaderListSize: 16 * 1024,
+  /** Streams a client may reset at once before the connection is closed... */
+  resetBurst: 200,
+  /** ...and how many more it earns per second. A browser cancels a few on navigation. */
+  resetsPerSecond: 100,
+} as const;
+
+/** RFC 8446 §5.1: ContentType handshake(22), the first byte a TLS client sends. */
+const TLS_HANDSHAKE = 0x16;
+
+export interface SecureTransportOptions {
+  readonly credentials: TlsCredentials;
+  readonly headersTimeout: number;
+  readonly requestTimeout: number;
+  readonly keepAliveTimeout: number;
+  readonly connectionsCheckingInterval: number;
+  readonly onRequest: (req: NodeRequest, res: NodeResponse) => void;
+  /** A malformed HTTP/1.1 request over TLS (the same handler as plain HTTP's). */
+  readonly onClientError: (err: Error, socket: Duplex) => void;
+}
+
+/** The listening server, and how to close everything it accepted. */
+export interface SecureTransport extends Closable {
+  /** What `listen()` is called on. */
+  readonly server: NetServer;
+}
+
+/**
+ * Closes `session` when its client has reset more streams than the budget allows
+ * (a token bucket of {@link HTTP2_LIMITS.resetBurst}, refilled at
+ * {@link HTTP2_LIMITS.resetsPerSecond}).
+ */
+function limitResets(session: Http2Session): void {
+  let tokens: number = HTTP2_LIMITS.resetBurst;
+  let last = performance.now();
+  session.on("stream", (stream: Duplex) => {
+    // 'aborted': the client reset the stream before the response was complete.
+    stream.once("aborted", () => {
+      const now = performance.now();
+      tokens = Math.min(HTTP2_LIMITS.resetBurst, tokens + ((now - last) / 1000) * HTTP2_LIMITS.resetsPerSecond);
+      last = now;
+      if (--tokens < 0 && !session.destroyed) session.destroy(undefined, constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    });
+  });
+}
+
+/** HTTP/2 and HTTP/1.1 over TLS, with plain HTTP answered, on whatever `server` listens on. */
+export function secureTransport(o: SecureTransportOptions): SecureTransport {
+  const { cert, key, passphrase } = o.credentials;
+  const secure = createSecureServer({
+    cert: Buffer.from(cert), key: Buffer.from(key), ...(passphrase === undefined ? {} : { passphrase }),
+    allowHTTP1: true, // ALPN offers h2 and http/1.1; a client that offers neither gets HTTP/1.1
+    settings: { maxConcurrentStreams: HTTP2_LIMITS.maxConcurrentStreams, maxHeaderListSize: HTTP2_LIMITS.maxHeaderListSize },
+    // A client that connects and never finishes the handshake is a slowloris too.
+    handshakeTimeout: o.headersTimeout > 0 ? o.headersTimeout : 120_000,
+  }, o.onRequest);
+  // The HTTP/1.1 side is Node's http server logic running on `secure`: it reads
+  // these, and starts checking them on 'listening', which `server` forwards below.
+  Object.assign(secure, {
+    headersTimeout: o.headersTimeout, requestTimeout: o.requestTimeout,
+    keepAliveTimeout: o.keepAliveTimeout, connectionsCheckingInterval: o.connectionsCheckingInterval,
+  });
+  secure.on("clientError", o.onClientError);
+
+  const sessions = new Set<ServerHttp2Session>();
+  const sockets = new Set<Socket | TLSSocket>();
+  let closing = false;
+  const track = (socket: Socket | TLSSocket): void => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  };
+  secure.on("secureConnection", track);
+  secure.on("session", (session: ServerHttp2Session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+    // An idle h2 connection is closed like an idle keep-alive one; GOAWAY lets the
+    // client open a new one whenever it wants (RFC 9113 §6.8).
+    if (o.keepAliveTimeout > 0) session.setTimeout(o.keepAliveTimeout, () => session.close());
+    limitResets(session);
+    if (closing) session.close();
+  });
+
+  const server = createNetServer((socket) => {
+    track(socket);
+    socket.on("error", () => socket.destroy());
+    // Nothing at all: cut like a client that never finishes its headers.
+    socket.setTimeout(o.headersTimeout > 0 ? o.headersTimeout : 120_000, () => socket.destroy());
+    socket.once("data", (first: Buffer) => {
+      socket.setTimeout(0);
+      socket.pause();
+      socket.unshift(first); // TLS reads what is buffered before it takes the socket over
+      if (first[0] === TLS_HANDSHAKE) secure.emit("connection", socket);
+      else answerPlainHttp(socket, o.headersTimeout);
+    });
+  });
+  server.on("listening", () => secure.emit("listening"));
+
+  return {
+    server,
+    close(callback) {
+      closing = true;
+      server.close(callback);
+      secure.close(); // stops the HTTP/1.1 timeout checks; it never listened itself
+    },
+    closeIdleConnections() {
+      // HTTP/1.1 connections; present with allowHTTP1 since Node 18.x, missing from @types/node.
+      (secure as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      // GOAWAY: no new streams, the ones under way finish (RFC 9113 §6.8).
+      for (const session of sessions) session.close();
+    },
+    closeAllConnections() {
+      for (const session of sessions) session.destroy();
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}

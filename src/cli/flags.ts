@@ -23,6 +23,12 @@ export interface CliOptions {
   readonly compression: boolean;
   /** `--cache GLOB=VALUE` rules, in order. */
   readonly cache: readonly CacheRule[];
+  /** `--tls`: HTTPS with the development certificate (unless `tlsCert` is given). */
+  readonly tls: boolean;
+  /** Python 3.14's `--tls-cert`, `--tls-key`, `--tls-password-file`. */
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
+  readonly tlsPasswordFile: string | undefined;
 }
 
 export type CommandLine =
@@ -80,6 +86,15 @@ export const FLAGS: readonly Flag[] = [
       o.cache = [...o.cache, rule];
       return undefined;
     } },
+  { long: "tls", default: "plain HTTP",
+    help: "HTTPS and HTTP/2, certificate made for this machine",
+    set: (o) => { o.tls = true; return undefined; } },
+  { long: "tls-cert", value: "FILE", help: "HTTPS and HTTP/2 with this certificate chain (PEM)",
+    set: (o, v) => { o.tlsCert = v; return undefined; } },
+  { long: "tls-key", value: "FILE", default: "read from the --tls-cert file",
+    help: "the certificate's private key (PEM)", set: (o, v) => { o.tlsKey = v; return undefined; } },
+  { long: "tls-password-file", value: "FILE", help: "file holding the private key's password",
+    set: (o, v) => { o.tlsPasswordFile = v; return undefined; } },
   { long: "help", short: "h", help: "show this help and exit", set: "help" },
   { long: "version", short: "V", help: "show the version and exit", set: "version" },
 ];
@@ -91,6 +106,7 @@ const EXAMPLES: readonly (readonly [string, string])[] = [
   ["wharf -q -b 0.0.0.0", "IPv4 only, no access log"],
   ["wharf --workers auto", "one process per CPU core on one port"],
   ["wharf --cache '*.png=3600'", "images cached for an hour"],
+  ["wharf --tls", "https:// and HTTP/2, certificate made for you"],
   ["wharf precompress dist", "write .br/.gz beside files, then serve them"],
 ];
 
@@ -112,7 +128,7 @@ export function helpText(): string {
   const lines = [
     ...usageLines,
     "",
-    "Serve a directory over HTTP.",
+    "Serve a directory over HTTP, or HTTPS and HTTP/2.",
     "",
     "positional arguments:",
     column("port", `port to listen on; 0 picks a free one (default: ${DEFAULT_PORT})`),
@@ -147,6 +163,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     port: DEFAULT_PORT, host: undefined, directory: ".",
     quiet: false, dotfiles: false, followSymlinks: false, listing: true, workers: 1,
     compression: true, cache: [],
+    tls: false, tlsCert: undefined, tlsKey: undefined, tlsPasswordFile: undefined,
   };
   let portSeen = false;
   let onlyPositionals = false;
@@ -207,6 +224,10 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
         break;
       }
     }
+  }
+  // As Python 3.14's http.server says it.
+  for (const [flag, given] of [["--tls-key", o.tlsKey], ["--tls-password-file", o.tlsPasswordFile]] as const) {
+    if (given !== undefined && o.tlsCert === undefined) return { kind: "error", message: `${flag} requires --tls-cert to be set` };
   }
   return { kind: "run", options: o };
 }

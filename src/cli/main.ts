@@ -7,9 +7,11 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { OptionError } from "../options.js";
 import { serve, type RunningServer, type ServeOptions } from "../server/listen.js";
+import type { TlsCredentials } from "../tls/credentials.js";
 import { onShutdownSignals } from "../server/shutdown.js";
 import { helpText, parseCommandLine, type CliOptions } from "./flags.js";
 import { precompressCommand } from "./precompress.js";
+import { type CliTls, cliTls } from "./tls.js";
 import { isWorker, runPrimary, runWorker } from "./workers.js";
 
 /** Where {@link main} writes; both default to the process's streams. */
@@ -37,8 +39,8 @@ function hostPort(address: string, port: number): string {
   return `${address.includes(":") ? `[${address}]` : address}:${port}`;
 }
 
-/** The lines printed once the server listens: every URL and every socket. */
-export function startupLines(root: string, server: Pick<RunningServer, "urls" | "addresses">): string[] {
+/** The lines printed once the server listens: every URL and every socket, then `extra` (TLS). */
+export function startupLines(root: string, server: Pick<RunningServer, "urls" | "addresses">, extra: readonly string[] = []): string[] {
   const [first = "", ...others] = server.urls;
   const bound = server.addresses.map((a) => hostPort(a.address, a.port)).join(" and ");
   const stack = server.addresses.some((a) => a.address === "::") ? ", IPv6 and IPv4"
@@ -46,6 +48,7 @@ export function startupLines(root: string, server: Pick<RunningServer, "urls" | 
   return [
     `Serving ${root} at ${first} (bound to ${bound}${stack})`,
     ...others.map((url) => `  also at ${url}`),
+    ...extra,
     "Press Ctrl+C to stop.",
   ];
 }
@@ -60,8 +63,9 @@ export function describeError(err: unknown): { message: string; exitCode: 1 | 2 
   return { message: coded ? message : `unexpected error: ${message}`, exitCode: 1 };
 }
 
-function serveOptions(o: CliOptions): ServeOptions & { readonly root: string } {
+function serveOptions(o: CliOptions, tls: TlsCredentials | undefined): ServeOptions & { readonly root: string } {
   return {
+    ...(tls === undefined ? {} : { tls }),
     root: resolve(o.directory),
     port: o.port,
     ...(o.host === undefined ? {} : { host: o.host }),
@@ -97,14 +101,27 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
       err(`wharf: ${cli.message}\nTry 'wharf --help'.\n`);
       return 2;
   }
-  const options = serveOptions(cli.options);
-  if (isWorker) return runWorker(options, (e) => ({ option: e instanceof OptionError }));
+  if (isWorker) {
+    const credentials = cliTls(cli.options, true).then((tls) => tls?.credentials);
+    return runWorker(credentials.then((c) => serveOptions(cli.options, c)), (e) => ({ option: e instanceof OptionError }));
+  }
+  let tls: CliTls | undefined;
+  try {
+    tls = await cliTls(cli.options, false);
+  } catch (e) {
+    err(`wharf: ${describeError(e).message}\n`);
+    if (process.env["WHARF_DEBUG"]) err(`${(e as Error)?.stack ?? ""}\n`);
+    return 1;
+  }
+  for (const warning of tls?.warnings ?? []) err(`wharf: warning: ${warning}\n`);
+  const options = serveOptions(cli.options, tls?.credentials);
+  const tlsLines = tls?.lines ?? [];
   if (cli.options.workers > 1) {
     return runPrimary({
       workers: cli.options.workers,
       shutdownTimeout: SHUTDOWN_TIMEOUT,
       ready: (server) => {
-        const lines = startupLines(options.root, server);
+        const lines = startupLines(options.root, server, tlsLines);
         lines.splice(-1, 0, `  ${cli.options.workers} worker processes`);
         out(`${lines.join("\n")}\n`);
       },
@@ -124,7 +141,7 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
     if (process.env["WHARF_DEBUG"]) err(`${(e as Error)?.stack ?? ""}\n`);
     return exitCode;
   }
-  out(`${startupLines(options.root, server).join("\n")}\n`);
+  out(`${startupLines(options.root, server, tlsLines).join("\n")}\n`);
   return new Promise<number>((done) => {
     const stop = onShutdownSignals(() => server.close(), {
       shutdownTimeout: SHUTDOWN_TIMEOUT,

@@ -21,12 +21,16 @@ type WorkerMessage =
 /** Whether this process is a worker started by {@link runPrimary}. */
 export const isWorker = cluster.isWorker;
 
-/** In a worker: serve, tell the primary, and close when it says so. */
-export async function runWorker(options: ServeOptions, describe: (e: unknown) => { option: boolean }): Promise<number> {
+/**
+ * In a worker: serve, tell the primary, and close when it says so. `options` may
+ * still be coming (the TLS files being read); a failure there is reported like
+ * one of serve()'s.
+ */
+export async function runWorker(options: ServeOptions | Promise<ServeOptions>, describe: (e: unknown) => { option: boolean }): Promise<number> {
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => undefined);
   let server: RunningServer;
   try {
-    server = await serve(options);
+    server = await serve(await options);
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     process.send?.({

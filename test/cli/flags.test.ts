@@ -6,6 +6,7 @@ import { FLAGS, helpText, parseCommandLine, type CliOptions, type CommandLine } 
 const defaults: CliOptions = {
   port: 8000, host: undefined, directory: ".", quiet: false, dotfiles: false, followSymlinks: false, listing: true, workers: 1,
   compression: true, cache: [],
+  tls: false, tlsCert: undefined, tlsKey: undefined, tlsPasswordFile: undefined,
 };
 const run = (o: Partial<CliOptions> = {}): CommandLine => ({ kind: "run", options: { ...defaults, ...o } });
 const error = (message: string): CommandLine => ({ kind: "error", message });
@@ -36,6 +37,14 @@ const rows: { argv: string[]; want: CommandLine }[] = [
   { argv: ["--cache", "*.html=max-age=60"], want: run({ cache: [{ glob: "*.html", value: "max-age=60" }] }) },
   { argv: ["--cache", "nothing"], want: error("invalid --cache 'nothing': expected GLOB=SECONDS or GLOB=VALUE, e.g. '*.png=3600'") },
   { argv: ["--workers=auto"], want: run({ workers: availableParallelism() }) },
+  // TLS: `--tls` alone makes a certificate; Python 3.14's names take files.
+  { argv: ["--tls"], want: run({ tls: true }) },
+  { argv: ["--tls-cert", "c.pem"], want: run({ tlsCert: "c.pem" }) },
+  { argv: ["--tls-cert=c.pem", "--tls-key", "k.pem", "--tls-password-file", "p.txt"],
+    want: run({ tlsCert: "c.pem", tlsKey: "k.pem", tlsPasswordFile: "p.txt" }) },
+  { argv: ["--tls-key", "k.pem"], want: error("--tls-key requires --tls-cert to be set") },
+  { argv: ["--tls-password-file", "p.txt"], want: error("--tls-password-file requires --tls-cert to be set") },
+  { argv: ["--tls-cert"], want: error("option --tls-cert needs a value: --tls-cert FILE") },
   { argv: ["--workers", "0"], want: error("invalid --workers '0': must be 'auto' or a whole number from 1 to 1024") },
   { argv: ["--workers", "many"], want: error("invalid --workers 'many': must be 'auto' or a whole number from 1 to 1024") },
   { argv: ["-d", "-"], want: run({ directory: "-" }) },

@@ -15,7 +15,7 @@
  * streams in a loop, so the server works while the client pays nothing).
  * nghttp2 has its own reset limit in recent Node versions; this one holds on all.
  */
-import { type Http2Session, type ServerHttp2Session, constants, createSecureServer } from "node:http2";
+import { type Http2Session, type Http2Stream, type ServerHttp2Session, constants, createSecureServer } from "node:http2";
 import { type Server as NetServer, type Socket, createServer as createNetServer } from "node:net";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
@@ -59,18 +59,25 @@ export interface SecureTransport extends Closable {
 /**
  * Closes `session` when its client has reset more streams than the budget allows
  * (a token bucket of {@link HTTP2_LIMITS.resetBurst}, refilled at
- * {@link HTTP2_LIMITS.resetsPerSecond}).
+ * {@link HTTP2_LIMITS.resetsPerSecond}). A stream counts when it closed with an
+ * error code or before its response was complete: a reset that arrives after a
+ * small response was already sent still made the server do the work, and it is
+ * exactly what lets a client get round the concurrent-stream limit.
  */
 function limitResets(session: Http2Session): void {
   let tokens: number = HTTP2_LIMITS.resetBurst;
   let last = performance.now();
-  session.on("stream", (stream: Duplex) => {
-    // 'aborted': the client reset the stream before the response was complete.
-    stream.once("aborted", () => {
+  session.on("stream", (stream: Http2Stream) => {
+    stream.once("close", () => {
+      if (stream.rstCode === constants.NGHTTP2_NO_ERROR && stream.writableFinished) return;
       const now = performance.now();
       tokens = Math.min(HTTP2_LIMITS.resetBurst, tokens + ((now - last) / 1000) * HTTP2_LIMITS.resetsPerSecond);
       last = now;
-      if (--tokens < 0 && !session.destroyed) session.destroy(undefined, constants.NGHTTP2_ENHANCE_YOUR_CALM);
+      // With an error: destroy(undefined, code) would send NO_ERROR (the default
+      // parameter replaces undefined). The error goes to 'sessionError', ignored below.
+      if (--tokens < 0 && !session.destroyed) {
+        session.destroy(new Error("too many streams reset by the client"), constants.NGHTTP2_ENHANCE_YOUR_CALM);
+      }
     });
   });
 }
@@ -92,6 +99,8 @@ export function secureTransport(o: SecureTransportOptions): SecureTransport {
     keepAliveTimeout: o.keepAliveTimeout, connectionsCheckingInterval: o.connectionsCheckingInterval,
   });
   secure.on("clientError", o.onClientError);
+  // A session that failed or was cut (reset flood, protocol error): nothing to report.
+  secure.on("sessionError", () => undefined);
 
   const sessions = new Set<ServerHttp2Session>();
   const sockets = new Set<Socket | TLSSocket>();

@@ -1,0 +1,90 @@
+/**
+ * A real browser over HTTP/2: headless Chromium loads a page, its stylesheet and
+ * its script from `wharf --tls`, trusting exactly the development certificate the
+ * banner names (by its public key, `--ignore-certificate-errors-spki-list`), and
+ * the Resource Timing entries say every one came over h2.
+ *
+ * Chromium is Debian's (/usr/bin/chromium, installed by .ci/run), driven by
+ * playwright-core; no browser is downloaded. Without it the test is skipped on a
+ * developer's machine and fails in CI, where it must run.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { X509Certificate, createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const CHROMIUM = "/usr/bin/chromium";
+const BIN = fileURLToPath(new URL("../../../dist/cli/bin.js", import.meta.url));
+const present = existsSync(CHROMIUM);
+if (!present && process.env["CI"] === "true") throw new Error(`${CHROMIUM} is missing: .ci/run installs it (apt-get install chromium)`);
+
+let dir = "";
+let child: ChildProcess | undefined;
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), "wharf-browser-"));
+  const site = join(dir, "site");
+  mkdirSync(site);
+  writeFileSync(join(site, "index.html"),
+    '<!doctype html><html><head><link rel="icon" href="data:,"><link rel="stylesheet" href="style.css"><script src="app.js" defer></script></head><body><p>wharf</p></body></html>');
+  writeFileSync(join(site, "style.css"), "p { color: rgb(1, 2, 3); }\n");
+  writeFileSync(join(site, "app.js"), 'document.body.dataset["ran"] = "yes";\n');
+});
+after(() => {
+  child?.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Starts `wharf --tls` and resolves its banner. */
+async function startWharf(): Promise<string> {
+  child = spawn(process.execPath, [BIN, "0", "-b", "localhost", "-q", "--tls", "-d", join(dir, "site")], {
+    env: { ...process.env, XDG_CONFIG_HOME: join(dir, "config") }, stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+  child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
+  for (const t0 = performance.now(); !out.includes("Press Ctrl+C"); await new Promise((r) => setTimeout(r, 20))) {
+    assert.ok(performance.now() - t0 < 10_000, `no banner; stderr: ${err}`);
+  }
+  return out;
+}
+
+test("Chromium loads a page, its CSS and its JS over h2 from wharf --tls", { skip: !present && `${CHROMIUM} not installed`, timeout: 60_000 }, async () => {
+  const banner = await startWharf();
+  const url = /https:\/\/localhost:\d+\//.exec(banner)?.[0];
+  assert.ok(url, banner);
+  // The browser trusts the certificate the banner printed, and nothing else.
+  const pem = readFileSync(join(dir, "config", "wharf", "dev-cert.pem"), "utf8");
+  const x509 = new X509Certificate(pem);
+  assert.ok(banner.includes(`certificate SHA-256 ${x509.fingerprint256}`), banner);
+  const spki = createHash("sha256").update(x509.publicKey.export({ type: "spki", format: "der" })).digest("base64");
+
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update",
+      "--disable-sync", "--no-first-run", `--ignore-certificate-errors-spki-list=${spki}`],
+  });
+  try {
+    const page = await browser.newPage();
+    const response = await page.goto(url, { waitUntil: "load", timeout: 20_000 });
+    assert.equal(response?.status(), 200);
+    const seen = await page.evaluate(() => ({
+      page: (performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming).nextHopProtocol,
+      resources: performance.getEntriesByType("resource").map((e) => [new URL(e.name).pathname, (e as PerformanceResourceTiming).nextHopProtocol]),
+      color: getComputedStyle(document.querySelector("p")!).color,
+      ran: document.body.dataset["ran"],
+    }));
+    assert.equal(seen.page, "h2", "the page came over h2");
+    assert.deepEqual(Object.fromEntries(seen.resources), { "/style.css": "h2", "/app.js": "h2" });
+    assert.equal(seen.color, "rgb(1, 2, 3)", "the stylesheet applied");
+    assert.equal(seen.ran, "yes", "the script ran");
+  } finally {
+    await browser.close();
+  }
+});

@@ -6,6 +6,7 @@ import { compose } from "./core/compose.js";
 import type { Reply, WharfRequest } from "./core/types.js";
 import { fetchResponse } from "./adapters/fetch.js";
 import { prepare } from "./adapters/body.js";
+import { closeWithConnection } from "./adapters/queued.js";
 import { type NodeRequest, type NodeResponse, fromNodeRequest, writeReply } from "./adapters/node.js";
 import { errorReply } from "./handlers/errors.js";
 import { type ErrorReporter, staticFiles } from "./handlers/static.js";
@@ -64,6 +65,8 @@ export function createHandler(options: StaticOptions = {}, report: ErrorReporter
 
   const listener = (req: NodeRequest, res: NodeResponse, next?: NextFunction): void => {
     const request = fromNodeRequest(req);
+    // A pipelined request whose connection closes before its turn: see queued.ts.
+    closeWithConnection(res);
     prepare(handle, request, fs)
       .then(async (prepared) => {
         if (next !== undefined && fallthrough && prepared.reply.miss === true) {

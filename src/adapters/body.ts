@@ -7,7 +7,7 @@
 import type { Body, Chunk, Reply, WharfRequest } from "../core/types.js";
 import type { FileSystem, OpenFile } from "../fs/types.js";
 import { compressIterable } from "../handlers/encoders.js";
-import { errorReply } from "../handlers/errors.js";
+import { errorReply, statusForError } from "../handlers/errors.js";
 
 /** A body ready to stream: its bytes in order, and the descriptors to release. */
 export interface OpenedBody {
@@ -100,10 +100,19 @@ export async function prepare(
     if (bytes !== undefined) return { reply, body: bytes };
     const opened = await openBody(fs, reply.body).catch((error: unknown) => {
       if ((error as { code?: unknown }).code === "ENOENT") return { kind: "stale" } as const;
-      throw error;
+      // Out of descriptors (EMFILE: 503, retry), or no longer readable (EACCES: 403):
+      // the answer errors.ts gives wherever else the file system fails, not a 500.
+      const status = statusForError(error);
+      if (status === 500) throw error;
+      return { kind: "refused", status } as const;
     });
     if (opened.kind === "opened") return { reply, body: opened.body };
+    if (opened.kind === "refused") return inMemoryReply(errorReply(opened.status, opened.status === 503 ? { "retry-after": "1" } : {}));
   }
-  const busy = errorReply(503, { "retry-after": "1" });
-  return { reply: busy, body: busy.body.kind === "chunks" ? inMemory(busy.body.chunks) : undefined };
+  return inMemoryReply(errorReply(503, { "retry-after": "1" }));
+}
+
+/** An error page (its body in memory) ready to send. */
+function inMemoryReply(reply: Reply): Prepared {
+  return { reply, body: reply.body.kind === "chunks" ? inMemory(reply.body.chunks) : undefined };
 }

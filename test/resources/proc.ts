@@ -1,0 +1,111 @@
+/**
+ * Running a server in a child process and measuring it the way an operator
+ * would: resident memory from /proc/PID/status, open descriptors from
+ * /proc/PID/fd. Loopback only; every child is killed when its test ends.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { ServeOptions } from "../../src/server/listen.js";
+
+const CHILD = fileURLToPath(new URL("./child.js", import.meta.url));
+
+/** Open file descriptors of `pid` (sockets, files, pipes, epoll, ...). */
+export function fdCount(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/** Resident set size of `pid`, in bytes. */
+export function rssBytes(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (m === null) throw new Error(`no VmRSS for ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+/** The soft limit on open files of this process (what its children inherit). */
+export function openFileLimit(pid: number | "self" = "self"): number {
+  const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync(`/proc/${pid}/limits`, "utf8"));
+  return m === null || m[1] === "unlimited" ? Number.POSITIVE_INFINITY : Number(m[1]);
+}
+
+export const MiB = 1024 * 1024;
+
+/** A server child process. */
+export interface ServerChild {
+  readonly pid: number;
+  readonly port: number;
+  readonly process: ChildProcess;
+  /** Everything the child wrote to stderr so far. */
+  stderr(): string;
+  /** Collects garbage in the child, then reports; measure right after this. */
+  settle(): Promise<{ inFlight: number; errors: string[] }>;
+  /** Graceful close, then waits for exit; resolves with the exit code. */
+  close(): Promise<number | null>;
+  kill(): void;
+}
+
+/** Whether `prlimit` can be used to start a child with a lower descriptor limit. */
+export const hasPrlimit = spawnSync("prlimit", ["--version"]).status === 0;
+
+/**
+ * Starts `serve(options)` in a child process on 127.0.0.1, port 0. `nofile` caps
+ * its open descriptors (soft and hard) with prlimit or, without it, `ulimit -n`.
+ */
+export async function startServerChild(options: ServeOptions, limits: { nofile?: number } = {}): Promise<ServerChild> {
+  const node = [process.execPath, "--expose-gc", CHILD, JSON.stringify(options)];
+  const [cmd, ...args] =
+    limits.nofile === undefined ? node
+    : hasPrlimit ? ["prlimit", `--nofile=${limits.nofile}:${limits.nofile}`, ...node]
+    : ["sh", "-c", `ulimit -n ${limits.nofile} && exec "$@"`, "sh", ...node];
+  const child = spawn(cmd!, args, { stdio: ["ignore", "pipe", "pipe", "ipc"] });
+  let err = "";
+  child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`server child did not start: ${err}`)), 10_000);
+    child.stdout!.on("data", (c: Buffer) => {
+      out += c.toString();
+      const line = out.split("\n")[0];
+      if (out.includes("\n") && line !== undefined) {
+        clearTimeout(timer);
+        resolve((JSON.parse(line) as { port: number }).port);
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`server child exited ${code}: ${err}`)));
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const request = <T>(type: string, reply: string): Promise<T> =>
+    new Promise((resolve) => {
+      const on = (m: { type?: string }): void => {
+        if (m.type !== reply) return;
+        child.off("message", on);
+        resolve(m as T);
+      };
+      child.on("message", on);
+      child.send({ type });
+    });
+  return {
+    pid: child.pid!,
+    port,
+    process: child,
+    stderr: () => err,
+    settle: () => request("gc", "gc"),
+    close: async () => {
+      if (child.exitCode === null) child.send({ type: "close" });
+      return exited;
+    },
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    },
+  };
+}
+
+/** Polls `check` every `everyMs` until it returns true or `timeoutMs` passes; returns its last answer. */
+export async function waitFor(check: () => boolean, timeoutMs: number, everyMs = 25): Promise<boolean> {
+  const end = performance.now() + timeoutMs;
+  for (;;) {
+    if (check()) return true;
+    if (performance.now() > end) return false;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

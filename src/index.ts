@@ -8,9 +8,11 @@
  */
 export { createHandler } from "./handler.js";
 export type { NextFunction, WharfHandler } from "./handler.js";
+export type { NodeRequest, NodeResponse } from "./adapters/node.js";
 export { serve } from "./server/listen.js";
 export { ServeError } from "./server/listen.js";
-export type { BoundAddress, RunningServer, ServeOptions } from "./server/listen.js";
+export type { BoundAddress, RunningServer, ServeOptions, ServedCertificate } from "./server/listen.js";
+export type { CertificateInfo, TlsCredentials } from "./tls/credentials.js";
 export { OptionError } from "./options.js";
 export type { DotfilePolicy, StaticOptions, SymlinkPolicy } from "./options.js";
 export type { Body, Chunk, FileSlice, Middleware, Next, Reply, WharfRequest } from "./core/types.js";

@@ -12,8 +12,8 @@ import { createHandler } from "../handler.js";
 import { type NodeRequest, type NodeResponse, responseBodyBytes } from "../adapters/node.js";
 import type { FileSystem } from "../fs/types.js";
 import { OptionError, resolveOptions, type StaticOptions } from "../options.js";
-import { type CertificateInfo, type TlsCredentials, checkCredentials } from "../tls/credentials.js";
-import { type DevCertificate, ensureDevCertificate } from "../tls/dev-cert.js";
+import type { TlsCredentials } from "../tls/credentials.js";
+import { type ServedCertificate, resolveTls } from "../tls/resolve.js";
 import { type BoundAddress, ServeError, WILDCARD, bind, codeOf, hostForUrl, networkUrls } from "./bind.js";
 import { formatAccessLog } from "./log.js";
 import { secureTransport } from "./secure.js";
@@ -71,11 +71,6 @@ export interface ServeOptions extends StaticOptions {
   readonly tls?: TlsCredentials | "dev";
 }
 
-/** The certificate a TLS server presents, as {@link RunningServer.certificate} describes it. */
-export interface ServedCertificate extends CertificateInfo {
-  /** For `tls: "dev"`: where the certificate is kept, and whether this start made it. */
-  readonly dev: Pick<DevCertificate, "certFile" | "keyFile" | "created"> | undefined;
-}
 
 
 /** A listening server. */
@@ -124,22 +119,9 @@ async function checkRoot(root: string, fs: FileSystem, onDisk: boolean): Promise
 }
 
 export { type BoundAddress, ServeError } from "./bind.js";
+export type { ServedCertificate } from "../tls/resolve.js";
 
 const stderrLine = (line: string): void => void process.stderr.write(`${line}\n`);
-/** Checks the `tls` option and makes or reads the development certificate. */
-async function resolveTls(tls: ServeOptions["tls"]): Promise<{ credentials: TlsCredentials; certificate: ServedCertificate } | undefined> {
-  if (tls === undefined) return undefined;
-  if (tls === "dev") {
-    const dev = await ensureDevCertificate();
-    const info = checkCredentials(dev.credentials, { cert: dev.certFile, key: dev.keyFile });
-    return { credentials: dev.credentials, certificate: { ...info, dev: { certFile: dev.certFile, keyFile: dev.keyFile, created: dev.created } } };
-  }
-  const pem = (v: unknown): boolean => typeof v === "string" || v instanceof Uint8Array;
-  if (typeof tls !== "object" || tls === null || !pem(tls.cert) || !pem(tls.key) || (tls.passphrase !== undefined && typeof tls.passphrase !== "string")) {
-    throw new OptionError("tls", 'must be "dev" or { cert, key, passphrase? } with PEM text');
-  }
-  return { credentials: tls, certificate: { ...checkCredentials(tls), dev: undefined } };
-}
 
 /**
  * Serves static files over HTTP/1.1 (or, with `tls`, HTTP/2 and HTTP/1.1 over

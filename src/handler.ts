@@ -50,7 +50,10 @@ const defaultReporter: ErrorReporter = (error, req) => {
  */
 export function createHandler(options: StaticOptions = {}, report: ErrorReporter = defaultReporter): WharfHandler {
   const resolved = resolveOptions(options);
-  const chain = compose(resolved.use, staticFiles(resolved, report));
+  // The features' middleware (src/features/index.ts explains the order) around the
+  // user's, built once; with no feature on, this is `use` and the static handler alone.
+  const { outer, inner } = resolved.features;
+  const chain = compose([...outer, ...resolved.use, ...inner], staticFiles(resolved, report));
   const { fs, fallthrough } = resolved;
 
   // No error escapes: an exception in a handler is logged and answered with 500.

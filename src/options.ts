@@ -4,10 +4,19 @@
  * coded error instead of surfacing on the first request.
  */
 import { resolve } from "node:path";
+import { OptionError } from "./core/option-error.js";
 import type { Middleware } from "./core/types.js";
 import type { FileSystem } from "./fs/types.js";
 import { nodeFileSystem } from "./fs/node.js";
+import picomatch from "picomatch";
 import { type CachePolicy, type CacheRule, cachePolicy } from "./http/cache-policy.js";
+import type { AuthOptions } from "./features/auth.js";
+import type { CleanUrls } from "./features/clean-urls.js";
+import type { CorsOptions } from "./features/cors.js";
+import type { HeaderRule } from "./features/headers.js";
+import { type Features, buildFeatures } from "./features/index.js";
+import type { RedirectRule, RewriteRule } from "./features/redirects.js";
+import type { TrailingSlash } from "./features/trailing-slash.js";
 
 /** What to do with a request for a dotfile or anything below a dot-directory. */
 export type DotfilePolicy =
@@ -133,6 +142,90 @@ export interface StaticOptions {
    * @default the Node file system
    */
   readonly fs?: FileSystem;
+  /**
+   * Names left out of directory listings (still served when asked for by URL),
+   * as globs matched against each entry's name: `[".DS_Store", "*.map"]`.
+   * serve.json's `unlisted`.
+   * @default []
+   */
+  readonly unlisted?: readonly string[];
+
+  // Serving apps: see docs/features.md. None is on by default, and with none of
+  // them the chain is the static handler (and `use`) alone.
+
+  /**
+   * Single-page app fallback (`-s/--single [FILE]`): a GET or HEAD navigation
+   * (Accept: text/html) to a path with no file and no extension answers FILE with
+   * 200. `true` means `"index.html"`. Assets (`/app.js`) and `Accept:
+   * application/json` requests keep their 404.
+   * @default false
+   */
+  readonly single?: boolean | string;
+  /**
+   * Clean URLs (`--clean-urls`): `/about` serves `about.html`, `/about.html`
+   * redirects to `/about` (keeping the query). A list of globs limits it to
+   * matching paths, as in serve.json.
+   * @default false
+   */
+  readonly cleanUrls?: CleanUrls;
+  /**
+   * `"always"`: `/about` → 301 `/about/`; `"never"`: `/about/` → 301 `/about`, and
+   * directories are served without their slash. Unset: directories get a slash,
+   * files do not.
+   * @default undefined
+   */
+  readonly trailingSlash?: TrailingSlash;
+  /**
+   * CORS (`--cors [ORIGINS]`): `true` or `"*"` for any origin (never with
+   * credentials), a list of origins (echoed, with `Vary: Origin` and credentials),
+   * or {@link CorsOptions}. Preflights are answered with 204.
+   * @default false
+   */
+  readonly cors?: boolean | string | readonly string[] | CorsOptions;
+  /**
+   * Custom headers by glob, serve.json style (`-H "Name: value"` is a rule for
+   * `**`): `[{ source: "**\/*.wasm", headers: { "Cache-Control": "max-age=3600" } }]`.
+   * Later rules override earlier ones; `null` removes a header. Only on found
+   * resources (2xx, 304).
+   * @default []
+   */
+  readonly headers?: readonly HeaderRule[];
+  /**
+   * Cross-origin isolation (`--coop-coep`): `Cross-Origin-Opener-Policy:
+   * same-origin` and `Cross-Origin-Embedder-Policy: require-corp` on every found
+   * resource, for SharedArrayBuffer and threaded wasm.
+   * @default false
+   */
+  readonly coopCoep?: boolean;
+  /**
+   * A page (relative to the root) sent with status 404 where nothing was found
+   * (`--404 FILE`). The command line defaults to `"404.html"`, used when present.
+   * @default false
+   */
+  readonly notFound?: string | false;
+  /**
+   * Redirects, serve.json style: `[{ source: "/old/:id", destination: "/new/:id", type: 301 }]`.
+   * @default []
+   */
+  readonly redirects?: readonly RedirectRule[];
+  /**
+   * Rewrites, serve.json style, applied where nothing was found:
+   * `[{ source: "/app/**", destination: "/app/index.html" }]`.
+   * @default []
+   */
+  readonly rewrites?: readonly RewriteRule[];
+  /**
+   * HTTP Basic authentication (`--auth user:password`): `"user:password"`, a list
+   * of them, or {@link AuthOptions} (`{ users, file, realm }`).
+   * @default undefined (no authentication)
+   */
+  readonly auth?: string | readonly string[] | AuthOptions;
+  /**
+   * An htpasswd file (`--auth-file FILE`; bcrypt, `$apr1$` or `{SHA}`), read once
+   * when the handler is built.
+   * @default undefined
+   */
+  readonly authFile?: string;
 }
 
 /** {@link StaticOptions} with every default applied and every value checked. */
@@ -155,17 +248,13 @@ export interface ResolvedOptions {
   readonly fallthrough: boolean;
   readonly use: readonly Middleware[];
   readonly fs: FileSystem;
+  /** Whether a listing leaves an entry out, compiled from `unlisted`. */
+  readonly unlisted: (name: string) => boolean;
+  /** The feature middleware, built once (src/features/index.ts). */
+  readonly features: Features;
 }
 
-/** An option was given a value it cannot take. `code` names the option. */
-export class OptionError extends Error {
-  readonly code: string;
-  constructor(option: string, message: string) {
-    super(`wharf: option "${option}" ${message}`);
-    this.name = "OptionError";
-    this.code = `WHARF_INVALID_${option.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
-  }
-}
+export { OptionError };
 
 function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
@@ -221,6 +310,11 @@ export function resolveOptions(options: StaticOptions = {}): ResolvedOptions {
   if (typeof fs !== "object" || fs === null || typeof fs.open !== "function") {
     throw new OptionError("fs", "must implement the FileSystem interface");
   }
+  const unlisted = options.unlisted ?? [];
+  if (!Array.isArray(unlisted) || !unlisted.every((g) => typeof g === "string" && g !== "")) {
+    throw new OptionError("unlisted", "must be a list of globs");
+  }
+  const unlistedMatchers = unlisted.map((g) => picomatch(g, { dot: true }));
   return {
     root: resolve(root),
     dotfiles: oneOf("dotfiles", options.dotfiles, ["ignore", "deny", "allow"], "ignore"),
@@ -239,5 +333,7 @@ export function resolveOptions(options: StaticOptions = {}): ResolvedOptions {
     fallthrough: boolean("fallthrough", options.fallthrough, true),
     use,
     fs,
+    unlisted: unlistedMatchers.length === 0 ? () => false : (name) => unlistedMatchers.some((m) => m(name)),
+    features: buildFeatures(options),
   };
 }

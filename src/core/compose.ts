@@ -6,21 +6,23 @@ import type { Middleware, Reply, WharfRequest } from "./types.js";
 
 /**
  * Chains `middleware` into one. The last one's `next()` calls `last`.
- * Calling `next()` twice from the same middleware is a programming error and throws.
+ *
+ * `next(other)` runs the rest of the chain for `other` instead of the current
+ * request (a rewrite or a fallback), and may be called again with another request.
+ * Calling a bare `next()` twice from the same middleware is a programming error
+ * (usually a missing `return`) and throws.
  */
 export function compose(middleware: readonly Middleware[], last: Middleware): (req: WharfRequest) => Promise<Reply> {
   const stack = [...middleware, last];
-  return (req) => {
-    const run = async (i: number): Promise<Reply> => {
-      const current = stack[i];
-      if (current === undefined) throw new Error("wharf: the last handler called next()");
-      let called = false;
-      return current(req, () => {
-        if (called) return Promise.reject(new Error("wharf: next() called twice"));
-        called = true;
-        return run(i + 1);
-      });
-    };
-    return run(0);
+  const run = async (i: number, req: WharfRequest): Promise<Reply> => {
+    const current = stack[i];
+    if (current === undefined) throw new Error("wharf: the last handler called next()");
+    let called = false;
+    return current(req, (other?: WharfRequest) => {
+      if (called && other === undefined) return Promise.reject(new Error("wharf: next() called twice"));
+      called = true;
+      return run(i + 1, other ?? req);
+    });
   };
+  return (req) => run(0, req);
 }

@@ -87,8 +87,14 @@ export interface Reply {
   miss?: true;
 }
 
-/** Calls the rest of the chain and returns its reply. */
-export type Next = () => Promise<Reply>;
+/**
+ * Calls the rest of the chain and returns its reply. Given a request (a view made
+ * with {@link import("./request.js").withPath} or `withHeaders`), the rest of the
+ * chain answers that one instead: how a rewrite or a fallback asks the static
+ * handler for another path. `next()` without a request may be called once; calls
+ * that name a request may be repeated (try a path, then another).
+ */
+export type Next = (req?: WharfRequest) => Promise<Reply>;
 
 /**
  * A handler in the chain: answer the request itself, or call `next()` and return,

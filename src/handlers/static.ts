@@ -156,7 +156,7 @@ export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Mi
     const entries: ListingEntry[] = [];
     for (const entry of await fs.readdir(real)) {
       if (options.dotfiles !== "allow" && entry.name.startsWith(".")) continue;
-      if (!(await listable(base, real, entry))) continue;
+      if (options.unlisted(entry.name) || !(await listable(base, real, entry))) continue;
       entries.push({ name: entry.name, kind: entry.stat?.kind ?? "other", size: entry.stat?.size, mtimeMs: entry.stat?.mtimeMs });
     }
     const body = new TextEncoder().encode(renderListing({ segments, entries }));

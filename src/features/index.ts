@@ -1,0 +1,145 @@
+/**
+ * The features for serving real apps, assembled once from the options into two
+ * lists of middleware around the user's own (`use`) and the static handler:
+ *
+ *     cors → auth → redirects → 404 page → [use] → spa → rewrites → clean URLs
+ *          → directory without slash → headers → static
+ *
+ * Why this order:
+ * - CORS first: a preflight carries no credentials, so it must be answered before
+ *   authentication; and every reply, a 401 or a 404 included, needs the CORS
+ *   headers or the page cannot read it.
+ * - Auth before anything that reveals what exists (redirects, 404 pages, files).
+ * - Redirects look at the address as the client sent it, before any rewriting.
+ * - The 404 page wraps the user's routes too, but only replaces the static
+ *   handler's misses.
+ * - Innermost, the rewriting steps, from the last resort (SPA) to the most
+ *   specific: each asks the rest of the chain for another path only after the
+ *   static handler found nothing, so a real file always wins.
+ * - Headers right around the static handler: they match the path actually served.
+ *
+ * With no feature configured both lists are empty and the chain is exactly what it
+ * was: the hot path does not change.
+ */
+import type { Middleware } from "../core/types.js";
+import { OptionError } from "../core/option-error.js";
+import { type AuthOptions, basicAuth } from "./auth.js";
+import { type CleanUrls, cleanUrls } from "./clean-urls.js";
+import { type CorsOptions, cors } from "./cors.js";
+import { errorPages } from "./error-pages.js";
+import { COOP_COEP, type HeaderRule, headers } from "./headers.js";
+import { type RedirectRule, type RewriteRule, redirects, rewrites } from "./redirects.js";
+import { spa } from "./spa.js";
+import { type TrailingSlash, directoryWithoutSlash } from "./trailing-slash.js";
+
+/** The feature options, as {@link import("../options.js").StaticOptions} has them. */
+export interface FeatureOptions {
+  readonly single?: boolean | string;
+  readonly cleanUrls?: CleanUrls;
+  readonly trailingSlash?: TrailingSlash;
+  readonly cors?: boolean | string | readonly string[] | CorsOptions;
+  readonly headers?: readonly HeaderRule[];
+  readonly coopCoep?: boolean;
+  readonly notFound?: string | false;
+  readonly redirects?: readonly RedirectRule[];
+  readonly rewrites?: readonly RewriteRule[];
+  readonly auth?: string | readonly string[] | AuthOptions;
+  readonly authFile?: string;
+}
+
+/** The middleware the features add, outside and inside the user's. */
+export interface Features {
+  /** Outermost first: CORS, auth, redirects, 404 page. */
+  readonly outer: readonly Middleware[];
+  /** Between the user's middleware and the static handler: SPA, rewrites, clean URLs, headers. */
+  readonly inner: readonly Middleware[];
+  /** What is on, for the banner: `["spa", "cors"]`. */
+  readonly active: readonly string[];
+  /** Whether authentication is on (serve() refuses it without TLS off loopback). */
+  readonly auth: boolean;
+}
+
+function bool(name: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value === "boolean") return value;
+  throw new OptionError(name, "must be true or false");
+}
+
+function list<T>(name: string, value: unknown): readonly T[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new OptionError(name, "must be a list");
+  return value as readonly T[];
+}
+
+/** Checks the feature options and builds their middleware; throws {@link OptionError}. */
+export function buildFeatures(o: FeatureOptions): Features {
+  const outer: Middleware[] = [];
+  const inner: Middleware[] = [];
+  const active: string[] = [];
+
+  if (o.cors !== undefined && o.cors !== false) {
+    outer.push(cors(o.cors));
+    active.push("cors");
+  }
+
+  const authOption = o.auth;
+  if (authOption !== undefined || o.authFile !== undefined) {
+    if (o.authFile !== undefined && (typeof o.authFile !== "string" || o.authFile === "")) throw new OptionError("authFile", "must be the path of an htpasswd file");
+    let options: AuthOptions;
+    if (authOption === undefined) options = {};
+    else if (typeof authOption === "string") options = { users: [authOption] };
+    else if (Array.isArray(authOption)) options = { users: authOption as readonly string[] };
+    else if (typeof authOption === "object" && authOption !== null) options = authOption as AuthOptions;
+    else throw new OptionError("auth", 'must be "user:password", a list of them, or { users, file, realm }');
+    const file = o.authFile ?? options.file;
+    outer.push(basicAuth({ ...options, ...(file === undefined ? {} : { file }) }));
+    active.push("auth");
+  }
+
+  const trailingSlash = o.trailingSlash;
+  if (trailingSlash !== undefined && trailingSlash !== "always" && trailingSlash !== "never") {
+    throw new OptionError("trailingSlash", 'must be "always" or "never"');
+  }
+  const clean = o.cleanUrls ?? false;
+  if (typeof clean !== "boolean" && !(Array.isArray(clean) && clean.every((g) => typeof g === "string" && g !== ""))) {
+    throw new OptionError("cleanUrls", "must be true, false or a list of globs");
+  }
+  const redirectRules = list<RedirectRule>("redirects", o.redirects);
+  if (redirectRules.length > 0 || clean !== false || trailingSlash !== undefined) {
+    outer.push(redirects({ rules: redirectRules, cleanUrls: clean, trailingSlash }));
+    if (redirectRules.length > 0) active.push("redirects");
+  }
+
+  if (o.notFound !== undefined && o.notFound !== false) {
+    outer.push(errorPages({ notFound: o.notFound }));
+    active.push("404 page");
+  }
+
+  const single = o.single ?? false;
+  if (typeof single !== "boolean" && typeof single !== "string") throw new OptionError("single", "must be true, false or a file name");
+  if (single !== false) {
+    inner.push(spa({ file: single === true ? "index.html" : single }));
+    active.push("spa");
+  }
+  const rewriteRules = list<RewriteRule>("rewrites", o.rewrites);
+  if (rewriteRules.length > 0) {
+    inner.push(rewrites(rewriteRules));
+    active.push("rewrites");
+  }
+  if (clean !== false) {
+    inner.push(cleanUrls(clean));
+    active.push("clean URLs");
+  }
+  if (trailingSlash !== undefined) active.push(`trailing slash ${trailingSlash}`);
+  if (trailingSlash === "never") inner.push(directoryWithoutSlash());
+
+  const headerRules = [...list<HeaderRule>("headers", o.headers)];
+  if (headerRules.length > 0) active.push("headers");
+  if (bool("coopCoep", o.coopCoep)) {
+    headerRules.push({ source: "**", headers: COOP_COEP });
+    active.push("cross-origin isolation");
+  }
+  if (headerRules.length > 0) inner.push(headers(headerRules));
+
+  return { outer, inner, active, auth: active.includes("auth") };
+}

@@ -1,0 +1,106 @@
+/**
+ * Single-page apps (`-s/--single [FILE]`): a browser that opens or reloads a deep
+ * link such as `/settings/profile` gets the app's `index.html`, which then routes
+ * on `location.pathname` (History API). Only what is clearly a page navigation
+ * falls back; everything else keeps its honest 404:
+ *
+ * - GET or HEAD;
+ * - the static handler found nothing (a 404 miss) — files, directories and
+ *   listings win, and so do custom routes;
+ * - the last segment has no dot (`/app.js`, `/logo.png`, `/missing.css` are
+ *   assets, whose 404 must not become HTML: a `<script>` given an HTML page fails
+ *   with a confusing syntax error instead of a clear 404);
+ * - the client accepts HTML: `text/html` (or `text/*`, or
+ *   `application/xhtml+xml`) with q > 0, or `*\/*` on a browser navigation
+ *   (`Sec-Fetch-Mode: navigate`). `fetch()` and curl send `*\/*` without it, and
+ *   `Accept: application/json` never gets a page where it wanted data.
+ *
+ * The fallback file goes through the static handler like any request, so
+ * traversal, dotfile and symlink rules are unchanged, and it is served with its
+ * own ETag, compression and `Cache-Control` (plus `Vary: Accept`, since the same
+ * URL answers differently by Accept).
+ */
+import { addVary, withPath } from "../core/request.js";
+import type { Middleware, Reply } from "../core/types.js";
+import { found, hasExtension, matchPath, rootFile } from "./patterns.js";
+
+/** Options of {@link spa}. */
+export interface SpaOptions {
+  /**
+   * The page every navigation falls back to, relative to the root.
+   * @default "index.html"
+   */
+  readonly file?: string;
+}
+
+/** Whether a media range list prefers a page: see the module comment. */
+export function wantsHtml(accept: string | undefined, secFetchMode?: string, secFetchDest?: string): boolean {
+  if (accept === undefined) return false;
+  // The most specific range that covers text/html decides (RFC 9110 §12.5.1):
+  // `text/html;q=0, */*` refuses HTML.
+  let html: number | undefined;
+  let textAny: number | undefined;
+  let any: number | undefined;
+  for (const part of accept.split(",")) {
+    const [range = "", ...params] = part.split(";");
+    const type = range.trim().toLowerCase();
+    let q = 1;
+    for (const p of params) {
+      const [k, v] = p.split("=");
+      if (k?.trim().toLowerCase() === "q") {
+        const n = Number(v?.trim());
+        q = Number.isFinite(n) ? n : 0;
+      }
+    }
+    if (type === "text/html" || type === "application/xhtml+xml") html = Math.max(html ?? 0, q);
+    else if (type === "text/*") textAny = Math.max(textAny ?? 0, q);
+    else if (type === "*/*") any = Math.max(any ?? 0, q);
+  }
+  if (html !== undefined) return html > 0;
+  if (textAny !== undefined) return textAny > 0;
+  if (any === undefined || any <= 0) return false;
+  // `*/*` alone: a page only when a browser says this is a navigation.
+  const mode = secFetchMode?.toLowerCase();
+  const dest = secFetchDest?.toLowerCase();
+  return mode === "navigate" || dest === "document" || dest === "iframe" || dest === "frame";
+}
+
+/** What the SPA rule decides for one request whose static answer was `reply`. */
+export type SpaDecision = { readonly kind: "fallback" } | { readonly kind: "keep"; readonly reason: "method" | "found" | "asset" | "not-html" };
+
+/** The SPA rule as a pure function (see the module comment). */
+export function spaDecision(method: string, segments: readonly string[], reply: Pick<Reply, "status" | "miss">, accept: string | undefined, secFetchMode?: string, secFetchDest?: string): SpaDecision {
+  if (method !== "GET" && method !== "HEAD") return { kind: "keep", reason: "method" };
+  if (reply.status !== 404 || reply.miss !== true) return { kind: "keep", reason: "found" };
+  if (hasExtension(segments)) return { kind: "keep", reason: "asset" };
+  if (!wantsHtml(accept, secFetchMode, secFetchDest)) return { kind: "keep", reason: "not-html" };
+  return { kind: "fallback" };
+}
+
+/**
+ * The SPA fallback as middleware.
+ *
+ * @example
+ * ```ts
+ * createHandler({ root: "dist", use: [spa({ file: "index.html" })] });
+ * // or simply: createHandler({ root: "dist", single: true })
+ * ```
+ */
+export function spa(options: SpaOptions = {}): Middleware {
+  const target = rootFile("single", options.file ?? "index.html");
+  return async (req, next) => {
+    const reply = await next();
+    if (reply.status !== 404 || reply.miss !== true) return reply; // the common case, decided at once
+    const path = matchPath(req.pathname);
+    if (path === undefined) return reply;
+    const decision = spaDecision(req.method, path.segments, reply, req.header("accept"), req.header("sec-fetch-mode"), req.header("sec-fetch-dest"));
+    if (decision.kind === "keep") {
+      return decision.reason === "not-html" ? { ...reply, headers: { ...reply.headers, vary: addVary(reply.headers["vary"], "Accept") } } : reply;
+    }
+    const page = await next(withPath(req, target));
+    // No index.html (or it is hidden, or a directory): the honest 404. A 304, 206,
+    // 412 or 416 is the page's own answer to the client's validators and ranges.
+    if (!found(page.status)) return reply;
+    return { ...page, headers: { ...page.headers, vary: addVary(page.headers["vary"], "Accept") } };
+  };
+}

@@ -6,6 +6,9 @@
 
 import { availableParallelism } from "node:os";
 import { type CacheRule, parseCacheRule } from "../http/cache-policy.js";
+import { corsPolicy } from "../features/cors.js";
+import { parseHeaderFlag } from "../features/headers.js";
+import { type LogFormat, LOG_FORMATS } from "../server/log.js";
 
 /** What the command line asks the server to do. */
 export interface CliOptions {
@@ -29,6 +32,27 @@ export interface CliOptions {
   readonly tlsCert: string | undefined;
   readonly tlsKey: string | undefined;
   readonly tlsPasswordFile: string | undefined;
+  /** The flags for serving apps (docs/features.md); absent when none was given. */
+  readonly app?: CliApp;
+}
+
+/** `-s`, `--cors`, `-H`, `--auth`, `-c`, `-o`, `--log-format`...: each absent unless given. */
+export interface CliApp {
+  /** `-s` alone: `true` (index.html). */
+  readonly single?: string | true;
+  readonly cleanUrls?: true;
+  readonly trailingSlash?: "always" | "never";
+  /** `--cors` alone: `"*"`. */
+  readonly cors?: "*" | readonly string[];
+  readonly headers?: readonly { readonly name: string; readonly value: string }[];
+  readonly coopCoep?: true;
+  readonly notFound?: string;
+  readonly auth?: readonly string[];
+  readonly authFile?: string;
+  readonly insecureAuth?: true;
+  readonly config?: string;
+  readonly open?: true;
+  readonly logFormat?: LogFormat;
 }
 
 export type CommandLine =
@@ -46,6 +70,13 @@ interface Flag {
   readonly short?: string;
   /** The placeholder in help; a flag with one takes a value. */
   readonly value?: string;
+  /**
+   * The value may be left out (`-s`, `-s app.html`). Written with `=` it is always
+   * the value; written as the next argument, only when this accepts it, so that
+   * `wharf -s 8080` serves an SPA on port 8080 rather than falling back to a file
+   * named "8080" (argparse's `nargs="?"` would take it).
+   */
+  readonly optional?: (next: string) => boolean;
   readonly help: string;
   readonly default?: string;
   readonly set: Setter | "help" | "version";
@@ -95,6 +126,61 @@ export const FLAGS: readonly Flag[] = [
     help: "the certificate's private key (PEM)", set: (o, v) => { o.tlsKey = v; return undefined; } },
   { long: "tls-password-file", value: "FILE", help: "file holding the private key's password",
     set: (o, v) => { o.tlsPasswordFile = v; return undefined; } },
+  { long: "single", short: "s", value: "[FILE]", optional: (v) => !/^\d+$/.test(v), default: "off; FILE: index.html",
+    help: "SPA: navigations to unknown paths get FILE",
+    set: (o, v) => { o.app = { ...o.app, single: v === "" ? true : v }; return undefined; } },
+  { long: "clean-urls", help: "/about serves about.html; .html redirects away",
+    set: (o) => { o.app = { ...o.app, cleanUrls: true }; return undefined; } },
+  { long: "trailing-slash", value: "always|never", help: "one spelling for every URL (301)",
+    set: (o, v) => {
+      if (v !== "always" && v !== "never") return `invalid --trailing-slash '${v}': must be 'always' or 'never'`;
+      o.app = { ...o.app, trailingSlash: v };
+      return undefined;
+    } },
+  { long: "cors", value: "[ORIGINS]", optional: (v) => v === "*" || /^(null|[a-z][a-z0-9+.-]*:\/\/)/i.test(v),
+    help: "CORS for any origin, or for these (comma-separated)",
+    set: (o, v) => {
+      const origins = v === "" || v === "*" ? "*" : v.split(",").map((x) => x.trim()).filter((x) => x !== "");
+      try {
+        corsPolicy(origins);
+      } catch (e) {
+        return `invalid --cors '${v}': ${(e as Error).message.replace(/^wharf: option "cors" /, "")}`;
+      }
+      o.app = { ...o.app, cors: origins };
+      return undefined;
+    } },
+  { long: "header", short: "H", value: "'NAME: VALUE'", help: "add a response header (repeatable)",
+    set: (o, v) => {
+      const header = parseHeaderFlag(v);
+      if (header === undefined) return `invalid --header '${v}': expected 'Name: value' with a valid name and no line breaks`;
+      o.app = { ...o.app, headers: [...(o.app?.headers ?? []), header] };
+      return undefined;
+    } },
+  { long: "coop-coep", help: "cross-origin isolation (SharedArrayBuffer)",
+    set: (o) => { o.app = { ...o.app, coopCoep: true }; return undefined; } },
+  { long: "404", value: "FILE", default: "404.html if present", help: "page sent with status 404",
+    set: (o, v) => { o.app = { ...o.app, notFound: v }; return undefined; } },
+  { long: "auth", value: "USER:PASSWORD", help: "HTTP Basic authentication (repeatable)",
+    set: (o, v) => {
+      if (v.indexOf(":") <= 0) return `invalid --auth '${v.replace(/:.*/, ":...")}': expected USER:PASSWORD`;
+      o.app = { ...o.app, auth: [...(o.app?.auth ?? []), v] };
+      return undefined;
+    } },
+  { long: "auth-file", value: "FILE", help: "htpasswd file (bcrypt, apr1 or SHA)",
+    set: (o, v) => { o.app = { ...o.app, authFile: v }; return undefined; } },
+  { long: "insecure-auth", help: "allow auth without TLS beyond localhost",
+    set: (o) => { o.app = { ...o.app, insecureAuth: true }; return undefined; } },
+  { long: "config", short: "c", value: "FILE", default: "wharf.json, else DIR/serve.json",
+    help: "configuration file", set: (o, v) => { o.app = { ...o.app, config: v }; return undefined; } },
+  { long: "open", short: "o", help: "open the browser once serving",
+    set: (o) => { o.app = { ...o.app, open: true }; return undefined; } },
+  { long: "log-format", value: "FORMAT", default: "wharf's own",
+    help: "dev, common, combined or json access log",
+    set: (o, v) => {
+      if (!(LOG_FORMATS as readonly string[]).includes(v)) return `invalid --log-format '${v}': must be one of ${LOG_FORMATS.join(", ")}`;
+      o.app = { ...o.app, logFormat: v as LogFormat };
+      return undefined;
+    } },
   { long: "help", short: "h", help: "show this help and exit", set: "help" },
   { long: "version", short: "V", help: "show the version and exit", set: "version" },
 ];
@@ -107,6 +193,8 @@ const EXAMPLES: readonly (readonly [string, string])[] = [
   ["wharf --workers auto", "one process per CPU core on one port"],
   ["wharf --cache '*.png=3600'", "images cached for an hour"],
   ["wharf --tls", "https:// and HTTP/2, certificate made for you"],
+  ["wharf -s -d dist", "a single-page app: deep links get index.html"],
+  ["wharf --cors -H 'X-A: 1'", "CORS for any origin, and a header"],
   ["wharf precompress dist", "write .br/.gz beside files, then serve them"],
 ];
 
@@ -159,6 +247,20 @@ function parsePort(text: string): number | undefined {
  * environment; the directory stays relative.
  */
 export function parseCommandLine(argv: readonly string[]): CommandLine {
+  return parse(argv, new Set());
+}
+
+/**
+ * {@link parseCommandLine}, and the long names of the flags actually written
+ * (`"port"` for the positional port), so that a configuration file can fill in
+ * only what the command line did not say.
+ */
+export function parseCommandLineWithSources(argv: readonly string[]): { readonly line: CommandLine; readonly given: ReadonlySet<string> } {
+  const given = new Set<string>();
+  return { line: parse(argv, given), given };
+}
+
+function parse(argv: readonly string[], given: Set<string>): CommandLine {
   const o: Mutable<CliOptions> = {
     port: DEFAULT_PORT, host: undefined, directory: ".",
     quiet: false, dotfiles: false, followSymlinks: false, listing: true, workers: 1,
@@ -171,7 +273,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   // Returns the outcome when parsing must stop here, else undefined.
   const apply = (flag: Flag, shown: string, value: string | undefined): CommandLine | undefined => {
     if (flag.set === "help" || flag.set === "version") return { kind: flag.set };
-    if (flag.value !== undefined && (value === undefined || value === "")) {
+    given.add(flag.long);
+    if (flag.value !== undefined && flag.optional === undefined && (value === undefined || value === "")) {
       return { kind: "error", message: `option ${flagName(flag)} needs a value: ${shown} ${flag.value}` };
     }
     const problem = flag.set(o, value ?? "");
@@ -187,6 +290,14 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     i++;
     return value;
   };
+  // For a flag whose value is optional: the next argument only if the flag accepts it.
+  const nextFor = (flag: Flag): string | undefined => {
+    const value = argv[i + 1];
+    if (flag.optional === undefined) return next();
+    if (value === undefined || value.startsWith("-") || !flag.optional(value)) return undefined;
+    i++;
+    return value;
+  };
 
   for (; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -197,6 +308,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       if (port === undefined) return { kind: "error", message: `invalid port '${arg}': must be a whole number from 0 to 65535` };
       o.port = port;
       portSeen = true;
+      given.add("port");
     } else if (arg === "--") {
       onlyPositionals = true;
     } else if (arg.startsWith("--")) {
@@ -205,7 +317,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       const flag = FLAGS.find((f) => f.long === name);
       if (flag === undefined) return { kind: "error", message: `unknown option '--${name}'` };
       if (flag.value === undefined && eq !== -1) return { kind: "error", message: `option --${name} takes no value` };
-      const value = flag.value === undefined ? undefined : eq !== -1 ? arg.slice(eq + 1) : next();
+      const value = flag.value === undefined ? undefined : eq !== -1 ? arg.slice(eq + 1) : nextFor(flag);
       const stop = apply(flag, `--${name}`, value);
       if (stop) return stop;
     } else {
@@ -219,7 +331,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
           if (stop) return stop;
           continue;
         }
-        const stop = apply(flag, `-${arg[j]}`, j + 1 < arg.length ? arg.slice(j + 1) : next());
+        const stop = apply(flag, `-${arg[j]}`, j + 1 < arg.length ? arg.slice(j + 1) : nextFor(flag));
         if (stop) return stop;
         break;
       }

@@ -9,7 +9,10 @@ import { OptionError } from "../options.js";
 import { serve, type RunningServer, type ServeOptions } from "../server/listen.js";
 import type { TlsCredentials } from "../tls/credentials.js";
 import { onShutdownSignals } from "../server/shutdown.js";
-import { helpText, parseCommandLine, type CliOptions } from "./flags.js";
+import { ConfigError } from "../config/types.js";
+import { helpText, parseCommandLineWithSources, type CliOptions } from "./flags.js";
+import { type Opener, systemOpener } from "./open.js";
+import { appOptions, settle } from "./settings.js";
 import { precompressCommand } from "./precompress.js";
 import { type CliTls, cliTls } from "./tls.js";
 import { isWorker, runPrimary, runWorker } from "./workers.js";
@@ -18,6 +21,10 @@ import { isWorker, runPrimary, runWorker } from "./workers.js";
 export interface CliIO {
   readonly stdout?: (text: string) => void;
   readonly stderr?: (text: string) => void;
+  /** `-o/--open`; tests pass one that only records the URL. */
+  readonly open?: Opener;
+  /** PORT, WHARF_*; defaults to `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 const SHUTDOWN_TIMEOUT = 10_000;
@@ -58,7 +65,7 @@ export function describeError(err: unknown): { message: string; exitCode: 1 | 2 
   const message = err instanceof Error ? err.message.replace(/^wharf: /, "") : String(err);
   // The command line only produces valid options, so an OptionError is a usage error
   // in the options themselves (a library caller's), reported the same way.
-  if (err instanceof OptionError) return { message, exitCode: 2 };
+  if (err instanceof OptionError || err instanceof ConfigError) return { message, exitCode: 2 };
   const coded = typeof (err as { code?: unknown } | null)?.code === "string";
   return { message: coded ? message : `unexpected error: ${message}`, exitCode: 1 };
 }
@@ -77,6 +84,7 @@ function serveOptions(o: CliOptions, tls: TlsCredentials | undefined): ServeOpti
     precompressed: o.compression,
     cache: o.cache,
     shutdownTimeout: SHUTDOWN_TIMEOUT,
+    ...appOptions(o.app, process.cwd()),
   };
 }
 
@@ -89,7 +97,7 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
   const out = io.stdout ?? ((text: string) => void process.stdout.write(text));
   const err = io.stderr ?? ((text: string) => void process.stderr.write(text));
   if (argv[0] === "precompress") return precompressCommand(argv.slice(1), out, err);
-  const cli = parseCommandLine(argv);
+  const { line: cli, given } = parseCommandLineWithSources(argv);
   switch (cli.kind) {
     case "help":
       out(helpText());
@@ -101,9 +109,11 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
       err(`wharf: ${cli.message}\nTry 'wharf --help'.\n`);
       return 2;
   }
+  // The flags, then the environment and the configuration file (src/cli/settings.ts).
+  const settled = (tls: TlsCredentials | undefined) => settle(serveOptions(cli.options, tls), cli.options, given, io.env ?? process.env, process.cwd());
   if (isWorker) {
     const credentials = cliTls(cli.options, true).then((tls) => tls?.credentials);
-    return runWorker(credentials.then((c) => serveOptions(cli.options, c)), (e) => ({ option: e instanceof OptionError }));
+    return runWorker(credentials.then(async (c) => (await settled(c)).options), (e) => ({ option: e instanceof OptionError || e instanceof ConfigError }));
   }
   let tls: CliTls | undefined;
   try {
@@ -114,8 +124,18 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
     return 1;
   }
   for (const warning of tls?.warnings ?? []) err(`wharf: warning: ${warning}\n`);
-  const options = serveOptions(cli.options, tls?.credentials);
-  const tlsLines = tls?.lines ?? [];
+  let settings: Awaited<ReturnType<typeof settled>>;
+  try {
+    settings = await settled(tls?.credentials);
+  } catch (e) {
+    const { message, exitCode } = describeError(e);
+    err(`wharf: ${message}\n`);
+    return exitCode;
+  }
+  const { options, config } = settings;
+  // One line per serve.json key wharf cannot honour exactly.
+  for (const note of config?.notes ?? []) err(`wharf: ${config!.path.replace(/^.*[\\/]/, "")}: ${note}\n`);
+  const tlsLines = [...settings.lines, ...(tls?.lines ?? [])];
   if (cli.options.workers > 1) {
     return runPrimary({
       workers: cli.options.workers,
@@ -141,7 +161,9 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
     if (process.env["WHARF_DEBUG"]) err(`${(e as Error)?.stack ?? ""}\n`);
     return exitCode;
   }
-  out(`${startupLines(options.root, server, tlsLines).join("\n")}\n`);
+  if (server.movedFrom !== undefined) out(`port ${server.movedFrom} is in use; serving on ${server.port}\n`);
+  out(`${startupLines(options.root, server, [...(server.features.length > 0 ? [`  features: ${server.features.join(", ")}`] : []), ...tlsLines]).join("\n")}\n`);
+  if (cli.options.app?.open) (io.open ?? systemOpener)(server.urls[0] ?? "", (line) => err(`wharf: ${line}\n`));
   return new Promise<number>((done) => {
     const stop = onShutdownSignals(() => server.close(), {
       shutdownTimeout: SHUTDOWN_TIMEOUT,

@@ -15,7 +15,7 @@ import { OptionError, resolveOptions, type StaticOptions } from "../options.js";
 import type { TlsCredentials } from "../tls/credentials.js";
 import { type ServedCertificate, resolveTls } from "../tls/resolve.js";
 import { type BoundAddress, ServeError, WILDCARD, bind, codeOf, hostForUrl, networkUrls } from "./bind.js";
-import { formatAccessLog } from "./log.js";
+import { type LogFormat, LOG_FORMATS, accessLogFormatter } from "./log.js";
 import { secureTransport } from "./secure.js";
 import { type Closable, gracefulCloser } from "./shutdown.js";
 
@@ -69,6 +69,20 @@ export interface ServeOptions extends StaticOptions {
    * @default undefined (plain HTTP/1.1)
    */
   readonly tls?: TlsCredentials | "dev";
+  /**
+   * Allow `auth` on an address other than loopback without `tls`. Basic credentials
+   * are only base64: over plain HTTP anyone on the network can read them, so
+   * serve() refuses unless told this.
+   * @default false
+   */
+  readonly insecureAuth?: boolean;
+  /**
+   * The shape of access-log lines: wharf's own (`"default"`), `"dev"` (short;
+   * coloured when logging to a terminal), Apache's `"common"` and `"combined"`,
+   * or `"json"` (one object per line).
+   * @default "default"
+   */
+  readonly logFormat?: LogFormat;
 }
 
 
@@ -87,6 +101,13 @@ export interface RunningServer {
   readonly port: number;
   /** The certificate served with {@link ServeOptions.tls}; `undefined` for plain HTTP. */
   readonly certificate: ServedCertificate | undefined;
+  /**
+   * Set when no port was asked for and the default (8000) was busy: the port that
+   * was busy. {@link port} is where the server went instead.
+   */
+  readonly movedFrom?: number;
+  /** The features on (`["spa", "cors", "compression"]`), for a banner. */
+  readonly features: readonly string[];
   /** Responses started and not yet finished. */
   readonly inFlight: number;
   /**
@@ -123,6 +144,25 @@ export type { ServedCertificate } from "../tls/resolve.js";
 
 const stderrLine = (line: string): void => void process.stderr.write(`${line}\n`);
 
+/** How many ports from the default are tried when it is busy (8000 to 8099). */
+const PORT_TRIES = 100;
+
+/** Whether `host` only reaches this machine. */
+function isLoopback(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** The user name of a Basic `Authorization` header, for the access log (never the password). */
+function basicUser(header: string | undefined): string | undefined {
+  const encoded = header === undefined ? undefined : /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header)?.[1];
+  if (encoded === undefined) return undefined;
+  const text = Buffer.from(encoded, "base64").toString("utf8");
+  const colon = text.indexOf(":");
+  return colon <= 0 ? undefined : text.slice(0, colon);
+}
+
 /**
  * Serves static files over HTTP/1.1 (or, with `tls`, HTTP/2 and HTTP/1.1 over
  * TLS) until {@link RunningServer.close} is called.
@@ -137,7 +177,7 @@ const stderrLine = (line: string): void => void process.stderr.write(`${line}\n`
  */
 export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
   const { port: portOption, host: hostOption, log: logOption, headersTimeout: h, requestTimeout: r,
-    keepAliveTimeout: k, shutdownTimeout: s, tls: tlsOption, ...staticOptions } = options;
+    keepAliveTimeout: k, shutdownTimeout: s, tls: tlsOption, insecureAuth, logFormat = "default", ...staticOptions } = options;
   const port = whole("port", portOption, 8000, 65535);
   const headersTimeout = whole("headersTimeout", h, 10_000);
   const requestTimeout = whole("requestTimeout", r, 30_000);
@@ -153,9 +193,18 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     throw new OptionError("log", "must be a function or false");
   }
   const log = logOption ?? stderrLine;
+  if (!LOG_FORMATS.includes(logFormat)) throw new OptionError("logFormat", `must be one of ${LOG_FORMATS.join(", ")}`);
+  if (insecureAuth !== undefined && typeof insecureAuth !== "boolean") throw new OptionError("insecureAuth", "must be true or false");
+  // Colour only for a person watching a terminal, and never against NO_COLOR (no-color.org).
+  const colour = log === stderrLine && process.stderr.isTTY === true && process.env["NO_COLOR"] === undefined && process.env["TERM"] !== "dumb";
+  const format = accessLogFormatter(logFormat, colour);
   const resolved = resolveOptions(staticOptions);
   await checkRoot(resolved.root, resolved.fs, staticOptions.fs === undefined);
   const tls = await resolveTls(tlsOption);
+  if (resolved.features.auth && tls === undefined && insecureAuth !== true && !isLoopback(hostOption)) {
+    throw new OptionError("auth", `would send passwords in clear text to ${hostOption === undefined ? "every interface" : hostOption}: ` +
+      "use -b localhost, --tls, or --insecure-auth if the network is trusted");
+  }
   const handler = createHandler({ ...staticOptions, root: resolved.root });
 
   const servers: Closable[] = [];
@@ -169,10 +218,11 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     if (log) {
       // Read now: an HTTP/2 request's socket is unbound once its stream is gone.
       const remoteAddress = req.socket.remoteAddress;
-      res.once("close", () => log(formatAccessLog({
+      res.once("close", () => log(format({
         time, remoteAddress, method: req.method ?? "-", target: req.url ?? "-",
         httpVersion: req.httpVersion, status: res.statusCode, bytes: responseBodyBytes(res),
         durationMs: performance.now() - start, aborted: !res.writableFinished,
+        referer: req.headers.referer, userAgent: req.headers["user-agent"], user: basicUser(req.headers.authorization),
       })));
     }
     try {
@@ -225,12 +275,18 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     await Promise.all(servers.splice(0).map((srv) => new Promise((done) => srv.close(done))));
   };
   const host = hostOption?.trim().replace(/^\[(.*)\]$/, "$1");
-  let addresses: BoundAddress[];
-  try {
-    addresses = await bind(makeServer, discard, host, port);
-  } catch (err) {
-    await discard();
-    throw err;
+  let addresses: BoundAddress[] | undefined;
+  let movedFrom: number | undefined;
+  // No port asked for: the default, or, when something else has it, the next free
+  // one (saying so), as dev servers do. A port asked for is that port or an error.
+  for (let candidate = port; addresses === undefined; candidate++) {
+    try {
+      addresses = await bind(makeServer, discard, host, candidate);
+      if (candidate !== port) movedFrom = port;
+    } catch (err) {
+      await discard();
+      if (portOption !== undefined || codeOf(err) !== "EADDRINUSE" || candidate >= port + PORT_TRIES - 1) throw err;
+    }
   }
 
   const realPort = addresses[0]!.port;
@@ -243,6 +299,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
 
   return {
     urls, addresses, port: realPort, close: closer.close, certificate: tls?.certificate,
+    ...(movedFrom === undefined ? {} : { movedFrom }),
+    features: [...resolved.features.active, ...(resolved.compression ? ["compression"] : []), ...(tls === undefined ? [] : ["https", "http/2"])],
     get inFlight() { return closer.inFlight; },
   };
 }

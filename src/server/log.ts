@@ -3,6 +3,9 @@
  *
  *     2026-11-26T10:00:00.000Z ::1 "GET /a%20b HTTP/1.1" 200 1234 1.2ms
  *
+ * `--log-format` picks another shape (see {@link accessLogFormatter}): `dev`
+ * (short, coloured on a terminal), Apache's `common` and `combined`, or `json`.
+ *
  * Pure functions only; src/server/listen.ts decides when a line is written.
  */
 
@@ -24,6 +27,12 @@ export interface AccessLogEntry {
   readonly durationMs: number;
   /** The connection closed before the response was complete. */
   readonly aborted: boolean;
+  /** The `Referer` request header (combined and JSON formats). */
+  readonly referer?: string | undefined;
+  /** The `User-Agent` request header (combined and JSON formats). */
+  readonly userAgent?: string | undefined;
+  /** The Basic-auth user name the client sent, if any (common, combined, JSON). */
+  readonly user?: string | undefined;
 }
 
 // C0 controls, DEL and the C1 block: a request-target carrying ESC (or its 8-bit
@@ -68,4 +77,73 @@ export function formatAccessLog(entry: AccessLogEntry): string {
     `${entry.time.toISOString()} ${displayAddress(entry.remoteAddress)} "${request}" ` +
     `${entry.status} ${entry.bytes} ${formatDuration(entry.durationMs)}`;
   return entry.aborted ? `${line} (aborted)` : line;
+}
+
+/** The access-log shapes `--log-format` offers. */
+export type LogFormat = "default" | "dev" | "common" | "combined" | "json";
+
+export const LOG_FORMATS: readonly LogFormat[] = ["default", "dev", "common", "combined", "json"];
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** Apache's `%t`: `[10/Oct/2000:13:55:36 +0000]`, in UTC. */
+export function clfTime(time: Date): string {
+  const two = (n: number): string => String(n).padStart(2, "0");
+  return `[${two(time.getUTCDate())}/${MONTHS[time.getUTCMonth()]}/${time.getUTCFullYear()}:` +
+    `${two(time.getUTCHours())}:${two(time.getUTCMinutes())}:${two(time.getUTCSeconds())} +0000]`;
+}
+
+/** A quoted field of the common/combined formats; `-` when absent (Apache's convention). */
+function quoted(value: string | undefined): string {
+  return value === undefined || value === "" ? '"-"' : `"${escapeLogField(value)}"`;
+}
+
+/** Apache's Common Log Format line (`%h %l %u %t "%r" %>s %b`). */
+function commonLine(e: AccessLogEntry): string {
+  const request = `${escapeLogField(e.method)} ${escapeLogField(e.target)} HTTP/${escapeLogField(e.httpVersion)}`;
+  const user = e.user === undefined || e.user === "" ? "-" : escapeLogField(e.user).replace(/ /g, "\\x20");
+  return `${displayAddress(e.remoteAddress)} - ${user} ${clfTime(e.time)} "${request}" ${e.status} ${e.bytes === 0 ? "-" : e.bytes}`;
+}
+
+const COLOURS: Readonly<Record<number, string>> = { 2: "32", 3: "36", 4: "33", 5: "31" };
+
+/** A short size: `512 B`, `1.3 kB`, `4.0 MB`. */
+function size(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  if (bytes < 1_000_000) return `${(bytes / 1000).toFixed(1)} kB`;
+  return `${(bytes / 1_000_000).toFixed(1)} MB`;
+}
+
+/**
+ * The formatter for `format`. `colour` (only when writing to a terminal, and not
+ * with `NO_COLOR`) tints the `dev` status by class; no other format is coloured,
+ * and request fields are escaped in every one, so a request can never colour the
+ * operator's terminal itself.
+ */
+export function accessLogFormatter(format: LogFormat, colour = false): (entry: AccessLogEntry) => string {
+  switch (format) {
+    case "default":
+      return formatAccessLog;
+    case "common":
+      return commonLine;
+    case "combined":
+      return (e) => `${commonLine(e)} ${quoted(e.referer)} ${quoted(e.userAgent)}`;
+    case "json":
+      // JSON.stringify escapes every control character, so the line is always one line.
+      return (e) => JSON.stringify({
+        time: e.time.toISOString(), remote: displayAddress(e.remoteAddress), method: e.method, target: e.target,
+        protocol: `HTTP/${e.httpVersion}`, status: e.status, bytes: e.bytes, durationMs: Math.round(e.durationMs * 10) / 10,
+        ...(e.user === undefined ? {} : { user: e.user }),
+        ...(e.referer === undefined ? {} : { referer: e.referer }),
+        ...(e.userAgent === undefined ? {} : { userAgent: e.userAgent }),
+        ...(e.aborted ? { aborted: true } : {}),
+      });
+    case "dev":
+      return (e) => {
+        const code = COLOURS[Math.floor(e.status / 100)];
+        const status = colour && code !== undefined ? `\x1b[${code}m${e.status}\x1b[0m` : String(e.status);
+        const line = `${escapeLogField(e.method)} ${escapeLogField(e.target)} ${status} ${formatDuration(e.durationMs)} - ${size(e.bytes)}`;
+        return e.aborted ? `${line} (aborted)` : line;
+      };
+  }
 }

@@ -146,7 +146,7 @@ describe("wharf, serving", () => {
   test("serves a file, logs it, and exits 0 on SIGTERM", async () => {
     const w = await start(["0", "--bind", "127.0.0.1", "-d", dir]);
     assert.equal(w.url, `http://127.0.0.1:${w.port}/`);
-    assert.equal(w.stdout, `Serving ${dir} at ${w.url} (bound to 127.0.0.1:${w.port})\nPress Ctrl+C to stop.\n`);
+    assert.equal(w.stdout, `Serving ${dir} at ${w.url} (bound to 127.0.0.1:${w.port})\n  features: compression\nPress Ctrl+C to stop.\n`);
     const r = await fetchBody(`${w.url}nums.txt`);
     assert.deepEqual([r.status, r.body.toString("latin1")], [200, "123456789"]);
     await until("a log line", () => w.stderr.includes("\n"));

@@ -1,0 +1,20 @@
+/**
+ * What a configuration file or the environment can set: a part of
+ * {@link import("../server/listen.js").ServeOptions}, by the same names.
+ */
+import type { ServeOptions } from "../server/listen.js";
+
+/** The options a wharf.json, a serve.json or WHARF_* variables may set. */
+export type ConfigOptions = Partial<Pick<ServeOptions,
+  | "port" | "host" | "root" | "single" | "cleanUrls" | "trailingSlash" | "cors" | "headers" | "coopCoep" | "notFound"
+  | "redirects" | "rewrites" | "auth" | "authFile" | "dotfiles" | "symlinks" | "listing" | "unlisted" | "compression"
+  | "precompressed" | "cache" | "logFormat" | "insecureAuth">>;
+
+/** A configuration file or variable that cannot be used: exit code 2, one line. */
+export class ConfigError extends Error {
+  readonly code = "WHARF_CONFIG";
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}

@@ -34,6 +34,20 @@ export interface CliOptions {
   readonly tlsPasswordFile: string | undefined;
   /** The flags for serving apps (docs/features.md); absent when none was given. */
   readonly app?: CliApp;
+  /** Limits and timeouts given on the command line; absent ones keep serve()'s defaults. */
+  readonly limits?: CliLimits;
+}
+
+/** The limit flags, in {@link import("../server/listen.js").ServeOptions}' units: bytes, counts, ms. */
+export interface CliLimits {
+  readonly maxHeaderSize?: number;
+  readonly maxUrlLength?: number;
+  readonly maxConnections?: number;
+  readonly maxRanges?: number;
+  readonly headersTimeout?: number;
+  readonly requestTimeout?: number;
+  readonly keepAliveTimeout?: number;
+  readonly shutdownTimeout?: number;
 }
 
 /** `-s`, `--cors`, `-H`, `--auth`, `-c`, `-o`, `--log-format`...: each absent unless given. */
@@ -83,6 +97,24 @@ interface Flag {
 }
 
 export const DEFAULT_PORT = 8000;
+
+/** A whole-number limit from `min` to `max`. */
+function count(flag: string, key: keyof CliLimits, min: number, max: number): Setter {
+  return (o, v) => {
+    if (!/^\d{1,8}$/.test(v) || Number(v) < min || Number(v) > max) return `invalid --${flag} '${v}': must be a whole number from ${min} to ${max}`;
+    o.limits = { ...o.limits, [key]: Number(v) };
+    return undefined;
+  };
+}
+
+/** A timeout in seconds (`10`, `2.5`), kept in ms. */
+function seconds(flag: string, key: keyof CliLimits): Setter {
+  return (o, v) => {
+    if (!/^\d{1,6}(?:\.\d{1,3})?$/.test(v)) return `invalid --${flag} '${v}': must be seconds, like 10 or 2.5`;
+    o.limits = { ...o.limits, [key]: Math.round(Number(v) * 1000) };
+    return undefined;
+  };
+}
 
 export const FLAGS: readonly Flag[] = [
   { long: "bind", short: "b", value: "ADDR", default: "all interfaces, IPv6 and IPv4",
@@ -181,6 +213,22 @@ export const FLAGS: readonly Flag[] = [
       o.app = { ...o.app, logFormat: v as LogFormat };
       return undefined;
     } },
+  { long: "max-header-size", value: "BYTES", default: "16384", help: "larger request heads answer 431",
+    set: count("max-header-size", "maxHeaderSize", 1024, 16_777_216) },
+  { long: "max-url-length", value: "BYTES", default: "8192", help: "longer request targets answer 414",
+    set: count("max-url-length", "maxUrlLength", 1, 16_777_216) },
+  { long: "max-connections", value: "N", default: "10000", help: "connections at once, per process; 0: no limit",
+    set: count("max-connections", "maxConnections", 0, 10_000_000) },
+  { long: "max-ranges", value: "N", default: "100", help: "more ranges in one request get the whole file",
+    set: count("max-ranges", "maxRanges", 0, 10_000) },
+  { long: "headers-timeout", value: "SECONDS", default: "10", help: "time to send the request head (slowloris)",
+    set: seconds("headers-timeout", "headersTimeout") },
+  { long: "request-timeout", value: "SECONDS", default: "30", help: "time to send the whole request",
+    set: seconds("request-timeout", "requestTimeout") },
+  { long: "keep-alive-timeout", value: "SECONDS", default: "5", help: "idle connections are closed after this",
+    set: seconds("keep-alive-timeout", "keepAliveTimeout") },
+  { long: "shutdown-timeout", value: "SECONDS", default: "10", help: "on a signal, time for responses to finish",
+    set: seconds("shutdown-timeout", "shutdownTimeout") },
   { long: "help", short: "h", help: "show this help and exit", set: "help" },
   { long: "version", short: "V", help: "show the version and exit", set: "version" },
 ];

@@ -85,6 +85,7 @@ function serveOptions(o: CliOptions, tls: TlsCredentials | undefined): ServeOpti
     cache: o.cache,
     shutdownTimeout: SHUTDOWN_TIMEOUT,
     ...appOptions(o.app, process.cwd()),
+    ...o.limits,
   };
 }
 
@@ -139,7 +140,7 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
   if (cli.options.workers > 1) {
     return runPrimary({
       workers: cli.options.workers,
-      shutdownTimeout: SHUTDOWN_TIMEOUT,
+      shutdownTimeout: cli.options.limits?.shutdownTimeout ?? SHUTDOWN_TIMEOUT,
       ready: (server) => {
         const lines = startupLines(options.root, server, tlsLines);
         lines.splice(-1, 0, `  ${cli.options.workers} worker processes`);
@@ -166,7 +167,7 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
   if (cli.options.app?.open) (io.open ?? systemOpener)(server.urls[0] ?? "", (line) => err(`wharf: ${line}\n`));
   return new Promise<number>((done) => {
     const stop = onShutdownSignals(() => server.close(), {
-      shutdownTimeout: SHUTDOWN_TIMEOUT,
+      shutdownTimeout: cli.options.limits?.shutdownTimeout ?? SHUTDOWN_TIMEOUT,
       inFlight: () => server.inFlight,
       write: (line) => err(`${line}\n`),
       exit: (code) => {

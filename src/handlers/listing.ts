@@ -136,27 +136,44 @@ a:hover,a:focus{text-decoration:underline}
 `.trim();
 
 /**
+ * The most entries a listing shows. Past it the page shows the first ones in
+ * listing order and says how many more there are: a directory of 100,000 files
+ * would otherwise be a 20 MB page, rendered and hashed again every revalidation
+ * window, and no browser shows it usefully anyway.
+ */
+export const MAX_LISTING_ENTRIES = 10_000;
+
+/**
  * Renders the listing of the directory at `segments` (decoded, as from
  * resolveRequestPath). The page must be served at the directory's URL with its
  * trailing slash (`/a/b/`), since every link is relative to it; the caller
  * redirects `/a/b` there first.
  *
  * Order: `../` (except at the root), directories, then everything else; each
- * group in natural, case-insensitive order.
+ * group in natural, case-insensitive order. At most `limit` entries
+ * ({@link MAX_LISTING_ENTRIES} by default) are shown, then a row saying how many
+ * were left out.
  */
 export function renderListing(input: {
   readonly segments: readonly string[];
   readonly entries: readonly ListingEntry[];
+  readonly limit?: number;
 }): string {
   const path = escapeHtml(input.segments.length === 0 ? "/" : `/${input.segments.join("/")}/`);
+  const limit = input.limit ?? MAX_LISTING_ENTRIES;
   const dirs = input.entries.filter((e) => e.kind === "directory").sort(compareNames);
-  const rest = input.entries.filter((e) => e.kind !== "directory").sort(compareNames);
+  // When the directories alone fill the page, the other entries need no sorting.
+  const rest = dirs.length >= limit ? [] : input.entries.filter((e) => e.kind !== "directory").sort(compareNames);
   const rows: string[] = [];
   if (input.segments.length > 0) {
     rows.push(`<tr><td class=name><a href="../">../</a></td><td class=size>—</td><td class=mtime></td></tr>`);
   }
-  for (const entry of dirs) rows.push(row(entry));
-  for (const entry of rest) rows.push(row(entry));
+  for (const entry of dirs.slice(0, limit)) rows.push(row(entry));
+  for (const entry of rest.slice(0, Math.max(0, limit - dirs.length))) rows.push(row(entry));
+  const hidden = input.entries.length - Math.min(limit, input.entries.length);
+  if (hidden > 0) {
+    rows.push(`<tr><td class=name colspan=3>${hidden.toLocaleString("en")} more ${hidden === 1 ? "entry" : "entries"} not shown (a listing shows the first ${limit.toLocaleString("en")})</td></tr>`);
+  }
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -9,7 +9,8 @@ import { access, constants } from "node:fs/promises";
 import { isIP, type Server as NetServer } from "node:net";
 import type { Duplex } from "node:stream";
 import { createHandler } from "../handler.js";
-import { type NodeRequest, type NodeResponse, responseBodyBytes } from "../adapters/node.js";
+import { type NodeRequest, type NodeResponse, responseBodyBytes, writeReply } from "../adapters/node.js";
+import { errorReply } from "../handlers/errors.js";
 import type { FileSystem } from "../fs/types.js";
 import { OptionError, resolveOptions, type StaticOptions } from "../options.js";
 import type { TlsCredentials } from "../tls/credentials.js";
@@ -59,6 +60,29 @@ export interface ServeOptions extends StaticOptions {
    * @default 10000
    */
   readonly shutdownTimeout?: number;
+  /**
+   * The largest request head (request line and header fields together), in bytes.
+   * A larger one is answered 431 (Request Header Fields Too Large) and the
+   * connection closed, before any of it is looked at. Node's `maxHeaderSize`.
+   * @default 16384 (16 KiB, Node's own default)
+   */
+  readonly maxHeaderSize?: number;
+  /**
+   * The longest request-target (path and query), in bytes. A longer one is answered
+   * 414 (URI Too Long) as it arrives, before any handler or file-system work. No
+   * file tree needs more; only probes send more. A target too long to fit in
+   * `maxHeaderSize` at all is a 431 instead.
+   * @default 8192
+   */
+  readonly maxUrlLength?: number;
+  /**
+   * The most connections open at once (per process with `--workers`); one more is
+   * closed as soon as it is accepted. Each costs a file descriptor and, idle, about
+   * 10 KiB of memory; the header timeout frees the slots slow clients hold. `0`
+   * for no limit.
+   * @default 10000
+   */
+  readonly maxConnections?: number;
   /**
    * Serve HTTPS: HTTP/2 to clients that offer it (ALPN) and HTTP/1.1 to the rest,
    * on the one port, where a plain `http://` request is redirected to `https://`.
@@ -144,6 +168,9 @@ export type { ServedCertificate } from "../tls/resolve.js";
 
 const stderrLine = (line: string): void => void process.stderr.write(`${line}\n`);
 
+const URI_TOO_LONG = errorReply(414, {}, "The address is too long.");
+const URI_TOO_LONG_BODY = URI_TOO_LONG.body.kind === "chunks" ? (URI_TOO_LONG.body.chunks[0] as Uint8Array) : undefined;
+
 /** How many ports from the default are tried when it is busy (8000 to 8099). */
 const PORT_TRIES = 100;
 
@@ -177,12 +204,18 @@ function basicUser(header: string | undefined): string | undefined {
  */
 export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
   const { port: portOption, host: hostOption, log: logOption, headersTimeout: h, requestTimeout: r,
-    keepAliveTimeout: k, shutdownTimeout: s, tls: tlsOption, insecureAuth, logFormat = "default", ...staticOptions } = options;
+    keepAliveTimeout: k, shutdownTimeout: s, tls: tlsOption, insecureAuth, logFormat = "default", maxHeaderSize: mh, maxUrlLength: mu, maxConnections: mc,
+    ...staticOptions } = options;
   const port = whole("port", portOption, 8000, 65535);
   const headersTimeout = whole("headersTimeout", h, 10_000);
   const requestTimeout = whole("requestTimeout", r, 30_000);
   const keepAliveTimeout = whole("keepAliveTimeout", k, 5_000);
   const shutdownTimeout = whole("shutdownTimeout", s, 10_000);
+  const maxHeaderSize = whole("maxHeaderSize", mh, 16_384);
+  const maxUrlLength = whole("maxUrlLength", mu, 8192);
+  const maxConnections = whole("maxConnections", mc, 10_000);
+  if (maxHeaderSize < 1024) throw new OptionError("maxHeaderSize", "must be at least 1024 bytes");
+  if (maxUrlLength < 1) throw new OptionError("maxUrlLength", "must be at least 1");
   if (requestTimeout > 0 && headersTimeout > requestTimeout) {
     throw new OptionError("headersTimeout", "must not be longer than requestTimeout");
   }
@@ -214,6 +247,11 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     const start = performance.now();
     const time = new Date();
     closer.track(res);
+    // Checked as the request arrives, before any handler work: 414 (RFC 9110 §15.5.15).
+    if (req.url !== undefined && req.url.length > maxUrlLength) {
+      void writeReply(res, { reply: URI_TOO_LONG, body: req.method === "HEAD" ? undefined : URI_TOO_LONG_BODY });
+      return;
+    }
     // Written on 'close', which comes after 'finish' and also when the client went away first.
     if (log) {
       // Read now: an HTTP/2 request's socket is unbound once its stream is gone.
@@ -251,7 +289,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     let server: NetServer;
     if (tls === undefined) {
       const plain = createServer({
-        insecureHTTPParser: false, headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval,
+        insecureHTTPParser: false, headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval, maxHeaderSize,
       }, onRequest);
       plain.on("clientError", onClientError);
       servers.push(plain);
@@ -259,11 +297,13 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     } else {
       const transport = secureTransport({
         credentials: tls.credentials, headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval,
-        onRequest, onClientError,
+        maxHeaderSize, onRequest, onClientError,
       });
       servers.push(transport);
       server = transport.server;
     }
+    // Past the limit Node closes a new connection as soon as it is accepted.
+    server.maxConnections = maxConnections === 0 ? Number.POSITIVE_INFINITY : maxConnections;
     // After startup (an accept() failing with EMFILE, say): report, never crash.
     server.on("error", (err) => {
       if (server.listening) (log || stderrLine)(`wharf: ${err.message}`);

@@ -45,6 +45,8 @@ export interface SecureTransportOptions {
   readonly requestTimeout: number;
   readonly keepAliveTimeout: number;
   readonly connectionsCheckingInterval: number;
+  /** The largest HTTP/1.1 request head over TLS; Node's default when absent. */
+  readonly maxHeaderSize?: number;
   readonly onRequest: (req: NodeRequest, res: NodeResponse) => void;
   /** A malformed HTTP/1.1 request over TLS (the same handler as plain HTTP's). */
   readonly onClientError: (err: Error, socket: Duplex) => void;
@@ -97,6 +99,7 @@ export function secureTransport(o: SecureTransportOptions): SecureTransport {
   Object.assign(secure, {
     headersTimeout: o.headersTimeout, requestTimeout: o.requestTimeout,
     keepAliveTimeout: o.keepAliveTimeout, connectionsCheckingInterval: o.connectionsCheckingInterval,
+    ...(o.maxHeaderSize === undefined ? {} : { maxHeaderSize: o.maxHeaderSize }),
   });
   secure.on("clientError", o.onClientError);
   // A session that failed or was cut (reset flood, protocol error): nothing to report.

@@ -19,6 +19,18 @@ import { fileURLToPath } from "node:url";
 const SRC = fileURLToPath(new URL("../../../src", import.meta.url));
 /** Code that only ever reads the operator's input (arguments, certificate files). */
 const OPERATOR_ONLY = ["cli", "tls"];
+/**
+ * Files that build a RegExp at run time, which this test cannot see, and why that
+ * is accepted. patterns.ts compiles the operator's route sources (`/:id/**`) once
+ * at startup. KNOWN PROBLEM: a source with several `**` or `*` (each one `.*` or
+ * `[^/]*`) backtracks polynomially on a hostile path: the source
+ * "/:x/ ** /a/ ** /a/ ** /b" (without the spaces) takes 15 s on an 8 KB path.
+ * `npm run fuzz` measures it (test/fuzz/run.mjs) and
+ * fails until it is fixed; see docs/security.md.
+ */
+const RUNTIME_REGEX_ALLOWED: Readonly<Record<string, string>> = {
+  "features/patterns.ts": "route sources from the operator's configuration, compiled once",
+};
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -200,11 +212,12 @@ describe("regular expressions", () => {
     let count = 0;
     for (const file of sources(SRC)) {
       const code = readFileSync(file, "utf8");
-      assert.ok(!/new RegExp\(/.test(code), `${file}: a RegExp built at run time cannot be checked here`);
+      const name = file.slice(SRC.length + 1);
+      assert.ok(!/new RegExp\(/.test(code) || name in RUNTIME_REGEX_ALLOWED, `${name}: a RegExp built at run time cannot be checked here`);
       for (const source of regexLiterals(code)) {
         count++;
         const problem = superLinear(source);
-        if (problem !== undefined) problems.push(`${file.slice(SRC.length + 1)}: /${source}/: ${problem}`);
+        if (problem !== undefined) problems.push(`${name}: /${source}/: ${problem}`);
       }
     }
     assert.ok(count > 5, `found only ${count} regexes: the tokenizer is broken`);

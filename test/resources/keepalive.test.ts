@@ -101,6 +101,19 @@ describe("idle keep-alive connections", () => {
     // bound; a buffered response or read buffer kept per connection would be 64 KiB.
     assert.ok(perConnection < 16 * 1024, `${(perConnection / 1024).toFixed(1)} KiB per idle connection`);
 
+    // 10,000 is also the default maxConnections: one more is closed unanswered.
+    if (COUNT === 10_000) {
+      const refused = await new Promise<string>((resolve) => {
+        const extra = connect({ port: server.port, host: "127.0.0.1" });
+        let got = "";
+        extra.on("data", (c: Buffer) => (got += c.toString("latin1")));
+        extra.on("error", () => {});
+        extra.on("close", () => resolve(got));
+        extra.write("GET /nums.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+      });
+      assert.equal(refused, "", "connection 10,001 was answered");
+    }
+
     // The idle timeout closes every one, and not before it has run out.
     const closed = await waitFor(() => idle.every((e) => e.closedAt !== 0), lastAnswer + KEEP_ALIVE_MS + 5000 - performance.now(), 100);
     assert.ok(closed, `${idle.filter((e) => e.closedAt === 0).length} connections still open ${KEEP_ALIVE_MS + 5000} ms after their response`);

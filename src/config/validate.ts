@@ -82,9 +82,9 @@ export function explain(errors: readonly ErrorObject[], hints: Readonly<Record<s
         return { depth, rank: 2, text: `${at}${show(e.data)} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map(show).join(", ")}` };
       case "oneOf":
       case "anyOf":
-        return { depth, rank: 9, text: `${at}${show(e.data)} is not valid${described === undefined ? "" : `: ${described}`}` };
+        return { depth, rank: 7, text: `${at}${show(e.data)} is not valid${described === undefined ? "" : `: ${described}`}` };
       case "pattern":
-        return { depth, rank: 3, text: `${at}${show(e.data)} ${described === undefined ? `must match ${(e.params as { pattern: string }).pattern}` : `must be ${described.replace(/\.$/, "")}`}` };
+        return { depth, rank: 3, text: `${at}${show(e.data)} ${described === undefined ? `must match ${(e.params as { pattern: string }).pattern}` : `must be ${described.charAt(0).toLowerCase()}${described.slice(1).replace(/\.$/, "")}`}` };
       case "propertyNames":
         return { depth: depth + 1, rank: 3, text: `${at}${show((e.params as { propertyName?: string }).propertyName)} is not a valid name` };
       default:

@@ -22,3 +22,25 @@ export type { DirEntry, FileStat, FileSystem, OpenFile } from "./fs/types.js";
 export { nodeFileSystem } from "./fs/node.js";
 export { memoryFileSystem } from "./fs/memory.js";
 export type { MemoryNode } from "./fs/memory.js";
+// Serving apps (docs/features.md): each feature is an option of createHandler and
+// serve() (`single`, `cleanUrls`, `trailingSlash`, `cors`, `headers`, `coopCoep`,
+// `notFound`, `redirects`, `rewrites`, `auth`, `authFile`), and also a middleware
+// factory for use in `use` or elsewhere, with its pure decision function.
+export { addVary, withHeaders, withPath } from "./core/request.js";
+export { spa, spaDecision, wantsHtml } from "./features/spa.js";
+export type { SpaDecision, SpaOptions } from "./features/spa.js";
+export { cleanUrls } from "./features/clean-urls.js";
+export type { CleanUrls } from "./features/clean-urls.js";
+export { directoryWithoutSlash, trailingSlashTarget } from "./features/trailing-slash.js";
+export type { TrailingSlash } from "./features/trailing-slash.js";
+export { cors, corsDecision, corsPolicy } from "./features/cors.js";
+export type { CorsDecision, CorsOptions, CorsPolicy } from "./features/cors.js";
+export { COOP_COEP, headers } from "./features/headers.js";
+export type { HeaderRule } from "./features/headers.js";
+export { errorPages } from "./features/error-pages.js";
+export type { ErrorPageOptions } from "./features/error-pages.js";
+export { redirectDecider, redirects, rewrites } from "./features/redirects.js";
+export type { RedirectDecision, RedirectOptions, RedirectRule, RedirectStatus, RewriteRule } from "./features/redirects.js";
+export { basicAuth, parseBasic } from "./features/auth.js";
+export type { AuthOptions } from "./features/auth.js";
+export type { LogFormat } from "./server/log.js";

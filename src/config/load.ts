@@ -47,7 +47,7 @@ async function readSchema(): Promise<object> {
 }
 
 let wharfValidator: Promise<Validate> | undefined;
-let serveValidator: Validate | undefined;
+let serveValidator: Promise<Validate> | undefined;
 
 /** Parses JSON, turning the parser's "at position N" into a line and column. */
 export function parseJson(text: string, name: string): unknown {
@@ -91,12 +91,12 @@ export async function fromWharfJson(text: string, path: string): Promise<ConfigO
 }
 
 /** Reads a serve.json's text into options and notes. `directory` is the served directory. */
-export function fromServeJsonText(text: string, path: string, directory: string): { options: ConfigOptions; notes: string[] } {
+export async function fromServeJsonText(text: string, path: string, directory: string): Promise<{ options: ConfigOptions; notes: string[] }> {
   const name = basename(path);
   const json = parseJson(text, name);
   if (typeof json !== "object" || json === null || Array.isArray(json)) throw new ConfigError(`${name}: must be a JSON object`);
   serveValidator ??= compile(SERVE_SCHEMA);
-  const problem = serveValidator(json);
+  const problem = (await serveValidator)(json);
   if (problem !== undefined) throw new ConfigError(`${name}: ${problem}`);
   return fromServeJson(json as Record<string, unknown>, directory);
 }
@@ -122,7 +122,7 @@ export async function loadConfig(o: { readonly cwd: string; readonly directory: 
     }
   }
   if (basename(path).endsWith("serve.json")) {
-    const { options, notes } = fromServeJsonText(text, path, dirname(path));
+    const { options, notes } = await fromServeJsonText(text, path, dirname(path));
     return { path, kind: "serve", options, notes };
   }
   return { path, kind: "wharf", options: await fromWharfJson(text, path), notes: [] };

@@ -6,7 +6,7 @@
  *     wharf.json: cors.origins[0]: "example.com" must be an origin: scheme://host[:port], no path
  *     wharf.json: unknown key "clenUrls" (did you mean "cleanUrls"?)
  */
-import AjvModule, { type ErrorObject } from "ajv";
+import type { ErrorObject } from "ajv";
 
 /** A validator: `undefined` when `data` is valid, else the message. */
 export type Validate = (data: unknown) => string | undefined;
@@ -96,9 +96,14 @@ export function explain(errors: readonly ErrorObject[], hints: Readonly<Record<s
   return candidates[0]?.text ?? "is not valid";
 }
 
-/** Compiles `schema` once. `hints` explain unknown top-level keys (`public` → use `directory`). */
-export function compile(schema: object, hints: Readonly<Record<string, string>> = {}): Validate {
+/**
+ * Compiles `schema` once. `hints` explain unknown top-level keys (`public` → use
+ * `directory`). ajv is loaded here, only when there is a file to check: it costs
+ * about 100 ms of startup that a server without a configuration file need not pay.
+ */
+export async function compile(schema: object, hints: Readonly<Record<string, string>> = {}): Promise<Validate> {
   // ajv is CommonJS: its default export is the module, whose `default` is the class.
+  const { default: AjvModule } = await import("ajv");
   const ajv = new AjvModule.default({ allErrors: true, verbose: true, strict: false });
   const validate = ajv.compile(schema);
   return (data) => (validate(data) ? undefined : explain(validate.errors ?? [], hints));

@@ -112,17 +112,18 @@ describe("wharf.json", () => {
 
 describe("serve.json", () => {
   const read = (json: unknown) => fromServeJsonText(JSON.stringify(json), join(dir, "serve.json"), dir);
-  test("clean URLs default to on, like serve", () => assert.equal(read({}).options.cleanUrls, true));
-  test("cleanUrls: false is honoured", () => assert.equal(read({ cleanUrls: false }).options.cleanUrls, false));
-  test("public is relative to the served directory", () => assert.equal(read({ public: "_site" }).options.root, join(dir, "_site")));
-  test("headers become name → value maps, null kept", () => assert.deepEqual(read({ headers: [{ source: "*.js", headers: [{ key: "X-A", value: "1" }, { key: "X-B", value: null }] }] }).options.headers,
+  const fails = async (json: unknown, message: string) => assert.rejects(read(json), { message });
+  test("clean URLs default to on, like serve", async () => assert.equal((await read({})).options.cleanUrls, true));
+  test("cleanUrls: false is honoured", async () => assert.equal((await read({ cleanUrls: false })).options.cleanUrls, false));
+  test("public is relative to the served directory", async () => assert.equal((await read({ public: "_site" })).options.root, join(dir, "_site")));
+  test("headers become name → value maps, null kept", async () => assert.deepEqual((await read({ headers: [{ source: "*.js", headers: [{ key: "X-A", value: "1" }, { key: "X-B", value: null }] }] })).options.headers,
     [{ source: "*.js", headers: { "X-A": "1", "X-B": null } }]));
-  test("trailingSlash true/false", () => {
-    assert.equal(read({ trailingSlash: true }).options.trailingSlash, "always");
-    assert.equal(read({ trailingSlash: false }).options.trailingSlash, "never");
+  test("trailingSlash true/false", async () => {
+    assert.equal((await read({ trailingSlash: true })).options.trailingSlash, "always");
+    assert.equal((await read({ trailingSlash: false })).options.trailingSlash, "never");
   });
-  test("what wharf cannot honour is noted, one line per key", () => {
-    const { options, notes } = read({ renderSingle: true, etag: false, symlinks: false, directoryListing: ["/assets/**"], custom: 1, etag2: 1 });
+  test("what wharf cannot honour is noted, one line per key", async () => {
+    const { options, notes } = await read({ renderSingle: true, etag: false, symlinks: false, directoryListing: ["/assets/**"], custom: 1, etag2: 1 });
     assert.equal(options.listing, false);
     assert.deepEqual(notes, [
       "renderSingle is not supported; ignored",
@@ -133,9 +134,9 @@ describe("serve.json", () => {
       "etag2: unknown key; ignored",
     ]);
   });
-  test("honoured keys make no notes", () => assert.deepEqual(read({ etag: true, symlinks: true, directoryListing: false, unlisted: [".DS_Store"] }).notes, []));
-  test("a wrong type is an error naming the key", () => assert.throws(() => read({ rewrites: [{ source: "/a", destination: 5 }] }), { message: "serve.json: rewrites[0].destination: 5 must be string" }));
-  test("not an object", () => assert.throws(() => read([1]), { message: "serve.json: must be a JSON object" }));
+  test("honoured keys make no notes", async () => assert.deepEqual((await read({ etag: true, symlinks: true, directoryListing: false, unlisted: [".DS_Store"] })).notes, []));
+  test("a wrong type is an error naming the key", () => fails({ rewrites: [{ source: "/a", destination: 5 }] }, "serve.json: rewrites[0].destination: 5 must be string"));
+  test("not an object", () => fails([1], "serve.json: must be a JSON object"));
 });
 
 describe("finding the file", () => {

@@ -60,6 +60,11 @@ export function startupLines(root: string, server: Pick<RunningServer, "urls" | 
   ];
 }
 
+/** The banner's line naming the features on (`spa, cors, compression`). */
+function featureLines(features: readonly string[]): string[] {
+  return features.length === 0 ? [] : [`  features: ${features.join(", ")}`];
+}
+
 /** One line a person can act on, and the exit code, for an error that stopped wharf. */
 export function describeError(err: unknown): { message: string; exitCode: 1 | 2 } {
   const message = err instanceof Error ? err.message.replace(/^wharf: /, "") : String(err);
@@ -142,7 +147,8 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
       workers: cli.options.workers,
       shutdownTimeout: cli.options.limits?.shutdownTimeout ?? SHUTDOWN_TIMEOUT,
       ready: (server) => {
-        const lines = startupLines(options.root, server, tlsLines);
+        if (server.movedFrom !== undefined) out(`port ${server.movedFrom} is in use; serving on ${server.addresses[0]?.port}\n`);
+        const lines = startupLines(options.root, server, [...featureLines(server.features), ...tlsLines]);
         lines.splice(-1, 0, `  ${cli.options.workers} worker processes`);
         out(`${lines.join("\n")}\n`);
       },
@@ -163,7 +169,7 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
     return exitCode;
   }
   if (server.movedFrom !== undefined) out(`port ${server.movedFrom} is in use; serving on ${server.port}\n`);
-  out(`${startupLines(options.root, server, [...(server.features.length > 0 ? [`  features: ${server.features.join(", ")}`] : []), ...tlsLines]).join("\n")}\n`);
+  out(`${startupLines(options.root, server, [...featureLines(server.features), ...tlsLines]).join("\n")}\n`);
   if (cli.options.app?.open) (io.open ?? systemOpener)(server.urls[0] ?? "", (line) => err(`wharf: ${line}\n`));
   return new Promise<number>((done) => {
     const stop = onShutdownSignals(() => server.close(), {

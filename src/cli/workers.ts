@@ -15,7 +15,7 @@ import { onShutdownSignals } from "../server/shutdown.js";
 
 /** What a worker tells the primary. */
 type WorkerMessage =
-  | { readonly type: "listening"; readonly urls: readonly string[]; readonly addresses: RunningServer["addresses"] }
+  | { readonly type: "listening"; readonly urls: readonly string[]; readonly addresses: RunningServer["addresses"]; readonly features: readonly string[]; readonly movedFrom?: number }
   | { readonly type: "failed"; readonly error: { readonly message: string; readonly code: string | undefined; readonly option: boolean } };
 
 /** Whether this process is a worker started by {@link runPrimary}. */
@@ -39,7 +39,10 @@ export async function runWorker(options: ServeOptions | Promise<ServeOptions>, d
     } satisfies WorkerMessage);
     return 1;
   }
-  process.send?.({ type: "listening", urls: server.urls, addresses: server.addresses } satisfies WorkerMessage);
+  process.send?.({
+    type: "listening", urls: server.urls, addresses: server.addresses, features: server.features,
+    ...(server.movedFrom === undefined ? {} : { movedFrom: server.movedFrom }),
+  } satisfies WorkerMessage);
   return new Promise((done) => {
     const stop = (): void => void server.close().then(() => done(0));
     process.on("message", (m) => {
@@ -55,7 +58,7 @@ export interface PrimaryOptions {
   readonly workers: number;
   readonly shutdownTimeout: number;
   /** Called once every worker listens, with the first one's addresses. */
-  readonly ready: (server: Pick<RunningServer, "urls" | "addresses">) => void;
+  readonly ready: (server: Pick<RunningServer, "urls" | "addresses" | "features" | "movedFrom">) => void;
   /** A worker's startup error; returns the exit code after reporting it. */
   readonly failed: (error: Error & { code?: string | undefined; option: boolean }) => number;
   readonly write: (line: string) => void;

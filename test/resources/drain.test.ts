@@ -1,0 +1,153 @@
+/**
+ * Graceful drain, through the real CLI: SIGTERM while 100 downloads are in
+ * flight. The listening socket closes at once (no new connection is accepted),
+ * every download completes in full, and the process exits 0. A client that
+ * stops reading is cut when the grace period (--shutdown-timeout) runs out, and
+ * the exit is still 0. The same with --workers 2.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { type Socket, connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { waitFor } from "./proc.js";
+
+const BIN = fileURLToPath(new URL("../../../dist/cli/bin.js", import.meta.url));
+const DOWNLOADS = 100;
+// More than the socket buffers of a client that is not reading can hold (about
+// 4 MiB on Linux), so each response is still being written when the signal comes.
+const SIZE = 8 * 1024 * 1024;
+
+let dir = "";
+let digest = "";
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), "wharf-drain-"));
+  const bytes = randomBytes(SIZE);
+  digest = createHash("sha256").update(bytes).digest("hex");
+  writeFileSync(join(dir, "big.bin"), bytes);
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Wharf {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly port: number;
+  stderr(): string;
+  readonly exited: Promise<number | null>;
+}
+
+async function startWharf(...flags: string[]): Promise<Wharf> {
+  const child = spawn(process.execPath, [BIN, "0", "-b", "127.0.0.1", "-d", dir, "-q", ...flags]);
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  assert.ok(await waitFor(() => /Press Ctrl\+C/.test(out), 10_000), `no banner: ${out} ${err}`);
+  return { child, port: Number(/127\.0\.0\.1:(\d+)/.exec(out)![1]), stderr: () => err, exited };
+}
+
+/** A download that reads its head and then stops reading until `resume()`. */
+interface Download {
+  readonly socket: Socket;
+  /** Resolves when the head has arrived. */
+  readonly started: Promise<void>;
+  /** Resolves with the body once the connection has closed. */
+  readonly done: Promise<{ contentLength: number; body: Buffer; finishedAt: number }>;
+  resume(): void;
+}
+
+function download(port: number): Download {
+  const socket = connect({ port, host: "127.0.0.1" });
+  const chunks: Buffer[] = [];
+  let headSeen = false;
+  let signalStarted: () => void = () => {};
+  const started = new Promise<void>((resolve) => (signalStarted = resolve));
+  socket.on("data", (c: Buffer) => {
+    chunks.push(c);
+    if (!headSeen && Buffer.concat(chunks).includes("\r\n\r\n")) {
+      headSeen = true;
+      socket.pause();
+      signalStarted();
+    }
+  });
+  socket.on("error", () => {});
+  const done = new Promise<{ contentLength: number; body: Buffer; finishedAt: number }>((resolve) => {
+    socket.on("close", () => {
+      const data = Buffer.concat(chunks);
+      const end = data.indexOf("\r\n\r\n");
+      const contentLength = Number(/\r\ncontent-length: (\d+)/i.exec(data.subarray(0, end).toString("latin1"))?.[1] ?? -1);
+      resolve({ contentLength, body: data.subarray(end + 4), finishedAt: performance.now() });
+    });
+  });
+  socket.write("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+  return { socket, started, done, resume: () => socket.resume() };
+}
+
+/** How a new connection fares: refused, or accepted and closed without a byte. */
+function newConnection(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: "127.0.0.1" });
+    let got = "";
+    socket.on("data", (c: Buffer) => (got += c.toString("latin1")));
+    socket.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "error"));
+    socket.on("close", () => resolve(got === "" ? "closed unanswered" : `answered: ${got.slice(0, 20)}`));
+    socket.write("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+  });
+}
+
+async function drainScenario(flags: string[], expectRefused: (outcome: string) => void): Promise<Wharf> {
+  const wharf = await startWharf(...flags);
+  const downloads = Array.from({ length: DOWNLOADS }, () => download(wharf.port));
+  await Promise.all(downloads.map((d) => d.started));
+
+  wharf.child.kill("SIGTERM");
+  assert.ok(await waitFor(() => /shutting down/.test(wharf.stderr()), 5000), `no shutdown line: ${wharf.stderr()}`);
+  // The listener is closed before anything else happens.
+  await new Promise((r) => setTimeout(r, 200));
+  expectRefused(await newConnection(wharf.port));
+  assert.equal(wharf.child.exitCode, null, "exited with downloads in flight");
+
+  for (const d of downloads) d.resume();
+  const results = await Promise.all(downloads.map((d) => d.done));
+  for (const [i, r] of results.entries()) {
+    assert.equal(r.contentLength, SIZE, `download ${i}: Content-Length`);
+    assert.equal(r.body.length, SIZE, `download ${i}: got ${r.body.length} of ${SIZE} bytes`);
+    assert.equal(createHash("sha256").update(r.body).digest("hex"), digest, `download ${i}: wrong bytes`);
+  }
+  assert.equal(await wharf.exited, 0, wharf.stderr());
+  return wharf;
+}
+
+describe("graceful drain on SIGTERM", () => {
+  test(`${DOWNLOADS} downloads in flight all complete, no new connection is accepted, exit 0`, async () => {
+    const wharf = await drainScenario(["--shutdown-timeout", "20"], (outcome) => assert.equal(outcome, "ECONNREFUSED"));
+    // All 100 were still being written when the signal came.
+    assert.match(wharf.stderr(), new RegExp(`waiting up to 20s for ${DOWNLOADS} responses`));
+  });
+
+  test("a client that stops reading is cut when the grace period runs out; exit 0", async () => {
+    const wharf = await startWharf("--shutdown-timeout", "1");
+    const stuck = download(wharf.port);
+    await stuck.started;
+    const signalled = performance.now();
+    wharf.child.kill("SIGTERM");
+    assert.equal(await wharf.exited, 0, wharf.stderr());
+    const waited = performance.now() - signalled;
+    assert.ok(waited >= 900, `exited after ${Math.round(waited)} ms, before the grace period ran out`);
+    // Only now does the client read again: what the server had sent, and then the end.
+    stuck.resume();
+    const result = await stuck.done;
+    assert.ok(result.body.length < SIZE, "the stuck download completed: it was not cut");
+  });
+
+  test(`--workers 2: ${DOWNLOADS} downloads complete, no new connection is served, exit 0`, async (t) => {
+    await drainScenario(["--workers", "2", "--shutdown-timeout", "20"], (outcome) => {
+      t.diagnostic(`a new connection during the drain: ${outcome}`);
+      assert.ok(outcome === "ECONNREFUSED" || outcome === "ECONNRESET" || outcome === "closed unanswered", `a new connection was ${outcome}`);
+    });
+  });
+});

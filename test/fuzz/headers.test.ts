@@ -111,7 +111,7 @@ describe("If-Match / If-None-Match lists", () => {
         // Each tag takes at least its two quotes.
         assert.ok(list.tags.length <= value.length / 2, JSON.stringify(value));
       }),
-      runs(1500),
+      runs(1000),
     );
   });
 

@@ -72,7 +72,7 @@ describe("the handler under hostile targets", () => {
         }
         if (reply.headers.location !== undefined) assert.match(reply.headers.location, /^\/(?![/\\])/, `${where}: Location ${reply.headers.location}`);
       }),
-      runs(1500),
+      runs(1000),
     );
   });
 });

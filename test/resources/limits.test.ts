@@ -109,6 +109,33 @@ describe("max connections", () => {
   });
 });
 
+describe("request timeout", () => {
+  test("a request whose body never completes is cut at requestTimeout", async () => {
+    await withServer({ headersTimeout: 300, requestTimeout: 600 }, async (server) => {
+      const started = performance.now();
+      const answer = await new Promise<string>((resolve) => {
+        const socket = connect({ port: server.port, host: "127.0.0.1" });
+        let got = "";
+        const trickle = setInterval(() => socket.write("x"), 100);
+        socket.on("data", (c: Buffer) => (got += c.toString("latin1")));
+        socket.on("error", () => {});
+        socket.on("close", () => {
+          clearInterval(trickle);
+          resolve(got);
+        });
+        // The head is complete at once; the 100-byte body never is. A GET is
+        // answered without waiting for it, but the connection cannot be reused
+        // until the body ends, so only the request timeout frees it.
+        socket.write("GET /nums.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n");
+      });
+      const lasted = performance.now() - started;
+      assert.match(answer, /^HTTP\/1\.1 (200|408) /);
+      assert.ok(lasted >= 550, `cut after ${Math.round(lasted)} ms, before the request timeout`);
+      assert.ok(lasted < 4000, `open for ${Math.round(lasted)} ms`);
+    });
+  });
+});
+
 describe("options and flags", () => {
   test("bad limits are OptionErrors at startup", async () => {
     for (const bad of [{ maxHeaderSize: 100 }, { maxUrlLength: 0 }, { maxConnections: -1 }, { maxConnections: 1.5 }]) {

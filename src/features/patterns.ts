@@ -75,15 +75,60 @@ export function compileGlob(source: string): PathMatcher {
   };
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
+/** One segment of a routing source. */
+type SegmentPattern =
+  /** `**`: any number of whole segments, none included. */
+  | { readonly kind: "any-segments" }
+  /** `prefix:name suffix`: one parameter with literal text around it, e.g. `:id`, `doc-:id.html`. */
+  | { readonly kind: "param"; readonly name: string; readonly prefix: string; readonly suffix: string }
+  /** Literal text with `*` wildcards (never crossing `/`). */
+  | { readonly kind: "wildcard"; readonly parts: readonly string[] };
+
+/**
+ * Whether `text` matches `parts` joined by `*`, in O(text × parts): each literal
+ * part is found at its leftmost position after the previous one (leftmost is
+ * always safe for `*`-only patterns), and the last part must end the text.
+ */
+function wildcardMatch(parts: readonly string[], text: string): boolean {
+  const first = parts[0] ?? "";
+  if (parts.length === 1) return text === first;
+  if (!text.startsWith(first)) return false;
+  const last = parts[parts.length - 1] ?? "";
+  const end = text.length - last.length;
+  if (end < first.length || !text.endsWith(last)) return false;
+  let at = first.length;
+  for (let i = 1; i < parts.length - 1; i++) {
+    const found = text.indexOf(parts[i] as string, at);
+    if (found < 0 || found + (parts[i] as string).length > end) return false;
+    at = found + (parts[i] as string).length;
+  }
+  return true;
+}
+
+function compileSegment(segment: string, source: string): SegmentPattern {
+  if (segment === "**") return { kind: "any-segments" };
+  const params = paramNames(segment);
+  if (params.length === 0) return { kind: "wildcard", parts: segment.replace(/\*+/g, "*").split("*") };
+  // One parameter per segment, with literal text around it: enough for every routing
+  // example serve documents, and matchable without any backtracking.
+  const match = /^([^:*]*):([A-Za-z_]\w*)([^:*]*)$/.exec(segment);
+  if (params.length > 1 || match === null) {
+    throw new RangeError(`"${source}": a segment may hold one :parameter with literal text around it, not ${JSON.stringify(segment)}`);
+  }
+  return { kind: "param", name: match[2] as string, prefix: match[1] as string, suffix: match[3] as string };
 }
 
 /**
- * A source with routing segments (`/projects/:id/edit`): `:name` matches one
- * non-empty segment and captures it; `**` matches anything (slashes included),
- * `*` anything within a segment; everything else is literal. Without `:name` the
- * source is a glob ({@link compileGlob}).
+ * A source with routing segments (`/projects/:id/edit`): `:name` matches within
+ * one segment and captures it; `**` as a whole segment matches any number of
+ * segments, `*` anything within a segment; everything else is literal. Without
+ * `:name` the source is a glob ({@link compileGlob}).
+ *
+ * No regular expression is built from the operator's source: a source like
+ * `/:x/ ** /a/ ** /b` (spaces added) as a regex backtracks polynomially on a long
+ * hostile path. Segments are matched one by one instead, and `**` by a search over
+ * (pattern segment, path segment) pairs that remembers its failures, so a match
+ * costs at most pattern segments × path segments steps (each pair is tried once).
  */
 export function compileSource(source: string): PathMatcher {
   const normal = normaliseSource(source);
@@ -94,18 +139,37 @@ export function compileSource(source: string): PathMatcher {
     if (seen.has(name)) throw new RangeError(`parameter :${name} appears twice in "${source}"`);
     seen.add(name);
   }
-  let pattern = "";
-  // Split on parameters and stars, keeping them, and translate piece by piece.
-  for (const piece of normal.split(/(:[A-Za-z_]\w*|\*\*|\*)/)) {
-    if (piece === "**") pattern += ".*";
-    else if (piece === "*") pattern += "[^/]*";
-    else if (piece.startsWith(":") && piece.length > 1) pattern += `(?<${piece.slice(1)}>[^/]+)`;
-    else pattern += escapeRegExp(piece);
-  }
-  const regex = new RegExp(`^${pattern}$`);
+  const patterns = normal.split("/").slice(1).map((segment) => compileSegment(segment, source));
   return (path) => {
-    const groups = regex.exec(path)?.groups;
-    return groups === undefined ? undefined : { ...groups };
+    const segments = path === "/" ? [] : path.slice(1).split("/");
+    const failed = new Set<number>();
+    const params: Record<string, string> = {};
+    const width = segments.length + 1;
+    const match = (p: number, s: number): boolean => {
+      if (p === patterns.length) return s === segments.length;
+      if (failed.has(p * width + s)) return false;
+      const pattern = patterns[p] as SegmentPattern;
+      let ok = false;
+      if (pattern.kind === "any-segments") {
+        // `**` ends here, or swallows one more segment.
+        ok = match(p + 1, s) || (s < segments.length && match(p, s + 1));
+      } else if (s < segments.length) {
+        const segment = segments[s] as string;
+        if (pattern.kind === "wildcard") {
+          ok = wildcardMatch(pattern.parts, segment) && match(p + 1, s + 1);
+        } else {
+          const { prefix, suffix, name } = pattern;
+          const inner = segment.length - prefix.length - suffix.length;
+          if (inner > 0 && segment.startsWith(prefix) && segment.endsWith(suffix)) {
+            params[name] = segment.slice(prefix.length, segment.length - suffix.length);
+            ok = match(p + 1, s + 1);
+          }
+        }
+      }
+      if (!ok) failed.add(p * width + s);
+      return ok;
+    };
+    return match(0, 0) ? { ...params } : undefined;
   };
 }
 

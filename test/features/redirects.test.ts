@@ -26,10 +26,23 @@ describe("patterns", () => {
     { source: "/u/:user/:tab", path: "/u/ann/posts", want: { user: "ann", tab: "posts" } },
     { source: "/files/:name/**", path: "/files/a/b/c", want: { name: "a" } },
     { source: "/a.b/:x", path: "/aXb/1", want: undefined }, // dots are literal
+    { source: "/doc-:id.html", path: "/doc-42.html", want: { id: "42" } },
+    { source: "/doc-:id.html", path: "/doc-.html", want: undefined }, // a parameter is never empty
+    { source: "/:x/**/a/**/b", path: "/p/q/a/r/b", want: { x: "p" } },
+    { source: "/:x/**/a/**/b", path: "/p/a/b", want: { x: "p" } },
+    { source: "/:x/*a*b", path: "/p/zazzb", want: { x: "p" } },
+    { source: "/:x/*a*b", path: "/p/zazz", want: undefined },
+    // The shape that backtracked as a regex: it must simply answer (fast, and by
+    // construction at most pattern × path segments steps).
+    { source: "/:x/**/a/**/a/**/b", path: `/${"a/".repeat(4000)}a`, want: undefined },
+    { source: "/:x/*a*a*a*b", path: `/p/${"a".repeat(8000)}`, want: undefined },
   ];
   for (const row of rows) {
     test(`${row.source} ~ ${row.path}`, () => assert.deepEqual(compileSource(row.source)(row.path), row.want));
   }
+  test("two parameters in one segment are refused when compiled", () => {
+    assert.throws(() => compileSource("/:a-:b"), RangeError);
+  });
   test("normaliseSource is serve's slasher", () => {
     assert.equal(normaliseSource("a//b/./c/../d"), "/a/b/d");
     assert.equal(normaliseSource(""), "/");

@@ -33,22 +33,45 @@ async function listDirectory(path: string): Promise<DirEntry[]> {
   return entries;
 }
 
-// Reads in 64 KiB pieces: large enough for throughput, small enough that an aborted
-// download never holds much memory.
-const READ_SIZE = 64 * 1024;
+// Reads one piece ahead: the next read runs on the thread pool while the socket
+// takes the current one, so disk and network overlap. Pieces start at 64 KiB and
+// double up to 512 KiB, so a long download runs at full speed while a short or
+// aborted one never holds more than a little; at most two pieces (1 MiB) are held
+// per download. Measured on 16 MiB files: 64 KiB pieces read one at a time gave
+// 0.6x nginx's sendfile; this, 0.93x.
+const FIRST_READ = 64 * 1024;
+const MAX_READ = 512 * 1024;
 
 async function openFile(path: string): Promise<OpenFile> {
   const handle = await open(path, "r");
+  const readAt = async (position: number, size: number): Promise<Buffer> => {
+    const buffer = Buffer.allocUnsafe(size);
+    const { bytesRead } = await handle.read(buffer, 0, size, position);
+    return bytesRead === size ? buffer : buffer.subarray(0, bytesRead);
+  };
   return {
     stat: async () => toFileStat(await handle.stat()),
     read: async function* (start: number, end: number) {
       let position = start;
-      while (position < end) {
-        const buffer = Buffer.allocUnsafe(Math.min(READ_SIZE, end - position));
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-        if (bytesRead === 0) return; // truncated under us: the caller sees a short body
-        position += bytesRead;
-        yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
+      let size = FIRST_READ;
+      const ahead = (): Promise<Buffer> | undefined => {
+        if (position >= end) return undefined;
+        const piece = readAt(position, Math.min(size, end - position));
+        size = Math.min(size * 2, MAX_READ);
+        return piece;
+      };
+      let next = ahead();
+      try {
+        while (next !== undefined) {
+          const piece = await next;
+          if (piece.length === 0) return; // truncated under us: the caller sees a short body
+          position += piece.length;
+          next = ahead();
+          yield piece;
+        }
+      } finally {
+        // Stopped early (client gone): let the read ahead settle before the handle closes.
+        await next?.catch(() => undefined);
       }
     },
     close: () => handle.close(),

@@ -1,50 +1,28 @@
 /**
- * The static handler: maps a request path to a file or directory under the root
- * and decides what to answer. Path rules (decode once, contain, dotfiles, symlinks)
- * are applied in this order, before any byte is read:
- *
- *   method → decode and normalise → dotfile policy on the URL → realpath →
- *   containment after symlinks → dotfile policy on the real path → stat →
- *   directory (redirect / index / listing) or file.
- *
- * What a path resolves to is a {@link Resource}, cached for `revalidateMs` (see
- * resources.ts): a hot URL is a map lookup and a reply whose headers were built once.
+ * The static handler: resolves the request path (resolver.ts, cached for
+ * `revalidateMs` by resources.ts, so a hot URL is a map lookup), picks the coding
+ * (RFC 9110 §12.5.3) and answers from the chosen variant, whose replies were
+ * built once — only `If-*` and `Range` requests are evaluated per request.
  */
-import { join } from "node:path";
 import { empty } from "../core/reply.js";
 import type { Middleware, Reply, WharfRequest } from "../core/types.js";
-import type { DirEntry, FileStat } from "../fs/types.js";
-import { isCompressible } from "../http/compressible.js";
-import { contentTypeFor } from "../http/content-type.js";
 import { type Encoding, type EncodingChoice, negotiateEncoding } from "../http/negotiate.js";
 import type { ResolvedOptions } from "../options.js";
-import { encodePathname, isHidden, isInside, relativeSegments, resolveRequestPath } from "../path/resolve.js";
-import { compressBytes, ENCODINGS, SIDECAR_SUFFIX } from "./encoders.js";
 import { errorReply, statusForError } from "./errors.js";
-import { FileContentsCache, bytesTag } from "./file-contents.js";
-import { type ListingEntry, renderListing } from "./listing.js";
+import { FileContentsCache } from "./file-contents.js";
 import { type Variant, variantReply } from "./representation.js";
+import { MISS_404, TransientError, createResolver, missReply } from "./resolver.js";
 import { type Resource, ResourceCache } from "./resources.js";
-import { type DiskFile, bytesVariant, encodedVariant, identityVariant } from "./variants.js";
+import type { DiskFile } from "./variants.js";
 
 /** The methods a static resource supports (RFC 9110 §9.3). */
 export const ALLOW = "GET, HEAD, OPTIONS";
 
-const LISTING_TYPE = "text/html; charset=utf-8";
-
 /** Called with errors that are not the client's fault (a 500), for logging. */
 export type ErrorReporter = (error: unknown, req: WharfRequest) => void;
 
-/** Where a request path leads: a file-system object, or a refusal already decided. */
-type Location =
-  | { readonly kind: "found"; readonly real: string; readonly stat: FileStat }
-  | { readonly kind: "refused"; readonly reply: Reply };
-
 /** Request headers that make a reply depend on more than the path and the coding. */
 const CONDITIONAL = ["if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "range"] as const;
-
-/** Smaller bodies are not compressed: the coding's overhead eats the gain. */
-const MIN_COMPRESS_BYTES = 1024;
 
 /**
  * Negotiation outcomes by Accept-Encoding value and offer: a browser sends the same
@@ -65,177 +43,17 @@ function choose(header: string | undefined, offered: readonly Encoding[]): Encod
 
 /** Builds the static handler from resolved options. */
 export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Middleware {
-  const { fs, root } = options;
+  const { fs } = options;
   const contents = new FileContentsCache(fs, {
     hashLimit: options.hashLimit,
     maxFileBytes: options.cacheFileBytes,
     maxBytes: options.cacheBytes,
   });
   const resources = new ResourceCache(options.revalidateMs);
+  const resolve = createResolver(options, contents);
   // With middleware around us a reply may be changed after we return it, so cached
   // replies are copied; without, they are shared. Decided once, here.
   const own = options.use.length === 0 ? (r: Reply): Reply => r : (r: Reply): Reply => ({ ...r, headers: { ...r.headers } });
-
-  let rootReal: Promise<string> | undefined;
-  // The root's canonical path, resolved once (and again only if it failed).
-  const canonicalRoot = (): Promise<string> => {
-    rootReal ??= fs.realpath(root).catch((error: unknown) => {
-      rootReal = undefined;
-      throw error;
-    });
-    return rootReal;
-  };
-
-  const miss = (status: 404 | 405, headers: Record<string, string> = {}): Reply => ({ ...errorReply(status, headers), miss: true });
-  const MISS_404 = miss(404);
-  const hidden = (): Reply => (options.dotfiles === "deny" ? errorReply(403) : MISS_404);
-  const fixed = (reply: Reply): Resource => ({ kind: "reply", reply });
-  /** Where `segments` really lead, or the reply for why they lead nowhere the client may go. */
-  async function locate(segments: readonly string[]): Promise<Location> {
-    const base = await canonicalRoot();
-    const real = await fs.realpath(join(base, ...segments));
-    if (!isInside(base, real)) {
-      if (options.symlinks !== "follow") return { kind: "refused", reply: MISS_404 };
-    } else if (options.dotfiles !== "allow" && isHidden(relativeSegments(base, real))) {
-      // A symlink inside the root that points into `.git/` is as hidden as `.git/` itself.
-      return { kind: "refused", reply: hidden() };
-    }
-    return { kind: "found", real, stat: await fs.stat(real) };
-  }
-
-  /** Up-to-date precompressed sidecars (`name.br`, ...) beside the file at `segments`. */
-  async function sidecarsOf(segments: readonly string[], original: FileStat): Promise<Map<Encoding, DiskFile>> {
-    const found = new Map<Encoding, DiskFile>();
-    if (!options.precompressed || segments.length === 0) return found;
-    const dir = segments.slice(0, -1);
-    const name = segments.at(-1) as string;
-    for (const encoding of ENCODINGS) {
-      const at = await locate([...dir, name + SIDECAR_SUFFIX[encoding]]).catch(() => undefined);
-      // Older than the original: left over from a previous build, so it would serve old content.
-      if (at?.kind === "found" && at.stat.kind === "file" && at.stat.mtimeMs >= original.mtimeMs) found.set(encoding, at);
-    }
-    return found;
-  }
-
-  async function fileResource(real: string, stat: FileStat, segments: readonly string[]): Promise<Resource> {
-    // By the name the client asked for, like nginx: a symlink `a.txt -> blob` is text.
-    const contentType = contentTypeFor(segments.at(-1) ?? "");
-    const compressible = isCompressible(contentType);
-    const sidecars = compressible ? await sidecarsOf(segments, stat) : new Map<Encoding, DiskFile>();
-    const offered = ENCODINGS.filter(
-      (e) => sidecars.has(e) || (options.compression && compressible && stat.size >= MIN_COMPRESS_BYTES),
-    );
-    const facts = { real, stat, contentType, cacheControl: options.cachePolicy(segments.join("/")), negotiable: offered.length > 0 };
-    const identity = await contents.contentsOf(real, stat);
-    const made = new Map<Encoding, Variant | Promise<Variant>>();
-    const onDisk = [...(identity.body === undefined ? [facts] : []), ...sidecars.values()];
-    return {
-      kind: "representations",
-      identity: identityVariant(facts, identity),
-      offered,
-      onDisk,
-      variant(encoding) {
-        let variant = made.get(encoding);
-        if (variant === undefined) {
-          const pending = encodedVariant(facts, identity, encoding, sidecars.get(encoding), contents);
-          made.set(encoding, pending);
-          pending.then((v) => made.set(encoding, v), () => made.delete(encoding));
-          variant = pending;
-        }
-        return variant;
-      },
-    };
-  }
-
-  // Compressed listings, by page ETag and coding: a hot listing is re-rendered every
-  // window, but compressed only when it changed.
-  const compressedPages = new Map<string, Promise<Uint8Array>>();
-
-  async function listingResource(real: string, segments: readonly string[]): Promise<Resource> {
-    const base = await canonicalRoot();
-    const entries: ListingEntry[] = [];
-    for (const entry of await fs.readdir(real)) {
-      if (options.dotfiles !== "allow" && entry.name.startsWith(".")) continue;
-      if (options.unlisted(entry.name) || !(await listable(base, real, entry))) continue;
-      entries.push({ name: entry.name, kind: entry.stat?.kind ?? "other", size: entry.stat?.size, mtimeMs: entry.stat?.mtimeMs });
-    }
-    const body = new TextEncoder().encode(renderListing({ segments, entries }));
-    const etag = bytesTag(body);
-    const offered = options.compression && body.length >= MIN_COMPRESS_BYTES ? ENCODINGS : [];
-    const cacheControl = options.cacheControl;
-    return {
-      kind: "representations",
-      identity: bytesVariant(body, etag, LISTING_TYPE, cacheControl, undefined, offered.length > 0),
-      offered,
-      onDisk: [],
-      async variant(encoding) {
-        const key = `${etag.opaque}${encoding}`;
-        let compressed = compressedPages.get(key);
-        if (compressed === undefined) {
-          if (compressedPages.size >= 64) compressedPages.clear();
-          compressed = compressBytes(encoding, body);
-          compressedPages.set(key, compressed);
-        }
-        const bytes = await compressed;
-        return bytesVariant(bytes, bytesTag(bytes), LISTING_TYPE, cacheControl, encoding, true);
-      },
-    };
-  }
-
-  // A symlink is listed only if following it is allowed, so a listing never shows
-  // the size or date of something outside the root.
-  async function listable(base: string, dir: string, entry: DirEntry): Promise<boolean> {
-    if (!entry.symlink || options.symlinks === "follow") return true;
-    try {
-      return isInside(base, await fs.realpath(join(dir, entry.name)));
-    } catch {
-      return false; // dangling or looping: it names nothing the client could fetch
-    }
-  }
-
-  async function directoryResource(real: string, segments: readonly string[], trailingSlash: boolean): Promise<Resource> {
-    if (!trailingSlash) {
-      // Relative links in the page only resolve against `/dir/`. The Location is built
-      // from normalised, re-encoded segments, so it is always a same-origin path:
-      // never `//host` or `/\host` (CVE-2021-28861 in Python's server).
-      return { kind: "redirect", location: encodePathname(segments, true) };
-    }
-    for (const name of options.index) {
-      const found = await locate([...segments, name]).catch(() => undefined);
-      if (found?.kind === "found" && found.stat.kind === "file") return fileResource(found.real, found.stat, [...segments, name]);
-    }
-    if (!options.listing) return fixed(MISS_404);
-    return listingResource(real, segments);
-  }
-
-  /** Everything about `pathname` that does not depend on the rest of the request. */
-  async function resolve(pathname: string): Promise<Resource> {
-    const path = resolveRequestPath(pathname);
-    if (path.kind === "bad-request") return fixed(errorReply(400));
-    if (options.dotfiles !== "allow" && isHidden(path.segments)) return fixed(hidden());
-    try {
-      const found = await locate(path.segments);
-      if (found.kind === "refused") return fixed(found.reply);
-      const { real, stat } = found;
-      switch (stat.kind) {
-        case "directory":
-          return await directoryResource(real, path.segments, path.trailingSlash);
-        case "file":
-          // `/file.txt/` names a directory that is not there.
-          if (path.trailingSlash && path.segments.length > 0) return fixed(MISS_404);
-          return await fileResource(real, stat, path.segments);
-        case "other":
-          // FIFOs, sockets and devices are never opened: a FIFO would block forever.
-          return fixed(MISS_404);
-      }
-    } catch (error) {
-      const status = statusForError(error);
-      if (status === 404) return fixed(MISS_404);
-      if (status === 500) throw error; // not remembered; the caller reports it
-      // 403 and 503 are not cached either: they may clear up at any moment.
-      throw Object.assign(new Error("transient"), { status });
-    }
-  }
 
   /** The reply to `req` from a variant: the one place request headers matter. */
   function replyFrom(req: WharfRequest, variant: Variant): Reply {
@@ -287,7 +105,7 @@ export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Mi
       // RFC 9110 §9.3.7: OPTIONS answers what the resource allows, with no body.
       if (req.method === "OPTIONS") return empty(204, { allow: ALLOW });
       // §15.5.6: a 405 must say what is allowed. Nothing is ever written to disk.
-      return miss(405, { allow: ALLOW });
+      return missReply(405, { allow: ALLOW });
     }
     const key = req.pathname;
     try {
@@ -298,7 +116,7 @@ export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Mi
       }
       return await replyFor(req, resource);
     } catch (error) {
-      const status = (error as { status?: number }).status ?? statusForError(error);
+      const status = error instanceof TransientError ? error.status : statusForError(error);
       if (status === 500) report(error, req);
       if (status === 404) return own(MISS_404);
       return errorReply(status, status === 503 ? { "retry-after": "1" } : {});

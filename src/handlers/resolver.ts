@@ -1,0 +1,221 @@
+/**
+ * What a request path resolves to, with I/O: the path rules (decode once,
+ * contain, dotfiles, symlinks) applied in this order before any byte is read —
+ *
+ *   decode and normalise → dotfile policy on the URL → realpath → containment
+ *   after symlinks → dotfile policy on the real path → stat → directory
+ *   (redirect / index / listing) or file (with its sidecars and variants).
+ *
+ * The result, a {@link Resource}, depends on the path alone; static.ts caches it
+ * for the revalidation window and picks the reply for each request.
+ */
+import { join } from "node:path";
+import type { Reply } from "../core/types.js";
+import type { DirEntry, FileStat } from "../fs/types.js";
+import { isCompressible } from "../http/compressible.js";
+import { contentTypeFor } from "../http/content-type.js";
+import type { Encoding } from "../http/negotiate.js";
+import type { ResolvedOptions } from "../options.js";
+import { encodePathname, isHidden, isInside, relativeSegments, resolveRequestPath } from "../path/resolve.js";
+import { compressBytes, ENCODINGS, SIDECAR_SUFFIX } from "./encoders.js";
+import { errorReply, statusForError } from "./errors.js";
+import { type FileContentsCache, bytesTag } from "./file-contents.js";
+import { type ListingEntry, renderListing } from "./listing.js";
+import type { Variant } from "./representation.js";
+import type { Resource } from "./resources.js";
+import { type DiskFile, bytesVariant, encodedVariant, identityVariant } from "./variants.js";
+
+const LISTING_TYPE = "text/html; charset=utf-8";
+
+/** Smaller bodies are not compressed: the coding's overhead eats the gain. */
+const MIN_COMPRESS_BYTES = 1024;
+
+/** Where a request path leads: a file-system object, or a refusal already decided. */
+type Location =
+  | { readonly kind: "found"; readonly real: string; readonly stat: FileStat }
+  | { readonly kind: "refused"; readonly reply: Reply };
+
+/** A reply that means "nothing here for this request": middleware may fall through. */
+export function missReply(status: 404 | 405, headers: Record<string, string> = {}): Reply {
+  return { ...errorReply(status, headers), miss: true };
+}
+
+/** The shared 404 miss. */
+export const MISS_404 = missReply(404);
+
+/** A resolution that failed for a reason that may clear up (403, 503): never cached. */
+export class TransientError extends Error {
+  readonly status: number;
+  constructor(status: number) {
+    super(`transient ${status}`);
+    this.status = status;
+  }
+}
+
+/**
+ * Builds the resolver. `resolve` throws {@link TransientError} for 403/503 and
+ * rethrows unexpected errors (the caller reports them as 500).
+ */
+export function createResolver(options: ResolvedOptions, contents: FileContentsCache): (pathname: string) => Promise<Resource> {
+  const { fs, root } = options;
+  let rootReal: Promise<string> | undefined;
+  // The root's canonical path, resolved once (and again only if it failed).
+  const canonicalRoot = (): Promise<string> => {
+    rootReal ??= fs.realpath(root).catch((error: unknown) => {
+      rootReal = undefined;
+      throw error;
+    });
+    return rootReal;
+  };
+
+  const hidden = (): Reply => (options.dotfiles === "deny" ? errorReply(403) : MISS_404);
+  const fixed = (reply: Reply): Resource => ({ kind: "reply", reply });
+  /** Where `segments` really lead, or the reply for why they lead nowhere the client may go. */
+  async function locate(segments: readonly string[]): Promise<Location> {
+    const base = await canonicalRoot();
+    const real = await fs.realpath(join(base, ...segments));
+    if (!isInside(base, real)) {
+      if (options.symlinks !== "follow") return { kind: "refused", reply: MISS_404 };
+    } else if (options.dotfiles !== "allow" && isHidden(relativeSegments(base, real))) {
+      // A symlink inside the root that points into `.git/` is as hidden as `.git/` itself.
+      return { kind: "refused", reply: hidden() };
+    }
+    return { kind: "found", real, stat: await fs.stat(real) };
+  }
+
+  /** Up-to-date precompressed sidecars (`name.br`, ...) beside the file at `segments`. */
+  async function sidecarsOf(segments: readonly string[], original: FileStat): Promise<Map<Encoding, DiskFile>> {
+    const found = new Map<Encoding, DiskFile>();
+    if (!options.precompressed || segments.length === 0) return found;
+    const dir = segments.slice(0, -1);
+    const name = segments.at(-1) as string;
+    for (const encoding of ENCODINGS) {
+      const at = await locate([...dir, name + SIDECAR_SUFFIX[encoding]]).catch(() => undefined);
+      // Older than the original: left over from a previous build, so it would serve old content.
+      if (at?.kind === "found" && at.stat.kind === "file" && at.stat.mtimeMs >= original.mtimeMs) found.set(encoding, at);
+    }
+    return found;
+  }
+
+  async function fileResource(real: string, stat: FileStat, segments: readonly string[]): Promise<Resource> {
+    // By the name the client asked for, like nginx: a symlink `a.txt -> blob` is text.
+    const contentType = contentTypeFor(segments.at(-1) ?? "");
+    const compressible = isCompressible(contentType);
+    const sidecars = compressible ? await sidecarsOf(segments, stat) : new Map<Encoding, DiskFile>();
+    const offered = ENCODINGS.filter(
+      (e) => sidecars.has(e) || (options.compression && compressible && stat.size >= MIN_COMPRESS_BYTES),
+    );
+    const facts = { real, stat, contentType, cacheControl: options.cachePolicy(segments.join("/")), negotiable: offered.length > 0 };
+    const identity = await contents.contentsOf(real, stat);
+    const made = new Map<Encoding, Variant | Promise<Variant>>();
+    const onDisk = [...(identity.body === undefined ? [facts] : []), ...sidecars.values()];
+    return {
+      kind: "representations",
+      identity: identityVariant(facts, identity),
+      offered,
+      onDisk,
+      variant(encoding) {
+        let variant = made.get(encoding);
+        if (variant === undefined) {
+          const pending = encodedVariant(facts, identity, encoding, sidecars.get(encoding), contents);
+          made.set(encoding, pending);
+          pending.then((v) => made.set(encoding, v), () => made.delete(encoding));
+          variant = pending;
+        }
+        return variant;
+      },
+    };
+  }
+
+  // Compressed listings, by page ETag and coding: a hot listing is re-rendered every
+  // window, but compressed only when it changed.
+  const compressedPages = new Map<string, Promise<Uint8Array>>();
+
+  async function listingResource(real: string, segments: readonly string[]): Promise<Resource> {
+    const base = await canonicalRoot();
+    const entries: ListingEntry[] = [];
+    for (const entry of await fs.readdir(real)) {
+      if (options.dotfiles !== "allow" && entry.name.startsWith(".")) continue;
+      if (options.unlisted(entry.name) || !(await listable(base, real, entry))) continue;
+      entries.push({ name: entry.name, kind: entry.stat?.kind ?? "other", size: entry.stat?.size, mtimeMs: entry.stat?.mtimeMs });
+    }
+    const body = new TextEncoder().encode(renderListing({ segments, entries }));
+    const etag = bytesTag(body);
+    const offered = options.compression && body.length >= MIN_COMPRESS_BYTES ? ENCODINGS : [];
+    const cacheControl = options.cacheControl;
+    return {
+      kind: "representations",
+      identity: bytesVariant(body, etag, LISTING_TYPE, cacheControl, undefined, offered.length > 0),
+      offered,
+      onDisk: [],
+      async variant(encoding) {
+        const key = `${etag.opaque}${encoding}`;
+        let compressed = compressedPages.get(key);
+        if (compressed === undefined) {
+          if (compressedPages.size >= 64) compressedPages.clear();
+          compressed = compressBytes(encoding, body);
+          compressedPages.set(key, compressed);
+        }
+        const bytes = await compressed;
+        return bytesVariant(bytes, bytesTag(bytes), LISTING_TYPE, cacheControl, encoding, true);
+      },
+    };
+  }
+
+  // A symlink is listed only if following it is allowed, so a listing never shows
+  // the size or date of something outside the root.
+  async function listable(base: string, dir: string, entry: DirEntry): Promise<boolean> {
+    if (!entry.symlink || options.symlinks === "follow") return true;
+    try {
+      return isInside(base, await fs.realpath(join(dir, entry.name)));
+    } catch {
+      return false; // dangling or looping: it names nothing the client could fetch
+    }
+  }
+
+  async function directoryResource(real: string, segments: readonly string[], trailingSlash: boolean): Promise<Resource> {
+    if (!trailingSlash) {
+      // Relative links in the page only resolve against `/dir/`. The Location is built
+      // from normalised, re-encoded segments, so it is always a same-origin path:
+      // never `//host` or `/\host` (CVE-2021-28861 in Python's server).
+      return { kind: "redirect", location: encodePathname(segments, true) };
+    }
+    for (const name of options.index) {
+      const found = await locate([...segments, name]).catch(() => undefined);
+      if (found?.kind === "found" && found.stat.kind === "file") return fileResource(found.real, found.stat, [...segments, name]);
+    }
+    if (!options.listing) return fixed(MISS_404);
+    return listingResource(real, segments);
+  }
+
+  /** Everything about `pathname` that does not depend on the rest of the request. */
+  async function resolve(pathname: string): Promise<Resource> {
+    const path = resolveRequestPath(pathname);
+    if (path.kind === "bad-request") return fixed(errorReply(400));
+    if (options.dotfiles !== "allow" && isHidden(path.segments)) return fixed(hidden());
+    try {
+      const found = await locate(path.segments);
+      if (found.kind === "refused") return fixed(found.reply);
+      const { real, stat } = found;
+      switch (stat.kind) {
+        case "directory":
+          return await directoryResource(real, path.segments, path.trailingSlash);
+        case "file":
+          // `/file.txt/` names a directory that is not there.
+          if (path.trailingSlash && path.segments.length > 0) return fixed(MISS_404);
+          return await fileResource(real, stat, path.segments);
+        case "other":
+          // FIFOs, sockets and devices are never opened: a FIFO would block forever.
+          return fixed(MISS_404);
+      }
+    } catch (error) {
+      const status = statusForError(error);
+      if (status === 404) return fixed(MISS_404);
+      if (status === 500) throw error; // not remembered; the caller reports it
+      // 403 and 503 are not cached either: they may clear up at any moment.
+      throw new TransientError(status);
+    }
+  }
+
+  return resolve;
+}

@@ -5,9 +5,9 @@
 import { compose } from "./core/compose.js";
 import type { Reply, WharfRequest } from "./core/types.js";
 import { fetchResponse } from "./adapters/fetch.js";
-import { prepare } from "./adapters/body.js";
+import { prepare, preparedInMemory } from "./adapters/body.js";
 import { closeWithConnection } from "./adapters/queued.js";
-import { type NodeRequest, type NodeResponse, fromNodeRequest, writeReply } from "./adapters/node.js";
+import { type NodeRequest, type NodeResponse, fromNodeRequest, writeReady, writeReply } from "./adapters/node.js";
 import { errorReply } from "./handlers/errors.js";
 import { type ErrorReporter, staticFiles } from "./handlers/static.js";
 import { type StaticOptions, resolveOptions } from "./options.js";
@@ -53,8 +53,27 @@ export function createHandler(options: StaticOptions = {}, report: ErrorReporter
   // The features' middleware (src/features/index.ts explains the order) around the
   // user's, built once; with no feature on, this is `use` and the static handler alone.
   const { outer, inner } = resolved.features;
-  const chain = compose([...outer, ...resolved.use, ...inner], staticFiles(resolved, report));
+  const middleware = [...outer, ...resolved.use, ...inner];
+  const files = staticFiles(resolved, report);
+  const chain = compose(middleware, files);
   const { fs, fallthrough } = resolved;
+
+  // With nothing around the static handler it is called directly, and a request it
+  // can answer from memory is written in the same tick, with no promise at all.
+  // Decided once, here.
+  const lastNext = (): Promise<Reply> => Promise.reject(new Error("wharf: the static handler has no next()"));
+  const direct = (req: WharfRequest): Reply | Promise<Reply> => {
+    try {
+      const reply = files(req, lastNext);
+      return reply instanceof Promise ? reply.catch((error: unknown) => failed(error, req)) : reply;
+    } catch (error) {
+      return failed(error, req);
+    }
+  };
+  const failed = (error: unknown, req: WharfRequest): Reply => {
+    report(error, req);
+    return errorReply(500);
+  };
 
   // No error escapes: an exception in a handler is logged and answered with 500.
   const handle = async (req: WharfRequest): Promise<Reply> => {
@@ -66,11 +85,26 @@ export function createHandler(options: StaticOptions = {}, report: ErrorReporter
     }
   };
 
+  const start: (req: WharfRequest) => Reply | Promise<Reply> = middleware.length === 0 ? direct : handle;
+
   const listener = (req: NodeRequest, res: NodeResponse, next?: NextFunction): void => {
     const request = fromNodeRequest(req);
     // A pipelined request whose connection closes before its turn: see queued.ts.
     closeWithConnection(res);
-    prepare(handle, request, fs)
+    const first = start(request);
+    if (!(first instanceof Promise) && !(next !== undefined && fallthrough && first.miss === true)) {
+      const ready = preparedInMemory(first, request);
+      if (ready !== undefined) {
+        try {
+          writeReady(res, ready.reply, ready.body as Uint8Array | undefined);
+        } catch (error) {
+          report(error, request);
+          res.destroy();
+        }
+        return;
+      }
+    }
+    prepare(handle, request, fs, first)
       .then(async (prepared) => {
         if (next !== undefined && fallthrough && prepared.reply.miss === true) {
           if (prepared.body !== undefined && !(prepared.body instanceof Uint8Array)) await prepared.body.close();

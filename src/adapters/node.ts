@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import type { WharfRequest } from "../core/types.js";
+import type { Reply, WharfRequest } from "../core/types.js";
 import type { Prepared } from "./body.js";
 
 /** A request from `node:http`/`node:https`, or from `node:http2`'s compatibility API. */
@@ -70,6 +70,18 @@ function forHttp2(headers: Record<string, string>): Record<string, string> {
   return copy;
 }
 
+/** Writes a reply whose body is in memory (or absent), synchronously: the hot path. */
+export function writeReady(res: NodeResponse, reply: Reply, body: Uint8Array | undefined): void {
+  const stream = (res as Partial<Http2ServerResponse>).stream;
+  res.writeHead(reply.status, stream === undefined ? reply.headers : forHttp2(reply.headers));
+  if (body === undefined) {
+    res.end();
+    return;
+  }
+  sentBytes.set(res, body.length);
+  res.end(body);
+}
+
 /**
  * Writes a prepared reply. If the body comes up short (a file truncated while it
  * is sent) the connection is destroyed: a response that ended early would be
@@ -77,18 +89,13 @@ function forHttp2(headers: Record<string, string>): Record<string, string> {
  */
 export async function writeReply(res: NodeResponse, prepared: Prepared): Promise<void> {
   const { reply, body } = prepared;
+  if (body === undefined || body instanceof Uint8Array) {
+    writeReady(res, reply, body);
+    return;
+  }
   // An Http2ServerResponse has a stream; a ServerResponse does not (one failed lookup).
   const stream = (res as Partial<Http2ServerResponse>).stream;
   res.writeHead(reply.status, stream === undefined ? reply.headers : forHttp2(reply.headers));
-  if (body === undefined) {
-    res.end();
-    return;
-  }
-  if (body instanceof Uint8Array) {
-    sentBytes.set(res, body.length);
-    res.end(body);
-    return;
-  }
   // Http2ServerResponse has no `destroyed` (Node 20); its stream does.
   const gone = stream === undefined ? () => (res as ServerResponse).destroyed : () => stream.destroyed;
   let sent = 0;

@@ -75,6 +75,12 @@ export class ResourceCache {
     return pending;
   }
 
+  /** The resource for `key` if it is in memory and fresh, without resolving anything. */
+  peek(key: string): Resource | undefined {
+    const entry = this.#entries.get(key);
+    return entry !== undefined && performance.now() - entry.checkedAt < this.#windowMs ? entry.resource : undefined;
+  }
+
   /** Forgets `key`, so the next request resolves it again. */
   invalidate(key: string): void {
     this.#entries.delete(key);

@@ -67,6 +67,33 @@ export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Mi
     return own(variantReply(req, variant, options.maxRanges));
   }
 
+  /**
+   * The reply from a fresh cached resource without any await, or `undefined` when
+   * something must be waited for (a stat for a file read from disk, a variant
+   * still being compressed). Most requests end here, in the same tick.
+   */
+  function quickReply(req: WharfRequest, resource: Resource): Reply | undefined {
+    switch (resource.kind) {
+      case "reply":
+        return own(resource.reply);
+      case "redirect":
+        return empty(301, { location: resource.location + req.search, "content-length": "0" });
+      case "representations": {
+        if (resource.onDisk.length > 0) return undefined;
+        let variant = resource.identity;
+        if (resource.offered.length > 0) {
+          const choice = choose(req.header("accept-encoding"), resource.offered);
+          if (choice.kind === "encoded") {
+            const chosen = resource.variant(choice.encoding);
+            if (chosen instanceof Promise) return undefined;
+            if (chosen.size !== undefined || req.header("range") === undefined) variant = chosen;
+          }
+        }
+        return replyFrom(req, variant);
+      }
+    }
+  }
+
   async function replyFor(req: WharfRequest, resource: Resource): Promise<Reply> {
     switch (resource.kind) {
       case "reply":
@@ -100,7 +127,7 @@ export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Mi
     return true;
   }
 
-  return async (req) => {
+  const slow = async (req: WharfRequest): Promise<Reply> => {
     if (req.method !== "GET" && req.method !== "HEAD") {
       // RFC 9110 §9.3.7: OPTIONS answers what the resource allows, with no body.
       if (req.method === "OPTIONS") return empty(204, { allow: ALLOW });
@@ -121,5 +148,14 @@ export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Mi
       if (status === 404) return own(MISS_404);
       return errorReply(status, status === 503 ? { "retry-after": "1" } : {});
     }
+  };
+
+  return (req) => {
+    if (req.method === "GET" || req.method === "HEAD") {
+      const cached = resources.peek(req.pathname);
+      const quick = cached === undefined ? undefined : quickReply(req, cached);
+      if (quick !== undefined) return quick;
+    }
+    return slow(req);
   };
 }

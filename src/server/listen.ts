@@ -244,8 +244,6 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const closer = gracefulCloser(servers, shutdownTimeout);
 
   const onRequest = (req: NodeRequest, res: NodeResponse): void => {
-    const start = performance.now();
-    const time = new Date();
     closer.track(res);
     // Checked as the request arrives, before any handler work: 414 (RFC 9110 §15.5.15).
     if (req.url !== undefined && req.url.length > maxUrlLength) {
@@ -254,6 +252,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     }
     // Written on 'close', which comes after 'finish' and also when the client went away first.
     if (log) {
+      const start = performance.now();
+      const time = new Date();
       // Read now: an HTTP/2 request's socket is unbound once its stream is gone.
       const remoteAddress = req.socket.remoteAddress;
       res.once("close", () => log(format({

@@ -74,6 +74,30 @@ export const CASES = [
     connections: 50,
     metric: "rps",
   },
+  // Compression: wharf compresses each file version once and keeps it; nginx
+  // (gzip on) and serve compress on every request.
+  {
+    id: "br",
+    letter: "h",
+    title: "100 KiB JS, Accept-Encoding: br",
+    path: FILES.medium.path,
+    headers: ["Accept-Encoding: br"],
+    encoding: "br",
+    status: 200,
+    connections: 50,
+    metric: "rps",
+  },
+  {
+    id: "gzip",
+    letter: "i",
+    title: "100 KiB JS, Accept-Encoding: gzip",
+    path: FILES.medium.path,
+    headers: ["Accept-Encoding: gzip"],
+    encoding: "gzip",
+    status: 200,
+    connections: 50,
+    metric: "rps",
+  },
 ];
 
 function headerObject(lines = []) {
@@ -101,6 +125,9 @@ export async function checkCase(testCase, port) {
   }
   if (testCase.bodyBytes !== undefined && res.bodyBytes !== testCase.bodyBytes) {
     return { na: `body of ${res.bodyBytes} bytes, expected ${testCase.bodyBytes}` };
+  }
+  if (testCase.encoding !== undefined && res.headers["content-encoding"] !== testCase.encoding) {
+    return { na: `answers with ${res.headers["content-encoding"] ?? "no"} content coding, not ${testCase.encoding}` };
   }
   if (testCase.id === "listing" && !/html/.test(res.headers["content-type"] ?? "")) {
     return { na: `listing served as ${res.headers["content-type"]}` };

@@ -96,6 +96,12 @@ http {
   tcp_nopush on;
   etag on;
   keepalive_requests 1000000;
+  # For the compressed cases: gzip on the fly, as nginx is usually run (it has no
+  # brotli without a third-party module). Cases without Accept-Encoding are unaffected.
+  gzip on;
+  gzip_comp_level 6;
+  gzip_min_length 1024;
+  gzip_types text/plain text/css text/javascript application/javascript application/json image/svg+xml;
   ${["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map(tmp).join("\n  ")}
   server {
     listen ${HOST}:${port};

@@ -143,21 +143,32 @@ export function createResolver(options: ResolvedOptions, contents: FileContentsC
     const etag = bytesTag(body);
     const offered = options.compression && body.length >= MIN_COMPRESS_BYTES ? ENCODINGS : [];
     const cacheControl = options.cacheControl;
+    const made = new Map<Encoding, Variant | Promise<Variant>>();
     return {
       kind: "representations",
       identity: bytesVariant(body, etag, LISTING_TYPE, cacheControl, undefined, offered.length > 0),
       offered,
       onDisk: [],
-      async variant(encoding) {
-        const key = `${etag.opaque}${encoding}`;
-        let compressed = compressedPages.get(key);
-        if (compressed === undefined) {
-          if (compressedPages.size >= 64) compressedPages.clear();
-          compressed = compressBytes(encoding, body);
-          compressedPages.set(key, compressed);
+      variant(encoding) {
+        let variant = made.get(encoding);
+        if (variant === undefined) {
+          const key = `${etag.opaque}${encoding}`;
+          let compressed = compressedPages.get(key);
+          if (compressed === undefined) {
+            if (compressedPages.size >= 64) compressedPages.clear();
+            compressed = compressBytes(encoding, body);
+            compressedPages.set(key, compressed);
+          }
+          const pending = compressed.then((bytes) => bytesVariant(bytes, bytesTag(bytes), LISTING_TYPE, cacheControl, encoding, true));
+          made.set(encoding, pending);
+          // Kept once made, so the next request answers without waiting; forgotten if it failed.
+          pending.then((v) => made.set(encoding, v), () => {
+            made.delete(encoding);
+            compressedPages.delete(key);
+          });
+          variant = pending;
         }
-        const bytes = await compressed;
-        return bytesVariant(bytes, bytesTag(bytes), LISTING_TYPE, cacheControl, encoding, true);
+        return variant;
       },
     };
   }

@@ -67,54 +67,39 @@ export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Mi
     return own(variantReply(req, variant, options.maxRanges));
   }
 
+  /** The reply for a resource that does not depend on the coding. */
+  function fixedReply(req: WharfRequest, resource: Resource & { kind: "reply" | "redirect" }): Reply {
+    if (resource.kind === "reply") return own(resource.reply);
+    return empty(301, { location: resource.location + req.search, "content-length": "0" });
+  }
+
+  /** The variant of the negotiated coding (RFC 9110 §12.5.3), else identity; maybe still being made. */
+  function codedVariant(req: WharfRequest, resource: Resource & { kind: "representations" }): Variant | Promise<Variant> {
+    if (resource.offered.length === 0) return resource.identity;
+    const choice = choose(req.header("accept-encoding"), resource.offered);
+    return choice.kind === "encoded" ? resource.variant(choice.encoding) : resource.identity;
+  }
+
+  // Ranges are served against the representation sent; a stream compressed on the
+  // fly has no known length, so a Range request gets the identity.
+  const rangeable = (req: WharfRequest, resource: Resource & { kind: "representations" }, variant: Variant): Variant =>
+    variant.size !== undefined || req.header("range") === undefined ? variant : resource.identity;
+
   /**
    * The reply from a fresh cached resource without any await, or `undefined` when
    * something must be waited for (a stat for a file read from disk, a variant
    * still being compressed). Most requests end here, in the same tick.
    */
   function quickReply(req: WharfRequest, resource: Resource): Reply | undefined {
-    switch (resource.kind) {
-      case "reply":
-        return own(resource.reply);
-      case "redirect":
-        return empty(301, { location: resource.location + req.search, "content-length": "0" });
-      case "representations": {
-        if (resource.onDisk.length > 0) return undefined;
-        let variant = resource.identity;
-        if (resource.offered.length > 0) {
-          const choice = choose(req.header("accept-encoding"), resource.offered);
-          if (choice.kind === "encoded") {
-            const chosen = resource.variant(choice.encoding);
-            if (chosen instanceof Promise) return undefined;
-            if (chosen.size !== undefined || req.header("range") === undefined) variant = chosen;
-          }
-        }
-        return replyFrom(req, variant);
-      }
-    }
+    if (resource.kind !== "representations") return fixedReply(req, resource);
+    if (resource.onDisk.length > 0) return undefined;
+    const variant = codedVariant(req, resource);
+    return variant instanceof Promise ? undefined : replyFrom(req, rangeable(req, resource, variant));
   }
 
   async function replyFor(req: WharfRequest, resource: Resource): Promise<Reply> {
-    switch (resource.kind) {
-      case "reply":
-        return own(resource.reply);
-      case "redirect":
-        return empty(301, { location: resource.location + req.search, "content-length": "0" });
-      case "representations": {
-        let variant = resource.identity;
-        if (resource.offered.length > 0) {
-          const choice = choose(req.header("accept-encoding"), resource.offered);
-          if (choice.kind === "encoded") {
-            const encoded = resource.variant(choice.encoding);
-            const chosen = encoded instanceof Promise ? await encoded : encoded;
-            // Ranges are served against the representation sent; a stream compressed
-            // on the fly has no known length, so a Range request gets the identity.
-            if (chosen.size !== undefined || req.header("range") === undefined) variant = chosen;
-          }
-        }
-        return replyFrom(req, variant);
-      }
-    }
+    if (resource.kind !== "representations") return fixedReply(req, resource);
+    return replyFrom(req, rangeable(req, resource, await codedVariant(req, resource)));
   }
 
   // Files not held in memory will be read from disk: check on every request that they

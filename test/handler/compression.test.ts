@@ -155,6 +155,19 @@ describe("HTTP around the variants", () => {
   }
 });
 
+describe("listings", () => {
+  test("a listing is compressed once and answered from memory after", async () => {
+    const plain = await get(port, "/");
+    for (let i = 0; i < 2; i++) {
+      const res = await get(port, "/", { "accept-encoding": "br" });
+      assert.equal(res.headers["content-encoding"], "br");
+      assert.equal(res.headers["vary"], "accept-encoding");
+      assert.equal(decode("br", res.body), plain.body.toString());
+      assert.equal(res.headers.etag, tagOf(res.body));
+    }
+  });
+});
+
 describe("large files are compressed while sent", () => {
   test("gzip stream with a weak ETag and no Content-Length", async () => {
     const res = await get(port, "/big.css", { "accept-encoding": "gzip" });

@@ -32,18 +32,84 @@ import { type RedirectRule, type RewriteRule, redirects, rewrites } from "./redi
 import { spa } from "./spa.js";
 import { type TrailingSlash, directoryWithoutSlash } from "./trailing-slash.js";
 
-/** The feature options, as {@link import("../options.js").StaticOptions} has them. */
+/**
+ * The app features' options, part of {@link import("../options.js").StaticOptions}
+ * (docs/features.md). None is on by default, and with none of them the chain is
+ * the static handler (and `use`) alone.
+ */
 export interface FeatureOptions {
+  /**
+   * Single-page app fallback (`-s/--single [FILE]`): a GET or HEAD navigation
+   * (Accept: text/html) to a path with no file and no extension answers FILE with
+   * 200. `true` means `"index.html"`. Assets (`/app.js`) and `Accept:
+   * application/json` requests keep their 404.
+   * @default false
+   */
   readonly single?: boolean | string;
+  /**
+   * Clean URLs (`--clean-urls`): `/about` serves `about.html`, `/about.html`
+   * redirects to `/about` (keeping the query). A list of globs limits it to
+   * matching paths, as in serve.json.
+   * @default false
+   */
   readonly cleanUrls?: CleanUrls;
+  /**
+   * `"always"`: `/about` → 301 `/about/`; `"never"`: `/about/` → 301 `/about`, and
+   * directories are served without their slash. Unset: directories get a slash,
+   * files do not.
+   * @default undefined
+   */
   readonly trailingSlash?: TrailingSlash;
+  /**
+   * CORS (`--cors [ORIGINS]`): `true` or `"*"` for any origin (never with
+   * credentials), a list of origins (echoed, with `Vary: Origin` and credentials),
+   * or {@link CorsOptions}. Preflights are answered with 204.
+   * @default false
+   */
   readonly cors?: boolean | string | readonly string[] | CorsOptions;
+  /**
+   * Custom headers by glob, serve.json style (`-H "Name: value"` is a rule for
+   * `**`): `[{ source: "**\/*.wasm", headers: { "Cache-Control": "max-age=3600" } }]`.
+   * Later rules override earlier ones; `null` removes a header. Only on found
+   * resources (2xx, 304).
+   * @default []
+   */
   readonly headers?: readonly HeaderRule[];
+  /**
+   * Cross-origin isolation (`--coop-coep`): `Cross-Origin-Opener-Policy:
+   * same-origin` and `Cross-Origin-Embedder-Policy: require-corp` on every found
+   * resource, for SharedArrayBuffer and threaded wasm.
+   * @default false
+   */
   readonly coopCoep?: boolean;
+  /**
+   * A page (relative to the root) sent with status 404 where nothing was found
+   * (`--404 FILE`). The command line defaults to `"404.html"`, used when present.
+   * @default false
+   */
   readonly notFound?: string | false;
+  /**
+   * Redirects, serve.json style: `[{ source: "/old/:id", destination: "/new/:id", type: 301 }]`.
+   * @default []
+   */
   readonly redirects?: readonly RedirectRule[];
+  /**
+   * Rewrites, serve.json style, applied where nothing was found:
+   * `[{ source: "/app/**", destination: "/app/index.html" }]`.
+   * @default []
+   */
   readonly rewrites?: readonly RewriteRule[];
+  /**
+   * HTTP Basic authentication (`--auth user:password`): `"user:password"`, a list
+   * of them, or {@link AuthOptions} (`{ users, file, realm }`).
+   * @default undefined (no authentication)
+   */
   readonly auth?: string | readonly string[] | AuthOptions;
+  /**
+   * An htpasswd file (`--auth-file FILE`; bcrypt, `$apr1$` or `{SHA}`), read once
+   * when the handler is built.
+   * @default undefined
+   */
   readonly authFile?: string;
 }
 

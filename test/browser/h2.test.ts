@@ -31,8 +31,10 @@ before(() => {
   mkdirSync(site);
   writeFileSync(join(site, "index.html"),
     '<!doctype html><html><head><link rel="icon" href="data:,"><link rel="stylesheet" href="style.css"><script src="app.js" defer></script></head><body><p>wharf</p></body></html>');
-  writeFileSync(join(site, "style.css"), "p { color: rgb(1, 2, 3); }\n");
-  writeFileSync(join(site, "app.js"), 'document.body.dataset["ran"] = "yes";\n');
+  // Over 1 KiB each, so they are compressed (issue 4: a browser loads compressed pages).
+  const padding = `/* ${"wharf ".repeat(300)} */\n`;
+  writeFileSync(join(site, "style.css"), `${padding}p { color: rgb(1, 2, 3); }\n`);
+  writeFileSync(join(site, "app.js"), `${padding}document.body.dataset["ran"] = "yes";\n`);
 });
 after(() => {
   child?.kill("SIGKILL");
@@ -72,6 +74,10 @@ test("Chromium loads a page, its CSS and its JS over h2 from wharf --tls", { ski
   });
   try {
     const page = await browser.newPage();
+    const encodings: Record<string, string | undefined> = {};
+    page.on("response", (r) => {
+      encodings[new URL(r.url()).pathname] = r.headers()["content-encoding"];
+    });
     const response = await page.goto(url, { waitUntil: "load", timeout: 20_000 });
     assert.equal(response?.status(), 200);
     const seen = await page.evaluate(() => ({
@@ -84,6 +90,8 @@ test("Chromium loads a page, its CSS and its JS over h2 from wharf --tls", { ski
     assert.deepEqual(Object.fromEntries(seen.resources), { "/style.css": "h2", "/app.js": "h2" });
     assert.equal(seen.color, "rgb(1, 2, 3)", "the stylesheet applied");
     assert.equal(seen.ran, "yes", "the script ran");
+    // Chromium offers br (and zstd); wharf prefers br: decoded by the browser, applied above.
+    assert.deepEqual({ css: encodings["/style.css"], js: encodings["/app.js"] }, { css: "br", js: "br" });
   } finally {
     await browser.close();
   }

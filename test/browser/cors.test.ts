@@ -9,26 +9,15 @@
  * Chromium: see spa.test.ts.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { launchOptions, skipWithoutChromium, startWharf } from "../helpers/browser.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const BIN = fileURLToPath(new URL("../../../dist/cli/bin.js", import.meta.url));
-const present = existsSync(CHROMIUM);
-if (!present && process.env["CI"] === "true") throw new Error(`${CHROMIUM} is missing: .ci/run installs it (apt-get install chromium)`);
-const LAUNCH = {
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-};
 
 let dir = "";
-const children: ChildProcess[] = [];
 before(() => {
   dir = mkdtempSync(join(tmpdir(), "wharf-cors-"));
   mkdirSync(join(dir, "page"));
@@ -37,32 +26,23 @@ before(() => {
   writeFileSync(join(dir, "api", "nums.txt"), "123456789");
 });
 after(() => {
-  for (const c of children) c.kill("SIGKILL");
   rmSync(dir, { recursive: true, force: true });
 });
 
 interface Wharf { url: string; port: number; log: () => string }
-async function startWharf(args: string[]): Promise<Wharf> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
-  child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
-  for (const t0 = performance.now(); !out.includes("Press Ctrl+C"); await new Promise((r) => setTimeout(r, 20))) {
-    assert.ok(performance.now() - t0 < 10_000, `no banner; stderr: ${err}`);
-  }
-  const url = / at (http:\/\/\S+\/) /.exec(out)![1]!;
-  return { url, port: Number(new URL(url).port), log: () => err };
+async function startAt(args: string[]): Promise<Wharf> {
+  const { banner, log } = await startWharf(args);
+  const url = / at (http:\/\/\S+\/) /.exec(banner)![1]!;
+  return { url, port: Number(new URL(url).port), log };
 }
 
-test("preflighted cross-origin fetches pass in Chromium, with and without credentials", { skip: !present && `${CHROMIUM} not installed`, timeout: 60_000 }, async () => {
-  const page = await startWharf(["0", "-b", "127.0.0.1", "-q", "-d", join(dir, "page")]);
+test("preflighted cross-origin fetches pass in Chromium, with and without credentials", { skip: skipWithoutChromium, timeout: 60_000 }, async () => {
+  const page = await startAt(["0", "-b", "127.0.0.1", "-q", "-d", join(dir, "page")]);
   const origin = page.url.replace(/\/$/, "");
-  const open = await startWharf(["0", "-b", "localhost", "--cors", "-d", join(dir, "api")]);
-  const listed = await startWharf(["0", "-b", "localhost", "--cors", origin, "--auth", "me:pw", "-d", join(dir, "api")]);
-  const other = await startWharf(["0", "-b", "localhost", "--cors", "https://elsewhere.example", "-q", "-d", join(dir, "api")]);
-  const browser = await chromium.launch(LAUNCH);
+  const open = await startAt(["0", "-b", "localhost", "--cors", "-d", join(dir, "api")]);
+  const listed = await startAt(["0", "-b", "localhost", "--cors", origin, "--auth", "me:pw", "-d", join(dir, "api")]);
+  const other = await startAt(["0", "-b", "localhost", "--cors", "https://elsewhere.example", "-q", "-d", join(dir, "api")]);
+  const browser = await chromium.launch(launchOptions());
   try {
     const tab = await browser.newPage();
     await tab.goto(page.url, { waitUntil: "load" });

@@ -9,22 +9,16 @@
  * developer's machine and fails in CI, where it must run.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { X509Certificate, createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { launchOptions, skipWithoutChromium, startWharf } from "../helpers/browser.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const BIN = fileURLToPath(new URL("../../../dist/cli/bin.js", import.meta.url));
-const present = existsSync(CHROMIUM);
-if (!present && process.env["CI"] === "true") throw new Error(`${CHROMIUM} is missing: .ci/run installs it (apt-get install chromium)`);
 
 let dir = "";
-let child: ChildProcess | undefined;
 before(() => {
   dir = mkdtempSync(join(tmpdir(), "wharf-browser-"));
   const site = join(dir, "site");
@@ -37,27 +31,12 @@ before(() => {
   writeFileSync(join(site, "app.js"), `${padding}document.body.dataset["ran"] = "yes";\n`);
 });
 after(() => {
-  child?.kill("SIGKILL");
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Starts `wharf --tls` and resolves its banner. */
-async function startWharf(): Promise<string> {
-  child = spawn(process.execPath, [BIN, "0", "-b", "localhost", "-q", "--tls", "-d", join(dir, "site")], {
-    env: { ...process.env, XDG_CONFIG_HOME: join(dir, "config") }, stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
-  child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
-  for (const t0 = performance.now(); !out.includes("Press Ctrl+C"); await new Promise((r) => setTimeout(r, 20))) {
-    assert.ok(performance.now() - t0 < 10_000, `no banner; stderr: ${err}`);
-  }
-  return out;
-}
-
-test("Chromium loads a page, its CSS and its JS over h2 from wharf --tls", { skip: !present && `${CHROMIUM} not installed`, timeout: 60_000 }, async () => {
-  const banner = await startWharf();
+test("Chromium loads a page, its CSS and its JS over h2 from wharf --tls", { skip: skipWithoutChromium, timeout: 60_000 }, async () => {
+  const { banner } = await startWharf(["0", "-b", "localhost", "-q", "--tls", "-d", join(dir, "site")],
+    { ...process.env, XDG_CONFIG_HOME: join(dir, "config") });
   const url = /https:\/\/localhost:\d+\//.exec(banner)?.[0];
   assert.ok(url, banner);
   // The browser trusts the certificate the banner printed, and nothing else.
@@ -66,12 +45,7 @@ test("Chromium loads a page, its CSS and its JS over h2 from wharf --tls", { ski
   assert.ok(banner.includes(`certificate SHA-256 ${x509.fingerprint256}`), banner);
   const spki = createHash("sha256").update(x509.publicKey.export({ type: "spki", format: "der" })).digest("base64");
 
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update",
-      "--disable-sync", "--no-first-run", `--ignore-certificate-errors-spki-list=${spki}`],
-  });
+  const browser = await chromium.launch(launchOptions(["--disable-quic", `--ignore-certificate-errors-spki-list=${spki}`]));
   try {
     const page = await browser.newPage();
     const encodings: Record<string, string | undefined> = {};

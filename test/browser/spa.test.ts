@@ -9,41 +9,20 @@
  * developer's machine and fails in CI, where it must run.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { launchOptions, skipWithoutChromium, startWharf } from "../helpers/browser.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const BIN = fileURLToPath(new URL("../../../dist/cli/bin.js", import.meta.url));
 const FIXTURE = fileURLToPath(new URL("../../../test/fixtures/spa", import.meta.url));
-const present = existsSync(CHROMIUM);
-if (!present && process.env["CI"] === "true") throw new Error(`${CHROMIUM} is missing: .ci/run installs it (apt-get install chromium)`);
-const LAUNCH = {
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-};
 
-let child: ChildProcess | undefined;
-after(() => child?.kill("SIGKILL"));
-
-async function startWharf(args: string[]): Promise<string> {
-  child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
-  child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
-  for (const t0 = performance.now(); !out.includes("Press Ctrl+C"); await new Promise((r) => setTimeout(r, 20))) {
-    assert.ok(performance.now() - t0 < 10_000, `no banner; stderr: ${err}`);
-  }
-  return / at (http:\/\/\S+\/) /.exec(out)![1]!;
+async function startAt(args: string[]): Promise<string> {
+  return / at (http:\/\/\S+\/) /.exec((await startWharf(args)).banner)![1]!;
 }
 
-test("a History API app deep-links, navigates, reloads and goes back under wharf -s", { skip: !present && `${CHROMIUM} not installed`, timeout: 60_000 }, async () => {
-  const base = await startWharf(["0", "-b", "127.0.0.1", "-q", "-s", "-d", FIXTURE]);
-  const browser = await chromium.launch(LAUNCH);
+test("a History API app deep-links, navigates, reloads and goes back under wharf -s", { skip: skipWithoutChromium, timeout: 60_000 }, async () => {
+  const base = await startAt(["0", "-b", "127.0.0.1", "-q", "-s", "-d", FIXTURE]);
+  const browser = await chromium.launch(launchOptions());
   try {
     const page = await browser.newPage();
     const route = (): Promise<string | null> => page.textContent("#route");

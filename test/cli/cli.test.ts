@@ -8,6 +8,7 @@ import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { canListen } from "../helpers/net.js";
 
 // Compiled to build/test/cli/, so the repository is three levels up.
 const REPO = new URL("../../../", import.meta.url);
@@ -24,13 +25,6 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function canListen(host: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createNetServer();
-    s.once("error", () => resolve(false));
-    s.listen(0, host, () => s.close(() => resolve(true)));
-  });
-}
 const hasIPv6Loopback = await canListen("::1");
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {

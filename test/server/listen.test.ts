@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve, ServeError } from "../../src/server/listen.js";
 import { OptionError } from "../../src/options.js";
+import { canListen } from "../helpers/net.js";
 
 let base = "";
 let root = "";
@@ -36,13 +37,6 @@ function fetchText(url: string): Promise<{ status: number; body: string }> {
   });
 }
 
-function canListen(host: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createNetServer();
-    s.once("error", () => resolve(false));
-    s.listen(0, host, () => s.close(() => resolve(true)));
-  });
-}
 const hasIPv6Loopback = await canListen("::1");
 
 describe("serve", () => {

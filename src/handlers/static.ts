@@ -25,18 +25,21 @@ export type ErrorReporter = (error: unknown, req: WharfRequest) => void;
 const CONDITIONAL = ["if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "range"] as const;
 
 /**
- * Negotiation outcomes by Accept-Encoding value and offer: a browser sends the same
- * header on every request, so this is parsed once, not per request.
+ * Negotiation outcomes by offer, then by Accept-Encoding value: a browser sends the
+ * same header on every request, so it is parsed once, not per request. Offers are
+ * the arrays the resources hold, so the lookup builds no key.
  */
-const choices = new Map<string, EncodingChoice>();
+const choices = new WeakMap<readonly Encoding[], Map<string, EncodingChoice>>();
+const IDENTITY: EncodingChoice = { kind: "identity" };
 function choose(header: string | undefined, offered: readonly Encoding[]): EncodingChoice {
-  if (header === undefined) return { kind: "identity" };
-  const key = `${offered.join(",")}\0${header}`;
-  let choice = choices.get(key);
+  if (header === undefined) return IDENTITY;
+  let byHeader = choices.get(offered);
+  if (byHeader === undefined) choices.set(offered, (byHeader = new Map()));
+  let choice = byHeader.get(header);
   if (choice === undefined) {
     choice = negotiateEncoding(header, offered);
-    if (choices.size >= 1000) choices.clear(); // arbitrary headers cannot grow it without bound
-    choices.set(key, choice);
+    if (byHeader.size >= 100) byHeader.clear(); // arbitrary headers cannot grow it without bound
+    byHeader.set(header, choice);
   }
   return choice;
 }

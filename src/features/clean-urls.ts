@@ -35,6 +35,9 @@ export function cleanUrlTarget(path: PathShape): PathShape {
   const last = path.segments.at(-1);
   if (path.trailingSlash || last === undefined || !last.endsWith(HTML) || last.length === HTML.length) return path;
   const name = last.slice(0, -HTML.length);
+  // `/..html` (or `/%2e.html`) would strip to a dot segment, which is not a name but a
+  // step up: such a file is simply not clean-able (its request goes on to a 404).
+  if (name === "." || name === "..") return path;
   const parent = path.segments.slice(0, -1);
   return name === "index" ? { segments: parent, trailingSlash: true } : { segments: [...parent, name], trailingSlash: false };
 }

@@ -61,8 +61,13 @@ type RangeSpec =
  *   case-insensitively, §14.1): `full`. A server may ignore Range (§14.2), and a
  *   zero-length file has no satisfiable range: 200 with an empty body beats a 416.
  * - a syntactically invalid ranges-specifier (no `=`, an empty set, non-digits, signs,
- *   `first > last`, a number beyond `Number.MAX_SAFE_INTEGER`): `full`; §14.2 lets a
- *   server ignore an invalid Range, and §14.1.1 makes one bad spec invalidate the set.
+ *   `first > last`): `full`; §14.2 lets a server ignore an invalid Range, and §14.1.1
+ *   makes one bad spec invalidate the set.
+ * - a number with more digits than a double holds exactly is still a number
+ *   (§14.1.1 sets no limit): past `Number.MAX_SAFE_INTEGER` it is larger than any
+ *   file, so such a first-pos is unsatisfiable, and such a last-pos or suffix-length
+ *   is clamped to the whole representation. (Reading it as invalid made
+ *   `bytes=99999999999999999999-` a 200 where `bytes=9999-` on a small file is a 416.)
  * - more than `maxRanges` specs: `full`, whatever they are (see {@link RangeOptions}).
  * - `first-last` (inclusive), `first-`, suffix `-length`; a last-pos past the end is
  *   clamped. Specs with `first >= size` and `-0` are unsatisfiable (§14.1.1) and
@@ -118,7 +123,7 @@ function parseRangeSet(s: string, at: number, maxRanges: number): RangeSpec[] | 
       if (first === undefined || s[first.next] !== "-") return undefined;
       const last = scanDigits(s, first.next + 1);
       // §14.1.1: a range-spec is invalid if last-pos is present and less than first-pos.
-      if (last !== undefined && last.value < first.value) return undefined;
+      if (last !== undefined && lessThan(s, last, first)) return undefined;
       spec = { kind: "int", first: first.value, last: last?.value };
       i = last === undefined ? first.next + 1 : last.next;
     }
@@ -131,21 +136,39 @@ function parseRangeSet(s: string, at: number, maxRanges: number): RangeSpec[] | 
   return specs.length === 0 ? undefined : specs;
 }
 
+/** A run of digits: its value, and where it starts and ends in the header. */
+interface Digits {
+  /** The value, or `Infinity` past `Number.MAX_SAFE_INTEGER`. */
+  readonly value: number;
+  readonly start: number;
+  readonly next: number;
+}
+
 /**
- * `1*DIGIT` at `s[at]`: its value and the index after it, or `undefined` when there is
- * no digit or the value exceeds `Number.MAX_SAFE_INTEGER` (no file is that large, and
- * past it arithmetic on offsets would silently round).
+ * `1*DIGIT` at `s[at]`, or `undefined` when there is no digit. A value past
+ * `Number.MAX_SAFE_INTEGER` is `Infinity`: no file is that large, and past it
+ * arithmetic on offsets would silently round, so it only ever compares as "beyond
+ * the end". Every digit is still read (linear in the header).
  */
-function scanDigits(s: string, at: number): { value: number; next: number } | undefined {
+function scanDigits(s: string, at: number): Digits | undefined {
   let value = 0;
   let i = at;
   for (; i < s.length; i++) {
     const d = s.charCodeAt(i) - 48;
     if (!(d >= 0 && d <= 9)) break;
-    value = value * 10 + d;
-    if (value > Number.MAX_SAFE_INTEGER) return undefined;
+    if (value <= Number.MAX_SAFE_INTEGER) value = value * 10 + d;
   }
-  return i === at ? undefined : { value, next: i };
+  if (i === at) return undefined;
+  return { value: value > Number.MAX_SAFE_INTEGER ? Number.POSITIVE_INFINITY : value, start: at, next: i };
+}
+
+/** `a < b` for two digit runs, exact even when both are past `MAX_SAFE_INTEGER`. */
+function lessThan(s: string, a: Digits, b: Digits): boolean {
+  if (a.value !== Number.POSITIVE_INFINITY || b.value !== Number.POSITIVE_INFINITY) return a.value < b.value;
+  // Both huge: compare the digits themselves, leading zeros dropped.
+  const x = s.slice(a.start, a.next).replace(/^0+/, "");
+  const y = s.slice(b.start, b.next).replace(/^0+/, "");
+  return x.length !== y.length ? x.length < y.length : x < y;
 }
 
 /** §14.1.1 satisfiability against `size`, and the clamped `[start, end)`. */

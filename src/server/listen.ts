@@ -4,9 +4,10 @@
  * (dual-stack by default, both loopbacks for `localhost`), with timeouts that cut
  * slow clients, an access log, and a graceful close.
  */
-import { createServer } from "node:http";
+import { type IncomingMessage, STATUS_CODES, createServer } from "node:http";
 import { access, constants } from "node:fs/promises";
 import { isIP, type Server as NetServer } from "node:net";
+import type { Http2ServerRequest } from "node:http2";
 import type { Duplex } from "node:stream";
 import { createHandler } from "../handler.js";
 import { type NodeRequest, type NodeResponse, responseBodyBytes, writeReply } from "../adapters/node.js";
@@ -19,6 +20,8 @@ import { type BoundAddress, ServeError, WILDCARD, bind, codeOf, hostForUrl, netw
 import { type LogFormat, LOG_FORMATS, accessLogFormatter } from "./log.js";
 import { secureTransport } from "./secure.js";
 import { type Closable, gracefulCloser } from "./shutdown.js";
+import { clientErrorStatus } from "./client-error.js";
+import { MAX_DISCARDED_BODY, checkRequestHead } from "./request-head.js";
 
 /** Options of {@link serve}: the static handler's, plus where and how to listen. */
 export interface ServeOptions extends StaticOptions {
@@ -171,6 +174,41 @@ const stderrLine = (line: string): void => void process.stderr.write(`${line}\n`
 const URI_TOO_LONG = errorReply(414, {}, "The address is too long.");
 const URI_TOO_LONG_BODY = URI_TOO_LONG.body.kind === "chunks" ? (URI_TOO_LONG.body.chunks[0] as Uint8Array) : undefined;
 
+/** The answers to a request head serve() refuses; each closes the connection (RFC 9112 §9.6). */
+const REFUSALS = new Map([400, 413, 501, 505].map((status) => {
+  const reply = errorReply(status, { connection: "close" });
+  return [status, { reply, body: reply.body.kind === "chunks" ? (reply.body.chunks[0] as Uint8Array) : undefined }] as const;
+}));
+
+/** Answers `status` from {@link REFUSALS} and closes the connection once it is sent. */
+function refuseRequest(req: NodeRequest, res: NodeResponse, status: number): void {
+  const refusal = REFUSALS.get(status)!;
+  void writeReply(res, { reply: refusal.reply, body: req.method === "HEAD" ? undefined : refusal.body });
+}
+
+/**
+ * Reads and discards the body of `req`, then calls `then`; past `limit` bytes it
+ * answers 413 and closes instead. If the body's framing is bad (a bad chunk size, a
+ * NUL in a trailer), the parser's error reaches 'clientError' first, which answers
+ * 400, and `then` is never called. Bounded in time by `requestTimeout`.
+ */
+function afterBody(req: IncomingMessage, res: NodeResponse, limit: number, then: () => void): void {
+  let read = 0;
+  const onData = (chunk: Buffer): void => {
+    read += chunk.length;
+    if (read <= limit) return;
+    req.off("data", onData);
+    req.off("end", onEnd);
+    refuseRequest(req, res, 413);
+  };
+  const onEnd = (): void => {
+    req.off("data", onData);
+    then();
+  };
+  req.on("data", onData);
+  req.once("end", onEnd);
+}
+
 /** How many ports from the default are tried when it is busy (8000 to 8099). */
 const PORT_TRIES = 100;
 
@@ -263,24 +301,41 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
         referer: req.headers.referer, userAgent: req.headers["user-agent"], user: basicUser(req.headers.authorization),
       })));
     }
-    try {
-      handler(req, res);
-    } catch {
-      // The handler catches its own errors; this is the last line against a crash.
-      if (!res.headersSent) res.writeHead(500, { "content-length": "0" }).end();
-      else res.destroy();
+    const dispatch = (): void => {
+      try {
+        handler(req, res);
+      } catch {
+        // The handler catches its own errors; this is the last line against a crash.
+        if (!res.headersSent) res.writeHead(500, { "content-length": "0" }).end();
+        else res.destroy();
+      }
+    };
+    // HTTP/1.x only: HTTP/2 frames its own messages (and has a stream).
+    if ((req as Partial<Http2ServerRequest>).stream === undefined) {
+      // Framing, version and Host decided from the head, the same for a cached file
+      // as for one still on disk (see request-head.ts).
+      const verdict = checkRequestHead(req as IncomingMessage);
+      if (verdict.kind === "refuse") {
+        refuseRequest(req, res, verdict.status);
+        return;
+      }
+      if (verdict.body !== "none") {
+        afterBody(req as IncomingMessage, res, MAX_DISCARDED_BODY, dispatch);
+        return;
+      }
     }
+    dispatch();
   };
 
   // How often timeouts are checked; Node's 30 s default lets a slowloris linger.
   const connectionsCheckingInterval = headersTimeout > 0 ? Math.min(1000, Math.max(50, headersTimeout / 2)) : 1000;
-  const onClientError = (err: Error, socket: Duplex & { bytesWritten?: number }): void => {
+  const onClientError = (err: Error & { rawPacket?: Buffer; bytesParsed?: number }, socket: Duplex & { bytesWritten?: number }): void => {
     const code = codeOf(err);
-    // Like Node's default answer, which a 'clientError' listener replaces.
+    // Like Node's default answer, which a 'clientError' listener replaces; the status
+    // is decided in client-error.ts (501 for an unknown method, 505 for a version).
     if (code !== "ECONNRESET" && socket.writable && socket.bytesWritten === 0) {
-      const status = code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large"
-        : code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";
-      socket.write(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      const status = clientErrorStatus(code, err.rawPacket, err.bytesParsed);
+      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
     }
     socket.destroy();
   };
@@ -290,6 +345,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     if (tls === undefined) {
       const plain = createServer({
         insecureHTTPParser: false, headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval, maxHeaderSize,
+        // A missing Host is refused by checkRequestHead (request-head.ts), as over TLS.
+        requireHostHeader: false,
       }, onRequest);
       plain.on("clientError", onClientError);
       servers.push(plain);

@@ -19,7 +19,7 @@ const tree = {
 describe("cleanUrlTarget and trailingSlashTarget", () => {
   const shape = (path: string) => ({ segments: path.split("/").filter(Boolean), trailingSlash: path.endsWith("/") });
   const show = (s: { segments: readonly string[]; trailingSlash: boolean }) => `/${s.segments.join("/")}${s.trailingSlash && s.segments.length ? "/" : ""}`;
-  const rows: [string, string][] = [["/about.html", "/about"], ["/docs/index.html", "/docs/"], ["/index.html", "/"], ["/a/b.html", "/a/b"], ["/about", "/about"], ["/.html", "/.html"], ["/x.html/", "/x.html/"]];
+  const rows: [string, string][] = [["/about.html", "/about"], ["/docs/index.html", "/docs/"], ["/index.html", "/"], ["/a/b.html", "/a/b"], ["/about", "/about"], ["/.html", "/.html"], ["/x.html/", "/x.html/"], ["/..html", "/..html"], ["/...html", "/...html"], ["/a/..html", "/a/..html"]];
   for (const [from, to] of rows) test(`clean ${from} → ${to}`, () => assert.equal(show(cleanUrlTarget(shape(from))), to));
   const slash: [string, "always" | "never", string][] = [
     ["/about", "always", "/about/"], ["/app.js", "always", "/app.js"], ["/.well-known", "always", "/.well-known"], ["/", "always", "/"],
@@ -43,6 +43,10 @@ describe("cleanUrls: true", () => {
     { name: "/about/ (no such directory) serves about.html", path: "/about/", status: 200, body: "<p>about</p>" },
     { name: "an encoded name", path: "/abou%74", status: 200, body: "<p>about</p>" },
     { name: "POST is not redirected", path: "/about.html", method: "POST", status: 405 },
+    // Issue 10 item 16: these stripped to a dot segment and answered 500.
+    { name: "/..html is not stripped to a dot segment (404, not 500)", path: "/..html", status: 404 },
+    { name: "/%2e.html is not stripped to a dot segment (404, not 500)", path: "/%2e.html", status: 404 },
+    { name: "/docs/%2e%2e.html is not stripped to a dot segment (404, not 500)", path: "/docs/%2e%2e.html", status: 404 },
   ]);
 });
 

@@ -29,6 +29,10 @@ const NAMES = [
   "link-inside.txt", "loop-a", "dangling", "public-old", "secret.txt", "public", "etc", "passwd",
   ".git", ".env", ".well-known", "security.txt", "index.html", "...", "é", "✓", "~", "a;b", "a=b",
   "a&b", "a+b", "a:b", "@", "!", "$", "'", "(x)", "*",
+  // What clean URLs, rewrites and the SPA fallback add or strip a suffix from: a name
+  // that strips to a dot segment (`..html`) made clean URLs answer 500 (issue 10 item 16).
+  "..html", "...html", ".html", "%2e.html", "%2e%2e.html", "index", "about", "about.html", "404.html",
+  "docs", "files", "app", "old",
 ];
 /** Dot segments, plain and encoded. */
 const DOTS = ["..", "..", ".", "%2e", "%2E", "%2e%2e", "%2E%2e", ".%2e", "%2e."];

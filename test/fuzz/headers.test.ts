@@ -83,6 +83,25 @@ describe("Range", () => {
     );
   });
 
+  test("numbers past 2^53 are larger than any file: a huge first-pos is 416, a huge last-pos or suffix the whole file", () => {
+    // Digits a double cannot hold exactly, with optional leading zeros (issue 10 item 14).
+    const huge = fc
+      .tuple(fc.bigInt({ min: BigInt(Number.MAX_SAFE_INTEGER) + 1n, max: 10n ** 400n }), fc.nat({ max: 3 }))
+      .map(([n, zeros]) => "0".repeat(zeros) + n.toString());
+    const whole = (n: number) => ({ kind: "partial", ranges: [{ start: 0, end: n }] });
+    fc.assert(
+      fc.property(huge, fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 0, max: 2000 }), (digits, n, first) => {
+        const at = (header: string) => `${header.slice(0, 60)} size ${n}`;
+        assert.deepEqual(evaluateRange(`bytes=${digits}-`, n), { kind: "unsatisfiable" }, at(`bytes=${digits}-`));
+        assert.deepEqual(evaluateRange(`bytes=${digits}-${digits}`, n), { kind: "unsatisfiable" }, at(`bytes=${digits}-${digits}`));
+        assert.deepEqual(evaluateRange(`bytes=-${digits}`, n), whole(n), at(`bytes=-${digits}`));
+        const open = evaluateRange(`bytes=${first}-${digits}`, n);
+        assert.deepEqual(open, first < n ? { kind: "partial", ranges: [{ start: first, end: n }] } : { kind: "unsatisfiable" }, at(`bytes=${first}-${digits}`));
+      }),
+      runs(500),
+    );
+  });
+
   test("a header with more specs than the limit is refused whatever follows (the rest is never read)", () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 20 }), fc.string({ unit: "binary", maxLength: 50 }), (max, tail) => {

@@ -79,10 +79,19 @@ describe("evaluateRange", () => {
     { name: "space inside a spec", header: "bytes=0 -1", size: 1000, want: FULL },
     { name: "space after the dash", header: "bytes=0- 1", size: 1000, want: FULL },
     { name: "specs without a comma", header: "bytes=0-1 5-6", size: 1000, want: FULL },
-    { name: "beyond MAX_SAFE_INTEGER (last-pos)", header: "bytes=0-9007199254740992", size: 1000, want: FULL },
-    { name: "huge first-pos", header: "bytes=99999999999999999999-", size: 1000, want: FULL },
-    { name: "huge suffix", header: "bytes=-99999999999999999999", size: 1000, want: FULL },
-    { name: "1e400 digits", header: `bytes=0-${"9".repeat(400)}`, size: 1000, want: FULL },
+
+    // Numbers with more digits than a double holds (issue 10 item 14): still numbers,
+    // larger than any file (RFC 9110 §14.1.1 sets no limit on their length).
+    { name: "huge first-pos is unsatisfiable (416)", header: "bytes=99999999999999999999-", size: 1000, want: UNSATISFIABLE },
+    { name: "huge first-pos with a huge last-pos is unsatisfiable", header: "bytes=99999999999999999999-99999999999999999999", size: 1000, want: UNSATISFIABLE },
+    { name: "first-pos MAX_SAFE_INTEGER + 1 is unsatisfiable", header: "bytes=9007199254740992-", size: 1000, want: UNSATISFIABLE },
+    { name: "huge first-pos beside a satisfiable spec", header: "bytes=99999999999999999999-,0-1", size: 1000, want: partial([0, 1]) },
+    { name: "huge last-pos below a huger first-pos is invalid", header: "bytes=99999999999999999999-99999999999999999998", size: 1000, want: FULL },
+    { name: "huge last-pos with leading zeros is compared by value", header: "bytes=99999999999999999999-0099999999999999999999", size: 1000, want: UNSATISFIABLE },
+    { name: "finite last-pos below a huge first-pos is invalid", header: "bytes=99999999999999999999-5", size: 1000, want: FULL },
+    { name: "last-pos beyond MAX_SAFE_INTEGER is clamped", header: "bytes=0-9007199254740992", size: 1000, want: partial([0, 999]) },
+    { name: "huge suffix is the whole representation", header: "bytes=-99999999999999999999", size: 1000, want: partial([0, 999]) },
+    { name: "400-digit last-pos is clamped", header: `bytes=0-${"9".repeat(400)}`, size: 1000, want: partial([0, 999]) },
 
     // OWS and empty elements in the list (RFC 9110 §5.6.1.2).
     { name: "OWS around commas", header: "bytes=0-1 , 500-501", size: 1000, want: partial([0, 1], [500, 501]) },

@@ -10,7 +10,8 @@ import { closeWithConnection } from "./adapters/queued.js";
 import { type NodeRequest, type NodeResponse, fromNodeRequest, writeReady, writeReply } from "./adapters/node.js";
 import { errorReply } from "./handlers/errors.js";
 import { type ErrorReporter, staticFiles } from "./handlers/static.js";
-import { type StaticOptions, resolveOptions } from "./options.js";
+import { statSync, type Stats } from "node:fs";
+import { OptionError, type StaticOptions, resolveOptions } from "./options.js";
 import { escapeLogField } from "./server/log.js";
 
 /** A Connect/Express `next`. */
@@ -28,6 +29,18 @@ export interface WharfHandler {
   fetch(request: Request): Promise<Response>;
   /** The runtime-neutral core: a {@link WharfRequest} in, a {@link Reply} out. */
   handle(req: WharfRequest): Promise<Reply>;
+}
+
+/** Throws {@link OptionError} when `root` is not a directory on disk (checked once, at construction). */
+function checkRootDirectory(root: string): void {
+  let stat: Stats;
+  try {
+    stat = statSync(root);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new OptionError("root", code === "ENOENT" ? `directory not found: ${root}` : `directory not readable: ${root}`);
+  }
+  if (!stat.isDirectory()) throw new OptionError("root", `not a directory: ${root}`);
 }
 
 /** Logs an unexpected error as one line on stderr, without leaking it to the client. */
@@ -50,6 +63,8 @@ const defaultReporter: ErrorReporter = (error, req) => {
  */
 export function createHandler(options: StaticOptions = {}, report: ErrorReporter = defaultReporter): WharfHandler {
   const resolved = resolveOptions(options);
+  // As serve() does: a root that is not there fails now, not as a 404 on every request.
+  if (options?.fs === undefined) checkRootDirectory(resolved.root);
   // The features' middleware (src/features/index.ts explains the order) around the
   // user's, built once; with no feature on, this is `use` and the static handler alone.
   const { outer, inner } = resolved.features;

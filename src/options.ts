@@ -5,6 +5,7 @@
  */
 import { resolve } from "node:path";
 import { OptionError } from "./core/option-error.js";
+import { closest } from "./core/suggest.js";
 import type { Middleware } from "./core/types.js";
 import type { FileSystem } from "./fs/types.js";
 import { nodeFileSystem } from "./fs/node.js";
@@ -198,11 +199,40 @@ function count(name: string, value: unknown, fallback: number, min: number): num
 // A header value may not contain CR, LF or NUL (RFC 9110 §5.5).
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-/** Applies defaults and checks every option; throws {@link OptionError}. */
-export function resolveOptions(options: StaticOptions = {}): ResolvedOptions {
+/**
+ * Every option name of {@link StaticOptions}; the type makes the compiler fail when
+ * an option is added to the interface and not here.
+ */
+const OPTION_NAMES: Readonly<Record<keyof StaticOptions, true>> = {
+  single: true, cleanUrls: true, trailingSlash: true, cors: true, headers: true, coopCoep: true, notFound: true,
+  redirects: true, rewrites: true, auth: true, authFile: true,
+  root: true, dotfiles: true, symlinks: true, index: true, listing: true, cacheControl: true, hashLimit: true,
+  revalidateMs: true, cacheFileBytes: true, cacheBytes: true, compression: true, precompressed: true, cache: true,
+  maxRanges: true, fallthrough: true, use: true, fs: true, unlisted: true,
+};
+
+/**
+ * Throws for an option name wharf does not know (`{ rooot: "public" }`, `{ spa: true }`),
+ * naming the closest known one: silently ignoring it would serve something else than
+ * what was asked. `extra` are names the caller takes itself (serve()'s).
+ */
+export function checkOptionNames(options: object, extra: readonly string[] = []): void {
+  for (const name of Object.keys(options)) {
+    if (Object.hasOwn(OPTION_NAMES, name) || extra.includes(name)) continue;
+    const near = closest(name, [...Object.keys(OPTION_NAMES), ...extra]);
+    throw new OptionError(name, `is not an option${near === undefined ? "" : ` (did you mean "${near}"?)`}`);
+  }
+}
+
+/**
+ * Applies defaults and checks every option; throws {@link OptionError}. `extra`
+ * names options that a caller around the handler (serve()) takes for itself.
+ */
+export function resolveOptions(options: StaticOptions = {}, extra: readonly string[] = []): ResolvedOptions {
   if (options === null || typeof options !== "object") {
     throw new OptionError("options", "must be an object");
   }
+  checkOptionNames(options, extra);
   const root = options.root ?? process.cwd();
   if (typeof root !== "string" || root === "") throw new OptionError("root", "must be a non-empty path");
   const index = options.index ?? ["index.html", "index.htm"];

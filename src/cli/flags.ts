@@ -5,6 +5,7 @@
  */
 
 import { availableParallelism } from "node:os";
+import { closest } from "../core/suggest.js";
 import { type CacheRule, parseCacheRule } from "../http/cache-policy.js";
 import { corsPolicy } from "../features/cors.js";
 import { parseHeaderFlag } from "../features/headers.js";
@@ -17,6 +18,17 @@ export interface CliOptions {
   readonly host: string | undefined;
   /** As given, relative to the working directory. */
   readonly directory: string;
+  /**
+   * How the directory was named: `-d DIR`, a positional `DIR` (how serve, sirv and
+   * http-server take it), or not at all. A positional one that does not exist gets
+   * a message that also says what a port looks like.
+   */
+  readonly directoryFrom: "flag" | "positional" | "default";
+  /**
+   * Python's `-p/--protocol`: `HTTP/1.0` closes every connection after its
+   * response, as Python's default handler does; `HTTP/1.1` keeps connections alive.
+   */
+  readonly protocol: "HTTP/1.0" | "HTTP/1.1";
   readonly quiet: boolean;
   readonly dotfiles: boolean;
   readonly followSymlinks: boolean;
@@ -76,8 +88,12 @@ export type CommandLine =
   | { readonly kind: "error"; readonly message: string };
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-/** Applies a flag; returns a message when the value is not acceptable. */
-type Setter = (o: Mutable<CliOptions>, value: string) => string | undefined;
+/**
+ * Applies a flag; returns a message when the value is not acceptable. `written` is
+ * `"="` when the value was written as `--flag=value` (so `--single=` is an empty
+ * value, not an absent one).
+ */
+type Setter = (o: Mutable<CliOptions>, value: string, written?: "=") => string | undefined;
 
 interface Flag {
   readonly long: string;
@@ -116,14 +132,103 @@ function seconds(flag: string, key: keyof CliLimits): Setter {
   };
 }
 
+/** A bare host name or address with a dot (`example.com`, `localhost:3000`): not a path a person means. */
+const HOSTISH = /^(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d{1,5})?$|^localhost:\d{1,5}$/i;
+
+function setProtocol(o: Mutable<CliOptions>, flag: string, v: string): string | undefined {
+  const version = v.toUpperCase();
+  if (version !== "HTTP/1.0" && version !== "HTTP/1.1") return `invalid ${flag} '${v}': must be HTTP/1.0 or HTTP/1.1`;
+  o.protocol = version;
+  return undefined;
+}
+
+/**
+ * Flags of other static servers that wharf spells differently, with what to type
+ * instead. Unambiguous ones (`-p 8080`, `--port`, `-l 3000`, `--dir`) are simply
+ * accepted; these would mean something else here, or nothing.
+ */
+const HABITS: Readonly<Record<string, string>> = {
+  "-a": "-b ADDR (http-server's -a)",
+  "--address": "-b/--bind ADDR",
+  "--host": "-b/--bind ADDR",
+  "-S": "--tls (http-server's -S)",
+  "--ssl": "--tls",
+  "-C": "--tls-cert FILE",
+  "--cert": "--tls-cert FILE",
+  "-K": "--tls-key FILE",
+  "--key": "--tls-key FILE",
+  "--spa": "-s/--single",
+  "--silent": "-q/--quiet",
+  "-g": "nothing: precompressed .gz/.br sidecars are served by default (wharf precompress DIR writes them)",
+  "--gzip": "nothing: responses are compressed by default (--no-compression to turn it off)",
+  "--brotli": "nothing: responses are compressed by default (--no-compression to turn it off)",
+};
+
+/** The message for a flag wharf does not know, with what was probably meant. */
+function unknownFlag(shown: string): string {
+  const habit = HABITS[shown];
+  if (habit !== undefined) return `unknown option '${shown}'; wharf uses ${habit}`;
+  if (shown.startsWith("--")) {
+    const near = closest(shown.slice(2), FLAGS.map((f) => f.long));
+    if (near !== undefined) return `unknown option '${shown}'; did you mean --${near}?`;
+  }
+  return `unknown option '${shown}'`;
+}
+
+/**
+ * The long flag `name` means: its exact name, or, as argparse allows, a prefix
+ * that only one flag has (`--dir` for `--directory`). Python users type those.
+ */
+function longFlag(name: string): { flag: Flag } | { error: string } {
+  const exact = FLAGS.find((f) => f.long === name);
+  if (exact !== undefined) return { flag: exact };
+  const candidates = name === "" ? [] : FLAGS.filter((f) => f.long.startsWith(name));
+  if (candidates.length === 1) return { flag: candidates[0]! };
+  if (candidates.length > 1) return { error: `ambiguous option '--${name}': could be ${candidates.map((f) => `--${f.long}`).join(", ")}` };
+  return { error: unknownFlag(`--${name}`) };
+}
+
+/** Sets the port from a flag (`-p`, `--port`, `-l`) as the positional one would. */
+function setPort(o: Mutable<CliOptions>, flag: string, v: string): string | undefined {
+  const port = parsePort(v);
+  if (port === undefined) return `invalid ${flag} '${v}': must be a whole number from 0 to 65535`;
+  o.port = port;
+  return undefined;
+}
+
 export const FLAGS: readonly Flag[] = [
   { long: "bind", short: "b", value: "ADDR", default: "all interfaces, IPv6 and IPv4",
     help: "address to listen on (localhost: 127.0.0.1 and ::1)",
     set: (o, v) => { o.host = v; return undefined; } },
   { long: "directory", short: "d", value: "DIR", default: "the current directory",
-    help: "directory to serve", set: (o, v) => { o.directory = v; return undefined; } },
+    help: "directory to serve (also: wharf DIR)",
+    set: (o, v) => {
+      if (o.directoryFrom === "positional") return `two directories: '${o.directory}' and -d '${v}'`;
+      o.directory = v;
+      o.directoryFrom = "flag";
+      return undefined;
+    } },
   { long: "quiet", short: "q", default: "log every request to stderr",
     help: "no access log", set: (o) => { o.quiet = true; return undefined; } },
+  { long: "port", short: "p", value: "PORT", default: "8000, the next free one if busy",
+    help: "the port, as [port] (-p HTTP/1.x: --protocol)",
+    set: (o, v) => {
+      // `-p` is http-server's port flag and Python's --protocol: a version is Python's.
+      if (/^HTTP\//i.test(v)) return setProtocol(o, "-p", v);
+      return setPort(o, "--port", v);
+    } },
+  { long: "protocol", value: "HTTP/1.x", default: "HTTP/1.1",
+    help: "HTTP/1.0: close after each response (Python's -p)",
+    set: (o, v) => setProtocol(o, "--protocol", v) },
+  { long: "listen", short: "l", value: "[HOST:]PORT", help: "serve's -l: a port, or host:port (tcp:// optional)",
+    set: (o, v) => {
+      const m = /^(?:tcp:\/\/)?(?:(\[[^\]]+\]|[^:/\[\]]+):)?(\d{1,5})$/i.exec(v);
+      if (m === null) {
+        return `invalid --listen '${v}': wharf takes a port or HOST:PORT; for other addresses use -b ADDR and the port`;
+      }
+      if (m[1] !== undefined) o.host = m[1];
+      return setPort(o, "--listen", m[2]!);
+    } },
   { long: "dotfiles", default: "hidden, they answer 404",
     help: "serve dotfiles and dot-directories (.env, .git/)", set: (o) => { o.dotfiles = true; return undefined; } },
   { long: "follow-symlinks", default: "refused, they answer 404",
@@ -158,9 +263,13 @@ export const FLAGS: readonly Flag[] = [
     help: "the certificate's private key (PEM)", set: (o, v) => { o.tlsKey = v; return undefined; } },
   { long: "tls-password-file", value: "FILE", help: "file holding the private key's password",
     set: (o, v) => { o.tlsPasswordFile = v; return undefined; } },
-  { long: "single", short: "s", value: "[FILE]", optional: (v) => !/^\d+$/.test(v), default: "off; FILE: index.html",
+  { long: "single", short: "s", value: "[FILE]", optional: (v) => !/^\d+$/.test(v) && /\.html?$/i.test(v), default: "off; FILE: index.html",
     help: "SPA: navigations to unknown paths get FILE",
-    set: (o, v) => { o.app = { ...o.app, single: v === "" ? true : v }; return undefined; } },
+    set: (o, v, written) => {
+      if (v === "" && written === "=") return "invalid --single=: name a file (--single=app.html), or give -s alone for index.html";
+      o.app = { ...o.app, single: v === "" ? true : v };
+      return undefined;
+    } },
   { long: "clean-urls", help: "/about serves about.html; .html redirects away",
     set: (o) => { o.app = { ...o.app, cleanUrls: true }; return undefined; } },
   { long: "trailing-slash", value: "always|never", help: "one spelling for every URL (301)",
@@ -169,10 +278,14 @@ export const FLAGS: readonly Flag[] = [
       o.app = { ...o.app, trailingSlash: v };
       return undefined;
     } },
-  { long: "cors", value: "[ORIGINS]", optional: (v) => v === "*" || /^(null|[a-z][a-z0-9+.-]*:\/\/)/i.test(v),
+  // The value is taken when it is an origin, or looks like a host name that lacks
+  // one (`--cors example.com`): that one is an error, not a directory to serve.
+  { long: "cors", value: "[ORIGINS]", optional: (v) => v === "*" || /^(null|[a-z][a-z0-9+.-]*:\/\/)/i.test(v) || HOSTISH.test(v),
     help: "CORS for any origin, or for these (comma-separated)",
     set: (o, v) => {
       const origins = v === "" || v === "*" ? "*" : v.split(",").map((x) => x.trim()).filter((x) => x !== "");
+      const bare = origins === "*" ? undefined : origins.find((x) => x !== "null" && !x.includes("://"));
+      if (bare !== undefined) return `invalid --cors '${v}': an origin has a scheme, like https://${bare}`;
       try {
         corsPolicy(origins);
       } catch (e) {
@@ -236,12 +349,13 @@ export const FLAGS: readonly Flag[] = [
 const EXAMPLES: readonly (readonly [string, string])[] = [
   ["wharf", "serve the current directory on port 8000"],
   ["wharf 3000 -d public", "serve ./public on port 3000"],
+  ["wharf dist", "serve ./dist (a number would be the port)"],
   ["wharf 0 -b localhost", "this machine only, on any free port"],
   ["wharf -q -b 0.0.0.0", "IPv4 only, no access log"],
   ["wharf --workers auto", "one process per CPU core on one port"],
   ["wharf --cache '*.png=3600'", "images cached for an hour"],
   ["wharf --tls", "https:// and HTTP/2, certificate made for you"],
-  ["wharf -s -d dist", "a single-page app: deep links get index.html"],
+  ["wharf -s dist", "a single-page app: deep links get index.html"],
   ["wharf --cors -H 'X-A: 1'", "CORS for any origin, and a header"],
   ["wharf precompress dist", "write .br/.gz beside files, then serve them"],
 ];
@@ -255,7 +369,7 @@ export function helpText(): string {
   const usage = FLAGS.map((f) => `[${f.short === undefined ? `--${f.long}` : `-${f.short}`}${f.value ? ` ${f.value}` : ""}]`);
   const column = (left: string, right: string): string => `  ${left.padEnd(23)}  ${right}`;
   // Wrapped like argparse's: continuation lines line up after `usage: wharf `.
-  const usageLines = [...usage, "[port]"].reduce<string[]>((acc, word) => {
+  const usageLines = [...usage, "[port]", "[DIR]"].reduce<string[]>((acc, word) => {
     const last = acc[acc.length - 1]!;
     if (last.length + 1 + word.length <= 80) acc[acc.length - 1] = `${last} ${word}`;
     else acc.push(`${" ".repeat("usage: wharf".length)} ${word}`);
@@ -268,6 +382,7 @@ export function helpText(): string {
     "",
     "positional arguments:",
     column("port", `port to listen on; 0 picks a free one (default: ${DEFAULT_PORT})`),
+    column("DIR", "directory to serve, as -d DIR (default: .)"),
     "",
     "options:",
     ...FLAGS.map((f) => {
@@ -310,7 +425,7 @@ export function parseCommandLineWithSources(argv: readonly string[]): { readonly
 
 function parse(argv: readonly string[], given: Set<string>): CommandLine {
   const o: Mutable<CliOptions> = {
-    port: DEFAULT_PORT, host: undefined, directory: ".",
+    port: DEFAULT_PORT, host: undefined, directory: ".", directoryFrom: "default", protocol: "HTTP/1.1",
     quiet: false, dotfiles: false, followSymlinks: false, listing: true, workers: 1,
     compression: true, cache: [],
     tls: false, tlsCert: undefined, tlsKey: undefined, tlsPasswordFile: undefined,
@@ -319,13 +434,19 @@ function parse(argv: readonly string[], given: Set<string>): CommandLine {
   let onlyPositionals = false;
 
   // Returns the outcome when parsing must stop here, else undefined.
-  const apply = (flag: Flag, shown: string, value: string | undefined): CommandLine | undefined => {
+  const apply = (flag: Flag, shown: string, value: string | undefined, written?: "="): CommandLine | undefined => {
     if (flag.set === "help" || flag.set === "version") return { kind: flag.set };
     given.add(flag.long);
     if (flag.value !== undefined && flag.optional === undefined && (value === undefined || value === "")) {
       return { kind: "error", message: `option ${flagName(flag)} needs a value: ${shown} ${flag.value}` };
     }
-    const problem = flag.set(o, value ?? "");
+    const problem = flag.set(o, value ?? "", written);
+    if (problem === undefined && (flag.long === "port" || flag.long === "listen") && value !== undefined && !/^HTTP\//i.test(value)) {
+      // `-p 8080` is the port: the positional one may not name another.
+      if (portSeen) return { kind: "error", message: `two ports: ${shown} ${value} and the one given before` };
+      portSeen = true;
+      given.add("port");
+    }
     return typeof problem === "string" ? { kind: "error", message: problem } : undefined;
   };
 
@@ -351,29 +472,39 @@ function parse(argv: readonly string[], given: Set<string>): CommandLine {
     const arg = argv[i]!;
     // `-1` is a bad port, not an unknown flag; say so.
     if (onlyPositionals || arg === "-" || !arg.startsWith("-") || /^-\d+$/.test(arg)) {
-      if (portSeen) return { kind: "error", message: `unexpected argument '${arg}' (the port is already ${o.port})` };
-      const port = parsePort(arg);
-      if (port === undefined) return { kind: "error", message: `invalid port '${arg}': must be a whole number from 0 to 65535` };
-      o.port = port;
-      portSeen = true;
-      given.add("port");
+      // A number is the port, as in Python; anything else is the directory, as
+      // serve, sirv and http-server take it (`wharf dist`, `wharf .`).
+      if (arg === "" || /^[-+]?\d[\d.]*$/.test(arg)) {
+        if (portSeen) return { kind: "error", message: `unexpected argument '${arg}' (the port is already ${o.port})` };
+        const port = parsePort(arg);
+        if (port === undefined) return { kind: "error", message: `invalid port '${arg}': must be a whole number from 0 to 65535` };
+        o.port = port;
+        portSeen = true;
+        given.add("port");
+      } else {
+        if (o.directoryFrom !== "default") return { kind: "error", message: `unexpected argument '${arg}' (the directory is already '${o.directory}')` };
+        o.directory = arg;
+        o.directoryFrom = "positional";
+        given.add("directory");
+      }
     } else if (arg === "--") {
       onlyPositionals = true;
     } else if (arg.startsWith("--")) {
       const eq = arg.indexOf("=");
-      const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-      const flag = FLAGS.find((f) => f.long === name);
-      if (flag === undefined) return { kind: "error", message: `unknown option '--${name}'` };
+      const found = longFlag(eq === -1 ? arg.slice(2) : arg.slice(2, eq));
+      if ("error" in found) return { kind: "error", message: found.error };
+      const { flag } = found;
+      const name = flag.long;
       if (flag.value === undefined && eq !== -1) return { kind: "error", message: `option --${name} takes no value` };
       const value = flag.value === undefined ? undefined : eq !== -1 ? arg.slice(eq + 1) : nextFor(flag);
-      const stop = apply(flag, `--${name}`, value);
+      const stop = apply(flag, `--${name}`, value, eq !== -1 ? "=" : undefined);
       if (stop) return stop;
     } else {
       // A group of short flags, like `-qb ::1` or `-b::1`: a flag that takes a value
       // takes the rest of the group, or else the next argument.
       for (let j = 1; j < arg.length; j++) {
         const flag = FLAGS.find((f) => f.short === arg[j]);
-        if (flag === undefined) return { kind: "error", message: `unknown option '-${arg[j]}'` };
+        if (flag === undefined) return { kind: "error", message: unknownFlag(`-${arg[j]}`) };
         if (flag.value === undefined) {
           const stop = apply(flag, `-${arg[j]}`, undefined);
           if (stop) return stop;

@@ -3,7 +3,7 @@
  * failure a person can cause into one line on stderr. Exit codes: 0 done,
  * 1 runtime error (port in use, missing directory), 2 usage error.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { OptionError } from "../options.js";
 import { serve, type RunningServer, type ServeOptions } from "../server/listen.js";
@@ -89,9 +89,40 @@ function serveOptions(o: CliOptions, tls: TlsCredentials | undefined): ServeOpti
     precompressed: o.compression,
     cache: o.cache,
     shutdownTimeout: SHUTDOWN_TIMEOUT,
+    ...(o.protocol === "HTTP/1.0" ? { keepAlive: false } : {}),
     ...appOptions(o.app, process.cwd()),
     ...o.limits,
   };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The page options (`-s FILE`, `--404 FILE`, or the same keys in a configuration
+ * file) that name a file the root does not have: caught at start-up, not on the
+ * first request that needs it. `-s` alone (index.html) is not checked here: the
+ * fallback then simply finds nothing, as with serve.
+ */
+function missingPage(options: ServeOptions & { readonly root: string }): string | undefined {
+  const pages = [["-s/--single", options.single], ["--404", options.notFound]] as const;
+  for (const [flag, file] of pages) {
+    if (typeof file !== "string") continue;
+    const path = resolve(options.root, ...file.split("/").filter((s) => s !== ""));
+    let ok = false;
+    try {
+      ok = statSync(path).isFile();
+    } catch {
+      // missing: reported below
+    }
+    if (!ok) return `${flag} ${file}: no such file in ${options.root}`;
+  }
+  return undefined;
 }
 
 /**
@@ -114,6 +145,12 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
     case "error":
       err(`wharf: ${cli.message}\nTry 'wharf --help'.\n`);
       return 2;
+  }
+  // `wharf dist`: a word that is not a port is a directory; if there is none by that
+  // name, the person may have meant a port, so say what a port looks like.
+  if (cli.options.directoryFrom === "positional" && !isDirectory(resolve(cli.options.directory))) {
+    err(`wharf: no directory '${cli.options.directory}' (a port is a whole number from 0 to 65535)\nTry 'wharf --help'.\n`);
+    return 2;
   }
   // The flags, then the environment and the configuration file (src/cli/settings.ts).
   const settled = (tls: TlsCredentials | undefined) => settle(serveOptions(cli.options, tls), cli.options, given, io.env ?? process.env, process.cwd());
@@ -139,6 +176,11 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
     return exitCode;
   }
   const { options, config } = settings;
+  const page = missingPage(options);
+  if (page !== undefined) {
+    err(`wharf: ${page}\n`);
+    return 2;
+  }
   // One line per serve.json key wharf cannot honour exactly.
   for (const note of config?.notes ?? []) err(`wharf: ${config!.path.replace(/^.*[\\/]/, "")}: ${note}\n`);
   const tlsLines = [...settings.lines, ...(tls?.lines ?? [])];

@@ -21,6 +21,11 @@ export const systemOpener: Opener = (url, warn) => {
   try {
     const child = spawn(command, args, { stdio: "ignore", detached: true, windowsHide: true });
     child.once("error", (e: NodeJS.ErrnoException) => warn(`could not open a browser (${command}: ${e.code ?? e.message}); open ${url} yourself`));
+    // Present but failing (xdg-open without a browser exits 3): say so as well.
+    child.once("exit", (code, signal) => {
+      if (code !== 0 && code !== null) warn(`could not open a browser (${command} exited with ${code}); open ${url} yourself`);
+      else if (signal !== null) warn(`could not open a browser (${command} ended by ${signal}); open ${url} yourself`);
+    });
     child.unref();
   } catch (e) {
     warn(`could not open a browser (${(e as Error).message}); open ${url} yourself`);

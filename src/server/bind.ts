@@ -41,7 +41,11 @@ function listenError(err: unknown, host: string, port: number): Error {
   const where = WILDCARD.has(host) ? "all interfaces" : host;
   if (code === "EADDRINUSE") return new ServeError(code, `port ${port} is already in use on ${where}`, { cause: err });
   if (code === "EACCES") return new ServeError(code, `permission denied to listen on port ${port}`, { cause: err });
-  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAFNOSUPPORT") {
+  // getaddrinfo failed: the name does not resolve (ENOTFOUND), or not now (EAI_AGAIN).
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NONAME") {
+    return new ServeError(code, `cannot resolve host name ${host}`, { cause: err });
+  }
+  if (code === "EADDRNOTAVAIL" || code === "EAFNOSUPPORT") {
     return new ServeError(code, `cannot bind to address ${host}`, { cause: err });
   }
   return new ServeError(code, `cannot listen on ${hostForUrl(host)}:${port}: ${(err as Error).message}`, { cause: err });

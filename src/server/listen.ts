@@ -110,6 +110,13 @@ export interface ServeOptions extends StaticOptions {
    * @default "default"
    */
   readonly logFormat?: LogFormat;
+  /**
+   * Keep HTTP/1.1 connections open for further requests. `false` closes every
+   * connection after its response (`Connection: close`), as Python's http.server
+   * does with its default protocol (`--protocol HTTP/1.0`). HTTP/2 is unaffected.
+   * @default true
+   */
+  readonly keepAlive?: boolean;
 }
 
 
@@ -144,6 +151,12 @@ export interface RunningServer {
    */
   close(): Promise<void>;
 }
+
+/** serve()'s own option names, for the "did you mean" of an unknown one; the type keeps it complete. */
+const SERVE_OPTION_NAMES = Object.keys({
+  port: true, host: true, log: true, headersTimeout: true, requestTimeout: true, keepAliveTimeout: true, shutdownTimeout: true,
+  maxHeaderSize: true, maxUrlLength: true, maxConnections: true, tls: true, insecureAuth: true, logFormat: true, keepAlive: true,
+} satisfies Record<Exclude<keyof ServeOptions, keyof StaticOptions>, true>);
 
 function whole(name: string, value: number | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
@@ -243,7 +256,8 @@ function basicUser(header: string | undefined): string | undefined {
 export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
   const { port: portOption, host: hostOption, log: logOption, headersTimeout: h, requestTimeout: r,
     keepAliveTimeout: k, shutdownTimeout: s, tls: tlsOption, insecureAuth, logFormat = "default", maxHeaderSize: mh, maxUrlLength: mu, maxConnections: mc,
-    ...staticOptions } = options;
+    keepAlive = true, ...staticOptions } = options;
+  if (typeof keepAlive !== "boolean") throw new OptionError("keepAlive", "must be true or false");
   const port = whole("port", portOption, 8000, 65535);
   const headersTimeout = whole("headersTimeout", h, 10_000);
   const requestTimeout = whole("requestTimeout", r, 30_000);
@@ -269,7 +283,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   // Colour only for a person watching a terminal, and never against NO_COLOR (no-color.org).
   const colour = log === stderrLine && process.stderr.isTTY === true && process.env["NO_COLOR"] === undefined && process.env["TERM"] !== "dumb";
   const format = accessLogFormatter(logFormat, colour);
-  const resolved = resolveOptions(staticOptions);
+  const resolved = resolveOptions(staticOptions, SERVE_OPTION_NAMES);
   await checkRoot(resolved.root, resolved.fs, staticOptions.fs === undefined);
   const tls = await resolveTls(tlsOption);
   if (resolved.features.auth && tls === undefined && insecureAuth !== true && !isLoopback(hostOption)) {
@@ -283,6 +297,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
 
   const onRequest = (req: NodeRequest, res: NodeResponse): void => {
     closer.track(res);
+    // Node then answers with `Connection: close` and closes after the response.
+    if (!keepAlive && "shouldKeepAlive" in res) res.shouldKeepAlive = false;
     // Checked as the request arrives, before any handler work: 414 (RFC 9110 §15.5.15).
     if (req.url !== undefined && req.url.length > maxUrlLength) {
       void writeReply(res, { reply: URI_TOO_LONG, body: req.method === "HEAD" ? undefined : URI_TOO_LONG_BODY });

@@ -99,7 +99,7 @@ describe("wharf, one-shot", () => {
   const usageErrors: { argv: string[]; message: string }[] = [
     { argv: ["--bogus"], message: "unknown option '--bogus'" },
     { argv: ["99999"], message: "invalid port '99999': must be a whole number from 0 to 65535" },
-    { argv: ["abc"], message: "invalid port 'abc': must be a whole number from 0 to 65535" },
+    { argv: ["abc"], message: "no directory 'abc' (a port is a whole number from 0 to 65535)" },
     { argv: ["8000", "9000"], message: "unexpected argument '9000' (the port is already 8000)" },
     { argv: ["--bind"], message: "option -b/--bind needs a value: --bind ADDR" },
   ];

@@ -4,7 +4,7 @@ import { availableParallelism } from "node:os";
 import { FLAGS, helpText, parseCommandLine, type CliOptions, type CommandLine } from "../../src/cli/flags.js";
 
 const defaults: CliOptions = {
-  port: 8000, host: undefined, directory: ".", quiet: false, dotfiles: false, followSymlinks: false, listing: true, workers: 1,
+  port: 8000, host: undefined, directory: ".", directoryFrom: "default", protocol: "HTTP/1.1", quiet: false, dotfiles: false, followSymlinks: false, listing: true, workers: 1,
   compression: true, cache: [],
   tls: false, tlsCert: undefined, tlsKey: undefined, tlsPasswordFile: undefined,
 };
@@ -21,13 +21,13 @@ const rows: { argv: string[]; want: CommandLine }[] = [
   { argv: ["--bind", "::1"], want: run({ host: "::1" }) },
   { argv: ["--bind=localhost"], want: run({ host: "localhost" }) },
   { argv: ["-b::1"], want: run({ host: "::1" }) },
-  { argv: ["-d", "public"], want: run({ directory: "public" }) },
-  { argv: ["--directory=my dir", "-q"], want: run({ directory: "my dir", quiet: true }) },
+  { argv: ["-d", "public"], want: run({ directory: "public", directoryFrom: "flag" }) },
+  { argv: ["--directory=my dir", "-q"], want: run({ directory: "my dir", directoryFrom: "flag", quiet: true }) },
   { argv: ["--quiet", "--dotfiles", "--follow-symlinks", "--no-listing"],
     want: run({ quiet: true, dotfiles: true, followSymlinks: true, listing: false }) },
-  { argv: ["-qd", "public"], want: run({ quiet: true, directory: "public" }) },
+  { argv: ["-qd", "public"], want: run({ quiet: true, directory: "public", directoryFrom: "flag" }) },
   { argv: ["-qb", "::1", "9000"], want: run({ quiet: true, host: "::1", port: 9000 }) },
-  { argv: ["9000", "-b", "0.0.0.0", "-d", "/srv"], want: run({ port: 9000, host: "0.0.0.0", directory: "/srv" }) },
+  { argv: ["9000", "-b", "0.0.0.0", "-d", "/srv"], want: run({ port: 9000, host: "0.0.0.0", directory: "/srv", directoryFrom: "flag" }) },
   { argv: ["-b", "a", "-b", "b"], want: run({ host: "b" }) },
   { argv: ["--", "9000"], want: run({ port: 9000 }) },
   { argv: ["--workers", "4"], want: run({ workers: 4 }) },
@@ -47,7 +47,7 @@ const rows: { argv: string[]; want: CommandLine }[] = [
   { argv: ["--tls-cert"], want: error("option --tls-cert needs a value: --tls-cert FILE") },
   { argv: ["--workers", "0"], want: error("invalid --workers '0': must be 'auto' or a whole number from 1 to 1024") },
   { argv: ["--workers", "many"], want: error("invalid --workers 'many': must be 'auto' or a whole number from 1 to 1024") },
-  { argv: ["-d", "-"], want: run({ directory: "-" }) },
+  { argv: ["-d", "-"], want: run({ directory: "-", directoryFrom: "flag" }) },
   { argv: ["-h"], want: { kind: "help" } },
   { argv: ["--help"], want: { kind: "help" } },
   { argv: ["3000", "--help", "--bogus"], want: { kind: "help" } },
@@ -61,7 +61,46 @@ const rows: { argv: string[]; want: CommandLine }[] = [
   { argv: ["--bogus", "--help"], want: error("unknown option '--bogus'") },
   { argv: ["99999"], want: error("invalid port '99999': must be a whole number from 0 to 65535") },
   { argv: ["65536"], want: error("invalid port '65536': must be a whole number from 0 to 65535") },
-  { argv: ["abc"], want: error("invalid port 'abc': must be a whole number from 0 to 65535") },
+  // Habits of other servers (issue 11): a word is the directory, a number the port.
+  { argv: ["abc"], want: run({ directory: "abc", directoryFrom: "positional" }) },
+  { argv: ["dist"], want: run({ directory: "dist", directoryFrom: "positional" }) },
+  { argv: ["."], want: run({ directory: ".", directoryFrom: "positional" }) },
+  { argv: ["dist", "3000"], want: run({ directory: "dist", directoryFrom: "positional", port: 3000 }) },
+  { argv: ["3000", "dist"], want: run({ directory: "dist", directoryFrom: "positional", port: 3000 }) },
+  { argv: ["dist", "-d", "public"], want: error("two directories: 'dist' and -d 'public'") },
+  { argv: ["-d", "public", "dist"], want: error("unexpected argument 'dist' (the directory is already 'public')") },
+  { argv: ["dist", "site"], want: error("unexpected argument 'site' (the directory is already 'dist')") },
+  { argv: ["-p", "8080"], want: run({ port: 8080 }) },
+  { argv: ["--port", "8080"], want: run({ port: 8080 }) },
+  { argv: ["--port=0", "dist"], want: run({ port: 0, directory: "dist", directoryFrom: "positional" }) },
+  { argv: ["-p", "8080", "9000"], want: error("unexpected argument '9000' (the port is already 8080)") },
+  { argv: ["9000", "-p", "8080"], want: error("two ports: -p 8080 and the one given before") },
+  { argv: ["-p", "http"], want: error("invalid --port 'http': must be a whole number from 0 to 65535") },
+  { argv: ["-p", "HTTP/1.0"], want: run({ protocol: "HTTP/1.0" }) },
+  { argv: ["-p", "HTTP/1.1", "8080"], want: run({ port: 8080 }) },
+  { argv: ["--protocol", "HTTP/1.0"], want: run({ protocol: "HTTP/1.0" }) },
+  { argv: ["--protocol", "HTTP/2"], want: error("invalid --protocol 'HTTP/2': must be HTTP/1.0 or HTTP/1.1") },
+  { argv: ["-p", "HTTP/3"], want: error("invalid -p 'HTTP/3': must be HTTP/1.0 or HTTP/1.1") },
+  { argv: ["-l", "3000"], want: run({ port: 3000 }) },
+  { argv: ["-l", "tcp://0.0.0.0:3000"], want: run({ port: 3000, host: "0.0.0.0" }) },
+  { argv: ["--listen", "localhost:3000"], want: run({ port: 3000, host: "localhost" }) },
+  { argv: ["-l", "unix:/tmp/s.sock"], want: error("invalid --listen 'unix:/tmp/s.sock': wharf takes a port or HOST:PORT; for other addresses use -b ADDR and the port") },
+  { argv: ["--dir", "public"], want: run({ directory: "public", directoryFrom: "flag" }) },
+  { argv: ["--direc=public"], want: run({ directory: "public", directoryFrom: "flag" }) },
+  { argv: ["--d", "x"], want: error("ambiguous option '--d': could be --directory, --dotfiles") },
+  { argv: ["--quie"], want: run({ quiet: true }) },
+  { argv: ["--host", "0.0.0.0"], want: error("unknown option '--host'; wharf uses -b/--bind ADDR") },
+  { argv: ["-a", "0.0.0.0"], want: error("unknown option '-a'; wharf uses -b ADDR (http-server's -a)") },
+  { argv: ["-S"], want: error("unknown option '-S'; wharf uses --tls (http-server's -S)") },
+  { argv: ["--dotfile"], want: run({ dotfiles: true }) },
+  { argv: ["--listng"], want: error("unknown option '--listng'; did you mean --listen?") },
+  { argv: ["--no-listng"], want: error("unknown option '--no-listng'; did you mean --no-listing?") },
+  { argv: ["-s", "dist"], want: run({ directory: "dist", directoryFrom: "positional", app: { single: true } }) },
+  { argv: ["-s", "app.html", "dist"], want: run({ directory: "dist", directoryFrom: "positional", app: { single: "app.html" } }) },
+  { argv: ["--single="], want: error("invalid --single=: name a file (--single=app.html), or give -s alone for index.html") },
+  { argv: ["--cors", "example.com"], want: error("invalid --cors 'example.com': an origin has a scheme, like https://example.com") },
+  { argv: ["--cors", "https://a.example,b.example"], want: error("invalid --cors 'https://a.example,b.example': an origin has a scheme, like https://b.example") },
+  { argv: ["--cors", "dist"], want: run({ directory: "dist", directoryFrom: "positional", app: { cors: "*" } }) },
   { argv: ["-1"], want: error("invalid port '-1': must be a whole number from 0 to 65535") },
   { argv: ["80.5"], want: error("invalid port '80.5': must be a whole number from 0 to 65535") },
   { argv: [""], want: error("invalid port '': must be a whole number from 0 to 65535") },
@@ -88,8 +127,8 @@ describe("helpText", () => {
   test("usage line comes first, like Python's", () => {
     // Python's own flags first; every flag in the table appears; the positional last.
     const usage = help.slice(0, help.indexOf("\n\n"));
-    assert.ok(usage.startsWith("usage: wharf [-b ADDR] [-d DIR] [-q]"), `got ${JSON.stringify(usage)}`);
-    assert.ok(usage.endsWith(" [port]"), `got ${JSON.stringify(usage)}`);
+    assert.ok(usage.startsWith("usage: wharf [-b ADDR] [-d DIR] [-q] [-p PORT]"), `got ${JSON.stringify(usage)}`);
+    assert.ok(usage.endsWith(" [port] [DIR]"), `got ${JSON.stringify(usage)}`);
     for (const flag of FLAGS) {
       const shown = flag.short === undefined ? `--${flag.long}` : `-${flag.short}`;
       assert.ok(usage.includes(`[${shown}`), `usage lacks ${shown}: ${JSON.stringify(usage)}`);

@@ -120,7 +120,7 @@ describe("serve", () => {
     { name: "unreadable directory", options: () => ({ root: join(base, "locked") }), codes: ["WHARF_DIRECTORY_NOT_READABLE"],
       message: `directory not readable: ${join(base, "locked")}`, skip: process.getuid?.() === 0 },
     { name: "address not on this machine", options: () => ({ root, host: "203.0.113.123" }), codes: ["EADDRNOTAVAIL"], message: "cannot bind to address 203.0.113.123" },
-    { name: "unresolvable host", options: () => ({ root, host: "no-such-host.invalid" }), codes: ["ENOTFOUND", "EAI_AGAIN"], message: "cannot bind to address no-such-host.invalid" },
+    { name: "unresolvable host", options: () => ({ root, host: "no-such-host.invalid" }), codes: ["ENOTFOUND", "EAI_AGAIN"], message: "cannot resolve host name no-such-host.invalid" },
   ];
   for (const row of failures) {
     test(`fails: ${row.name}`, { skip: row.skip === true && "running as root" }, async () => {

@@ -147,6 +147,15 @@ export interface StaticOptions extends FeatureOptions {
    * @default []
    */
   readonly unlisted?: readonly string[];
+  /**
+   * Files never served, listed or precompressed, by path (absolute, or relative
+   * to `root`): a configuration or password file kept inside the served
+   * directory. Matched on the canonical path after symlinks, whatever URL, rewrite
+   * or sidecar leads there, case-insensitively where the file system is; their
+   * `.br`/`.gz`/`.zst` sidecars are hidden too. `authFile` is always added.
+   * @default []
+   */
+  readonly hiddenFiles?: readonly string[];
 }
 
 /** {@link StaticOptions} with every default applied and every value checked. */
@@ -171,6 +180,8 @@ export interface ResolvedOptions {
   readonly fs: FileSystem;
   /** Whether a listing leaves an entry out, compiled from `unlisted`. */
   readonly unlisted: (name: string) => boolean;
+  /** Absolute paths of the files never served (`hiddenFiles` and `authFile`), not yet canonical. */
+  readonly hiddenFiles: readonly string[];
   /** The feature middleware, built once (src/features/index.ts). */
   readonly features: Features;
 }
@@ -236,6 +247,11 @@ export function resolveOptions(options: StaticOptions = {}): ResolvedOptions {
     throw new OptionError("unlisted", "must be a list of globs");
   }
   const unlistedMatchers = unlisted.map((g) => picomatch(g, { dot: true }));
+  const hiddenFiles = options.hiddenFiles ?? [];
+  if (!Array.isArray(hiddenFiles) || !hiddenFiles.every((p) => typeof p === "string" && p !== "")) {
+    throw new OptionError("hiddenFiles", "must be a list of file paths");
+  }
+  const authFile: unknown = options.authFile;
   return {
     root: resolve(root),
     dotfiles: oneOf("dotfiles", options.dotfiles, ["ignore", "deny", "allow"], "ignore"),
@@ -255,6 +271,8 @@ export function resolveOptions(options: StaticOptions = {}): ResolvedOptions {
     use,
     fs,
     unlisted: unlistedMatchers.length === 0 ? () => false : (name) => unlistedMatchers.some((m) => m(name)),
+    // The password file is never part of the site, wherever it lies.
+    hiddenFiles: [...hiddenFiles, ...(typeof authFile === "string" && authFile !== "" ? [authFile] : [])].map((p) => resolve(root, p)),
     features: buildFeatures(options),
   };
 }

@@ -5,11 +5,13 @@
  * listing shows exactly the entries a GET of them would serve.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { after, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import zlib from "node:zlib";
 import { createHandler, type WharfHandler } from "../../src/handler.js";
 import { memoryFileSystem } from "../../src/fs/memory.js";
@@ -19,7 +21,11 @@ import { SIDECAR_SUFFIX } from "../../src/handlers/encoders.js";
 import { SIDECAR_SUFFIXES } from "../../src/path/visibility.js";
 import { createFixture } from "../helpers/fixture.js";
 
-const CONFIG = JSON.stringify({ rewrites: [{ source: "/files/:name", destination: "/:name" }], note: "CONFIG-PASSWORD-1f2e" }).padEnd(2000, " ");
+const BIN = fileURLToPath(new URL("../../../dist/cli/bin.js", import.meta.url));
+const CONFIG = JSON.stringify({
+  rewrites: [{ source: "/files/:name", destination: "/:name" }],
+  headers: [{ source: "/api/**", headers: { "X-Api-Token": "CONFIG-PASSWORD-1f2e" } }],
+}).padEnd(2000, " ");
 const HTPASSWD = "admin:{SHA}HTPASSWD-HASH-9a8b7c=\n";
 const SECRETS = ["CONFIG-PASSWORD-1f2e", "HTPASSWD-HASH-9a8b7c", "HIDDEN-PAGE-5d4c", "HIDDEN-INDEX-3b2a"];
 
@@ -142,6 +148,36 @@ describe("hidden files, by real path (item 7)", () => {
       assert.equal(settled.options.use, undefined);
       assert.deepEqual(settled.options.hiddenFiles, [join(cwd, "wharf.json")]);
     } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  test("the built CLI: wharf.json in the served directory, through its own rewrite and the listing", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "wharf-visibility-cli-"));
+    writeFileSync(join(cwd, "wharf.json"), CONFIG);
+    writeFileSync(join(cwd, "a.txt"), "a");
+    const child = spawn(process.execPath, [BIN, "0", "-b", "127.0.0.1"], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      let banner = "";
+      child.stdout!.setEncoding("utf8");
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on("data", (c: string) => {
+          banner += c;
+          if (banner.includes("Press Ctrl+C")) resolve();
+        });
+        child.on("exit", () => reject(new Error(`exited: ${banner}`)));
+      });
+      const origin = / at (http:\/\/\S+)\/ /.exec(banner)![1]!;
+      for (const path of ["/wharf.json", "/files/wharf.json", "/WHARF.json"]) {
+        const res = await fetch(origin + path);
+        const body = await res.text();
+        assert.equal(res.status, 404, `${path}: got ${res.status}`);
+        assert.ok(!body.includes("CONFIG-PASSWORD"), `${path} served the configuration`);
+      }
+      const listing = await (await fetch(`${origin}/`)).text();
+      assert.ok(listing.includes("a.txt") && !listing.includes("wharf.json"), "the listing shows wharf.json");
+    } finally {
+      child.kill("SIGKILL");
       rmSync(cwd, { recursive: true, force: true });
     }
   });

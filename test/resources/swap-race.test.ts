@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { type Server, createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -18,6 +18,7 @@ import { after, before, describe, test } from "node:test";
 import { brotliCompressSync, brotliDecompressSync } from "node:zlib";
 import { createHandler } from "../../src/handler.js";
 import type { StaticOptions } from "../../src/options.js";
+import { nodeFileSystem } from "../../src/fs/node.js";
 
 const SECRET = "OUTSIDE-SECRET-4e1d";
 const INSIDE = "inside-file-body";
@@ -127,4 +128,25 @@ describe("a directory swapped for a symlink to the outside, in a loop", () => {
       assert.ok((statuses[200] ?? 0) > 0, `never found the inside file: ${JSON.stringify(statuses)}`);
     });
   }
+});
+
+// The same guarantee without a race: the lost race's state, held still. The path
+// that passed the checks now leads through a symlink; open and readdir refuse.
+describe("open and readdir check what they opened", () => {
+  test("a canonical path that now passes through a symlink: ENOENT, not the link's target", async () => {
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), "wharf-opened-")));
+    try {
+      mkdirSync(join(dir, "elsewhere"));
+      writeFileSync(join(dir, "elsewhere", "f.txt"), SECRET);
+      symlinkSync(join(dir, "elsewhere"), join(dir, "d")); // "d" was a directory when it was checked
+      await assert.rejects(nodeFileSystem.open(join(dir, "d", "f.txt")), { code: "ENOENT" });
+      await assert.rejects(nodeFileSystem.readdir(join(dir, "d")), { code: "ENOENT" });
+      const file = await nodeFileSystem.open(join(dir, "elsewhere", "f.txt"));
+      assert.equal((await file.stat()).size, SECRET.length, "the canonical path itself opens");
+      await file.close();
+      assert.deepEqual((await nodeFileSystem.readdir(join(dir, "elsewhere"))).map((e) => [e.name, e.real]), [["f.txt", join(dir, "elsewhere", "f.txt")]]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -148,6 +148,15 @@ export interface StaticOptions extends FeatureOptions {
    * @default []
    */
   readonly unlisted?: readonly string[];
+  /**
+   * Files never served, listed or precompressed, by path (absolute, or relative
+   * to `root`): a configuration or password file kept inside the served
+   * directory. Matched on the canonical path after symlinks, whatever URL, rewrite
+   * or sidecar leads there, case-insensitively where the file system is; their
+   * `.br`/`.gz`/`.zst` sidecars are hidden too. `authFile` is always added.
+   * @default []
+   */
+  readonly hiddenFiles?: readonly string[];
 }
 
 /** {@link StaticOptions} with every default applied and every value checked. */
@@ -172,6 +181,8 @@ export interface ResolvedOptions {
   readonly fs: FileSystem;
   /** Whether a listing leaves an entry out, compiled from `unlisted`. */
   readonly unlisted: (name: string) => boolean;
+  /** Absolute paths of the files never served (`hiddenFiles` and `authFile`), not yet canonical. */
+  readonly hiddenFiles: readonly string[];
   /** The feature middleware, built once (src/features/index.ts). */
   readonly features: Features;
 }
@@ -208,7 +219,7 @@ const OPTION_NAMES: Readonly<Record<keyof StaticOptions, true>> = {
   redirects: true, rewrites: true, auth: true, authFile: true,
   root: true, dotfiles: true, symlinks: true, index: true, listing: true, cacheControl: true, hashLimit: true,
   revalidateMs: true, cacheFileBytes: true, cacheBytes: true, compression: true, precompressed: true, cache: true,
-  maxRanges: true, fallthrough: true, use: true, fs: true, unlisted: true,
+  maxRanges: true, fallthrough: true, use: true, fs: true, unlisted: true, hiddenFiles: true,
 };
 
 /**
@@ -266,6 +277,11 @@ export function resolveOptions(options: StaticOptions = {}, extra: readonly stri
     throw new OptionError("unlisted", "must be a list of globs");
   }
   const unlistedMatchers = unlisted.map((g) => picomatch(g, { dot: true }));
+  const hiddenFiles = options.hiddenFiles ?? [];
+  if (!Array.isArray(hiddenFiles) || !hiddenFiles.every((p) => typeof p === "string" && p !== "")) {
+    throw new OptionError("hiddenFiles", "must be a list of file paths");
+  }
+  const authFile: unknown = options.authFile;
   return {
     root: resolve(root),
     dotfiles: oneOf("dotfiles", options.dotfiles, ["ignore", "deny", "allow"], "ignore"),
@@ -285,6 +301,8 @@ export function resolveOptions(options: StaticOptions = {}, extra: readonly stri
     use,
     fs,
     unlisted: unlistedMatchers.length === 0 ? () => false : (name) => unlistedMatchers.some((m) => m(name)),
+    // The password file is never part of the site, wherever it lies.
+    hiddenFiles: [...hiddenFiles, ...(typeof authFile === "string" && authFile !== "" ? [authFile] : [])].map((p) => resolve(root, p)),
     features: buildFeatures(options),
   };
 }

@@ -1,14 +1,25 @@
 /**
- * `wharf precompress [DIR]`: writes `file.br`, `file.gz` (and `file.zst` where Node
+ * `wharf precompress DIR`: writes `file.br`, `file.gz` (and `file.zst` where Node
  * has zstd) beside every compressible file, at the highest settings — the cost is
  * paid once, at build time, and the server then sends the sidecars as they are.
  * Sidecars not older than their file are up to date and skipped; a coding that
- * would not make the file smaller is not written. Dotfiles and symlinks are left
- * alone, as the server leaves them.
+ * would not make the file smaller is not written.
+ *
+ * Safe to try (issue 11 item 2): without a folder it only prints usage; it leaves
+ * `node_modules` and dot-directories alone unless asked; `--dry-run` shows what it
+ * would write. Safe to run in a tree someone else can write to (issue 10 item 10):
+ * it never follows a symlink, neither reading (the source is opened with
+ * O_NOFOLLOW) nor writing (the temporary file is created exclusively under an
+ * unpredictable name, then renamed over the sidecar's name, which replaces a link
+ * there instead of writing through it; a sidecar name that is not a regular file
+ * is left alone). Configuration and password files are never compressed: their
+ * sidecars would hold the same secrets.
  */
-import { createReadStream, createWriteStream } from "node:fs";
-import { lstat, readdir, rename, rm, stat } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { randomBytes } from "node:crypto";
+import { constants } from "node:fs";
+import { type FileHandle, lstat, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join, relative } from "node:path";
+import type { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
 import { isCompressible } from "../http/compressible.js";
@@ -20,27 +31,69 @@ import { humanSize } from "../handlers/listing.js";
 const SIDECAR = /\.(br|gz|zst)$/;
 const MIN_BYTES = 1024;
 
+/**
+ * Names never compressed, wherever they are: wharf's and serve's configuration
+ * files and password files. The server hides the configuration and password
+ * files it uses (and their sidecars) by real path; this keeps their secrets from
+ * being copied into sidecars in the first place.
+ */
+export function isSecretName(name: string): boolean {
+  const lower = name.toLowerCase();
+  return lower === "wharf.json" || lower === "serve.json" || lower.includes("htpasswd");
+}
+
+// O_NOFOLLOW: a source or temporary name that is a symlink fails (ELOOP) instead
+// of being followed out of the tree. Absent on Windows, where creating a symlink
+// needs privileges.
+const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+const READ_FLAGS = constants.O_RDONLY | NOFOLLOW;
+// O_EXCL with O_CREAT: fails if anything, a planted symlink included, has the name.
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW;
+
+/** What the walk takes in besides the plain files. */
+export interface WalkOptions {
+  /** Descend into `node_modules`. @default false */
+  readonly includeNodeModules?: boolean;
+  /** Include dotfiles and dot-directories. @default false */
+  readonly dotfiles?: boolean;
+}
+
+/** What one run should do. */
+export interface PrecompressOptions extends WalkOptions {
+  /** Report what would be written, and write nothing. @default false */
+  readonly dryRun?: boolean;
+  /** Called after each file examined, with the running summary (progress). */
+  readonly progress?: (summary: Readonly<PrecompressSummary>) => void;
+}
+
 /** What one run did. */
 export interface PrecompressSummary {
+  /** Files looked at (every regular file the walk found). */
+  scanned: number;
+  /** Compressible files, at least 1 KiB. */
   files: number;
   written: number;
   upToDate: number;
   notSmaller: number;
+  /** Sidecar names that are not regular files (a symlink, a directory): left alone. */
+  leftAlone: number;
   originalBytes: number;
   /** Bytes saved by the best coding of each file. */
   savedBytes: number;
 }
 
-async function* walk(dir: string): AsyncGenerator<string> {
+async function* walk(dir: string, options: WalkOptions): AsyncGenerator<string> {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
-    if (entry.name.startsWith(".")) continue;
+    if (!options.dotfiles && entry.name.startsWith(".")) continue;
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) yield* walk(path);
-    else if (entry.isFile() && !SIDECAR.test(entry.name)) yield path;
+    if (entry.isDirectory()) {
+      if (!options.includeNodeModules && entry.name === "node_modules") continue;
+      yield* walk(path, options);
+    } else if (entry.isFile() && !SIDECAR.test(entry.name)) yield path; // symlinks are never followed
   }
 }
 
-function bestCompressor(encoding: Encoding, size: number): NodeJS.ReadWriteStream {
+function bestCompressor(encoding: Encoding, size: number): Transform {
   if (encoding === "br") {
     return zlib.createBrotliCompress({
       params: {
@@ -53,40 +106,88 @@ function bestCompressor(encoding: Encoding, size: number): NodeJS.ReadWriteStrea
   return compressorStream(encoding, size);
 }
 
+/**
+ * A temporary name beside `target`: unpredictable (96 random bits), so nobody can
+ * plant a link at it in advance, and a dotfile, so the server hides it while it
+ * is being written.
+ */
+export function temporaryName(target: string): string {
+  return join(dirname(target), `.${basename(target)}.${randomBytes(12).toString("hex")}.tmp`);
+}
+
 /** Writes `path`'s sidecar for `encoding`; returns its size, or undefined if not worth keeping. */
 async function writeSidecar(path: string, size: number, encoding: Encoding): Promise<number | undefined> {
   const target = path + SIDECAR_SUFFIX[encoding];
-  const temporary = `${target}.${process.pid}.tmp`;
+  const temporary = temporaryName(target);
+  let source: FileHandle | undefined;
+  let sink: FileHandle | undefined;
+  let created = false;
   try {
-    await pipeline(createReadStream(path), bestCompressor(encoding, size), createWriteStream(temporary));
-    const written = (await stat(temporary)).size;
+    source = await open(path, READ_FLAGS);
+    sink = await open(temporary, CREATE_FLAGS, 0o644);
+    created = true;
+    const output = sink;
+    // The handles stay ours to close (finally), whatever the streams do.
+    await pipeline(source.createReadStream({ autoClose: false, emitClose: false }), bestCompressor(encoding, size), async (chunks: AsyncIterable<Buffer>) => {
+      for await (const chunk of chunks) await output.write(chunk);
+    });
+    const written = (await sink.stat()).size;
+    await sink.close();
+    sink = undefined;
     if (written >= size) {
       await rm(temporary);
       return undefined;
     }
-    await rename(temporary, target); // atomic: the server never sees half a sidecar
+    // Atomic, and it replaces whatever has the name (a link included) without following it.
+    await rename(temporary, target);
     return written;
   } catch (error) {
-    await rm(temporary, { force: true });
+    if (created) await rm(temporary, { force: true });
     throw error;
+  } finally {
+    await sink?.close();
+    await source?.close();
   }
 }
 
+/** The state of a sidecar's name: absent, an up-to-date or stale regular file, or something else. */
+async function sidecarState(target: string, mtimeMs: number): Promise<{ kind: "absent" | "stale" | "other" } | { kind: "fresh"; size: number }> {
+  const info = await lstat(target).catch(() => undefined);
+  if (info === undefined) return { kind: "absent" };
+  if (!info.isFile()) return { kind: "other" };
+  return info.mtimeMs >= mtimeMs ? { kind: "fresh", size: info.size } : { kind: "stale" };
+}
+
 /** Precompresses every compressible file under `root`, reporting each file to `log`. */
-export async function precompress(root: string, log: (line: string) => void): Promise<PrecompressSummary> {
-  const summary: PrecompressSummary = { files: 0, written: 0, upToDate: 0, notSmaller: 0, originalBytes: 0, savedBytes: 0 };
-  for await (const path of walk(root)) {
+export async function precompress(root: string, log: (line: string) => void, options: PrecompressOptions = {}): Promise<PrecompressSummary> {
+  const summary: PrecompressSummary = { scanned: 0, files: 0, written: 0, upToDate: 0, notSmaller: 0, leftAlone: 0, originalBytes: 0, savedBytes: 0 };
+  for await (const path of walk(root, options)) {
+    summary.scanned++;
     const info = await lstat(path);
-    if (info.size < MIN_BYTES || !isCompressible(contentTypeFor(path))) continue;
+    if (!info.isFile() || info.size < MIN_BYTES || isSecretName(basename(path)) || !isCompressible(contentTypeFor(path))) {
+      options.progress?.(summary);
+      continue;
+    }
     summary.files++;
     summary.originalBytes += info.size;
     let smallest = info.size;
     const done: string[] = [];
     for (const encoding of ENCODINGS) {
-      const existing = await stat(path + SIDECAR_SUFFIX[encoding]).catch(() => undefined);
-      if (existing !== undefined && existing.mtimeMs >= info.mtimeMs) {
+      const target = path + SIDECAR_SUFFIX[encoding];
+      const state = await sidecarState(target, info.mtimeMs);
+      if (state.kind === "fresh") {
         summary.upToDate++;
-        smallest = Math.min(smallest, existing.size);
+        smallest = Math.min(smallest, state.size);
+        continue;
+      }
+      if (state.kind === "other") {
+        summary.leftAlone++;
+        log(`${relative(root, target)}: not a regular file, left alone`);
+        continue;
+      }
+      if (options.dryRun) {
+        summary.written++;
+        done.push(relative(root, target));
         continue;
       }
       const written = await writeSidecar(path, info.size, encoding);
@@ -99,53 +200,120 @@ export async function precompress(root: string, log: (line: string) => void): Pr
       done.push(`${encoding} ${humanSize(written)}`);
     }
     summary.savedBytes += info.size - smallest;
-    if (done.length > 0) log(`${relative(root, path)}: ${humanSize(info.size)} → ${done.join(", ")}`);
+    if (done.length > 0) log(options.dryRun ? `would write ${done.join(", ")}` : `${relative(root, path)}: ${humanSize(info.size)} → ${done.join(", ")}`);
+    options.progress?.(summary);
   }
   return summary;
 }
 
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
+
 /** The closing line of a run. */
-export function summaryLine(s: PrecompressSummary): string {
+export function summaryLine(s: PrecompressSummary, dryRun = false): string {
+  if (dryRun) {
+    return `${plural(s.files, "compressible file")} (${humanSize(s.originalBytes)}): would write ${plural(s.written, "sidecar")}, ${s.upToDate} up to date; nothing written (dry run)`;
+  }
   const pct = s.originalBytes === 0 ? 0 : Math.round((100 * s.savedBytes) / s.originalBytes);
   return (
-    `${s.files} compressible file${s.files === 1 ? "" : "s"}: wrote ${s.written} sidecar${s.written === 1 ? "" : "s"}, ` +
-    `${s.upToDate} up to date, ${s.notSmaller} not smaller; ` +
-    `best codings save ${humanSize(s.savedBytes)} of ${humanSize(s.originalBytes)} (${pct}%)`
+    `${plural(s.files, "compressible file")}: wrote ${plural(s.written, "sidecar")}, ` +
+    `${s.upToDate} up to date, ${s.notSmaller} not smaller` +
+    (s.leftAlone > 0 ? `, ${s.leftAlone} left alone` : "") +
+    `; best codings save ${humanSize(s.savedBytes)} of ${humanSize(s.originalBytes)} (${pct}%)`
   );
 }
 
-const USAGE = `usage: wharf precompress [-q] [DIR]
+const USAGE = `usage: wharf precompress [options] DIR
 
 Write .br, .gz (and .zst where Node has zstd) beside every compressible file
-under DIR (default: the current directory). Up-to-date sidecars are skipped.
+under DIR, at maximum compression. Up-to-date sidecars are skipped; wharf then
+serves them as they are.
+
+  -n, --dry-run              list the sidecars it would write; write nothing
+      --include-node-modules also descend into node_modules directories
+      --dotfiles             also dotfiles and dot-directories
+  -q, --quiet                only the summary line
+  -h, --help                 this help
+
+Skipped always: symlinks, files under 1 KiB, incompressible types (images,
+archives, ...), wharf.json, serve.json and htpasswd files.
 `;
 
+/** Non-TTY progress: one line per this many files looked at. */
+const PROGRESS_EVERY = 1000;
+
+/** Where progress goes: stderr, a `\r` line on a terminal, else a line every {@link PROGRESS_EVERY} files. */
+export interface ProgressSink {
+  readonly write: (text: string) => void;
+  readonly isTTY: boolean;
+}
+
+function progressReporter(sink: ProgressSink): { update: (s: Readonly<PrecompressSummary>) => void; end: () => void } {
+  let shown = false;
+  const text = (s: Readonly<PrecompressSummary>) => `precompress: ${s.scanned.toLocaleString("en")} files looked at, ${plural(s.written, "sidecar")} written`;
+  return {
+    update(s) {
+      if (sink.isTTY) {
+        // A terminal redraws one line; every 16 files keeps the writes few on a fast disk.
+        if (s.scanned % 16 === 0) {
+          sink.write(`\r${text(s)}`);
+          shown = true;
+        }
+      } else if (s.scanned % PROGRESS_EVERY === 0) {
+        sink.write(`${text(s)}\n`);
+      }
+    },
+    end() {
+      if (shown) sink.write("\r\x1b[K");
+    },
+  };
+}
+
 /** The `wharf precompress` command; resolves with the exit code. */
-export async function precompressCommand(argv: readonly string[], out: (t: string) => void, err: (t: string) => void): Promise<number> {
+export async function precompressCommand(
+  argv: readonly string[],
+  out: (t: string) => void,
+  err: (t: string) => void,
+  progressSink: ProgressSink = { write: err, isTTY: process.stderr.isTTY === true },
+): Promise<number> {
   let dir: string | undefined;
   let quiet = false;
+  const options: { dryRun?: boolean; includeNodeModules?: boolean; dotfiles?: boolean } = {};
   for (const arg of argv) {
     if (arg === "-h" || arg === "--help") {
       out(USAGE);
       return 0;
     }
     if (arg === "-q" || arg === "--quiet") quiet = true;
+    else if (arg === "-n" || arg === "--dry-run") options.dryRun = true;
+    else if (arg === "--include-node-modules") options.includeNodeModules = true;
+    else if (arg === "--dotfiles") options.dotfiles = true;
     else if (arg.startsWith("-") || dir !== undefined) {
       err(`wharf: precompress: unexpected argument '${arg}'\nTry 'wharf precompress --help'.\n`);
       return 2;
     } else dir = arg;
   }
-  const root = dir ?? ".";
-  const info = await stat(root).catch(() => undefined);
+  // No default: run by habit in a project's root, it would write beside every
+  // file of node_modules. The folder is always named (`wharf precompress .`).
+  if (dir === undefined) {
+    err(`wharf: precompress: which folder? Name it, e.g. 'wharf precompress dist' (or '.' for this one)\n\n${USAGE}`);
+    return 2;
+  }
+  const info = await stat(dir).catch(() => undefined);
   if (info === undefined || !info.isDirectory()) {
-    err(`wharf: precompress: ${info === undefined ? "directory not found" : "not a directory"}: ${root}\n`);
+    err(`wharf: precompress: ${info === undefined ? "directory not found" : "not a directory"}: ${dir}\n`);
     return 1;
   }
+  const progress = quiet ? undefined : progressReporter(progressSink);
   try {
-    const summary = await precompress(root, quiet ? () => undefined : (line) => out(`${line}\n`));
-    out(`${summaryLine(summary)}\n`);
+    const summary = await precompress(dir, quiet ? () => undefined : (line) => out(`${line}\n`), {
+      ...options,
+      ...(progress === undefined ? {} : { progress: progress.update }),
+    });
+    progress?.end();
+    out(`${summaryLine(summary, options.dryRun)}\n`);
     return 0;
   } catch (error) {
+    progress?.end();
     err(`wharf: precompress: ${(error as Error).message}\n`);
     return 1;
   }

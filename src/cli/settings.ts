@@ -4,9 +4,8 @@
  * src/config/merge.ts), plus what the banner says about them.
  */
 import { existsSync } from "node:fs";
-import { relative, resolve, sep } from "node:path";
+import { resolve } from "node:path";
 import { fromEnvironment } from "../config/env.js";
-import { hidePaths } from "../config/hide.js";
 import { type ConfigFile, loadConfig } from "../config/load.js";
 import { mergeOptions } from "../config/merge.js";
 import type { ServeOptions } from "../server/listen.js";
@@ -38,11 +37,6 @@ export interface Settled {
   readonly lines: readonly string[];
 }
 
-function inside(root: string, path: string): string | undefined {
-  const rel = relative(root, path);
-  return rel === "" || rel.startsWith("..") || rel.startsWith(sep) ? undefined : `/${rel.split(sep).join("/")}`;
-}
-
 /**
  * Merges `cli` (what {@link import("./main.js")} made of the flags alone) with the
  * environment and the configuration file. Throws ConfigError (exit 2).
@@ -62,15 +56,15 @@ export async function settle(
   // The command line's 404 page: 404.html when the site has one (checked once, so
   // that a site without one keeps the plain chain).
   const notFound = merged.notFound ?? (existsSync(resolve(root, "404.html")) ? "404.html" : undefined);
-  // Never serve the configuration or the password file from the site itself.
-  const hidden = [config?.path, merged.authFile]
-    .map((p) => (p === undefined ? undefined : inside(root, p)))
-    .filter((p): p is string => p !== undefined);
+  // Never serve the configuration file from the site itself (the password file is
+  // hidden by the handler): by its real path, so no rewrite, listing or sidecar
+  // reaches it, and with no middleware, so the synchronous fast path stays on.
+  const hiddenFiles = [...(merged.hiddenFiles ?? []), ...(config === undefined ? [] : [config.path])];
   const options = {
     ...merged,
     root,
     ...(notFound === undefined ? {} : { notFound }),
-    ...(hidden.length === 0 ? {} : { use: [...(merged.use ?? []), hidePaths(hidden)] }),
+    ...(hiddenFiles.length === 0 ? {} : { hiddenFiles }),
   };
   const lines = config === undefined ? [] : [`  config: ${config.path}${config.kind === "serve" ? " (serve.json)" : ""}`];
   return { options, config, lines };

@@ -76,6 +76,14 @@ export function memoryFileSystem(mount: string, tree: MemoryNode, defaultMtimeMs
     return { real, entry: { node, ino: ino(real, node) } };
   }
 
+  // `open` and `readdir` take canonical paths (see FileSystem): one reached through a
+  // symlink is not the object that was checked.
+  function canonical(path: string): { real: string; entry: Entry } {
+    const found = walk(path);
+    if (found.real !== posix.resolve(path)) throw fsError("ENOENT", path);
+    return found;
+  }
+
   function statOf(entry: Entry): FileStat {
     const { node } = entry;
     if (isFile(node)) {
@@ -89,20 +97,23 @@ export function memoryFileSystem(mount: string, tree: MemoryNode, defaultMtimeMs
     stat: async (path) => statOf(walk(path).entry),
     realpath: async (path) => walk(path).real,
     readdir: async (path): Promise<DirEntry[]> => {
-      const { real, entry } = walk(path);
+      const { real, entry } = canonical(path);
       if (isFile(entry.node)) throw fsError("ENOTDIR", path);
       return Object.entries(entry.node as Record<string, MemoryNode>).map(([name, child]) => {
         let stat: FileStat | undefined;
+        let target: string | undefined;
         try {
-          stat = statOf(walk(posix.join(real, name)).entry);
+          const found = walk(posix.join(real, name));
+          stat = statOf(found.entry);
+          target = found.real;
         } catch {
           stat = undefined;
         }
-        return { name, symlink: isLink(child), stat };
+        return { name, symlink: isLink(child), stat, real: target };
       });
     },
     open: async (path): Promise<OpenFile> => {
-      const { entry } = walk(path);
+      const { entry } = canonical(path);
       if (!isFile(entry.node)) throw fsError("EISDIR", path);
       const bytes = bytesOf(entry.node);
       return {

@@ -17,11 +17,19 @@ export interface FileStat {
 
 /** One entry of a directory, with the stat of what it points to. */
 export interface DirEntry {
+  /** The name, as text: a name that is not valid UTF-8 is left out of the entries. */
   readonly name: string;
   /** The entry itself is a symbolic link (its `stat` describes the target). */
   readonly symlink: boolean;
   /** `undefined` when the entry could not be stat'ed (a dangling symlink, say). */
   readonly stat: FileStat | undefined;
+  /**
+   * The canonical path of what the entry names: the directory's path and the
+   * name, or for a symlink its target's canonical path; `undefined` when it
+   * names nothing (dangling, looping). What the listing's visibility check is
+   * made on, exactly as a GET of the entry would make it.
+   */
+  readonly real: string | undefined;
 }
 
 /** An open file: its descriptor's stat and a way to read byte ranges from it. */
@@ -33,13 +41,24 @@ export interface OpenFile {
   close(): Promise<void>;
 }
 
+/**
+ * The file access the handlers need. `readdir` and `open` are given canonical
+ * paths (from `realpath`, checked for containment and visibility) and must
+ * read exactly the object at that path: if a directory on the way was swapped
+ * for a symlink between the check and the call, they fail with `ENOENT`
+ * rather than read what the link leads to (issue 10 item 9). The check is on
+ * what was actually opened, the descriptor, not on the path again.
+ */
 export interface FileSystem {
   /** Stat following symlinks. */
   stat(path: string): Promise<FileStat>;
   /** The canonical absolute path with every symlink resolved. */
   realpath(path: string): Promise<string>;
-  /** The entries of a directory (without `.` and `..`), in no particular order. */
+  /**
+   * The entries of the directory at the canonical `path` (without `.` and `..`),
+   * in no particular order; `ENOENT` if what was opened is not at `path`.
+   */
   readdir(path: string): Promise<DirEntry[]>;
-  /** Open a file for reading. */
+  /** Open the file at the canonical `path` for reading; `ENOENT` if what was opened is not at `path`. */
   open(path: string): Promise<OpenFile>;
 }

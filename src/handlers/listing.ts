@@ -6,7 +6,7 @@
  * The page carries no script and loads nothing, and says so in its own CSP, so
  * even an escaping bug here could not run code on the server's origin.
  */
-import { encodeSegment } from "../path/resolve.js";
+import { encodeSegment, resolveRequestPath } from "../path/resolve.js";
 
 /** One row of a listing. */
 export interface ListingEntry {
@@ -93,17 +93,32 @@ function modifiedCell(mtimeMs: number | undefined): string {
 }
 
 /**
- * Names the server could never serve back: resolveRequestPath refuses control
- * characters and backslashes, so linking them would only produce a 400.
- * They are listed as plain text instead.
+ * Whether the link to `name` leads back to it: resolveRequestPath refuses some
+ * characters (NUL anywhere; on Windows `\\` and controls), so linking such a name
+ * would only produce a 400. The resolver leaves those names out of a listing;
+ * here they are shown without a link, as a second line of defence.
  */
 function isLinkable(name: string): boolean {
-  return !/[\u0000-\u001f\u007f\\\/]/.test(name) && name !== "." && name !== ".." && name !== "";
+  if (name === "" || name === "." || name === ".." || name.includes("/")) return false;
+  const back = resolveRequestPath(`/${encodeSegment(name)}`);
+  return back.kind === "ok" && back.segments.length === 1 && back.segments[0] === name;
+}
+
+/**
+ * The name as shown: C0 controls and DEL (allowed in POSIX names, reachable as
+ * `%09` and so on) become their Unicode control pictures (U+2400-U+2421), so a
+ * tab or a newline is visible in the page instead of vanishing into whitespace,
+ * and nothing invisible can make two names look alike.
+ */
+export function visibleName(name: string): string {
+  return /[\u0000-\u001f\u007f]/.test(name)
+    ? name.replace(/[\u0000-\u001f\u007f]/g, (c) => String.fromCharCode(c === "\u007f" ? 0x2421 : 0x2400 + c.charCodeAt(0)))
+    : name;
 }
 
 function row(entry: ListingEntry): string {
   const dir = entry.kind === "directory";
-  const shown = escapeHtml(entry.name) + (dir ? "/" : "");
+  const shown = escapeHtml(visibleName(entry.name)) + (dir ? "/" : "");
   // `<bdi>` isolates each name, so a right-to-left override inside one name
   // cannot reorder the rest of the row.
   let name: string;
@@ -159,7 +174,7 @@ export function renderListing(input: {
   readonly entries: readonly ListingEntry[];
   readonly limit?: number;
 }): string {
-  const path = escapeHtml(input.segments.length === 0 ? "/" : `/${input.segments.join("/")}/`);
+  const path = escapeHtml(visibleName(input.segments.length === 0 ? "/" : `/${input.segments.join("/")}/`));
   const limit = input.limit ?? MAX_LISTING_ENTRIES;
   const dirs = input.entries.filter((e) => e.kind === "directory").sort(compareNames);
   // When the directories alone fill the page, the other entries need no sorting.

@@ -16,7 +16,9 @@ import { isCompressible } from "../http/compressible.js";
 import { contentTypeFor } from "../http/content-type.js";
 import type { Encoding } from "../http/negotiate.js";
 import type { ResolvedOptions } from "../options.js";
-import { encodePathname, isHidden, isInside, relativeSegments, resolveRequestPath } from "../path/resolve.js";
+import { encodePathname, encodeSegment, isHidden, resolveRequestPath } from "../path/resolve.js";
+import { type Visibility, type VisibilityRules, visibilityOf } from "../path/visibility.js";
+import { canonicalRules } from "./hidden-files.js";
 import { compressBytes, ENCODINGS, SIDECAR_SUFFIX } from "./encoders.js";
 import { errorReply, statusForError } from "./errors.js";
 import { type FileContentsCache, bytesTag } from "./file-contents.js";
@@ -57,29 +59,35 @@ export class TransientError extends Error {
  * rethrows unexpected errors (the caller reports them as 500).
  */
 export function createResolver(options: ResolvedOptions, contents: FileContentsCache): (pathname: string) => Promise<Resource> {
-  const { fs, root } = options;
-  let rootReal: Promise<string> | undefined;
-  // The root's canonical path, resolved once (and again only if it failed).
-  const canonicalRoot = (): Promise<string> => {
-    rootReal ??= fs.realpath(root).catch((error: unknown) => {
-      rootReal = undefined;
+  const { fs } = options;
+  let rulesOnce: Promise<VisibilityRules> | undefined;
+  // The root's canonical path and the hidden files', resolved once (and again only if it failed).
+  const visibilityRules = (): Promise<VisibilityRules> => {
+    rulesOnce ??= canonicalRules(options).catch((error: unknown) => {
+      rulesOnce = undefined;
       throw error;
     });
-    return rootReal;
+    return rulesOnce;
   };
 
   const hidden = (): Reply => (options.dotfiles === "deny" ? errorReply(403) : MISS_404);
   const fixed = (reply: Reply): Resource => ({ kind: "reply", reply });
-  /** Where `segments` really lead, or the reply for why they lead nowhere the client may go. */
+  /** The reply for a path the client may not see, by why. */
+  const refusal = (why: Exclude<Visibility["kind"], "visible">): Reply => (why === "dotfile" ? hidden() : MISS_404);
+
+  /**
+   * Where `segments` really lead, or the reply for why they lead nowhere the client
+   * may go. Every way to a file comes through here (the request path after any
+   * rewrite, index files, sidecars), and listings ask {@link visibilityOf} the same
+   * question of each entry.
+   */
   async function locate(segments: readonly string[]): Promise<Location> {
-    const base = await canonicalRoot();
-    const real = await fs.realpath(join(base, ...segments));
-    if (!isInside(base, real)) {
-      if (options.symlinks !== "follow") return { kind: "refused", reply: MISS_404 };
-    } else if (options.dotfiles !== "allow" && isHidden(relativeSegments(base, real))) {
-      // A symlink inside the root that points into `.git/` is as hidden as `.git/` itself.
-      return { kind: "refused", reply: hidden() };
-    }
+    const rules = await visibilityRules();
+    const real = await fs.realpath(join(rules.root, ...segments));
+    const seen = visibilityOf(rules, segments, real);
+    if (seen.kind !== "visible") return { kind: "refused", reply: refusal(seen.kind) };
+    // The stat walks the path again; what is read is checked on its descriptor
+    // (FileSystem.open), so a swap here can only make the read fail.
     return { kind: "found", real, stat: await fs.stat(real) };
   }
 
@@ -132,11 +140,12 @@ export function createResolver(options: ResolvedOptions, contents: FileContentsC
   const compressedPages = new Map<string, Promise<Uint8Array>>();
 
   async function listingResource(real: string, segments: readonly string[]): Promise<Resource> {
-    const base = await canonicalRoot();
+    const rules = await visibilityRules();
     const entries: ListingEntry[] = [];
+    // The directory is read from its own checked descriptor (FileSystem.readdir),
+    // so a directory swapped for a link to the outside cannot be listed.
     for (const entry of await fs.readdir(real)) {
-      if (options.dotfiles !== "allow" && entry.name.startsWith(".")) continue;
-      if (options.unlisted(entry.name) || !(await listable(base, real, entry))) continue;
+      if (options.unlisted(entry.name) || !listable(rules, segments, entry)) continue;
       entries.push({ name: entry.name, kind: entry.stat?.kind ?? "other", size: entry.stat?.size, mtimeMs: entry.stat?.mtimeMs });
     }
     const body = new TextEncoder().encode(renderListing({ segments, entries }));
@@ -173,15 +182,21 @@ export function createResolver(options: ResolvedOptions, contents: FileContentsC
     };
   }
 
-  // A symlink is listed only if following it is allowed, so a listing never shows
-  // the size or date of something outside the root.
-  async function listable(base: string, dir: string, entry: DirEntry): Promise<boolean> {
-    if (!entry.symlink || options.symlinks === "follow") return true;
-    try {
-      return isInside(base, await fs.realpath(join(dir, entry.name)));
-    } catch {
-      return false; // dangling or looping: it names nothing the client could fetch
-    }
+  /**
+   * An entry is listed only if a GET of its link would find it: the link resolves
+   * back to this one name (not the case for a name a URL cannot carry), and the
+   * entry passes the very visibility decision locate() makes, on the canonical
+   * path the directory read gave (for a symlink, its target's). So a link into
+   * `.git/`, a hidden configuration file or a link out of the root is never shown
+   * with its target's size and date (issue 10 items 7, 8, 17).
+   */
+  function listable(rules: VisibilityRules, segments: readonly string[], entry: DirEntry): boolean {
+    if (entry.real === undefined || entry.stat === undefined) return false; // dangling or looping
+    // FIFOs, sockets and devices are never served (see resolve), so never listed.
+    if (entry.stat.kind === "other") return false;
+    const link = resolveRequestPath(`/${encodeSegment(entry.name)}`);
+    if (link.kind !== "ok" || link.segments.length !== 1 || link.segments[0] !== entry.name) return false;
+    return visibilityOf(rules, [...segments, entry.name], entry.real).kind === "visible";
   }
 
   async function directoryResource(real: string, segments: readonly string[], trailingSlash: boolean): Promise<Resource> {
@@ -203,6 +218,7 @@ export function createResolver(options: ResolvedOptions, contents: FileContentsC
   async function resolve(pathname: string): Promise<Resource> {
     const path = resolveRequestPath(pathname);
     if (path.kind === "bad-request") return fixed(errorReply(400));
+    // The URL's own dot segments, before any file-system call (locate checks them again).
     if (options.dotfiles !== "allow" && isHidden(path.segments)) return fixed(hidden());
     try {
       const found = await locate(path.segments);

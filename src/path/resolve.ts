@@ -33,6 +33,16 @@ export const MAX_PATH_LENGTH = 8192;
 
 const bad = (reason: string): PathOutcome => ({ kind: "bad-request", reason });
 
+/**
+ * Which file-name rules a decoded segment must respect: on Windows `\` is a
+ * separator and controls cannot be in a name; on POSIX only `/` and NUL are
+ * special.
+ */
+export type PathDialect = "posix" | "win32";
+
+/** The dialect of the platform wharf runs on. */
+export const PLATFORM_DIALECT: PathDialect = process.platform === "win32" ? "win32" : "posix";
+
 // `ignoreBOM: true`: by default TextDecoder silently drops a leading U+FEFF, and a
 // decoder that deletes bytes is a decoder that makes two spellings of one name.
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -57,12 +67,20 @@ function hexValue(c: number): number {
  * - a `%` not followed by two hex digits (RFC 3986 §2.1), or decoded bytes that
  *   are not UTF-8 (overlong forms such as `%c0%ae` for `.` included — the classic
  *   IIS traversal);
- * - a decoded C0 control or DEL: NUL truncates paths in C APIs, CR/LF split log
- *   lines and headers, and no legitimate name needs them in a URL;
- * - a backslash, raw or `%5c`: a separator on Windows (so `..\..` would escape
- *   there), and browsers treat `/\evil.example` as `//evil.example`, turning any
- *   redirect that echoes the path into an open redirect. Refusing it everywhere
- *   keeps the behaviour identical across platforms.
+ * - a decoded NUL: it truncates paths in C APIs and no file name holds one;
+ * - a raw backslash: browsers treat `/\evil.example` as `//evil.example`, so a
+ *   redirect that echoed it would be an open redirect, and no client sends one
+ *   (browsers turn it into `/`), only a probe does;
+ * - on Windows only ({@link PathDialect} `"win32"`), a decoded backslash (`%5c`),
+ *   a separator there (so `..%5c..` would escape: superstatic's
+ *   GHSA-wm77-q74p-5763), and decoded C0 controls and DEL, which Windows names
+ *   cannot hold anyway.
+ * On POSIX a decoded `\`, tab or other control (not NUL) is an ordinary
+ * character of a segment: POSIX allows them in file names, and a listing links
+ * such a file, so its URL must reach it (issue 10 item 17). Nothing downstream
+ * reads them as syntax: every `Location` and link is re-encoded from segments
+ * ({@link encodePathname} encodes all of them), and the access log escapes
+ * controls.
  * - a `..` that would climb above the root. RFC 3986 §5.2.4 would clamp it, but
  *   no browser sends one (they normalise first), so only a probe does; saying 400
  *   is more honest than serving the root.
@@ -72,7 +90,7 @@ function hexValue(c: number): number {
  * That `%2f` splits is deliberate: a file name cannot contain `/`, and
  * containment is enforced on this normalised result, which is what matters.
  */
-export function resolveRequestPath(pathname: string): PathOutcome {
+export function resolveRequestPath(pathname: string, dialect: PathDialect = PLATFORM_DIALECT): PathOutcome {
   const length = pathname.length;
   if (length > MAX_PATH_LENGTH) return bad(`path longer than ${MAX_PATH_LENGTH} characters`);
   if (pathname.charCodeAt(0) !== 0x2f) return bad("path does not start with /");
@@ -82,6 +100,7 @@ export function resolveRequestPath(pathname: string): PathOutcome {
   for (let i = 0; i < length; i++) {
     const c = pathname.charCodeAt(i);
     if (c <= 0x20 || c >= 0x7f) return bad(`raw character U+${c.toString(16).padStart(4, "0")} in path`);
+    if (c === 0x5c) return bad("backslash in path");
     if (c === 0x25) hasPercent = true;
   }
   if (hasPercent) {
@@ -105,13 +124,14 @@ export function resolveRequestPath(pathname: string): PathOutcome {
     } catch {
       return bad("path is not valid UTF-8");
     }
+    const windows = dialect === "win32";
     for (let i = 0; i < decoded.length; i++) {
       const c = decoded.charCodeAt(i);
-      if (c < 0x20 || c === 0x7f) return bad("control character in path");
+      if (c === 0) return bad("NUL in path");
+      if (windows && (c < 0x20 || c === 0x7f)) return bad("control character in path");
+      if (windows && c === 0x5c) return bad("backslash in path");
     }
   }
-  // Raw or decoded, a backslash is refused (see above).
-  if (decoded.includes("\\")) return bad("backslash in path");
 
   const segments: string[] = [];
   let trailingSlash = true;

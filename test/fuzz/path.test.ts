@@ -18,8 +18,8 @@ function malformed(outcome: PathOutcome): string | undefined {
   if (outcome.kind === "bad-request") return typeof outcome.reason === "string" && outcome.reason !== "" ? undefined : "no reason";
   for (const s of outcome.segments) {
     if (s === "" || s === "." || s === "..") return `segment ${JSON.stringify(s)}`;
-    if (/[/\\\0]/.test(s)) return `separator or NUL inside ${JSON.stringify(s)}`;
-    if (/[\x00-\x1f\x7f]/.test(s)) return `control character inside ${JSON.stringify(s)}`;
+    if (/[/\0]/.test(s) || (process.platform === "win32" && s.includes("\\"))) return `separator or NUL inside ${JSON.stringify(s)}`;
+    if (process.platform === "win32" && /[\x00-\x1f\x7f]/.test(s)) return `control character inside ${JSON.stringify(s)}`;
   }
   return undefined;
 }
@@ -40,7 +40,8 @@ function reference(path: string): PathOutcome {
   } catch {
     return bad;
   }
-  if (/[\x00-\x1f\x7f\\]/.test(decoded)) return bad;
+  if (decoded.includes("\0") || path.includes("\\")) return bad;
+  if (process.platform === "win32" && /[\x00-\x1f\x7f\\]/.test(decoded)) return bad;
   const parts = decoded.split("/").slice(1);
   const segments: string[] = [];
   let trailingSlash = true;

@@ -34,7 +34,8 @@ const hostile: { name: string; target: string; status: number }[] = [
   { name: "encoded slash climbing", target: "/index-less/..%2f..%2fpublic-old%2fsecret.txt", status: 400 },
   { name: "fully encoded", target: "/%2e%2e%2fpublic-old%2fsecret.txt", status: 400 },
   { name: "backslash", target: "/..\\public-old\\secret.txt", status: 400 },
-  { name: "encoded backslash", target: "/..%5cpublic-old%5csecret.txt", status: 400 },
+  // On POSIX `%5c` is a character of one segment (a file name may hold it), never a separator.
+  { name: "encoded backslash", target: "/..%5cpublic-old%5csecret.txt", status: process.platform === "win32" ? 400 : 404 },
   { name: "backslash open redirect", target: "/\\evil.example/", status: 400 },
   { name: "NUL byte", target: "/nums.txt%00.html", status: 400 },
   { name: "invalid percent-encoding", target: "/%zz", status: 400 },

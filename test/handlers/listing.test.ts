@@ -52,12 +52,28 @@ describe("renderListing links", () => {
   }
 
   test("names the server cannot serve are listed without a link", () => {
-    const names = ["new\nline", "tab\there", "nul\u0000", "back\\slash", "del\u007f"];
+    const names = ["nul\u0000", ...(process.platform === "win32" ? ["new\nline", "tab\there", "back\\slash", "del\u007f"] : [])];
     const html = renderListing({ segments: [], entries: names.map(f) });
     for (const r of rowsOf(html)) {
       assert.equal(r.href, undefined, `row ${JSON.stringify(r.shown)}: got href ${JSON.stringify(r.href)}, want none`);
     }
     assert.equal(rowsOf(html).length, names.length, `got ${rowsOf(html).length} rows, want ${names.length}`);
+  });
+
+  // POSIX names may hold them; the link reaches the file and the page shows them as
+  // control pictures, never raw (issue 10 item 17).
+  test("controls and backslashes: linked on POSIX, shown as control pictures", { skip: process.platform === "win32" }, () => {
+    const rows: ReadonlyArray<readonly [string, string, string]> = [
+      ["tab\there", "./tab%09here", "tab\u2409here"],
+      ["new\nline", "./new%0Aline", "new\u240Aline"],
+      ["esc\u001b[31m", "./esc%1B%5B31m", "esc\u241B[31m"],
+      ["del\u007f", "./del%7F", "del\u2421"],
+      ["back\\slash", "./back%5Cslash", "back\\slash"],
+    ];
+    for (const [name, href, shown] of rows) {
+      const got = rowsOf(renderListing({ segments: [], entries: [f(name)] }));
+      assert.deepEqual(got, [{ href, shown }], `${JSON.stringify(name)}: got ${JSON.stringify(got)}`);
+    }
   });
 
   test("'other' entries (sockets, dangling links) are listed without a link", () => {

@@ -1,0 +1,72 @@
+/**
+ * Whether a client may see what a path names: one decision, made on the URL's
+ * segments and on the canonical path they resolved to, shared by every way in —
+ * a GET of the path (whatever rewrite, SPA fallback or clean URL led there), an
+ * index file, a sidecar, and each entry of a listing. A listing that asked a
+ * question of its own would drift from what a GET answers (issue 10 items 7, 8).
+ *
+ * Pure: the caller resolves the path (realpath) and gives both forms.
+ */
+import { isHidden, isInside, relativeSegments } from "./resolve.js";
+
+/** What the operator chose, with the canonical root. */
+export interface VisibilityRules {
+  /** The root's canonical path (realpath'd). */
+  readonly root: string;
+  readonly dotfiles: "ignore" | "deny" | "allow";
+  readonly symlinks: "inside-root" | "follow";
+  /**
+   * Canonical paths never served, listed or precompressed (a configuration or
+   * password file inside the root), each already passed through `fold`.
+   */
+  readonly hiddenFiles: ReadonlySet<string>;
+  /** How the root's file system compares names: identity, or case folding. */
+  readonly fold: (path: string) => string;
+}
+
+/** The decision. */
+export type Visibility =
+  | { readonly kind: "visible" }
+  /** Outside the root, and symlinks out are not followed. */
+  | { readonly kind: "outside" }
+  /** A dotfile or under a dot-directory, on the URL or on the real path. */
+  | { readonly kind: "dotfile" }
+  /** One of the operator's hidden files, or a sidecar of one. */
+  | { readonly kind: "hidden-file" };
+
+const VISIBLE: Visibility = { kind: "visible" };
+const OUTSIDE: Visibility = { kind: "outside" };
+const DOTFILE: Visibility = { kind: "dotfile" };
+const HIDDEN_FILE: Visibility = { kind: "hidden-file" };
+
+/** The sidecar names of handlers/encoders.ts `SIDECAR_SUFFIX` (test/path/visibility.test.ts checks they agree). */
+export const SIDECAR_SUFFIXES: readonly string[] = [".br", ".gz", ".zst"];
+
+/**
+ * Whether the canonical path `real` is one of the hidden files, or a
+ * precompressed sidecar of one (`wharf.json.br` holds the same passwords).
+ */
+export function isHiddenFile(rules: Pick<VisibilityRules, "hiddenFiles" | "fold">, real: string): boolean {
+  if (rules.hiddenFiles.size === 0) return false;
+  const folded = rules.fold(real);
+  if (rules.hiddenFiles.has(folded)) return true;
+  for (const suffix of SIDECAR_SUFFIXES) {
+    if (folded.endsWith(suffix) && rules.hiddenFiles.has(folded.slice(0, -suffix.length))) return true;
+  }
+  return false;
+}
+
+/**
+ * What a client may see of `real`, reached by the URL `segments`. Hidden files
+ * come first and regardless of where they are, so no policy (`--dotfiles`,
+ * `--follow-symlinks`) ever lets one through.
+ */
+export function visibilityOf(rules: VisibilityRules, segments: readonly string[], real: string): Visibility {
+  if (isHiddenFile(rules, real)) return HIDDEN_FILE;
+  const dotfiles = rules.dotfiles !== "allow";
+  if (dotfiles && isHidden(segments)) return DOTFILE;
+  if (!isInside(rules.root, real)) return rules.symlinks === "follow" ? VISIBLE : OUTSIDE;
+  // A symlink inside the root that points into `.git/` is as hidden as `.git/` itself.
+  if (dotfiles && isHidden(relativeSegments(rules.root, real))) return DOTFILE;
+  return VISIBLE;
+}

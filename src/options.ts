@@ -90,8 +90,10 @@ export interface StaticOptions extends FeatureOptions {
    */
   readonly cacheFileBytes?: number;
   /**
-   * The memory budget, in bytes, of all file bodies kept; the oldest are dropped
-   * first. `0` keeps none.
+   * The memory budget, in bytes, of all bodies kept — files, their compressed
+   * forms and rendered listings — the oldest dropped first. No cached URL keeps a
+   * body this budget dropped, so it bounds them all (docs/design.md, "Memory").
+   * `0` keeps none.
    * @default 33554432 (32 MiB)
    */
   readonly cacheBytes?: number;

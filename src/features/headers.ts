@@ -107,14 +107,21 @@ export function headersFor(rules: readonly CompiledRule[], path: string): Readon
 export function headers(rules: readonly HeaderRule[]): Middleware {
   const compiled = compileHeaderRules(rules);
   // By raw pathname: a site has few distinct paths, and a browser repeats them.
+  // Weighed by its keys (a path may be 8 KiB): at most 1 MiB of them, then cleared;
+  // the values are the operator's own header rules.
   const memo = new Map<string, ReadonlyMap<string, string | null>>();
+  let memoBytes = 0;
   const changesFor = (pathname: string): ReadonlyMap<string, string | null> => {
     let changes = memo.get(pathname);
     if (changes === undefined) {
       const path = matchPath(pathname);
       changes = path === undefined ? new Map() : headersFor(compiled, path.trailingSlash ? `${path.path === "/" ? "" : path.path}/index.html` : path.path);
-      if (memo.size >= 1000) memo.clear();
+      if (memo.size >= 1000 || memoBytes + 2 * pathname.length > 1024 * 1024) {
+        memo.clear();
+        memoBytes = 0;
+      }
       memo.set(pathname, changes);
+      memoBytes += 2 * pathname.length;
     }
     return changes;
   };

@@ -28,6 +28,24 @@ export const HAS_ZSTD = typeof zstd.zstdCompress === "function" && typeof zstd.c
  */
 export const ENCODINGS: readonly Encoding[] = HAS_ZSTD ? ["br", "zstd", "gzip"] : ["br", "gzip"];
 
+/**
+ * Every subset of {@link ENCODINGS}, in its order, made once: a resource's offer
+ * is always one of these arrays, so whatever is memoised per offer (the coding
+ * choice in static.ts) exists at most 2^3 times, however many resources there are.
+ */
+const OFFERS: readonly (readonly Encoding[])[] = Array.from({ length: 1 << ENCODINGS.length }, (_, mask) =>
+  ENCODINGS.filter((_, i) => (mask & (1 << i)) !== 0),
+);
+
+/** The encodings of {@link ENCODINGS} that pass `keep`, as the one shared array for that subset. */
+export function offerOf(keep: (encoding: Encoding) => boolean): readonly Encoding[] {
+  let mask = 0;
+  ENCODINGS.forEach((encoding, i) => {
+    if (keep(encoding)) mask |= 1 << i;
+  });
+  return OFFERS[mask]!;
+}
+
 /** The file-name suffix of a precompressed sidecar for each encoding. */
 export const SIDECAR_SUFFIX: Readonly<Record<Encoding, string>> = { br: ".br", zstd: ".zst", gzip: ".gz" };
 

@@ -7,8 +7,17 @@
  * gives the same tag (a replica, a redeploy that only touched mtimes, a CDN origin
  * switch all keep client caches valid). Each file is read once per change: entries
  * are keyed by canonical path and checked against the file's identity (inode,
- * size, mtime) on every use. Memory is bounded by a byte budget; the oldest bodies
- * are dropped first.
+ * size, mtime) on every use.
+ *
+ * This cache owns every body wharf keeps — files, their compressed forms, and
+ * generated pages (listings, see {@link FileContentsCache.page}) — and weighs them
+ * in bytes: together at most `maxBytes` (`cacheBytes`), oldest dropped first. What
+ * it knows besides (paths, tags) is weighed separately, at most
+ * {@link METADATA_BYTES}. Others may build on a body only while this cache holds
+ * it: {@link FileContentsCache.holds} says whether it does, and the `dropped`
+ * callback hears of every body it lets go, so that whoever built on it (the
+ * resource cache, resources.ts) lets go too. That is what makes `cacheBytes` a
+ * bound on all bodies kept, not just on this map.
  */
 import { createHash } from "node:crypto";
 import type { FileStat, FileSystem } from "../fs/types.js";
@@ -24,6 +33,8 @@ export interface Contents {
 }
 
 interface Entry extends Contents {
+  /** The canonical path, or the key of a generated page. */
+  readonly key: string;
   readonly ino: number;
   readonly size: number;
   readonly mtimeMs: number;
@@ -31,8 +42,22 @@ interface Entry extends Contents {
   readonly encoded: Map<Encoding, Contents | Promise<Contents>>;
 }
 
-/** How many files' tags are remembered, bodies or not. */
-const MAX_ENTRIES = 10_000;
+/**
+ * The budget of what is known besides bodies (paths, tags, sizes), so that tags of
+ * files too large to keep are remembered without re-hashing them: about 10,000
+ * files with paths of 100 characters.
+ */
+export const METADATA_BYTES = 4 * 1024 * 1024;
+
+/**
+ * What an entry weighs besides its body and path: the objects, the map slot, the
+ * tag. An estimate: all the bookkeeping of a cached file, its resolved URL
+ * included, measured about 510 bytes on Node 20.
+ */
+const ENTRY_BYTES = 320;
+
+/** Compressed output is at most this much larger than its input (zstd's and zlib's bounds are below it). */
+const expansionBound = (size: number): number => size + (size >> 6) + 64;
 
 /**
  * The tag of a file too large to hash on the request path: size and modification
@@ -66,37 +91,56 @@ export interface ContentsLimits {
 export class FileContentsCache {
   readonly #fs: FileSystem;
   readonly #limits: ContentsLimits;
+  readonly #dropped: (contents: Contents) => void;
   readonly #entries = new Map<string, Entry>();
   readonly #pending = new Map<string, Promise<Contents>>();
+  /** Every Contents with a body that this cache holds: entries and their compressed forms. */
+  readonly #held = new WeakSet<Contents>();
   #bytes = 0;
+  #metadata = 0;
 
-  constructor(fs: FileSystem, limits: ContentsLimits) {
+  /** `dropped` is called with each Contents (with a body) the cache stops holding. */
+  constructor(fs: FileSystem, limits: ContentsLimits, dropped: (contents: Contents) => void = () => {}) {
     this.#fs = fs;
     this.#limits = limits;
+    this.#dropped = dropped;
   }
 
-  /** Bytes of file bodies held right now. */
+  /** Bytes of bodies held right now. */
   get bytes(): number {
     return this.#bytes;
+  }
+
+  /** Bytes of metadata held right now (estimated per entry, see {@link METADATA_BYTES}). */
+  get metadataBytes(): number {
+    return this.#metadata;
+  }
+
+  /** Whether `contents` (as returned by this cache) has a body this cache still holds. */
+  holds(contents: Contents): boolean {
+    return this.#held.has(contents);
   }
 
   /** The tag (and, if small, the bytes) of the file at `path`, whose current stat is `stat`. */
   contentsOf(path: string, stat: FileStat): Promise<Contents> | Contents {
     const known = this.#entries.get(path);
-    if (known !== undefined && sameVersion(known, stat)) return known;
-    const { hashLimit, maxFileBytes } = this.#limits;
+    const { hashLimit, maxFileBytes, maxBytes } = this.#limits;
+    const keep = stat.size <= maxFileBytes && stat.size <= maxBytes;
+    // A known version whose body was dropped for room is read again, not hashed again.
+    const knownTag = known !== undefined && sameVersion(known, stat) ? known.etag : undefined;
+    if (knownTag !== undefined && (known!.body !== undefined || !keep)) return known!;
     if (stat.size > hashLimit && stat.size > maxFileBytes) return { etag: metadataTag(stat), body: undefined };
     // Concurrent first requests for one file share a single read.
     const key = `${path}\0${stat.ino}\0${stat.size}\0${stat.mtimeMs}`;
     let pending = this.#pending.get(key);
     if (pending === undefined) {
-      pending = this.#read(path, stat).finally(() => this.#pending.delete(key));
+      pending = this.#read(path, stat, knownTag).finally(() => this.#pending.delete(key));
       this.#pending.set(key, pending);
     }
     return pending;
   }
 
-  async #read(path: string, stat: FileStat): Promise<Contents> {
+  async #read(path: string, stat: FileStat, knownTag: EntityTag | undefined): Promise<Contents> {
     const file = await this.#fs.open(path);
     let contents: Contents;
     let opened: FileStat;
@@ -111,7 +155,7 @@ export class FileContentsCache {
           offset += chunk.length;
         }
         // Shorter than its stat: it is being rewritten; serve what the stat promised never.
-        const etag = opened.size <= this.#limits.hashLimit ? bytesTag(body) : metadataTag(opened);
+        const etag = knownTag ?? (opened.size <= this.#limits.hashLimit ? bytesTag(body) : metadataTag(opened));
         contents = offset === opened.size ? { etag, body } : { etag: metadataTag(opened), body: undefined };
       } else if (opened.size <= this.#limits.hashLimit) {
         const hash = createHash("sha256");
@@ -125,28 +169,57 @@ export class FileContentsCache {
     }
     // Remember it only if the file is still what the request saw.
     if (opened.ino === stat.ino && opened.size === stat.size && opened.mtimeMs === stat.mtimeMs) {
-      this.#remember(path, { ...contents, ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, encoded: new Map() });
-      return contents;
+      const entry: Entry = { ...contents, key: path, ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, encoded: new Map() };
+      this.#remember(entry);
+      // The entry itself, so that holds() can answer for what the caller got.
+      return entry;
     }
     // The file changed between stat and open: what we read describes another version.
     return { etag: metadataTag(stat), body: undefined };
   }
 
   /**
-   * The file's body compressed with `encoding`, made once per file version and kept
-   * within the same budget; `undefined` when the body is not held in memory.
+   * A generated page (a directory listing) kept under `key` within the same budget,
+   * so that its compressed forms ({@link encodedOf}) are made once per version of
+   * the page. The same bytes again return the Contents already held.
    */
-  encodedOf(path: string, stat: FileStat, encoding: Encoding): Contents | Promise<Contents> | undefined {
-    const entry = this.#entries.get(path);
-    if (entry === undefined || !sameVersion(entry, stat) || entry.body === undefined) return undefined;
+  page(key: string, body: Uint8Array): Contents {
+    const etag = bytesTag(body);
+    const known = this.#entries.get(key);
+    if (known !== undefined && known.etag.opaque === etag.opaque) return known;
+    if (body.length > this.#limits.maxBytes) {
+      this.#forget(key);
+      return { etag, body };
+    }
+    const entry: Entry = { etag, body, key, ino: -1, size: body.length, mtimeMs: 0, encoded: new Map() };
+    this.#remember(entry);
+    return entry;
+  }
+
+  /**
+   * The body of `identity` (Contents this cache returned) compressed with
+   * `encoding`, made once per version and kept within the same budget; `undefined`
+   * when the body is not held, or when it could not be kept with its compressed
+   * forms within the budget even alone (the caller then compresses while sending).
+   */
+  encodedOf(identity: Contents, encoding: Encoding): Contents | Promise<Contents> | undefined {
+    if (!this.#held.has(identity) || identity.body === undefined) return undefined;
+    const entry = identity as Entry;
     const known = entry.encoded.get(encoding);
     if (known !== undefined) return known;
-    const pending = compressBytes(encoding, entry.body).then((body) => {
+    // Room for the worst case is checked before compressing (forms still being made
+    // counted at their worst too), so whatever is stored fits: the entry alone never
+    // exceeds the budget, and trimming the others always brings it back within.
+    let reserved = expansionBound(identity.body.length);
+    for (const form of entry.encoded.values()) reserved += form instanceof Promise ? expansionBound(identity.body.length) : (form.body?.length ?? 0);
+    if (identity.body.length + reserved > this.#limits.maxBytes) return undefined;
+    const pending = compressBytes(encoding, identity.body).then((body) => {
       const contents: Contents = { etag: bytesTag(body), body };
-      if (this.#entries.get(path) === entry) {
+      if (this.#entries.get(entry.key) === entry && entry.encoded.get(encoding) === pending) {
         entry.encoded.set(encoding, contents);
+        this.#held.add(contents);
         this.#bytes += body.length;
-        this.#trim(path);
+        this.#trim(entry.key);
       }
       return contents;
     });
@@ -155,28 +228,62 @@ export class FileContentsCache {
     return pending;
   }
 
-  #remember(path: string, entry: Entry): void {
-    this.#forget(path);
-    this.#entries.set(path, entry);
-    this.#bytes += entry.body?.length ?? 0;
-    this.#trim(path);
+  /** Bytes of bodies `entry` holds, its own and its compressed forms'. */
+  #weightOf(entry: Entry): number {
+    let bytes = entry.body?.length ?? 0;
+    for (const form of entry.encoded.values()) if (!(form instanceof Promise)) bytes += form.body?.length ?? 0;
+    return bytes;
   }
 
-  /** Drops the oldest entries (never `path`'s) until within budget. */
-  #trim(path: string): void {
-    // Oldest first: drop bodies (and then entries) until within budget.
-    for (const oldPath of this.#entries.keys()) {
-      if (this.#bytes <= this.#limits.maxBytes && this.#entries.size <= MAX_ENTRIES) break;
-      if (oldPath === path) continue;
-      this.#forget(oldPath);
+  #remember(entry: Entry): void {
+    this.#forget(entry.key);
+    this.#entries.set(entry.key, entry);
+    if (entry.body !== undefined) this.#held.add(entry);
+    this.#bytes += entry.body?.length ?? 0;
+    this.#metadata += ENTRY_BYTES + 2 * entry.key.length;
+    this.#trim(entry.key);
+  }
+
+  /**
+   * Oldest first (never `key`), until within both budgets: over the body budget,
+   * an entry's bodies are dropped but its tag is kept (so the file is read again
+   * when next asked for, but not hashed again); over the metadata budget, the
+   * entry goes.
+   */
+  #trim(key: string): void {
+    for (const [oldKey, old] of this.#entries) {
+      const overBodies = this.#bytes > this.#limits.maxBytes;
+      const overMetadata = this.#metadata > METADATA_BYTES;
+      if (!overBodies && !overMetadata) break;
+      if (oldKey === key) continue;
+      if (overMetadata) this.#forget(oldKey);
+      else if (old.body !== undefined) this.#demote(old);
     }
   }
 
-  #forget(path: string): void {
-    const old = this.#entries.get(path);
+  /** Drops `entry`'s bodies, keeping what is known about the file (its tag), in its place. */
+  #demote(entry: Entry): void {
+    this.#bytes -= this.#weightOf(entry);
+    this.#entries.set(entry.key, { ...entry, body: undefined, encoded: new Map() });
+    this.#release(entry);
+  }
+
+  #forget(key: string): void {
+    const old = this.#entries.get(key);
     if (old === undefined) return;
-    this.#bytes -= old.body?.length ?? 0;
-    for (const variant of old.encoded.values()) if (!(variant instanceof Promise)) this.#bytes -= variant.body?.length ?? 0;
-    this.#entries.delete(path);
+    this.#entries.delete(key);
+    this.#bytes -= this.#weightOf(old);
+    this.#metadata -= ENTRY_BYTES + 2 * old.key.length;
+    this.#release(old);
+  }
+
+  /** Tells whoever built on `entry`'s bodies that they are no longer held. */
+  #release(entry: Entry): void {
+    // Forms still being compressed are not counted and will not be stored (see encodedOf).
+    for (const form of entry.encoded.values()) {
+      if (form instanceof Promise || !this.#held.delete(form)) continue;
+      this.#dropped(form);
+    }
+    if (this.#held.delete(entry)) this.#dropped(entry);
   }
 }

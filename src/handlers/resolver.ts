@@ -7,7 +7,9 @@
  *   (redirect / index / listing) or file (with its sidecars and variants).
  *
  * The result, a {@link Resource}, depends on the path alone; static.ts caches it
- * for the revalidation window and picks the reply for each request.
+ * for the revalidation window and picks the reply for each request. Every body a
+ * resource builds on comes from the contents cache and is declared through
+ * {@link Pins}, so the resource cache never keeps a body the budget dropped.
  */
 import { join } from "node:path";
 import type { Reply } from "../core/types.js";
@@ -19,12 +21,12 @@ import type { ResolvedOptions } from "../options.js";
 import { encodePathname, encodeSegment, isHidden, resolveRequestPath } from "../path/resolve.js";
 import { type Visibility, type VisibilityRules, visibilityOf } from "../path/visibility.js";
 import { canonicalRules } from "./hidden-files.js";
-import { compressBytes, ENCODINGS, SIDECAR_SUFFIX } from "./encoders.js";
+import { ENCODINGS, offerOf, SIDECAR_SUFFIX } from "./encoders.js";
 import { errorReply, statusForError } from "./errors.js";
-import { type FileContentsCache, bytesTag } from "./file-contents.js";
+import type { Contents, FileContentsCache } from "./file-contents.js";
 import { type ListingEntry, renderListing } from "./listing.js";
 import type { Variant } from "./representation.js";
-import type { Resource } from "./resources.js";
+import type { Pins, Resource } from "./resources.js";
 import { type DiskFile, bytesVariant, encodedVariant, identityVariant } from "./variants.js";
 
 const LISTING_TYPE = "text/html; charset=utf-8";
@@ -54,11 +56,22 @@ export class TransientError extends Error {
   }
 }
 
+/** A resolver: the resource for a request path, its bodies declared through `pins`. */
+export type Resolve = (pathname: string, pins: Pins) => Promise<Resource>;
+
+/** Declares `contents`'s body, if it has one, as held by the resource being built. */
+function pin(pins: Pins, contents: Contents): void {
+  if (contents.body !== undefined) pins.hold(contents);
+}
+
+/** Bytes of a string, at two a character (the worst case), for a resource's footprint. */
+const weigh = (text: string): number => 2 * text.length;
+
 /**
  * Builds the resolver. `resolve` throws {@link TransientError} for 403/503 and
  * rethrows unexpected errors (the caller reports them as 500).
  */
-export function createResolver(options: ResolvedOptions, contents: FileContentsCache): (pathname: string) => Promise<Resource> {
+export function createResolver(options: ResolvedOptions, contents: FileContentsCache): Resolve {
   const { fs } = options;
   let rulesOnce: Promise<VisibilityRules> | undefined;
   // The root's canonical path and the hidden files', resolved once (and again only if it failed).
@@ -105,27 +118,31 @@ export function createResolver(options: ResolvedOptions, contents: FileContentsC
     return found;
   }
 
-  async function fileResource(real: string, stat: FileStat, segments: readonly string[]): Promise<Resource> {
+  async function fileResource(real: string, stat: FileStat, segments: readonly string[], pins: Pins): Promise<Resource> {
     // By the name the client asked for, like nginx: a symlink `a.txt -> blob` is text.
     const contentType = contentTypeFor(segments.at(-1) ?? "");
     const compressible = isCompressible(contentType);
     const sidecars = compressible ? await sidecarsOf(segments, stat) : new Map<Encoding, DiskFile>();
-    const offered = ENCODINGS.filter(
+    const offered = offerOf(
       (e) => sidecars.has(e) || (options.compression && compressible && stat.size >= MIN_COMPRESS_BYTES),
     );
     const facts = { real, stat, contentType, cacheControl: options.cachePolicy(segments.join("/")), negotiable: offered.length > 0 };
     const identity = await contents.contentsOf(real, stat);
+    pin(pins, identity);
     const made = new Map<Encoding, Variant | Promise<Variant>>();
     const onDisk = [...(identity.body === undefined ? [facts] : []), ...sidecars.values()];
+    let footprint = weigh(real) + weigh(facts.cacheControl);
+    for (const sidecar of sidecars.values()) footprint += weigh(sidecar.real);
     return {
       kind: "representations",
       identity: identityVariant(facts, identity),
       offered,
       onDisk,
+      footprint,
       variant(encoding) {
         let variant = made.get(encoding);
         if (variant === undefined) {
-          const pending = encodedVariant(facts, identity, encoding, sidecars.get(encoding), contents);
+          const pending = encodedVariant(facts, identity, encoding, sidecars.get(encoding), contents, (c) => pin(pins, c));
           made.set(encoding, pending);
           pending.then((v) => made.set(encoding, v), () => made.delete(encoding));
           variant = pending;
@@ -135,11 +152,7 @@ export function createResolver(options: ResolvedOptions, contents: FileContentsC
     };
   }
 
-  // Compressed listings, by page ETag and coding: a hot listing is re-rendered every
-  // window, but compressed only when it changed.
-  const compressedPages = new Map<string, Promise<Uint8Array>>();
-
-  async function listingResource(real: string, segments: readonly string[]): Promise<Resource> {
+  async function listingResource(real: string, segments: readonly string[], pins: Pins): Promise<Resource> {
     const rules = await visibilityRules();
     const entries: ListingEntry[] = [];
     // The directory is read from its own checked descriptor (FileSystem.readdir),
@@ -148,33 +161,37 @@ export function createResolver(options: ResolvedOptions, contents: FileContentsC
       if (options.unlisted(entry.name) || !listable(rules, segments, entry)) continue;
       entries.push({ name: entry.name, kind: entry.stat?.kind ?? "other", size: entry.stat?.size, mtimeMs: entry.stat?.mtimeMs });
     }
-    const body = new TextEncoder().encode(renderListing({ segments, entries }));
-    const etag = bytesTag(body);
-    const offered = options.compression && body.length >= MIN_COMPRESS_BYTES ? ENCODINGS : [];
+    // Kept by the contents cache, within its budget, under the canonical URL (the
+    // page shows it): a hot listing is re-rendered every window, but the same page
+    // is the same Contents, so it is compressed only when it changed.
+    const key = `\0listing${encodePathname(segments, true)}`;
+    const page = contents.page(key, new TextEncoder().encode(renderListing({ segments, entries })));
+    const body = page.body as Uint8Array;
+    pin(pins, page);
+    // A page too large for the budget is not kept, nor compressed per request.
+    const offered = options.compression && body.length >= MIN_COMPRESS_BYTES && contents.holds(page) ? ENCODINGS : [];
     const cacheControl = options.cacheControl;
+    const identity = bytesVariant(body, page.etag, LISTING_TYPE, cacheControl, undefined, offered.length > 0);
     const made = new Map<Encoding, Variant | Promise<Variant>>();
     return {
       kind: "representations",
-      identity: bytesVariant(body, etag, LISTING_TYPE, cacheControl, undefined, offered.length > 0),
+      identity,
       offered,
       onDisk: [],
+      footprint: weigh(real) + weigh(key),
       variant(encoding) {
         let variant = made.get(encoding);
         if (variant === undefined) {
-          const key = `${etag.opaque}${encoding}`;
-          let compressed = compressedPages.get(key);
-          if (compressed === undefined) {
-            if (compressedPages.size >= 64) compressedPages.clear();
-            compressed = compressBytes(encoding, body);
-            compressedPages.set(key, compressed);
-          }
-          const pending = compressed.then((bytes) => bytesVariant(bytes, bytesTag(bytes), LISTING_TYPE, cacheControl, encoding, true));
+          const compressed = contents.encodedOf(page, encoding);
+          // Not kept (the budget has no room for it): the page as it is, which says Vary.
+          if (compressed === undefined) return identity;
+          const pending = Promise.resolve(compressed).then((c) => {
+            pin(pins, c);
+            return bytesVariant(c.body as Uint8Array, c.etag, LISTING_TYPE, cacheControl, encoding, true);
+          });
           made.set(encoding, pending);
           // Kept once made, so the next request answers without waiting; forgotten if it failed.
-          pending.then((v) => made.set(encoding, v), () => {
-            made.delete(encoding);
-            compressedPages.delete(key);
-          });
+          pending.then((v) => made.set(encoding, v), () => made.delete(encoding));
           variant = pending;
         }
         return variant;
@@ -199,7 +216,7 @@ export function createResolver(options: ResolvedOptions, contents: FileContentsC
     return visibilityOf(rules, [...segments, entry.name], entry.real).kind === "visible";
   }
 
-  async function directoryResource(real: string, segments: readonly string[], trailingSlash: boolean): Promise<Resource> {
+  async function directoryResource(real: string, segments: readonly string[], trailingSlash: boolean, pins: Pins): Promise<Resource> {
     if (!trailingSlash) {
       // Relative links in the page only resolve against `/dir/`. The Location is built
       // from normalised, re-encoded segments, so it is always a same-origin path:
@@ -208,14 +225,14 @@ export function createResolver(options: ResolvedOptions, contents: FileContentsC
     }
     for (const name of options.index) {
       const found = await locate([...segments, name]).catch(() => undefined);
-      if (found?.kind === "found" && found.stat.kind === "file") return fileResource(found.real, found.stat, [...segments, name]);
+      if (found?.kind === "found" && found.stat.kind === "file") return fileResource(found.real, found.stat, [...segments, name], pins);
     }
     if (!options.listing) return fixed(MISS_404);
-    return listingResource(real, segments);
+    return listingResource(real, segments, pins);
   }
 
   /** Everything about `pathname` that does not depend on the rest of the request. */
-  async function resolve(pathname: string): Promise<Resource> {
+  async function resolve(pathname: string, pins: Pins): Promise<Resource> {
     const path = resolveRequestPath(pathname);
     if (path.kind === "bad-request") return fixed(errorReply(400));
     // The URL's own dot segments, before any file-system call (locate checks them again).
@@ -226,11 +243,11 @@ export function createResolver(options: ResolvedOptions, contents: FileContentsC
       const { real, stat } = found;
       switch (stat.kind) {
         case "directory":
-          return await directoryResource(real, path.segments, path.trailingSlash);
+          return await directoryResource(real, path.segments, path.trailingSlash, pins);
         case "file":
           // `/file.txt/` names a directory that is not there.
           if (path.trailingSlash && path.segments.length > 0) return fixed(MISS_404);
-          return await fileResource(real, stat, path.segments);
+          return await fileResource(real, stat, path.segments, pins);
         case "other":
           // FIFOs, sockets and devices are never opened: a FIFO would block forever.
           return fixed(MISS_404);

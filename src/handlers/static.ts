@@ -8,8 +8,9 @@ import { empty } from "../core/reply.js";
 import type { Middleware, Reply, WharfRequest } from "../core/types.js";
 import { type Encoding, type EncodingChoice, negotiateEncoding } from "../http/negotiate.js";
 import type { ResolvedOptions } from "../options.js";
+import { canonicalPathname } from "../path/resolve.js";
 import { errorReply, statusForError } from "./errors.js";
-import { FileContentsCache } from "./file-contents.js";
+import { type Contents, FileContentsCache } from "./file-contents.js";
 import { type Variant, variantReply } from "./representation.js";
 import { MISS_404, TransientError, createResolver, missReply } from "./resolver.js";
 import { type Resource, ResourceCache } from "./resources.js";
@@ -27,12 +28,20 @@ const CONDITIONAL = ["if-match", "if-none-match", "if-modified-since", "if-unmod
 /**
  * Negotiation outcomes by offer, then by Accept-Encoding value: a browser sends the
  * same header on every request, so it is parsed once, not per request. Offers are
- * the arrays the resources hold, so the lookup builds no key.
+ * the arrays the resources hold, so the lookup builds no key; there are at most
+ * 2^3 of them (encoders.ts `offerOf`).
+ *
+ * Bounded in bytes: only values up to {@link MEMO_HEADER_LENGTH} characters are
+ * keys (a browser's is under 40), at most 100 per offer, so the memo stays under
+ * 8 × 100 × 512 bytes = 400 KiB. A longer value is a probe, not a browser: it is
+ * parsed each time, which the parser bounds (32 elements).
  */
 const choices = new WeakMap<readonly Encoding[], Map<string, EncodingChoice>>();
+const MEMO_HEADER_LENGTH = 256;
 const IDENTITY: EncodingChoice = { kind: "identity" };
 function choose(header: string | undefined, offered: readonly Encoding[]): EncodingChoice {
   if (header === undefined) return IDENTITY;
+  if (header.length > MEMO_HEADER_LENGTH) return negotiateEncoding(header, offered);
   let byHeader = choices.get(offered);
   if (byHeader === undefined) choices.set(offered, (byHeader = new Map()));
   let choice = byHeader.get(header);
@@ -47,12 +56,15 @@ function choose(header: string | undefined, offered: readonly Encoding[]): Encod
 /** Builds the static handler from resolved options. */
 export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Middleware {
   const { fs } = options;
-  const contents = new FileContentsCache(fs, {
-    hashLimit: options.hashLimit,
-    maxFileBytes: options.cacheFileBytes,
-    maxBytes: options.cacheBytes,
-  });
-  const resources = new ResourceCache(options.revalidateMs);
+  // Two budgets (docs/design.md, "Memory"): bodies within cacheBytes, owned by the
+  // contents cache; resolved URLs within RESOLVED_BYTES, which hold a body only
+  // while the contents cache does (a dropped body drops the entries built on it).
+  const resources = new ResourceCache(options.revalidateMs, { isHeld: (owner) => contents.holds(owner as Contents) });
+  const contents = new FileContentsCache(
+    fs,
+    { hashLimit: options.hashLimit, maxFileBytes: options.cacheFileBytes, maxBytes: options.cacheBytes },
+    (dropped) => resources.release(dropped),
+  );
   const resolve = createResolver(options, contents);
   // With middleware around us a reply may be changed after we return it, so cached
   // replies are copied; without, they are shared. Decided once, here.
@@ -122,12 +134,15 @@ export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Mi
       // §15.5.6: a 405 must say what is allowed. Nothing is ever written to disk.
       return missReply(405, { allow: ALLOW });
     }
-    const key = req.pathname;
+    // Keyed by what the path means: every spelling of one file is one entry.
+    const key = canonicalPathname(req.pathname);
+    if (key === undefined) return errorReply(400);
+    if (key !== req.pathname) resources.alias(req.pathname, key);
     try {
-      let resource = await resources.get(key, () => resolve(key));
+      let resource = await resources.get(key, (pins) => resolve(key, pins));
       if (resource.kind === "representations" && resource.onDisk.length > 0 && !(await unchanged(resource.onDisk))) {
         resources.invalidate(key);
-        resource = await resources.get(key, () => resolve(key));
+        resource = await resources.get(key, (pins) => resolve(key, pins));
       }
       return await replyFor(req, resource);
     } catch (error) {

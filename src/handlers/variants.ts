@@ -75,7 +75,7 @@ function streamTag(identity: EntityTag, encoding: Encoding): EntityTag {
 
 /**
  * The file in `encoding`: from `sidecar` when given, else compressed in memory,
- * else streamed.
+ * else streamed. `hold` is told of the Contents whose body the variant keeps.
  */
 export async function encodedVariant(
   facts: FileFacts,
@@ -83,10 +83,19 @@ export async function encodedVariant(
   encoding: Encoding,
   sidecar: DiskFile | undefined,
   cache: FileContentsCache,
+  hold: (contents: Contents) => void,
 ): Promise<Variant> {
-  if (sidecar !== undefined) return storedVariant(facts, sidecar, await cache.contentsOf(sidecar.real, sidecar.stat), encoding);
-  const inMemory = cache.encodedOf(facts.real, facts.stat, encoding);
-  if (inMemory !== undefined) return storedVariant(facts, facts, await inMemory, encoding);
+  if (sidecar !== undefined) {
+    const contents = await cache.contentsOf(sidecar.real, sidecar.stat);
+    hold(contents);
+    return storedVariant(facts, sidecar, contents, encoding);
+  }
+  const inMemory = cache.encodedOf(identity, encoding);
+  if (inMemory !== undefined) {
+    const contents = await inMemory;
+    hold(contents);
+    return storedVariant(facts, facts, contents, encoding);
+  }
   return buildVariant({
     etag: streamTag(identity.etag, encoding),
     lastModifiedMs: facts.stat.mtimeMs,

@@ -229,6 +229,19 @@ export function encodePathname(segments: readonly string[], trailingSlash: boole
 }
 
 /**
+ * The one spelling that every equivalent spelling of `pathname` maps to
+ * (`/./a`, `//a`, `/x/../a` and `/%61` are all `/a`), or `undefined` for a path
+ * {@link resolveRequestPath} refuses. Caches key by it, so a client cannot make
+ * one file into many entries by spelling it differently. A path already in
+ * this form is its own canonical spelling, so the hot path can look it up as
+ * it came.
+ */
+export function canonicalPathname(pathname: string): string | undefined {
+  const path = resolveRequestPath(pathname);
+  return path.kind === "ok" ? encodePathname(path.segments, path.trailingSlash) : undefined;
+}
+
+/**
  * Whether `candidate` is `root` or below it. Both must be canonical absolute
  * paths (realpath'd). A plain `startsWith(root)` — sirv's check — lets
  * `/srv/public-old` pass for `/srv/public`; the separator is what makes it a

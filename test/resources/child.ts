@@ -3,7 +3,8 @@
  * outside (/proc/PID/status, /proc/PID/fd) without counting its own sockets.
  * Started by proc.ts: `node --expose-gc child.js '{"root": ...}'`; prints one JSON
  * line `{"port": N}` once listening, and answers IPC messages:
- *   {type: "gc"}     → runs the garbage collector twice, replies {type: "gc"}
+ *   {type: "gc"}     → runs the garbage collector twice, replies {type: "gc", memory}
+ *                      (memory: process.memoryUsage() right after)
  *   {type: "close"}  → closes gracefully, replies {type: "closed"}, exits 0
  */
 import { serve, type ServeOptions } from "../../src/server/listen.js";
@@ -26,7 +27,7 @@ process.on("message", (message: { type?: string }) => {
     const gc = (globalThis as { gc?: () => void }).gc;
     gc?.();
     gc?.();
-    process.send?.({ type: "gc", inFlight: server.inFlight, errors: errors.splice(0) });
+    process.send?.({ type: "gc", inFlight: server.inFlight, errors: errors.splice(0), memory: process.memoryUsage() });
   } else if (message.type === "close") {
     void server.close().then(() => {
       process.send?.({ type: "closed" });

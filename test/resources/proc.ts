@@ -38,7 +38,7 @@ export interface ServerChild {
   /** Everything the child wrote to stderr so far. */
   stderr(): string;
   /** Collects garbage in the child, then reports; measure right after this. */
-  settle(): Promise<{ inFlight: number; errors: string[] }>;
+  settle(): Promise<{ inFlight: number; errors: string[]; memory: NodeJS.MemoryUsage }>;
   /** Graceful close, then waits for exit; resolves with the exit code. */
   close(): Promise<number | null>;
   kill(): void;

@@ -43,7 +43,7 @@ const defaultReporter: ErrorReporter = (error, req) => {
  * @example
  * ```ts
  * import { createServer } from "node:http";
- * import { createHandler } from "wharf";
+ * import { createHandler } from "wharf-server";
  * createServer(createHandler({ root: "public" })).listen(8000);
  * // or HTTP/2: http2.createSecureServer({ cert, key, allowHTTP1: true }, createHandler(...))
  * ```

@@ -7,6 +7,7 @@
  * even an escaping bug here could not run code on the server's origin.
  */
 import { encodeSegment } from "../path/resolve.js";
+import { LINK_CSS, THEME_CSS } from "./theme.js";
 
 /** One row of a listing. */
 export interface ListingEntry {
@@ -119,21 +120,15 @@ function row(entry: ListingEntry): string {
   return `<tr><td class=name>${name}</td>${sizeCell(entry)}${modifiedCell(entry.mtimeMs)}</tr>`;
 }
 
-const STYLE = `
-:root{color-scheme:light dark;--fg:#1f2328;--bg:#fff;--muted:#656d76;--line:#d0d7de;--link:#0969da}
-@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--muted:#8d96a0;--line:#30363d;--link:#4493f8}}
-body{margin:0 auto;max-width:60rem;padding:1rem;font:16px/1.5 system-ui,sans-serif;color:var(--fg);background:var(--bg)}
-h1{font-size:1.25rem;font-weight:600;overflow-wrap:anywhere}
+const STYLE = `${THEME_CSS}
 table{width:100%;border-collapse:collapse}
 th,td{padding:.35rem .5rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 th{color:var(--muted);font-weight:500}
 td.name{overflow-wrap:anywhere}
 .size,.mtime{white-space:nowrap;color:var(--muted);font-variant-numeric:tabular-nums}
 .size{text-align:right}
-a{color:var(--link);text-decoration:none}
-a:hover,a:focus{text-decoration:underline}
-@media (max-width:36rem){.mtime{display:none}}
-`.trim();
+${LINK_CSS}
+@media (max-width:36rem){.mtime{display:none}}`;
 
 /**
  * The most entries a listing shows. Past it the page shows the first ones in

@@ -106,16 +106,19 @@ function row(entry: ListingEntry): string {
   const dir = entry.kind === "directory";
   const shown = escapeHtml(entry.name) + (dir ? "/" : "");
   // `<bdi>` isolates each name, so a right-to-left override inside one name
-  // cannot reorder the rest of the row.
+  // cannot reorder the rest of the row. Its base direction is left to right: a
+  // bare `<bdi>` (like dir="auto") takes it from the first strong character, and
+  // `مرحبا.txt` then reads `txt.مرحبا`; file managers and Python's listing keep
+  // the extension on the right (UAX #9: the isolate's paragraph level is LTR).
   let name: string;
   if (entry.kind !== "other" && isLinkable(entry.name)) {
     // Relative (so the listing works under any mount point or proxy prefix) and
     // prefixed with `./`, so `javascript:x` or `a:b` is a path, never a scheme
     // (RFC 3986 §4.2: a colon in the first segment reads as a scheme).
     const href = "./" + encodeSegment(entry.name) + (dir ? "/" : "");
-    name = `<a href="${escapeHtml(href)}"><bdi>${shown}</bdi></a>`;
+    name = `<a href="${escapeHtml(href)}"><bdi dir=ltr>${shown}</bdi></a>`;
   } else {
-    name = `<bdi>${shown}</bdi>`;
+    name = `<bdi dir=ltr>${shown}</bdi>`;
   }
   return `<tr><td class=name>${name}</td>${sizeCell(entry)}${modifiedCell(entry.mtimeMs)}</tr>`;
 }
@@ -179,7 +182,7 @@ export function renderListing(input: {
 <style>${STYLE}</style>
 </head>
 <body>
-<h1>Index of <bdi>${path}</bdi></h1>
+<h1>Index of <bdi dir=ltr>${path}</bdi></h1>
 <table>
 <thead><tr><th>Name</th><th class=size>Size</th><th class=mtime>Modified (UTC)</th></tr></thead>
 <tbody>

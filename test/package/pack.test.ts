@@ -106,6 +106,30 @@ test("the installed bin serves a directory", async () => {
   }
 });
 
+test("the installed bin's --tls banner points at the installed docs/tls.md", async () => {
+  const site = join(work, "tls-site");
+  mkdirSync(site, { recursive: true });
+  const child = spawn(bin, ["0", "--bind", "127.0.0.1", "--tls", "-q", "--directory", site], {
+    env: { ...process.env, XDG_CONFIG_HOME: join(work, "config") }, stdio: ["ignore", "pipe", "pipe"],
+  });
+  try {
+    const out = await new Promise<string>((resolve, reject) => {
+      let text = "";
+      child.stdout.on("data", (c: Buffer) => {
+        text += c.toString();
+        if (text.includes("Press Ctrl+C")) resolve(text);
+      });
+      child.on("exit", (code) => reject(new Error(`exited ${code}: ${text}`)));
+    });
+    const docs = /browsers: see (\S+)$/m.exec(out)?.[1];
+    assert.equal(docs, join(lib, "docs", "tls.md"), out);
+    assert.ok(existsSync(docs));
+    assert.match(out, /^ {2}public key SPKI SHA-256 [A-Za-z0-9+/]{43}=$/m);
+  } finally {
+    child.kill("SIGTERM");
+  }
+});
+
 test("the installed library imports", () => {
   const out = execFileSync(process.execPath, ["--input-type=module", "-e", `import { createHandler, serve } from ${JSON.stringify(join(lib, "dist", "index.js"))}; console.log(typeof createHandler, typeof serve);`], { encoding: "utf8" });
   assert.equal(out.trim(), "function function");

@@ -17,6 +17,7 @@ import { after, before, describe, test } from "node:test";
 import connect from "connect";
 import express5 from "express";
 import express4 from "express4";
+import { type Mount, mountOf, mountedLocation } from "../../src/adapters/mount.js";
 import { createHandler } from "../../src/index.js";
 
 let dir = "";
@@ -184,5 +185,31 @@ describe(".handle keeps both shapes", () => {
     const reply = await handler.handle({ method: "GET", target: "/sub", pathname: "/sub", search: "", header: () => undefined, remoteAddress: undefined });
     assert.equal(reply.status, 301);
     assert.equal(reply.headers["location"], "/sub/");
+  });
+});
+
+describe("mountOf: the pure rule", () => {
+  const ROWS: { name: string; url: string; originalUrl: unknown; baseUrl: unknown; want: Mount }[] = [
+    { name: "plain node:http", url: "/a", originalUrl: undefined, baseUrl: undefined, want: { kind: "root" } },
+    { name: "Express, not mounted", url: "/a", originalUrl: "/a", baseUrl: "", want: { kind: "root" } },
+    { name: "Express, mounted", url: "/sub", originalUrl: "/static/sub", baseUrl: "/static", want: { kind: "under", base: "/static" } },
+    { name: "Express, the bare mount point", url: "/", originalUrl: "/static", baseUrl: "/static", want: { kind: "bare", base: "/static" } },
+    { name: "Express, the mount point with a slash", url: "/", originalUrl: "/static/", baseUrl: "/static", want: { kind: "under", base: "/static" } },
+    { name: "Connect, mounted", url: "/sub?q", originalUrl: "/static/sub?q", baseUrl: undefined, want: { kind: "under", base: "/static" } },
+    { name: "Connect, the bare mount point", url: "/?q", originalUrl: "/static?q", baseUrl: undefined, want: { kind: "bare", base: "/static" } },
+    { name: "Connect, url rewritten by someone else", url: "/index.html", originalUrl: "/static/deep", baseUrl: undefined, want: { kind: "root" } },
+    // The base is the client's own bytes: it must stay a path on this origin.
+    { name: "a base that would be //host", url: "/x", originalUrl: "//evil.example/x", baseUrl: undefined, want: { kind: "root" } },
+    { name: "a baseUrl of //host", url: "/x", originalUrl: "//evil.example/x", baseUrl: "//evil.example", want: { kind: "root" } },
+    { name: "a base of /\\host", url: "/x", originalUrl: "/\\evil.example/x", baseUrl: undefined, want: { kind: "root" } },
+    { name: "a base with a trailing slash", url: "/x", originalUrl: "/a//x", baseUrl: undefined, want: { kind: "root" } },
+  ];
+  for (const row of ROWS) {
+    test(row.name, () => assert.deepEqual(mountOf(row.url, row.originalUrl, row.baseUrl), row.want, `mountOf(${JSON.stringify(row.url)}, ${JSON.stringify(row.originalUrl)}, ${JSON.stringify(row.baseUrl)})`));
+  }
+  test("mountedLocation: paths get the base, URLs and //host do not", () => {
+    assert.equal(mountedLocation("/sub/?q", "/static"), "/static/sub/?q");
+    assert.equal(mountedLocation("https://example.com/x", "/static"), "https://example.com/x");
+    assert.equal(mountedLocation("//example.com/x", "/static"), "//example.com/x");
   });
 });

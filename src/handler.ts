@@ -7,7 +7,9 @@ import type { Reply, WharfRequest } from "./core/types.js";
 import { fetchResponse } from "./adapters/fetch.js";
 import { prepare, preparedInMemory } from "./adapters/body.js";
 import { closeWithConnection } from "./adapters/queued.js";
+import { mountOf, mountedLocation } from "./adapters/mount.js";
 import { type NodeRequest, type NodeResponse, fromNodeRequest, writeReady, writeReply } from "./adapters/node.js";
+import { empty } from "./core/reply.js";
 import { errorReply } from "./handlers/errors.js";
 import { type ErrorReporter, staticFiles } from "./handlers/static.js";
 import { statSync, type Stats } from "node:fs";
@@ -29,6 +31,12 @@ export interface WharfHandler {
   fetch(request: Request): Promise<Response>;
   /** The runtime-neutral core: a {@link WharfRequest} in, a {@link Reply} out. */
   handle(req: WharfRequest): Promise<Reply>;
+  /**
+   * The Node listener again. Connect takes any middleware with a `handle` method
+   * for a sub-app and calls `handle(req, res, next)`; called with a response,
+   * `handle` is the listener, so the handler works in `connect().use()` too.
+   */
+  handle(req: NodeRequest, res: NodeResponse, next?: NextFunction): void;
 }
 
 /** Throws {@link OptionError} when `root` is not a directory on disk (checked once, at construction). */
@@ -56,7 +64,7 @@ const defaultReporter: ErrorReporter = (error, req) => {
  * @example
  * ```ts
  * import { createServer } from "node:http";
- * import { createHandler } from "wharf";
+ * import { createHandler } from "wharf-server";
  * createServer(createHandler({ root: "public" })).listen(8000);
  * // or HTTP/2: http2.createSecureServer({ cert, key, allowHTTP1: true }, createHandler(...))
  * ```
@@ -106,12 +114,25 @@ export function createHandler(options: StaticOptions = {}, report: ErrorReporter
     const request = fromNodeRequest(req);
     // A pipelined request whose connection closes before its turn: see queued.ts.
     closeWithConnection(res);
+    // Express and Connect mount points (mount.ts); a plain server has no originalUrl.
+    const originalUrl = (req as { originalUrl?: unknown }).originalUrl;
+    let base: string | undefined;
+    if (originalUrl !== undefined) {
+      const mount = mountOf(req.url ?? "/", originalUrl, (req as { baseUrl?: unknown }).baseUrl);
+      if (mount.kind === "bare" && (request.method === "GET" || request.method === "HEAD")) {
+        // `GET /static` answered with the index would resolve its relative links
+        // against `/`; like express.static, send the browser to `/static/` first.
+        writeReady(res, empty(301, { location: mount.base + "/" + request.search, "content-length": "0" }), undefined);
+        return;
+      }
+      if (mount.kind !== "root") base = mount.base;
+    }
     const first = start(request);
     if (!(first instanceof Promise) && !(next !== undefined && fallthrough && first.miss === true)) {
       const ready = preparedInMemory(first, request);
       if (ready !== undefined) {
         try {
-          writeReady(res, ready.reply, ready.body as Uint8Array | undefined);
+          writeReady(res, base === undefined ? ready.reply : rebased(ready.reply, base), ready.body as Uint8Array | undefined);
         } catch (error) {
           report(error, request);
           res.destroy();
@@ -126,7 +147,7 @@ export function createHandler(options: StaticOptions = {}, report: ErrorReporter
           next();
           return;
         }
-        await writeReply(res, prepared);
+        await writeReply(res, base === undefined ? prepared : { ...prepared, reply: rebased(prepared.reply, base) });
       })
       .catch((error: unknown) => {
         // Only opening a file can fail here (the chain itself never throws).
@@ -135,8 +156,23 @@ export function createHandler(options: StaticOptions = {}, report: ErrorReporter
         else void prepare(async () => errorReply(500), request, fs).then((p) => writeReply(res, p));
       });
   };
+  function both(req: WharfRequest): Promise<Reply>;
+  function both(req: NodeRequest, res: NodeResponse, next?: NextFunction): void;
+  function both(req: WharfRequest | NodeRequest, res?: NodeResponse, next?: NextFunction): Promise<Reply> | void {
+    // Only the listener is ever given a response: Connect's sub-app call.
+    if (res !== undefined) return listener(req as NodeRequest, res, next);
+    return handle(req as WharfRequest);
+  }
   return Object.assign(listener, {
     fetch: (request: Request) => fetchResponse(handle, fs, request),
-    handle,
+    handle: both,
   });
+}
+
+/** A redirect's Location as seen from outside the mount point `base` (mount.ts); other replies as they are. */
+function rebased(reply: Reply, base: string): Reply {
+  const location = reply.headers["location"];
+  if (location === undefined || reply.status < 300 || reply.status > 399) return reply;
+  // Replies may be shared (cached): copy, never change them.
+  return { ...reply, headers: { ...reply.headers, location: mountedLocation(location, base) } };
 }

@@ -264,7 +264,7 @@ export const FLAGS: readonly Flag[] = [
   { long: "tls-password-file", value: "FILE", help: "file holding the private key's password",
     set: (o, v) => { o.tlsPasswordFile = v; return undefined; } },
   { long: "single", short: "s", value: "[FILE]", optional: (v) => !/^\d+$/.test(v) && /\.html?$/i.test(v), default: "off; FILE: index.html",
-    help: "SPA: navigations to unknown paths get FILE",
+    help: "SPA: HTML navigations to unknown paths get FILE",
     set: (o, v, written) => {
       if (v === "" && written === "=") return "invalid --single=: name a file (--single=app.html), or give -s alone for index.html";
       o.app = { ...o.app, single: v === "" ? true : v };
@@ -319,8 +319,8 @@ export const FLAGS: readonly Flag[] = [
     help: "configuration file", set: (o, v) => { o.app = { ...o.app, config: v }; return undefined; } },
   { long: "open", short: "o", help: "open the browser once serving",
     set: (o) => { o.app = { ...o.app, open: true }; return undefined; } },
-  { long: "log-format", value: "FORMAT", default: "wharf's own",
-    help: "dev, common, combined or json access log",
+  { long: "log-format", value: "FORMAT", default: "default, wharf's own line",
+    help: `access log: ${LOG_FORMATS.join(", ")}`,
     set: (o, v) => {
       if (!(LOG_FORMATS as readonly string[]).includes(v)) return `invalid --log-format '${v}': must be one of ${LOG_FORMATS.join(", ")}`;
       o.app = { ...o.app, logFormat: v as LogFormat };
@@ -360,6 +360,18 @@ const EXAMPLES: readonly (readonly [string, string])[] = [
   ["wharf precompress dist", "write .br/.gz beside files, then serve them"],
 ];
 
+// Why `curl localhost:8000/deep/link` gets 404 under -s: said in --help, since it
+// is the first thing a user tries (features/spa.ts has the rule).
+const SPA_NOTE: readonly string[] = [
+  "single-page apps (-s):",
+  "  The fallback answers HTML navigations only: requests whose Accept takes",
+  "  text/html, as a browser's page loads do. curl sends Accept: */*, so",
+  "  `curl http://localhost:8000/deep/link` gets 404; add -H 'Accept: text/html'",
+  "  to see the page. Missing scripts, images and fetch() calls also keep their",
+  "  404 instead of getting index.html (as serve -s does for every path), so they",
+  "  fail with a clear 404, not a page parsed as JavaScript or JSON.",
+];
+
 function flagName(f: Flag): string {
   return f.short === undefined ? `--${f.long}` : `-${f.short}/--${f.long}`;
 }
@@ -395,6 +407,8 @@ export function helpText(): string {
     "",
     "examples:",
     ...EXAMPLES.map(([cmd, what]) => column(cmd, what)),
+    "",
+    ...SPA_NOTE,
   ];
   return `${lines.join("\n")}\n`;
 }

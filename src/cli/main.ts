@@ -11,6 +11,7 @@ import type { TlsCredentials } from "../tls/credentials.js";
 import { onShutdownSignals } from "../server/shutdown.js";
 import { ConfigError } from "../config/types.js";
 import { helpText, parseCommandLineWithSources, type CliOptions } from "./flags.js";
+import { PACKAGE_NAME } from "./about.js";
 import { type Opener, systemOpener } from "./open.js";
 import { appOptions, settle } from "./settings.js";
 import { precompressCommand } from "./precompress.js";
@@ -34,7 +35,7 @@ function version(): string {
   for (const up of ["../../package.json", "../../../package.json"]) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), "utf8")) as { name?: unknown; version?: unknown };
-      if (pkg.name === "wharf" && typeof pkg.version === "string") return pkg.version;
+      if (pkg.name === PACKAGE_NAME && typeof pkg.version === "string") return pkg.version;
     } catch {
       // Not there; try the next place.
     }

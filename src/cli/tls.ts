@@ -9,6 +9,7 @@
  */
 import { type CertificateInfo, type TlsCredentials, checkCredentials, readTlsFiles } from "../tls/credentials.js";
 import { ensureDevCertificate, readDevCertificate } from "../tls/dev-cert.js";
+import { docLocation } from "./about.js";
 import type { CliOptions } from "./flags.js";
 
 /** The TLS part of a start. */
@@ -28,8 +29,12 @@ const CREATED: Record<string, string> = {
 
 const PROTOCOLS = "  HTTP/2 and HTTP/1.1 over TLS (plain http:// is redirected)";
 
-function fingerprint(info: CertificateInfo): string {
-  return `  certificate SHA-256 ${info.fingerprint256}`;
+function fingerprint(info: CertificateInfo): string[] {
+  return [
+    `  certificate SHA-256 ${info.fingerprint256}`,
+    // What Chromium's --ignore-certificate-errors-spki-list takes (docs/tls.md).
+    `  public key SPKI SHA-256 ${info.spki256}`,
+  ];
 }
 
 /**
@@ -40,7 +45,7 @@ function fingerprint(info: CertificateInfo): string {
 export async function cliTls(o: Pick<CliOptions, "tls" | "tlsCert" | "tlsKey" | "tlsPasswordFile">, worker: boolean): Promise<CliTls | undefined> {
   if (o.tlsCert !== undefined) {
     const { credentials, info } = await readTlsFiles({ cert: o.tlsCert, key: o.tlsKey, passwordFile: o.tlsPasswordFile });
-    return { credentials, lines: [PROTOCOLS, fingerprint(info)], warnings: info.warnings };
+    return { credentials, lines: [PROTOCOLS, ...fingerprint(info)], warnings: info.warnings };
   }
   if (!o.tls) return undefined;
   if (worker) return { credentials: await readDevCertificate(), lines: [], warnings: [] };
@@ -52,8 +57,10 @@ export async function cliTls(o: Pick<CliOptions, "tls" | "tlsCert" | "tlsKey" | 
     lines: [
       PROTOCOLS,
       `  development certificate ${dev.certFile}${made}`,
-      fingerprint(info),
-      `  trust it: curl --cacert ${dev.certFile}; browsers: see docs/tls.md`,
+      ...fingerprint(info),
+      // The installed docs/tls.md (or the published one): a bare `docs/tls.md`
+      // means nothing in the directory being served.
+      `  trust it: curl --cacert ${dev.certFile}; browsers: see ${docLocation("tls.md")}`,
     ],
     warnings: info.warnings,
   };

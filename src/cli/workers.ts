@@ -57,7 +57,7 @@ export async function runWorker(options: ServeOptions | Promise<ServeOptions>, d
 export interface PrimaryOptions {
   readonly workers: number;
   readonly shutdownTimeout: number;
-  /** Called once every worker listens, with the first one's addresses. */
+  /** Called once, when every worker first listens, with the last one's addresses. */
   readonly ready: (server: Pick<RunningServer, "urls" | "addresses" | "features" | "movedFrom">) => void;
   /** A worker's startup error; returns the exit code after reporting it. */
   readonly failed: (error: Error & { code?: string | undefined; option: boolean }) => number;
@@ -67,7 +67,10 @@ export interface PrimaryOptions {
 /** In the primary: start the workers and supervise them until a signal. */
 export function runPrimary(o: PrimaryOptions): Promise<number> {
   return new Promise((done) => {
-    let listening = 0;
+    // Workers listening now, by id; the banner is printed the first time all are,
+    // and never again: a replacement for a crashed worker only says it took over.
+    const listening = new Set<number>();
+    let announced = false;
     let stopping = false;
     let finished = false;
     const finish = (code: number): void => {
@@ -78,10 +81,17 @@ export function runPrimary(o: PrimaryOptions): Promise<number> {
     };
     const alive = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
 
-    const start = (): void => {
+    const start = (replacing?: number): void => {
       const worker = cluster.fork();
       worker.on("message", (m: WorkerMessage) => {
-        if (m.type === "listening" && ++listening === o.workers) o.ready(m);
+        if (m.type === "listening") {
+          listening.add(worker.id);
+          if (replacing !== undefined) o.write(`wharf: worker ${worker.process.pid} took over from worker ${replacing}`);
+          if (!announced && listening.size === o.workers) {
+            announced = true;
+            o.ready(m);
+          }
+        }
         if (m.type === "failed" && !stopping) {
           stopping = true;
           for (const w of alive()) w.kill();
@@ -97,8 +107,8 @@ export function runPrimary(o: PrimaryOptions): Promise<number> {
       }
       // A crash must not take the site down: say so and replace the worker.
       o.write(`wharf: worker ${worker.process.pid} exited (${signal ?? code}); starting another`);
-      listening--;
-      start();
+      listening.delete(worker.id);
+      start(worker.process.pid);
     });
 
     const stop = onShutdownSignals(

@@ -11,7 +11,7 @@
  * | `WHARF_CONFIG` | the configuration file (`-c`) |
  * | `WHARF_AUTH` | `user:password` (`--auth`), kept out of `ps` and shell history |
  * | `WHARF_AUTH_FILE` | an htpasswd file (`--auth-file`) |
- * | `WHARF_LOG_FORMAT` | `dev`, `common`, `combined` or `json` (`--log-format`) |
+ * | `WHARF_LOG_FORMAT` | `default`, `dev`, `common`, `combined` or `json` (`--log-format`) |
  *
  * `HOST` is deliberately not read: zsh and some CI images set it to the machine's
  * name, which would quietly change where wharf listens.

@@ -7,6 +7,7 @@
  * even an escaping bug here could not run code on the server's origin.
  */
 import { encodeSegment, resolveRequestPath } from "../path/resolve.js";
+import { LINK_CSS, THEME_CSS } from "./theme.js";
 
 /** One row of a listing. */
 export interface ListingEntry {
@@ -120,35 +121,32 @@ function row(entry: ListingEntry): string {
   const dir = entry.kind === "directory";
   const shown = escapeHtml(visibleName(entry.name)) + (dir ? "/" : "");
   // `<bdi>` isolates each name, so a right-to-left override inside one name
-  // cannot reorder the rest of the row.
+  // cannot reorder the rest of the row. Its base direction is left to right: a
+  // bare `<bdi>` (like dir="auto") takes it from the first strong character, and
+  // `مرحبا.txt` then reads `txt.مرحبا`; file managers and Python's listing keep
+  // the extension on the right (UAX #9: the isolate's paragraph level is LTR).
   let name: string;
   if (entry.kind !== "other" && isLinkable(entry.name)) {
     // Relative (so the listing works under any mount point or proxy prefix) and
     // prefixed with `./`, so `javascript:x` or `a:b` is a path, never a scheme
     // (RFC 3986 §4.2: a colon in the first segment reads as a scheme).
     const href = "./" + encodeSegment(entry.name) + (dir ? "/" : "");
-    name = `<a href="${escapeHtml(href)}"><bdi>${shown}</bdi></a>`;
+    name = `<a href="${escapeHtml(href)}"><bdi dir=ltr>${shown}</bdi></a>`;
   } else {
-    name = `<bdi>${shown}</bdi>`;
+    name = `<bdi dir=ltr>${shown}</bdi>`;
   }
   return `<tr><td class=name>${name}</td>${sizeCell(entry)}${modifiedCell(entry.mtimeMs)}</tr>`;
 }
 
-const STYLE = `
-:root{color-scheme:light dark;--fg:#1f2328;--bg:#fff;--muted:#656d76;--line:#d0d7de;--link:#0969da}
-@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--bg:#0d1117;--muted:#8d96a0;--line:#30363d;--link:#4493f8}}
-body{margin:0 auto;max-width:60rem;padding:1rem;font:16px/1.5 system-ui,sans-serif;color:var(--fg);background:var(--bg)}
-h1{font-size:1.25rem;font-weight:600;overflow-wrap:anywhere}
+const STYLE = `${THEME_CSS}
 table{width:100%;border-collapse:collapse}
 th,td{padding:.35rem .5rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 th{color:var(--muted);font-weight:500}
 td.name{overflow-wrap:anywhere}
 .size,.mtime{white-space:nowrap;color:var(--muted);font-variant-numeric:tabular-nums}
 .size{text-align:right}
-a{color:var(--link);text-decoration:none}
-a:hover,a:focus{text-decoration:underline}
-@media (max-width:36rem){.mtime{display:none}}
-`.trim();
+${LINK_CSS}
+@media (max-width:36rem){.mtime{display:none}}`;
 
 /**
  * The most entries a listing shows. Past it the page shows the first ones in
@@ -199,7 +197,7 @@ export function renderListing(input: {
 <style>${STYLE}</style>
 </head>
 <body>
-<h1>Index of <bdi>${path}</bdi></h1>
+<h1>Index of <bdi dir=ltr>${path}</bdi></h1>
 <table>
 <thead><tr><th>Name</th><th class=size>Size</th><th class=mtime>Modified (UTC)</th></tr></thead>
 <tbody>

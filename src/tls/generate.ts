@@ -53,20 +53,35 @@ function pem(label: string, der: ArrayBuffer | Uint8Array): string {
   return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;
 }
 
-/** Makes a self-signed server certificate for `subject`. */
-export async function generateCertificate(subject: CertificateSubject): Promise<GeneratedCertificate> {
+/**
+ * The certificate's serial number from 16 random octets, as the content octets
+ * of a DER INTEGER. RFC 5280 §4.1.2.2: a positive integer of at most 20 octets.
+ * X.690 §8.3.2: the encoding is minimal, so the first octet may not be zero
+ * when the next one is below 0x80. Clearing the top bit alone once let a zero
+ * first octet through (OpenSSL: "illegal padding"), so the top two bits are
+ * fixed at 01: positive, never a leading zero, still 126 random bits.
+ */
+export function serialNumber(random: Uint8Array): Uint8Array {
+  const serial = Uint8Array.from(random);
+  serial[0] = 0x40 | (serial[0]! & 0x3f);
+  return serial;
+}
+
+/**
+ * Makes a self-signed server certificate for `subject`, with a new key pair
+ * unless one is given (tests reuse one: making keys is the slow part).
+ */
+export async function generateCertificate(subject: CertificateSubject, keyPair?: CryptoKeyPair): Promise<GeneratedCertificate> {
   const pkijs = await import("pkijs");
   const asn1js = await import("asn1js");
   const subtle = webcrypto.subtle;
   const engine = new pkijs.CryptoEngine({ name: "node", crypto: webcrypto as unknown as Crypto });
   // P-256: every TLS client supports it, and a key takes a millisecond to make.
-  const keys = await subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]);
+  const keys = keyPair ?? (await subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"]));
 
   const cert = new pkijs.Certificate();
   cert.version = 2; // v3
-  const serial = randomBytes(16);
-  serial[0]! &= 0x7f; // RFC 5280 §4.1.2.2: a positive integer of at most 20 octets
-  cert.serialNumber = new asn1js.Integer({ valueHex: serial });
+  cert.serialNumber = new asn1js.Integer({ valueHex: serialNumber(randomBytes(16)) });
   const name = new pkijs.AttributeTypeAndValue({ type: "2.5.4.3", value: new asn1js.Utf8String({ value: "wharf development certificate" }) });
   cert.subject.typesAndValues.push(name);
   cert.issuer.typesAndValues.push(name);

@@ -54,6 +54,43 @@ describe("--workers", () => {
     }
   });
 
+  test("a worker that dies is replaced, and the banner is not printed again", async () => {
+    const child = spawn(process.execPath, [BIN, "0", "-b", "127.0.0.1", "-d", dir, "--workers", "2", "-q"], { stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+      child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+      const until = async (what: string, done: () => boolean): Promise<void> => {
+        for (const start = performance.now(); !done(); await new Promise((r) => setTimeout(r, 20))) {
+          assert.ok(performance.now() - start < 15_000, `waited for ${what}; stdout: ${out}; stderr: ${err}`);
+        }
+      };
+      await until("the banner", () => /Press Ctrl\+C/.test(out));
+      const [victim] = children(child.pid ?? 0);
+      assert.ok(victim !== undefined, "a worker pid");
+      process.kill(victim, "SIGKILL");
+      // The replacement listening is what used to print the banner again: wait for
+      // the line saying it took over (or, before the fix, for the second banner).
+      await until("the replacement", () => /took over/.test(err) || (out.match(/^Serving /gm)?.length ?? 0) > 1);
+      assert.equal(out.match(/^Serving /gm)?.length, 1, `one banner, got ${out}`);
+      assert.equal(out.match(/Press Ctrl\+C/g)?.length, 1);
+      assert.match(err, new RegExp(`^wharf: worker ${victim} exited \\(SIGKILL\\); starting another\nwharf: worker \\d+ took over from worker ${victim}\n$`));
+      const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(out)?.[0] ?? "";
+      for (let i = 0; i < 4; i++) assert.equal(await (await fetch(`${url}nums.txt`)).text(), "123456789");
+    } finally {
+      const workers = children(child.pid ?? 0);
+      child.kill("SIGKILL");
+      for (const pid of workers) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+    }
+  });
+
   test("a busy port is one line and exit 1", async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));

@@ -14,7 +14,7 @@ const unescapeHtml = (s: string): string => s.replace(/&(?:amp|lt|gt|quot|#39);/
 /** The rows of a rendered listing: shown name and href (both unescaped), in page order. */
 function rowsOf(html: string): Array<{ shown: string; href: string | undefined }> {
   const out: Array<{ shown: string; href: string | undefined }> = [];
-  for (const m of html.matchAll(/<td class=name>(?:<a href="([^"]*)">)?(?:<bdi>)?([\s\S]*?)(?:<\/bdi>)?(?:<\/a>)?<\/td>/g)) {
+  for (const m of html.matchAll(/<td class=name>(?:<a href="([^"]*)">)?(?:<bdi dir=ltr>)?([\s\S]*?)(?:<\/bdi>)?(?:<\/a>)?<\/td>/g)) {
     out.push({ href: m[1] === undefined ? undefined : unescapeHtml(m[1]), shown: unescapeHtml(m[2]!) });
   }
   return out;
@@ -87,7 +87,7 @@ describe("renderListing page", () => {
     const html = renderListing({ segments: ["a b", "<x>&'\""], entries: [] });
     const want = "Index of /a b/&lt;x&gt;&amp;&#39;&quot;/";
     assert.ok(html.includes(`<title>${want}</title>`), `title: want ${want} in\n${html}`);
-    assert.ok(html.includes(`<h1>Index of <bdi>/a b/&lt;x&gt;&amp;&#39;&quot;/</bdi></h1>`), `h1 missing in\n${html}`);
+    assert.ok(html.includes(`<h1>Index of <bdi dir=ltr>/a b/&lt;x&gt;&amp;&#39;&quot;/</bdi></h1>`), `h1 missing in\n${html}`);
   });
 
   test("root title and no parent link", () => {

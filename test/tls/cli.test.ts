@@ -62,6 +62,14 @@ function opensslFingerprint(certFile: string): string {
   return execFileSync("openssl", ["x509", "-in", certFile, "-noout", "-fingerprint", "-sha256"], { encoding: "utf8" }).trim().split("=")[1]!;
 }
 
+/** The base64 SHA-256 of the certificate's SubjectPublicKeyInfo, as docs/tls.md computes it with openssl. */
+function opensslSpki(certFile: string): string {
+  const pem = execFileSync("openssl", ["x509", "-in", certFile, "-pubkey", "-noout"]);
+  const der = execFileSync("openssl", ["pkey", "-pubin", "-outform", "der"], { input: pem });
+  const digest = execFileSync("openssl", ["dgst", "-sha256", "-binary"], { input: der });
+  return execFileSync("base64", [], { input: digest, encoding: "utf8" }).trim();
+}
+
 function runOnce(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, "0", "-b", "127.0.0.1", "-d", site, ...args], { env: env(), encoding: "utf8", timeout: 10_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -72,6 +80,7 @@ describe("--tls-cert, --tls-key, --tls-password-file (openssl-made files)", () =
     const c = opensslCertificate(dir, "plain");
     const w = await start(["--tls-cert", c.certFile, "--tls-key", c.keyFile]);
     assert.ok(w.out.includes(`certificate SHA-256 ${opensslFingerprint(c.certFile)}`), w.out);
+    assert.ok(w.out.includes(`\n  public key SPKI SHA-256 ${opensslSpki(c.certFile)}\n`), w.out);
     assert.deepEqual(curl(`${w.url}nums.txt`, c.certFile, "--http2"), ["2", "200", "123456789"]);
     assert.deepEqual(curl(`${w.url}nums.txt`, c.certFile, "--http1.1"), ["1.1", "200", "123456789"]);
     // Plain HTTP to the TLS port: a clear answer, not a hang.
@@ -146,6 +155,19 @@ describe("--tls (development certificate)", () => {
     const second = await start(["--tls"]);
     assert.ok(second.out.includes(`development certificate ${certFile}\n`), `reused: ${second.out}`);
     assert.equal(readFileSync(certFile, "utf8"), before);
+  });
+
+  test("the banner gives the SPKI hash Chromium needs and where docs/tls.md really is", async () => {
+    const certFile = join(dir, "config", "wharf", "dev-cert.pem");
+    const w = await start(["--tls"]);
+    const spki = opensslSpki(certFile);
+    assert.match(spki, /^[A-Za-z0-9+/]{43}=$/);
+    assert.ok(w.out.includes(`\n  public key SPKI SHA-256 ${spki}\n`), w.out);
+    const docs = new RegExp(`^  trust it: curl --cacert ${certFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}; browsers: see (\\S+)$`, "m").exec(w.out)?.[1];
+    assert.ok(docs, w.out);
+    // An absolute path to the file (here the checkout's docs/tls.md), never a bare relative one.
+    assert.ok(docs.startsWith("/") && docs.endsWith("/docs/tls.md"), docs);
+    assert.match(readFileSync(docs, "utf8"), /--ignore-certificate-errors-spki-list/);
   });
 
   test("with --workers, the primary makes it and every worker serves it", async () => {

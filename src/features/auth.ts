@@ -150,9 +150,10 @@ export function basicAuth(options: AuthOptions): Middleware {
     if (!(await authenticated(req.header("authorization")))) {
       return errorReply(401, { "www-authenticate": challenge }, "Sign in to see this.");
     }
+    const user = parseBasic(req.header("authorization"))!.user;
     const reply: Reply = await next();
     const cacheControl = reply.headers["cache-control"];
-    if (cacheControl === undefined || !/public/i.test(cacheControl)) return reply;
-    return { ...reply, headers: { ...reply.headers, "cache-control": privateCacheControl(cacheControl) } };
+    if (cacheControl === undefined || !/public/i.test(cacheControl)) return { ...reply, user };
+    return { ...reply, user, headers: { ...reply.headers, "cache-control": privateCacheControl(cacheControl) } };
   };
 }

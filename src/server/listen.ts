@@ -4,12 +4,12 @@
  * (dual-stack by default, both loopbacks for `localhost`), with timeouts that cut
  * slow clients, an access log, and a graceful close.
  */
-import { createServer } from "node:http";
+import { STATUS_CODES, createServer } from "node:http";
 import { access, constants } from "node:fs/promises";
 import { isIP, type Server as NetServer } from "node:net";
 import type { Duplex } from "node:stream";
 import { createHandler } from "../handler.js";
-import { type NodeRequest, type NodeResponse, responseBodyBytes, writeReply } from "../adapters/node.js";
+import { type NodeRequest, type NodeResponse, responseBodyBytes, responseUser, writeReply } from "../adapters/node.js";
 import { errorReply } from "../handlers/errors.js";
 import type { FileSystem } from "../fs/types.js";
 import { OptionError, resolveOptions, type StaticOptions } from "../options.js";
@@ -181,13 +181,27 @@ function isLoopback(host: string | undefined): boolean {
   return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
-/** The user name of a Basic `Authorization` header, for the access log (never the password). */
-function basicUser(header: string | undefined): string | undefined {
-  const encoded = header === undefined ? undefined : /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header)?.[1];
-  if (encoded === undefined) return undefined;
-  const text = Buffer.from(encoded, "base64").toString("utf8");
-  const colon = text.indexOf(":");
-  return colon <= 0 ? undefined : text.slice(0, colon);
+/** The status `onClientError` answers a request Node's parser refused with (the one place it is chosen). */
+export function clientErrorStatus(code: string | undefined): number {
+  return code === "HPE_HEADER_OVERFLOW" ? 431 : code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+}
+
+// RFC 9112 §3: method SP request-target [SP HTTP-version] CRLF; the method a token.
+const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+)(?: HTTP\/(\d\.\d))?\r?\n/;
+
+/**
+ * What can be said for the access log about a request the parser refused:
+ * method, target and version when the packet it failed on is everything the
+ * connection ever sent (`onlyPacket`: nothing answered yet, nothing read before
+ * it), so that its first line is this request's request line and not an earlier
+ * request's or a header line; `-` otherwise.
+ */
+export function refusedRequest(rawPacket: unknown, onlyPacket: boolean): { method: string; target: string; httpVersion: string } {
+  const unknown = { method: "-", target: "-", httpVersion: "-" };
+  if (!onlyPacket || !Buffer.isBuffer(rawPacket)) return unknown;
+  const match = REQUEST_LINE.exec(rawPacket.toString("latin1"));
+  if (match === null) return unknown;
+  return { method: match[1]!, target: match[2]!, httpVersion: match[3] ?? "-" };
 }
 
 /**
@@ -243,25 +257,33 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const servers: Closable[] = [];
   const closer = gracefulCloser(servers, shutdownTimeout);
 
+  // A response the connection answered instead (onClientError wrote its status
+  // before the response had written anything): its line says that status.
+  const answeredByConnection = new WeakMap<NodeResponse, number>();
+
   const onRequest = (req: NodeRequest, res: NodeResponse): void => {
     closer.track(res);
-    // Checked as the request arrives, before any handler work: 414 (RFC 9110 §15.5.15).
-    if (req.url !== undefined && req.url.length > maxUrlLength) {
-      void writeReply(res, { reply: URI_TOO_LONG, body: req.method === "HEAD" ? undefined : URI_TOO_LONG_BODY });
-      return;
-    }
     // Written on 'close', which comes after 'finish' and also when the client went away first.
     if (log) {
       const start = performance.now();
       const time = new Date();
       // Read now: an HTTP/2 request's socket is unbound once its stream is gone.
       const remoteAddress = req.socket.remoteAddress;
-      res.once("close", () => log(format({
-        time, remoteAddress, method: req.method ?? "-", target: req.url ?? "-",
-        httpVersion: req.httpVersion, status: res.statusCode, bytes: responseBodyBytes(res),
-        durationMs: performance.now() - start, aborted: !res.writableFinished,
-        referer: req.headers.referer, userAgent: req.headers["user-agent"], user: basicUser(req.headers.authorization),
-      })));
+      res.once("close", () => {
+        const finished = res.writableFinished;
+        const status = finished ? undefined : answeredByConnection.get(res);
+        log(format({
+          time, remoteAddress, method: req.method ?? "-", target: req.url ?? "-",
+          httpVersion: req.httpVersion, status: status ?? res.statusCode, bytes: status === undefined ? responseBodyBytes(res) : 0,
+          durationMs: performance.now() - start, aborted: !finished && status === undefined,
+          referer: req.headers.referer, userAgent: req.headers["user-agent"], user: responseUser(res),
+        }));
+      });
+    }
+    // Checked as the request arrives, before any handler work: 414 (RFC 9110 §15.5.15).
+    if (req.url !== undefined && req.url.length > maxUrlLength) {
+      void writeReply(res, { reply: URI_TOO_LONG, body: req.method === "HEAD" ? undefined : URI_TOO_LONG_BODY });
+      return;
     }
     try {
       handler(req, res);
@@ -274,13 +296,29 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
 
   // How often timeouts are checked; Node's 30 s default lets a slowloris linger.
   const connectionsCheckingInterval = headersTimeout > 0 ? Math.min(1000, Math.max(50, headersTimeout / 2)) : 1000;
-  const onClientError = (err: Error, socket: Duplex & { bytesWritten?: number }): void => {
+  const onClientError = (err: Error & { rawPacket?: unknown }, socket: Duplex & { bytesWritten?: number; bytesRead?: number; remoteAddress?: string }): void => {
     const code = codeOf(err);
-    // Like Node's default answer, which a 'clientError' listener replaces.
-    if (code !== "ECONNRESET" && socket.writable && socket.bytesWritten === 0) {
-      const status = code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large"
-        : code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";
-      socket.write(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    // Like Node's default answer, which a 'clientError' listener replaces: only
+    // where nothing of a response has been written, so the status line cannot land
+    // in the middle of one. The response in flight, if any, is the one Node is
+    // about to write (its private `_httpMessage`, the field its own default reads):
+    // the client reads this status as that request's answer, so its log line says so.
+    // With none in flight (a fresh connection, or between keep-alive requests) the
+    // refused request gets a line of its own.
+    const current = (socket as { _httpMessage?: NodeResponse | null })._httpMessage ?? undefined;
+    // A response already ended has handed all its bytes to the socket: the status goes after them.
+    const inFlight = current === undefined || current.writableEnded ? undefined : current;
+    if (code !== "ECONNRESET" && socket.writable && (socket.bytesWritten === 0 || inFlight === undefined)) {
+      const status = clientErrorStatus(code);
+      const onlyPacket = socket.bytesWritten === 0 && socket.bytesRead === (err.rawPacket as Buffer | undefined)?.length;
+      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      if (inFlight !== undefined) answeredByConnection.set(inFlight, status);
+      else if (log) {
+        log(format({
+          time: new Date(), remoteAddress: socket.remoteAddress, ...refusedRequest(err.rawPacket, onlyPacket),
+          status, bytes: 0, durationMs: 0, aborted: false,
+        }));
+      }
     }
     socket.destroy();
   };

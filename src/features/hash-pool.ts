@@ -70,8 +70,11 @@ export function hashPool(options: PoolOptions = POOL_DEFAULTS): HashPool {
   let nextId = 0;
 
   const start = (): Slot => {
-    const worker = new Worker(WORKER_URL);
+    // None of the process's own flags: `--input-type` (a script run with `node -e`)
+    // would stop the worker from loading, and `--inspect` would clash on its port.
+    const worker = new Worker(WORKER_URL, { execArgv: [] });
     const slot: Slot = { worker, entry: undefined };
+    let failure = "";
     worker.unref();
     worker.on("message", (result: HashResult) => {
       const entry = slot.entry;
@@ -82,13 +85,13 @@ export function hashPool(options: PoolOptions = POOL_DEFAULTS): HashPool {
       entry.resolve({ kind: "checked", matches: result.matches });
       dispatch();
     });
-    worker.on("error", () => undefined); // 'exit' follows and settles the job
+    worker.on("error", (error) => void (failure = `: ${error.message}`)); // 'exit' follows and settles the job
     worker.on("exit", () => {
       slots.splice(slots.indexOf(slot), 1);
       const entry = slot.entry;
       if (entry !== undefined) {
         busy--;
-        entry.reject(new Error("wharf: the password-hashing worker stopped"));
+        entry.reject(new Error(`wharf: the password-hashing worker stopped${failure}`));
       }
       dispatch();
     });

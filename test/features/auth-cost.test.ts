@@ -5,9 +5,11 @@
  * No test reads a clock: they count checks and order events.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { after, describe, test } from "node:test";
 import bcrypt from "bcryptjs";
 import { type Verdict, SignedIn, authMiddleware, verifier } from "../../src/features/auth.js";
@@ -174,5 +176,41 @@ describe("signed-in browsers cost one check", () => {
     const key = cache.key(header);
     assert.match(key, /^[A-Za-z0-9_-]{43}$/);
     assert.notEqual(key, new SignedIn().key(header), "a key made at startup: another process's keys differ");
+  });
+});
+
+describe("loaded only when needed", () => {
+  test("bcryptjs and the pool load at the first check that needs them, not with auth", () => {
+    const file = htpasswd("lazy", [BEE, SHA]);
+    const loads = join(dir, "loads.txt");
+    // A resolve hook that writes down every module the process loads.
+    const hooks = join(dir, "hooks.mjs");
+    writeFileSync(hooks, `import { appendFileSync } from "node:fs";
+      export async function resolve(specifier, context, next) {
+        const r = await next(specifier, context);
+        appendFileSync(${JSON.stringify(loads)}, r.url + "\\n");
+        return r;
+      }`);
+    const register = join(dir, "register.mjs");
+    writeFileSync(register, `import { register } from "node:module"; register(${JSON.stringify(pathToFileURL(hooks).href)});`);
+    const index = fileURLToPath(new URL("../../src/index.js", import.meta.url));
+    const script = `
+      import { writeFileSync, appendFileSync } from "node:fs";
+      const { createHandler, memoryFileSystem } = await import(${JSON.stringify(pathToFileURL(index).href)});
+      const h = createHandler({ root: "/s", fs: memoryFileSystem("/s", { "a.txt": "a" }), authFile: ${JSON.stringify(file)} });
+      const ask = async (auth) => (await h.fetch(new Request("http://x/a.txt", auth ? { headers: { authorization: auth } } : {}))).status;
+      const sha = "Basic " + Buffer.from("sha:söme pass").toString("base64");
+      appendFileSync(${JSON.stringify(loads)}, "401 " + (await ask()) + "\\n");
+      appendFileSync(${JSON.stringify(loads)}, "CHECK\\n");
+      appendFileSync(${JSON.stringify(loads)}, "200 " + (await ask(sha)) + "\\n");
+      process.exit(0);
+    `;
+    const run = spawnSync(process.execPath, ["--import", pathToFileURL(register).href, "--input-type=module", "-e", script], { encoding: "utf8", timeout: 20_000 });
+    assert.equal(run.status, 0, run.stderr);
+    const [before = "", after = ""] = readFileSync(loads, "utf8").split("CHECK\n");
+    assert.match(before, /401 401/);
+    assert.doesNotMatch(before, /bcryptjs|apache-md5|hash-pool|hash-worker|password-hash/, "loaded with auth, before any check");
+    assert.match(after, /200 200/);
+    assert.match(after, /hash-pool\.js/, "loaded by the first check");
   });
 });

@@ -110,7 +110,7 @@ export function verifier(users: readonly string[], file: ReadonlyMap<string, str
   }
   const kinds = [...new Set(kindOf.values())];
   const dummies = kinds.map(dummyHash);
-  const hashes = check ?? (kinds.every((k) => k === "sha") ? inlineCheck : pooledCheck);
+  const checkHashes = check ?? (kinds.every((k) => k === "sha") ? inlineCheck : pooledCheck);
   return async ({ user, password }) => {
     // Every plain account is compared, so timing does not tell which one matched.
     let ok = false;
@@ -119,7 +119,7 @@ export function verifier(users: readonly string[], file: ReadonlyMap<string, str
     if (kinds.length === 0) return DENIED;
     const own = kindOf.get(user);
     const mine = own === undefined ? -1 : kinds.indexOf(own);
-    const outcome = await hashes(password, kinds.map((_, i) => (i === mine ? file.get(user)! : dummies[i]!)));
+    const outcome = await checkHashes(password, kinds.map((_, i) => (i === mine ? file.get(user)! : dummies[i]!)));
     if (outcome.kind === "busy") return BUSY;
     return mine >= 0 && outcome.matches[mine] === true ? { kind: "authenticated", user } : DENIED;
   };

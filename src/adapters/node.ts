@@ -14,10 +14,16 @@ export type NodeRequest = IncomingMessage | Http2ServerRequest;
 export type NodeResponse = ServerResponse | Http2ServerResponse;
 
 const sentBytes = new WeakMap<NodeResponse, number>();
+const users = new WeakMap<NodeResponse, string>();
 
 /** Body bytes actually written for `res` so far (for access logs). */
 export function responseBodyBytes(res: NodeResponse): number {
   return sentBytes.get(res) ?? 0;
+}
+
+/** The user `res` was sent to, as its {@link Reply.user} says (for access logs). */
+export function responseUser(res: NodeResponse): string | undefined {
+  return users.get(res);
 }
 
 // RFC 9112 §3.2.2: a server must accept the absolute-form (`GET http://host/p`);
@@ -72,6 +78,7 @@ function forHttp2(headers: Record<string, string>): Record<string, string> {
 
 /** Writes a reply whose body is in memory (or absent), synchronously: the hot path. */
 export function writeReady(res: NodeResponse, reply: Reply, body: Uint8Array | undefined): void {
+  if (reply.user !== undefined) users.set(res, reply.user);
   const stream = (res as Partial<Http2ServerResponse>).stream;
   res.writeHead(reply.status, stream === undefined ? reply.headers : forHttp2(reply.headers));
   if (body === undefined) {
@@ -93,6 +100,7 @@ export async function writeReply(res: NodeResponse, prepared: Prepared): Promise
     writeReady(res, reply, body);
     return;
   }
+  if (reply.user !== undefined) users.set(res, reply.user);
   // An Http2ServerResponse has a stream; a ServerResponse does not (one failed lookup).
   const stream = (res as Partial<Http2ServerResponse>).stream;
   res.writeHead(reply.status, stream === undefined ? reply.headers : forHttp2(reply.headers));

@@ -85,6 +85,13 @@ export interface Reply {
    * is not sent: `next()` is called instead.
    */
   miss?: true;
+  /**
+   * The user this request was authenticated as, set by the middleware that
+   * authenticated it ({@link import("../features/auth.js").basicAuth} does on every
+   * reply it lets through). The access log of `serve()` shows it; a name a client
+   * merely sent in `Authorization` is never logged.
+   */
+  user?: string;
 }
 
 /**

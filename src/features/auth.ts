@@ -6,21 +6,26 @@
  * once).
  *
  * - Comparisons take the same time wherever the strings differ (timingSafeEqual
- *   on SHA-256 digests), and an unknown user costs what a wrong password does.
- * - A bcrypt check costs milliseconds, too much for every request of a page with
- *   fifty assets: a successful `Authorization` value is remembered (by its
- *   SHA-256) for five minutes. Failures are never remembered.
+ *   on SHA-256 digests), and every user, known or not, costs the same password
+ *   checks (see {@link verifier}): no user name can be learnt by timing.
+ * - bcrypt and `$apr1$` checks run in worker threads (./hash-pool.ts), a bounded
+ *   number at once: a flood of guesses cannot stall the event loop, and past the
+ *   bound a guess gets 503 with Retry-After rather than a place in an endless queue.
+ * - A check costs milliseconds, too much for every request of a page with fifty
+ *   assets: a successful `Authorization` value is remembered (by an HMAC of it,
+ *   in a budget of bytes) for five minutes. Failures are never remembered.
  * - Authenticated responses are not for shared caches (RFC 9111 §3.5): a
  *   `Cache-Control: public` (fingerprinted assets) becomes `private`.
  * - Basic credentials are only base64: {@link import("../server/listen.js").serve}
  *   refuses auth on a non-loopback address without TLS unless `insecureAuth`.
  */
-import { createHash } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { errorReply } from "../handlers/errors.js";
 import type { Middleware, Reply } from "../core/types.js";
 import { OptionError } from "../core/option-error.js";
-import { constantTimeEqual, type PasswordCheck, parseHtpasswd, passwordCheck } from "./htpasswd.js";
+import { type HashKind, checkSha, constantTimeEqual, dummyHash, hashKind, parseHtpasswd } from "./htpasswd.js";
+import type { HashCheck } from "./hash-pool.js";
 
 /** Options of {@link basicAuth}. */
 export interface AuthOptions {
@@ -61,36 +66,129 @@ export function parseBasic(header: string | undefined): Credentials | undefined 
   return { user: text.slice(0, colon), password: text.slice(colon + 1) };
 }
 
+/** What checking credentials came to. */
+export type Verdict =
+  | { readonly kind: "authenticated"; readonly user: string }
+  | { readonly kind: "denied" }
+  /** Too many checks already pending: no answer either way yet (503, try again). */
+  | { readonly kind: "busy" };
+
 /** Checks credentials against the configured accounts. */
-export type Verifier = (credentials: Credentials) => Promise<boolean>;
+export type Verifier = (credentials: Credentials) => Promise<Verdict>;
 
-// A bcrypt hash of nothing anyone knows: an unknown user is checked against it, so
-// that "no such user" takes as long as "wrong password" with a bcrypt file.
-const DUMMY = "$2b$10$EP1G5/g8ajhvRnslBjKcnuJpxndzE6u6OJ12PJEwWGd./xrHEyAGS";
+const DENIED: Verdict = { kind: "denied" };
+const BUSY: Verdict = { kind: "busy" };
 
-/** Builds the verifier from `user:password` pairs and htpasswd users; throws {@link OptionError}. */
-export function verifier(users: readonly string[], file: ReadonlyMap<string, PasswordCheck>): Verifier {
+/** Checks on the event loop: for files of `{SHA}` hashes only, one SHA-1 each. */
+const inlineCheck: HashCheck = async (password, hashes) => ({ kind: "checked", matches: hashes.map((h) => checkSha(password, h)) });
+
+/** The process's worker pool, loaded at the first check that needs it. */
+const pooledCheck: HashCheck = async (password, hashes) => (await import("./hash-pool.js")).sharedHashPool().check(password, hashes);
+
+/**
+ * Builds the verifier from `user:password` pairs and htpasswd users (user → hash);
+ * throws {@link OptionError}. `check` does the hashing: by default the worker pool,
+ * or the event loop when every hash is a `{SHA}` (a microsecond each).
+ *
+ * Every check costs the same, whoever is asking (no user name can be learnt from
+ * the time an answer takes): the password is checked against one hash of each
+ * kind in the file ({@link HashKind}: bcrypt per cost, `$apr1$`, `{SHA}`), the
+ * user's own for the user's kind and a {@link dummyHash} for the others, and an
+ * unknown user gets dummies of every kind. In a file of one kind, that is one hash.
+ */
+export function verifier(users: readonly string[], file: ReadonlyMap<string, string>, check?: HashCheck): Verifier {
   const plain = users.map((pair) => {
     const colon = pair.indexOf(":");
     if (colon <= 0) throw new OptionError("auth", "must be user:password (a user name, a colon, a password)");
     return { user: pair.slice(0, colon), pair };
   });
-  const dummy = passwordCheck(DUMMY) as PasswordCheck;
-  const usesBcrypt = file.size > 0;
+  const kindOf = new Map<string, HashKind>();
+  for (const [user, hash] of file) {
+    const kind = hashKind(hash);
+    if (typeof kind !== "string") throw new OptionError("authFile", `user ${JSON.stringify(user)}: ${kind.refused}`);
+    kindOf.set(user, kind);
+  }
+  const kinds = [...new Set(kindOf.values())];
+  const dummies = kinds.map(dummyHash);
+  const checkHashes = check ?? (kinds.every((k) => k === "sha") ? inlineCheck : pooledCheck);
   return async ({ user, password }) => {
     // Every plain account is compared, so timing does not tell which one matched.
     let ok = false;
     for (const account of plain) ok = constantTimeEqual(`${user}:${password}`, account.pair) || ok;
-    if (ok) return true;
-    const check = file.get(user);
-    if (check !== undefined) return check(password);
-    if (usesBcrypt) await dummy(password);
-    return false;
+    if (ok) return { kind: "authenticated", user };
+    if (kinds.length === 0) return DENIED;
+    const own = kindOf.get(user);
+    const mine = own === undefined ? -1 : kinds.indexOf(own);
+    const outcome = await checkHashes(password, kinds.map((_, i) => (i === mine ? file.get(user)! : dummies[i]!)));
+    if (outcome.kind === "busy") return BUSY;
+    return mine >= 0 && outcome.matches[mine] === true ? { kind: "authenticated", user } : DENIED;
   };
 }
 
+/**
+ * Successful `Authorization` values, remembered so that the fifty requests of a
+ * page cost one password check. Keyed by an HMAC of the header under a key made
+ * at startup, never the header itself: memory holds nothing a password can be
+ * read or cheaply guessed from. Weighed in bytes (the longest user name is what a
+ * client controls), oldest dropped first; entries expire. Failures are never
+ * remembered.
+ */
+export class SignedIn {
+  private readonly entries = new Map<string, { readonly user: string; readonly until: number; readonly weight: number }>();
+  private readonly secret = randomBytes(32);
+  private weight = 0;
+
+  constructor(
+    /** The budget, in bytes (keys, user names, and a fixed cost per entry). */
+    readonly maxBytes = 64 * 1024,
+    /** How long a success is remembered. */
+    readonly ttlMs = 5 * 60 * 1000,
+  ) {}
+
+  /** The key for a header value: 43 characters, whatever the header's size. */
+  key(header: string): string {
+    return createHmac("sha256", this.secret).update(header).digest("base64url");
+  }
+
+  /** The user signed in with the header of this key, if remembered and fresh. */
+  get(key: string, now = Date.now()): string | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    this.entries.delete(key);
+    if (entry.until <= now) {
+      this.weight -= entry.weight;
+      return undefined;
+    }
+    this.entries.set(key, entry); // most recently used last
+    return entry.user;
+  }
+
+  set(key: string, user: string, now = Date.now()): void {
+    // A JS string costs two bytes a character; 64 bytes for the Map entry and object.
+    const weight = 2 * (key.length + user.length) + 64;
+    if (weight > this.maxBytes) return;
+    const old = this.entries.get(key);
+    if (old !== undefined) {
+      this.entries.delete(key);
+      this.weight -= old.weight;
+    }
+    for (const [k, e] of this.entries) {
+      if (this.weight + weight <= this.maxBytes) break;
+      this.entries.delete(k);
+      this.weight -= e.weight;
+    }
+    this.entries.set(key, { user, until: now + this.ttlMs, weight });
+    this.weight += weight;
+  }
+
+  /** Bytes held, as weighed. */
+  get bytes(): number {
+    return this.weight;
+  }
+}
+
 /** Reads and parses an htpasswd file; throws {@link OptionError} naming the line. */
-export function readHtpasswd(path: string): ReadonlyMap<string, PasswordCheck> {
+export function readHtpasswd(path: string): ReadonlyMap<string, string> {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -127,32 +225,42 @@ export function basicAuth(options: AuthOptions): Middleware {
   }
   const users = options.users ?? [];
   if (!Array.isArray(users) || !users.every((u) => typeof u === "string")) throw new OptionError("auth", 'must be "user:password" or a list of them');
-  const fileUsers = options.file === undefined ? new Map<string, PasswordCheck>() : readHtpasswd(options.file);
+  const fileUsers = options.file === undefined ? new Map<string, string>() : readHtpasswd(options.file);
   if (users.length === 0 && fileUsers.size === 0) throw new OptionError("auth", "needs at least one account");
-  const verify = verifier(users, fileUsers);
-  const challenge = `Basic realm="${realm}", charset="UTF-8"`;
+  return authMiddleware(verifier(users, fileUsers), realm);
+}
 
-  const remembered = new Map<string, number>(); // SHA-256 of the header → expiry
-  const REMEMBER_MS = 5 * 60 * 1000;
-  const authenticated = async (header: string | undefined): Promise<boolean> => {
-    if (header === undefined) return false;
-    const key = createHash("sha256").update(header).digest("base64");
-    const until = remembered.get(key);
-    if (until !== undefined && until > Date.now()) return true;
+/**
+ * The middleware around a {@link Verifier}: 401 with the challenge, 503 when the
+ * verifier is busy, and the user on every reply it lets through.
+ */
+export function authMiddleware(verify: Verifier, realm: string, signedIn = new SignedIn()): Middleware {
+  const challenge = `Basic realm="${realm}", charset="UTF-8"`;
+  const authenticate = async (header: string | undefined): Promise<Verdict> => {
+    if (header === undefined) return DENIED;
+    const key = signedIn.key(header);
+    const user = signedIn.get(key);
+    if (user !== undefined) return { kind: "authenticated", user };
     const credentials = parseBasic(header);
-    if (credentials === undefined || !(await verify(credentials))) return false;
-    if (remembered.size >= 1000) remembered.clear();
-    remembered.set(key, Date.now() + REMEMBER_MS);
-    return true;
+    if (credentials === undefined) return DENIED;
+    const verdict = await verify(credentials);
+    if (verdict.kind === "authenticated") signedIn.set(key, verdict.user);
+    return verdict;
   };
 
   return async (req, next) => {
-    if (!(await authenticated(req.header("authorization")))) {
-      return errorReply(401, { "www-authenticate": challenge }, "Sign in to see this.");
+    const verdict = await authenticate(req.header("authorization"));
+    if (verdict.kind === "busy") {
+      // Not 401 (the credentials may be right: a browser would ask for them again),
+      // nor 429 (the flood is not this client's doing): the server is busy, briefly
+      // (RFC 9110 §15.6.4, Retry-After §10.2.3).
+      return errorReply(503, { "retry-after": "1" }, "Too many sign-ins being checked; try again in a moment.");
     }
+    if (verdict.kind === "denied") return errorReply(401, { "www-authenticate": challenge }, "Sign in to see this.");
+    const { user } = verdict;
     const reply: Reply = await next();
     const cacheControl = reply.headers["cache-control"];
-    if (cacheControl === undefined || !/public/i.test(cacheControl)) return reply;
-    return { ...reply, headers: { ...reply.headers, "cache-control": privateCacheControl(cacheControl) } };
+    if (cacheControl === undefined || !/public/i.test(cacheControl)) return { ...reply, user };
+    return { ...reply, user, headers: { ...reply.headers, "cache-control": privateCacheControl(cacheControl) } };
   };
 }

@@ -36,10 +36,11 @@ export function clientErrorStatus(code: string | undefined, rawPacket?: Uint8Arr
       // Implemented); methods it knows but does not allow (POST, PUT...) reach the
       // handler, which answers 405 with Allow. Only a well-formed token is a method:
       // `G(T` or a TLS handshake on the plain port is a bad request.
+      // `GARBAGE` alone is no request line at all: a method needs a target after it.
       const line = requestLine(rawPacket, bytesParsed);
       if (line === undefined) return 400;
       const space = line.indexOf(" ");
-      return TCHAR.test(space < 0 ? line : line.slice(0, space)) ? 501 : 400;
+      return space > 0 && line.length > space + 1 && line[space + 1] !== " " && TCHAR.test(line.slice(0, space)) ? 501 : 400;
     }
     case "HPE_INVALID_VERSION": {
       // RFC 9110 §15.6.6: 505 (HTTP Version Not Supported) for a well-formed

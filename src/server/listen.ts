@@ -10,7 +10,7 @@ import { isIP, type Server as NetServer } from "node:net";
 import type { Http2ServerRequest } from "node:http2";
 import type { Duplex } from "node:stream";
 import { createHandler } from "../handler.js";
-import { type NodeRequest, type NodeResponse, responseBodyBytes, writeReply } from "../adapters/node.js";
+import { type NodeRequest, type NodeResponse, responseBodyBytes, responseUser, writeReply } from "../adapters/node.js";
 import { errorReply } from "../handlers/errors.js";
 import type { FileSystem } from "../fs/types.js";
 import { OptionError, resolveOptions, type StaticOptions } from "../options.js";
@@ -193,9 +193,15 @@ const REFUSALS = new Map([400, 413, 501, 505].map((status) => {
   return [status, { reply, body: reply.body.kind === "chunks" ? (reply.body.chunks[0] as Uint8Array) : undefined }] as const;
 }));
 
+/** Connections whose last answer said `Connection: close` (see {@link refuseRequest}). */
+const closing = new WeakSet<object>();
+
 /** Answers `status` from {@link REFUSALS} and closes the connection once it is sent. */
 function refuseRequest(req: NodeRequest, res: NodeResponse, status: number): void {
   const refusal = REFUSALS.get(status)!;
+  // The connection closes after this answer: a parser error that follows on it
+  // (the body of a refused head) is not answered a second time.
+  closing.add(req.socket);
   void writeReply(res, { reply: refusal.reply, body: req.method === "HEAD" ? undefined : refusal.body });
 }
 
@@ -232,13 +238,22 @@ function isLoopback(host: string | undefined): boolean {
   return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
-/** The user name of a Basic `Authorization` header, for the access log (never the password). */
-function basicUser(header: string | undefined): string | undefined {
-  const encoded = header === undefined ? undefined : /^basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header)?.[1];
-  if (encoded === undefined) return undefined;
-  const text = Buffer.from(encoded, "base64").toString("utf8");
-  const colon = text.indexOf(":");
-  return colon <= 0 ? undefined : text.slice(0, colon);
+// RFC 9112 §3: method SP request-target [SP HTTP-version] CRLF; the method a token.
+const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+)(?: HTTP\/(\d\.\d))?\r?\n/;
+
+/**
+ * What can be said for the access log about a request the parser refused:
+ * method, target and version when the packet it failed on is everything the
+ * connection ever sent (`onlyPacket`: nothing answered yet, nothing read before
+ * it), so that its first line is this request's request line and not an earlier
+ * request's or a header line; `-` otherwise.
+ */
+export function refusedRequest(rawPacket: unknown, onlyPacket: boolean): { method: string; target: string; httpVersion: string } {
+  const unknown = { method: "-", target: "-", httpVersion: "-" };
+  if (!onlyPacket || !Buffer.isBuffer(rawPacket)) return unknown;
+  const match = REQUEST_LINE.exec(rawPacket.toString("latin1"));
+  if (match === null) return unknown;
+  return { method: match[1]!, target: match[2]!, httpVersion: match[3] ?? "-" };
 }
 
 /**
@@ -295,27 +310,35 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const servers: Closable[] = [];
   const closer = gracefulCloser(servers, shutdownTimeout);
 
+  // A response the connection answered instead (onClientError wrote its status
+  // before the response had written anything): its line says that status.
+  const answeredByConnection = new WeakMap<NodeResponse, number>();
+
   const onRequest = (req: NodeRequest, res: NodeResponse): void => {
     closer.track(res);
     // Node then answers with `Connection: close` and closes after the response.
     if (!keepAlive && "shouldKeepAlive" in res) res.shouldKeepAlive = false;
-    // Checked as the request arrives, before any handler work: 414 (RFC 9110 §15.5.15).
-    if (req.url !== undefined && req.url.length > maxUrlLength) {
-      void writeReply(res, { reply: URI_TOO_LONG, body: req.method === "HEAD" ? undefined : URI_TOO_LONG_BODY });
-      return;
-    }
     // Written on 'close', which comes after 'finish' and also when the client went away first.
     if (log) {
       const start = performance.now();
       const time = new Date();
       // Read now: an HTTP/2 request's socket is unbound once its stream is gone.
       const remoteAddress = req.socket.remoteAddress;
-      res.once("close", () => log(format({
-        time, remoteAddress, method: req.method ?? "-", target: req.url ?? "-",
-        httpVersion: req.httpVersion, status: res.statusCode, bytes: responseBodyBytes(res),
-        durationMs: performance.now() - start, aborted: !res.writableFinished,
-        referer: req.headers.referer, userAgent: req.headers["user-agent"], user: basicUser(req.headers.authorization),
-      })));
+      res.once("close", () => {
+        const finished = res.writableFinished;
+        const status = finished ? undefined : answeredByConnection.get(res);
+        log(format({
+          time, remoteAddress, method: req.method ?? "-", target: req.url ?? "-",
+          httpVersion: req.httpVersion, status: status ?? res.statusCode, bytes: status === undefined ? responseBodyBytes(res) : 0,
+          durationMs: performance.now() - start, aborted: !finished && status === undefined,
+          referer: req.headers.referer, userAgent: req.headers["user-agent"], user: responseUser(res),
+        }));
+      });
+    }
+    // Checked as the request arrives, before any handler work: 414 (RFC 9110 §15.5.15).
+    if (req.url !== undefined && req.url.length > maxUrlLength) {
+      void writeReply(res, { reply: URI_TOO_LONG, body: req.method === "HEAD" ? undefined : URI_TOO_LONG_BODY });
+      return;
     }
     const dispatch = (): void => {
       try {
@@ -345,13 +368,34 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
 
   // How often timeouts are checked; Node's 30 s default lets a slowloris linger.
   const connectionsCheckingInterval = headersTimeout > 0 ? Math.min(1000, Math.max(50, headersTimeout / 2)) : 1000;
-  const onClientError = (err: Error & { rawPacket?: Buffer; bytesParsed?: number }, socket: Duplex & { bytesWritten?: number }): void => {
+  const onClientError = (err: Error & { rawPacket?: Buffer; bytesParsed?: number }, socket: Duplex & { bytesWritten?: number; bytesRead?: number; remoteAddress?: string }): void => {
     const code = codeOf(err);
-    // Like Node's default answer, which a 'clientError' listener replaces; the status
-    // is decided in client-error.ts (501 for an unknown method, 505 for a version).
-    if (code !== "ECONNRESET" && socket.writable && socket.bytesWritten === 0) {
+    if (closing.has(socket)) {
+      socket.destroy();
+      return;
+    }
+    // Like Node's default answer, which a 'clientError' listener replaces: only
+    // where nothing of a response has been written, so the status line cannot land
+    // in the middle of one. The response in flight, if any, is the one Node is
+    // about to write (its private `_httpMessage`, the field its own default reads):
+    // the client reads this status as that request's answer, so its log line says so.
+    // With none in flight (a fresh connection, or between keep-alive requests) the
+    // refused request gets a line of its own.
+    const current = (socket as { _httpMessage?: NodeResponse | null })._httpMessage ?? undefined;
+    // A response already ended has handed all its bytes to the socket: the status goes after them.
+    const inFlight = current === undefined || current.writableEnded ? undefined : current;
+    if (code !== "ECONNRESET" && socket.writable && (socket.bytesWritten === 0 || inFlight === undefined)) {
+      // The status is decided in client-error.ts (501 for an unknown method, 505 for a version).
       const status = clientErrorStatus(code, err.rawPacket, err.bytesParsed);
+      const onlyPacket = socket.bytesWritten === 0 && socket.bytesRead === err.rawPacket?.length;
       socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      if (inFlight !== undefined) answeredByConnection.set(inFlight, status);
+      else if (log) {
+        log(format({
+          time: new Date(), remoteAddress: socket.remoteAddress, ...refusedRequest(err.rawPacket, onlyPacket),
+          status, bytes: 0, durationMs: 0, aborted: false,
+        }));
+      }
     }
     socket.destroy();
   };

@@ -15,10 +15,11 @@ export interface AccessLogEntry {
   readonly time: Date;
   /** The peer's address; `undefined` when the socket is already gone. */
   readonly remoteAddress: string | undefined;
+  /** `"-"` when unknown (a request the parser refused). */
   readonly method: string;
-  /** The request-target as received, still percent-encoded. */
+  /** The request-target as received, still percent-encoded; `"-"` when unknown. */
   readonly target: string;
-  /** `"1.1"`, `"1.0"`. */
+  /** `"1.1"`, `"1.0"`; `"-"` when unknown (a request the parser refused). */
   readonly httpVersion: string;
   readonly status: number;
   /** Body bytes actually written. */
@@ -31,7 +32,10 @@ export interface AccessLogEntry {
   readonly referer?: string | undefined;
   /** The `User-Agent` request header (combined and JSON formats). */
   readonly userAgent?: string | undefined;
-  /** The Basic-auth user name the client sent, if any (common, combined, JSON). */
+  /**
+   * The user the request was authenticated as (common, combined, JSON): only once
+   * authentication accepted it, never a name a client merely sent.
+   */
   readonly user?: string | undefined;
 }
 
@@ -39,20 +43,40 @@ export interface AccessLogEntry {
 // cousin CSI, 0x9b, which the parser hands us as U+009B) could recolour or rewrite
 // the operator's terminal; CR/LF could forge whole log lines. The quote and the
 // backslash are escaped so that the quoted field can be parsed back unambiguously.
-// Anything else (already percent-encoded text, unicode) is left as is, so
-// `%1b[31m` stays readable as the harmless text it is.
-const UNSAFE = /[\x00-\x1f"\\\x7f-\x9f]/g;
+// Unicode's own line breaks (U+2028, U+2029) start a new line in editors and log
+// viewers, and its bidi controls (U+061C, U+200E/F, U+202A-E, U+2066-9; the
+// "Trojan Source" characters, CVE-2021-42574) make a line display in another order
+// than it reads: `admin\u202e` shows a user name that is not there. Anything else
+// (already percent-encoded text, other unicode) is left as is, so `%1b[31m` stays
+// readable as the harmless text it is.
+const UNSAFE = /[\x00-\x1f"\\\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+
+/** The characters {@link UNSAFE} escapes that JSON.stringify leaves raw. */
+const UNSAFE_IN_JSON = /[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+
+const hex = (c: string, width: number): string => c.charCodeAt(0).toString(16).padStart(width, "0");
 
 /**
  * Makes `s` safe to put between double quotes in a log line: every control
- * character becomes `\xNN`, `"` becomes `\"` and `\` becomes `\\`.
+ * character becomes `\xNN`, a line separator or bidi control `\uNNNN`, `"`
+ * becomes `\"` and `\` becomes `\\`.
  */
 export function escapeLogField(s: string): string {
   return s.replace(UNSAFE, (c) => {
     if (c === '"') return '\\"';
     if (c === "\\") return "\\\\";
-    return `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
+    return c.charCodeAt(0) <= 0xff ? `\\x${hex(c, 2)}` : `\\u${hex(c, 4)}`;
   });
+}
+
+/**
+ * `JSON.stringify(value)` with DEL, the C1 controls, line separators and bidi
+ * controls written as `\uNNNN` escapes too: still the same JSON (parsing it gives
+ * back the exact strings), but nothing in the line can move the terminal's cursor,
+ * break the line or reorder what the operator sees.
+ */
+export function safeJson(value: unknown): string {
+  return JSON.stringify(value).replace(UNSAFE_IN_JSON, (c) => `\\u${hex(c, 4)}`);
 }
 
 /** `1.2ms` below a second's worth of tenths, whole milliseconds above. */
@@ -70,9 +94,19 @@ export function displayAddress(address: string | undefined): string {
   return mapped?.[1] ?? address;
 }
 
+/**
+ * The request line as logged: `-` when nothing of it could be parsed (a request
+ * the parser refused, as Apache logs it), without a version when it had none.
+ */
+function requestLine(e: AccessLogEntry): string {
+  if (e.method === "-" && e.target === "-") return "-";
+  const version = e.httpVersion === "-" ? "" : ` HTTP/${escapeLogField(e.httpVersion)}`;
+  return `${escapeLogField(e.method)} ${escapeLogField(e.target)}${version}`;
+}
+
 /** One access-log line, without the trailing newline. */
 export function formatAccessLog(entry: AccessLogEntry): string {
-  const request = `${escapeLogField(entry.method)} ${escapeLogField(entry.target)} HTTP/${escapeLogField(entry.httpVersion)}`;
+  const request = requestLine(entry);
   const line =
     `${entry.time.toISOString()} ${displayAddress(entry.remoteAddress)} "${request}" ` +
     `${entry.status} ${entry.bytes} ${formatDuration(entry.durationMs)}`;
@@ -100,7 +134,7 @@ function quoted(value: string | undefined): string {
 
 /** Apache's Common Log Format line (`%h %l %u %t "%r" %>s %b`). */
 function commonLine(e: AccessLogEntry): string {
-  const request = `${escapeLogField(e.method)} ${escapeLogField(e.target)} HTTP/${escapeLogField(e.httpVersion)}`;
+  const request = requestLine(e);
   const user = e.user === undefined || e.user === "" ? "-" : escapeLogField(e.user).replace(/ /g, "\\x20");
   return `${displayAddress(e.remoteAddress)} - ${user} ${clfTime(e.time)} "${request}" ${e.status} ${e.bytes === 0 ? "-" : e.bytes}`;
 }
@@ -129,10 +163,10 @@ export function accessLogFormatter(format: LogFormat, colour = false): (entry: A
     case "combined":
       return (e) => `${commonLine(e)} ${quoted(e.referer)} ${quoted(e.userAgent)}`;
     case "json":
-      // JSON.stringify escapes every control character, so the line is always one line.
-      return (e) => JSON.stringify({
+      // Every control character, line separator and bidi control escaped: one line, shown as it reads.
+      return (e) => safeJson({
         time: e.time.toISOString(), remote: displayAddress(e.remoteAddress), method: e.method, target: e.target,
-        protocol: `HTTP/${e.httpVersion}`, status: e.status, bytes: e.bytes, durationMs: Math.round(e.durationMs * 10) / 10,
+        protocol: e.httpVersion === "-" ? "-" : `HTTP/${e.httpVersion}`, status: e.status, bytes: e.bytes, durationMs: Math.round(e.durationMs * 10) / 10,
         ...(e.user === undefined ? {} : { user: e.user }),
         ...(e.referer === undefined ? {} : { referer: e.referer }),
         ...(e.userAgent === undefined ? {} : { userAgent: e.userAgent }),

@@ -147,7 +147,8 @@ describe("access log formats", () => {
   ];
   for (const [format, want] of rows) {
     test(format, async () => {
-      const w = await start(["0", "-b", "127.0.0.1", "--log-format", format, "-d", site]);
+      // The user is logged once --auth accepted it (issue 10, item 18), never merely because a header named one.
+      const w = await start(["0", "-b", "127.0.0.1", "--log-format", format, "--auth", "bee:x", "-d", site]);
       await (await fetch(`${w.url}nums.txt`, { headers: { referer: "http://ref.example/", "user-agent": "test-agent", authorization: `Basic ${Buffer.from("bee:x").toString("base64")}` } })).text();
       for (const t0 = performance.now(); !w.stderr.includes("nums") && performance.now() - t0 < 5000; await new Promise((res) => setTimeout(res, 20)));
       assert.match(w.stderr, want);

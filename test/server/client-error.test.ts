@@ -13,6 +13,8 @@ describe("clientErrorStatus", () => {
     { name: "bad chunk size", code: "HPE_INVALID_CHUNK_SIZE", want: 400 },
     { name: "bad transfer-encoding", code: "HPE_INVALID_TRANSFER_ENCODING", want: 400 },
     { name: "unknown method FOO", code: "HPE_INVALID_METHOD", raw: "FOO / HTTP/1.1\r\nHost: a\r\n\r\n", at: 1, want: 501 },
+    { name: "a lone token is no request line", code: "HPE_INVALID_METHOD", raw: "GARBAGE\r\n\r\n", at: 1, want: 400 },
+    { name: "a token and nothing after the space", code: "HPE_INVALID_METHOD", raw: "FOO \r\n\r\n", at: 1, want: 400 },
     { name: "unknown method GETs", code: "HPE_INVALID_METHOD", raw: "GETs / HTTP/1.1\r\n\r\n", at: 3, want: 501 },
     { name: "unknown method in a pipelined request", code: "HPE_INVALID_METHOD", raw: "GET / HTTP/1.1\r\nHost: a\r\n\r\nPATCHY / HTTP/1.1\r\n\r\n", at: 32, want: 501 },
     { name: "a method that is not a token", code: "HPE_INVALID_METHOD", raw: "G(T / HTTP/1.1\r\n\r\n", at: 1, want: 400 },

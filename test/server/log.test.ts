@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { displayAddress, escapeLogField, formatAccessLog, type AccessLogEntry } from "../../src/server/log.js";
+import { LOG_FORMATS, accessLogFormatter, displayAddress, escapeLogField, formatAccessLog, type AccessLogEntry } from "../../src/server/log.js";
 
 describe("escapeLogField", () => {
   const rows: { name: string; input: string; want: string }[] = [
@@ -57,5 +57,74 @@ describe("formatAccessLog", () => {
       assert.equal(got, row.want, `got ${JSON.stringify(got)}, want ${JSON.stringify(row.want)}`);
       assert.doesNotMatch(got, /[\x00-\x1f\x7f-\x9f]/, "no control characters may reach the log");
     });
+  }
+});
+
+// Issue 10, item 18: characters that reach a log line from the request and must
+// never be written raw, in any format, from any field a client controls. C1
+// controls move a terminal's cursor (CSI is an 8-bit ESC [); U+2028/9 break lines in
+// viewers; bidi controls make a line display in another order than it reads.
+const HOSTILE: readonly { name: string; char: string; escaped: string }[] = [
+  { name: "ESC", char: "\x1b", escaped: "\\x1b" },
+  { name: "DEL", char: "\x7f", escaped: "\\x7f" },
+  { name: "NEL (C1)", char: "\x85", escaped: "\\x85" },
+  { name: "CSI (C1)", char: "\x9b", escaped: "\\x9b" },
+  { name: "U+200E LRM", char: "\u200e", escaped: "\\u200e" },
+  { name: "U+200F RLM", char: "\u200f", escaped: "\\u200f" },
+  { name: "U+202A LRE", char: "\u202a", escaped: "\\u202a" },
+  { name: "U+202E RLO", char: "\u202e", escaped: "\\u202e" },
+  { name: "U+2066 LRI", char: "\u2066", escaped: "\\u2066" },
+  { name: "U+2069 PDI", char: "\u2069", escaped: "\\u2069" },
+  { name: "U+061C ALM", char: "\u061c", escaped: "\\u061c" },
+  { name: "U+2028 LINE SEPARATOR", char: "\u2028", escaped: "\\u2028" },
+  { name: "U+2029 PARAGRAPH SEPARATOR", char: "\u2029", escaped: "\\u2029" },
+];
+const FIELDS = ["target", "referer", "userAgent", "user"] as const;
+// Which fields each format shows (the others must not bring the character in either).
+const SHOWN: Readonly<Record<string, readonly string[]>> = {
+  default: ["target"], dev: ["target"], common: ["target", "user"], combined: FIELDS, json: FIELDS,
+};
+const RAW = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
+
+describe("every format escapes hostile characters in every field", () => {
+  const base: AccessLogEntry = {
+    time: new Date("2026-11-26T10:00:00.000Z"), remoteAddress: "::1", method: "GET", target: "/a",
+    httpVersion: "2.0", status: 200, bytes: 9, durationMs: 1, aborted: false, referer: "http://r/", userAgent: "ua", user: "me",
+  };
+  for (const format of LOG_FORMATS) {
+    const line = accessLogFormatter(format, false);
+    for (const field of FIELDS) {
+      for (const { name, char, escaped } of HOSTILE) {
+        test(`${format} / ${field} / ${name}`, () => {
+          const value = `${field === "target" ? "/" : ""}x${char}y`;
+          const got = line({ ...base, [field]: value });
+          assert.doesNotMatch(got, RAW, `${format}, ${field} = ${JSON.stringify(value)}: got ${JSON.stringify(got)}, a raw ${name}`);
+          if (!SHOWN[format]!.includes(field)) return;
+          if (format === "json") {
+            // Escaped as \uNNNN, so the JSON still parses back to exactly what was sent.
+            assert.equal((JSON.parse(got) as Record<string, unknown>)[field], value, `json ${field}: got ${JSON.stringify(got)}`);
+            assert.ok(got.includes(`x\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}y`), `json ${field}: got ${JSON.stringify(got)}`);
+          } else {
+            assert.ok(got.includes(`x${escaped}y`), `${format} ${field}: got ${JSON.stringify(got)}, want x${escaped}y in it`);
+          }
+        });
+      }
+    }
+  }
+});
+
+describe("a request the parser refused", () => {
+  const refused: AccessLogEntry = {
+    time: new Date("2026-11-26T10:00:00.000Z"), remoteAddress: "::1", method: "-", target: "-",
+    httpVersion: "-", status: 400, bytes: 0, durationMs: 0, aborted: false,
+  };
+  const rows: [string, string][] = [
+    ["default", '2026-11-26T10:00:00.000Z ::1 "-" 400 0 0.0ms'],
+    ["common", '::1 - - [26/Nov/2026:10:00:00 +0000] "-" 400 -'],
+    ["combined", '::1 - - [26/Nov/2026:10:00:00 +0000] "-" 400 - "-" "-"'],
+    ["json", '{"time":"2026-11-26T10:00:00.000Z","remote":"::1","method":"-","target":"-","protocol":"-","status":400,"bytes":0,"durationMs":0}'],
+  ];
+  for (const [format, want] of rows) {
+    test(format, () => assert.equal(accessLogFormatter(format as "default", false)(refused), want));
   }
 });

@@ -1,0 +1,157 @@
+/**
+ * The access log over a real server: every response is exactly one accurate line,
+ * including the ones the parser or the URL-length check answer before any handler
+ * runs (issue 10, item 19), and a user appears only once authentication accepted
+ * the request (item 18).
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type RunningServer, serve } from "../../src/server/listen.js";
+import { parseResponses, rawExchange } from "../helpers/raw.js";
+
+let root = "";
+before(() => {
+  root = mkdtempSync(join(tmpdir(), "wharf-access-log-"));
+  writeFileSync(join(root, "nums.txt"), "123456789");
+  // One file per row that needs the cold (asynchronous) path: never cached before.
+  for (const name of ["cold-te.txt", "cold-chunk.txt", "cold-pipe.txt"]) writeFileSync(join(root, name), "123456789");
+});
+after(() => rmSync(root, { recursive: true, force: true }));
+
+/** A server whose lines are collected; `until(re)` waits (generous deadline) for a line matching `re`. */
+async function logged(options: Parameters<typeof serve>[0] = {}): Promise<{ server: RunningServer; lines: string[]; until(re: RegExp): Promise<void> }> {
+  const lines: string[] = [];
+  const waiting = new Set<() => void>();
+  const server = await serve({
+    root, port: 0, host: "127.0.0.1", log: (line) => {
+      lines.push(line);
+      for (const w of waiting) w();
+    }, ...options,
+  });
+  const until = (re: RegExp): Promise<void> => new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (!lines.some((l) => re.test(l))) return;
+      waiting.delete(check);
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      waiting.delete(check);
+      reject(new Error(`no line matching ${re}; lines: ${JSON.stringify(lines)}`));
+    }, 5000);
+    waiting.add(check);
+    check();
+  });
+  return { server, lines, until };
+}
+
+/**
+ * The lines one exchange produced: after it, a sentinel request on a new
+ * connection is logged; every line before the sentinel's belongs to the exchange.
+ */
+async function linesOf(log: Awaited<ReturnType<typeof logged>>, bytes: string, sentinel: string): Promise<{ lines: string[]; statuses: number[] }> {
+  const from = log.lines.length;
+  const data = await rawExchange(log.server.port, Buffer.from(bytes, "latin1"));
+  const statuses = parseResponses(data).map((r) => r.status);
+  await rawExchange(log.server.port, `GET /nums.txt?${sentinel} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+  await log.until(new RegExp(`\\?${sentinel} `));
+  const end = log.lines.findIndex((l) => l.includes(`?${sentinel} `));
+  return { lines: log.lines.slice(from, end).concat(log.lines.slice(end + 1)), statuses };
+}
+
+const LINE = /^\S+Z 127\.0\.0\.1 /; // the default format's time and peer
+const stripPrefix = (line: string): string => line.replace(LINE, "").replace(/ \d+\.\dms$/, " Nms");
+
+describe("access log: requests refused before any handler", () => {
+  // Small limits, so each refusal is quick to provoke.
+  const options = { headersTimeout: 300, requestTimeout: 600, maxUrlLength: 64, maxHeaderSize: 1024 };
+  const long = `/${"a".repeat(100)}`;
+  const rows: { name: string; bytes: string; statuses: number[]; want: (string | RegExp)[] }[] = [
+    { name: "400: not a request line", bytes: "GARBAGE\r\n\r\n", statuses: [400], want: ['"-" 400 0 Nms'] },
+    { name: "400: a bad header field, with the request line it came with",
+      bytes: "GET /nums.txt HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n", statuses: [400], want: ['"GET /nums.txt HTTP/1.1" 400 0 Nms'] },
+    { name: "400: a request line with controls is escaped", bytes: "GET /\x1b[2J\x9b HTTP/1.1\r\n\r\n", statuses: [400],
+      want: ['"GET /\\x1b[2J\\x9b HTTP/1.1" 400 0 Nms'] },
+    { name: "431: header fields too large", bytes: `GET /nums.txt HTTP/1.1\r\nHost: x\r\nX: ${"a".repeat(2000)}\r\n\r\n`, statuses: [431],
+      want: ['"GET /nums.txt HTTP/1.1" 431 0 Nms'] },
+    { name: "414: a target longer than maxUrlLength", bytes: `GET ${long} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, statuses: [414],
+      want: [new RegExp(`^"GET ${long} HTTP/1\\.1" 414 \\d+ Nms$`)] },
+    { name: "408: a head never finished", bytes: "GET /nums.txt HTTP/1.1\r\nHost: x\r\n", statuses: [408], want: ['"-" 408 0 Nms'] },
+    // The cold path had not written anything when the body's framing failed: the
+    // 400 is what the client got, where the line used to say `200 0 ... (aborted)`.
+    { name: "400: bad framing after the handler started (was logged 200 aborted)",
+      bytes: "GET /cold-te.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n", statuses: [400],
+      want: [/^"GET \/cold-te\.txt HTTP\/1\.1" 400 \d+ Nms$/] },
+    { name: "400: a bad chunk size after the handler started",
+      bytes: "POST /cold-chunk.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", statuses: [400],
+      want: [/^"POST \/cold-chunk\.txt HTTP\/1\.1" 400 \d+ Nms$/] },
+    { name: "400: garbage pipelined behind a request still in flight",
+      bytes: "GET /cold-pipe.txt HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\n", statuses: [400],
+      want: ['"GET /cold-pipe.txt HTTP/1.1" 400 0 Nms'] },
+  ];
+  let log: Awaited<ReturnType<typeof logged>>;
+  before(async () => {
+    log = await logged(options);
+    // Warm nums.txt: its answers below are written at once (the hot path).
+    await rawExchange(log.server.port, "GET /nums.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  });
+  after(() => log.server.close());
+
+  rows.forEach((row, i) => {
+    test(row.name, async () => {
+      const { lines, statuses } = await linesOf(log, row.bytes, `s${i}`);
+      assert.deepEqual(statuses, row.statuses, `${JSON.stringify(row.bytes.slice(0, 80))}: statuses sent`);
+      const got = lines.map(stripPrefix);
+      assert.equal(got.length, row.want.length, `${JSON.stringify(row.bytes.slice(0, 80))}: got lines ${JSON.stringify(lines)}, want ${row.want.length}`);
+      row.want.forEach((want, j) => {
+        if (typeof want === "string") assert.equal(got[j], want, `got ${JSON.stringify(got[j])}, want ${JSON.stringify(want)}`);
+        else assert.match(got[j]!, want);
+      });
+    });
+  });
+
+  test("garbage after an answered keep-alive request: 400, and a line for each", async () => {
+    const { lines, statuses } = await linesOf(log, "GET /nums.txt HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\n", "ka");
+    assert.deepEqual(statuses, [200, 400]);
+    // The 200's line is written when its response closes, which may come after the 400's.
+    assert.deepEqual(lines.map(stripPrefix).sort(), ['"-" 400 0 Nms', '"GET /nums.txt HTTP/1.1" 200 9 Nms']);
+  });
+});
+
+const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`, "utf8").toString("base64")}`;
+
+describe("access log: the user, only once authenticated", () => {
+  const request = (path: string, authorization?: string): string =>
+    `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${authorization === undefined ? "" : `Authorization: ${authorization}\r\n`}\r\n`;
+  const rows: { name: string; auth: boolean; authorization?: string; status: number; user: string }[] = [
+    { name: "signed in: the user", auth: true, authorization: basic("me", "s3cret"), status: 200, user: "me" },
+    { name: "a wrong password: no user (401)", auth: true, authorization: basic("me", "wrong"), status: 401, user: "-" },
+    { name: "an unknown user: no user (401)", auth: true, authorization: basic("admin\u202e", "x"), status: 401, user: "-" },
+    { name: "no credentials: no user (401)", auth: true, status: 401, user: "-" },
+    { name: "no --auth: a sent Authorization names nobody", auth: false, authorization: basic("me", "s3cret"), status: 200, user: "-" },
+  ];
+  const servers: Record<string, Awaited<ReturnType<typeof logged>>> = {};
+  before(async () => {
+    servers["auth"] = await logged({ auth: "me:s3cret", logFormat: "common" });
+    servers["none"] = await logged({ logFormat: "common" });
+  });
+  after(async () => {
+    for (const s of Object.values(servers)) await s.server.close();
+  });
+  rows.forEach((row, i) => {
+    test(row.name, async () => {
+      const log = servers[row.auth ? "auth" : "none"]!;
+      const path = `/nums.txt?u${i}`;
+      const [response] = parseResponses(await rawExchange(log.server.port, request(path, row.authorization)));
+      assert.equal(response?.status, row.status);
+      await log.until(new RegExp(`\\?u${i} `));
+      const line = log.lines.find((l) => l.includes(`?u${i} `))!;
+      // Common Log Format: host ident user [time] "request" status bytes
+      const user = /^\S+ - (\S+) \[/.exec(line)?.[1];
+      assert.equal(user, row.user, `got user ${JSON.stringify(user)} in ${JSON.stringify(line)}, want ${JSON.stringify(row.user)}`);
+    });
+  });
+});

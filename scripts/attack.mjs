@@ -103,12 +103,12 @@ try {
 
 async function run() {
   // --- the server ------------------------------------------------------------
-  const sendTimeoutFlag = hasSendTimeoutFlag();
+  const sendTimeoutFlag = hasSendTimeoutFlag(o.bin);
   fixture = makeFixture();
-  server = await startWharf({ base: fixture.base, root: fixture.root, host: o.host, tls: o.tls, sendTimeoutMs: o.sendTimeoutMs, sendTimeoutFlag });
+  server = await startWharf({ bin: o.bin, base: fixture.base, root: fixture.root, host: o.host, tls: o.tls, sendTimeoutMs: o.sendTimeoutMs, sendTimeoutFlag });
   const seconds = o.attackMs / 1000;
   log(`attack: ${seconds >= 60 ? `${f1(seconds / 60)} min` : `${seconds} s`} at scale ${o.scale}, ${o.tls ? "TLS (HTTP/1.1 and HTTP/2)" : "plain HTTP"}; wharf pid ${server.pid} on ${o.host} port ${server.port}`);
-  log(`  wharf ${server.args}`);
+  log(`  node ${server.args}`);
   if (!sendTimeoutFlag) log(`  note: this wharf has no --send-timeout flag; ran without it, and still waits ${o.sendTimeoutMs / 1000} s after the attack before counting descriptors`);
   const samples = sampler(server.pid);
 
@@ -122,7 +122,7 @@ async function run() {
   log(`  baseline: RSS ${f1(baseline.rssMiB)} MiB, ${baseline.fds} descriptors; client: ${o.rate} requests/s of ${fixture.targets.length} small and medium files`);
 
   // --- the attack -----------------------------------------------------------------
-  const ctx = context({ host: o.host, port: server.port, tls: o.tls, auth: basic("mallory", USERS.mallory.password), scale: o.scale, deadline: performance.now() + o.attackMs + 1000 });
+  const ctx = context({ host: o.host, port: server.port, tls: o.tls, auth: basic("mallory", USERS.mallory.password), scale: o.scale, deadline: performance.now() + o.attackMs + 1000, sendTimeoutMs: o.sendTimeoutMs });
   const classes = Object.entries(CLASSES)
     .filter(([name]) => (o.tls || !TLS_ONLY.includes(name)) && (o.only === undefined || o.only.includes(name)))
     .map(([, start]) => start(ctx));
@@ -139,12 +139,15 @@ async function run() {
 
   // --- the attack stops; one send timeout later, the descriptors -------------------------
   ctx.stopped = true;
-  const stoppedAt = performance.now();
   for (const { tally } of classes) {
     if (tally.held) continue;
     for (const s of tally.sockets) destroy(s);
     for (const f of tally.onStop) f();
   }
+  // The held classes' last act: as many fresh stalled connections, each with its
+  // requests sent. Then the clock starts.
+  await Promise.all(classes.map((k) => k.renew?.()));
+  const stoppedAt = performance.now();
   const heldNow = () => classes.filter((k) => k.tally.held).map((k) => `${k.tally.name} ${k.tally.sockets.size}`).join(", ") || "none";
   const held = heldNow();
   log(`  attack stopped; held open, silent: ${held}; waiting ${(o.sendTimeoutMs + o.graceMs) / 1000} s`);
@@ -177,10 +180,11 @@ async function run() {
   const t = o.thresholds;
   const peakRss = Math.max(samples.peak.rssMiB, samples.peak.hwmMiB);
   log("");
-  log("attack: per class (opened: connections or sessions; closed by server: with the longest it had lasted)");
+  log("attack: per class (opened: connections or sessions; closed by server: with the longest one lasted until seen closed;");
+  log(`  outlived the hold: held unread ${(2 * o.sendTimeoutMs + 1000) / 1000} s or up to half again, found still open, closed by us)`);
   for (const { tally: k } of classes) {
     const statuses = Object.entries(k.statuses).map(([s, n]) => `${s}×${n}`).join(" ");
-    log(`  ${k.name.padEnd(15)} opened ${String(k.opened).padStart(5)}, closed by server ${String(k.closedByServer).padStart(5)}${k.closedByServer === 0 ? "" : ` (longest ${f1(k.longestMs / 1000)} s)`}, requests ${k.requests}${statuses === "" ? "" : `, answers ${statuses}`}`);
+    log(`  ${k.name.padEnd(15)} opened ${String(k.opened).padStart(5)}, closed by server ${String(k.closedByServer).padStart(5)}${k.closedByServer === 0 ? "" : ` (longest ${f1(k.longestMs / 1000)} s)`}${k.held ? `, outlived the hold ${k.outlived}` : ""}, requests ${k.requests}${statuses === "" ? "" : `, answers ${statuses}`}`);
     if (k.answers !== undefined) {
       const pairs = Object.entries(k.answers).map(([name, set]) => `${name} ${[...set].join("/")}`);
       for (let i = 0; i < pairs.length; i += 5) log(`      ${pairs.slice(i, i + 5).join(", ")}`);

@@ -2,7 +2,47 @@
 // lot and reads nothing. They stay open, silent, after the attack stops; the
 // server must close them within one send timeout (issue 10, items 1, 2 and 5).
 import { connect as h2Connect } from "node:http2";
-import { head, limiter, loops, open, tally, track } from "./net.mjs";
+import { destroy, head, limiter, loops, open, tally, track } from "./net.mjs";
+
+/**
+ * A paused socket never learns that the server closed it: nothing is read, so
+ * neither is the FIN nor the reset. So each is held, unread, for twice the send
+ * timeout and a second (up to half again, at random), then read for a second: if it ends in that second, the
+ * server had closed it (counted by track()); if not, it outlived the hold and we
+ * close it. Then the loop opens the next. After the attack stops, held sockets are
+ * left alone.
+ */
+function holdThenProbe(ctx, t, socket) {
+  const timer = setTimeout(() => {
+    if (ctx.stopped) return;
+    socket.probing = true; // reading now: no longer a stalled reader
+    socket.on("data", () => {});
+    socket.resume();
+    setTimeout(() => {
+      if (socket.destroyed) return;
+      t.outlived++;
+      destroy(socket);
+    }, 1000).unref();
+  }, (2 * ctx.sendTimeoutMs + 1000) * (1 + Math.random() / 2)); // spread, so that they do not all probe at once
+  socket.once("close", () => clearTimeout(timer));
+}
+
+/**
+ * When the attack stops, each held class replaces its connections with as many
+ * fresh ones (some may have been cut already without our knowing, some were being
+ * probed), so that the server has exactly that many newly stalled connections to
+ * free within one send timeout. Resolves once each has sent its requests (or
+ * after 5 s).
+ */
+function renew(t, count, round) {
+  for (const socket of t.sockets) destroy(socket);
+  const fresh = [];
+  for (let i = 0; i < count; i++) {
+    void round(i);
+    fresh.push(new Promise((resolve) => t.waiters.push(resolve)));
+  }
+  return Promise.race([Promise.all(fresh), new Promise((r) => setTimeout(r, 5000))]);
+}
 
 /**
  * (1) Slow readers: a large file asked for, never read. A paused socket stops
@@ -11,16 +51,20 @@ import { head, limiter, loops, open, tally, track } from "./net.mjs";
  */
 export function slowReaders(ctx) {
   const t = tally("slow-readers", true);
-  const run = loops(ctx, ctx.count(50), (i) => {
+  const count = ctx.count(50);
+  const round = (i) => {
     const { socket, ready } = open(ctx);
     socket.once(ready, () => {
       socket.pause(); // after the TLS handshake, which needs reading
       socket.write(head(ctx, `/large${i % 3}.bin`));
       t.requests++;
+      t.started(socket);
+      holdThenProbe(ctx, t, socket);
     });
     return track(t, socket);
-  }, { gapMs: 1000, limit: limiter(50) });
-  return { tally: t, run };
+  };
+  const run = loops(ctx, count, round, { gapMs: 1000, limit: limiter(50) });
+  return { tally: t, run, renew: () => renew(t, count, round) };
 }
 
 /**
@@ -29,7 +73,8 @@ export function slowReaders(ctx) {
  */
 export function h2ZeroWindow(ctx) {
   const t = tally("h2-zero-window", true);
-  const run = loops(ctx, ctx.count(3), () => {
+  const count = ctx.count(3);
+  const round = () => {
     const session = h2Connect(`https://${ctx.authority}`, { rejectUnauthorized: false, settings: { initialWindowSize: 0 } });
     session.on("error", () => {});
     const closed = track(t, session);
@@ -44,10 +89,12 @@ export function h2ZeroWindow(ctx) {
           break; // the session went away under us
         }
       }
+      t.started(session);
     });
     return closed;
-  }, { gapMs: 1000, limit: limiter(10) });
-  return { tally: t, run };
+  };
+  const run = loops(ctx, count, round, { gapMs: 1000, limit: limiter(10) });
+  return { tally: t, run, renew: () => renew(t, count, round) };
 }
 
 /**
@@ -58,8 +105,9 @@ export function h2ZeroWindow(ctx) {
  */
 export function pipelining(ctx) {
   const t = tally("pipelining", true);
+  const count = ctx.count(4);
   let n = 0;
-  const run = loops(ctx, ctx.count(4), (i) => {
+  const round = (i) => {
     const { socket, ready } = open(ctx);
     socket.once(ready, () => {
       socket.pause();
@@ -71,8 +119,11 @@ export function pipelining(ctx) {
       }
       t.requests += batch.length;
       socket.write(batch.join(""));
+      t.started(socket);
+      holdThenProbe(ctx, t, socket);
     });
     return track(t, socket);
-  }, { gapMs: 1000, limit: limiter(10) });
-  return { tally: t, run };
+  };
+  const run = loops(ctx, count, round, { gapMs: 1000, limit: limiter(10) });
+  return { tally: t, run, renew: () => renew(t, count, round) };
 }

@@ -9,9 +9,9 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * The attack's shared state: where the server is, its credentials for the
  * attackers, how many of each, and whether to go on.
  */
-export function context({ host, port, tls, auth, scale, deadline }) {
+export function context({ host, port, tls, auth, scale, deadline, sendTimeoutMs }) {
   const ctx = {
-    host, port, tls, auth, scale,
+    host, port, tls, auth, scale, sendTimeoutMs,
     stopped: false,
     /** `n` scaled, at least 1. */
     count: (n) => Math.max(1, Math.round(n * scale)),
@@ -64,8 +64,15 @@ export function tally(name, held = false) {
     sockets: new Set(),
     opened: 0,
     closedByServer: 0,
-    /** The longest a connection lasted before the server closed it, in ms. */
+    /** The longest a connection lasted before it was seen closed by the server, in ms. */
     longestMs: 0,
+    /** Held connections still open when we came to check (held.mjs), closed by us. */
+    outlived: 0,
+    /** Called once per connection that has sent its requests (held classes' top-up waits on it). */
+    waiters: [],
+    started() {
+      this.waiters.shift()?.();
+    },
     requests: 0,
     statuses: {},
     findings: [],

@@ -6,9 +6,10 @@ export const FLAGS = [
   ["tls", false, "serve with --tls; adds the HTTP/2 zero-window and plain-HTTP-on-TLS classes"],
   ["host", "127.0.0.1", "loopback address to use: 127.0.0.1 or ::1 (nothing else is accepted)"],
   ["send-timeout", 5, "seconds, passed as wharf --send-timeout when the build has it; the wait after the attack"],
-  ["grace", 1, "seconds added to the send timeout before descriptors are counted (timer granularity)"],
+  ["grace", 2, "seconds added to the send timeout before descriptors are counted (the server's sweep interval, buffers filling)"],
   ["rate", 20, "requests per second of the well-behaved client"],
   ["interval", undefined, "seconds between progress lines (default: 10, or 2 for runs under 30 s)"],
+  ["bin", undefined, "the wharf CLI to attack (default: this checkout's dist/cli/bin.js), e.g. another build's"],
   ["only", undefined, "comma-separated class names to run (default: all), to find which one hurts"],
   ["p99-ms", 100, "threshold: the well-behaved client's p99 must be under this"],
   ["max-errors", 0, "threshold: the well-behaved client's errors may not exceed this"],
@@ -39,6 +40,11 @@ export function parseOptions(argv) {
       continue;
     }
     const value = inline ?? argv[++i];
+    if (name === "bin") {
+      if (value === undefined || value === "") return { error: "--bin needs a path" };
+      o.bin = value;
+      continue;
+    }
     if (name === "only") {
       o.only = (value ?? "").split(",").filter((x) => x !== "");
       continue;
@@ -68,6 +74,7 @@ export function parseOptions(argv) {
       graceMs: o.grace * 1000,
       rate: o.rate,
       only: o.only,
+      bin: o.bin,
       intervalMs: (o.interval ?? (seconds < 30 ? 2 : 10)) * 1000,
       thresholds: { p99Ms: o["p99-ms"], maxErrors: o["max-errors"], maxRssMiB: o["max-rss-mb"], fdSlack: o["fd-slack"] },
     },

@@ -2,15 +2,16 @@
 // a free loopback port, and what an operator would read about it in /proc.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
+/** This checkout's build; `--bin` names another. */
 export const BIN = fileURLToPath(new URL("../../dist/cli/bin.js", import.meta.url));
 const MiB = 1024 * 1024;
 
 /** Whether this build of wharf knows `--send-timeout` (another change adds it). */
-export function hasSendTimeoutFlag() {
-  const help = spawnSync(process.execPath, [BIN, "--help"], { encoding: "utf8" });
+export function hasSendTimeoutFlag(bin = BIN) {
+  const help = spawnSync(process.execPath, [bin, "--help"], { encoding: "utf8" });
   if (help.status !== 0) throw new Error(`wharf --help failed (is dist/ built? run npm run build): ${help.stderr}`);
   return /--send-timeout\b/.test(help.stdout);
 }
@@ -20,8 +21,8 @@ export function hasSendTimeoutFlag() {
  * directory (so the wharf.json inside it is the configuration). Resolves once it
  * listens.
  */
-export async function startWharf({ base, root, host, tls, sendTimeoutMs, sendTimeoutFlag }) {
-  const args = [BIN, "0", "-b", host, "-d", root, "-q"];
+export async function startWharf({ bin = BIN, base, root, host, tls, sendTimeoutMs, sendTimeoutFlag }) {
+  const args = [resolve(bin), "0", "-b", host, "-d", root, "-q"];
   if (tls) args.push("--tls");
   if (sendTimeoutFlag) args.push("--send-timeout", String(sendTimeoutMs / 1000));
   // The development certificate goes to $XDG_CONFIG_HOME/wharf: a temp one, not the user's.
@@ -47,7 +48,7 @@ export async function startWharf({ base, root, host, tls, sendTimeoutMs, sendTim
   return {
     pid: child.pid,
     port,
-    args: args.slice(1).join(" "),
+    args: args.join(" "),
     exited,
     alive: () => child.exitCode === null && child.signalCode === null,
     exitCode: () => child.exitCode ?? child.signalCode,

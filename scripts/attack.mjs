@@ -109,7 +109,7 @@ async function run() {
   const seconds = o.attackMs / 1000;
   log(`attack: ${seconds >= 60 ? `${f1(seconds / 60)} min` : `${seconds} s`} at scale ${o.scale}, ${o.tls ? "TLS (HTTP/1.1 and HTTP/2)" : "plain HTTP"}; wharf pid ${server.pid} on ${o.host} port ${server.port}`);
   log(`  node ${server.args}`);
-  if (!sendTimeoutFlag) log(`  note: this wharf has no --send-timeout flag; ran without it, and still waits ${o.sendTimeoutMs / 1000} s after the attack before counting descriptors`);
+  if (!sendTimeoutFlag) log(`  note: this wharf has no --send-timeout flag: started without it; descriptors are still counted ${o.sendTimeoutMs / 1000} s (+ ${o.graceMs / 1000} s grace) after the attack`);
   const samples = sampler(server.pid);
 
   // --- the well-behaved client, warmed up --------------------------------------

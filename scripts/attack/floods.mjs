@@ -101,7 +101,7 @@ export function guessing(ctx) {
   return { tally: t, run };
 }
 
-/** (7) Hostile targets and framing, as raw bytes; `A` is the attackers' Authorization line. */
+/** (7) Hostile targets and framing, as raw bytes, with the attackers' credentials: [name, bytes]. */
 export function hostileRequests(ctx) {
   const h = `Host: ${ctx.authority}\r\nAuthorization: ${ctx.auth}\r\n`;
   const get = (target, extra = "") => `GET ${target} HTTP/1.1\r\n${h}${extra}Connection: close\r\n\r\n`;

@@ -17,6 +17,7 @@ import type { TlsCredentials } from "../tls/credentials.js";
 import { type ServedCertificate, resolveTls } from "../tls/resolve.js";
 import { type BoundAddress, ServeError, WILDCARD, bind, codeOf, hostForUrl, networkUrls } from "./bind.js";
 import { type LogFormat, LOG_FORMATS, accessLogFormatter } from "./log.js";
+import { limitPipelining } from "./pipeline.js";
 import { secureTransport } from "./secure.js";
 import { sendWatch } from "./send-timeout.js";
 import { type Closable, gracefulCloser } from "./shutdown.js";
@@ -278,6 +279,10 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
         referer: req.headers.referer, userAgent: req.headers["user-agent"], user: basicUser(req.headers.authorization),
       })));
     }
+    pipelined(req, res);
+  };
+  // At most MAX_PIPELINED requests of one HTTP/1.1 connection under way at once (pipeline.ts).
+  const pipelined = limitPipelining((req, res) => {
     try {
       handler(req, res);
     } catch {
@@ -285,7 +290,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       if (!res.headersSent) res.writeHead(500, { "content-length": "0" }).end();
       else res.destroy();
     }
-  };
+  });
   const sends = sendWatch(sendTimeout);
 
   // How often timeouts are checked; Node's 30 s default lets a slowloris linger.

@@ -23,6 +23,53 @@ export class ShortBodyError extends Error {
   }
 }
 
+const DONE: IteratorResult<Uint8Array> = { value: undefined, done: true };
+
+/**
+ * A body's bytes in order: its in-memory chunks, and its file slices piece by
+ * piece, checked against the length promised. An iterator object rather than an
+ * async generator, for the reason in src/fs/node.ts: a generator suspended while
+ * the client is slow kept a piece it had already sent.
+ */
+class BodyBytes implements AsyncIterableIterator<Uint8Array> {
+  private index = 0;
+  private current: AsyncIterator<Uint8Array> | undefined;
+  private expected = 0;
+
+  constructor(private readonly chunks: readonly Chunk[], private readonly files: ReadonlyMap<string, OpenFile>) {}
+
+  async next(): Promise<IteratorResult<Uint8Array>> {
+    for (;;) {
+      if (this.current !== undefined) {
+        const result = await this.current.next();
+        if (result.done !== true) {
+          this.expected -= result.value.length;
+          return result;
+        }
+        this.current = undefined;
+        if (this.expected !== 0) throw new ShortBodyError();
+      }
+      const chunk = this.chunks[this.index++];
+      if (chunk === undefined) return DONE;
+      if (chunk instanceof Uint8Array) return { value: chunk, done: false };
+      this.expected = chunk.end - chunk.start;
+      this.current = (this.files.get(chunk.path) as OpenFile).read(chunk.start, chunk.end)[Symbol.asyncIterator]();
+    }
+  }
+
+  async return(): Promise<IteratorResult<Uint8Array>> {
+    const current = this.current;
+    this.current = undefined;
+    this.index = this.chunks.length;
+    await current?.return?.();
+    return DONE;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
 type Opened = { readonly kind: "opened"; readonly body: OpenedBody } | { readonly kind: "stale" };
 
 async function openBody(fs: FileSystem, body: Body): Promise<Opened> {
@@ -47,20 +94,7 @@ async function openBody(fs: FileSystem, body: Body): Promise<Opened> {
     await close();
     throw error;
   }
-  async function* bytes(): AsyncIterable<Uint8Array> {
-    for (const chunk of chunks) {
-      if (chunk instanceof Uint8Array) {
-        yield chunk;
-        continue;
-      }
-      let expected = chunk.end - chunk.start;
-      for await (const piece of (files.get(chunk.path) as OpenFile).read(chunk.start, chunk.end)) {
-        expected -= piece.length;
-        yield piece;
-      }
-      if (expected !== 0) throw new ShortBodyError();
-    }
-  }
+  const bytes = (): AsyncIterable<Uint8Array> => new BodyBytes(chunks, files);
   if (body.kind !== "encoded") return { kind: "opened", body: { bytes: bytes(), close } };
   const { encoding, source } = body;
   return { kind: "opened", body: { bytes: compressIterable(encoding, source.end - source.start, bytes()), close } };

@@ -90,6 +90,23 @@ export function writeReady(res: NodeResponse, reply: Reply, body: Uint8Array | u
 }
 
 /**
+ * Takes the next piece of a body and writes it: "done" at the end, "gone" when
+ * the client is, "wait" when the socket wants 'drain' first. A function of its
+ * own so that no frame suspended while a slow client drains holds a piece: a
+ * suspended async function keeps every value it has held, so the loop in
+ * {@link writeReply} kept a piece already sent (three 512 KiB pieces per stalled
+ * download, where the socket's and the one read ahead are all there need be).
+ */
+async function writeNext(res: NodeResponse, pieces: AsyncIterator<Uint8Array>, gone: () => boolean): Promise<"done" | "gone" | "wait" | "more"> {
+  const next = await pieces.next();
+  if (next.done === true) return "done";
+  if (gone()) return "gone";
+  sentBytes.set(res, (sentBytes.get(res) ?? 0) + next.value.length);
+  // Both kinds take a Uint8Array; the cast only merges their overloads.
+  return (res as ServerResponse).write(next.value) ? "more" : "wait";
+}
+
+/**
  * Writes a prepared reply. If the body comes up short (a file truncated while it
  * is sent) the connection is destroyed: a response that ended early would be
  * indistinguishable from a complete one to the client.
@@ -106,15 +123,17 @@ export async function writeReply(res: NodeResponse, prepared: Prepared): Promise
   res.writeHead(reply.status, stream === undefined ? reply.headers : forHttp2(reply.headers));
   // Http2ServerResponse has no `destroyed` (Node 20); its stream does.
   const gone = stream === undefined ? () => (res as ServerResponse).destroyed : () => stream.destroyed;
-  let sent = 0;
+  const pieces = body.bytes[Symbol.asyncIterator]();
   try {
-    for await (const chunk of body.bytes) {
-      if (gone()) break;
-      sent += chunk.length;
-      sentBytes.set(res, sent);
+    for (;;) {
+      const step = await writeNext(res, pieces, gone);
+      if (step === "done") break;
+      if (step === "gone") {
+        await pieces.return?.(); // lets a read ahead settle before the file closes
+        break;
+      }
       // A closed HTTP/2 stream refuses the write and never emits 'close' again.
-      // Both kinds take a Uint8Array; the cast only merges their overloads.
-      if (!(res as ServerResponse).write(chunk) && !gone()) await drained(res);
+      if (step === "wait" && !gone()) await drained(res);
     }
     if (!gone()) res.end();
   } catch {

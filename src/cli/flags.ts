@@ -59,6 +59,7 @@ export interface CliLimits {
   readonly headersTimeout?: number;
   readonly requestTimeout?: number;
   readonly keepAliveTimeout?: number;
+  readonly sendTimeout?: number;
   readonly shutdownTimeout?: number;
 }
 
@@ -338,6 +339,8 @@ export const FLAGS: readonly Flag[] = [
     set: seconds("headers-timeout", "headersTimeout") },
   { long: "request-timeout", value: "SECONDS", default: "30", help: "time to send the whole request",
     set: seconds("request-timeout", "requestTimeout") },
+  { long: "send-timeout", value: "SECONDS", default: "30", help: "a client that takes nothing for this long is cut",
+    set: seconds("send-timeout", "sendTimeout") },
   { long: "keep-alive-timeout", value: "SECONDS", default: "5", help: "idle connections are closed after this",
     set: seconds("keep-alive-timeout", "keepAliveTimeout") },
   { long: "shutdown-timeout", value: "SECONDS", default: "10", help: "on a signal, time for responses to finish",

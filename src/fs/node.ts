@@ -147,6 +147,61 @@ async function listDirectory(path: string): Promise<DirEntry[]> {
 const FIRST_READ = 64 * 1024;
 const MAX_READ = 512 * 1024;
 
+const DONE: IteratorResult<Buffer> = { value: undefined, done: true };
+
+/**
+ * The pieces of `[start, end)`, each read while the one before is being sent.
+ * An iterator object, not an async generator: a suspended generator keeps every
+ * value its frame has held, dead or not, so a download stalled on a client that
+ * does not read could keep a piece it had already sent. Here a piece is
+ * referenced only by `ahead` until it is handed out.
+ */
+class Pieces implements AsyncIterableIterator<Buffer> {
+  private position: number;
+  private size = FIRST_READ;
+  private ahead: Promise<Buffer> | undefined;
+  private started = false;
+
+  constructor(private readonly readAt: (position: number, size: number) => Promise<Buffer>, start: number, private readonly end: number) {
+    this.position = start;
+  }
+
+  private readAhead(): Promise<Buffer> | undefined {
+    if (this.position >= this.end) return undefined;
+    const piece = this.readAt(this.position, Math.min(this.size, this.end - this.position));
+    this.size = Math.min(this.size * 2, MAX_READ);
+    return piece;
+  }
+
+  async next(): Promise<IteratorResult<Buffer>> {
+    if (!this.started) {
+      this.started = true;
+      this.ahead = this.readAhead();
+    }
+    const pending = this.ahead;
+    this.ahead = undefined;
+    if (pending === undefined) return DONE;
+    const piece = await pending;
+    if (piece.length === 0) return DONE; // truncated under us: the caller sees a short body
+    this.position += piece.length;
+    this.ahead = this.readAhead();
+    return { value: piece, done: false };
+  }
+
+  /** Stopped early (client gone): lets the read ahead settle before the handle closes. */
+  async return(): Promise<IteratorResult<Buffer>> {
+    const pending = this.ahead;
+    this.ahead = undefined;
+    this.position = this.end;
+    await pending?.catch(() => undefined);
+    return DONE;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
 async function openFile(path: string): Promise<OpenFile> {
   const handle = await openAt(path, READ_FLAGS);
   const readAt = async (position: number, size: number): Promise<Buffer> => {
@@ -156,29 +211,7 @@ async function openFile(path: string): Promise<OpenFile> {
   };
   return {
     stat: async () => toFileStat(await handle.stat()),
-    read: async function* (start: number, end: number) {
-      let position = start;
-      let size = FIRST_READ;
-      const ahead = (): Promise<Buffer> | undefined => {
-        if (position >= end) return undefined;
-        const piece = readAt(position, Math.min(size, end - position));
-        size = Math.min(size * 2, MAX_READ);
-        return piece;
-      };
-      let next = ahead();
-      try {
-        while (next !== undefined) {
-          const piece = await next;
-          if (piece.length === 0) return; // truncated under us: the caller sees a short body
-          position += piece.length;
-          next = ahead();
-          yield piece;
-        }
-      } finally {
-        // Stopped early (client gone): let the read ahead settle before the handle closes.
-        await next?.catch(() => undefined);
-      }
-    },
+    read: (start, end) => new Pieces(readAt, start, end),
     close: () => handle.close(),
   };
 }

@@ -6,7 +6,7 @@
  */
 import { type IncomingMessage, STATUS_CODES, createServer } from "node:http";
 import { access, constants } from "node:fs/promises";
-import { isIP, type Server as NetServer } from "node:net";
+import { isIP, type Server as NetServer, type Socket } from "node:net";
 import type { Http2ServerRequest } from "node:http2";
 import type { Duplex } from "node:stream";
 import { createHandler } from "../handler.js";
@@ -18,7 +18,9 @@ import type { TlsCredentials } from "../tls/credentials.js";
 import { type ServedCertificate, resolveTls } from "../tls/resolve.js";
 import { type BoundAddress, ServeError, WILDCARD, bind, codeOf, hostForUrl, networkUrls } from "./bind.js";
 import { type LogFormat, LOG_FORMATS, accessLogFormatter } from "./log.js";
+import { limitPipelining } from "./pipeline.js";
 import { secureTransport } from "./secure.js";
+import { sendWatch } from "./send-timeout.js";
 import { type Closable, gracefulCloser } from "./shutdown.js";
 import { clientErrorStatus } from "./client-error.js";
 import { MAX_DISCARDED_BODY, checkRequestHead } from "./request-head.js";
@@ -52,6 +54,19 @@ export interface ServeOptions extends StaticOptions {
    * @default 30000
    */
   readonly requestTimeout?: number;
+  /**
+   * Milliseconds a connection may go without its client taking any of the bytes
+   * waiting to be sent to it; then it is destroyed (nginx's `send_timeout`).
+   * Against clients that ask for a large file and never read, each holding a
+   * connection slot, a descriptor and 1 MiB of read buffers. Progress is a write
+   * the socket finished (at most 1 MiB), so a client reading 35 KiB/s or more is
+   * never cut. 30 s, as long as `requestTimeout` gives a client to send its whole
+   * request, and half nginx's 60 s: a stalled connection costs its slot for as
+   * long as this, and a person whose download was cut resumes it with a Range
+   * request. `0` for none.
+   * @default 30000
+   */
+  readonly sendTimeout?: number;
   /**
    * Milliseconds an idle keep-alive connection is kept open.
    * @default 5000
@@ -154,7 +169,7 @@ export interface RunningServer {
 
 /** serve()'s own option names, for the "did you mean" of an unknown one; the type keeps it complete. */
 const SERVE_OPTION_NAMES = Object.keys({
-  port: true, host: true, log: true, headersTimeout: true, requestTimeout: true, keepAliveTimeout: true, shutdownTimeout: true,
+  port: true, host: true, log: true, headersTimeout: true, requestTimeout: true, keepAliveTimeout: true, sendTimeout: true, shutdownTimeout: true,
   maxHeaderSize: true, maxUrlLength: true, maxConnections: true, tls: true, insecureAuth: true, logFormat: true, keepAlive: true,
 } satisfies Record<Exclude<keyof ServeOptions, keyof StaticOptions>, true>);
 
@@ -270,13 +285,14 @@ export function refusedRequest(rawPacket: unknown, onlyPacket: boolean): { metho
  */
 export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
   const { port: portOption, host: hostOption, log: logOption, headersTimeout: h, requestTimeout: r,
-    keepAliveTimeout: k, shutdownTimeout: s, tls: tlsOption, insecureAuth, logFormat = "default", maxHeaderSize: mh, maxUrlLength: mu, maxConnections: mc,
+    keepAliveTimeout: k, sendTimeout: st, shutdownTimeout: s, tls: tlsOption, insecureAuth, logFormat = "default", maxHeaderSize: mh, maxUrlLength: mu, maxConnections: mc,
     keepAlive = true, ...staticOptions } = options;
   if (typeof keepAlive !== "boolean") throw new OptionError("keepAlive", "must be true or false");
   const port = whole("port", portOption, 8000, 65535);
   const headersTimeout = whole("headersTimeout", h, 10_000);
   const requestTimeout = whole("requestTimeout", r, 30_000);
   const keepAliveTimeout = whole("keepAliveTimeout", k, 5_000);
+  const sendTimeout = whole("sendTimeout", st, 30_000);
   const shutdownTimeout = whole("shutdownTimeout", s, 10_000);
   const maxHeaderSize = whole("maxHeaderSize", mh, 16_384);
   const maxUrlLength = whole("maxUrlLength", mu, 8192);
@@ -340,15 +356,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       void writeReply(res, { reply: URI_TOO_LONG, body: req.method === "HEAD" ? undefined : URI_TOO_LONG_BODY });
       return;
     }
-    const dispatch = (): void => {
-      try {
-        handler(req, res);
-      } catch {
-        // The handler catches its own errors; this is the last line against a crash.
-        if (!res.headersSent) res.writeHead(500, { "content-length": "0" }).end();
-        else res.destroy();
-      }
-    };
+    const dispatch = (): void => pipelined(req, res);
     // HTTP/1.x only: HTTP/2 frames its own messages (and has a stream).
     if ((req as Partial<Http2ServerRequest>).stream === undefined) {
       // Framing, version and Host decided from the head, the same for a cached file
@@ -365,6 +373,17 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     }
     dispatch();
   };
+  // At most MAX_PIPELINED requests of one HTTP/1.1 connection under way at once (pipeline.ts).
+  const pipelined = limitPipelining((req, res) => {
+    try {
+      handler(req, res);
+    } catch {
+      // The handler catches its own errors; this is the last line against a crash.
+      if (!res.headersSent) res.writeHead(500, { "content-length": "0" }).end();
+      else res.destroy();
+    }
+  });
+  const sends = sendWatch(sendTimeout);
 
   // How often timeouts are checked; Node's 30 s default lets a slowloris linger.
   const connectionsCheckingInterval = headersTimeout > 0 ? Math.min(1000, Math.max(50, headersTimeout / 2)) : 1000;
@@ -409,12 +428,19 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
         requireHostHeader: false,
       }, onRequest);
       plain.on("clientError", onClientError);
+      plain.on("connection", sends.watch);
       servers.push(plain);
       server = plain;
     } else {
       const transport = secureTransport({
         credentials: tls.credentials, headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval,
-        maxHeaderSize, onRequest, onClientError,
+        maxHeaderSize, sendTimeout, onClientError,
+        // HTTP/1.1 over TLS: its connection is watched from its first request (HTTP/2
+        // streams have their own timeout in secure.ts).
+        onRequest: (req, res) => {
+          if (!("stream" in res)) sends.watch(req.socket as Socket);
+          onRequest(req, res);
+        },
       });
       servers.push(transport);
       server = transport.server;

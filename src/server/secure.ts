@@ -45,6 +45,8 @@ export interface SecureTransportOptions {
   readonly requestTimeout: number;
   readonly keepAliveTimeout: number;
   readonly connectionsCheckingInterval: number;
+  /** Milliseconds without send progress before a connection is destroyed (`ServeOptions.sendTimeout`). */
+  readonly sendTimeout?: number;
   /** The largest HTTP/1.1 request head over TLS; Node's default when absent. */
   readonly maxHeaderSize?: number;
   readonly onRequest: (req: NodeRequest, res: NodeResponse) => void;

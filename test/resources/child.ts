@@ -3,7 +3,7 @@
  * outside (/proc/PID/status, /proc/PID/fd) without counting its own sockets.
  * Started by proc.ts: `node --expose-gc child.js '{"root": ...}'`; prints one JSON
  * line `{"port": N}` once listening, and answers IPC messages:
- *   {type: "gc"}     → runs the garbage collector twice, replies {type: "gc", memory}
+ *   {type: "gc"}     → runs the garbage collector twice, replies {type: "gc", inFlight, errors, memory, arrayBuffers}
  *                      (memory: process.memoryUsage() right after)
  *   {type: "close"}  → closes gracefully, replies {type: "closed"}, exits 0
  */
@@ -27,7 +27,8 @@ process.on("message", (message: { type?: string }) => {
     const gc = (globalThis as { gc?: () => void }).gc;
     gc?.();
     gc?.();
-    process.send?.({ type: "gc", inFlight: server.inFlight, errors: errors.splice(0), memory: process.memoryUsage() });
+    const memory = process.memoryUsage();
+    process.send?.({ type: "gc", inFlight: server.inFlight, errors: errors.splice(0), memory, arrayBuffers: memory.arrayBuffers });
   } else if (message.type === "close") {
     void server.close().then(() => {
       process.send?.({ type: "closed" });

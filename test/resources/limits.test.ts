@@ -138,7 +138,7 @@ describe("request timeout", () => {
 
 describe("options and flags", () => {
   test("bad limits are OptionErrors at startup", async () => {
-    for (const bad of [{ maxHeaderSize: 100 }, { maxUrlLength: 0 }, { maxConnections: -1 }, { maxConnections: 1.5 }]) {
+    for (const bad of [{ maxHeaderSize: 100 }, { maxUrlLength: 0 }, { maxConnections: -1 }, { maxConnections: 1.5 }, { sendTimeout: -1 }, { sendTimeout: 0.5 }]) {
       await assert.rejects(serve({ root: dir, port: 0, host: "127.0.0.1", log: false, ...bad }), OptionError, JSON.stringify(bad));
     }
   });
@@ -147,11 +147,12 @@ describe("options and flags", () => {
     const got = parseCommandLine([
       "--max-header-size", "32768", "--max-url-length=100", "--max-connections", "0", "--max-ranges", "5",
       "--headers-timeout", "2.5", "--request-timeout", "60", "--keep-alive-timeout", "0.25", "--shutdown-timeout=1",
+      "--send-timeout", "45",
     ]);
     assert.equal(got.kind, "run");
     assert.deepEqual(got.kind === "run" ? got.options.limits : undefined, {
       maxHeaderSize: 32768, maxUrlLength: 100, maxConnections: 0, maxRanges: 5,
-      headersTimeout: 2500, requestTimeout: 60_000, keepAliveTimeout: 250, shutdownTimeout: 1000,
+      headersTimeout: 2500, requestTimeout: 60_000, keepAliveTimeout: 250, shutdownTimeout: 1000, sendTimeout: 45_000,
     });
   });
 

@@ -37,8 +37,12 @@ export interface ServerChild {
   readonly process: ChildProcess;
   /** Everything the child wrote to stderr so far. */
   stderr(): string;
-  /** Collects garbage in the child, then reports; measure right after this. */
-  settle(): Promise<{ inFlight: number; errors: string[]; memory: NodeJS.MemoryUsage }>;
+  /**
+   * Collects garbage in the child, then reports; measure right after this.
+   * `arrayBuffers`: bytes held in Buffers (process.memoryUsage()), which RSS
+   * also counts along with what the C allocator keeps after they are freed.
+   */
+  settle(): Promise<{ inFlight: number; errors: string[]; memory: NodeJS.MemoryUsage; arrayBuffers: number }>;
   /** Graceful close, then waits for exit; resolves with the exit code. */
   close(): Promise<number | null>;
   kill(): void;

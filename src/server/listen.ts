@@ -243,6 +243,33 @@ function afterBody(req: IncomingMessage, res: NodeResponse, limit: number, then:
   req.once("end", onEnd);
 }
 
+/** How long a refused connection may go on sending before it is cut (nginx's lingering_timeout is 5 s). */
+const LINGER_MS = 2000;
+
+/**
+ * Closes a connection after an error answer without losing that answer: a client
+ * still sending (the rest of a 20 KB head past the 16 KiB limit) would make an
+ * immediate close send a reset, and a reset makes the client's kernel drop the
+ * answer it had not read yet. So: FIN after the answer, what the client still
+ * sends read and dropped (no longer parsed), and the socket destroyed when the
+ * client closes or after {@link LINGER_MS} at most, like nginx's lingering close.
+ */
+function lingeringClose(socket: Duplex): void {
+  if (socket.destroyed || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  // The HTTP parser reads from 'data': from now on nothing is parsed, only dropped.
+  socket.removeAllListeners("data");
+  socket.on("data", () => {});
+  socket.on("error", () => socket.destroy());
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once("close", () => clearTimeout(timer));
+  socket.end();
+  socket.resume();
+}
+
 /** How many ports from the default are tried when it is busy (8000 to 8099). */
 const PORT_TRIES = 100;
 
@@ -403,7 +430,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     const current = (socket as { _httpMessage?: NodeResponse | null })._httpMessage ?? undefined;
     // A response already ended has handed all its bytes to the socket: the status goes after them.
     const inFlight = current === undefined || current.writableEnded ? undefined : current;
-    if (code !== "ECONNRESET" && socket.writable && (socket.bytesWritten === 0 || inFlight === undefined)) {
+    const answer = code !== "ECONNRESET" && socket.writable && (socket.bytesWritten === 0 || inFlight === undefined);
+    if (answer) {
       // The status is decided in client-error.ts (501 for an unknown method, 505 for a version).
       const status = clientErrorStatus(code, err.rawPacket, err.bytesParsed);
       const onlyPacket = socket.bytesWritten === 0 && socket.bytesRead === err.rawPacket?.length;
@@ -416,7 +444,10 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
         }));
       }
     }
-    socket.destroy();
+    // Answered: closed without losing the answer. Not answered (a response was
+    // already under way, or the client reset): cut at once.
+    if (answer) lingeringClose(socket);
+    else socket.destroy();
   };
 
   const makeServer = (): NetServer => {

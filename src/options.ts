@@ -77,9 +77,13 @@ export interface StaticOptions extends FeatureOptions {
    */
   readonly hashLimit?: number;
   /**
-   * How long, in milliseconds, what a URL resolved to (file, listing, redirect,
-   * 404) is trusted before it is checked again on the next request. An edited,
-   * added or deleted file is seen within this window; `0` checks on every request.
+   * The longest, in milliseconds, that what a URL resolved to (file, listing,
+   * redirect, 404) is trusted before it is checked again on the next request.
+   * Where the file system can watch directories (the Node one can), the
+   * directories it depends on are watched and an edited, added or deleted file
+   * is seen by the next request; this window is the fallback where they cannot
+   * be watched (more than 2,048, the system's limit) or events never come
+   * (network mounts). `0` keeps nothing and checks on every request.
    * @default 500
    */
   readonly revalidateMs?: number;

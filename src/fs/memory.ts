@@ -3,7 +3,7 @@
  * symlinks, so the handler's rules can be checked without touching the disk.
  */
 import { posix } from "node:path";
-import type { DirEntry, FileStat, FileSystem, OpenFile } from "./types.js";
+import type { DirectoryWatch, DirEntry, FileStat, FileSystem, OpenFile } from "./types.js";
 
 /** A tree node: a file's content, a directory, or a symlink to an absolute or relative path. */
 export type MemoryNode =
@@ -36,10 +36,29 @@ function bytesOf(node: MemoryNode): Uint8Array {
 }
 
 /**
+ * The in-memory file system, with watches that hear of changes the test reports:
+ * the tree is a plain object the test edits in place, then calls
+ * {@link MemoryFileSystem.changed} as the kernel would emit an event.
+ */
+export interface MemoryFileSystem extends FileSystem {
+  watch(path: string, changed: () => void): DirectoryWatch;
+  /**
+   * Reports that the entry at `path` was added, removed, renamed or written: the
+   * watches of its parent directory fire, and those of `path` itself if it is a
+   * watched directory (moved or removed), as inotify does.
+   */
+  changed(path: string): void;
+  /** Watches open right now. */
+  readonly watches: number;
+  /** More watches than this fail with `ENOSPC`, as inotify's `max_user_watches`. @default Infinity */
+  watchLimit: number;
+}
+
+/**
  * Builds a file system rooted at `mount` (an absolute POSIX path) from `tree`.
  * `mtimeMs` defaults to a fixed instant so validators are predictable in tests.
  */
-export function memoryFileSystem(mount: string, tree: MemoryNode, defaultMtimeMs = Date.UTC(2026, 0, 1)): FileSystem {
+export function memoryFileSystem(mount: string, tree: MemoryNode, defaultMtimeMs = Date.UTC(2026, 0, 1)): MemoryFileSystem {
   // Inode numbers by canonical path; a path whose node was replaced gets a new one,
   // as a file replaced by rename does on disk.
   const inodes = new Map<string, { node: MemoryNode; ino: number }>();
@@ -93,7 +112,44 @@ export function memoryFileSystem(mount: string, tree: MemoryNode, defaultMtimeMs
     return { kind: "directory", size: 4096, mtimeMs: defaultMtimeMs, ino: entry.ino };
   }
 
+  // Watches by the canonical path of the directory watched (a watch through a
+  // symlink watches its target, as inotify does).
+  const watchers = new Map<string, Set<() => void>>();
+  let watches = 0;
+  const fire = (dir: string): void => {
+    for (const changed of [...(watchers.get(dir) ?? [])]) changed();
+  };
+
   return {
+    watchLimit: Infinity,
+    get watches() {
+      return watches;
+    },
+    watch(path, changed): DirectoryWatch {
+      const { real, entry } = walk(path);
+      if (isFile(entry.node)) throw fsError("ENOTDIR", path);
+      if (watches >= this.watchLimit) throw fsError("ENOSPC", path);
+      const listener = (): void => changed();
+      let set = watchers.get(real);
+      if (set === undefined) watchers.set(real, (set = new Set()));
+      set.add(listener);
+      watches++;
+      let open = true;
+      return {
+        close: () => {
+          if (!open) return;
+          open = false;
+          watches--;
+          set.delete(listener);
+          if (set.size === 0 && watchers.get(real) === set) watchers.delete(real);
+        },
+      };
+    },
+    changed(path) {
+      const normal = posix.resolve(path);
+      fire(posix.dirname(normal));
+      fire(normal);
+    },
     stat: async (path) => statOf(walk(path).entry),
     realpath: async (path) => walk(path).real,
     readdir: async (path): Promise<DirEntry[]> => {

@@ -2,10 +2,10 @@
  * The Node implementation of the {@link FileSystem} interface: thin wrappers over
  * `node:fs/promises`, with no policy (containment, dotfiles) — that is the handler's.
  */
-import { constants, type Stats } from "node:fs";
+import { constants, type Stats, watch } from "node:fs";
 import { type FileHandle, lstat, open, readdir, readlink, realpath, stat } from "node:fs/promises";
 import { join, parse, sep } from "node:path";
-import type { DirEntry, FileStat, FileSystem, OpenFile } from "./types.js";
+import type { DirectoryWatch, DirEntry, FileStat, FileSystem, OpenFile } from "./types.js";
 
 function toFileStat(s: Stats): FileStat {
   return {
@@ -216,10 +216,26 @@ async function openFile(path: string): Promise<OpenFile> {
   };
 }
 
+/**
+ * One non-recursive `fs.watch` (inotify on Linux, one watch per directory): Node
+ * 20's recursive mode walks the tree itself and misses changes made while it
+ * walks (nodejs/node#48437). Not persistent, so a watch never keeps the process
+ * alive. Throws synchronously as `fs.watch` does (ENOENT, ENOSPC, EMFILE).
+ */
+function watchDirectory(path: string, changed: () => void): DirectoryWatch {
+  const watcher = watch(path, { persistent: false }, () => changed());
+  watcher.on("error", () => {
+    watcher.close();
+    changed(); // a watch that failed may have missed an event
+  });
+  return { close: () => watcher.close() };
+}
+
 /** The real file system. */
 export const nodeFileSystem: FileSystem = {
   stat: async (path) => toFileStat(await stat(path)),
   realpath: (path) => realpath(path),
   readdir: listDirectory,
   open: openFile,
+  watch: watchDirectory,
 };

@@ -61,4 +61,19 @@ export interface FileSystem {
   readdir(path: string): Promise<DirEntry[]>;
   /** Open the file at the canonical `path` for reading; `ENOENT` if what was opened is not at `path`. */
   open(path: string): Promise<OpenFile>;
+  /**
+   * Optional: watch the directory at `path` (not its subdirectories) and call
+   * `changed` whenever one of its entries is added, removed, renamed or written
+   * to, or the directory itself is moved or removed (and on any error of the
+   * watch: a watch that may have missed something must say so). Throws
+   * synchronously when it cannot: `ENOENT`/`ENOTDIR` (nothing there to watch),
+   * `ENOSPC`/`EMFILE` (the system's limit on watches). Without it, what a URL
+   * resolved to is trusted for `revalidateMs` only (src/fs/watch.ts).
+   */
+  watch?(path: string, changed: () => void): DirectoryWatch;
+}
+
+/** A watch made by {@link FileSystem.watch}; `close` stops it (idempotent). */
+export interface DirectoryWatch {
+  close(): void;
 }

@@ -7,13 +7,16 @@
  *   (redirect / index / listing) or file (with its sidecars and variants).
  *
  * The result, a {@link Resource}, depends on the path alone; static.ts caches it
- * for the revalidation window and picks the reply for each request. Every body a
- * resource builds on comes from the contents cache and is declared through
- * {@link Pins}, so the resource cache never keeps a body the budget dropped.
+ * and picks the reply for each request. Every body a resource builds on comes
+ * from the contents cache and is declared through {@link Pins}, so the resource
+ * cache never keeps a body the budget dropped; so is every directory whose
+ * change could change the result (the URL's way from the root, the real path's,
+ * a listed directory), so that the cache drops it on the next change there.
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Reply } from "../core/types.js";
 import type { DirEntry, FileStat } from "../fs/types.js";
+import { directoriesOf } from "../fs/watch.js";
 import { isCompressible } from "../http/compressible.js";
 import { contentTypeFor } from "../http/content-type.js";
 import type { Encoding } from "../http/negotiate.js";
@@ -94,24 +97,32 @@ export function createResolver(options: ResolvedOptions, contents: FileContentsC
    * rewrite, index files, sidecars), and listings ask {@link visibilityOf} the same
    * question of each entry.
    */
-  async function locate(segments: readonly string[]): Promise<Location> {
+  async function locate(segments: readonly string[], pins: Pins): Promise<Location> {
     const rules = await visibilityRules();
-    const real = await fs.realpath(join(rules.root, ...segments));
+    const path = join(rules.root, ...segments);
+    // Declared before the lookup: a path that is not there yet depends on the
+    // directories on its way (the deepest one that exists sees it appear), a
+    // symlink on the way on the directory that holds it.
+    for (const dir of directoriesOf(rules.root, path)) pins.watch(dir);
+    const real = await fs.realpath(path);
     const seen = visibilityOf(rules, segments, real);
     if (seen.kind !== "visible") return { kind: "refused", reply: refusal(seen.kind) };
+    // Through a symlink, also on the way to what it names (its bytes change there),
+    // known only now that realpath has read it.
+    if (real !== path) for (const dir of directoriesOf(rules.root, real)) pins.watch(dir, "already-read");
     // The stat walks the path again; what is read is checked on its descriptor
     // (FileSystem.open), so a swap here can only make the read fail.
     return { kind: "found", real, stat: await fs.stat(real) };
   }
 
   /** Up-to-date precompressed sidecars (`name.br`, ...) beside the file at `segments`. */
-  async function sidecarsOf(segments: readonly string[], original: FileStat): Promise<Map<Encoding, DiskFile>> {
+  async function sidecarsOf(segments: readonly string[], original: FileStat, pins: Pins): Promise<Map<Encoding, DiskFile>> {
     const found = new Map<Encoding, DiskFile>();
     if (!options.precompressed || segments.length === 0) return found;
     const dir = segments.slice(0, -1);
     const name = segments.at(-1) as string;
     for (const encoding of ENCODINGS) {
-      const at = await locate([...dir, name + SIDECAR_SUFFIX[encoding]]).catch(() => undefined);
+      const at = await locate([...dir, name + SIDECAR_SUFFIX[encoding]], pins).catch(() => undefined);
       // Older than the original: left over from a previous build, so it would serve old content.
       if (at?.kind === "found" && at.stat.kind === "file" && at.stat.mtimeMs >= original.mtimeMs) found.set(encoding, at);
     }
@@ -122,7 +133,7 @@ export function createResolver(options: ResolvedOptions, contents: FileContentsC
     // By the name the client asked for, like nginx: a symlink `a.txt -> blob` is text.
     const contentType = contentTypeFor(segments.at(-1) ?? "");
     const compressible = isCompressible(contentType);
-    const sidecars = compressible ? await sidecarsOf(segments, stat) : new Map<Encoding, DiskFile>();
+    const sidecars = compressible ? await sidecarsOf(segments, stat, pins) : new Map<Encoding, DiskFile>();
     const offered = offerOf(
       (e) => sidecars.has(e) || (options.compression && compressible && stat.size >= MIN_COMPRESS_BYTES),
     );
@@ -155,10 +166,14 @@ export function createResolver(options: ResolvedOptions, contents: FileContentsC
   async function listingResource(real: string, segments: readonly string[], pins: Pins): Promise<Resource> {
     const rules = await visibilityRules();
     const entries: ListingEntry[] = [];
+    // Every entry added, removed or written shows as a change of the directory.
+    pins.watch(real);
     // The directory is read from its own checked descriptor (FileSystem.readdir),
     // so a directory swapped for a link to the outside cannot be listed.
     for (const entry of await fs.readdir(real)) {
       if (options.unlisted(entry.name) || !listable(rules, segments, entry)) continue;
+      // A symlink shows its target's size and date: a change there too.
+      if (entry.symlink && entry.real !== undefined) pins.watch(dirname(entry.real), "already-read");
       entries.push({ name: entry.name, kind: entry.stat?.kind ?? "other", size: entry.stat?.size, mtimeMs: entry.stat?.mtimeMs });
     }
     // Kept by the contents cache, within its budget, under the canonical URL (the
@@ -224,7 +239,7 @@ export function createResolver(options: ResolvedOptions, contents: FileContentsC
       return { kind: "redirect", location: encodePathname(segments, true) };
     }
     for (const name of options.index) {
-      const found = await locate([...segments, name]).catch(() => undefined);
+      const found = await locate([...segments, name], pins).catch(() => undefined);
       if (found?.kind === "found" && found.stat.kind === "file") return fileResource(found.real, found.stat, [...segments, name], pins);
     }
     if (!options.listing) return fixed(MISS_404);
@@ -238,7 +253,7 @@ export function createResolver(options: ResolvedOptions, contents: FileContentsC
     // The URL's own dot segments, before any file-system call (locate checks them again).
     if (options.dotfiles !== "allow" && isHidden(path.segments)) return fixed(hidden());
     try {
-      const found = await locate(path.segments);
+      const found = await locate(path.segments, pins);
       if (found.kind === "refused") return fixed(found.reply);
       const { real, stat } = found;
       switch (stat.kind) {

@@ -1,9 +1,18 @@
 /**
- * The hot path's memory: what a request path resolved to, kept for a short window
- * so that a hot URL costs a map lookup instead of realpath, stat and header
- * building. Like nginx's `open_file_cache_valid`, an entry is trusted for
- * `revalidateMs` and then resolved again on the next request, so an edited, added
- * or deleted file is seen within that window. Files not held in memory are
+ * The hot path's memory: what a request path resolved to, so that a hot URL costs
+ * a map lookup instead of realpath, stat and header building.
+ *
+ * Fresh on the next request after a change (issue 11 item 9): the resolution
+ * declares the directories it depends on ({@link Pins.watch}), and where the file
+ * system can watch them (fs/watch.ts), they are watched before they are read and
+ * an event in any of them drops the entry before the next request is read. A
+ * result is stored only if it was read under watches that saw no event; else it
+ * is resolved once more.
+ * Every entry is also trusted for `revalidateMs` at most, like nginx's
+ * `open_file_cache_valid`: that window is the freshness of entries that could not
+ * be watched (the bound reached, the system's limit, a file system without
+ * watches) and a backstop where events never come (network and FUSE mounts,
+ * WSL's `/mnt/c`, an event queue overflow). Files not held in memory are
  * re-stat'ed on every request anyway (see static.ts), and their bytes are checked
  * against the stat when they are opened, so a stale entry can never send bytes
  * that disagree with its headers.
@@ -28,6 +37,7 @@
  *   the contents cache holds, and `cacheBytes` bounds them all.
  */
 import type { Reply } from "../core/types.js";
+import type { DirectoryWatcher, Lease } from "../fs/watch.js";
 import type { Encoding } from "../http/negotiate.js";
 import type { Variant } from "./representation.js";
 import type { DiskFile } from "./variants.js";
@@ -60,6 +70,15 @@ export type Resource =
 export interface Pins {
   /** The resource holds `owner`'s body; if its owner no longer holds it, the entry is not kept. */
   hold(owner: object): void;
+  /**
+   * The resource depends on the entries of the directory `dir` (an absolute path):
+   * an entry added, removed, renamed or written there, or `dir` itself moved,
+   * must drop it. Declared before anything in `dir` is read, so that its watch is
+   * in place first; `"already-read"` for a directory known only after it was read
+   * (the real path behind a symlink): then it must have been watched since before
+   * the resolution began, or the cache resolves again.
+   */
+  watch(dir: string, read?: "already-read"): void;
 }
 
 /** The default budget of the resolved-URL cache, aliases included. */
@@ -75,10 +94,22 @@ export const RESOLVED_BYTES = 16 * 1024 * 1024;
 export const ENTRY_BYTES = 1024;
 /** What an alias weighs besides its two strings (map slot, string headers). */
 export const ALIAS_BYTES = 96;
+/** What each directory an entry depends on adds to its weight (the lease's slots; the watch is weighed by fs/watch.ts). */
+export const DEPENDENCY_BYTES = 32;
+
+/**
+ * Resolutions of one URL before its result is stored even though a watch it
+ * depends on fired meanwhile, or was made too late (then only the window vouches
+ * for it). One is the rule; a second is needed when an edit lands during the
+ * first, or for a symlink's target directory seen for the first time.
+ */
+const ATTEMPTS = 3;
 
 /** What one resolution has declared so far, and the entry it became. */
 interface Pinning {
   readonly owners: Set<object>;
+  /** The directories the resolution depends on. */
+  readonly dirs: Set<string>;
   /** Set when an owner was gone: the resource must not be (or stay) cached. */
   dropped: boolean;
   entry: Entry | undefined;
@@ -86,16 +117,19 @@ interface Pinning {
 
 interface Entry {
   readonly resource: Resource;
-  readonly checkedAt: number;
+  /** Trusted while the clock is below this: resolved at, plus the window. */
+  readonly expires: number;
   readonly key: string;
   readonly weight: number;
   readonly pinning: Pinning;
+  /** The watches that drop it on a change, if the file system has them. */
+  readonly lease: Lease | undefined;
 }
 
 /** An entry's weight: see {@link ENTRY_BYTES}. Strings count two bytes a character (the worst case). */
-export function weightOf(key: string, resource: Resource): number {
+export function weightOf(key: string, resource: Resource, dependencies = 0): number {
   const own = resource.kind === "representations" ? resource.footprint : resource.kind === "redirect" ? 2 * resource.location.length : 0;
-  return ENTRY_BYTES + 2 * key.length + own;
+  return ENTRY_BYTES + 2 * key.length + own + DEPENDENCY_BYTES * dependencies;
 }
 
 const aliasWeight = (raw: string, canonical: string): number => ALIAS_BYTES + 2 * (raw.length + canonical.length);
@@ -106,9 +140,16 @@ export interface ResourceCacheOptions {
   readonly maxBytes?: number;
   /** Whether the owner of a pinned body still holds it (the contents cache's `holds`). */
   readonly isHeld?: (owner: object) => boolean;
+  /** Watches the directories entries depend on; without it, entries are trusted for the window only. */
+  readonly watcher?: DirectoryWatcher | undefined;
+  /** The clock of the window, in milliseconds (tests pass their own). @default performance.now */
+  readonly now?: () => number;
 }
 
-/** A map from canonical request path to {@link Resource}, trusted for a window, weighed in bytes. */
+/**
+ * A map from canonical request path to {@link Resource}, dropped on a change in a
+ * watched directory, trusted for a window at most, weighed in bytes.
+ */
 export class ResourceCache {
   readonly #entries = new Map<string, Entry>();
   /** Raw spelling → canonical path, for spellings that are not canonical. */
@@ -120,6 +161,8 @@ export class ResourceCache {
   readonly #maxBytes: number;
   readonly #maxAliasBytes: number;
   readonly #isHeld: (owner: object) => boolean;
+  readonly #watcher: DirectoryWatcher | undefined;
+  readonly #now: () => number;
   #bytes = 0;
   #aliasBytes = 0;
 
@@ -129,6 +172,8 @@ export class ResourceCache {
     this.#maxAliasBytes = Math.floor(maxBytes / 8);
     this.#maxBytes = maxBytes - this.#maxAliasBytes;
     this.#isHeld = options.isHeld ?? (() => true);
+    this.#watcher = options.watcher;
+    this.#now = options.now ?? (() => performance.now());
   }
 
   /** Bytes weighed right now: entries and aliases. */
@@ -148,15 +193,12 @@ export class ResourceCache {
    */
   get(key: string, resolve: (pins: Pins) => Promise<Resource>): Resource | Promise<Resource> {
     const entry = this.#entries.get(key);
-    if (entry !== undefined && performance.now() - entry.checkedAt < this.#windowMs) return entry.resource;
+    if (entry !== undefined && this.#now() < entry.expires) return entry.resource;
     let pending = this.#pending.get(key);
     if (pending === undefined) {
-      const checkedAt = performance.now();
-      const pinning: Pinning = { owners: new Set(), dropped: false, entry: undefined };
-      pending = resolve({ hold: (owner) => this.#hold(pinning, owner) }).then(
+      pending = this.#resolve(key, resolve).then(
         (resource) => {
           this.#pending.delete(key);
-          if (this.#windowMs > 0) this.#store(key, resource, checkedAt, pinning);
           return resource;
         },
         (error: unknown) => {
@@ -182,7 +224,7 @@ export class ResourceCache {
       entry = this.#entries.get(canonical);
       if (entry === undefined) return undefined;
     }
-    return performance.now() - entry.checkedAt < this.#windowMs ? entry.resource : undefined;
+    return this.#now() < entry.expires ? entry.resource : undefined;
   }
 
   /** Remembers that the raw path `raw` names `canonical` (a pure fact: it never goes stale). */
@@ -212,6 +254,55 @@ export class ResourceCache {
     for (const entry of [...built]) this.#delete(entry);
   }
 
+  /**
+   * Resolves `key` and stores the result, once it is known to have been read
+   * under watches that were in place before each read ({@link Lease.current}):
+   * a change between a read and the making of its watch would otherwise go
+   * unseen. Else it resolves once more, now under those watches.
+   */
+  async #resolve(key: string, resolve: (pins: Pins) => Promise<Resource>): Promise<Resource> {
+    let held: Lease | undefined; // keeps the last pass's watches while the next pass runs
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const start = this.#watcher?.tick ?? 0;
+        const checkedAt = this.#now();
+        const pinning: Pinning = { owners: new Set(), dirs: new Set(), dropped: false, entry: undefined };
+        const lease = this.#windowMs > 0 ? this.#watcher?.lease(() => this.#changed(pinning)) : undefined;
+        const pins: Pins = {
+          hold: (owner) => this.#hold(pinning, owner),
+          watch: (dir, read) => {
+            pinning.dirs.add(dir);
+            lease?.add(dir, read === "already-read" ? start : undefined);
+          },
+        };
+        let resource: Resource;
+        try {
+          resource = await resolve(pins);
+        } catch (error) {
+          lease?.release();
+          throw error;
+        }
+        if (this.#windowMs === 0) return resource;
+        held?.release();
+        held = lease;
+        // Not complete (bound, system limit): the window is all there is, resolving again would not help.
+        const settled = lease === undefined || !lease.complete || lease.current() || attempt === ATTEMPTS;
+        if (!settled) continue;
+        held = undefined; // the entry owns it now
+        this.#store(key, resource, checkedAt, pinning, lease);
+        return resource;
+      }
+    } finally {
+      held?.release();
+    }
+  }
+
+  /** A watched directory changed: the entry built by `pinning`, if stored, goes. */
+  #changed(pinning: Pinning): void {
+    pinning.dropped = true;
+    if (pinning.entry !== undefined) this.#delete(pinning.entry);
+  }
+
   #hold(pinning: Pinning, owner: object): void {
     if (pinning.dropped || pinning.owners.has(owner)) return;
     if (!this.#isHeld(owner)) {
@@ -229,15 +320,17 @@ export class ResourceCache {
     built.add(entry);
   }
 
-  #store(key: string, resource: Resource, checkedAt: number, pinning: Pinning): void {
+  #store(key: string, resource: Resource, checkedAt: number, pinning: Pinning, lease: Lease | undefined): void {
     // A body dropped while this was being resolved: answer with it, but do not keep it.
     for (const owner of pinning.owners) if (!this.#isHeld(owner)) pinning.dropped = true;
-    if (pinning.dropped) return;
-    const weight = weightOf(key, resource);
-    if (weight > this.#maxBytes) return;
+    const weight = weightOf(key, resource, pinning.dirs.size);
+    if (pinning.dropped || weight > this.#maxBytes) {
+      lease?.release();
+      return;
+    }
     const old = this.#entries.get(key);
     if (old !== undefined) this.#delete(old);
-    const entry: Entry = { resource, checkedAt, key, weight, pinning };
+    const entry: Entry = { resource, expires: checkedAt + this.#windowMs, key, weight, pinning, lease };
     pinning.entry = entry;
     for (const owner of pinning.owners) this.#index(entry, owner);
     this.#entries.set(key, entry);
@@ -251,6 +344,7 @@ export class ResourceCache {
 
   #delete(entry: Entry): void {
     entry.pinning.dropped = true;
+    entry.lease?.release();
     if (this.#entries.get(entry.key) !== entry) return;
     this.#entries.delete(entry.key);
     this.#bytes -= entry.weight;

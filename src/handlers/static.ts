@@ -1,12 +1,14 @@
 /**
- * The static handler: resolves the request path (resolver.ts, cached for
- * `revalidateMs` by resources.ts, so a hot URL is a map lookup), picks the coding
+ * The static handler: resolves the request path (resolver.ts, cached by
+ * resources.ts until a watched directory changes or `revalidateMs` passes, so a
+ * hot URL is a map lookup), picks the coding
  * (RFC 9110 §12.5.3) and answers from the chosen variant, whose replies were
  * built once — only `If-*` and `Range` requests are evaluated per request.
  */
 import { empty } from "../core/reply.js";
 import type { Middleware, Reply, WharfRequest } from "../core/types.js";
 import { type Encoding, type EncodingChoice, negotiateEncoding } from "../http/negotiate.js";
+import { DirectoryWatcher } from "../fs/watch.js";
 import type { ResolvedOptions } from "../options.js";
 import { canonicalPathname } from "../path/resolve.js";
 import { errorReply, statusForError } from "./errors.js";
@@ -59,7 +61,10 @@ export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Mi
   // Two budgets (docs/design.md, "Memory"): bodies within cacheBytes, owned by the
   // contents cache; resolved URLs within RESOLVED_BYTES, which hold a body only
   // while the contents cache does (a dropped body drops the entries built on it).
-  const resources = new ResourceCache(options.revalidateMs, { isHeld: (owner) => contents.holds(owner as Contents) });
+  // Watches only where the file system has them and entries are kept at all.
+  const watch = fs.watch?.bind(fs);
+  const watcher = watch !== undefined && options.revalidateMs > 0 ? new DirectoryWatcher(watch) : undefined;
+  const resources = new ResourceCache(options.revalidateMs, { isHeld: (owner) => contents.holds(owner as Contents), watcher });
   const contents = new FileContentsCache(
     fs,
     { hashLimit: options.hashLimit, maxFileBytes: options.cacheFileBytes, maxBytes: options.cacheBytes },

@@ -11,7 +11,6 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import zlib from "node:zlib";
 import { createHandler } from "../../src/handler.js";
 import { HAS_ZSTD } from "../../src/handlers/encoders.js";
@@ -208,23 +207,16 @@ describe("precompressed sidecars", () => {
 });
 
 describe("a changed file is never served from a stale compressed cache", () => {
-  test("br and gzip follow an edit within 1 s, each response self-consistent", async () => {
+  test("br and gzip follow an edit on the next request, each response self-consistent", async () => {
     const v1 = "let version = 1;\n".repeat(200);
     const v2 = "let version = 2;\n".repeat(200);
     writeFileSync(join(dir, "edit.js"), v1);
     for (const coding of ["br", "gzip"]) assert.equal(decode(coding, (await get(port, "/edit.js", { "accept-encoding": coding })).body), v1);
     writeFileSync(join(dir, "edit.js"), v2);
-    const start = performance.now();
     for (const coding of ["br", "gzip"]) {
-      for (;;) {
-        const res = await get(port, "/edit.js", { "accept-encoding": coding });
-        const text = decode(coding, res.body);
-        assert.ok(text === v1 || text === v2, "a whole version, never a mix");
-        assert.equal(res.headers.etag, tagOf(res.body));
-        if (text === v2) break;
-        assert.ok(performance.now() - start < 1000, `${coding}: still the old version after 1 s`);
-        await sleep(25);
-      }
+      const res = await get(port, "/edit.js", { "accept-encoding": coding });
+      assert.equal(decode(coding, res.body), v2, `${coding}: the old version after the edit`);
+      assert.equal(res.headers.etag, tagOf(res.body));
     }
   });
 });

@@ -10,6 +10,7 @@ import { type CacheRule, parseCacheRule } from "../http/cache-policy.js";
 import { corsPolicy } from "../features/cors.js";
 import { parseHeaderFlag } from "../features/headers.js";
 import { type LogFormat, LOG_FORMATS } from "../server/log.js";
+import { ARCHIVE_FORMATS, type ArchiveFormat } from "../archive/route.js";
 
 /** What the command line asks the server to do. */
 export interface CliOptions {
@@ -33,6 +34,10 @@ export interface CliOptions {
   readonly dotfiles: boolean;
   readonly followSymlinks: boolean;
   readonly listing: boolean;
+  /** `--archive zip,tar`: formats offered as `?download=` on directories; none by default. */
+  readonly archive?: readonly ArchiveFormat[];
+  /** `--archive-max-bytes`: absent keeps the handler's default. */
+  readonly archiveMaxBytes?: number;
   /** Processes sharing the port; 1 serves from this process. */
   readonly workers: number;
   readonly compression: boolean;
@@ -236,6 +241,22 @@ export const FLAGS: readonly Flag[] = [
     help: "serve symlinks that lead out of the directory", set: (o) => { o.followSymlinks = true; return undefined; } },
   { long: "no-listing", default: "an HTML listing",
     help: "directories without index.html answer 404", set: (o) => { o.listing = false; return undefined; } },
+  { long: "archive", value: "FORMATS", default: "off",
+    help: "?download=zip|tar on directories: zip, tar or zip,tar",
+    set: (o, v) => {
+      const asked = v.split(",").map((f) => f.trim().toLowerCase());
+      const bad = asked.find((f) => !(ARCHIVE_FORMATS as readonly string[]).includes(f));
+      if (bad !== undefined) return `invalid --archive '${v}': must be zip, tar or zip,tar`;
+      o.archive = ARCHIVE_FORMATS.filter((f) => asked.includes(f) || (o.archive ?? []).includes(f));
+      return undefined;
+    } },
+  { long: "archive-max-bytes", value: "BYTES", default: "4294967296 (4 GiB)",
+    help: "larger archives are cut short; 0: no limit",
+    set: (o, v) => {
+      if (!/^\d{1,16}$/.test(v) || !Number.isSafeInteger(Number(v))) return `invalid --archive-max-bytes '${v}': must be a whole number of bytes`;
+      o.archiveMaxBytes = Number(v);
+      return undefined;
+    } },
   { long: "workers", short: "w", value: "N", default: "1",
     help: "processes sharing the port; auto = one per CPU core",
     set: (o, v) => {

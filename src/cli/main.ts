@@ -86,6 +86,8 @@ function serveOptions(o: CliOptions, tls: TlsCredentials | undefined): ServeOpti
     dotfiles: o.dotfiles ? "allow" : "ignore",
     symlinks: o.followSymlinks ? "follow" : "inside-root",
     listing: o.listing,
+    ...(o.archive === undefined ? {} : { archive: o.archive }),
+    ...(o.archiveMaxBytes === undefined ? {} : { archiveMaxBytes: o.archiveMaxBytes }),
     compression: o.compression,
     precompressed: o.compression,
     cache: o.cache,

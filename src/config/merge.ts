@@ -32,6 +32,8 @@ const FLAGS_FOR: { readonly [K in keyof Required<ConfigOptions>]: readonly strin
   cache: [],
   logFormat: ["log-format"],
   insecureAuth: ["insecure-auth"],
+  archive: ["archive"],
+  archiveMaxBytes: ["archive-max-bytes"],
 };
 
 /**

@@ -50,7 +50,7 @@ export interface CliOptions {
   readonly limits?: CliLimits;
 }
 
-/** The limit flags, in {@link import("../server/listen.js").ServeOptions}' units: bytes, counts, ms. */
+/** The limit flags, in {@link import("../server/serve.js").ServeOptions}' units: bytes, counts, ms. */
 export interface CliLimits {
   readonly maxHeaderSize?: number;
   readonly maxUrlLength?: number;

@@ -20,7 +20,7 @@
 import { empty } from "../core/reply.js";
 import { withPath } from "../core/request.js";
 import type { Middleware, Reply } from "../core/types.js";
-import { OptionError } from "../core/option-error.js";
+import { OptionError } from "../core/errors.js";
 import { encodePathname } from "../path/resolve.js";
 import { type CleanUrls, cleanUrlScope, cleanUrlTarget } from "./clean-urls.js";
 import {

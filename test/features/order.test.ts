@@ -1,7 +1,7 @@
 /** The chain the features build: nothing when none is on, and a fixed order when they are. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { resolveOptions } from "../../src/options.js";
+import { resolveOptions } from "../../src/handler/options.js";
 import { type Middleware, text } from "../../src/index.js";
 import { handlerFor } from "./support.js";
 

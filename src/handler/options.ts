@@ -4,14 +4,14 @@
  * coded error instead of surfacing on the first request.
  */
 import { resolve } from "node:path";
-import { OptionError } from "./core/option-error.js";
-import { closest } from "./core/suggest.js";
-import type { Middleware } from "./core/types.js";
-import type { FileSystem } from "./fs/types.js";
-import { nodeFileSystem } from "./fs/node.js";
+import { OptionError } from "../core/errors.js";
+import { closest } from "../core/suggest.js";
+import type { Middleware } from "../core/types.js";
+import type { FileSystem } from "../fs/types.js";
+import { nodeFileSystem } from "../fs/node.js";
 import picomatch from "picomatch";
-import { type CachePolicy, type CacheRule, cachePolicy } from "./http/cache-policy.js";
-import { type FeatureOptions, type Features, buildFeatures } from "./features/index.js";
+import { type CachePolicy, type CacheRule, cachePolicy } from "../http/cache-policy.js";
+import { type FeatureOptions, type Features, buildFeatures } from "../features/index.js";
 
 /** What to do with a request for a dotfile or anything below a dot-directory. */
 export type DotfilePolicy =

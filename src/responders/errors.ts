@@ -6,7 +6,7 @@ import { STATUS_CODES } from "node:http";
 import { html } from "../core/reply.js";
 import type { Reply } from "../core/types.js";
 import { escapeHtml } from "./listing.js";
-import { LINK_CSS, THEME_CSS, styleHashSource } from "./theme.js";
+import { LINK_CSS, THEME_CSS, styleHashSource } from "../core/theme.js";
 
 /** The statuses a file-system failure can turn into. */
 export type FsErrorStatus = 403 | 404 | 500 | 503;

@@ -2,19 +2,19 @@
  * The public handler: the static file handler wrapped by the user's middleware,
  * offered as a Node listener, as Connect/Express middleware and as a Fetch handler.
  */
-import { compose } from "./core/compose.js";
-import type { Reply, WharfRequest } from "./core/types.js";
-import { fetchResponse } from "./adapters/fetch.js";
-import { prepare, preparedInMemory } from "./adapters/body.js";
-import { closeWithConnection } from "./adapters/queued.js";
-import { mountOf, mountedLocation } from "./adapters/mount.js";
-import { type NodeRequest, type NodeResponse, fromNodeRequest, writeReady, writeReply } from "./adapters/node.js";
-import { empty } from "./core/reply.js";
-import { errorReply } from "./handlers/errors.js";
-import { type ErrorReporter, staticFiles } from "./handlers/static.js";
+import { compose } from "../core/compose.js";
+import type { Reply, WharfRequest } from "../core/types.js";
+import { fetchResponse } from "../adapters/fetch.js";
+import { prepare, preparedInMemory } from "../adapters/body.js";
+import { closeWithConnection } from "../adapters/queued.js";
+import { mountOf, mountedLocation } from "../adapters/mount.js";
+import { type NodeRequest, type NodeResponse, fromNodeRequest, writeReady, writeReply } from "../adapters/node.js";
+import { empty } from "../core/reply.js";
+import { errorReply } from "../responders/errors.js";
+import { type ErrorReporter, staticFiles } from "../responders/static.js";
 import { statSync, type Stats } from "node:fs";
 import { OptionError, type StaticOptions, resolveOptions } from "./options.js";
-import { escapeLogField } from "./server/log.js";
+import { escapeLogField } from "../server/log.js";
 
 /** A Connect/Express `next`. */
 export type NextFunction = (error?: unknown) => void;

@@ -7,7 +7,7 @@
  * even an escaping bug here could not run code on the server's origin.
  */
 import { encodeSegment, resolveRequestPath } from "../path/resolve.js";
-import { LINK_CSS, THEME_CSS } from "./theme.js";
+import { LINK_CSS, THEME_CSS } from "../core/theme.js";
 
 /** One row of a listing. */
 export interface ListingEntry {

@@ -20,7 +20,7 @@ import { directoriesOf } from "../fs/watch.js";
 import { isCompressible } from "../http/compressible.js";
 import { contentTypeFor } from "../http/content-type.js";
 import type { Encoding } from "../http/negotiate.js";
-import type { ResolvedOptions } from "../options.js";
+import type { ResolvedOptions } from "../handler/options.js";
 import { encodePathname, encodeSegment, isHidden, resolveRequestPath } from "../path/resolve.js";
 import { type Visibility, type VisibilityRules, visibilityOf } from "../path/visibility.js";
 import { canonicalRules } from "./hidden-files.js";
@@ -28,9 +28,9 @@ import { ENCODINGS, offerOf, SIDECAR_SUFFIX } from "./encoders.js";
 import { errorReply, statusForError } from "./errors.js";
 import type { Contents, FileContentsCache } from "./file-contents.js";
 import { type ListingEntry, renderListing } from "./listing.js";
-import type { Variant } from "./representation.js";
+import type { Variant } from "./variant.js";
 import type { Pins, Resource } from "./resources.js";
-import { type DiskFile, bytesVariant, encodedVariant, identityVariant } from "./variants.js";
+import { type DiskFile, bytesVariant, encodedVariant, identityVariant } from "./file-variants.js";
 
 const LISTING_TYPE = "text/html; charset=utf-8";
 

@@ -9,14 +9,14 @@ import { empty } from "../core/reply.js";
 import type { Middleware, Reply, WharfRequest } from "../core/types.js";
 import { type Encoding, type EncodingChoice, negotiateEncoding } from "../http/negotiate.js";
 import { DirectoryWatcher } from "../fs/watch.js";
-import type { ResolvedOptions } from "../options.js";
+import type { ResolvedOptions } from "../handler/options.js";
 import { canonicalPathname } from "../path/resolve.js";
 import { errorReply, statusForError } from "./errors.js";
 import { type Contents, FileContentsCache } from "./file-contents.js";
-import { type Variant, variantReply } from "./representation.js";
+import { type Variant, variantReply } from "./variant.js";
 import { MISS_404, TransientError, createResolver, missReply } from "./resolver.js";
 import { type Resource, ResourceCache } from "./resources.js";
-import type { DiskFile } from "./variants.js";
+import type { DiskFile } from "./file-variants.js";
 
 /** The methods a static resource supports (RFC 9110 §9.3). */
 export const ALLOW = "GET, HEAD, OPTIONS";

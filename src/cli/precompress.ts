@@ -26,7 +26,7 @@ import { isCompressible } from "../http/compressible.js";
 import { contentTypeFor } from "../http/content-type.js";
 import type { Encoding } from "../http/negotiate.js";
 import { compressorStream, ENCODINGS, SIDECAR_SUFFIX } from "../responders/encoders.js";
-import { humanSize } from "../responders/listing.js";
+import { humanSize } from "../core/text.js";
 
 const SIDECAR = /\.(br|gz|zst)$/;
 const MIN_BYTES = 1024;

@@ -1,7 +1,7 @@
 /**
- * The error every option check throws, in one module of its own so that the
- * feature modules (src/features) and src/options.ts can both use it without
- * importing each other.
+ * The errors wharf throws to its caller, in the bottom layer so that every layer
+ * (option checks in the features and the handler, binding in server/, certificates
+ * in tls/) can throw them without importing each other.
  */
 
 /** An option was given a value it cannot take. `code` names the option. */
@@ -12,4 +12,20 @@ export class OptionError extends Error {
     this.name = "OptionError";
     this.code = `WHARF_INVALID_${option.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
   }
+}
+
+/** Starting the server failed: `code` is `EADDRINUSE`, `EACCES`, `WHARF_NO_DIRECTORY`, ... */
+export class ServeError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause: unknown }) {
+    super(message, options);
+    this.name = "ServeError";
+    this.code = code;
+  }
+}
+
+/** The `code` of a Node system error (`ENOENT`, `EADDRINUSE`), if it has one. */
+export function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
 }

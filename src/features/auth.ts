@@ -21,7 +21,7 @@
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { errorReply } from "../responders/errors.js";
+import { errorReply } from "../core/reply.js";
 import type { Middleware, Reply } from "../core/types.js";
 import { OptionError } from "../core/errors.js";
 import { type HashKind, checkSha, constantTimeEqual, dummyHash, hashKind, parseHtpasswd } from "./htpasswd.js";

@@ -9,12 +9,12 @@ import { prepare, preparedInMemory } from "../adapters/body.js";
 import { closeWithConnection } from "../adapters/queued.js";
 import { mountOf, mountedLocation } from "../adapters/mount.js";
 import { type NodeRequest, type NodeResponse, fromNodeRequest, writeReady, writeReply } from "../adapters/node.js";
-import { empty } from "../core/reply.js";
-import { errorReply } from "../responders/errors.js";
+import { empty, errorReply } from "../core/reply.js";
 import { type ErrorReporter, staticFiles } from "../responders/static.js";
 import { statSync, type Stats } from "node:fs";
+import { buildFeatures } from "../features/index.js";
 import { OptionError, type StaticOptions, resolveOptions } from "./options.js";
-import { escapeLogField } from "../server/log.js";
+import { escapeLogField } from "../core/text.js";
 
 /** A Connect/Express `next`. */
 export type NextFunction = (error?: unknown) => void;
@@ -71,11 +71,11 @@ const defaultReporter: ErrorReporter = (error, req) => {
  */
 export function createHandler(options: StaticOptions = {}, report: ErrorReporter = defaultReporter): WharfHandler {
   const resolved = resolveOptions(options);
-  // As serve() does: a root that is not there fails now, not as a 404 on every request.
-  if (options?.fs === undefined) checkRootDirectory(resolved.root);
   // The features' middleware (src/features/index.ts explains the order) around the
   // user's, built once; with no feature on, this is `use` and the static handler alone.
-  const { outer, inner } = resolved.features;
+  const { outer, inner } = buildFeatures(options);
+  // As serve() does: a root that is not there fails now, not as a 404 on every request.
+  if (options?.fs === undefined) checkRootDirectory(resolved.root);
   const middleware = [...outer, ...resolved.use, ...inner];
   const files = staticFiles(resolved, report);
   const chain = compose(middleware, files);

@@ -20,12 +20,13 @@ import { directoriesOf } from "../fs/watch.js";
 import { isCompressible } from "../http/compressible.js";
 import { contentTypeFor } from "../http/content-type.js";
 import type { Encoding } from "../http/negotiate.js";
-import type { ResolvedOptions } from "../handler/options.js";
+import type { StaticFilesOptions } from "./config.js";
 import { encodePathname, encodeSegment, isHidden, resolveRequestPath } from "../path/resolve.js";
 import { type Visibility, type VisibilityRules, visibilityOf } from "../path/visibility.js";
 import { canonicalRules } from "./hidden-files.js";
 import { ENCODINGS, offerOf, SIDECAR_SUFFIX } from "./encoders.js";
-import { errorReply, statusForError } from "./errors.js";
+import { MISS_404, errorReply } from "../core/reply.js";
+import { statusForError } from "./errors.js";
 import type { Contents, FileContentsCache } from "./file-contents.js";
 import { type ListingEntry, renderListing } from "./listing.js";
 import type { Variant } from "./variant.js";
@@ -41,14 +42,6 @@ const MIN_COMPRESS_BYTES = 1024;
 type Location =
   | { readonly kind: "found"; readonly real: string; readonly stat: FileStat }
   | { readonly kind: "refused"; readonly reply: Reply };
-
-/** A reply that means "nothing here for this request": middleware may fall through. */
-export function missReply(status: 404 | 405, headers: Record<string, string> = {}): Reply {
-  return { ...errorReply(status, headers), miss: true };
-}
-
-/** The shared 404 miss. */
-export const MISS_404 = missReply(404);
 
 /** A resolution that failed for a reason that may clear up (403, 503): never cached. */
 export class TransientError extends Error {
@@ -74,7 +67,7 @@ const weigh = (text: string): number => 2 * text.length;
  * Builds the resolver. `resolve` throws {@link TransientError} for 403/503 and
  * rethrows unexpected errors (the caller reports them as 500).
  */
-export function createResolver(options: ResolvedOptions, contents: FileContentsCache): Resolve {
+export function createResolver(options: StaticFilesOptions, contents: FileContentsCache): Resolve {
   const { fs } = options;
   let rulesOnce: Promise<VisibilityRules> | undefined;
   // The root's canonical path and the hidden files', resolved once (and again only if it failed).

@@ -5,16 +5,16 @@
  * (RFC 9110 §12.5.3) and answers from the chosen variant, whose replies were
  * built once — only `If-*` and `Range` requests are evaluated per request.
  */
-import { empty } from "../core/reply.js";
+import { MISS_404, empty, errorReply, missReply } from "../core/reply.js";
 import type { Middleware, Reply, WharfRequest } from "../core/types.js";
 import { type Encoding, type EncodingChoice, negotiateEncoding } from "../http/negotiate.js";
 import { DirectoryWatcher } from "../fs/watch.js";
-import type { ResolvedOptions } from "../handler/options.js";
+import type { StaticFilesOptions } from "./config.js";
 import { canonicalPathname } from "../path/resolve.js";
-import { errorReply, statusForError } from "./errors.js";
+import { statusForError } from "./errors.js";
 import { type Contents, FileContentsCache } from "./file-contents.js";
 import { type Variant, variantReply } from "./variant.js";
-import { MISS_404, TransientError, createResolver, missReply } from "./resolver.js";
+import { TransientError, createResolver } from "./resolver.js";
 import { type Resource, ResourceCache } from "./resources.js";
 import type { DiskFile } from "./file-variants.js";
 
@@ -56,7 +56,7 @@ function choose(header: string | undefined, offered: readonly Encoding[]): Encod
 }
 
 /** Builds the static handler from resolved options. */
-export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Middleware {
+export function staticFiles(options: StaticFilesOptions, report: ErrorReporter): Middleware {
   const { fs } = options;
   // Two budgets (docs/design.md, "Memory"): bodies within cacheBytes, owned by the
   // contents cache; resolved URLs within RESOLVED_BYTES, which hold a body only

@@ -6,7 +6,7 @@
  * ranges (§14). Every GET-able thing wharf serves goes through here, so conditional
  * and range requests behave the same everywhere.
  */
-import { EMPTY, chunksBody } from "../core/reply.js";
+import { EMPTY, chunksBody, errorReply } from "../core/reply.js";
 import type { Body, Chunk, Reply, WharfRequest } from "../core/types.js";
 import { formatHttpDate } from "../http/dates.js";
 import { type EntityTag, formatEntityTag } from "../http/etag.js";
@@ -14,7 +14,7 @@ import { planByteranges, newBoundary } from "../http/multipart.js";
 import type { Encoding } from "../http/negotiate.js";
 import { evaluateIfRange, evaluatePreconditions } from "../http/preconditions.js";
 import { evaluateRange, formatContentRange, formatUnsatisfiedRange } from "../http/range.js";
-import { errorReply } from "./errors.js";
+
 
 /** One representation, with its replies built once. */
 export interface Variant {

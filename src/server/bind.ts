@@ -5,27 +5,13 @@
  */
 import { isIP, type Server } from "node:net";
 import { networkInterfaces } from "node:os";
+import { ServeError, codeOf } from "../core/errors.js";
 
 /** One socket the server listens on. */
 export interface BoundAddress {
   readonly address: string;
   readonly family: "IPv4" | "IPv6";
   readonly port: number;
-}
-
-/** Starting the server failed: `code` is `EADDRINUSE`, `EACCES`, `WHARF_NO_DIRECTORY`, ... */
-export class ServeError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause: unknown }) {
-    super(message, options);
-    this.name = "ServeError";
-    this.code = code;
-  }
-}
-
-export function codeOf(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
 }
 
 const UNAVAILABLE = new Set(["EAFNOSUPPORT", "EADDRNOTAVAIL"]);

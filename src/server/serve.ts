@@ -11,12 +11,14 @@ import type { Http2ServerRequest } from "node:http2";
 import type { Duplex } from "node:stream";
 import { createHandler } from "../handler/create.js";
 import { type NodeRequest, type NodeResponse, responseBodyBytes, responseUser, writeReply } from "../adapters/node.js";
-import { errorReply } from "../responders/errors.js";
+import { errorReply } from "../core/reply.js";
+import { ServeError, codeOf } from "../core/errors.js";
 import type { FileSystem } from "../fs/types.js";
 import { OptionError, resolveOptions, type StaticOptions } from "../handler/options.js";
+import { buildFeatures } from "../features/index.js";
 import type { TlsCredentials } from "../tls/credentials.js";
 import { type ServedCertificate, resolveTls } from "../tls/resolve.js";
-import { type BoundAddress, ServeError, WILDCARD, bind, codeOf, hostForUrl, networkUrls } from "./bind.js";
+import { type BoundAddress, WILDCARD, bind, hostForUrl, networkUrls } from "./bind.js";
 import { type LogFormat, LOG_FORMATS, accessLogFormatter } from "./log.js";
 import { limitPipelining } from "./pipeline.js";
 import { secureTransport } from "./secure.js";
@@ -194,7 +196,8 @@ async function checkRoot(root: string, fs: FileSystem, onDisk: boolean): Promise
   }
 }
 
-export { type BoundAddress, ServeError } from "./bind.js";
+export type { BoundAddress } from "./bind.js";
+export { ServeError } from "../core/errors.js";
 export type { ServedCertificate } from "../tls/resolve.js";
 
 const stderrLine = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -342,9 +345,11 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const colour = log === stderrLine && process.stderr.isTTY === true && process.env["NO_COLOR"] === undefined && process.env["TERM"] !== "dumb";
   const format = accessLogFormatter(logFormat, colour);
   const resolved = resolveOptions(staticOptions, SERVE_OPTION_NAMES);
+  // What is on, for the banner and the auth check (createHandler builds its own).
+  const features = buildFeatures(staticOptions);
   await checkRoot(resolved.root, resolved.fs, staticOptions.fs === undefined);
   const tls = await resolveTls(tlsOption);
-  if (resolved.features.auth && tls === undefined && insecureAuth !== true && !isLoopback(hostOption)) {
+  if (features.auth && tls === undefined && insecureAuth !== true && !isLoopback(hostOption)) {
     throw new OptionError("auth", `would send passwords in clear text to ${hostOption === undefined ? "every interface" : hostOption}: ` +
       "use -b localhost, --tls, or --insecure-auth if the network is trusted");
   }
@@ -514,7 +519,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   return {
     urls, addresses, port: realPort, close: closer.close, certificate: tls?.certificate,
     ...(movedFrom === undefined ? {} : { movedFrom }),
-    features: [...resolved.features.active, ...(resolved.compression ? ["compression"] : []), ...(tls === undefined ? [] : ["https", "http/2"])],
+    features: [...features.active, ...(resolved.compression ? ["compression"] : []), ...(tls === undefined ? [] : ["https", "http/2"])],
     get inFlight() { return closer.inFlight; },
   };
 }

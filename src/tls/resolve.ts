@@ -3,7 +3,7 @@
  * serve and what {@link import("../server/serve.js").RunningServer.certificate}
  * tells about them.
  */
-import { OptionError } from "../handler/options.js";
+import { OptionError } from "../core/errors.js";
 import { type CertificateInfo, type TlsCredentials, checkCredentials } from "./credentials.js";
 import { type DevCertificate, ensureDevCertificate } from "./dev-cert.js";
 

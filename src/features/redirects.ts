@@ -105,18 +105,6 @@ function compileRules(option: string, rules: unknown, redirect: boolean): Compil
   });
 }
 
-/** Validates redirect rules (throws {@link OptionError} with the rule's index). */
-export function checkRedirectRules(rules: unknown): readonly RedirectRule[] {
-  compileRules("redirects", rules, true);
-  return (rules ?? []) as readonly RedirectRule[];
-}
-
-/** Validates rewrite rules (throws {@link OptionError} with the rule's index). */
-export function checkRewriteRules(rules: unknown): readonly RewriteRule[] {
-  compileRules("rewrites", rules, false);
-  return (rules ?? []) as readonly RewriteRule[];
-}
-
 /** Where a matched local or external destination points, with the request's query applied. */
 function location(destination: string, params: Params, search: string): string | undefined {
   const q = destination.indexOf("?");

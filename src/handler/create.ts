@@ -4,6 +4,7 @@
  */
 import { compose } from "../core/compose.js";
 import type { Reply, WharfRequest } from "../core/types.js";
+import type { FileSystem } from "../fs/types.js";
 import { fetchResponse } from "../adapters/fetch.js";
 import { prepare, preparedInMemory } from "../adapters/body.js";
 import { closeWithConnection } from "../adapters/queued.js";
@@ -110,7 +111,34 @@ export function createHandler(options: StaticOptions = {}, report: ErrorReporter
 
   const start: (req: WharfRequest) => Reply | Promise<Reply> = middleware.length === 0 ? direct : handle;
 
-  const listener = (req: NodeRequest, res: NodeResponse, next?: NextFunction): void => {
+  const listener = nodeListener(start, handle, fs, fallthrough, report);
+  function both(req: WharfRequest): Promise<Reply>;
+  function both(req: NodeRequest, res: NodeResponse, next?: NextFunction): void;
+  function both(req: WharfRequest | NodeRequest, res?: NodeResponse, next?: NextFunction): Promise<Reply> | void {
+    // Only the listener is ever given a response: Connect's sub-app call.
+    if (res !== undefined) return listener(req as NodeRequest, res, next);
+    return handle(req as WharfRequest);
+  }
+  return Object.assign(listener, {
+    fetch: (request: Request) => fetchResponse(handle, fs, request),
+    handle: both,
+  });
+}
+
+/**
+ * The Node `(req, res[, next])` listener around the chain: a reply ready in memory
+ * is written in the same tick; anything else is prepared (files opened and
+ * checked, adapters/body.ts) and written, or, mounted with `next` and
+ * `fallthrough`, a miss goes on to `next()`.
+ */
+function nodeListener(
+  start: (req: WharfRequest) => Reply | Promise<Reply>,
+  handle: (req: WharfRequest) => Promise<Reply>,
+  fs: FileSystem,
+  fallthrough: boolean,
+  report: ErrorReporter,
+): (req: NodeRequest, res: NodeResponse, next?: NextFunction) => void {
+  return (req, res, next) => {
     const request = fromNodeRequest(req);
     // A pipelined request whose connection closes before its turn: see queued.ts.
     closeWithConnection(res);
@@ -156,17 +184,6 @@ export function createHandler(options: StaticOptions = {}, report: ErrorReporter
         else void prepare(async () => errorReply(500), request, fs).then((p) => writeReply(res, p));
       });
   };
-  function both(req: WharfRequest): Promise<Reply>;
-  function both(req: NodeRequest, res: NodeResponse, next?: NextFunction): void;
-  function both(req: WharfRequest | NodeRequest, res?: NodeResponse, next?: NextFunction): Promise<Reply> | void {
-    // Only the listener is ever given a response: Connect's sub-app call.
-    if (res !== undefined) return listener(req as NodeRequest, res, next);
-    return handle(req as WharfRequest);
-  }
-  return Object.assign(listener, {
-    fetch: (request: Request) => fetchResponse(handle, fs, request),
-    handle: both,
-  });
 }
 
 /** A redirect's Location as seen from outside the mount point `base` (mount.ts); other replies as they are. */

@@ -95,3 +95,14 @@ export function networkUrls(ipv6: boolean, port: number, scheme: "http" | "https
   return urls;
 }
 
+/**
+ * URLs a person can open, with the real port: `localhost` and, for a wildcard
+ * bind, this machine's network addresses; else the host name or addresses asked for.
+ */
+export function urlsOf(addresses: readonly BoundAddress[], host: string | undefined, scheme: "http" | "https"): string[] {
+  const realPort = addresses[0]!.port;
+  const wildcard = addresses.find((a) => WILDCARD.has(a.address));
+  return wildcard !== undefined ? [`${scheme}://localhost:${realPort}/`, ...networkUrls(wildcard.family === "IPv6", realPort, scheme)]
+    : host !== undefined && isIP(host) === 0 ? [`${scheme}://${host}:${realPort}/`]
+    : addresses.map((a) => `${scheme}://${hostForUrl(a.address)}:${a.port}/`);
+}

@@ -111,7 +111,7 @@ export function createHandler(options: StaticOptions = {}, report: ErrorReporter
 
   const start: (req: WharfRequest) => Reply | Promise<Reply> = middleware.length === 0 ? direct : handle;
 
-  const listener = nodeListener(start, handle, fs, fallthrough, report);
+  const listener = chainListener(start, handle, fs, fallthrough, report);
   function both(req: WharfRequest): Promise<Reply>;
   function both(req: NodeRequest, res: NodeResponse, next?: NextFunction): void;
   function both(req: WharfRequest | NodeRequest, res?: NodeResponse, next?: NextFunction): Promise<Reply> | void {
@@ -131,7 +131,7 @@ export function createHandler(options: StaticOptions = {}, report: ErrorReporter
  * checked, adapters/body.ts) and written, or, mounted with `next` and
  * `fallthrough`, a miss goes on to `next()`.
  */
-function nodeListener(
+function chainListener(
   start: (req: WharfRequest) => Reply | Promise<Reply>,
   handle: (req: WharfRequest) => Promise<Reply>,
   fs: FileSystem,

@@ -9,20 +9,19 @@
  *   custom handlers; {@link nodeListener}, {@link fetchHandler} and
  *   {@link openReplyBody} send any reply outside `createHandler`.
  */
-export { createHandler } from "./handler.js";
-export type { NextFunction, WharfHandler } from "./handler.js";
+export { createHandler } from "./handler/create.js";
+export type { NextFunction, WharfHandler } from "./handler/create.js";
 export type { NodeRequest, NodeResponse } from "./adapters/node.js";
-export { serve } from "./server/listen.js";
-export { ServeError } from "./server/listen.js";
-export type { BoundAddress, RunningServer, ServeOptions, ServedCertificate } from "./server/listen.js";
+export { serve } from "./server/serve.js";
+export { ServeError } from "./server/serve.js";
+export type { BoundAddress, RunningServer, ServeOptions, ServedCertificate } from "./server/serve.js";
 export type { CertificateInfo, TlsCredentials } from "./tls/credentials.js";
-export { OptionError } from "./options.js";
-export type { DotfilePolicy, StaticOptions, SymlinkPolicy } from "./options.js";
+export { OptionError } from "./handler/options.js";
+export type { DotfilePolicy, StaticOptions, SymlinkPolicy } from "./handler/options.js";
 export type { Body, Chunk, FileSlice, Middleware, Next, Reply, WharfRequest } from "./core/types.js";
-export { bytesReply, empty, html, json, text } from "./core/reply.js";
-export { errorReply } from "./handlers/errors.js";
-export { serveContent } from "./handlers/serve-content.js";
-export type { BodyContent, Content, FileContent, StatedFile } from "./handlers/serve-content.js";
+export { bytesReply, empty, errorReply, html, json, text } from "./core/reply.js";
+export { serveContent } from "./responders/serve-content.js";
+export type { BodyContent, Content, FileContent, StatedFile } from "./responders/serve-content.js";
 export { StaleReplyError, fetchHandler, nodeListener, openReplyBody } from "./adapters/send.js";
 export type { ReplyBody, Responder, SendOptions } from "./adapters/send.js";
 export type { DirEntry, FileStat, FileSystem, OpenFile } from "./fs/types.js";

@@ -6,8 +6,9 @@
  */
 import type { Body, Chunk, Reply, WharfRequest } from "../core/types.js";
 import type { FileSystem, OpenFile } from "../fs/types.js";
-import { compressIterable } from "../handlers/encoders.js";
-import { errorReply, statusForError } from "../handlers/errors.js";
+import { compressIterable } from "../responders/encoders.js";
+import { errorReply } from "../core/reply.js";
+import { statusForError } from "../responders/errors.js";
 
 /** A body ready to stream: its bytes in order, and the descriptors to release. */
 export interface OpenedBody {

@@ -13,7 +13,7 @@
 import type { Reply, WharfRequest } from "../core/types.js";
 import { nodeFileSystem } from "../fs/node.js";
 import type { FileSystem } from "../fs/types.js";
-import { errorReply } from "../handlers/errors.js";
+import { errorReply } from "../core/reply.js";
 import { type Opened, openBody, prepare } from "./body.js";
 import { fetchResponse } from "./fetch.js";
 import { type NodeRequest, type NodeResponse, fromNodeRequest, writeReply } from "./node.js";

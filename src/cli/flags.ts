@@ -10,7 +10,7 @@ import { type CacheRule, parseCacheRule } from "../http/cache-policy.js";
 import { corsPolicy } from "../features/cors.js";
 import { parseHeaderFlag } from "../features/headers.js";
 import { type LogFormat, LOG_FORMATS } from "../server/log.js";
-import { ARCHIVE_FORMATS, type ArchiveFormat } from "../archive/route.js";
+import { ARCHIVE_FORMATS, type ArchiveFormat } from "../responders/archive/route.js";
 
 /** What the command line asks the server to do. */
 export interface CliOptions {
@@ -55,7 +55,7 @@ export interface CliOptions {
   readonly limits?: CliLimits;
 }
 
-/** The limit flags, in {@link import("../server/listen.js").ServeOptions}' units: bytes, counts, ms. */
+/** The limit flags, in {@link import("../server/serve.js").ServeOptions}' units: bytes, counts, ms. */
 export interface CliLimits {
   readonly maxHeaderSize?: number;
   readonly maxUrlLength?: number;

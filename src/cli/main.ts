@@ -5,8 +5,8 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { OptionError } from "../options.js";
-import { serve, type RunningServer, type ServeOptions } from "../server/listen.js";
+import { OptionError } from "../handler/options.js";
+import { serve, type RunningServer, type ServeOptions } from "../server/serve.js";
 import type { TlsCredentials } from "../tls/credentials.js";
 import { onShutdownSignals } from "../server/shutdown.js";
 import { ConfigError } from "../config/types.js";

@@ -25,8 +25,8 @@ import zlib from "node:zlib";
 import { isCompressible } from "../http/compressible.js";
 import { contentTypeFor } from "../http/content-type.js";
 import type { Encoding } from "../http/negotiate.js";
-import { compressorStream, ENCODINGS, SIDECAR_SUFFIX } from "../handlers/encoders.js";
-import { humanSize } from "../handlers/listing.js";
+import { compressorStream, ENCODINGS, SIDECAR_SUFFIX } from "../responders/encoders.js";
+import { humanSize } from "../core/text.js";
 
 const SIDECAR = /\.(br|gz|zst)$/;
 const MIN_BYTES = 1024;

@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { fromEnvironment } from "../config/env.js";
 import { type ConfigFile, loadConfig } from "../config/load.js";
 import { mergeOptions } from "../config/merge.js";
-import type { ServeOptions } from "../server/listen.js";
+import type { ServeOptions } from "../server/serve.js";
 import type { CliApp, CliOptions } from "./flags.js";
 
 /** The options of the app flags, by the library's names. */

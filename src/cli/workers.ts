@@ -9,8 +9,8 @@
  * would read the second as "exit now" and cut its downloads.
  */
 import cluster, { type Worker } from "node:cluster";
-import type { RunningServer, ServeOptions } from "../server/listen.js";
-import { serve } from "../server/listen.js";
+import type { RunningServer, ServeOptions } from "../server/serve.js";
+import { serve } from "../server/serve.js";
 import { onShutdownSignals } from "../server/shutdown.js";
 
 /** What a worker tells the primary. */

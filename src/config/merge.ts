@@ -4,7 +4,7 @@
  * what a person means: `-H` headers come after the file's rules (so they win for
  * the same name), `--cache` rules before the file's (first match wins).
  */
-import type { ServeOptions } from "../server/listen.js";
+import type { ServeOptions } from "../server/serve.js";
 import type { ConfigOptions } from "./types.js";
 
 /** For each option a file or variable can set, the flags that set it on the command line. */

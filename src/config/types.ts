@@ -1,8 +1,8 @@
 /**
  * What a configuration file or the environment can set: a part of
- * {@link import("../server/listen.js").ServeOptions}, by the same names.
+ * {@link import("../server/serve.js").ServeOptions}, by the same names.
  */
-import type { ServeOptions } from "../server/listen.js";
+import type { ServeOptions } from "../server/serve.js";
 
 /** The options a wharf.json, a serve.json or WHARF_* variables may set. */
 export type ConfigOptions = Partial<Pick<ServeOptions,

@@ -1,7 +1,11 @@
 /**
- * Small constructors for {@link Reply} values, used by the handlers and offered to
- * custom middleware so that a route can answer in one line.
+ * Small constructors for {@link Reply} values, used by the responders and offered to
+ * custom middleware so that a route can answer in one line; and the error pages:
+ * small, escaped, and free of file-system paths or stack traces.
  */
+import { reasonPhrase } from "./status.js";
+import { escapeHtml } from "./text.js";
+import { LINK_CSS, THEME_CSS, styleHashSource } from "./theme.js";
 import type { Body, Chunk, Reply } from "./types.js";
 
 const encoder = new TextEncoder();
@@ -48,3 +52,50 @@ export function json(status: number, value: unknown, headers?: Record<string, st
 export function empty(status: number, headers: Record<string, string> = {}): Reply {
   return { status, headers: { ...headers }, body: EMPTY };
 }
+
+const DETAILS: Readonly<Record<number, string>> = {
+  400: "The request could not be understood.",
+  401: "Sign in to see this.",
+  403: "You do not have permission to see this.",
+  404: "Nothing was found at this address.",
+  405: "This method is not allowed here.",
+  412: "A precondition of the request did not hold.",
+  416: "The requested range is outside the file.",
+  500: "The server met an unexpected error.",
+  502: "The server got a bad answer from another server.",
+  503: "The server is busy; try again shortly.",
+  504: "Another server did not answer in time.",
+};
+
+// The listing's look (theme.ts), allowed by its hash alone: the page runs no
+// script and loads nothing, and says so, so even an escaping bug here could not
+// run code or pull anything in on the server's origin.
+const STYLE = `${THEME_CSS}\np{color:var(--muted)}\nnav{margin-top:1.5rem}\n${LINK_CSS}`;
+const HEAD =
+  `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n` +
+  `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${styleHashSource(STYLE)}">\n` +
+  `<meta name="viewport" content="width=device-width, initial-scale=1">\n`;
+// Links relative to the request, never to a path we know: `./` is the folder the
+// missing thing was asked for in (under any mount point or proxy prefix), `/` the
+// top of the site. The page names no path at all, so it cannot leak the root.
+const NAV = `<nav><a href="./">Up to the folder</a> · <a href="/">Back to the top</a></nav>`;
+
+/**
+ * A small HTML error page (under 2 KB) in the listing's look, light and dark.
+ * `detail` is escaped; it must never carry a file-system path.
+ */
+export function errorReply(status: number, headers: Record<string, string> = {}, detail?: string): Reply {
+  const title = escapeHtml(`${status} ${reasonPhrase(status) ?? "Error"}`);
+  const body =
+    `${HEAD}<title>${title}</title>\n<style>${STYLE}</style>\n</head>\n<body>\n<h1>${title}</h1>\n` +
+    `<p>${escapeHtml(detail ?? DETAILS[status] ?? "")}</p>\n${NAV}\n</body>\n</html>\n`;
+  return html(status, body, { ...headers, "x-content-type-options": "nosniff", "cache-control": "no-store" });
+}
+
+/** A reply that means "nothing here for this request": middleware may fall through. */
+export function missReply(status: 404 | 405, headers: Record<string, string> = {}): Reply {
+  return { ...errorReply(status, headers), miss: true };
+}
+
+/** The shared 404 miss (never changed: whoever changes a reply copies it). */
+export const MISS_404 = missReply(404);

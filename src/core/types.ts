@@ -30,7 +30,7 @@ export interface WharfRequest {
   readonly remoteAddress: string | undefined;
 }
 
-/** A slice of a file on a {@link import("../fs/types.js").FileSystem}, read at send time. */
+/** A slice of a file on the handler's file system (src/fs/types.ts `FileSystem`), read at send time. */
 export interface FileSlice {
   readonly kind: "file";
   /** Absolute path on the file system that produced the reply. */
@@ -95,8 +95,8 @@ export interface Reply {
   miss?: true;
   /**
    * The user this request was authenticated as, set by the middleware that
-   * authenticated it ({@link import("../features/auth.js").basicAuth} does on every
-   * reply it lets through). The access log of `serve()` shows it; a name a client
+   * authenticated it (`basicAuth`, src/features/auth.ts, does on every reply it
+   * lets through). The access log of `serve()` shows it; a name a client
    * merely sent in `Authorization` is never logged.
    */
   user?: string;

@@ -16,14 +16,14 @@
  *   in a budget of bytes) for five minutes. Failures are never remembered.
  * - Authenticated responses are not for shared caches (RFC 9111 §3.5): a
  *   `Cache-Control: public` (fingerprinted assets) becomes `private`.
- * - Basic credentials are only base64: {@link import("../server/listen.js").serve}
+ * - Basic credentials are only base64: {@link import("../server/serve.js").serve}
  *   refuses auth on a non-loopback address without TLS unless `insecureAuth`.
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { errorReply } from "../handlers/errors.js";
+import { errorReply } from "../core/reply.js";
 import type { Middleware, Reply } from "../core/types.js";
-import { OptionError } from "../core/option-error.js";
+import { OptionError } from "../core/errors.js";
 import { type HashKind, checkSha, constantTimeEqual, dummyHash, hashKind, parseHtpasswd } from "./htpasswd.js";
 import type { HashCheck } from "./hash-pool.js";
 

@@ -22,7 +22,7 @@
 import { empty } from "../core/reply.js";
 import { addVary } from "../core/request.js";
 import type { Middleware, Reply } from "../core/types.js";
-import { OptionError } from "../core/option-error.js";
+import { OptionError } from "../core/errors.js";
 
 /** Options of {@link cors}. */
 export interface CorsOptions {

@@ -14,7 +14,7 @@
  *   wharf sends, and a wrong one corrupts the response.
  */
 import type { Middleware, Reply } from "../core/types.js";
-import { OptionError } from "../core/option-error.js";
+import { OptionError } from "../core/errors.js";
 import { compileGlob, matchPath, normaliseSource, type PathMatcher } from "./patterns.js";
 
 /** One rule: these headers for paths matching `source`. */

@@ -22,7 +22,7 @@
  * was: the hot path does not change.
  */
 import type { Middleware } from "../core/types.js";
-import { OptionError } from "../core/option-error.js";
+import { OptionError } from "../core/errors.js";
 import { type AuthOptions, basicAuth } from "./auth.js";
 import { type CleanUrls, cleanUrls } from "./clean-urls.js";
 import { type CorsOptions, cors } from "./cors.js";
@@ -33,7 +33,7 @@ import { spa } from "./spa.js";
 import { type TrailingSlash, directoryWithoutSlash } from "./trailing-slash.js";
 
 /**
- * The app features' options, part of {@link import("../options.js").StaticOptions}
+ * The app features' options, part of {@link import("../handler/options.js").StaticOptions}
  * (docs/features.md). None is on by default, and with none of them the chain is
  * the static handler (and `use`) alone.
  */

@@ -6,7 +6,7 @@
  * or `//` can never make a path dodge a rule.
  */
 import picomatch from "picomatch";
-import { OptionError } from "../core/option-error.js";
+import { OptionError } from "../core/errors.js";
 import { encodePathname, encodeSegment, resolveRequestPath } from "../path/resolve.js";
 
 /** A request path as the feature rules see it. */

@@ -20,7 +20,7 @@
 import { empty } from "../core/reply.js";
 import { withPath } from "../core/request.js";
 import type { Middleware, Reply } from "../core/types.js";
-import { OptionError } from "../core/option-error.js";
+import { OptionError } from "../core/errors.js";
 import { encodePathname } from "../path/resolve.js";
 import { type CleanUrls, cleanUrlScope, cleanUrlTarget } from "./clean-urls.js";
 import {
@@ -103,18 +103,6 @@ function compileRules(option: string, rules: unknown, redirect: boolean): Compil
       throw new OptionError(option, `${option}[${i}].source: ${(error as Error).message}`);
     }
   });
-}
-
-/** Validates redirect rules (throws {@link OptionError} with the rule's index). */
-export function checkRedirectRules(rules: unknown): readonly RedirectRule[] {
-  compileRules("redirects", rules, true);
-  return (rules ?? []) as readonly RedirectRule[];
-}
-
-/** Validates rewrite rules (throws {@link OptionError} with the rule's index). */
-export function checkRewriteRules(rules: unknown): readonly RewriteRule[] {
-  compileRules("rewrites", rules, false);
-  return (rules ?? []) as readonly RewriteRule[];
 }
 
 /** Where a matched local or external destination points, with the request's query applied. */

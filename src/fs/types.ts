@@ -1,13 +1,13 @@
 /**
- * The small file-access interface the handlers use, so that the HTTP logic can be
+ * The small file-access interface the responders use, so that the HTTP logic can be
  * tested against an in-memory tree (./memory.ts) and served from disk (./node.ts).
  *
  * Errors are thrown as `Error` objects carrying a Node-style `code`
  * (`ENOENT`, `ENOTDIR`, `EACCES`, `ELOOP`, `ENAMETOOLONG`, `EMFILE`, ...); one place,
- * src/handlers/errors.ts, maps them to statuses.
+ * src/responders/errors.ts, maps them to statuses.
  */
 
-/** What the handlers need to know about a directory entry or a file. */
+/** What the responders need to know about a directory entry or a file. */
 export interface FileStat {
   readonly kind: "file" | "directory" | "other";
   readonly size: number;
@@ -42,7 +42,7 @@ export interface OpenFile {
 }
 
 /**
- * The file access the handlers need. `readdir` and `open` are given canonical
+ * The file access the responders need. `readdir` and `open` are given canonical
  * paths (from `realpath`, checked for containment and visibility) and must
  * read exactly the object at that path: if a directory on the way was swapped
  * for a symlink between the check and the call, they fail with `ENOENT`

@@ -1,5 +1,5 @@
 /**
- * Directory watches for the resolved-URL cache (handlers/resources.ts), so that
+ * Directory watches for the resolved-URL cache (responders/resources.ts), so that
  * a save shows on the very next request (issue 11 item 9) while a hot URL stays a
  * map lookup with no `stat`.
  *

@@ -9,12 +9,28 @@
  */
 import { isHidden, isInside, relativeSegments } from "./resolve.js";
 
+/** What to do with a request for a dotfile or anything below a dot-directory. */
+export type DotfilePolicy =
+  /** Pretend it does not exist: 404, and absent from listings. */
+  | "ignore"
+  /** Refuse it: 403, and absent from listings. */
+  | "deny"
+  /** Serve it like any other file, and list it. */
+  | "allow";
+
+/** Which symlinks may be followed. */
+export type SymlinkPolicy =
+  /** Only those whose target, fully resolved, is inside the root. */
+  | "inside-root"
+  /** Any symlink, wherever it leads. Only for trees you fully trust. */
+  | "follow";
+
 /** What the operator chose, with the canonical root. */
 export interface VisibilityRules {
   /** The root's canonical path (realpath'd). */
   readonly root: string;
-  readonly dotfiles: "ignore" | "deny" | "allow";
-  readonly symlinks: "inside-root" | "follow";
+  readonly dotfiles: DotfilePolicy;
+  readonly symlinks: SymlinkPolicy;
   /**
    * Canonical paths never served, listed or precompressed (a configuration or
    * password file inside the root), each already passed through `fold`.
@@ -39,7 +55,7 @@ const OUTSIDE: Visibility = { kind: "outside" };
 const DOTFILE: Visibility = { kind: "dotfile" };
 const HIDDEN_FILE: Visibility = { kind: "hidden-file" };
 
-/** The sidecar names of handlers/encoders.ts `SIDECAR_SUFFIX` (test/path/visibility.test.ts checks they agree). */
+/** The sidecar names of responders/encoders.ts `SIDECAR_SUFFIX` (test/handler/visibility.test.ts checks they agree). */
 export const SIDECAR_SUFFIXES: readonly string[] = [".br", ".gz", ".zst"];
 
 /**

@@ -5,27 +5,13 @@
  */
 import { isIP, type Server } from "node:net";
 import { networkInterfaces } from "node:os";
+import { ServeError, codeOf } from "../core/errors.js";
 
 /** One socket the server listens on. */
 export interface BoundAddress {
   readonly address: string;
   readonly family: "IPv4" | "IPv6";
   readonly port: number;
-}
-
-/** Starting the server failed: `code` is `EADDRINUSE`, `EACCES`, `WHARF_NO_DIRECTORY`, ... */
-export class ServeError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause: unknown }) {
-    super(message, options);
-    this.name = "ServeError";
-    this.code = code;
-  }
-}
-
-export function codeOf(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
 }
 
 const UNAVAILABLE = new Set(["EAFNOSUPPORT", "EADDRNOTAVAIL"]);
@@ -109,3 +95,14 @@ export function networkUrls(ipv6: boolean, port: number, scheme: "http" | "https
   return urls;
 }
 
+/**
+ * URLs a person can open, with the real port: `localhost` and, for a wildcard
+ * bind, this machine's network addresses; else the host name or addresses asked for.
+ */
+export function urlsOf(addresses: readonly BoundAddress[], host: string | undefined, scheme: "http" | "https"): string[] {
+  const realPort = addresses[0]!.port;
+  const wildcard = addresses.find((a) => WILDCARD.has(a.address));
+  return wildcard !== undefined ? [`${scheme}://localhost:${realPort}/`, ...networkUrls(wildcard.family === "IPv6", realPort, scheme)]
+    : host !== undefined && isIP(host) === 0 ? [`${scheme}://${host}:${realPort}/`]
+    : addresses.map((a) => `${scheme}://${hostForUrl(a.address)}:${a.port}/`);
+}

@@ -6,8 +6,9 @@
  * `--log-format` picks another shape (see {@link accessLogFormatter}): `dev`
  * (short, coloured on a terminal), Apache's `common` and `combined`, or `json`.
  *
- * Pure functions only; src/server/listen.ts decides when a line is written.
+ * Pure functions only; src/server/serve.ts decides when a line is written.
  */
+import { escapeLogField } from "../core/text.js";
 
 /** Everything one access-log line says about a request. */
 export interface AccessLogEntry {
@@ -39,35 +40,10 @@ export interface AccessLogEntry {
   readonly user?: string | undefined;
 }
 
-// C0 controls, DEL and the C1 block: a request-target carrying ESC (or its 8-bit
-// cousin CSI, 0x9b, which the parser hands us as U+009B) could recolour or rewrite
-// the operator's terminal; CR/LF could forge whole log lines. The quote and the
-// backslash are escaped so that the quoted field can be parsed back unambiguously.
-// Unicode's own line breaks (U+2028, U+2029) start a new line in editors and log
-// viewers, and its bidi controls (U+061C, U+200E/F, U+202A-E, U+2066-9; the
-// "Trojan Source" characters, CVE-2021-42574) make a line display in another order
-// than it reads: `admin\u202e` shows a user name that is not there. Anything else
-// (already percent-encoded text, other unicode) is left as is, so `%1b[31m` stays
-// readable as the harmless text it is.
-const UNSAFE = /[\x00-\x1f"\\\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
-
-/** The characters {@link UNSAFE} escapes that JSON.stringify leaves raw. */
+/** The characters {@link escapeLogField} escapes that JSON.stringify leaves raw. */
 const UNSAFE_IN_JSON = /[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
 const hex = (c: string, width: number): string => c.charCodeAt(0).toString(16).padStart(width, "0");
-
-/**
- * Makes `s` safe to put between double quotes in a log line: every control
- * character becomes `\xNN`, a line separator or bidi control `\uNNNN`, `"`
- * becomes `\"` and `\` becomes `\\`.
- */
-export function escapeLogField(s: string): string {
-  return s.replace(UNSAFE, (c) => {
-    if (c === '"') return '\\"';
-    if (c === "\\") return "\\\\";
-    return c.charCodeAt(0) <= 0xff ? `\\x${hex(c, 2)}` : `\\u${hex(c, 4)}`;
-  });
-}
 
 /**
  * `JSON.stringify(value)` with DEL, the C1 controls, line separators and bidi

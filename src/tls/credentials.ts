@@ -7,7 +7,7 @@
 import { X509Certificate, createHash, createPrivateKey, type KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { createSecureContext } from "node:tls";
-import { ServeError, codeOf } from "../server/bind.js";
+import { ServeError, codeOf } from "../core/errors.js";
 
 /** A certificate and private key, as PEM text (the same shapes as `node:https`). */
 export interface TlsCredentials {

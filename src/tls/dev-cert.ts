@@ -12,7 +12,7 @@ import { X509Certificate, createPrivateKey } from "node:crypto";
 import { chmod, mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { homedir, hostname, networkInterfaces } from "node:os";
 import { isAbsolute, join } from "node:path";
-import { ServeError, codeOf } from "../server/bind.js";
+import { ServeError, codeOf } from "../core/errors.js";
 import type { TlsCredentials } from "./credentials.js";
 import { generateCertificate, ipBytes } from "./generate.js";
 

@@ -1,9 +1,9 @@
 /**
  * The `tls` option of `serve()`: checked once, at startup, into the credentials to
- * serve and what {@link import("../server/listen.js").RunningServer.certificate}
+ * serve and what {@link import("../server/serve.js").RunningServer.certificate}
  * tells about them.
  */
-import { OptionError } from "../options.js";
+import { OptionError } from "../core/errors.js";
 import { type CertificateInfo, type TlsCredentials, checkCredentials } from "./credentials.js";
 import { type DevCertificate, ensureDevCertificate } from "./dev-cert.js";
 

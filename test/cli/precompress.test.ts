@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import zlib from "node:zlib";
 import { precompress, precompressCommand, temporaryName } from "../../src/cli/precompress.js";
 
-import { ENCODINGS, SIDECAR_SUFFIX } from "../../src/handlers/encoders.js";
+import { ENCODINGS, SIDECAR_SUFFIX } from "../../src/responders/encoders.js";
 
 const SIDECARS_OF_APP = ENCODINGS.map((e) => `app.js${SIDECAR_SUFFIX[e]}`);
 

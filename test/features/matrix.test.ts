@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type RunningServer, type ServeOptions, serve } from "../../src/server/listen.js";
+import { type RunningServer, type ServeOptions, serve } from "../../src/server/serve.js";
 import { rawRequest } from "../helpers/raw.js";
 import { PROTOCOLS, type Protocol, type Target, closeClients, request } from "../helpers/request.js";
 import { opensslCertificate } from "../helpers/tls.js";

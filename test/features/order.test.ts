@@ -1,17 +1,17 @@
 /** The chain the features build: nothing when none is on, and a fixed order when they are. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { resolveOptions } from "../../src/options.js";
+import { buildFeatures } from "../../src/features/index.js";
 import { type Middleware, text } from "../../src/index.js";
 import { handlerFor } from "./support.js";
 
 describe("with no feature on", () => {
   test("the chain is exactly the static handler (and use)", () => {
-    const { features } = resolveOptions({ root: "/site" });
+    const features = buildFeatures({});
     assert.deepEqual([features.outer.length, features.inner.length, features.active], [0, 0, []]);
   });
   test("false and empty values turn nothing on", () => {
-    const { features } = resolveOptions({ root: "/site", single: false, cleanUrls: false, cors: false, headers: [], redirects: [], rewrites: [], notFound: false, coopCoep: false });
+    const features = buildFeatures({ single: false, cleanUrls: false, cors: false, headers: [], redirects: [], rewrites: [], notFound: false, coopCoep: false });
     assert.deepEqual([features.outer.length, features.inner.length], [0, 0]);
   });
 });

@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
-import { createHandler } from "../../src/handler.js";
+import { createHandler } from "../../src/handler/create.js";
 import { runs } from "./settings.js";
 
 const base = mkdtempSync(join(tmpdir(), "wharf-names-"));

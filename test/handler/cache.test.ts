@@ -13,9 +13,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { createHandler } from "../../src/handler.js";
+import { createHandler } from "../../src/handler/create.js";
 import { memoryFileSystem } from "../../src/fs/memory.js";
-import { FileContentsCache } from "../../src/handlers/file-contents.js";
+import { FileContentsCache } from "../../src/responders/file-contents.js";
 import { rawRequest } from "../helpers/raw.js";
 
 const tagOf = (content: string | Buffer): string =>

@@ -12,9 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import zlib from "node:zlib";
-import { createHandler } from "../../src/handler.js";
-import { HAS_ZSTD } from "../../src/handlers/encoders.js";
-import type { StaticOptions } from "../../src/options.js";
+import { createHandler } from "../../src/handler/create.js";
+import { HAS_ZSTD } from "../../src/responders/encoders.js";
+import type { StaticOptions } from "../../src/handler/options.js";
 
 const APP = Array.from({ length: 800 }, (_, i) => `export const value${i} = ${i};\n`).join("");
 const PRE = "const pre = 'original';\n".repeat(100);

@@ -20,7 +20,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { createHandler } from "../../src/handler.js";
+import { createHandler } from "../../src/handler/create.js";
 import { type ServerChild, startServerChild } from "../resources/proc.js";
 
 const tagOf = (content: string | Buffer): string =>

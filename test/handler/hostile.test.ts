@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { type Server, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { createHandler } from "../../src/handler.js";
+import { createHandler } from "../../src/handler/create.js";
 import { type Fixture, createFixture } from "../helpers/fixture.js";
 import { parseResponses, rawExchange, rawRequest } from "../helpers/raw.js";
 

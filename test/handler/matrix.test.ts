@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { gunzipSync } from "node:zlib";
-import { type RunningServer, serve } from "../../src/server/listen.js";
+import { type RunningServer, serve } from "../../src/server/serve.js";
 import { type Fixture, createFixture } from "../helpers/fixture.js";
 import { type Answer, PROTOCOLS, type Protocol, type Target, closeClients, request } from "../helpers/request.js";
 import { type TestCertificate, opensslCertificate } from "../helpers/tls.js";

@@ -10,7 +10,7 @@ import { type Server, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { createHandler } from "../../src/handler.js";
+import { createHandler } from "../../src/handler/create.js";
 import { AWKWARD_NAMES, type Fixture, createFixture } from "../helpers/fixture.js";
 import { rawRequest } from "../helpers/raw.js";
 

@@ -13,11 +13,11 @@ import { join, posix } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import zlib from "node:zlib";
-import { createHandler, type WharfHandler } from "../../src/handler.js";
+import { createHandler, type WharfHandler } from "../../src/handler/create.js";
 import { memoryFileSystem } from "../../src/fs/memory.js";
 import type { FileSystem } from "../../src/fs/types.js";
-import { type StaticOptions } from "../../src/options.js";
-import { SIDECAR_SUFFIX } from "../../src/handlers/encoders.js";
+import { type StaticOptions } from "../../src/handler/options.js";
+import { SIDECAR_SUFFIX } from "../../src/responders/encoders.js";
 import { SIDECAR_SUFFIXES } from "../../src/path/visibility.js";
 import { createFixture } from "../helpers/fixture.js";
 

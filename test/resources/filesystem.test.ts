@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type RunningServer, serve } from "../../src/server/listen.js";
+import { type RunningServer, serve } from "../../src/server/serve.js";
 import { rawRequest } from "../helpers/raw.js";
 
 const NAME_255 = `${"n".repeat(251)}.txt`;

@@ -13,8 +13,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parseCommandLine } from "../../src/cli/flags.js";
-import { OptionError } from "../../src/options.js";
-import { type RunningServer, type ServeOptions, serve } from "../../src/server/listen.js";
+import { OptionError } from "../../src/handler/options.js";
+import { type RunningServer, type ServeOptions, serve } from "../../src/server/serve.js";
 import { parseResponses, rawExchange, rawRequest } from "../helpers/raw.js";
 
 const BIN = fileURLToPath(new URL("../../../dist/cli/bin.js", import.meta.url));

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { ServeOptions } from "../../src/server/listen.js";
+import type { ServeOptions } from "../../src/server/serve.js";
 
 const CHILD = fileURLToPath(new URL("./child.js", import.meta.url));
 

@@ -9,7 +9,7 @@ import { type Socket, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type RunningServer, serve } from "../../src/server/listen.js";
+import { type RunningServer, serve } from "../../src/server/serve.js";
 import { rawRequest } from "../helpers/raw.js";
 import { openFileLimit, waitFor } from "./proc.js";
 

@@ -16,8 +16,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { brotliCompressSync, brotliDecompressSync } from "node:zlib";
-import { createHandler } from "../../src/handler.js";
-import type { StaticOptions } from "../../src/options.js";
+import { createHandler } from "../../src/handler/create.js";
+import type { StaticOptions } from "../../src/handler/options.js";
 import { nodeFileSystem } from "../../src/fs/node.js";
 
 const SECRET = "OUTSIDE-SECRET-4e1d";

@@ -13,7 +13,7 @@ import { type Socket, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
-import { type RunningServer, serve } from "../../src/server/listen.js";
+import { type RunningServer, serve } from "../../src/server/serve.js";
 import { rawRequest } from "../helpers/raw.js";
 
 const SIZE = 32 * 1024 * 1024; // far more than socket buffers hold, so the send is still under way

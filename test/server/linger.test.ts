@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { connect as tlsConnect } from "node:tls";
-import { type RunningServer, serve } from "../../src/server/listen.js";
+import { type RunningServer, serve } from "../../src/server/serve.js";
 import { type TestCertificate, opensslCertificate } from "../helpers/tls.js";
 
 let dir = "";

@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { LOG_FORMATS, accessLogFormatter, displayAddress, escapeLogField, formatAccessLog, type AccessLogEntry } from "../../src/server/log.js";
+import { LOG_FORMATS, accessLogFormatter, displayAddress, formatAccessLog, type AccessLogEntry } from "../../src/server/log.js";
+import { escapeLogField } from "../../src/core/text.js";
 
 describe("escapeLogField", () => {
   const rows: { name: string; input: string; want: string }[] = [

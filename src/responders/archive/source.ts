@@ -13,7 +13,7 @@
  * read. Both formats cut the connection instead, so the client sees a truncated
  * archive, never a complete-looking one with a wrong member.
  */
-import type { FileStat, FileSystem, OpenFile } from "../fs/types.js";
+import type { FileStat, FileSystem, OpenFile } from "../../fs/types.js";
 
 /** Why an archive stopped before its end; the adapter cuts the connection. */
 export class ArchiveCut extends Error {

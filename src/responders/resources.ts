@@ -39,8 +39,8 @@
 import type { Reply } from "../core/types.js";
 import type { DirectoryWatcher, Lease } from "../fs/watch.js";
 import type { Encoding } from "../http/negotiate.js";
-import type { Variant } from "./representation.js";
-import type { DiskFile } from "./variants.js";
+import type { Variant } from "./variant.js";
+import type { DiskFile } from "./file-variants.js";
 
 /** What a request path leads to, with everything that can be decided once. */
 export type Resource =

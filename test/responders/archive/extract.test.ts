@@ -19,7 +19,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, sy
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { type RunningServer, serve } from "../../src/server/listen.js";
+import { type RunningServer, serve } from "../../../src/server/serve.js";
 
 const DIR = "photos ✓";
 const DIR_URL = `/${encodeURIComponent(DIR)}/`;

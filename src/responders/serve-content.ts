@@ -10,18 +10,19 @@
  * {@link buildVariant} and answered by {@link variantReply}, the functions every
  * static file goes through, so a custom route and a file on disk behave alike.
  */
-import { EMPTY, chunksBody } from "../core/reply.js";
+import { EMPTY, chunksBody, errorReply } from "../core/reply.js";
 import type { Body, Chunk, Reply, WharfRequest } from "../core/types.js";
-import { OptionError } from "../core/option-error.js";
+import { OptionError } from "../core/errors.js";
 import { nodeFileSystem } from "../fs/node.js";
 import type { FileStat, FileSystem } from "../fs/types.js";
 import { contentTypeFor } from "../http/content-type.js";
 import { type EntityTag, parseEntityTag } from "../http/etag.js";
 import { DEFAULT_MAX_RANGES } from "../http/range.js";
-import { errorReply, statusForError } from "./errors.js";
+import { statusForError } from "./errors.js";
 import { bytesTag, metadataTag } from "./file-contents.js";
-import { type Variant, buildVariant, variantReply } from "./representation.js";
-import { type DiskFile, fileSlice } from "./variants.js";
+import { type Variant, buildVariant } from "./variant.js";
+import { variantReply } from "./variant-reply.js";
+import { type DiskFile, fileSlice } from "./file-variants.js";
 
 /** A file already looked up: its canonical path (from `realpath`) and its current stat. */
 export interface StatedFile {

@@ -4,31 +4,18 @@
  * coded error instead of surfacing on the first request.
  */
 import { resolve } from "node:path";
-import { OptionError } from "./core/option-error.js";
-import { closest } from "./core/suggest.js";
-import type { Middleware } from "./core/types.js";
-import type { FileSystem } from "./fs/types.js";
-import { nodeFileSystem } from "./fs/node.js";
+import { OptionError } from "../core/errors.js";
+import { closest } from "../core/suggest.js";
+import type { Middleware } from "../core/types.js";
+import type { FileSystem } from "../fs/types.js";
+import { nodeFileSystem } from "../fs/node.js";
 import picomatch from "picomatch";
-import { type CachePolicy, type CacheRule, cachePolicy } from "./http/cache-policy.js";
-import { type FeatureOptions, type Features, buildFeatures } from "./features/index.js";
-import { ARCHIVE_FORMATS, type ArchiveFormat } from "./archive/route.js";
+import { type CachePolicy, type CacheRule, cachePolicy } from "../http/cache-policy.js";
+import type { FeatureOptions } from "../features/index.js";
+import type { DotfilePolicy, SymlinkPolicy } from "../path/visibility.js";
+import { ARCHIVE_FORMATS, type ArchiveFormat } from "../responders/archive/route.js";
 
-/** What to do with a request for a dotfile or anything below a dot-directory. */
-export type DotfilePolicy =
-  /** Pretend it does not exist: 404, and absent from listings. */
-  | "ignore"
-  /** Refuse it: 403, and absent from listings. */
-  | "deny"
-  /** Serve it like any other file, and list it. */
-  | "allow";
-
-/** Which symlinks may be followed. */
-export type SymlinkPolicy =
-  /** Only those whose target, fully resolved, is inside the root. */
-  | "inside-root"
-  /** Any symlink, wherever it leads. Only for trees you fully trust. */
-  | "follow";
+export type { DotfilePolicy, SymlinkPolicy };
 
 /**
  * Options of {@link createHandler} and {@link staticFiles}; the app features
@@ -204,8 +191,6 @@ export interface ResolvedOptions {
   readonly unlisted: (name: string) => boolean;
   /** Absolute paths of the files never served (`hiddenFiles` and `authFile`), not yet canonical. */
   readonly hiddenFiles: readonly string[];
-  /** The feature middleware, built once (src/features/index.ts). */
-  readonly features: Features;
   readonly archive: readonly ArchiveFormat[];
   readonly archiveMaxBytes: number;
 }
@@ -260,8 +245,10 @@ export function checkOptionNames(options: object, extra: readonly string[] = [])
 }
 
 /**
- * Applies defaults and checks every option; throws {@link OptionError}. `extra`
- * names options that a caller around the handler (serve()) takes for itself.
+ * Applies defaults and checks every option of the static handler; throws
+ * {@link OptionError}. The feature options are checked where their middleware is
+ * built, `buildFeatures` (src/features/index.ts). `extra` names options that a
+ * caller around the handler (serve()) takes for itself.
  */
 export function resolveOptions(options: StaticOptions = {}, extra: readonly string[] = []): ResolvedOptions {
   if (options === null || typeof options !== "object") {
@@ -331,7 +318,6 @@ export function resolveOptions(options: StaticOptions = {}, extra: readonly stri
     unlisted: unlistedMatchers.length === 0 ? () => false : (name) => unlistedMatchers.some((m) => m(name)),
     // The password file is never part of the site, wherever it lies.
     hiddenFiles: [...hiddenFiles, ...(typeof authFile === "string" && authFile !== "" ? [authFile] : [])].map((p) => resolve(root, p)),
-    features: buildFeatures(options),
     // In the order the formats are listed, each once.
     archive: ARCHIVE_FORMATS.filter((f) => archive.includes(f)),
     archiveMaxBytes: count("archiveMaxBytes", options.archiveMaxBytes, 4 * 1024 ** 3, 0),

@@ -19,9 +19,9 @@
  * opens the directory by a checked descriptor, as a listing does). Nothing is
  * kept of a directory once it is left.
  */
-import type { DirEntry, FileStat, FileSystem } from "../fs/types.js";
-import { encodeSegment, resolveRequestPath } from "../path/resolve.js";
-import { type VisibilityRules, visibilityOf } from "../path/visibility.js";
+import type { DirEntry, FileStat, FileSystem } from "../../fs/types.js";
+import { encodeSegment, resolveRequestPath } from "../../path/resolve.js";
+import { type VisibilityRules, visibilityOf } from "../../path/visibility.js";
 
 /** One entry of the walk, named relative to the walked directory with `/` separators. */
 export type WalkEntry =

@@ -5,8 +5,8 @@ import { get, type IncomingMessage } from "node:http";
 import { connect, createServer as createNetServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serve, ServeError } from "../../src/server/listen.js";
-import { OptionError } from "../../src/options.js";
+import { serve, ServeError } from "../../src/server/serve.js";
+import { OptionError } from "../../src/handler/options.js";
 import { canListen } from "../helpers/net.js";
 
 let base = "";

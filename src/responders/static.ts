@@ -5,19 +5,21 @@
  * (RFC 9110 §12.5.3) and answers from the chosen variant, whose replies were
  * built once — only `If-*` and `Range` requests are evaluated per request.
  */
-import { archiveRoute } from "../archive/route.js";
-import { empty } from "../core/reply.js";
+import { archiveRoute } from "./archive/route.js";
+import { MISS_404, empty, errorReply, missReply } from "../core/reply.js";
 import type { Middleware, Reply, WharfRequest } from "../core/types.js";
 import { type Encoding, type EncodingChoice, negotiateEncoding } from "../http/negotiate.js";
 import { DirectoryWatcher } from "../fs/watch.js";
-import type { ResolvedOptions } from "../options.js";
+import type { FileSystem } from "../fs/types.js";
+import type { StaticFilesOptions } from "./config.js";
 import { canonicalPathname } from "../path/resolve.js";
-import { errorReply, statusForError } from "./errors.js";
+import { statusForError } from "./errors.js";
 import { type Contents, FileContentsCache } from "./file-contents.js";
-import { type Variant, variantReply } from "./representation.js";
-import { MISS_404, TransientError, createResolver, missReply } from "./resolver.js";
+import type { Variant } from "./variant.js";
+import { variantReply } from "./variant-reply.js";
+import { TransientError, createResolver } from "./resolver.js";
 import { type Resource, ResourceCache } from "./resources.js";
-import type { DiskFile } from "./variants.js";
+import type { DiskFile } from "./file-variants.js";
 
 /** The methods a static resource supports (RFC 9110 §9.3). */
 export const ALLOW = "GET, HEAD, OPTIONS";
@@ -56,8 +58,36 @@ function choose(header: string | undefined, offered: readonly Encoding[]): Encod
   return choice;
 }
 
+/** The reply for a resource that does not depend on the coding. */
+function fixedReply(req: WharfRequest, resource: Resource & { kind: "reply" | "redirect" }, own: (r: Reply) => Reply): Reply {
+  if (resource.kind === "reply") return own(resource.reply);
+  return empty(301, { location: resource.location + req.search, "content-length": "0" });
+}
+
+/** The variant of the negotiated coding (RFC 9110 §12.5.3), else identity; maybe still being made. */
+function codedVariant(req: WharfRequest, resource: Resource & { kind: "representations" }): Variant | Promise<Variant> {
+  if (resource.offered.length === 0) return resource.identity;
+  const choice = choose(req.header("accept-encoding"), resource.offered);
+  return choice.kind === "encoded" ? resource.variant(choice.encoding) : resource.identity;
+}
+
+// Ranges are served against the representation sent; a stream compressed on the
+// fly has no known length, so a Range request gets the identity.
+const rangeable = (req: WharfRequest, resource: Resource & { kind: "representations" }, variant: Variant): Variant =>
+  variant.size !== undefined || req.header("range") === undefined ? variant : resource.identity;
+
+// Files not held in memory will be read from disk: check on every request that they
+// are still what the cached headers describe (a stat is cheap next to the bytes).
+async function unchanged(fs: FileSystem, files: readonly DiskFile[]): Promise<boolean> {
+  for (const { real, stat } of files) {
+    const now = await fs.stat(real).catch(() => undefined);
+    if (now === undefined || now.ino !== stat.ino || now.size !== stat.size || now.mtimeMs !== stat.mtimeMs) return false;
+  }
+  return true;
+}
+
 /** Builds the static handler from resolved options. */
-export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Middleware {
+export function staticFiles(options: StaticFilesOptions, report: ErrorReporter): Middleware {
   const { fs } = options;
   // Two budgets (docs/design.md, "Memory"): bodies within cacheBytes, owned by the
   // contents cache; resolved URLs within RESOLVED_BYTES, which hold a body only
@@ -88,49 +118,21 @@ export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Mi
     return own(variantReply(req, variant, options.maxRanges));
   }
 
-  /** The reply for a resource that does not depend on the coding. */
-  function fixedReply(req: WharfRequest, resource: Resource & { kind: "reply" | "redirect" }): Reply {
-    if (resource.kind === "reply") return own(resource.reply);
-    return empty(301, { location: resource.location + req.search, "content-length": "0" });
-  }
-
-  /** The variant of the negotiated coding (RFC 9110 §12.5.3), else identity; maybe still being made. */
-  function codedVariant(req: WharfRequest, resource: Resource & { kind: "representations" }): Variant | Promise<Variant> {
-    if (resource.offered.length === 0) return resource.identity;
-    const choice = choose(req.header("accept-encoding"), resource.offered);
-    return choice.kind === "encoded" ? resource.variant(choice.encoding) : resource.identity;
-  }
-
-  // Ranges are served against the representation sent; a stream compressed on the
-  // fly has no known length, so a Range request gets the identity.
-  const rangeable = (req: WharfRequest, resource: Resource & { kind: "representations" }, variant: Variant): Variant =>
-    variant.size !== undefined || req.header("range") === undefined ? variant : resource.identity;
-
   /**
    * The reply from a fresh cached resource without any await, or `undefined` when
    * something must be waited for (a stat for a file read from disk, a variant
    * still being compressed). Most requests end here, in the same tick.
    */
   function quickReply(req: WharfRequest, resource: Resource): Reply | undefined {
-    if (resource.kind !== "representations") return fixedReply(req, resource);
+    if (resource.kind !== "representations") return fixedReply(req, resource, own);
     if (resource.onDisk.length > 0) return undefined;
     const variant = codedVariant(req, resource);
     return variant instanceof Promise ? undefined : replyFrom(req, rangeable(req, resource, variant));
   }
 
   async function replyFor(req: WharfRequest, resource: Resource): Promise<Reply> {
-    if (resource.kind !== "representations") return fixedReply(req, resource);
+    if (resource.kind !== "representations") return fixedReply(req, resource, own);
     return replyFrom(req, rangeable(req, resource, await codedVariant(req, resource)));
-  }
-
-  // Files not held in memory will be read from disk: check on every request that they
-  // are still what the cached headers describe (a stat is cheap next to the bytes).
-  async function unchanged(files: readonly DiskFile[]): Promise<boolean> {
-    for (const { real, stat } of files) {
-      const now = await fs.stat(real).catch(() => undefined);
-      if (now === undefined || now.ino !== stat.ino || now.size !== stat.size || now.mtimeMs !== stat.mtimeMs) return false;
-    }
-    return true;
   }
 
   const slow = async (req: WharfRequest): Promise<Reply> => {
@@ -146,7 +148,7 @@ export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Mi
     if (key !== req.pathname) resources.alias(req.pathname, key);
     try {
       let resource = await resources.get(key, (pins) => resolve(key, pins));
-      if (resource.kind === "representations" && resource.onDisk.length > 0 && !(await unchanged(resource.onDisk))) {
+      if (resource.kind === "representations" && resource.onDisk.length > 0 && !(await unchanged(fs, resource.onDisk))) {
         resources.invalidate(key);
         resource = await resources.get(key, (pins) => resolve(key, pins));
       }

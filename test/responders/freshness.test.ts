@@ -9,10 +9,10 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { type MemoryNode, memoryFileSystem } from "../../src/fs/memory.js";
 import { DirectoryWatcher } from "../../src/fs/watch.js";
-import { FileContentsCache, bytesTag } from "../../src/handlers/file-contents.js";
-import { createResolver } from "../../src/handlers/resolver.js";
-import { type Pins, type Resource, ResourceCache } from "../../src/handlers/resources.js";
-import { resolveOptions } from "../../src/options.js";
+import { FileContentsCache, bytesTag } from "../../src/responders/file-contents.js";
+import { createResolver } from "../../src/responders/resolver.js";
+import { type Pins, type Resource, ResourceCache } from "../../src/responders/resources.js";
+import { resolveOptions } from "../../src/handler/options.js";
 
 const WINDOW = 500;
 

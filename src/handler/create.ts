@@ -2,19 +2,20 @@
  * The public handler: the static file handler wrapped by the user's middleware,
  * offered as a Node listener, as Connect/Express middleware and as a Fetch handler.
  */
-import { compose } from "./core/compose.js";
-import type { Reply, WharfRequest } from "./core/types.js";
-import { fetchResponse } from "./adapters/fetch.js";
-import { prepare, preparedInMemory } from "./adapters/body.js";
-import { closeWithConnection } from "./adapters/queued.js";
-import { mountOf, mountedLocation } from "./adapters/mount.js";
-import { type NodeRequest, type NodeResponse, fromNodeRequest, writeReady, writeReply } from "./adapters/node.js";
-import { empty } from "./core/reply.js";
-import { errorReply } from "./handlers/errors.js";
-import { type ErrorReporter, staticFiles } from "./handlers/static.js";
+import { compose } from "../core/compose.js";
+import type { Reply, WharfRequest } from "../core/types.js";
+import type { FileSystem } from "../fs/types.js";
+import { fetchResponse } from "../adapters/fetch.js";
+import { prepare, preparedInMemory } from "../adapters/body.js";
+import { closeWithConnection } from "../adapters/queued.js";
+import { mountOf, mountedLocation } from "../adapters/mount.js";
+import { type NodeRequest, type NodeResponse, fromNodeRequest, writeReady, writeReply } from "../adapters/node.js";
+import { empty, errorReply } from "../core/reply.js";
+import { type ErrorReporter, staticFiles } from "../responders/static.js";
 import { statSync, type Stats } from "node:fs";
+import { buildFeatures } from "../features/index.js";
 import { OptionError, type StaticOptions, resolveOptions } from "./options.js";
-import { escapeLogField } from "./server/log.js";
+import { escapeLogField } from "../core/text.js";
 
 /** A Connect/Express `next`. */
 export type NextFunction = (error?: unknown) => void;
@@ -71,11 +72,11 @@ const defaultReporter: ErrorReporter = (error, req) => {
  */
 export function createHandler(options: StaticOptions = {}, report: ErrorReporter = defaultReporter): WharfHandler {
   const resolved = resolveOptions(options);
-  // As serve() does: a root that is not there fails now, not as a 404 on every request.
-  if (options?.fs === undefined) checkRootDirectory(resolved.root);
   // The features' middleware (src/features/index.ts explains the order) around the
   // user's, built once; with no feature on, this is `use` and the static handler alone.
-  const { outer, inner } = resolved.features;
+  const { outer, inner } = buildFeatures(options);
+  // As serve() does: a root that is not there fails now, not as a 404 on every request.
+  if (options?.fs === undefined) checkRootDirectory(resolved.root);
   const middleware = [...outer, ...resolved.use, ...inner];
   const files = staticFiles(resolved, report);
   const chain = compose(middleware, files);
@@ -110,7 +111,34 @@ export function createHandler(options: StaticOptions = {}, report: ErrorReporter
 
   const start: (req: WharfRequest) => Reply | Promise<Reply> = middleware.length === 0 ? direct : handle;
 
-  const listener = (req: NodeRequest, res: NodeResponse, next?: NextFunction): void => {
+  const listener = chainListener(start, handle, fs, fallthrough, report);
+  function both(req: WharfRequest): Promise<Reply>;
+  function both(req: NodeRequest, res: NodeResponse, next?: NextFunction): void;
+  function both(req: WharfRequest | NodeRequest, res?: NodeResponse, next?: NextFunction): Promise<Reply> | void {
+    // Only the listener is ever given a response: Connect's sub-app call.
+    if (res !== undefined) return listener(req as NodeRequest, res, next);
+    return handle(req as WharfRequest);
+  }
+  return Object.assign(listener, {
+    fetch: (request: Request) => fetchResponse(handle, fs, request),
+    handle: both,
+  });
+}
+
+/**
+ * The Node `(req, res[, next])` listener around the chain: a reply ready in memory
+ * is written in the same tick; anything else is prepared (files opened and
+ * checked, adapters/body.ts) and written, or, mounted with `next` and
+ * `fallthrough`, a miss goes on to `next()`.
+ */
+function chainListener(
+  start: (req: WharfRequest) => Reply | Promise<Reply>,
+  handle: (req: WharfRequest) => Promise<Reply>,
+  fs: FileSystem,
+  fallthrough: boolean,
+  report: ErrorReporter,
+): (req: NodeRequest, res: NodeResponse, next?: NextFunction) => void {
+  return (req, res, next) => {
     const request = fromNodeRequest(req);
     // A pipelined request whose connection closes before its turn: see queued.ts.
     closeWithConnection(res);
@@ -156,17 +184,6 @@ export function createHandler(options: StaticOptions = {}, report: ErrorReporter
         else void prepare(async () => errorReply(500), request, fs).then((p) => writeReply(res, p));
       });
   };
-  function both(req: WharfRequest): Promise<Reply>;
-  function both(req: NodeRequest, res: NodeResponse, next?: NextFunction): void;
-  function both(req: WharfRequest | NodeRequest, res?: NodeResponse, next?: NextFunction): Promise<Reply> | void {
-    // Only the listener is ever given a response: Connect's sub-app call.
-    if (res !== undefined) return listener(req as NodeRequest, res, next);
-    return handle(req as WharfRequest);
-  }
-  return Object.assign(listener, {
-    fetch: (request: Request) => fetchResponse(handle, fs, request),
-    handle: both,
-  });
 }
 
 /** A redirect's Location as seen from outside the mount point `base` (mount.ts); other replies as they are. */

@@ -20,14 +20,14 @@
  * work and still race with changes to the tree.
  */
 import { join } from "node:path";
-import type { Reply, WharfRequest } from "../core/types.js";
-import { isCompressible } from "../http/compressible.js";
-import { contentTypeFor } from "../http/content-type.js";
-import { isHidden, resolveRequestPath } from "../path/resolve.js";
-import { type VisibilityRules, visibilityOf } from "../path/visibility.js";
-import { canonicalRules } from "../handlers/hidden-files.js";
-import type { ResolvedOptions } from "../options.js";
-import type { FileStat } from "../fs/types.js";
+import type { Reply, WharfRequest } from "../../core/types.js";
+import { isCompressible } from "../../http/compressible.js";
+import { contentTypeFor } from "../../http/content-type.js";
+import { isHidden, resolveRequestPath } from "../../path/resolve.js";
+import { type VisibilityRules, visibilityOf } from "../../path/visibility.js";
+import { canonicalRules } from "../hidden-files.js";
+import type { StaticFilesOptions } from "../config.js";
+import type { FileStat } from "../../fs/types.js";
 import { ByteBudget, openMember } from "./source.js";
 import { tarStream } from "./tar.js";
 import { walkTree } from "./walk.js";
@@ -49,7 +49,7 @@ const MIN_COMPRESS_BYTES = 1024;
  * is on, relative to the page (`?download=zip`), none when archives are off.
  * The page at `/a/b/` links `?download=zip`, which resolves to `/a/b/?download=zip`.
  */
-export function archiveLinks(options: Pick<ResolvedOptions, "archive">): readonly { readonly format: ArchiveFormat; readonly href: string; readonly label: string }[] {
+export function archiveLinks(options: Pick<StaticFilesOptions, "archive">): readonly { readonly format: ArchiveFormat; readonly href: string; readonly label: string }[] {
   return options.archive.map((format) => ({ format, href: `?download=${format}`, label: `Download .${format}` }));
 }
 
@@ -82,7 +82,7 @@ export function archiveName(segments: readonly string[]): string {
 export type ArchiveRoute = (req: WharfRequest) => Promise<Reply | undefined>;
 
 /** Builds the route, with the handler's {@link VisibilityRules} resolved once (again only if that failed). */
-export function archiveRoute(options: ResolvedOptions): ArchiveRoute {
+export function archiveRoute(options: StaticFilesOptions): ArchiveRoute {
   const { fs } = options;
   let once: Promise<VisibilityRules> | undefined;
   const rules = (): Promise<VisibilityRules> =>

@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type ListingEntry, escapeHtml, humanSize, renderListing } from "../../src/handlers/listing.js";
+import { type ListingEntry, renderListing } from "../../src/responders/listing.js";
+import { escapeHtml, humanSize } from "../../src/core/text.js";
 import { resolveRequestPath } from "../../src/path/resolve.js";
 
 // No default parameters: `file("x", undefined)` must mean "size unknown".

@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { memoryFileSystem } from "../../src/fs/memory.js";
-import { type Contents, FileContentsCache } from "../../src/handlers/file-contents.js";
-import { ALIAS_BYTES, ENTRY_BYTES, type Pins, type Resource, ResourceCache, weightOf } from "../../src/handlers/resources.js";
+import { type Contents, FileContentsCache } from "../../src/responders/file-contents.js";
+import { ALIAS_BYTES, ENTRY_BYTES, type Pins, type Resource, ResourceCache, weightOf } from "../../src/responders/resources.js";
 import { canonicalPathname } from "../../src/path/resolve.js";
 
 const notFound = (): Resource => ({ kind: "reply", reply: { status: 404, headers: {}, body: { kind: "empty" } } as never });

@@ -7,7 +7,8 @@
  * even an escaping bug here could not run code on the server's origin.
  */
 import { encodeSegment, resolveRequestPath } from "../path/resolve.js";
-import { LINK_CSS, THEME_CSS } from "./theme.js";
+import { escapeHtml, humanSize } from "../core/text.js";
+import { LINK_CSS, THEME_CSS } from "../core/theme.js";
 
 /** One row of a listing. */
 export interface ListingEntry {
@@ -19,22 +20,6 @@ export interface ListingEntry {
   readonly size: number | undefined;
   /** Last modification, ms since the epoch; `undefined` when unknown. */
   readonly mtimeMs: number | undefined;
-}
-
-const ESCAPES: Readonly<Record<string, string>> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-
-/**
- * Escapes text for HTML element content and quoted attribute values. All five
- * characters are escaped everywhere so one function is safe in both places.
- */
-export function escapeHtml(s: string): string {
-  return /[&<>"']/.test(s) ? s.replace(/[&<>"']/g, (c) => ESCAPES[c]!) : s;
 }
 
 // Natural order ("file2" before "file10"), case- and accent-insensitive, built
@@ -56,21 +41,6 @@ function compareCodePoints(a: string, b: string): number {
 
 function compareNames(a: ListingEntry, b: ListingEntry): number {
   return collator.compare(a.name, b.name) || compareCodePoints(a.name, b.name);
-}
-
-const UNITS = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"] as const;
-
-/** `512 B`, `1.2 KiB`, `3.0 GiB`: binary units, one decimal. */
-export function humanSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  let value = bytes;
-  let unit = 0;
-  do {
-    value /= 1024;
-    unit++;
-  } while (value >= 1024 && unit < UNITS.length);
-  // Rounding can turn 1023.96 KiB into "1024.0 KiB"; acceptable, and exact bytes are in the title.
-  return `${value.toFixed(1)} ${UNITS[unit - 1]!}`;
 }
 
 // Past ±8.64e15 ms a Date is invalid and toISOString throws; a corrupt mtime must

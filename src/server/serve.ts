@@ -4,25 +4,25 @@
  * (dual-stack by default, both loopbacks for `localhost`), with timeouts that cut
  * slow clients, an access log, and a graceful close.
  */
-import { type IncomingMessage, STATUS_CODES, createServer } from "node:http";
+import { type IncomingMessage, createServer } from "node:http";
 import { access, constants } from "node:fs/promises";
-import { isIP, type Server as NetServer, type Socket } from "node:net";
+import type { Server as NetServer, Socket } from "node:net";
 import type { Http2ServerRequest } from "node:http2";
-import type { Duplex } from "node:stream";
-import { createHandler } from "../handler.js";
-import { type NodeRequest, type NodeResponse, responseBodyBytes, responseUser, writeReply } from "../adapters/node.js";
-import { errorReply } from "../handlers/errors.js";
+import { createHandler } from "../handler/create.js";
+import { type NodeRequest, type NodeResponse, responseBodyBytes, responseUser } from "../adapters/node.js";
+import { ServeError, codeOf } from "../core/errors.js";
 import type { FileSystem } from "../fs/types.js";
-import { OptionError, resolveOptions, type StaticOptions } from "../options.js";
+import { OptionError, resolveOptions, type StaticOptions } from "../handler/options.js";
+import { buildFeatures } from "../features/index.js";
 import type { TlsCredentials } from "../tls/credentials.js";
 import { type ServedCertificate, resolveTls } from "../tls/resolve.js";
-import { type BoundAddress, ServeError, WILDCARD, bind, codeOf, hostForUrl, networkUrls } from "./bind.js";
-import { type LogFormat, LOG_FORMATS, accessLogFormatter } from "./log.js";
+import { type BoundAddress, bind, urlsOf } from "./bind.js";
+import { type AccessLogEntry, type LogFormat, LOG_FORMATS, accessLogFormatter } from "./log.js";
 import { limitPipelining } from "./pipeline.js";
 import { secureTransport } from "./secure.js";
 import { sendWatch } from "./send-timeout.js";
-import { type Closable, gracefulCloser } from "./shutdown.js";
-import { clientErrorStatus } from "./client-error.js";
+import { type Closable, type GracefulCloser, gracefulCloser } from "./shutdown.js";
+import { afterBody, clientErrorListener, refuseRequest, refuseUriTooLong } from "./connection.js";
 import { MAX_DISCARDED_BODY, checkRequestHead } from "./request-head.js";
 
 /** Options of {@link serve}: the static handler's, plus where and how to listen. */
@@ -194,81 +194,11 @@ async function checkRoot(root: string, fs: FileSystem, onDisk: boolean): Promise
   }
 }
 
-export { type BoundAddress, ServeError } from "./bind.js";
+export type { BoundAddress } from "./bind.js";
+export { ServeError } from "../core/errors.js";
 export type { ServedCertificate } from "../tls/resolve.js";
 
 const stderrLine = (line: string): void => void process.stderr.write(`${line}\n`);
-
-const URI_TOO_LONG = errorReply(414, {}, "The address is too long.");
-const URI_TOO_LONG_BODY = URI_TOO_LONG.body.kind === "chunks" ? (URI_TOO_LONG.body.chunks[0] as Uint8Array) : undefined;
-
-/** The answers to a request head serve() refuses; each closes the connection (RFC 9112 §9.6). */
-const REFUSALS = new Map([400, 413, 501, 505].map((status) => {
-  const reply = errorReply(status, { connection: "close" });
-  return [status, { reply, body: reply.body.kind === "chunks" ? (reply.body.chunks[0] as Uint8Array) : undefined }] as const;
-}));
-
-/** Connections whose last answer said `Connection: close` (see {@link refuseRequest}). */
-const closing = new WeakSet<object>();
-
-/** Answers `status` from {@link REFUSALS} and closes the connection once it is sent. */
-function refuseRequest(req: NodeRequest, res: NodeResponse, status: number): void {
-  const refusal = REFUSALS.get(status)!;
-  // The connection closes after this answer: a parser error that follows on it
-  // (the body of a refused head) is not answered a second time.
-  closing.add(req.socket);
-  void writeReply(res, { reply: refusal.reply, body: req.method === "HEAD" ? undefined : refusal.body });
-}
-
-/**
- * Reads and discards the body of `req`, then calls `then`; past `limit` bytes it
- * answers 413 and closes instead. If the body's framing is bad (a bad chunk size, a
- * NUL in a trailer), the parser's error reaches 'clientError' first, which answers
- * 400, and `then` is never called. Bounded in time by `requestTimeout`.
- */
-function afterBody(req: IncomingMessage, res: NodeResponse, limit: number, then: () => void): void {
-  let read = 0;
-  const onData = (chunk: Buffer): void => {
-    read += chunk.length;
-    if (read <= limit) return;
-    req.off("data", onData);
-    req.off("end", onEnd);
-    refuseRequest(req, res, 413);
-  };
-  const onEnd = (): void => {
-    req.off("data", onData);
-    then();
-  };
-  req.on("data", onData);
-  req.once("end", onEnd);
-}
-
-/** How long a refused connection may go on sending before it is cut (nginx's lingering_timeout is 5 s). */
-const LINGER_MS = 2000;
-
-/**
- * Closes a connection after an error answer without losing that answer: a client
- * still sending (the rest of a 20 KB head past the 16 KiB limit) would make an
- * immediate close send a reset, and a reset makes the client's kernel drop the
- * answer it had not read yet. So: FIN after the answer, what the client still
- * sends read and dropped (no longer parsed), and the socket destroyed when the
- * client closes or after {@link LINGER_MS} at most, like nginx's lingering close.
- */
-function lingeringClose(socket: Duplex): void {
-  if (socket.destroyed || !socket.writable) {
-    socket.destroy();
-    return;
-  }
-  // The HTTP parser reads from 'data': from now on nothing is parsed, only dropped.
-  socket.removeAllListeners("data");
-  socket.on("data", () => {});
-  socket.on("error", () => socket.destroy());
-  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-  timer.unref();
-  socket.once("close", () => clearTimeout(timer));
-  socket.end();
-  socket.resume();
-}
 
 /** How many ports from the default are tried when it is busy (8000 to 8099). */
 const PORT_TRIES = 100;
@@ -278,24 +208,6 @@ function isLoopback(host: string | undefined): boolean {
   if (host === undefined) return false;
   const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1");
   return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
-
-// RFC 9112 §3: method SP request-target [SP HTTP-version] CRLF; the method a token.
-const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+)(?: HTTP\/(\d\.\d))?\r?\n/;
-
-/**
- * What can be said for the access log about a request the parser refused:
- * method, target and version when the packet it failed on is everything the
- * connection ever sent (`onlyPacket`: nothing answered yet, nothing read before
- * it), so that its first line is this request's request line and not an earlier
- * request's or a header line; `-` otherwise.
- */
-export function refusedRequest(rawPacket: unknown, onlyPacket: boolean): { method: string; target: string; httpVersion: string } {
-  const unknown = { method: "-", target: "-", httpVersion: "-" };
-  if (!onlyPacket || !Buffer.isBuffer(rawPacket)) return unknown;
-  const match = REQUEST_LINE.exec(rawPacket.toString("latin1"));
-  if (match === null) return unknown;
-  return { method: match[1]!, target: match[2]!, httpVersion: match[3] ?? "-" };
 }
 
 /**
@@ -342,9 +254,11 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const colour = log === stderrLine && process.stderr.isTTY === true && process.env["NO_COLOR"] === undefined && process.env["TERM"] !== "dumb";
   const format = accessLogFormatter(logFormat, colour);
   const resolved = resolveOptions(staticOptions, SERVE_OPTION_NAMES);
+  // What is on, for the banner and the auth check (createHandler builds its own).
+  const features = buildFeatures(staticOptions);
   await checkRoot(resolved.root, resolved.fs, staticOptions.fs === undefined);
   const tls = await resolveTls(tlsOption);
-  if (resolved.features.auth && tls === undefined && insecureAuth !== true && !isLoopback(hostOption)) {
+  if (features.auth && tls === undefined && insecureAuth !== true && !isLoopback(hostOption)) {
     throw new OptionError("auth", `would send passwords in clear text to ${hostOption === undefined ? "every interface" : hostOption}: ` +
       "use -b localhost, --tls, or --insecure-auth if the network is trusted");
   }
@@ -352,17 +266,65 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
 
   const servers: Closable[] = [];
   const closer = gracefulCloser(servers, shutdownTimeout);
-
   // A response the connection answered instead (onClientError wrote its status
   // before the response had written anything): its line says that status.
   const answeredByConnection = new WeakMap<NodeResponse, number>();
+  const logEntry = log === false ? undefined : (entry: AccessLogEntry): void => log(format(entry));
+  const onRequest = requestListener({ handler, closer, keepAlive, maxUrlLength, logEntry, answeredByConnection });
+  const onClientError = clientErrorListener(logEntry, answeredByConnection);
+  const makeServer = serverFactory({
+    tls, headersTimeout, requestTimeout, keepAliveTimeout, sendTimeout, maxHeaderSize, maxConnections,
+    onRequest, onClientError, servers, report: log || stderrLine,
+  });
+  const discard = async (): Promise<void> => {
+    await Promise.all(servers.splice(0).map((srv) => new Promise((done) => srv.close(done))));
+  };
+  const host = hostOption?.trim().replace(/^\[(.*)\]$/, "$1");
+  const { addresses, movedFrom } = await bindFirstFree(makeServer, discard, host, port, portOption !== undefined);
+  return {
+    urls: urlsOf(addresses, host, tls === undefined ? "http" : "https"), addresses, port: addresses[0]!.port,
+    close: closer.close, certificate: tls?.certificate,
+    ...(movedFrom === undefined ? {} : { movedFrom }),
+    features: [...features.active, ...(resolved.compression ? ["compression"] : []), ...(tls === undefined ? [] : ["https", "http/2"])],
+    get inFlight() { return closer.inFlight; },
+  };
+}
 
-  const onRequest = (req: NodeRequest, res: NodeResponse): void => {
+/** What {@link requestListener} needs. */
+interface RequestListenerOptions {
+  readonly handler: (req: NodeRequest, res: NodeResponse) => void;
+  readonly closer: GracefulCloser;
+  readonly keepAlive: boolean;
+  readonly maxUrlLength: number;
+  /** Writes one access-log line; `undefined` for no log. */
+  readonly logEntry: ((entry: AccessLogEntry) => void) | undefined;
+  readonly answeredByConnection: WeakMap<NodeResponse, number>;
+}
+
+/**
+ * The server's request listener: tracks the response for the graceful close, logs
+ * it once it is over, refuses what the head alone refuses (414, then the checks of
+ * request-head.ts), drops a request body, and hands the rest to the handler at
+ * most MAX_PIPELINED at a time per connection (pipeline.ts).
+ */
+function requestListener(o: RequestListenerOptions): (req: NodeRequest, res: NodeResponse) => void {
+  const { handler, closer, keepAlive, maxUrlLength, logEntry: log, answeredByConnection } = o;
+  // At most MAX_PIPELINED requests of one HTTP/1.1 connection under way at once (pipeline.ts).
+  const pipelined = limitPipelining((req, res) => {
+    try {
+      handler(req, res);
+    } catch {
+      // The handler catches its own errors; this is the last line against a crash.
+      if (!res.headersSent) res.writeHead(500, { "content-length": "0" }).end();
+      else res.destroy();
+    }
+  });
+  return (req, res) => {
     closer.track(res);
     // Node then answers with `Connection: close` and closes after the response.
     if (!keepAlive && "shouldKeepAlive" in res) res.shouldKeepAlive = false;
     // Written on 'close', which comes after 'finish' and also when the client went away first.
-    if (log) {
+    if (log !== undefined) {
       const start = performance.now();
       const time = new Date();
       // Read now: an HTTP/2 request's socket is unbound once its stream is gone.
@@ -370,17 +332,17 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       res.once("close", () => {
         const finished = res.writableFinished;
         const status = finished ? undefined : answeredByConnection.get(res);
-        log(format({
+        log({
           time, remoteAddress, method: req.method ?? "-", target: req.url ?? "-",
           httpVersion: req.httpVersion, status: status ?? res.statusCode, bytes: status === undefined ? responseBodyBytes(res) : 0,
           durationMs: performance.now() - start, aborted: !finished && status === undefined,
           referer: req.headers.referer, userAgent: req.headers["user-agent"], user: responseUser(res),
-        }));
+        });
       });
     }
     // Checked as the request arrives, before any handler work: 414 (RFC 9110 §15.5.15).
     if (req.url !== undefined && req.url.length > maxUrlLength) {
-      void writeReply(res, { reply: URI_TOO_LONG, body: req.method === "HEAD" ? undefined : URI_TOO_LONG_BODY });
+      refuseUriTooLong(req, res);
       return;
     }
     const dispatch = (): void => pipelined(req, res);
@@ -400,57 +362,32 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     }
     dispatch();
   };
-  // At most MAX_PIPELINED requests of one HTTP/1.1 connection under way at once (pipeline.ts).
-  const pipelined = limitPipelining((req, res) => {
-    try {
-      handler(req, res);
-    } catch {
-      // The handler catches its own errors; this is the last line against a crash.
-      if (!res.headersSent) res.writeHead(500, { "content-length": "0" }).end();
-      else res.destroy();
-    }
-  });
-  const sends = sendWatch(sendTimeout);
+}
 
+/** What {@link serverFactory} needs. */
+interface ServerFactoryOptions {
+  readonly tls: { readonly credentials: TlsCredentials } | undefined;
+  readonly headersTimeout: number;
+  readonly requestTimeout: number;
+  readonly keepAliveTimeout: number;
+  readonly sendTimeout: number;
+  readonly maxHeaderSize: number;
+  readonly maxConnections: number;
+  readonly onRequest: (req: NodeRequest, res: NodeResponse) => void;
+  readonly onClientError: ReturnType<typeof clientErrorListener>;
+  /** Every server made is added here (for the graceful close and a retry's discard). */
+  readonly servers: Closable[];
+  /** Where an error after startup is reported. */
+  readonly report: (line: string) => void;
+}
+
+/** Makes one listening server per call: plain HTTP/1.1, or HTTP/2 and HTTP/1.1 over TLS (secure.ts). */
+function serverFactory(o: ServerFactoryOptions): () => NetServer {
+  const { tls, headersTimeout, requestTimeout, keepAliveTimeout, sendTimeout, maxHeaderSize, maxConnections, onRequest, onClientError, servers } = o;
+  const sends = sendWatch(sendTimeout);
   // How often timeouts are checked; Node's 30 s default lets a slowloris linger.
   const connectionsCheckingInterval = headersTimeout > 0 ? Math.min(1000, Math.max(50, headersTimeout / 2)) : 1000;
-  const onClientError = (err: Error & { rawPacket?: Buffer; bytesParsed?: number }, socket: Duplex & { bytesWritten?: number; bytesRead?: number; remoteAddress?: string }): void => {
-    const code = codeOf(err);
-    if (closing.has(socket)) {
-      socket.destroy();
-      return;
-    }
-    // Like Node's default answer, which a 'clientError' listener replaces: only
-    // where nothing of a response has been written, so the status line cannot land
-    // in the middle of one. The response in flight, if any, is the one Node is
-    // about to write (its private `_httpMessage`, the field its own default reads):
-    // the client reads this status as that request's answer, so its log line says so.
-    // With none in flight (a fresh connection, or between keep-alive requests) the
-    // refused request gets a line of its own.
-    const current = (socket as { _httpMessage?: NodeResponse | null })._httpMessage ?? undefined;
-    // A response already ended has handed all its bytes to the socket: the status goes after them.
-    const inFlight = current === undefined || current.writableEnded ? undefined : current;
-    const answer = code !== "ECONNRESET" && socket.writable && (socket.bytesWritten === 0 || inFlight === undefined);
-    if (answer) {
-      // The status is decided in client-error.ts (501 for an unknown method, 505 for a version).
-      const status = clientErrorStatus(code, err.rawPacket, err.bytesParsed);
-      const onlyPacket = socket.bytesWritten === 0 && socket.bytesRead === err.rawPacket?.length;
-      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
-      if (inFlight !== undefined) answeredByConnection.set(inFlight, status);
-      else if (log) {
-        log(format({
-          time: new Date(), remoteAddress: socket.remoteAddress, ...refusedRequest(err.rawPacket, onlyPacket),
-          status, bytes: 0, durationMs: 0, aborted: false,
-        }));
-      }
-    }
-    // Answered: closed without losing the answer. Not answered (a response was
-    // already under way, or the client reset): cut at once.
-    if (answer) lingeringClose(socket);
-    else socket.destroy();
-  };
-
-  const makeServer = (): NetServer => {
+  return () => {
     let server: NetServer;
     if (tls === undefined) {
       const plain = createServer({
@@ -480,41 +417,27 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     server.maxConnections = maxConnections === 0 ? Number.POSITIVE_INFINITY : maxConnections;
     // After startup (an accept() failing with EMFILE, say): report, never crash.
     server.on("error", (err) => {
-      if (server.listening) (log || stderrLine)(`wharf: ${err.message}`);
+      if (server.listening) o.report(`wharf: ${err.message}`);
     });
     return server;
   };
+}
 
-  const discard = async (): Promise<void> => {
-    await Promise.all(servers.splice(0).map((srv) => new Promise((done) => srv.close(done))));
-  };
-  const host = hostOption?.trim().replace(/^\[(.*)\]$/, "$1");
-  let addresses: BoundAddress[] | undefined;
-  let movedFrom: number | undefined;
-  // No port asked for: the default, or, when something else has it, the next free
-  // one (saying so), as dev servers do. A port asked for is that port or an error.
-  for (let candidate = port; addresses === undefined; candidate++) {
+/**
+ * Binds `port`; when it was not asked for (`fixed` false) and something else has
+ * it, the next free one (saying so, in `movedFrom`), as dev servers do. A port
+ * asked for is that port or an error.
+ */
+async function bindFirstFree(
+  make: () => NetServer, discard: () => Promise<void>, host: string | undefined, port: number, fixed: boolean,
+): Promise<{ addresses: BoundAddress[]; movedFrom: number | undefined }> {
+  for (let candidate = port; ; candidate++) {
     try {
-      addresses = await bind(makeServer, discard, host, candidate);
-      if (candidate !== port) movedFrom = port;
+      const addresses = await bind(make, discard, host, candidate);
+      return { addresses, movedFrom: candidate !== port ? port : undefined };
     } catch (err) {
       await discard();
-      if (portOption !== undefined || codeOf(err) !== "EADDRINUSE" || candidate >= port + PORT_TRIES - 1) throw err;
+      if (fixed || codeOf(err) !== "EADDRINUSE" || candidate >= port + PORT_TRIES - 1) throw err;
     }
   }
-
-  const realPort = addresses[0]!.port;
-  const wildcard = addresses.find((a) => WILDCARD.has(a.address));
-  const scheme = tls === undefined ? "http" : "https";
-  const urls =
-    wildcard !== undefined ? [`${scheme}://localhost:${realPort}/`, ...networkUrls(wildcard.family === "IPv6", realPort, scheme)]
-    : host !== undefined && isIP(host) === 0 ? [`${scheme}://${host}:${realPort}/`]
-    : addresses.map((a) => `${scheme}://${hostForUrl(a.address)}:${a.port}/`);
-
-  return {
-    urls, addresses, port: realPort, close: closer.close, certificate: tls?.certificate,
-    ...(movedFrom === undefined ? {} : { movedFrom }),
-    features: [...resolved.features.active, ...(resolved.compression ? ["compression"] : []), ...(tls === undefined ? [] : ["https", "http/2"])],
-    get inFlight() { return closer.inFlight; },
-  };
 }

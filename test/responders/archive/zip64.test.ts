@@ -21,7 +21,7 @@ import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { crc32 } from "node:zlib";
 import { join } from "node:path";
-import { MiB, rssBytes, startServerChild, waitFor } from "../resources/proc.js";
+import { MiB, rssBytes, startServerChild, waitFor } from "../../resources/proc.js";
 
 const BIG = 4 * 1024 ** 3 + 4096;
 const MANY = 65_536;

@@ -13,9 +13,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { nodeFileSystem } from "../../src/fs/node.js";
-import type { FileSystem } from "../../src/fs/types.js";
-import { serve } from "../../src/server/listen.js";
+import { nodeFileSystem } from "../../../src/fs/node.js";
+import type { FileSystem } from "../../../src/fs/types.js";
+import { serve } from "../../../src/server/serve.js";
 
 let root = "";
 before(() => {

@@ -1,20 +1,15 @@
 /**
  * A *variant* is one selected representation of a resource (RFC 9110 §3.2): the
  * file as it is, or one content coding of it; bytes in memory, a file on disk, or
- * a stream compressed on the fly. This module builds a variant's headers once,
- * and turns a variant into the reply for a request: preconditions (§13), then
- * ranges (§14). Every GET-able thing wharf serves goes through here, so conditional
- * and range requests behave the same everywhere.
+ * a stream compressed on the fly. This module builds a variant's headers and its
+ * 200 and 304 once; variant-reply.ts turns a variant into the reply for a request.
  */
-import { EMPTY, chunksBody } from "../core/reply.js";
-import type { Body, Chunk, Reply, WharfRequest } from "../core/types.js";
+import { EMPTY } from "../core/reply.js";
+import type { Body, Chunk, Reply } from "../core/types.js";
 import { formatHttpDate } from "../http/dates.js";
 import { type EntityTag, formatEntityTag } from "../http/etag.js";
-import { planByteranges, newBoundary } from "../http/multipart.js";
 import type { Encoding } from "../http/negotiate.js";
-import { evaluateIfRange, evaluatePreconditions } from "../http/preconditions.js";
-import { evaluateRange, formatContentRange, formatUnsatisfiedRange } from "../http/range.js";
-import { errorReply } from "./errors.js";
+
 
 /** One representation, with its replies built once. */
 export interface Variant {
@@ -73,44 +68,4 @@ export function buildVariant(spec: VariantSpec): Variant {
     notModified: { status: 304, headers: cacheHeaders, body: EMPTY },
     slice: spec.slice,
   };
-}
-
-/** The reply to `req` from `variant`, honouring preconditions (RFC 9110 §13) and ranges (§14). */
-export function variantReply(req: WharfRequest, variant: Variant, maxRanges: number): Reply {
-  const validators = { etag: variant.etag, lastModifiedMs: variant.lastModifiedMs };
-  const precondition = evaluatePreconditions(req.method, (n) => req.header(n), validators);
-  if (precondition.kind === "not-modified") return variant.notModified;
-  if (precondition.kind === "precondition-failed") return errorReply(412);
-
-  const { size } = variant;
-  const rangeHeader = req.header("range");
-  if (size === undefined || rangeHeader === undefined) return variant.ok;
-  // RFC 9110 §14.2: Range is defined for GET; HEAD gets the same answer GET would.
-  if (evaluateIfRange(req.header("if-range"), validators).kind === "send-full") return variant.ok;
-  const range = evaluateRange(rangeHeader, size, { maxRanges });
-  const base = variant.ok.headers;
-  switch (range.kind) {
-    case "full":
-      return variant.ok;
-    case "unsatisfiable": {
-      const headers: Record<string, string> = { "content-range": formatUnsatisfiedRange(size), "accept-ranges": "bytes" };
-      if (base["vary"] !== undefined) headers["vary"] = base["vary"];
-      return errorReply(416, headers);
-    }
-    case "partial": {
-      const [only] = range.ranges;
-      if (range.ranges.length === 1 && only !== undefined) {
-        const length = only.end - only.start;
-        const headers = { ...base, "content-range": formatContentRange(only, size), "content-length": String(length) };
-        return { status: 206, headers, body: chunksBody([variant.slice(only.start, only.end)], length) };
-      }
-      // RFC 9110 §14.6: several ranges travel as multipart/byteranges.
-      const plan = planByteranges(range.ranges, size, variant.contentType, newBoundary());
-      const chunks: Chunk[] = [];
-      for (const part of plan.parts) chunks.push(part.head, variant.slice(part.range.start, part.range.end));
-      chunks.push(plan.tail);
-      const headers = { ...base, "content-type": plan.contentType, "content-length": String(plan.length) };
-      return { status: 206, headers, body: chunksBody(chunks, plan.length) };
-    }
-  }
 }

@@ -9,8 +9,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { errorReply } from "../../src/handlers/errors.js";
-import { renderListing } from "../../src/handlers/listing.js";
+import { errorReply } from "../../src/core/reply.js";
+import { renderListing } from "../../src/responders/listing.js";
 import { createHandler } from "../../src/index.js";
 import type { Reply } from "../../src/index.js";
 

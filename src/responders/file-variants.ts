@@ -17,7 +17,7 @@ import type { FileStat } from "../fs/types.js";
 import type { EntityTag } from "../http/etag.js";
 import type { Encoding } from "../http/negotiate.js";
 import type { Contents, FileContentsCache } from "./file-contents.js";
-import { buildVariant, type Variant } from "./representation.js";
+import { buildVariant, type Variant } from "./variant.js";
 
 /** A file on disk as last stat'ed. */
 export interface DiskFile {

@@ -1,0 +1,290 @@
+/**
+ * What a request path resolves to, with I/O: the path rules (decode once,
+ * contain, dotfiles, symlinks) applied in this order before any byte is read —
+ *
+ *   decode and normalise → dotfile policy on the URL → realpath → containment
+ *   after symlinks → dotfile policy on the real path → stat → directory
+ *   (redirect / index / listing) or file (with its sidecars and variants).
+ *
+ * The result, a {@link Resource}, depends on the path alone; static.ts caches it
+ * and picks the reply for each request. Every body a resource builds on comes
+ * from the contents cache and is declared through {@link Pins}, so the resource
+ * cache never keeps a body the budget dropped; so is every directory whose
+ * change could change the result (the URL's way from the root, the real path's,
+ * a listed directory), so that the cache drops it on the next change there.
+ */
+import { dirname, join } from "node:path";
+import type { Reply } from "../core/types.js";
+import type { DirEntry, FileStat } from "../fs/types.js";
+import { directoriesOf } from "../fs/watch.js";
+import { isCompressible } from "../http/compressible.js";
+import { contentTypeFor } from "../http/content-type.js";
+import type { Encoding } from "../http/negotiate.js";
+import type { StaticFilesOptions } from "./config.js";
+import { encodePathname, encodeSegment, isHidden, resolveRequestPath } from "../path/resolve.js";
+import { type Visibility, type VisibilityRules, visibilityOf } from "../path/visibility.js";
+import { canonicalRules } from "./hidden-files.js";
+import { ENCODINGS, offerOf, SIDECAR_SUFFIX } from "./encoders.js";
+import { MISS_404, errorReply } from "../core/reply.js";
+import { statusForError } from "./errors.js";
+import type { Contents, FileContentsCache } from "./file-contents.js";
+import { type ListingEntry, renderListing } from "./listing.js";
+import type { Variant } from "./variant.js";
+import type { Pins, Resource } from "./resources.js";
+import { type DiskFile, bytesVariant, encodedVariant, identityVariant } from "./file-variants.js";
+
+const LISTING_TYPE = "text/html; charset=utf-8";
+
+/** Smaller bodies are not compressed: the coding's overhead eats the gain. */
+const MIN_COMPRESS_BYTES = 1024;
+
+/** Where a request path leads: a file-system object, or a refusal already decided. */
+type Location =
+  | { readonly kind: "found"; readonly real: string; readonly stat: FileStat }
+  | { readonly kind: "refused"; readonly reply: Reply };
+
+/** A resolution that failed for a reason that may clear up (403, 503): never cached. */
+export class TransientError extends Error {
+  readonly status: number;
+  constructor(status: number) {
+    super(`transient ${status}`);
+    this.status = status;
+  }
+}
+
+/** A resolver: the resource for a request path, its bodies declared through `pins`. */
+export type Resolve = (pathname: string, pins: Pins) => Promise<Resource>;
+
+/** Declares `contents`'s body, if it has one, as held by the resource being built. */
+function pin(pins: Pins, contents: Contents): void {
+  if (contents.body !== undefined) pins.hold(contents);
+}
+
+/** Bytes of a string, at two a character (the worst case), for a resource's footprint. */
+const weigh = (text: string): number => 2 * text.length;
+
+/** What the resolver's steps share. */
+interface Context {
+  readonly options: StaticFilesOptions;
+  readonly contents: FileContentsCache;
+  /** The root's canonical path and the hidden files', resolved once (and again only if it failed). */
+  readonly visibilityRules: () => Promise<VisibilityRules>;
+}
+
+/**
+ * Builds the resolver. `resolve` throws {@link TransientError} for 403/503 and
+ * rethrows unexpected errors (the caller reports them as 500).
+ */
+export function createResolver(options: StaticFilesOptions, contents: FileContentsCache): Resolve {
+  let rulesOnce: Promise<VisibilityRules> | undefined;
+  const visibilityRules = (): Promise<VisibilityRules> => {
+    rulesOnce ??= canonicalRules(options).catch((error: unknown) => {
+      rulesOnce = undefined;
+      throw error;
+    });
+    return rulesOnce;
+  };
+  const ctx: Context = { options, contents, visibilityRules };
+  return (pathname, pins) => resolvePath(ctx, pathname, pins);
+}
+
+const fixed = (reply: Reply): Resource => ({ kind: "reply", reply });
+
+/** The reply for a dotfile: 403 when denied, else the 404 miss. */
+const hiddenReply = (options: StaticFilesOptions): Reply => (options.dotfiles === "deny" ? errorReply(403) : MISS_404);
+
+/** The reply for a path the client may not see, by why. */
+const refusal = (options: StaticFilesOptions, why: Exclude<Visibility["kind"], "visible">): Reply =>
+  why === "dotfile" ? hiddenReply(options) : MISS_404;
+
+/**
+ * Where `segments` really lead, or the reply for why they lead nowhere the client
+ * may go. Every way to a file comes through here (the request path after any
+ * rewrite, index files, sidecars), and listings ask {@link visibilityOf} the same
+ * question of each entry.
+ */
+async function locate(ctx: Context, segments: readonly string[], pins: Pins): Promise<Location> {
+  const rules = await ctx.visibilityRules();
+  const path = join(rules.root, ...segments);
+  // Declared before the lookup: a path that is not there yet depends on the
+  // directories on its way (the deepest one that exists sees it appear), a
+  // symlink on the way on the directory that holds it.
+  for (const dir of directoriesOf(rules.root, path)) pins.watch(dir);
+  const real = await ctx.options.fs.realpath(path);
+  const seen = visibilityOf(rules, segments, real);
+  if (seen.kind !== "visible") return { kind: "refused", reply: refusal(ctx.options, seen.kind) };
+  // Through a symlink, also on the way to what it names (its bytes change there),
+  // known only now that realpath has read it.
+  if (real !== path) for (const dir of directoriesOf(rules.root, real)) pins.watch(dir, "already-read");
+  // The stat walks the path again; what is read is checked on its descriptor
+  // (FileSystem.open), so a swap here can only make the read fail.
+  return { kind: "found", real, stat: await ctx.options.fs.stat(real) };
+}
+
+/** Up-to-date precompressed sidecars (`name.br`, ...) beside the file at `segments`. */
+async function sidecarsOf(ctx: Context, segments: readonly string[], original: FileStat, pins: Pins): Promise<Map<Encoding, DiskFile>> {
+  const found = new Map<Encoding, DiskFile>();
+  if (!ctx.options.precompressed || segments.length === 0) return found;
+  const dir = segments.slice(0, -1);
+  const name = segments.at(-1) as string;
+  for (const encoding of ENCODINGS) {
+    const at = await locate(ctx, [...dir, name + SIDECAR_SUFFIX[encoding]], pins).catch(() => undefined);
+    // Older than the original: left over from a previous build, so it would serve old content.
+    if (at?.kind === "found" && at.stat.kind === "file" && at.stat.mtimeMs >= original.mtimeMs) found.set(encoding, at);
+  }
+  return found;
+}
+
+/** A file with its sidecars: its identity variant built now, the coded ones on first demand. */
+async function fileResource(ctx: Context, real: string, stat: FileStat, segments: readonly string[], pins: Pins): Promise<Resource> {
+  const { options, contents } = ctx;
+  // By the name the client asked for, like nginx: a symlink `a.txt -> blob` is text.
+  const contentType = contentTypeFor(segments.at(-1) ?? "");
+  const compressible = isCompressible(contentType);
+  const sidecars = compressible ? await sidecarsOf(ctx, segments, stat, pins) : new Map<Encoding, DiskFile>();
+  const offered = offerOf(
+    (e) => sidecars.has(e) || (options.compression && compressible && stat.size >= MIN_COMPRESS_BYTES),
+  );
+  const facts = { real, stat, contentType, cacheControl: options.cachePolicy(segments.join("/")), negotiable: offered.length > 0 };
+  const identity = await contents.contentsOf(real, stat);
+  pin(pins, identity);
+  const made = new Map<Encoding, Variant | Promise<Variant>>();
+  const onDisk = [...(identity.body === undefined ? [facts] : []), ...sidecars.values()];
+  let footprint = weigh(real) + weigh(facts.cacheControl);
+  for (const sidecar of sidecars.values()) footprint += weigh(sidecar.real);
+  return {
+    kind: "representations",
+    identity: identityVariant(facts, identity),
+    offered,
+    onDisk,
+    footprint,
+    variant(encoding) {
+      let variant = made.get(encoding);
+      if (variant === undefined) {
+        const pending = encodedVariant(facts, identity, encoding, sidecars.get(encoding), contents, (c) => pin(pins, c));
+        made.set(encoding, pending);
+        pending.then((v) => made.set(encoding, v), () => made.delete(encoding));
+        variant = pending;
+      }
+      return variant;
+    },
+  };
+}
+
+/** A directory's listing page, kept by the contents cache; its coded forms made on first demand. */
+async function listingResource(ctx: Context, real: string, segments: readonly string[], pins: Pins): Promise<Resource> {
+  const { options, contents } = ctx;
+  const rules = await ctx.visibilityRules();
+  const entries: ListingEntry[] = [];
+  // Every entry added, removed or written shows as a change of the directory.
+  pins.watch(real);
+  // The directory is read from its own checked descriptor (FileSystem.readdir),
+  // so a directory swapped for a link to the outside cannot be listed.
+  for (const entry of await options.fs.readdir(real)) {
+    if (options.unlisted(entry.name) || !listable(rules, segments, entry)) continue;
+    // A symlink shows its target's size and date: a change there too.
+    if (entry.symlink && entry.real !== undefined) pins.watch(dirname(entry.real), "already-read");
+    entries.push({ name: entry.name, kind: entry.stat?.kind ?? "other", size: entry.stat?.size, mtimeMs: entry.stat?.mtimeMs });
+  }
+  // Kept by the contents cache, within its budget, under the canonical URL (the
+  // page shows it): a hot listing is re-rendered every window, but the same page
+  // is the same Contents, so it is compressed only when it changed.
+  const key = `\0listing${encodePathname(segments, true)}`;
+  const page = contents.page(key, new TextEncoder().encode(renderListing({ segments, entries })));
+  const body = page.body as Uint8Array;
+  pin(pins, page);
+  // A page too large for the budget is not kept, nor compressed per request.
+  const offered = options.compression && body.length >= MIN_COMPRESS_BYTES && contents.holds(page) ? ENCODINGS : [];
+  const cacheControl = options.cacheControl;
+  const identity = bytesVariant(body, page.etag, LISTING_TYPE, cacheControl, undefined, offered.length > 0);
+  const made = new Map<Encoding, Variant | Promise<Variant>>();
+  return {
+    kind: "representations",
+    identity,
+    offered,
+    onDisk: [],
+    footprint: weigh(real) + weigh(key),
+    variant(encoding) {
+      let variant = made.get(encoding);
+      if (variant === undefined) {
+        const compressed = contents.encodedOf(page, encoding);
+        // Not kept (the budget has no room for it): the page as it is, which says Vary.
+        if (compressed === undefined) return identity;
+        const pending = Promise.resolve(compressed).then((c) => {
+          pin(pins, c);
+          return bytesVariant(c.body as Uint8Array, c.etag, LISTING_TYPE, cacheControl, encoding, true);
+        });
+        made.set(encoding, pending);
+        // Kept once made, so the next request answers without waiting; forgotten if it failed.
+        pending.then((v) => made.set(encoding, v), () => made.delete(encoding));
+        variant = pending;
+      }
+      return variant;
+    },
+  };
+}
+
+/**
+ * An entry is listed only if a GET of its link would find it: the link resolves
+ * back to this one name (not the case for a name a URL cannot carry), and the
+ * entry passes the very visibility decision locate() makes, on the canonical
+ * path the directory read gave (for a symlink, its target's). So a link into
+ * `.git/`, a hidden configuration file or a link out of the root is never shown
+ * with its target's size and date (issue 10 items 7, 8, 17).
+ */
+function listable(rules: VisibilityRules, segments: readonly string[], entry: DirEntry): boolean {
+  if (entry.real === undefined || entry.stat === undefined) return false; // dangling or looping
+  // FIFOs, sockets and devices are never served (see resolve), so never listed.
+  if (entry.stat.kind === "other") return false;
+  const link = resolveRequestPath(`/${encodeSegment(entry.name)}`);
+  if (link.kind !== "ok" || link.segments.length !== 1 || link.segments[0] !== entry.name) return false;
+  return visibilityOf(rules, [...segments, entry.name], entry.real).kind === "visible";
+}
+
+/** A directory: the redirect that adds its slash, its index file, its listing, or 404. */
+async function directoryResource(ctx: Context, real: string, segments: readonly string[], trailingSlash: boolean, pins: Pins): Promise<Resource> {
+  const { options } = ctx;
+  if (!trailingSlash) {
+    // Relative links in the page only resolve against `/dir/`. The Location is built
+    // from normalised, re-encoded segments, so it is always a same-origin path:
+    // never `//host` or `/\host` (CVE-2021-28861 in Python's server).
+    return { kind: "redirect", location: encodePathname(segments, true) };
+  }
+  for (const name of options.index) {
+    const found = await locate(ctx, [...segments, name], pins).catch(() => undefined);
+    if (found?.kind === "found" && found.stat.kind === "file") return fileResource(ctx, found.real, found.stat, [...segments, name], pins);
+  }
+  if (!options.listing) return fixed(MISS_404);
+  return listingResource(ctx, real, segments, pins);
+}
+
+/** Everything about `pathname` that does not depend on the rest of the request. */
+async function resolvePath(ctx: Context, pathname: string, pins: Pins): Promise<Resource> {
+  const { options } = ctx;
+  const path = resolveRequestPath(pathname);
+  if (path.kind === "bad-request") return fixed(errorReply(400));
+  // The URL's own dot segments, before any file-system call (locate checks them again).
+  if (options.dotfiles !== "allow" && isHidden(path.segments)) return fixed(hiddenReply(options));
+  try {
+    const found = await locate(ctx, path.segments, pins);
+    if (found.kind === "refused") return fixed(found.reply);
+    const { real, stat } = found;
+    switch (stat.kind) {
+      case "directory":
+        return await directoryResource(ctx, real, path.segments, path.trailingSlash, pins);
+      case "file":
+        // `/file.txt/` names a directory that is not there.
+        if (path.trailingSlash && path.segments.length > 0) return fixed(MISS_404);
+        return await fileResource(ctx, real, stat, path.segments, pins);
+      case "other":
+        // FIFOs, sockets and devices are never opened: a FIFO would block forever.
+        return fixed(MISS_404);
+    }
+  } catch (error) {
+    const status = statusForError(error);
+    if (status === 404) return fixed(MISS_404);
+    if (status === 500) throw error; // not remembered; the caller reports it
+    // 403 and 503 are not cached either: they may clear up at any moment.
+    throw new TransientError(status);
+  }
+}

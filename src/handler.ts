@@ -13,7 +13,8 @@ import { empty } from "./core/reply.js";
 import { errorReply } from "./handlers/errors.js";
 import { type ErrorReporter, staticFiles } from "./handlers/static.js";
 import { statSync, type Stats } from "node:fs";
-import { OptionError, type StaticOptions, resolveOptions } from "./options.js";
+import { OptionError, type ResolvedOptions, type StaticOptions, resolveOptions } from "./options.js";
+import type { Features } from "./features/index.js";
 import { escapeLogField } from "./server/log.js";
 
 /** A Connect/Express `next`. */
@@ -73,6 +74,22 @@ export function createHandler(options: StaticOptions = {}, report: ErrorReporter
   const resolved = resolveOptions(options);
   // As serve() does: a root that is not there fails now, not as a 404 on every request.
   if (options?.fs === undefined) checkRootDirectory(resolved.root);
+  return createHandlerFromResolved(resolved, report).handler;
+}
+
+/** What {@link createHandlerFromResolved} built: the handler, and the features it serves with. */
+export interface BuiltHandler {
+  readonly handler: WharfHandler;
+  /** The features of this very handler, for serve()'s banner and its auth-without-TLS check. */
+  readonly features: Features;
+}
+
+/**
+ * The handler from options already resolved (internal: serve() resolves once and
+ * builds from that, so the htpasswd file is read once and the banner describes the
+ * handler that answers). The root is not checked here; the caller has.
+ */
+export function createHandlerFromResolved(resolved: ResolvedOptions, report: ErrorReporter = defaultReporter): BuiltHandler {
   // The features' middleware (src/features/index.ts explains the order) around the
   // user's, built once; with no feature on, this is `use` and the static handler alone.
   const { outer, inner } = resolved.features;
@@ -163,10 +180,11 @@ export function createHandler(options: StaticOptions = {}, report: ErrorReporter
     if (res !== undefined) return listener(req as NodeRequest, res, next);
     return handle(req as WharfRequest);
   }
-  return Object.assign(listener, {
+  const handler = Object.assign(listener, {
     fetch: (request: Request) => fetchResponse(handle, fs, request),
     handle: both,
   });
+  return { handler, features: resolved.features };
 }
 
 /** A redirect's Location as seen from outside the mount point `base` (mount.ts); other replies as they are. */

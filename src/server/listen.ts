@@ -9,7 +9,7 @@ import { access, constants } from "node:fs/promises";
 import { isIP, type Server as NetServer, type Socket } from "node:net";
 import type { Http2ServerRequest } from "node:http2";
 import type { Duplex } from "node:stream";
-import { createHandler } from "../handler.js";
+import { createHandlerFromResolved } from "../handler.js";
 import { type NodeRequest, type NodeResponse, responseBodyBytes, responseUser, writeReply } from "../adapters/node.js";
 import { errorReply } from "../handlers/errors.js";
 import type { FileSystem } from "../fs/types.js";
@@ -344,11 +344,13 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const resolved = resolveOptions(staticOptions, SERVE_OPTION_NAMES);
   await checkRoot(resolved.root, resolved.fs, staticOptions.fs === undefined);
   const tls = await resolveTls(tlsOption);
-  if (resolved.features.auth && tls === undefined && insecureAuth !== true && !isLoopback(hostOption)) {
+  // Built once from the one resolution: the auth check and the banner below look at
+  // the features of the handler that answers (and the htpasswd file is read once).
+  const { handler, features } = createHandlerFromResolved(resolved);
+  if (features.auth && tls === undefined && insecureAuth !== true && !isLoopback(hostOption)) {
     throw new OptionError("auth", `would send passwords in clear text to ${hostOption === undefined ? "every interface" : hostOption}: ` +
       "use -b localhost, --tls, or --insecure-auth if the network is trusted");
   }
-  const handler = createHandler({ ...staticOptions, root: resolved.root });
 
   const servers: Closable[] = [];
   const closer = gracefulCloser(servers, shutdownTimeout);
@@ -514,7 +516,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   return {
     urls, addresses, port: realPort, close: closer.close, certificate: tls?.certificate,
     ...(movedFrom === undefined ? {} : { movedFrom }),
-    features: [...resolved.features.active, ...(resolved.compression ? ["compression"] : []), ...(tls === undefined ? [] : ["https", "http/2"])],
+    features: [...features.active, ...(resolved.compression ? ["compression"] : []), ...(tls === undefined ? [] : ["https", "http/2"])],
     get inFlight() { return closer.inFlight; },
   };
 }

@@ -182,8 +182,9 @@ function limit(long: string, name: SettingName, value: string, help: string, dfl
 }
 
 /** A timeout flag in seconds, kept in ms; `--help` shows the default in seconds. */
-function timeout(long: string, name: SettingName, help: string, ms: number): OptionSpec {
-  return { name, layer: "serve", default: ms, flags: [{ long, value: "SECONDS", default: String(ms / 1000), help, set: store(name, `--${long}`, seconds) }] };
+function timeout(long: string, name: SettingName, help: string, ms: number, doc?: string): OptionSpec {
+  const flag: FlagSpec = { long, value: "SECONDS", default: String(ms / 1000), help, ...(doc === undefined ? {} : { doc }), set: store(name, `--${long}`, seconds) };
+  return { name, layer: "serve", default: ms, flags: [flag] };
 }
 
 /** A bare host name or address with a dot (`example.com`, `localhost:3000`): not a path a person means. */
@@ -386,7 +387,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     "more ranges in one request get the whole file (`0`: ranges off, every `Range` ignored)"), layer: "handler" },
   timeout("headers-timeout", "headersTimeout", "time to send the request head (slowloris)", 10_000),
   timeout("request-timeout", "requestTimeout", "time to send the whole request", 30_000),
-  timeout("send-timeout", "sendTimeout", "a client that takes nothing for this long is cut", 30_000),
+  timeout("send-timeout", "sendTimeout", "a client that takes nothing for this long is cut", 30_000,
+    "a client that takes none of its answer for this long is cut (`0`: never)"),
   timeout("keep-alive-timeout", "keepAliveTimeout", "idle connections are closed after this", 5_000),
   timeout("shutdown-timeout", "shutdownTimeout", "on a signal, time for responses to finish", 10_000),
   // The library's alone.

@@ -66,6 +66,14 @@ describe("registry: README.md's command-line table", () => {
     assert.ok(a !== -1 && b > a, "README.md lacks the options-table markers");
     assert.equal(readme.slice(a + start.length, b).trim(), readmeTable(), "README.md's table is stale: run npm run readme");
   });
+  test("the library's options table names only registry options", () => {
+    const readme = read("README.md");
+    const section = readme.slice(readme.indexOf("### Options"), readme.indexOf("Invalid options throw"));
+    const rows = section.split("\n").filter((l) => l.startsWith("| `"));
+    const names = rows.flatMap((row) => [...row.split("|")[1]!.matchAll(/`(\w+)`/g)].map((m) => m[1]!));
+    assert.ok(names.length > 20, `found ${names.length} rows`);
+    for (const name of names) assert.ok(OPTIONS.some((o) => o.name === name && o.layer !== "cli"), `README's options table names ${name}, not a library option`);
+  });
   test("has a row for every flag and names every variable", () => {
     const table = readmeTable();
     for (const f of FLAGS) assert.ok(table.includes(`\`--${f.long}`), `no row for --${f.long}`);

@@ -5,6 +5,9 @@
  *   middleware and Fetch handler, with custom middleware around it.
  * - {@link serve}: start a whole server from code.
  * - Reply helpers ({@link text}, {@link html}, {@link json}, {@link empty}) for custom handlers.
+ * - {@link serveContent}: conditional and range requests on any bytes or file, for
+ *   custom handlers; {@link nodeListener}, {@link fetchHandler} and
+ *   {@link openReplyBody} send any reply outside `createHandler`.
  */
 export { createHandler } from "./handler.js";
 export type { NextFunction, WharfHandler } from "./handler.js";
@@ -18,6 +21,10 @@ export type { DotfilePolicy, StaticOptions, SymlinkPolicy } from "./options.js";
 export type { Body, Chunk, FileSlice, Middleware, Next, Reply, WharfRequest } from "./core/types.js";
 export { bytesReply, empty, html, json, text } from "./core/reply.js";
 export { errorReply } from "./handlers/errors.js";
+export { serveContent } from "./handlers/serve-content.js";
+export type { BodyContent, Content, FileContent, StatedFile } from "./handlers/serve-content.js";
+export { StaleReplyError, fetchHandler, nodeListener, openReplyBody } from "./adapters/send.js";
+export type { ReplyBody, Responder, SendOptions } from "./adapters/send.js";
 export type { DirEntry, FileStat, FileSystem, OpenFile } from "./fs/types.js";
 export { nodeFileSystem } from "./fs/node.js";
 export { memoryFileSystem } from "./fs/memory.js";

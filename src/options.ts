@@ -12,6 +12,7 @@ import { nodeFileSystem } from "./fs/node.js";
 import picomatch from "picomatch";
 import { type CachePolicy, type CacheRule, cachePolicy } from "./http/cache-policy.js";
 import { type FeatureOptions, type Features, buildFeatures } from "./features/index.js";
+import { ARCHIVE_FORMATS, type ArchiveFormat } from "./archive/route.js";
 
 /** What to do with a request for a dotfile or anything below a dot-directory. */
 export type DotfilePolicy =
@@ -164,6 +165,20 @@ export interface StaticOptions extends FeatureOptions {
    * @default []
    */
   readonly hiddenFiles?: readonly string[];
+  /**
+   * Archive formats offered for directories, as `?download=zip` / `?download=tar`
+   * on a directory URL (and a link on its listing page). An archive holds exactly
+   * what a GET would serve; symlinks are followed only with `symlinks: "follow"`.
+   * Off by default: one request reads a whole tree. See docs/features.md.
+   * @default []
+   */
+  readonly archive?: readonly ArchiveFormat[];
+  /**
+   * The most file bytes (uncompressed) one archive may hold; past it the
+   * connection is cut, so the client sees a truncated archive. 0: no limit.
+   * @default 4294967296 (4 GiB)
+   */
+  readonly archiveMaxBytes?: number;
 }
 
 /** {@link StaticOptions} with every default applied and every value checked. */
@@ -192,6 +207,8 @@ export interface ResolvedOptions {
   readonly hiddenFiles: readonly string[];
   /** The feature middleware, built once (src/features/index.ts). */
   readonly features: Features;
+  readonly archive: readonly ArchiveFormat[];
+  readonly archiveMaxBytes: number;
 }
 
 export { OptionError };
@@ -227,6 +244,7 @@ const OPTION_NAMES: Readonly<Record<keyof StaticOptions, true>> = {
   root: true, dotfiles: true, symlinks: true, index: true, listing: true, cacheControl: true, hashLimit: true,
   revalidateMs: true, cacheFileBytes: true, cacheBytes: true, compression: true, precompressed: true, cache: true,
   maxRanges: true, fallthrough: true, use: true, fs: true, unlisted: true, hiddenFiles: true,
+  archive: true, archiveMaxBytes: true,
 };
 
 /**
@@ -289,6 +307,10 @@ export function resolveOptions(options: StaticOptions = {}, extra: readonly stri
     throw new OptionError("hiddenFiles", "must be a list of file paths");
   }
   const authFile: unknown = options.authFile;
+  const archive = options.archive ?? [];
+  if (!Array.isArray(archive) || !archive.every((f) => (ARCHIVE_FORMATS as readonly unknown[]).includes(f))) {
+    throw new OptionError("archive", `must be a list of formats: ${ARCHIVE_FORMATS.map((f) => JSON.stringify(f)).join(", ")}`);
+  }
   return {
     root: resolve(root),
     dotfiles: oneOf("dotfiles", options.dotfiles, ["ignore", "deny", "allow"], "ignore"),
@@ -312,5 +334,8 @@ export function resolveOptions(options: StaticOptions = {}, extra: readonly stri
     // The password file is never part of the site, wherever it lies.
     hiddenFiles: [...hiddenFiles, ...(typeof authFile === "string" && authFile !== "" ? [authFile] : [])].map((p) => resolve(root, p)),
     features: buildFeatures(options),
+    // In the order the formats are listed, each once.
+    archive: ARCHIVE_FORMATS.filter((f) => archive.includes(f)),
+    archiveMaxBytes: count("archiveMaxBytes", options.archiveMaxBytes, 4 * 1024 ** 3, 0),
   };
 }

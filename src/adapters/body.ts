@@ -70,9 +70,12 @@ class BodyBytes implements AsyncIterableIterator<Uint8Array> {
   }
 }
 
-type Opened = { readonly kind: "opened"; readonly body: OpenedBody } | { readonly kind: "stale" };
+/** A body opened for sending, or "stale": a file it reads is no longer the version its reply described. */
+export type Opened = { readonly kind: "opened"; readonly body: OpenedBody } | { readonly kind: "stale" };
 
-async function openBody(fs: FileSystem, body: Body): Promise<Opened> {
+export async function openBody(fs: FileSystem, body: Body): Promise<Opened> {
+  // Made as it is sent; it closes what it opens itself (src/archive).
+  if (body.kind === "stream") return { kind: "opened", body: { bytes: body.open(), close: async () => undefined } };
   const chunks = body.kind === "chunks" ? body.chunks : body.kind === "encoded" ? [body.source] : [];
   const files = new Map<string, OpenFile>();
   const close = async (): Promise<void> => {

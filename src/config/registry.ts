@@ -14,6 +14,7 @@
  * the handler's, serve() for the server's, the CLI for its own.
  */
 import { availableParallelism } from "node:os";
+import { ARCHIVE_FORMATS } from "../archive/route.js";
 import { parseCacheRule } from "../http/cache-policy.js";
 import { corsPolicy } from "../features/cors.js";
 import { parseHeaderFlag } from "../features/headers.js";
@@ -254,6 +255,24 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: "listing", layer: "handler", default: true, configKey: "listing",
     flags: [{ long: "no-listing", default: "an HTML listing", help: "directories without index.html answer 404",
       doc: "a directory without `index.html` answers 404", docDefault: "listed", set: toggle("listing", false) }] },
+  { name: "archive", layer: "handler", default: [], configKey: "archive",
+    flags: [{ long: "archive", value: "FORMATS", default: "off", help: "?download=zip|tar on directories: zip, tar or zip,tar",
+      doc: "`?download=zip` / `?download=tar` on directories: `zip`, `tar` or `zip,tar`", docDefault: "off",
+      set: (s, v) => {
+        const asked = v.split(",").map((f) => f.trim().toLowerCase());
+        const bad = asked.find((f) => !(ARCHIVE_FORMATS as readonly string[]).includes(f));
+        if (bad !== undefined) return `invalid --archive '${v}': must be zip, tar or zip,tar`;
+        s.options.archive = ARCHIVE_FORMATS.filter((f) => asked.includes(f) || (s.options.archive ?? []).includes(f));
+        return undefined;
+      } }] },
+  { name: "archiveMaxBytes", layer: "handler", default: 4 * 1024 ** 3, configKey: "archiveMaxBytes",
+    flags: [{ long: "archive-max-bytes", value: "BYTES", default: "4294967296 (4 GiB)", help: "larger archives are cut short; 0: no limit",
+      doc: "an archive with more file bytes is cut short; `0`: no limit", docDefault: "4294967296 (4 GiB)",
+      set: (s, v) => {
+        if (!/^\d{1,16}$/.test(v) || !Number.isSafeInteger(Number(v))) return `invalid --archive-max-bytes '${v}': must be a whole number of bytes`;
+        s.options.archiveMaxBytes = Number(v);
+        return undefined;
+      } }] },
   { name: "workers", layer: "cli", default: 1,
     flags: [{ long: "workers", short: "w", value: "N", default: "1", help: "processes sharing the port; auto = one per CPU core",
       doc: "processes sharing the port; `auto` = one per CPU core", docDefault: "`1`",

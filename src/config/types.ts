@@ -8,7 +8,7 @@ import type { ServeOptions } from "../server/listen.js";
 export type ConfigOptions = Partial<Pick<ServeOptions,
   | "port" | "host" | "root" | "single" | "cleanUrls" | "trailingSlash" | "cors" | "headers" | "coopCoep" | "notFound"
   | "redirects" | "rewrites" | "auth" | "authFile" | "dotfiles" | "symlinks" | "listing" | "unlisted" | "compression"
-  | "precompressed" | "cache" | "logFormat" | "insecureAuth">>;
+  | "precompressed" | "cache" | "logFormat" | "insecureAuth" | "archive" | "archiveMaxBytes">>;
 
 /** A configuration file or variable that cannot be used: exit code 2, one line. */
 export class ConfigError extends Error {

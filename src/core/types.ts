@@ -67,7 +67,15 @@ export type Body =
    * A file compressed while it is sent (too large to keep compressed in memory):
    * its length is not known in advance, so it goes without Content-Length.
    */
-  | { readonly kind: "encoded"; readonly encoding: "br" | "zstd" | "gzip"; readonly source: FileSlice };
+  | { readonly kind: "encoded"; readonly encoding: "br" | "zstd" | "gzip"; readonly source: FileSlice }
+  /**
+   * Bytes made while they are sent (an archive of a directory): length unknown,
+   * so no Content-Length. `open` is called once, only when the body is sent (never
+   * for HEAD); the iterable releases what it holds when it ends, throws or is
+   * returned early. A throw cuts the connection: a body that ended early must
+   * not look complete.
+   */
+  | { readonly kind: "stream"; open(): AsyncIterable<Uint8Array> };
 
 /**
  * A decided response. Header names are lower-case; values are final strings.

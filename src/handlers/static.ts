@@ -5,6 +5,7 @@
  * (RFC 9110 §12.5.3) and answers from the chosen variant, whose replies were
  * built once — only `If-*` and `Range` requests are evaluated per request.
  */
+import { archiveRoute } from "../archive/route.js";
 import { empty } from "../core/reply.js";
 import type { Middleware, Reply, WharfRequest } from "../core/types.js";
 import { type Encoding, type EncodingChoice, negotiateEncoding } from "../http/negotiate.js";
@@ -158,7 +159,12 @@ export function staticFiles(options: ResolvedOptions, report: ErrorReporter): Mi
     }
   };
 
+  // `?download=zip|tar` on a directory, when archives are on (src/archive); anything
+  // else it declines is answered below as if the query were not there.
+  const archive = options.archive.length > 0 ? archiveRoute(options) : undefined;
+
   return (req) => {
+    if (archive !== undefined && req.search.includes("download=")) return archive(req).then((reply) => reply ?? slow(req));
     if (req.method === "GET" || req.method === "HEAD") {
       const cached = resources.peek(req.pathname);
       const quick = cached === undefined ? undefined : quickReply(req, cached);

@@ -1,152 +1,42 @@
 /**
- * The command line, as a table: each flag once, with its help and default, so
- * that parsing and `--help` can never disagree. Python's `http.server` flags
- * (`[port]`, `-b`, `-d`) mean what they mean there.
+ * The command line: a parser and `--help` over the flags of the option registry
+ * (src/config/registry.ts), so that parsing, help and the README can never
+ * disagree. Python's `http.server` flags (`[port]`, `-b`, `-d`) mean what they
+ * mean there. The parser returns only what was written: a partial of the
+ * options, which src/config/merge.ts lays over the environment and the
+ * configuration file.
  */
 
-import { availableParallelism } from "node:os";
 import { closest } from "../core/suggest.js";
-import { type CacheRule, parseCacheRule } from "../http/cache-policy.js";
-import { corsPolicy } from "../features/cors.js";
-import { parseHeaderFlag } from "../features/headers.js";
-import { type LogFormat, LOG_FORMATS } from "../server/log.js";
-import { ARCHIVE_FORMATS, type ArchiveFormat } from "../responders/archive/route.js";
+import { DEFAULT_PORT, type FlagSpec, OPTIONS, type ParseState, type Settings } from "../config/registry.js";
 
-/** What the command line asks the server to do. */
-export interface CliOptions {
-  readonly port: number;
-  /** `undefined`: every interface, IPv6 and IPv4. */
-  readonly host: string | undefined;
-  /** As given, relative to the working directory. */
-  readonly directory: string;
-  /**
-   * How the directory was named: `-d DIR`, a positional `DIR` (how serve, sirv and
-   * http-server take it), or not at all. A positional one that does not exist gets
-   * a message that also says what a port looks like.
-   */
-  readonly directoryFrom: "flag" | "positional" | "default";
-  /**
-   * Python's `-p/--protocol`: `HTTP/1.0` closes every connection after its
-   * response, as Python's default handler does; `HTTP/1.1` keeps connections alive.
-   */
-  readonly protocol: "HTTP/1.0" | "HTTP/1.1";
-  readonly quiet: boolean;
-  readonly dotfiles: boolean;
-  readonly followSymlinks: boolean;
-  readonly listing: boolean;
-  /** `--archive zip,tar`: formats offered as `?download=` on directories; none by default. */
-  readonly archive?: readonly ArchiveFormat[];
-  /** `--archive-max-bytes`: absent keeps the handler's default. */
-  readonly archiveMaxBytes?: number;
-  /** Processes sharing the port; 1 serves from this process. */
-  readonly workers: number;
-  readonly compression: boolean;
-  /** `--cache GLOB=VALUE` rules, in order. */
-  readonly cache: readonly CacheRule[];
-  /** `--tls`: HTTPS with the development certificate (unless `tlsCert` is given). */
-  readonly tls: boolean;
-  /** Python 3.14's `--tls-cert`, `--tls-key`, `--tls-password-file`. */
-  readonly tlsCert: string | undefined;
-  readonly tlsKey: string | undefined;
-  readonly tlsPasswordFile: string | undefined;
-  /** The flags for serving apps (docs/features.md); absent when none was given. */
-  readonly app?: CliApp;
-  /** Limits and timeouts given on the command line; absent ones keep serve()'s defaults. */
-  readonly limits?: CliLimits;
-}
-
-/** The limit flags, in {@link import("../server/serve.js").ServeOptions}' units: bytes, counts, ms. */
-export interface CliLimits {
-  readonly maxHeaderSize?: number;
-  readonly maxUrlLength?: number;
-  readonly maxConnections?: number;
-  readonly maxRanges?: number;
-  readonly headersTimeout?: number;
-  readonly requestTimeout?: number;
-  readonly keepAliveTimeout?: number;
-  readonly sendTimeout?: number;
-  readonly shutdownTimeout?: number;
-}
-
-/** `-s`, `--cors`, `-H`, `--auth`, `-c`, `-o`, `--log-format`...: each absent unless given. */
-export interface CliApp {
-  /** `-s` alone: `true` (index.html). */
-  readonly single?: string | true;
-  readonly cleanUrls?: true;
-  readonly trailingSlash?: "always" | "never";
-  /** `--cors` alone: `"*"`. */
-  readonly cors?: "*" | readonly string[];
-  readonly headers?: readonly { readonly name: string; readonly value: string }[];
-  readonly coopCoep?: true;
-  readonly notFound?: string;
-  readonly auth?: readonly string[];
-  readonly authFile?: string;
-  readonly insecureAuth?: true;
-  readonly config?: string;
-  readonly open?: true;
-  readonly logFormat?: LogFormat;
-}
+export { DEFAULT_PORT };
 
 export type CommandLine =
-  | { readonly kind: "run"; readonly options: CliOptions }
+  | {
+      readonly kind: "run";
+      /** Only the options the command line wrote; the directory (`root`) as written, relative. */
+      readonly options: Settings;
+      /**
+       * How the directory was named: `-d DIR`, or a positional `DIR` (how serve, sirv
+       * and http-server take it); absent when it was not. A positional one that does
+       * not exist gets a message that also says what a port looks like.
+       */
+      readonly directoryFrom?: "flag" | "positional";
+    }
   | { readonly kind: "help" }
   | { readonly kind: "version" }
   | { readonly kind: "error"; readonly message: string };
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-/**
- * Applies a flag; returns a message when the value is not acceptable. `written` is
- * `"="` when the value was written as `--flag=value` (so `--single=` is an empty
- * value, not an absent one).
- */
-type Setter = (o: Mutable<CliOptions>, value: string, written?: "=") => string | undefined;
+/** A flag: one spelling of an option, or `--help`/`--version`. */
+export type Flag = FlagSpec | (Omit<FlagSpec, "set"> & { readonly set: "help" | "version" });
 
-interface Flag {
-  readonly long: string;
-  readonly short?: string;
-  /** The placeholder in help; a flag with one takes a value. */
-  readonly value?: string;
-  /**
-   * The value may be left out (`-s`, `-s app.html`). Written with `=` it is always
-   * the value; written as the next argument, only when this accepts it, so that
-   * `wharf -s 8080` serves an SPA on port 8080 rather than falling back to a file
-   * named "8080" (argparse's `nargs="?"` would take it).
-   */
-  readonly optional?: (next: string) => boolean;
-  readonly help: string;
-  readonly default?: string;
-  readonly set: Setter | "help" | "version";
-}
-
-export const DEFAULT_PORT = 8000;
-
-/** A whole-number limit from `min` to `max`. */
-function count(flag: string, key: keyof CliLimits, min: number, max: number): Setter {
-  return (o, v) => {
-    if (!/^\d{1,8}$/.test(v) || Number(v) < min || Number(v) > max) return `invalid --${flag} '${v}': must be a whole number from ${min} to ${max}`;
-    o.limits = { ...o.limits, [key]: Number(v) };
-    return undefined;
-  };
-}
-
-/** A timeout in seconds (`10`, `2.5`), kept in ms. */
-function seconds(flag: string, key: keyof CliLimits): Setter {
-  return (o, v) => {
-    if (!/^\d{1,6}(?:\.\d{1,3})?$/.test(v)) return `invalid --${flag} '${v}': must be seconds, like 10 or 2.5`;
-    o.limits = { ...o.limits, [key]: Math.round(Number(v) * 1000) };
-    return undefined;
-  };
-}
-
-/** A bare host name or address with a dot (`example.com`, `localhost:3000`): not a path a person means. */
-const HOSTISH = /^(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d{1,5})?$|^localhost:\d{1,5}$/i;
-
-function setProtocol(o: Mutable<CliOptions>, flag: string, v: string): string | undefined {
-  const version = v.toUpperCase();
-  if (version !== "HTTP/1.0" && version !== "HTTP/1.1") return `invalid ${flag} '${v}': must be HTTP/1.0 or HTTP/1.1`;
-  o.protocol = version;
-  return undefined;
-}
+/** Every flag, in the registry's order, then `--help` and `--version`. */
+export const FLAGS: readonly Flag[] = [
+  ...OPTIONS.flatMap((o) => o.flags ?? []),
+  { long: "help", short: "h", help: "show this help and exit", set: "help" },
+  { long: "version", short: "V", help: "show the version and exit", set: "version" },
+];
 
 /**
  * Flags of other static servers that wharf spells differently, with what to type
@@ -193,182 +83,6 @@ function longFlag(name: string): { flag: Flag } | { error: string } {
   if (candidates.length > 1) return { error: `ambiguous option '--${name}': could be ${candidates.map((f) => `--${f.long}`).join(", ")}` };
   return { error: unknownFlag(`--${name}`) };
 }
-
-/** Sets the port from a flag (`-p`, `--port`, `-l`) as the positional one would. */
-function setPort(o: Mutable<CliOptions>, flag: string, v: string): string | undefined {
-  const port = parsePort(v);
-  if (port === undefined) return `invalid ${flag} '${v}': must be a whole number from 0 to 65535`;
-  o.port = port;
-  return undefined;
-}
-
-export const FLAGS: readonly Flag[] = [
-  { long: "bind", short: "b", value: "ADDR", default: "all interfaces, IPv6 and IPv4",
-    help: "address to listen on (localhost: 127.0.0.1 and ::1)",
-    set: (o, v) => { o.host = v; return undefined; } },
-  { long: "directory", short: "d", value: "DIR", default: "the current directory",
-    help: "directory to serve (also: wharf DIR)",
-    set: (o, v) => {
-      if (o.directoryFrom === "positional") return `two directories: '${o.directory}' and -d '${v}'`;
-      o.directory = v;
-      o.directoryFrom = "flag";
-      return undefined;
-    } },
-  { long: "quiet", short: "q", default: "log every request to stderr",
-    help: "no access log", set: (o) => { o.quiet = true; return undefined; } },
-  { long: "port", short: "p", value: "PORT", default: "8000, the next free one if busy",
-    help: "the port, as [port] (-p HTTP/1.x: --protocol)",
-    set: (o, v) => {
-      // `-p` is http-server's port flag and Python's --protocol: a version is Python's.
-      if (/^HTTP\//i.test(v)) return setProtocol(o, "-p", v);
-      return setPort(o, "--port", v);
-    } },
-  { long: "protocol", value: "HTTP/1.x", default: "HTTP/1.1",
-    help: "HTTP/1.0: close after each response (Python's -p)",
-    set: (o, v) => setProtocol(o, "--protocol", v) },
-  { long: "listen", short: "l", value: "[HOST:]PORT", help: "serve's -l: a port, or host:port (tcp:// optional)",
-    set: (o, v) => {
-      const m = /^(?:tcp:\/\/)?(?:(\[[^\]]+\]|[^:/\[\]]+):)?(\d{1,5})$/i.exec(v);
-      if (m === null) {
-        return `invalid --listen '${v}': wharf takes a port or HOST:PORT; for other addresses use -b ADDR and the port`;
-      }
-      if (m[1] !== undefined) o.host = m[1];
-      return setPort(o, "--listen", m[2]!);
-    } },
-  { long: "dotfiles", default: "hidden, they answer 404",
-    help: "serve dotfiles and dot-directories (.env, .git/)", set: (o) => { o.dotfiles = true; return undefined; } },
-  { long: "follow-symlinks", default: "refused, they answer 404",
-    help: "serve symlinks that lead out of the directory", set: (o) => { o.followSymlinks = true; return undefined; } },
-  { long: "no-listing", default: "an HTML listing",
-    help: "directories without index.html answer 404", set: (o) => { o.listing = false; return undefined; } },
-  { long: "archive", value: "FORMATS", default: "off",
-    help: "?download=zip|tar on directories: zip, tar or zip,tar",
-    set: (o, v) => {
-      const asked = v.split(",").map((f) => f.trim().toLowerCase());
-      const bad = asked.find((f) => !(ARCHIVE_FORMATS as readonly string[]).includes(f));
-      if (bad !== undefined) return `invalid --archive '${v}': must be zip, tar or zip,tar`;
-      o.archive = ARCHIVE_FORMATS.filter((f) => asked.includes(f) || (o.archive ?? []).includes(f));
-      return undefined;
-    } },
-  { long: "archive-max-bytes", value: "BYTES", default: "4294967296 (4 GiB)",
-    help: "larger archives are cut short; 0: no limit",
-    set: (o, v) => {
-      if (!/^\d{1,16}$/.test(v) || !Number.isSafeInteger(Number(v))) return `invalid --archive-max-bytes '${v}': must be a whole number of bytes`;
-      o.archiveMaxBytes = Number(v);
-      return undefined;
-    } },
-  { long: "workers", short: "w", value: "N", default: "1",
-    help: "processes sharing the port; auto = one per CPU core",
-    set: (o, v) => {
-      const n = v === "auto" ? availableParallelism() : /^\d{1,4}$/.test(v) ? Number(v) : 0;
-      if (n < 1 || n > 1024) return `invalid --workers '${v}': must be 'auto' or a whole number from 1 to 1024`;
-      o.workers = n;
-      return undefined;
-    } },
-  { long: "no-compression", default: "br/zstd/gzip as the client accepts",
-    help: "never compress responses (sidecars included)",
-    set: (o) => { o.compression = false; return undefined; } },
-  { long: "cache", value: "GLOB=VALUE", default: "revalidate; fingerprinted names a year",
-    help: "Cache-Control by glob, seconds or value (repeatable)",
-    set: (o, v) => {
-      const rule = parseCacheRule(v);
-      if (rule === undefined) return `invalid --cache '${v}': expected GLOB=SECONDS or GLOB=VALUE, e.g. '*.png=3600'`;
-      o.cache = [...o.cache, rule];
-      return undefined;
-    } },
-  { long: "tls", default: "plain HTTP",
-    help: "HTTPS and HTTP/2, certificate made for this machine",
-    set: (o) => { o.tls = true; return undefined; } },
-  { long: "tls-cert", value: "FILE", help: "HTTPS and HTTP/2 with this certificate chain (PEM)",
-    set: (o, v) => { o.tlsCert = v; return undefined; } },
-  { long: "tls-key", value: "FILE", default: "read from the --tls-cert file",
-    help: "the certificate's private key (PEM)", set: (o, v) => { o.tlsKey = v; return undefined; } },
-  { long: "tls-password-file", value: "FILE", help: "file holding the private key's password",
-    set: (o, v) => { o.tlsPasswordFile = v; return undefined; } },
-  { long: "single", short: "s", value: "[FILE]", optional: (v) => !/^\d+$/.test(v) && /\.html?$/i.test(v), default: "off; FILE: index.html",
-    help: "SPA: HTML navigations to unknown paths get FILE",
-    set: (o, v, written) => {
-      if (v === "" && written === "=") return "invalid --single=: name a file (--single=app.html), or give -s alone for index.html";
-      o.app = { ...o.app, single: v === "" ? true : v };
-      return undefined;
-    } },
-  { long: "clean-urls", help: "/about serves about.html; .html redirects away",
-    set: (o) => { o.app = { ...o.app, cleanUrls: true }; return undefined; } },
-  { long: "trailing-slash", value: "always|never", help: "one spelling for every URL (301)",
-    set: (o, v) => {
-      if (v !== "always" && v !== "never") return `invalid --trailing-slash '${v}': must be 'always' or 'never'`;
-      o.app = { ...o.app, trailingSlash: v };
-      return undefined;
-    } },
-  // The value is taken when it is an origin, or looks like a host name that lacks
-  // one (`--cors example.com`): that one is an error, not a directory to serve.
-  { long: "cors", value: "[ORIGINS]", optional: (v) => v === "*" || /^(null|[a-z][a-z0-9+.-]*:\/\/)/i.test(v) || HOSTISH.test(v),
-    help: "CORS for any origin, or for these (comma-separated)",
-    set: (o, v) => {
-      const origins = v === "" || v === "*" ? "*" : v.split(",").map((x) => x.trim()).filter((x) => x !== "");
-      const bare = origins === "*" ? undefined : origins.find((x) => x !== "null" && !x.includes("://"));
-      if (bare !== undefined) return `invalid --cors '${v}': an origin has a scheme, like https://${bare}`;
-      try {
-        corsPolicy(origins);
-      } catch (e) {
-        return `invalid --cors '${v}': ${(e as Error).message.replace(/^wharf: option "cors" /, "")}`;
-      }
-      o.app = { ...o.app, cors: origins };
-      return undefined;
-    } },
-  { long: "header", short: "H", value: "'NAME: VALUE'", help: "add a response header (repeatable)",
-    set: (o, v) => {
-      const header = parseHeaderFlag(v);
-      if (header === undefined) return `invalid --header '${v}': expected 'Name: value' with a valid name and no line breaks`;
-      o.app = { ...o.app, headers: [...(o.app?.headers ?? []), header] };
-      return undefined;
-    } },
-  { long: "coop-coep", help: "cross-origin isolation (SharedArrayBuffer)",
-    set: (o) => { o.app = { ...o.app, coopCoep: true }; return undefined; } },
-  { long: "404", value: "FILE", default: "404.html if present", help: "page sent with status 404",
-    set: (o, v) => { o.app = { ...o.app, notFound: v }; return undefined; } },
-  { long: "auth", value: "USER:PASSWORD", help: "HTTP Basic authentication (repeatable)",
-    set: (o, v) => {
-      if (v.indexOf(":") <= 0) return `invalid --auth '${v.replace(/:.*/, ":...")}': expected USER:PASSWORD`;
-      o.app = { ...o.app, auth: [...(o.app?.auth ?? []), v] };
-      return undefined;
-    } },
-  { long: "auth-file", value: "FILE", help: "htpasswd file (bcrypt, apr1 or SHA)",
-    set: (o, v) => { o.app = { ...o.app, authFile: v }; return undefined; } },
-  { long: "insecure-auth", help: "allow auth without TLS beyond localhost",
-    set: (o) => { o.app = { ...o.app, insecureAuth: true }; return undefined; } },
-  { long: "config", short: "c", value: "FILE", default: "wharf.json, else DIR/serve.json",
-    help: "configuration file", set: (o, v) => { o.app = { ...o.app, config: v }; return undefined; } },
-  { long: "open", short: "o", help: "open the browser once serving",
-    set: (o) => { o.app = { ...o.app, open: true }; return undefined; } },
-  { long: "log-format", value: "FORMAT", default: "default, wharf's own line",
-    help: `access log: ${LOG_FORMATS.join(", ")}`,
-    set: (o, v) => {
-      if (!(LOG_FORMATS as readonly string[]).includes(v)) return `invalid --log-format '${v}': must be one of ${LOG_FORMATS.join(", ")}`;
-      o.app = { ...o.app, logFormat: v as LogFormat };
-      return undefined;
-    } },
-  { long: "max-header-size", value: "BYTES", default: "16384", help: "larger request heads answer 431",
-    set: count("max-header-size", "maxHeaderSize", 1024, 16_777_216) },
-  { long: "max-url-length", value: "BYTES", default: "8192", help: "longer request targets answer 414",
-    set: count("max-url-length", "maxUrlLength", 1, 16_777_216) },
-  { long: "max-connections", value: "N", default: "10000", help: "connections at once, per process; 0: no limit",
-    set: count("max-connections", "maxConnections", 0, 10_000_000) },
-  { long: "max-ranges", value: "N", default: "100", help: "more ranges in one request get the whole file",
-    set: count("max-ranges", "maxRanges", 0, 10_000) },
-  { long: "headers-timeout", value: "SECONDS", default: "10", help: "time to send the request head (slowloris)",
-    set: seconds("headers-timeout", "headersTimeout") },
-  { long: "request-timeout", value: "SECONDS", default: "30", help: "time to send the whole request",
-    set: seconds("request-timeout", "requestTimeout") },
-  { long: "send-timeout", value: "SECONDS", default: "30", help: "a client that takes nothing for this long is cut",
-    set: seconds("send-timeout", "sendTimeout") },
-  { long: "keep-alive-timeout", value: "SECONDS", default: "5", help: "idle connections are closed after this",
-    set: seconds("keep-alive-timeout", "keepAliveTimeout") },
-  { long: "shutdown-timeout", value: "SECONDS", default: "10", help: "on a signal, time for responses to finish",
-    set: seconds("shutdown-timeout", "shutdownTimeout") },
-  { long: "help", short: "h", help: "show this help and exit", set: "help" },
-  { long: "version", short: "V", help: "show the version and exit", set: "version" },
-];
 
 const EXAMPLES: readonly (readonly [string, string])[] = [
   ["wharf", "serve the current directory on port 8000"],
@@ -444,46 +158,26 @@ function parsePort(text: string): number | undefined {
 }
 
 /**
- * Parses the arguments after `wharf`. Pure: no defaults are read from the
- * environment; the directory stays relative.
+ * Parses the arguments after `wharf` into the options they write, and nothing
+ * else: no defaults, nothing from the environment; the directory stays relative.
  */
 export function parseCommandLine(argv: readonly string[]): CommandLine {
-  return parse(argv, new Set());
-}
-
-/**
- * {@link parseCommandLine}, and the long names of the flags actually written
- * (`"port"` for the positional port), so that a configuration file can fill in
- * only what the command line did not say.
- */
-export function parseCommandLineWithSources(argv: readonly string[]): { readonly line: CommandLine; readonly given: ReadonlySet<string> } {
-  const given = new Set<string>();
-  return { line: parse(argv, given), given };
-}
-
-function parse(argv: readonly string[], given: Set<string>): CommandLine {
-  const o: Mutable<CliOptions> = {
-    port: DEFAULT_PORT, host: undefined, directory: ".", directoryFrom: "default", protocol: "HTTP/1.1",
-    quiet: false, dotfiles: false, followSymlinks: false, listing: true, workers: 1,
-    compression: true, cache: [],
-    tls: false, tlsCert: undefined, tlsKey: undefined, tlsPasswordFile: undefined,
-  };
+  const state: ParseState = { options: {} };
+  const o = state.options;
   let portSeen = false;
   let onlyPositionals = false;
 
   // Returns the outcome when parsing must stop here, else undefined.
   const apply = (flag: Flag, shown: string, value: string | undefined, written?: "="): CommandLine | undefined => {
     if (flag.set === "help" || flag.set === "version") return { kind: flag.set };
-    given.add(flag.long);
     if (flag.value !== undefined && flag.optional === undefined && (value === undefined || value === "")) {
       return { kind: "error", message: `option ${flagName(flag)} needs a value: ${shown} ${flag.value}` };
     }
-    const problem = flag.set(o, value ?? "", written);
+    const problem = flag.set(state, value ?? "", written);
     if (problem === undefined && (flag.long === "port" || flag.long === "listen") && value !== undefined && !/^HTTP\//i.test(value)) {
       // `-p 8080` is the port: the positional one may not name another.
       if (portSeen) return { kind: "error", message: `two ports: ${shown} ${value} and the one given before` };
       portSeen = true;
-      given.add("port");
     }
     return typeof problem === "string" ? { kind: "error", message: problem } : undefined;
   };
@@ -518,12 +212,10 @@ function parse(argv: readonly string[], given: Set<string>): CommandLine {
         if (port === undefined) return { kind: "error", message: `invalid port '${arg}': must be a whole number from 0 to 65535` };
         o.port = port;
         portSeen = true;
-        given.add("port");
       } else {
-        if (o.directoryFrom !== "default") return { kind: "error", message: `unexpected argument '${arg}' (the directory is already '${o.directory}')` };
-        o.directory = arg;
-        o.directoryFrom = "positional";
-        given.add("directory");
+        if (state.directoryFrom !== undefined) return { kind: "error", message: `unexpected argument '${arg}' (the directory is already '${o.root}')` };
+        o.root = arg;
+        state.directoryFrom = "positional";
       }
     } else if (arg === "--") {
       onlyPositionals = true;
@@ -558,5 +250,5 @@ function parse(argv: readonly string[], given: Set<string>): CommandLine {
   for (const [flag, given] of [["--tls-key", o.tlsKey], ["--tls-password-file", o.tlsPasswordFile]] as const) {
     if (given !== undefined && o.tlsCert === undefined) return { kind: "error", message: `${flag} requires --tls-cert to be set` };
   }
-  return { kind: "run", options: o };
+  return state.directoryFrom === undefined ? { kind: "run", options: o } : { kind: "run", options: o, directoryFrom: state.directoryFrom };
 }

@@ -10,10 +10,11 @@ import { serve, type RunningServer, type ServeOptions } from "../server/serve.js
 import type { TlsCredentials } from "../tls/credentials.js";
 import { onShutdownSignals } from "../server/shutdown.js";
 import { ConfigError } from "../config/types.js";
-import { helpText, parseCommandLineWithSources, type CliOptions } from "./flags.js";
+import { helpText, parseCommandLine } from "./flags.js";
+import { optionSpec } from "../config/registry.js";
 import { PACKAGE_NAME } from "./about.js";
 import { type Opener, systemOpener } from "./open.js";
-import { appOptions, settle } from "./settings.js";
+import { settle } from "./settings.js";
 import { precompressCommand } from "./precompress.js";
 import { type CliTls, cliTls } from "./tls.js";
 import { isWorker, runPrimary, runWorker } from "./workers.js";
@@ -28,7 +29,7 @@ export interface CliIO {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-const SHUTDOWN_TIMEOUT = 10_000;
+const SHUTDOWN_TIMEOUT = optionSpec("shutdownTimeout").default as number;
 
 /** The version in our package.json: next to dist/ when installed, one level further up when run from build/. */
 function version(): string {
@@ -76,28 +77,6 @@ export function describeError(err: unknown): { message: string; exitCode: 1 | 2 
   return { message: coded ? message : `unexpected error: ${message}`, exitCode: 1 };
 }
 
-function serveOptions(o: CliOptions, tls: TlsCredentials | undefined): ServeOptions & { readonly root: string } {
-  return {
-    ...(tls === undefined ? {} : { tls }),
-    root: resolve(o.directory),
-    port: o.port,
-    ...(o.host === undefined ? {} : { host: o.host }),
-    ...(o.quiet ? { log: false } : {}),
-    dotfiles: o.dotfiles ? "allow" : "ignore",
-    symlinks: o.followSymlinks ? "follow" : "inside-root",
-    listing: o.listing,
-    ...(o.archive === undefined ? {} : { archive: o.archive }),
-    ...(o.archiveMaxBytes === undefined ? {} : { archiveMaxBytes: o.archiveMaxBytes }),
-    compression: o.compression,
-    precompressed: o.compression,
-    cache: o.cache,
-    shutdownTimeout: SHUTDOWN_TIMEOUT,
-    ...(o.protocol === "HTTP/1.0" ? { keepAlive: false } : {}),
-    ...appOptions(o.app, process.cwd()),
-    ...o.limits,
-  };
-}
-
 function isDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory();
@@ -137,7 +116,7 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
   const out = io.stdout ?? ((text: string) => void process.stdout.write(text));
   const err = io.stderr ?? ((text: string) => void process.stderr.write(text));
   if (argv[0] === "precompress") return precompressCommand(argv.slice(1), out, err);
-  const { line: cli, given } = parseCommandLineWithSources(argv);
+  const cli = parseCommandLine(argv);
   switch (cli.kind) {
     case "help":
       out(helpText());
@@ -151,12 +130,12 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
   }
   // `wharf dist`: a word that is not a port is a directory; if there is none by that
   // name, the person may have meant a port, so say what a port looks like.
-  if (cli.options.directoryFrom === "positional" && !isDirectory(resolve(cli.options.directory))) {
-    err(`wharf: no directory '${cli.options.directory}' (a port is a whole number from 0 to 65535)\nTry 'wharf --help'.\n`);
+  if (cli.directoryFrom === "positional" && !isDirectory(resolve(cli.options.root!))) {
+    err(`wharf: no directory '${cli.options.root}' (a port is a whole number from 0 to 65535)\nTry 'wharf --help'.\n`);
     return 2;
   }
   // The flags, then the environment and the configuration file (src/cli/settings.ts).
-  const settled = (tls: TlsCredentials | undefined) => settle(serveOptions(cli.options, tls), cli.options, given, io.env ?? process.env, process.cwd());
+  const settled = (tls: TlsCredentials | undefined) => settle(cli.options, tls, io.env ?? process.env, process.cwd());
   if (isWorker) {
     const credentials = cliTls(cli.options, true).then((tls) => tls?.credentials);
     return runWorker(credentials.then(async (c) => (await settled(c)).options), (e) => ({ option: e instanceof OptionError || e instanceof ConfigError }));
@@ -178,7 +157,7 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
     err(`wharf: ${message}\n`);
     return exitCode;
   }
-  const { options, config } = settings;
+  const { options, config, settings: { workers = 1, open, shutdownTimeout = SHUTDOWN_TIMEOUT } } = settings;
   const page = missingPage(options);
   if (page !== undefined) {
     err(`wharf: ${page}\n`);
@@ -187,14 +166,14 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
   // One line per serve.json key wharf cannot honour exactly.
   for (const note of config?.notes ?? []) err(`wharf: ${config!.path.replace(/^.*[\\/]/, "")}: ${note}\n`);
   const tlsLines = [...settings.lines, ...(tls?.lines ?? [])];
-  if (cli.options.workers > 1) {
+  if (workers > 1) {
     return runPrimary({
-      workers: cli.options.workers,
-      shutdownTimeout: cli.options.limits?.shutdownTimeout ?? SHUTDOWN_TIMEOUT,
+      workers,
+      shutdownTimeout,
       ready: (server) => {
         if (server.movedFrom !== undefined) out(`port ${server.movedFrom} is in use; serving on ${server.addresses[0]?.port}\n`);
         const lines = startupLines(options.root, server, [...featureLines(server.features), ...tlsLines]);
-        lines.splice(-1, 0, `  ${cli.options.workers} worker processes`);
+        lines.splice(-1, 0, `  ${workers} worker processes`);
         out(`${lines.join("\n")}\n`);
       },
       failed: (e) => {
@@ -215,10 +194,10 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
   }
   if (server.movedFrom !== undefined) out(`port ${server.movedFrom} is in use; serving on ${server.port}\n`);
   out(`${startupLines(options.root, server, [...featureLines(server.features), ...tlsLines]).join("\n")}\n`);
-  if (cli.options.app?.open) (io.open ?? systemOpener)(server.urls[0] ?? "", (line) => err(`wharf: ${line}\n`));
+  if (open === true) (io.open ?? systemOpener)(server.urls[0] ?? "", (line) => err(`wharf: ${line}\n`));
   return new Promise<number>((done) => {
     const stop = onShutdownSignals(() => server.close(), {
-      shutdownTimeout: cli.options.limits?.shutdownTimeout ?? SHUTDOWN_TIMEOUT,
+      shutdownTimeout,
       inFlight: () => server.inFlight,
       write: (line) => err(`${line}\n`),
       exit: (code) => {

@@ -7,65 +7,57 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { fromEnvironment } from "../config/env.js";
 import { type ConfigFile, loadConfig } from "../config/load.js";
-import { mergeOptions } from "../config/merge.js";
+import { mergeSettings, serveSettings, withCliDefaults } from "../config/merge.js";
+import { OPTIONS, type Settings } from "../config/registry.js";
 import type { ServeOptions } from "../server/serve.js";
-import type { CliApp, CliOptions } from "./flags.js";
-
-/** The options of the app flags, by the library's names. */
-export function appOptions(app: CliApp | undefined, cwd: string): ServeOptions {
-  if (app === undefined) return {};
-  return {
-    ...(app.single === undefined ? {} : { single: app.single }),
-    ...(app.cleanUrls === undefined ? {} : { cleanUrls: true }),
-    ...(app.trailingSlash === undefined ? {} : { trailingSlash: app.trailingSlash }),
-    ...(app.cors === undefined ? {} : { cors: app.cors }),
-    ...(app.headers === undefined ? {} : { headers: [{ source: "**", headers: Object.fromEntries(app.headers.map((h) => [h.name, h.value])) }] }),
-    ...(app.coopCoep === undefined ? {} : { coopCoep: true }),
-    ...(app.notFound === undefined ? {} : { notFound: app.notFound }),
-    ...(app.auth === undefined ? {} : { auth: app.auth }),
-    ...(app.authFile === undefined ? {} : { authFile: resolve(cwd, app.authFile) }),
-    ...(app.insecureAuth === undefined ? {} : { insecureAuth: true }),
-    ...(app.logFormat === undefined ? {} : { logFormat: app.logFormat }),
-  };
-}
+import type { TlsCredentials } from "../tls/credentials.js";
 
 /** What {@link settle} decided. */
 export interface Settled {
+  /** What serve() gets. */
   readonly options: ServeOptions & { readonly root: string };
+  /** Every source merged, with the command line's own defaults (workers, open...). */
+  readonly settings: Settings;
   readonly config: ConfigFile | undefined;
-  /** Extra banner lines: the configuration file, the features on. */
+  /** Extra banner lines: the configuration file. */
   readonly lines: readonly string[];
 }
 
+const PATHS = OPTIONS.filter((o) => o.path).map((o) => o.name);
+
+/** The command line's paths (`-d`, `--auth-file`) made absolute against `cwd`, as the environment's are. */
+export function located(cli: Settings, cwd: string): Settings {
+  const out: Record<string, unknown> = { ...cli };
+  for (const name of PATHS) if (typeof out[name] === "string") out[name] = resolve(cwd, out[name] as string);
+  return out as Settings;
+}
+
 /**
- * Merges `cli` (what {@link import("./main.js")} made of the flags alone) with the
- * environment and the configuration file. Throws ConfigError (exit 2).
+ * Merges `cli` (what the command line wrote, nothing more) with the environment
+ * and the configuration file, and `tls` (the credentials the TLS flags made).
+ * Throws ConfigError (exit 2).
  */
-export async function settle(
-  cli: ServeOptions & { readonly root: string },
-  cliOptions: CliOptions,
-  given: ReadonlySet<string>,
-  env: NodeJS.ProcessEnv,
-  cwd: string,
-): Promise<Settled> {
-  const fromEnv = fromEnvironment(env, cwd);
-  const directory = given.has("directory") ? cli.root : fromEnv.options.root ?? cli.root;
-  const config = await loadConfig({ cwd, directory, explicit: cliOptions.app?.config ?? fromEnv.config });
-  const merged = mergeOptions(cli, given, fromEnv.options, config?.options);
-  const root = resolve(merged.root ?? cli.root);
+export async function settle(cli: Settings, tls: TlsCredentials | undefined, env: NodeJS.ProcessEnv, cwd: string): Promise<Settled> {
+  // Flags over variables first: they say where the configuration file is.
+  const given = mergeSettings(fromEnvironment(env, cwd), located(cli, cwd));
+  const config = await loadConfig({ cwd, directory: given.root ?? cwd, explicit: given.config });
+  const settings = withCliDefaults(mergeSettings(config?.options, given));
+  const root = resolve(settings.root ?? cwd);
   // The command line's 404 page: 404.html when the site has one (checked once, so
   // that a site without one keeps the plain chain).
-  const notFound = merged.notFound ?? (existsSync(resolve(root, "404.html")) ? "404.html" : undefined);
+  const notFound = settings.notFound ?? (existsSync(resolve(root, "404.html")) ? "404.html" : undefined);
   // Never serve the configuration file from the site itself (the password file is
   // hidden by the handler): by its real path, so no rewrite, listing or sidecar
   // reaches it, and with no middleware, so the synchronous fast path stays on.
-  const hiddenFiles = [...(merged.hiddenFiles ?? []), ...(config === undefined ? [] : [config.path])];
+  const hiddenFiles = [...(settings.hiddenFiles ?? []), ...(config === undefined ? [] : [config.path])];
+  const { tls: _dev, ...served } = serveSettings(settings);
   const options = {
-    ...merged,
+    ...served,
     root,
+    ...(tls === undefined ? {} : { tls }),
     ...(notFound === undefined ? {} : { notFound }),
     ...(hiddenFiles.length === 0 ? {} : { hiddenFiles }),
   };
   const lines = config === undefined ? [] : [`  config: ${config.path}${config.kind === "serve" ? " (serve.json)" : ""}`];
-  return { options, config, lines };
+  return { options, settings, config, lines };
 }

@@ -10,7 +10,7 @@
 import { type CertificateInfo, type TlsCredentials, checkCredentials, readTlsFiles } from "../tls/credentials.js";
 import { ensureDevCertificate, readDevCertificate } from "../tls/dev-cert.js";
 import { docLocation } from "./about.js";
-import type { CliOptions } from "./flags.js";
+import type { Settings } from "../config/registry.js";
 
 /** The TLS part of a start. */
 export interface CliTls {
@@ -42,12 +42,12 @@ function fingerprint(info: CertificateInfo): string[] {
  * development certificate the primary made instead of checking or making it.
  * Throws a coded error (one line, exit 1) for a file that is missing or wrong.
  */
-export async function cliTls(o: Pick<CliOptions, "tls" | "tlsCert" | "tlsKey" | "tlsPasswordFile">, worker: boolean): Promise<CliTls | undefined> {
+export async function cliTls(o: Pick<Settings, "tls" | "tlsCert" | "tlsKey" | "tlsPasswordFile">, worker: boolean): Promise<CliTls | undefined> {
   if (o.tlsCert !== undefined) {
     const { credentials, info } = await readTlsFiles({ cert: o.tlsCert, key: o.tlsKey, passwordFile: o.tlsPasswordFile });
     return { credentials, lines: [PROTOCOLS, ...fingerprint(info)], warnings: info.warnings };
   }
-  if (!o.tls) return undefined;
+  if (o.tls !== "dev") return undefined;
   if (worker) return { credentials: await readDevCertificate(), lines: [], warnings: [] };
   const dev = await ensureDevCertificate();
   const info = checkCredentials(dev.credentials, { cert: dev.certFile, key: dev.keyFile });

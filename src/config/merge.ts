@@ -1,62 +1,46 @@
 /**
  * Who wins: a flag on the command line, then an environment variable, then the
- * configuration file, then wharf's default. Lists merge instead where that is
- * what a person means: `-H` headers come after the file's rules (so they win for
- * the same name), `--cache` rules before the file's (first match wins).
+ * configuration file, then the default of the layer that takes the option. Each
+ * source is a partial {@link Settings} holding only what it says, so precedence
+ * is a plain merge; no source needs to know which flags were written. Rule lists
+ * join instead where that is what a person means (the registry's `combine`):
+ * `-H` headers come after the file's rules (so they win for the same name),
+ * `--cache` rules before the file's (first match wins).
  */
-import type { ServeOptions } from "../server/serve.js";
-import type { ConfigOptions } from "./types.js";
+import { CLI_ONLY, type CliOnly, OPTIONS, type SettingName, type Settings } from "./registry.js";
 
-/** For each option a file or variable can set, the flags that set it on the command line. */
-const FLAGS_FOR: { readonly [K in keyof Required<ConfigOptions>]: readonly string[] } = {
-  port: ["port"],
-  host: ["bind"],
-  root: ["directory"],
-  single: ["single"],
-  cleanUrls: ["clean-urls"],
-  trailingSlash: ["trailing-slash"],
-  cors: ["cors"],
-  headers: [],
-  coopCoep: ["coop-coep"],
-  notFound: ["404"],
-  redirects: [],
-  rewrites: [],
-  auth: ["auth"],
-  authFile: ["auth-file"],
-  dotfiles: ["dotfiles"],
-  symlinks: ["follow-symlinks"],
-  listing: ["no-listing"],
-  unlisted: [],
-  compression: ["no-compression"],
-  precompressed: ["no-compression"],
-  cache: [],
-  logFormat: ["log-format"],
-  insecureAuth: ["insecure-auth"],
-  archive: ["archive"],
-  archiveMaxBytes: ["archive-max-bytes"],
-};
+const COMBINE = new Map(OPTIONS.filter((o) => o.combine !== undefined).map((o) => [o.name, o.combine!]));
 
 /**
- * `cli` is what the command line alone means (with wharf's defaults for what it
- * does not say); `given` names the flags actually written (`"port"` for the
- * positional port). Returns the options to serve with.
+ * Merges partial settings, lowest precedence first: `mergeSettings(file, env, flags)`.
+ * A key no source sets stays absent (so serve() still moves off a busy 8000 when
+ * no port was asked for anywhere).
  */
-export function mergeOptions(
-  cli: ServeOptions,
-  given: ReadonlySet<string>,
-  env: ConfigOptions,
-  file: ConfigOptions | undefined,
-): ServeOptions {
-  const out: Record<string, unknown> = { ...cli };
-  for (const key of Object.keys(FLAGS_FOR) as (keyof ConfigOptions)[]) {
-    if (FLAGS_FOR[key].some((flag) => given.has(flag))) continue;
-    const value = env[key] !== undefined ? env[key] : file?.[key];
-    if (value !== undefined) out[key] = value;
+export function mergeSettings(...sources: readonly (Settings | undefined)[]): Settings {
+  const out: Record<string, unknown> = {};
+  for (const source of sources) {
+    if (source === undefined) continue;
+    for (const [key, value] of Object.entries(source)) {
+      if (value === undefined) continue;
+      const combine = COMBINE.get(key as SettingName);
+      const before = out[key];
+      if (combine !== undefined && Array.isArray(before) && Array.isArray(value)) {
+        out[key] = combine === "later-wins" ? [...before, ...value] : [...value, ...before];
+      } else {
+        out[key] = value;
+      }
+    }
   }
-  // Lists: the file's rules with the command line's.
-  if (file?.headers !== undefined) out["headers"] = [...file.headers, ...(cli.headers ?? [])];
-  if (file?.cache !== undefined) out["cache"] = [...(cli.cache ?? []), ...file.cache];
-  // No port anywhere: serve()'s default, which moves on when 8000 is busy.
-  if (!given.has("port") && env.port === undefined && file?.port === undefined) delete out["port"];
-  return out as ServeOptions;
+  return out as Settings;
+}
+
+/** The command line's own defaults, applied once, to what the sources left unset. */
+export function withCliDefaults(settings: Settings): Settings {
+  const defaults = Object.fromEntries(OPTIONS.filter((o) => o.layer === "cli" && o.default !== undefined).map((o) => [o.name, o.default]));
+  return mergeSettings(defaults as Settings, settings);
+}
+
+/** The settings serve() takes: all but the command line's own. */
+export function serveSettings(settings: Settings): Omit<Settings, keyof CliOnly> {
+  return Object.fromEntries(Object.entries(settings).filter(([key]) => !CLI_ONLY.has(key as SettingName))) as Settings;
 }

@@ -13,8 +13,8 @@ import { type NodeRequest, type NodeResponse, fromNodeRequest, writeReady, write
 import { empty, errorReply } from "../core/reply.js";
 import { type ErrorReporter, staticFiles } from "../responders/static.js";
 import { statSync, type Stats } from "node:fs";
-import { buildFeatures } from "../features/index.js";
-import { OptionError, type StaticOptions, resolveOptions } from "./options.js";
+import { buildFeatures, type Features } from "../features/index.js";
+import { OptionError, type ResolvedOptions, type StaticOptions, resolveOptions } from "./options.js";
 import { escapeLogField } from "../core/text.js";
 
 /** A Connect/Express `next`. */
@@ -72,11 +72,29 @@ const defaultReporter: ErrorReporter = (error, req) => {
  */
 export function createHandler(options: StaticOptions = {}, report: ErrorReporter = defaultReporter): WharfHandler {
   const resolved = resolveOptions(options);
-  // The features' middleware (src/features/index.ts explains the order) around the
-  // user's, built once; with no feature on, this is `use` and the static handler alone.
-  const { outer, inner } = buildFeatures(options);
+  const features = buildFeatures(options);
   // As serve() does: a root that is not there fails now, not as a 404 on every request.
   if (options?.fs === undefined) checkRootDirectory(resolved.root);
+  return createHandlerFromResolved(resolved, features, report).handler;
+}
+
+/** What {@link createHandlerFromResolved} built: the handler, and the features it serves with. */
+export interface BuiltHandler {
+  readonly handler: WharfHandler;
+  /** The features of this very handler, for serve()'s banner and its auth-without-TLS check. */
+  readonly features: Features;
+}
+
+/**
+ * The handler from options already resolved and features already built (internal:
+ * serve() resolves and builds once, so the htpasswd file is read once and the
+ * banner describes the handler that answers). The root is not checked here; the
+ * caller has.
+ */
+export function createHandlerFromResolved(resolved: ResolvedOptions, features: Features, report: ErrorReporter = defaultReporter): BuiltHandler {
+  // The features' middleware (src/features/index.ts explains the order) around the
+  // user's, built once; with no feature on, this is `use` and the static handler alone.
+  const { outer, inner } = features;
   const middleware = [...outer, ...resolved.use, ...inner];
   const files = staticFiles(resolved, report);
   const chain = compose(middleware, files);
@@ -119,10 +137,11 @@ export function createHandler(options: StaticOptions = {}, report: ErrorReporter
     if (res !== undefined) return listener(req as NodeRequest, res, next);
     return handle(req as WharfRequest);
   }
-  return Object.assign(listener, {
+  const handler = Object.assign(listener, {
     fetch: (request: Request) => fetchResponse(handle, fs, request),
     handle: both,
   });
+  return { handler, features };
 }
 
 /**

@@ -114,7 +114,8 @@ export interface StaticOptions extends FeatureOptions {
   readonly cache?: readonly CacheRule[];
   /**
    * A Range header with more parts than this is ignored (a 200 with the whole file),
-   * as nginx's `max_ranges` does against CVE-2011-3192.
+   * as nginx's `max_ranges` does against CVE-2011-3192. `0` turns ranges off: every
+   * Range header is ignored.
    * @default 100
    */
   readonly maxRanges?: number;
@@ -308,7 +309,8 @@ export function resolveOptions(options: StaticOptions = {}, extra: readonly stri
     precompressed: boolean("precompressed", options.precompressed, true),
     cachePolicy: policy,
     hashLimit: count("hashLimit", options.hashLimit, 64 * 1024 * 1024, 0),
-    maxRanges: count("maxRanges", options.maxRanges, 100, 1),
+    // 0: ranges off, every Range header ignored (http/range.ts), as `--max-ranges 0` says.
+    maxRanges: count("maxRanges", options.maxRanges, 100, 0),
     revalidateMs: count("revalidateMs", options.revalidateMs, 500, 0),
     cacheFileBytes: count("cacheFileBytes", options.cacheFileBytes, 1024 * 1024, 0),
     cacheBytes: count("cacheBytes", options.cacheBytes, 32 * 1024 * 1024, 0),

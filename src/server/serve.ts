@@ -8,7 +8,7 @@ import { type IncomingMessage, createServer } from "node:http";
 import { access, constants } from "node:fs/promises";
 import type { Server as NetServer, Socket } from "node:net";
 import type { Http2ServerRequest } from "node:http2";
-import { createHandler } from "../handler/create.js";
+import { createHandlerFromResolved } from "../handler/create.js";
 import { type NodeRequest, type NodeResponse, responseBodyBytes, responseUser } from "../adapters/node.js";
 import { ServeError, codeOf } from "../core/errors.js";
 import type { FileSystem } from "../fs/types.js";
@@ -254,15 +254,16 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const colour = log === stderrLine && process.stderr.isTTY === true && process.env["NO_COLOR"] === undefined && process.env["TERM"] !== "dumb";
   const format = accessLogFormatter(logFormat, colour);
   const resolved = resolveOptions(staticOptions, SERVE_OPTION_NAMES);
-  // What is on, for the banner and the auth check (createHandler builds its own).
   const features = buildFeatures(staticOptions);
   await checkRoot(resolved.root, resolved.fs, staticOptions.fs === undefined);
   const tls = await resolveTls(tlsOption);
+  // Built once from the one resolution: the auth check and the banner below look at
+  // the features of the handler that answers (and the htpasswd file is read once).
+  const { handler } = createHandlerFromResolved(resolved, features);
   if (features.auth && tls === undefined && insecureAuth !== true && !isLoopback(hostOption)) {
     throw new OptionError("auth", `would send passwords in clear text to ${hostOption === undefined ? "every interface" : hostOption}: ` +
       "use -b localhost, --tls, or --insecure-auth if the network is trusted");
   }
-  const handler = createHandler({ ...staticOptions, root: resolved.root });
 
   const servers: Closable[] = [];
   const closer = gracefulCloser(servers, shutdownTimeout);

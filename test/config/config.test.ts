@@ -8,22 +8,26 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { type CliApp, parseCommandLine, parseCommandLineWithSources } from "../../src/cli/flags.js";
+import { parseCommandLine } from "../../src/cli/flags.js";
+import type { Settings } from "../../src/config/registry.js";
 import { fromEnvironment } from "../../src/config/env.js";
 import { fromServeJsonText, fromWharfJson, loadConfig, parseJson } from "../../src/config/load.js";
-import { mergeOptions } from "../../src/config/merge.js";
+import { mergeSettings } from "../../src/config/merge.js";
 import { closest, keyPath } from "../../src/config/validate.js";
 
 const dir = mkdtempSync(join(tmpdir(), "wharf-config-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("flags for serving apps", () => {
-  const app = (argv: string[]): CliApp | undefined => {
+  // The options of the app flags the command line wrote (port, directory and -q aside).
+  const app = (argv: string[]): Settings | undefined => {
     const line = parseCommandLine(argv);
     assert.equal(line.kind, "run", JSON.stringify(line));
-    return line.kind === "run" ? line.options.app : undefined;
+    if (line.kind !== "run") return undefined;
+    const { port: _port, root: _root, log: _log, ...rest } = line.options;
+    return Object.keys(rest).length === 0 ? undefined : rest;
   };
-  const port = (argv: string[]): number => {
+  const port = (argv: string[]): number | undefined => {
     const line = parseCommandLine(argv);
     return line.kind === "run" ? line.options.port : -1;
   };
@@ -45,7 +49,7 @@ describe("flags for serving apps", () => {
   test("--cors ORIGINS", () => assert.deepEqual(app(["--cors", "https://a.example,http://localhost:5173"]), { cors: ["https://a.example", "http://localhost:5173"] }));
   test("--cors=*", () => assert.deepEqual(app(["--cors=*"]), { cors: "*" }));
   test("--cors=bad", () => assert.match(JSON.stringify(parseCommandLine(["--cors=a.example"])), /invalid --cors 'a.example'/));
-  test("-H twice", () => assert.deepEqual(app(["-H", "X-A: 1", "--header=X-B: two words"]), { headers: [{ name: "X-A", value: "1" }, { name: "X-B", value: "two words" }] }));
+  test("-H twice", () => assert.deepEqual(app(["-H", "X-A: 1", "--header=X-B: two words"]), { headers: [{ source: "**", headers: { "X-A": "1", "X-B": "two words" } }] }));
   test("-H without a colon", () => assert.deepEqual(parseCommandLine(["-H", "nope"]), { kind: "error", message: "invalid --header 'nope': expected 'Name: value' with a valid name and no line breaks" }));
   test("--trailing-slash", () => assert.deepEqual(app(["--trailing-slash", "never"]), { trailingSlash: "never" }));
   test("--trailing-slash bad", () => assert.deepEqual(parseCommandLine(["--trailing-slash", "maybe"]), { kind: "error", message: "invalid --trailing-slash 'maybe': must be 'always' or 'never'" }));
@@ -54,8 +58,9 @@ describe("flags for serving apps", () => {
     app(["--clean-urls", "--coop-coep", "--404", "missing.html", "--auth", "a:b", "--auth", "c:d", "--auth-file", "ht", "--insecure-auth", "-c", "w.json", "-o", "--log-format", "json"]),
     { cleanUrls: true, coopCoep: true, notFound: "missing.html", auth: ["a:b", "c:d"], authFile: "ht", insecureAuth: true, config: "w.json", open: true, logFormat: "json" }));
   test("--log-format bad", () => assert.deepEqual(parseCommandLine(["--log-format", "xml"]), { kind: "error", message: "invalid --log-format 'xml': must be one of default, dev, common, combined, json" }));
-  test("given names what was written", () => {
-    assert.deepEqual([...parseCommandLineWithSources(["3000", "-s", "-d", "x", "--cors"]).given].sort(), ["cors", "directory", "port", "single"]);
+  test("only what was written, nothing else", () => {
+    const line = parseCommandLine(["3000", "-s", "-d", "x", "--cors"]);
+    assert.deepEqual(line, { kind: "run", options: { port: 3000, single: true, root: "x", cors: "*" }, directoryFrom: "flag" });
   });
 });
 
@@ -162,31 +167,35 @@ describe("finding the file", () => {
 
 describe("environment and precedence", () => {
   test("PORT, then WHARF_PORT over it", () => {
-    assert.equal(fromEnvironment({ PORT: "3000" }, dir).options.port, 3000);
-    assert.equal(fromEnvironment({ PORT: "3000", WHARF_PORT: "4000" }, dir).options.port, 4000);
+    assert.equal(fromEnvironment({ PORT: "3000" }, dir).port, 3000);
+    assert.equal(fromEnvironment({ PORT: "3000", WHARF_PORT: "4000" }, dir).port, 4000);
   });
-  test("HOST is not read", () => assert.equal(fromEnvironment({ HOST: "myhost" }, dir).options.host, undefined));
+  test("HOST is not read", () => assert.equal(fromEnvironment({ HOST: "myhost" }, dir).host, undefined));
   test("WHARF_* variables", () => {
-    const { options, config } = fromEnvironment({ WHARF_HOST: "::1", WHARF_DIRECTORY: "pub", WHARF_AUTH: "a:b:c", WHARF_LOG_FORMAT: "dev", WHARF_CONFIG: "w.json", WHARF_AUTH_FILE: "h" }, dir);
-    assert.deepEqual(options, { host: "::1", root: join(dir, "pub"), auth: "a:b:c", authFile: join(dir, "h"), logFormat: "dev" });
-    assert.equal(config, "w.json");
+    const got = fromEnvironment({ WHARF_HOST: "::1", WHARF_DIRECTORY: "pub", WHARF_AUTH: "a:b:c", WHARF_LOG_FORMAT: "dev", WHARF_CONFIG: "w.json", WHARF_AUTH_FILE: "h" }, dir);
+    assert.deepEqual(got, { host: "::1", root: join(dir, "pub"), auth: "a:b:c", authFile: join(dir, "h"), logFormat: "dev", config: "w.json" });
   });
   test("bad values are errors naming the variable", () => {
     assert.throws(() => fromEnvironment({ PORT: "http" }, dir), { message: "invalid PORT 'http': must be a whole number from 0 to 65535" });
-    assert.throws(() => fromEnvironment({ WHARF_AUTH: "nocolon" }, dir), { message: "invalid WHARF_AUTH: must be user:password" });
+    assert.throws(() => fromEnvironment({ WHARF_AUTH: "nocolon" }, dir), { message: "invalid WHARF_AUTH: expected USER:PASSWORD" });
   });
-  const cli = { root: "/cli", port: 8000, listing: true, cleanUrls: false as const, headers: [{ source: "**", headers: { "X-Cli": "1" } }] };
-  test("flag > environment > file > default", () => {
-    const merged = mergeOptions(cli, new Set(["directory"]), { port: 4000 }, { port: 3000, root: "/file", listing: false, cleanUrls: true });
+  // Each source is what it says, nothing more: precedence is a plain merge, lowest first.
+  const cli: Settings = { root: "/cli", headers: [{ source: "**", headers: { "X-Cli": "1" } }], cache: [{ glob: "*.png", value: 60 }] };
+  const env: Settings = { port: 4000 };
+  const file: Settings = { port: 3000, root: "/file", listing: false, cleanUrls: true, headers: [{ source: "*.js", headers: { "X-File": "1" } }], cache: [{ glob: "*", value: "no-store" }] };
+  const merged = mergeSettings(file, env, cli);
+  test("flag > environment > file", () => {
     assert.equal(merged.root, "/cli"); // -d given
     assert.equal(merged.port, 4000); // env over file
-    assert.equal(merged.listing, false); // file over default
+    assert.equal(merged.listing, false); // the file's, nothing above it
     assert.equal(merged.cleanUrls, true);
   });
-  test("a flag beats the file", () => assert.equal(mergeOptions(cli, new Set(["port"]), {}, { port: 3000 }).port, 8000));
-  test("no port anywhere: serve()'s default, which moves when busy", () => assert.equal("port" in mergeOptions(cli, new Set(), {}, {}), false));
+  test("a flag beats the file", () => assert.equal(mergeSettings({ port: 3000 }, {}, { port: 8000 }).port, 8000));
+  test("no port anywhere: absent, so serve()'s default moves when busy", () => assert.equal("port" in mergeSettings({}, {}, { root: "/x" }), false));
   test("-H headers come after the file's, so they win per name", () => {
-    assert.deepEqual(mergeOptions(cli, new Set(["header"]), {}, { headers: [{ source: "*.js", headers: { "X-File": "1" } }] }).headers,
-      [{ source: "*.js", headers: { "X-File": "1" } }, { source: "**", headers: { "X-Cli": "1" } }]);
+    assert.deepEqual(merged.headers, [{ source: "*.js", headers: { "X-File": "1" } }, { source: "**", headers: { "X-Cli": "1" } }]);
+  });
+  test("--cache rules come before the file's, so they match first", () => {
+    assert.deepEqual(merged.cache, [{ glob: "*.png", value: 60 }, { glob: "*", value: "no-store" }]);
   });
 });

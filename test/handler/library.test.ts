@@ -146,7 +146,7 @@ describe("options are validated once, at construction", () => {
     { name: "dotfiles", options: { dotfiles: "show" }, code: "WHARF_INVALID_DOTFILES" },
     { name: "symlinks", options: { symlinks: true }, code: "WHARF_INVALID_SYMLINKS" },
     { name: "index with a slash", options: { index: ["a/b.html"] }, code: "WHARF_INVALID_INDEX" },
-    { name: "maxRanges zero", options: { maxRanges: 0 }, code: "WHARF_INVALID_MAX_RANGES" },
+    { name: "maxRanges negative", options: { maxRanges: -1 }, code: "WHARF_INVALID_MAX_RANGES" },
     { name: "cacheControl with a newline", options: { cacheControl: "no-cache\r\nx: y" }, code: "WHARF_INVALID_CACHE_CONTROL" },
     { name: "use not functions", options: { use: ["x"] }, code: "WHARF_INVALID_USE" },
     { name: "listing not boolean", options: { listing: "yes" }, code: "WHARF_INVALID_LISTING" },

@@ -144,7 +144,7 @@ describe("hidden files, by real path (item 7)", () => {
     const cwd = mkdtempSync(join(tmpdir(), "wharf-visibility-cwd-"));
     try {
       writeFileSync(join(cwd, "wharf.json"), JSON.stringify({ listing: false }));
-      const settled = await settle({ root: cwd }, {} as never, new Set(), {}, cwd);
+      const settled = await settle({ root: cwd }, undefined, {}, cwd);
       assert.equal(settled.options.use, undefined);
       assert.deepEqual(settled.options.hiddenFiles, [join(cwd, "wharf.json")]);
     } finally {

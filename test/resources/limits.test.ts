@@ -150,7 +150,7 @@ describe("options and flags", () => {
       "--send-timeout", "45",
     ]);
     assert.equal(got.kind, "run");
-    assert.deepEqual(got.kind === "run" ? got.options.limits : undefined, {
+    assert.deepEqual(got.kind === "run" ? got.options : undefined, {
       maxHeaderSize: 32768, maxUrlLength: 100, maxConnections: 0, maxRanges: 5,
       headersTimeout: 2500, requestTimeout: 60_000, keepAliveTimeout: 250, shutdownTimeout: 1000, sendTimeout: 45_000,
     });

@@ -122,10 +122,10 @@ export interface OptionSpec {
 
 /** A whole number from `min` to `max`, of at most `digits` digits. */
 function whole(min: number, max: number, digits = 8): (text: string) => Parsed<number> {
-  const shape = new RegExp(`^\\d{1,${digits}}$`);
   return (text) => {
     const n = Number(text);
-    return shape.test(text) && n >= min && n <= max ? { value: n } : { problem: `must be a whole number from ${min} to ${max}` };
+    const shaped = text.length >= 1 && text.length <= digits && /^\d+$/.test(text);
+    return shaped && n >= min && n <= max ? { value: n } : { problem: `must be a whole number from ${min} to ${max}` };
   };
 }
 
@@ -189,7 +189,15 @@ function timeout(long: string, name: SettingName, help: string, ms: number, doc?
 }
 
 /** A bare host name or address with a dot (`example.com`, `localhost:3000`): not a path a person means. */
-const HOSTISH = /^(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d{1,5})?$|^localhost:\d{1,5}$/i;
+function hostish(text: string): boolean {
+  const colon = text.lastIndexOf(":");
+  const host = colon < 0 ? text : text.slice(0, colon);
+  if (colon >= 0 && !/^\d{1,5}$/.test(text.slice(colon + 1))) return false;
+  if (host.toLowerCase() === "localhost") return colon >= 0;
+  const labels = host.split(".");
+  // Split by hand, not one regular expression: fuzz/regex-safety allows no nested quantifiers.
+  return labels.length >= 2 && labels.every((l) => /^[a-z0-9-]+$/i.test(l)) && /^[a-z]{2,}$/i.test(labels.at(-1) ?? "");
+}
 
 /** The default port; serve() moves on to the next free one when it is busy and none was asked for. */
 export const DEFAULT_PORT = 8000;
@@ -338,7 +346,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   // The value is taken when it is an origin, or looks like a host name that lacks
   // one (`--cors example.com`): that one is an error, not a directory to serve.
   { name: "cors", layer: "handler", default: false, configKey: "cors",
-    flags: [{ long: "cors", value: "[ORIGINS]", optional: (v) => v === "*" || /^(null|[a-z][a-z0-9+.-]*:\/\/)/i.test(v) || HOSTISH.test(v),
+    flags: [{ long: "cors", value: "[ORIGINS]", optional: (v) => v === "*" || /^(null|[a-z][a-z0-9+.-]*:\/\/)/i.test(v) || hostish(v),
       help: "CORS for any origin, or for these (comma-separated)",
       doc: "CORS with working preflights; any origin, or these (comma-separated, with credentials)", docDefault: "off",
       set: (s, v) => {

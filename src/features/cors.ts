@@ -57,10 +57,15 @@ export interface CorsOptions {
 
 /** {@link CorsOptions} checked, with defaults applied. */
 export interface CorsPolicy {
+  /** Any origin, or the exact origins allowed (`scheme://host[:port]`). */
   readonly origins: "*" | ReadonlySet<string>;
+  /** Whether `Access-Control-Allow-Credentials: true` is sent (never with `*`). */
   readonly credentials: boolean;
+  /** The `Access-Control-Allow-Methods` value, joined. */
   readonly methods: string;
+  /** The `Access-Control-Expose-Headers` value, joined. */
   readonly exposeHeaders: string;
+  /** The `Access-Control-Max-Age` value, in seconds. */
   readonly maxAge: string;
 }
 

@@ -5,8 +5,8 @@
  * Patterns are matched against the *decoded, normalised* request path, so `%2e%2e`
  * or `//` can never make a path dodge a rule.
  */
-import picomatch from "picomatch";
 import { OptionError } from "../core/errors.js";
+import { globMatcher } from "../core/glob.js";
 import { encodePathname, encodeSegment, resolveRequestPath } from "../path/resolve.js";
 
 /** A request path as the feature rules see it. */
@@ -66,7 +66,7 @@ export function compileGlob(source: string): PathMatcher {
   const glob = normaliseSource(source).slice(1);
   // picomatch wants a relative path and a non-empty glob; the root is "" here.
   if (glob === "") return (path) => (path === "/" ? EMPTY : undefined);
-  const test = picomatch(glob);
+  const test = globMatcher(glob);
   const matchesRoot = /^(\*\*\/?)+$/.test(glob);
   return (path) => {
     const relative = path.slice(1);

@@ -48,7 +48,9 @@ export interface RedirectRule {
 
 /** A rewrite rule, as in serve.json: serve `destination` (a path on this site) where `source` found nothing. */
 export interface RewriteRule {
+  /** A glob or a path with `:name` segments, matched against the decoded path. */
   readonly source: string;
+  /** A path on this site; may use the source's `:name`s. */
   readonly destination: string;
 }
 

@@ -25,7 +25,9 @@ export type TrailingSlash = "always" | "never";
 
 /** A path as decoded segments and whether it ends in `/`. */
 export interface PathShape {
+  /** The decoded segments (`[]` for the root). */
   readonly segments: readonly string[];
+  /** Whether the path ends in `/`. */
   readonly trailingSlash: boolean;
 }
 

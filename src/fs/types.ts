@@ -9,9 +9,13 @@
 
 /** What the responders need to know about a directory entry or a file. */
 export interface FileStat {
+  /** A regular file, a directory, or anything else (served as neither). */
   readonly kind: "file" | "directory" | "other";
+  /** Bytes. */
   readonly size: number;
+  /** Last modification, in milliseconds since the epoch (Last-Modified, the ETag). */
   readonly mtimeMs: number;
+  /** The inode number: with size and mtime, the identity a reply is checked against when sent. */
   readonly ino: number;
 }
 
@@ -38,6 +42,7 @@ export interface OpenFile {
   stat(): Promise<FileStat>;
   /** Bytes `[start, end)`, as a stream of chunks. */
   read(start: number, end: number): AsyncIterable<Uint8Array>;
+  /** Releases the descriptor; called once, after the last read. */
   close(): Promise<void>;
 }
 

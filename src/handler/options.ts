@@ -9,7 +9,7 @@ import { closest } from "../core/suggest.js";
 import type { Middleware } from "../core/types.js";
 import type { FileSystem } from "../fs/types.js";
 import { nodeFileSystem } from "../fs/node.js";
-import picomatch from "picomatch";
+import { globMatcher } from "../core/glob.js";
 import { type CachePolicy, type CacheRule, cachePolicy } from "../http/cache-policy.js";
 import type { FeatureOptions } from "../features/index.js";
 import type { DotfilePolicy, SymlinkPolicy } from "../path/visibility.js";
@@ -288,7 +288,7 @@ export function resolveOptions(options: StaticOptions = {}, extra: readonly stri
   if (!Array.isArray(unlisted) || !unlisted.every((g) => typeof g === "string" && g !== "")) {
     throw new OptionError("unlisted", "must be a list of globs");
   }
-  const unlistedMatchers = unlisted.map((g) => picomatch(g, { dot: true }));
+  const unlistedMatchers = unlisted.map((g) => globMatcher(g, { dot: true }));
   const hiddenFiles = options.hiddenFiles ?? [];
   if (!Array.isArray(hiddenFiles) || !hiddenFiles.every((p) => typeof p === "string" && p !== "")) {
     throw new OptionError("hiddenFiles", "must be a list of file paths");

@@ -5,7 +5,7 @@
  * `immutable`); everything else revalidates, so an edit shows on reload. Rules
  * given by the operator (globs) come first.
  */
-import picomatch from "picomatch";
+import { globMatcher } from "../core/glob.js";
 
 /** A year: the longest max-age caches are expected to honour (RFC 9111 §1.2.2). */
 export const IMMUTABLE = "public, max-age=31536000, immutable";
@@ -49,7 +49,7 @@ export function cachePolicy(rules: readonly CacheRule[], fallback: string, finge
       throw new RangeError(`cache rule "${rule.glob}": seconds must be a whole number`);
     }
     if (!HEADER_VALUE.test(value) || value.trim() === "") throw new RangeError(`cache rule "${rule.glob}": not a valid header value`);
-    return { match: picomatch(rule.glob, { basename: !rule.glob.includes("/"), dot: true }), value };
+    return { match: globMatcher(rule.glob, { basename: !rule.glob.includes("/"), dot: true }), value };
   });
   return (path) => {
     for (const rule of compiled) if (rule.match(path)) return rule.value;

@@ -9,8 +9,10 @@ import { ServeError, codeOf } from "../core/errors.js";
 
 /** One socket the server listens on. */
 export interface BoundAddress {
+  /** The address as the socket reports it (`127.0.0.1`, `::`). */
   readonly address: string;
   readonly family: "IPv4" | "IPv6";
+  /** The port bound (the one the system chose, for port 0). */
   readonly port: number;
 }
 

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 
@@ -47,13 +47,40 @@ test("the package is named wharf-server, its command wharf, with repository, hom
   assert.ok((pkg["keywords"] as string[]).length >= 5);
 });
 
-test("the tarball holds dist with types and no sources or tests", () => {
+test("the tarball holds dist with types, the sources its maps name, and no tests", () => {
   assert.ok(existsSync(join(lib, "dist", "index.js")));
   assert.ok(existsSync(join(lib, "dist", "index.cjs")));
   assert.ok(existsSync(join(lib, "dist", "index.d.ts")));
-  assert.ok(!existsSync(join(lib, "src")), "sources are not shipped");
+  assert.ok(existsSync(join(lib, "src", "index.ts")), "sources are shipped (docs/design.md, \"Packaging\")");
   assert.ok(!existsSync(join(lib, "test")), "tests are not shipped");
+  assert.ok(!existsSync(join(lib, "build")), "compiled tests are not shipped");
   assert.ok(readdirSync(join(lib, "node_modules")).includes("mime-types"), "dependencies installed");
+});
+
+test("every source map and declaration map names files that are in the tarball", () => {
+  const maps = (readdirSync(join(lib, "dist"), { recursive: true }) as string[]).filter((f) => f.endsWith(".map"));
+  assert.ok(maps.some((f) => f.endsWith(".js.map")) && maps.some((f) => f.endsWith(".d.ts.map")), "both kinds of map are shipped");
+  const missing: string[] = [];
+  for (const map of maps) {
+    const { sources } = JSON.parse(readFileSync(join(lib, "dist", map), "utf8")) as { sources: string[] };
+    for (const source of sources) {
+      const path = join(lib, "dist", dirname(map), source);
+      if (!existsSync(path)) missing.push(`${map} -> ${source}`);
+    }
+  }
+  assert.deepEqual(missing.slice(0, 5), [], `${missing.length} of the maps' sources are not in the tarball`);
+});
+
+test("the JSON Schema is exported: import with { type: \"json\" } and require()", () => {
+  const want = JSON.parse(readFileSync(join(repo, "schema", "wharf.schema.json"), "utf8")) as { $schema?: string; title?: string };
+  const pick = "console.log(JSON.stringify([schema.$schema, schema.title, Object.keys(schema.properties).length]))";
+  writeFileSync(join(scratch, "schema.mjs"), `import schema from "${NAME}/schema.json" with { type: "json" };\n${pick};\n`);
+  writeFileSync(join(scratch, "schema.cjs"), `const schema = require("${NAME}/schema.json");\n${pick};\n`);
+  const expected = JSON.stringify([want.$schema, want.title, Object.keys((want as { properties: object }).properties).length]);
+  for (const file of ["schema.mjs", "schema.cjs"]) {
+    const run = spawnSync(process.execPath, [file], { cwd: scratch, encoding: "utf8" });
+    assert.equal(run.stdout.trim(), expected, `${file}: ${run.stderr}`);
+  }
 });
 
 test("every file the README links to is in the tarball", () => {

@@ -57,9 +57,11 @@ const PURE = new Set(["core", "http", "path"]);
  * hold (a style's CSP hash) and drawing a multipart boundary: computation, no file,
  * socket or process touched. Everything else (fs, net, http, tls, child_process,
  * worker_threads, os, stream, zlib, ...) is I/O or runtime state and belongs to
- * `fs/`, the responders and above.
+ * `fs/`, the responders and above. `node:module` is allowed for createRequire
+ * alone: core/glob.ts loads picomatch at the first glob instead of with the
+ * package, loading the code a static import would load, only later.
  */
-const PURE_NODE_MODULES = new Set(["node:path", "node:crypto"]);
+const PURE_NODE_MODULES = new Set(["node:path", "node:crypto", "node:module"]);
 
 const BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 

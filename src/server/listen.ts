@@ -55,6 +55,14 @@ export interface ServeOptions extends StaticOptions {
    */
   readonly keepAliveTimeout?: number;
   /**
+   * Milliseconds a response may wait for a client that does not read (nginx's
+   * `send_timeout`): with `tls`, an HTTP/2 stream whose output has not moved for
+   * this long is reset, and a connection where nothing moved is destroyed, with
+   * its open files. `0` for never.
+   * @default 30000
+   */
+  readonly sendTimeout?: number;
+  /**
    * Milliseconds {@link RunningServer.close} lets in-flight responses finish before
    * it destroys their connections.
    * @default 10000
@@ -204,13 +212,14 @@ function basicUser(header: string | undefined): string | undefined {
  */
 export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
   const { port: portOption, host: hostOption, log: logOption, headersTimeout: h, requestTimeout: r,
-    keepAliveTimeout: k, shutdownTimeout: s, tls: tlsOption, insecureAuth, logFormat = "default", maxHeaderSize: mh, maxUrlLength: mu, maxConnections: mc,
+    keepAliveTimeout: k, shutdownTimeout: s, sendTimeout: st, tls: tlsOption, insecureAuth, logFormat = "default", maxHeaderSize: mh, maxUrlLength: mu, maxConnections: mc,
     ...staticOptions } = options;
   const port = whole("port", portOption, 8000, 65535);
   const headersTimeout = whole("headersTimeout", h, 10_000);
   const requestTimeout = whole("requestTimeout", r, 30_000);
   const keepAliveTimeout = whole("keepAliveTimeout", k, 5_000);
   const shutdownTimeout = whole("shutdownTimeout", s, 10_000);
+  const sendTimeout = whole("sendTimeout", st, 30_000);
   const maxHeaderSize = whole("maxHeaderSize", mh, 16_384);
   const maxUrlLength = whole("maxUrlLength", mu, 8192);
   const maxConnections = whole("maxConnections", mc, 10_000);
@@ -297,7 +306,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     } else {
       const transport = secureTransport({
         credentials: tls.credentials, headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval,
-        maxHeaderSize, onRequest, onClientError,
+        maxHeaderSize, sendTimeout, onRequest, onClientError,
       });
       servers.push(transport);
       server = transport.server;

@@ -63,7 +63,9 @@ export interface ServeOptions extends StaticOptions {
    * never cut. 30 s, as long as `requestTimeout` gives a client to send its whole
    * request, and half nginx's 60 s: a stalled connection costs its slot for as
    * long as this, and a person whose download was cut resumes it with a Range
-   * request. `0` for none.
+   * request. With `tls`, an HTTP/2 stream whose output has not moved for this long
+   * is reset (its file closed), and a session where nothing moved is destroyed.
+   * `0` for none.
    * @default 30000
    */
   readonly sendTimeout?: number;

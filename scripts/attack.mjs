@@ -200,6 +200,7 @@ async function run() {
   const afterText = after === undefined ? "wharf gone" : `${after.fds} (baseline ${baseline.fds}, ${after.fds - baseline.fds >= 0 ? "+" : ""}${after.fds - baseline.fds})`;
   log(`  descriptors ${(o.sendTimeoutMs + o.graceMs) / 1000} s after the attack stopped: ${afterText}${backAfterMs === undefined ? "" : `, back within ${t.fdSlack} after ${f1(backAfterMs / 1000)} s`}; still held by the attackers then: ${heldAtEnd}`);
   log(`  wharf             ${aliveAtEnd ? `exited ${exitCode} on SIGTERM` : `DIED during the run (${diedWith})`}`);
+  if (!aliveAtEnd) log(`  wharf's stderr (last 2,000 characters):\n${server.stderr().slice(-2000)}`);
 
   const checks = [
     [`client p99 ${result.p99.toFixed(2)} ms < ${t.p99Ms} ms`, result.p99 < t.p99Ms],

@@ -8,8 +8,12 @@
  * holds the descriptor until the client lets it finish. 100 such streams on one
  * connection pinned 100 descriptors for as long as it stayed open. So responses per
  * connection are capped ({@link ResponseGate}) and output that makes no progress for
- * the send timeout ends the stream or the connection ({@link SendWatch}).
+ * the send timeout ends the stream or the connection ({@link h2SendTimeout}).
  */
+import { type Http2Stream, type ServerHttp2Session, constants } from "node:http2";
+import type { Socket } from "node:net";
+import { SLICE, type SessionSent, type StreamSent, watchStreamSend } from "../adapters/h2-send.js";
+import { type SendProgress, type SendState, sendCheckInterval, sendState } from "./send-timeout.js";
 
 /**
  * RFC 9113 §6.5.2: the size of a header list is the sum of each field's name and
@@ -21,52 +25,6 @@ export function headerListSize(rawHeaders: readonly string[]): number {
   let size = 0;
   for (const field of rawHeaders) size += field.length;
   return size + 16 * rawHeaders.length; // 32 per name-value pair
-}
-
-/** How a watched output (a stream, a connection) is doing at one look. */
-export type SendState =
-  /**
-   * Nothing waits to be sent, or what waits changed since the last look; `moved`
-   * when bytes that waited then have left (what waits only grows when the
-   * writer is not blocked: it writes more once it has drained).
-   */
-  | { readonly kind: "progress"; readonly moved: boolean }
-  /** Output waits, unchanged, for less than the send timeout so far. */
-  | { readonly kind: "waiting"; readonly sinceMs: number }
-  /** Output has waited, unchanged, for the whole send timeout: the client is not reading. */
-  | { readonly kind: "stalled"; readonly sinceMs: number };
-
-/**
- * Send progress seen from outside, by sampling how many bytes wait to be sent
- * (`Http2Stream.bufferSize`, `Socket.writableLength`): nginx's `send_timeout`,
- * "between two successive write operations". Node exposes no per-stream count of
- * bytes sent, but a writer whose output leaves sees the amount waiting change
- * (or reach 0) between looks; one blocked by a closed window or a full socket sees
- * the same number look after look.
- */
-export class SendWatch {
-  #waiting = 0;
-  #since: number;
-  constructor(now: number) {
-    this.#since = now;
-  }
-
-  /** Records one look: `waiting` bytes are buffered at time `now` (ms). */
-  look(waiting: number, now: number, timeoutMs: number): SendState {
-    if (waiting === 0 || waiting !== this.#waiting) {
-      const moved = this.#waiting > 0 && waiting !== this.#waiting;
-      this.#waiting = waiting;
-      this.#since = now;
-      return { kind: "progress", moved };
-    }
-    const sinceMs = now - this.#since;
-    return sinceMs >= timeoutMs ? { kind: "stalled", sinceMs } : { kind: "waiting", sinceMs };
-  }
-
-  /** When output last moved (or the watch started), in ms. */
-  get lastProgress(): number {
-    return this.#since;
-  }
 }
 
 /**
@@ -118,4 +76,134 @@ export class ResponseGate<T> {
       if (next !== undefined) this.#run(next);
     });
   }
+}
+
+/** What the send timeout does to one session at one look. */
+export type SessionVerdict =
+  | { readonly kind: "keep" }
+  /** These streams' output has not moved for the timeout while the connection's did: RST_STREAM them. */
+  | { readonly kind: "reset"; readonly streams: readonly number[] }
+  /** No output of the connection moved for the timeout: GOAWAY, and destroy it. */
+  | { readonly kind: "destroy" };
+
+const KEEP: SessionVerdict = { kind: "keep" };
+const DESTROY: SessionVerdict = { kind: "destroy" };
+
+/**
+ * The verdict for a session whose output as a whole is in state `session` and
+ * whose streams' are in `streams` (by index). The session first: when nothing on
+ * the connection moved, resetting streams would only queue more frames for a
+ * client that reads nothing.
+ */
+export function sessionVerdict(session: SendState, streams: readonly SendState[]): SessionVerdict {
+  if (session.kind === "stalled") return DESTROY;
+  const stalled: number[] = [];
+  streams.forEach((state, i) => {
+    if (state.kind === "stalled") stalled.push(i);
+  });
+  return stalled.length === 0 ? KEEP : { kind: "reset", streams: stalled };
+}
+
+/** A watched stream: what it sent and what the last look saw. */
+interface WatchedStream {
+  readonly sent: StreamSent;
+  readonly seen: SendProgress;
+}
+
+/** A watched session, until its connection's socket closes. */
+interface WatchedSession {
+  readonly socket: Socket;
+  /** Progress of all its streams: bytes completed, plus one per stream that finished. */
+  readonly sent: SessionSent;
+  readonly seen: SendProgress;
+  readonly streams: Map<Http2Stream, WatchedStream>;
+  /** When the session was first seen destroyed while its socket was still open. */
+  endedAt: number | undefined;
+}
+
+/** The sessions a send timeout applies to. */
+export interface H2SendTimeout {
+  /** Applies the timeout to `session`, whose connection's own socket is `socket`, until that socket closes. */
+  watch(session: ServerHttp2Session, socket: Socket): void;
+  /** Sessions watched now. */
+  readonly size: number;
+}
+
+/**
+ * nginx's `send_timeout` for HTTP/2, `timeoutMs` (> 0): one sweep, every
+ * {@link sendCheckInterval}, over the watched sessions. A stream with output
+ * waiting (`bufferSize`) and no write completed for the timeout is reset
+ * (RST_STREAM CANCEL, RFC 9113 §6.4), which ends its response and closes its file;
+ * a session none of whose streams completed a write (or finished) for the timeout
+ * while one had output waiting gets GOAWAY and is destroyed. Writes complete only
+ * as the client's window lets them go, so a client that announced a zero window
+ * (RFC 9113 §6.9.2) is cut, and one that reads slowly is not: its bodies go out in
+ * slices sized to its pace (src/adapters/h2-send.ts).
+ *
+ * `socket` is the connection's own socket: a destroyed session still waits for its
+ * socket to flush, which a client that reads nothing never lets happen, so the
+ * socket is destroyed a second after the session, or one timeout after the session
+ * ended any other way (an idle GOAWAY) with the socket still open.
+ */
+export function h2SendTimeout(timeoutMs: number): H2SendTimeout {
+  const watched = new Map<ServerHttp2Session, WatchedSession>();
+  let timer: NodeJS.Timeout | undefined;
+  const sweep = (): void => {
+    const now = performance.now();
+    for (const [session, w] of watched) {
+      if (session.destroyed) {
+        w.endedAt ??= now;
+        if (now - w.endedAt >= timeoutMs) w.socket.destroy();
+        continue;
+      }
+      const streams = [...w.streams];
+      let pending = 0;
+      const states = streams.map(([stream, s]) => {
+        const waiting = stream.bufferSize;
+        pending += waiting;
+        return sendState(s.seen, waiting, s.sent.completed, now, timeoutMs);
+      });
+      const verdict = sessionVerdict(sendState(w.seen, pending, w.sent.completed, now, timeoutMs), states);
+      if (verdict.kind === "destroy") {
+        // GOAWAY first: destroy() alone, with streams blocked, dropped it (measured).
+        session.goaway(constants.NGHTTP2_CANCEL);
+        session.destroy(new Error("send timeout"), constants.NGHTTP2_CANCEL);
+        w.endedAt = now;
+        setTimeout(() => w.socket.destroy(), Math.min(1000, timeoutMs)).unref();
+      } else if (verdict.kind === "reset") {
+        for (const i of verdict.streams) streams[i]![0].close(constants.NGHTTP2_CANCEL);
+      }
+    }
+  };
+  return {
+    watch(session, socket) {
+      if (watched.has(session)) return;
+      const w: WatchedSession = { socket, sent: { completed: 0, slice: SLICE.min }, seen: { completed: 0, since: -1 }, streams: new Map(), endedAt: undefined };
+      watched.set(session, w);
+      // Before the server's own listener, which hands the stream to the request
+      // handler: a response written at once (the hot path) is written sliced too.
+      session.prependListener("stream", (stream: Http2Stream) => {
+        w.streams.set(stream, { sent: watchStreamSend(stream, timeoutMs, w.sent), seen: { completed: 0, since: -1 } });
+        stream.once("close", () => {
+          w.streams.delete(stream);
+          // A response that ended is progress, however it was written.
+          if (stream.rstCode === constants.NGHTTP2_NO_ERROR && stream.writableFinished) w.sent.completed++;
+        });
+      });
+      socket.once("close", () => {
+        watched.delete(session);
+        if (watched.size === 0 && timer !== undefined) {
+          clearInterval(timer);
+          timer = undefined;
+        }
+      });
+      if (timer === undefined) {
+        timer = setInterval(sweep, sendCheckInterval(timeoutMs));
+        timer.unref();
+      }
+    },
+    get size() {
+      return watched.size;
+    },
+  };
 }

@@ -204,6 +204,9 @@ const stderrLine = (line: string): void => void process.stderr.write(`${line}\n`
 const URI_TOO_LONG = errorReply(414, {}, "The address is too long.");
 const URI_TOO_LONG_BODY = URI_TOO_LONG.body.kind === "chunks" ? (URI_TOO_LONG.body.chunks[0] as Uint8Array) : undefined;
 
+const HEADERS_TOO_LARGE = errorReply(431);
+const HEADERS_TOO_LARGE_BODY = HEADERS_TOO_LARGE.body.kind === "chunks" ? (HEADERS_TOO_LARGE.body.chunks[0] as Uint8Array) : undefined;
+
 /** The answers to a request head serve() refuses; each closes the connection (RFC 9112 §9.6). */
 const REFUSALS = new Map([400, 413, 501, 505].map((status) => {
   const reply = errorReply(status, { connection: "close" });
@@ -332,10 +335,9 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   // before the response had written anything): its line says that status.
   const answeredByConnection = new WeakMap<NodeResponse, number>();
 
-  const onRequest = (req: NodeRequest, res: NodeResponse): void => {
+  // Every response: tracked for shutdown, and one access-log line once it is over.
+  const observe = (req: NodeRequest, res: NodeResponse): void => {
     closer.track(res);
-    // Node then answers with `Connection: close` and closes after the response.
-    if (!keepAlive && "shouldKeepAlive" in res) res.shouldKeepAlive = false;
     // Written on 'close', which comes after 'finish' and also when the client went away first.
     if (log) {
       const start = performance.now();
@@ -353,6 +355,12 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
         }));
       });
     }
+  };
+
+  const onRequest = (req: NodeRequest, res: NodeResponse): void => {
+    observe(req, res);
+    // Node then answers with `Connection: close` and closes after the response.
+    if (!keepAlive && "shouldKeepAlive" in res) res.shouldKeepAlive = false;
     // Checked as the request arrives, before any handler work: 414 (RFC 9110 §15.5.15).
     if (req.url !== undefined && req.url.length > maxUrlLength) {
       void writeReply(res, { reply: URI_TOO_LONG, body: req.method === "HEAD" ? undefined : URI_TOO_LONG_BODY });
@@ -437,6 +445,11 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       const transport = secureTransport({
         credentials: tls.credentials, headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval,
         maxHeaderSize, sendTimeout, onClientError,
+        // An HTTP/2 header list past maxHeaderSize, refused by the transport: logged like any answer.
+        onRefused: (req, res) => {
+          observe(req, res);
+          void writeReply(res, { reply: HEADERS_TOO_LARGE, body: req.method === "HEAD" ? undefined : HEADERS_TOO_LARGE_BODY });
+        },
         // HTTP/1.1 over TLS: its connection is watched from its first request (HTTP/2
         // streams have their own timeout in secure.ts).
         onRequest: (req, res) => {

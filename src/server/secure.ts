@@ -22,7 +22,7 @@ import type { TLSSocket } from "node:tls";
 import type { NodeRequest, NodeResponse } from "../adapters/node.js";
 import type { TlsCredentials } from "../tls/credentials.js";
 import { certificateNames, withAddresses } from "../tls/names.js";
-import { ResponseGate, SendWatch, headerListSize } from "./h2-bounds.js";
+import { ResponseGate, h2SendTimeout, headerListSize } from "./h2-bounds.js";
 import { answerPlainHttp } from "./plain-on-tls.js";
 import type { Closable } from "./shutdown.js";
 
@@ -75,6 +75,11 @@ export interface SecureTransportOptions {
    */
   readonly sendTimeout?: number;
   readonly onRequest: (req: NodeRequest, res: NodeResponse) => void;
+  /**
+   * Answers (and logs) an HTTP/2 request the transport refused before any handler
+   * saw it: 431 for a header list past `maxHeaderSize`. A bare 431 when absent.
+   */
+  readonly onRefused?: (req: NodeRequest, res: NodeResponse, status: 431) => void;
   /** A malformed HTTP/1.1 request over TLS (the same handler as plain HTTP's). */
   readonly onClientError: (err: Error, socket: Duplex) => void;
 }
@@ -111,59 +116,6 @@ function limitResets(session: Http2Session): void {
   });
 }
 
-/**
- * Destroys a session whose output has not moved for `timeoutMs` (see
- * {@link SendWatch}), looking every `tickMs`: some stream has bytes waiting, and
- * in that time no stream's waiting bytes changed and the connection's send window
- * (`session.state.remoteWindowSize`, which every DATA frame sent lowers) did not
- * change either. Without this, a client that announced a zero window (RFC 9113
- * §6.9.2) kept its streams, their open files and its connection for ever; GOAWAY
- * alone waits for the streams to finish. `socket` is the connection's own socket:
- * a destroyed session still waits for its socket to flush, which a client that
- * reads nothing never lets happen.
- *
- * Whole sessions, not single streams: Node batches a stream's queued writes into
- * one (writev) and reports no per-stream bytes sent, so a slow download would look
- * stalled. A client that keeps the connection moving while starving some streams
- * holds at most {@link HTTP2_LIMITS.responsesInProgress} files.
- */
-function watchSends(session: ServerHttp2Session, socket: Socket, timeoutMs: number, tickMs: number): void {
-  const streams = new Map<Http2Stream, SendWatch>();
-  const connection = new SendWatch(performance.now());
-  let moved = performance.now(); // when output last left
-  let endedAt: number | undefined;
-  session.on("stream", (stream: Http2Stream) => {
-    streams.set(stream, new SendWatch(performance.now()));
-    stream.once("close", () => streams.delete(stream));
-  });
-  const timer = setInterval(() => {
-    const now = performance.now();
-    if (session.destroyed || socket.destroyed) {
-      endedAt ??= now;
-      if (now - endedAt >= timeoutMs) socket.destroy();
-      return;
-    }
-    let stalled = false;
-    for (const [stream, watch] of streams) {
-      const state = watch.look(stream.bufferSize, now, timeoutMs);
-      if (state.kind === "progress" && state.moved) moved = now;
-      else if (state.kind === "stalled") stalled = true;
-    }
-    // Offset so that a window of 0 still counts as a value that can change.
-    const window = connection.look((session.state.remoteWindowSize ?? 0) + 1, now, timeoutMs);
-    if (window.kind === "progress" && window.moved) moved = now;
-    if (!stalled || now - moved < timeoutMs) return;
-    // GOAWAY first: destroy() alone, with streams blocked, dropped it (measured).
-    session.goaway(constants.NGHTTP2_CANCEL);
-    session.destroy(new Error("send timeout"), constants.NGHTTP2_CANCEL);
-    // Node closes the socket once GOAWAY has gone out; a client that reads
-    // nothing never lets it go, so the socket is destroyed after a grace either way.
-    setTimeout(() => socket.destroy(), Math.min(1000, timeoutMs)).unref();
-  }, tickMs);
-  timer.unref();
-  socket.once("close", () => clearInterval(timer));
-}
-
 /** An accepted connection, until it closes: the socket and its head deadline. */
 interface Accepted {
   readonly socket: Socket;
@@ -181,17 +133,20 @@ export function secureTransport(o: SecureTransportOptions): SecureTransport {
   const sendTimeout = o.sendTimeout ?? SEND_TIMEOUT;
   const headDeadline = o.headersTimeout > 0 ? o.headersTimeout : HEAD_DEADLINE_OFF;
   const names = certificateNames(cert);
+  const sends = sendTimeout > 0 ? h2SendTimeout(sendTimeout) : undefined;
   const gates = new WeakMap<Http2Session, ResponseGate<{ req: Http2ServerRequest; res: Http2ServerResponse }>>();
 
   const onRequest = (req: NodeRequest, res: NodeResponse): void => {
-    if (req.httpVersionMajor !== 2) return o.onRequest(req, res);
+    // HTTP/2 by its stream: an HTTP/1.1 request line may say `HTTP/2.0` (answered 505 by onRequest).
+    if ((req as Partial<Http2ServerRequest>).stream === undefined) return o.onRequest(req, res);
     const h2 = req as Http2ServerRequest;
     // Node applies SETTINGS_MAX_HEADER_LIST_SIZE only once the client has
     // acknowledged it, and a client sends its first requests before that (or never
     // acknowledges): measured, a 64,000-byte field was answered 200. RFC 9113
     // §10.5.1: a server may answer 431 to a header list larger than it accepts.
     if (headerListSize(h2.rawHeaders) > headerListLimit) {
-      (res as Http2ServerResponse).writeHead(431, { "content-length": "0", "cache-control": "no-store" }).end();
+      if (o.onRefused !== undefined) o.onRefused(req, res, 431);
+      else (res as Http2ServerResponse).writeHead(431, { "content-length": "0", "cache-control": "no-store" }).end();
       return;
     }
     const session = h2.stream.session;
@@ -247,9 +202,7 @@ export function secureTransport(o: SecureTransportOptions): SecureTransport {
     limitResets(session);
     gates.set(session, new ResponseGate(HTTP2_LIMITS.responsesInProgress, startResponse));
     const connection = accepted.get(peerOf(session.socket));
-    if (sendTimeout > 0 && connection !== undefined) {
-      watchSends(session, connection.socket, sendTimeout, Math.min(1000, Math.max(50, sendTimeout / 4)));
-    }
+    if (sends !== undefined && connection !== undefined) sends.watch(session, connection.socket);
     if (closing) session.close();
   });
 

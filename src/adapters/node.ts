@@ -89,8 +89,8 @@ export function writeReady(res: NodeResponse, reply: Reply, body: Uint8Array | u
   sentBytes.set(res, body.length);
   // A body larger than one write of a watched HTTP/2 stream goes in slices, so that
   // a slow client is seen to progress (h2-send.ts); the rest is written at once.
-  const sliced = stream === undefined ? undefined : slicedWriter(res as Http2ServerResponse);
-  if (sliced === undefined || body.length <= sliced.slice) {
+  const sliced = stream === undefined ? undefined : slicedWriter(res as Http2ServerResponse, body.length);
+  if (sliced === undefined) {
     res.end(body);
     return;
   }

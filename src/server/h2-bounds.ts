@@ -12,7 +12,7 @@
  */
 import { type Http2Stream, type ServerHttp2Session, constants } from "node:http2";
 import type { Socket } from "node:net";
-import { SLICE, type SessionSent, type StreamSent, watchStreamSend } from "../adapters/h2-send.js";
+import { type SessionSent, streamSent, watchSessionSend } from "../adapters/h2-send.js";
 import { type SendProgress, type SendState, sendCheckInterval, sendState } from "./send-timeout.js";
 
 /**
@@ -104,19 +104,14 @@ export function sessionVerdict(session: SendState, streams: readonly SendState[]
   return stalled.length === 0 ? KEEP : { kind: "reset", streams: stalled };
 }
 
-/** A watched stream: what it sent and what the last look saw. */
-interface WatchedStream {
-  readonly sent: StreamSent;
-  readonly seen: SendProgress;
-}
-
 /** A watched session, until its connection's socket closes. */
 interface WatchedSession {
   readonly socket: Socket;
   /** Progress of all its streams: bytes completed, plus one per stream that finished. */
   readonly sent: SessionSent;
   readonly seen: SendProgress;
-  readonly streams: Map<Http2Stream, WatchedStream>;
+  /** Its open streams, and what the last look saw of each. */
+  readonly streams: Map<Http2Stream, SendProgress>;
   /** When the session was first seen destroyed while its socket was still open. */
   endedAt: number | undefined;
 }
@@ -158,10 +153,11 @@ export function h2SendTimeout(timeoutMs: number): H2SendTimeout {
       }
       const streams = [...w.streams];
       let pending = 0;
-      const states = streams.map(([stream, s]) => {
+      const states = streams.map(([stream, seen]) => {
         const waiting = stream.bufferSize;
         pending += waiting;
-        return sendState(s.seen, waiting, s.sent.completed, now, timeoutMs);
+        // A body written at once (it fitted in one write) has no count: it either goes, or waits whole.
+        return sendState(seen, waiting, streamSent(stream)?.completed ?? 0, now, timeoutMs);
       });
       const verdict = sessionVerdict(sendState(w.seen, pending, w.sent.completed, now, timeoutMs), states);
       if (verdict.kind === "destroy") {
@@ -178,17 +174,17 @@ export function h2SendTimeout(timeoutMs: number): H2SendTimeout {
   return {
     watch(session, socket) {
       if (watched.has(session)) return;
-      const w: WatchedSession = { socket, sent: { completed: 0, slice: SLICE.min }, seen: { completed: 0, since: -1 }, streams: new Map(), endedAt: undefined };
+      const w: WatchedSession = { socket, sent: watchSessionSend(session, timeoutMs), seen: { completed: 0, since: -1 }, streams: new Map(), endedAt: undefined };
       watched.set(session, w);
-      // Before the server's own listener, which hands the stream to the request
-      // handler: a response written at once (the hot path) is written sliced too.
-      session.prependListener("stream", (stream: Http2Stream) => {
-        w.streams.set(stream, { sent: watchStreamSend(stream, timeoutMs, w.sent), seen: { completed: 0, since: -1 } });
-        stream.once("close", () => {
-          w.streams.delete(stream);
-          // A response that ended is progress, however it was written.
-          if (stream.rstCode === constants.NGHTTP2_NO_ERROR && stream.writableFinished) w.sent.completed++;
-        });
+      // One pair of listeners per session, not a closure per stream: this runs for every request.
+      function onStreamClose(this: Http2Stream): void {
+        w.streams.delete(this);
+        // A response that ended is progress, however it was written.
+        if (this.rstCode === constants.NGHTTP2_NO_ERROR && this.writableFinished) w.sent.completed++;
+      }
+      session.on("stream", (stream: Http2Stream) => {
+        w.streams.set(stream, { completed: 0, since: -1 });
+        stream.on("close", onStreamClose); // 'close' comes once
       });
       socket.once("close", () => {
         watched.delete(session);

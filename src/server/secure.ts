@@ -156,7 +156,7 @@ export function secureTransport(o: SecureTransportOptions): SecureTransport {
   };
   const startResponse = ({ req, res }: { req: Http2ServerRequest; res: Http2ServerResponse }, done: () => void): void => {
     if (res.stream.destroyed || res.stream.closed) return done(); // reset while it waited
-    res.once("finish", done).once("close", done);
+    res.on("close", done); // after 'finish', or when the stream was reset; once either way
     o.onRequest(req, res);
   };
 

@@ -15,7 +15,7 @@ describe("nextSliceSize", () => {
   // [last write's bytes, ms it took, send timeout, current size] -> want
   const rows: { name: string; args: [number, number, number, number]; want: number }[] = [
     { name: "a write that completed at once: twice the current size", args: [16 * KiB, 0, 30_000, 16 * KiB], want: 32 * KiB },
-    { name: "never past the largest", args: [256 * KiB, 0, 30_000, 256 * KiB], want: SLICE.max },
+    { name: "never past the largest", args: [512 * KiB, 0, 30_000, 512 * KiB], want: SLICE.max },
     { name: "1 KiB/s at 30 s: the smallest (16 s a write)", args: [16 * KiB, 16_000, 30_000, 16 * KiB], want: SLICE.min },
     { name: "slower than the timeout allows: still the smallest", args: [16 * KiB, 60_000, 30_000, 16 * KiB], want: SLICE.min },
     { name: "320 KiB/s at a 1 s timeout: 20 KiB fits, so 16 KiB", args: [16 * KiB, 50, 1000, 16 * KiB], want: 16 * KiB },

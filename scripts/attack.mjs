@@ -181,7 +181,7 @@ async function run() {
   const peakRss = Math.max(samples.peak.rssMiB, samples.peak.hwmMiB);
   log("");
   log("attack: per class (opened: connections or sessions; closed by server: with the longest one lasted until seen closed;");
-  log(`  outlived the hold: held unread ${(2 * o.sendTimeoutMs + 1000) / 1000} s or up to half again, found still open, closed by us)`);
+  log(`  outlived the hold: held unread ${(2 * o.sendTimeoutMs + 1000) / 1000} s or up to half again, then read: found still open (still sent to, or silent for 1 s), closed by us)`);
   for (const { tally: k } of classes) {
     const statuses = Object.entries(k.statuses).map(([s, n]) => `${s}×${n}`).join(" ");
     log(`  ${k.name.padEnd(15)} opened ${String(k.opened).padStart(5)}, closed by server ${String(k.closedByServer).padStart(5)}${k.closedByServer === 0 ? "" : ` (longest ${f1(k.longestMs / 1000)} s)`}${k.held ? `, outlived the hold ${k.outlived}` : ""}, requests ${k.requests}${statuses === "" ? "" : `, answers ${statuses}`}`);

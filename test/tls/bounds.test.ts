@@ -47,7 +47,7 @@ async function h2Client(port: number, first?: Buffer): Promise<{ socket: Socket;
 }
 
 describe("HTTP/2 send timeout and open files", () => {
-  test("a zero window on 100 streams for a large file: at most 16 files open, the session destroyed after the send timeout, descriptors back to baseline", async () => {
+  test("a zero window on 100 streams for a large file: at most 16 files open, the session destroyed after the send timeout, descriptors back to baseline", async (t) => {
     const server = await startServerChild({ root: dir, tls: { cert: cert.cert, key: cert.key }, sendTimeout: 1000 });
     try {
       const baseline = fdCount(server.pid);
@@ -60,7 +60,9 @@ describe("HTTP/2 send timeout and open files", () => {
       const held = fdCount(server.pid) - baseline;
       assert.ok(held <= 16 + 2, `descriptors held: got ${held} over baseline, want at most 16 files and the socket`);
       assert.equal(heads(), 16, "streams past the 16th wait without being answered (or opening a file)");
+      const stalledAt = performance.now();
       assert.ok(await waitFor(() => client.closed(), 15_000), "the session is destroyed and its connection closed");
+      t.diagnostic(`16 heads, ${held} descriptors over baseline; closed ${(performance.now() - stalledAt).toFixed(0)} ms after the 16th head (sendTimeout 1000)`);
       assert.ok(client.frames().some((f) => f.type === FRAME.GOAWAY), `GOAWAY sent: ${client.frames().map((f) => `${f.type}/${f.streamId}`).join(" ")}`);
       assert.ok(await waitFor(() => fdCount(server.pid) <= baseline, 5000), `descriptors: got ${fdCount(server.pid)}, want baseline ${baseline}`);
     } finally {
@@ -98,7 +100,7 @@ describe("HTTP/2 send timeout per stream", () => {
   const ended = (frames: Frame[], id: number): boolean => frames.some((f) => f.type === FRAME.DATA && f.streamId === id && (f.flags & 0x1) !== 0);
   const resetCode = (frames: Frame[], id: number): number | undefined => frames.find((f) => f.type === FRAME.RST_STREAM && f.streamId === id)?.payload.readUInt32BE(0);
 
-  test("streams starved of window are reset (CANCEL) and their files closed, while the stream the client reads finishes on the same connection", async () => {
+  test("streams starved of window are reset (CANCEL) and their files closed, while the stream the client reads finishes on the same connection", async (t) => {
     const server = await startServerChild({ root: dir, tls: { cert: cert.cert, key: cert.key }, sendTimeout: 1000 });
     const client = await h2Client(server.port, settings([[SETTING.INITIAL_WINDOW_SIZE, 0]]));
     // Only stream 1's window (and the connection's) is opened: 16 KiB every 50 ms.
@@ -110,7 +112,9 @@ describe("HTTP/2 send timeout per stream", () => {
       const heads = (): number => client.frames().filter((f) => f.type === FRAME.HEADERS).length;
       assert.ok(await waitFor(() => heads() === 3, 10_000), `response heads: got ${heads()}, want 3`);
       assert.ok(fdCount(server.pid) >= baseline + 2, `descriptors: got ${fdCount(server.pid)}, want the two big.bin files open over ${baseline}`);
+      const answeredAt = performance.now();
       assert.ok(await waitFor(() => resetCode(client.frames(), 3) !== undefined && resetCode(client.frames(), 5) !== undefined, 10_000), "streams 3 and 5 reset");
+      t.diagnostic(`streams 3 and 5 reset ${(performance.now() - answeredAt).toFixed(0)} ms after their heads (sendTimeout 1000)`);
       assert.deepEqual([resetCode(client.frames(), 3), resetCode(client.frames(), 5)], [CANCEL, CANCEL]);
       assert.ok(await waitFor(() => fdCount(server.pid) <= baseline, 5000), `descriptors: got ${fdCount(server.pid)}, want baseline ${baseline} once both are reset`);
       assert.ok(await waitFor(() => ended(client.frames(), 1) || client.closed(), 20_000), `stream 1 ends: ${dataBytes(client.frames(), 1)} of ${MID} bytes`);

@@ -181,7 +181,7 @@ async function run() {
   const peakRss = Math.max(samples.peak.rssMiB, samples.peak.hwmMiB);
   log("");
   log("attack: per class (opened: connections or sessions; closed by server: with the longest one lasted until seen closed;");
-  log(`  outlived the hold: held unread ${(2 * o.sendTimeoutMs + 1000) / 1000} s or up to half again, found still open, closed by us)`);
+  log(`  outlived the hold: held unread ${(2 * o.sendTimeoutMs + 1000) / 1000} s or up to half again, then read: found still open (still sent to, or silent for 1 s), closed by us)`);
   for (const { tally: k } of classes) {
     const statuses = Object.entries(k.statuses).map(([s, n]) => `${s}×${n}`).join(" ");
     log(`  ${k.name.padEnd(15)} opened ${String(k.opened).padStart(5)}, closed by server ${String(k.closedByServer).padStart(5)}${k.closedByServer === 0 ? "" : ` (longest ${f1(k.longestMs / 1000)} s)`}${k.held ? `, outlived the hold ${k.outlived}` : ""}, requests ${k.requests}${statuses === "" ? "" : `, answers ${statuses}`}`);
@@ -200,6 +200,7 @@ async function run() {
   const afterText = after === undefined ? "wharf gone" : `${after.fds} (baseline ${baseline.fds}, ${after.fds - baseline.fds >= 0 ? "+" : ""}${after.fds - baseline.fds})`;
   log(`  descriptors ${(o.sendTimeoutMs + o.graceMs) / 1000} s after the attack stopped: ${afterText}${backAfterMs === undefined ? "" : `, back within ${t.fdSlack} after ${f1(backAfterMs / 1000)} s`}; still held by the attackers then: ${heldAtEnd}`);
   log(`  wharf             ${aliveAtEnd ? `exited ${exitCode} on SIGTERM` : `DIED during the run (${diedWith})`}`);
+  if (!aliveAtEnd) log(`  wharf's stderr (last 2,000 characters):\n${server.stderr().slice(-2000)}`);
 
   const checks = [
     [`client p99 ${result.p99.toFixed(2)} ms < ${t.p99Ms} ms`, result.p99 < t.p99Ms],

@@ -4,25 +4,44 @@
 import { connect as h2Connect } from "node:http2";
 import { destroy, head, limiter, loops, open, tally, track } from "./net.mjs";
 
+/** More than the socket buffers of a loopback connection hold (about 4 MiB sent, 6 MiB received). */
+const PROBE_BYTES = 16 * 1024 * 1024;
+
 /**
  * A paused socket never learns that the server closed it: nothing is read, so
  * neither is the FIN nor the reset. So each is held, unread, for twice the send
- * timeout and a second (up to half again, at random), then read for a second: if it ends in that second, the
- * server had closed it (counted by track()); if not, it outlived the hold and we
- * close it. Then the loop opens the next. After the attack stops, held sockets are
- * left alone.
+ * timeout and a second (up to half again, at random), then read: if it ends, the
+ * server had closed it (counted by track()); if a second passes with nothing to
+ * read, or more arrives than the socket buffers could have held (the server is
+ * still sending), it outlived the hold and we close it. Reading on while bytes
+ * arrive: a server that closed long ago left megabytes in the buffers, which a
+ * busy machine took more than a second to decrypt over TLS. Then the loop opens
+ * the next. After the attack stops, held sockets are left alone.
  */
 function holdThenProbe(ctx, t, socket) {
   const timer = setTimeout(() => {
     if (ctx.stopped) return;
     socket.probing = true; // reading now: no longer a stalled reader
-    socket.on("data", () => {});
-    socket.resume();
-    setTimeout(() => {
+    let read = 0;
+    let quiet;
+    const outlived = () => {
+      clearTimeout(quiet);
       if (socket.destroyed) return;
       t.outlived++;
       destroy(socket);
-    }, 1000).unref();
+    };
+    const wait = () => {
+      clearTimeout(quiet);
+      quiet = setTimeout(outlived, 1000).unref();
+    };
+    socket.on("data", (chunk) => {
+      read += chunk.length;
+      if (read > PROBE_BYTES) outlived();
+      else wait();
+    });
+    socket.once("close", () => clearTimeout(quiet));
+    socket.resume();
+    wait();
   }, (2 * ctx.sendTimeoutMs + 1000) * (1 + Math.random() / 2)); // spread, so that they do not all probe at once
   socket.once("close", () => clearTimeout(timer));
 }

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { Reply, WharfRequest } from "../core/types.js";
 import type { Prepared } from "./body.js";
+import { type SlicedWriter, slicedWriter } from "./h2-send.js";
 
 /** A request from `node:http`/`node:https`, or from `node:http2`'s compatibility API. */
 export type NodeRequest = IncomingMessage | Http2ServerRequest;
@@ -86,7 +87,16 @@ export function writeReady(res: NodeResponse, reply: Reply, body: Uint8Array | u
     return;
   }
   sentBytes.set(res, body.length);
-  res.end(body);
+  // A body larger than one write of a watched HTTP/2 stream goes in slices, so that
+  // a slow client is seen to progress (h2-send.ts); the rest is written at once.
+  const sliced = stream === undefined ? undefined : slicedWriter(res as Http2ServerResponse, body.length);
+  if (sliced === undefined) {
+    res.end(body);
+    return;
+  }
+  void sliced.write(res as Http2ServerResponse, body).then(() => {
+    if (!stream!.destroyed) res.end();
+  });
 }
 
 /**
@@ -97,11 +107,16 @@ export function writeReady(res: NodeResponse, reply: Reply, body: Uint8Array | u
  * {@link writeReply} kept a piece already sent (three 512 KiB pieces per stalled
  * download, where the socket's and the one read ahead are all there need be).
  */
-async function writeNext(res: NodeResponse, pieces: AsyncIterator<Uint8Array>, gone: () => boolean): Promise<"done" | "gone" | "wait" | "more"> {
+async function writeNext(res: NodeResponse, pieces: AsyncIterator<Uint8Array>, gone: () => boolean, sliced: SlicedWriter | undefined): Promise<"done" | "gone" | "wait" | "more"> {
   const next = await pieces.next();
   if (next.done === true) return "done";
   if (gone()) return "gone";
   sentBytes.set(res, (sentBytes.get(res) ?? 0) + next.value.length);
+  // A watched HTTP/2 stream: in slices, the piece sent before the next is read (h2-send.ts).
+  if (sliced !== undefined) {
+    await sliced.write(res as Http2ServerResponse, next.value);
+    return "more";
+  }
   // Both kinds take a Uint8Array; the cast only merges their overloads.
   return (res as ServerResponse).write(next.value) ? "more" : "wait";
 }
@@ -123,10 +138,11 @@ export async function writeReply(res: NodeResponse, prepared: Prepared): Promise
   res.writeHead(reply.status, stream === undefined ? reply.headers : forHttp2(reply.headers));
   // Http2ServerResponse has no `destroyed` (Node 20); its stream does.
   const gone = stream === undefined ? () => (res as ServerResponse).destroyed : () => stream.destroyed;
+  const sliced = stream === undefined ? undefined : slicedWriter(res as Http2ServerResponse);
   const pieces = body.bytes[Symbol.asyncIterator]();
   try {
     for (;;) {
-      const step = await writeNext(res, pieces, gone);
+      const step = await writeNext(res, pieces, gone, sliced);
       if (step === "done") break;
       if (step === "gone") {
         await pieces.return?.(); // lets a read ahead settle before the file closes

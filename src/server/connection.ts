@@ -23,6 +23,14 @@ export function refuseUriTooLong(req: NodeRequest, res: NodeResponse): void {
   void writeReply(res, { reply: URI_TOO_LONG, body: req.method === "HEAD" ? undefined : URI_TOO_LONG_BODY });
 }
 
+const HEADERS_TOO_LARGE = errorReply(431);
+const HEADERS_TOO_LARGE_BODY = HEADERS_TOO_LARGE.body.kind === "chunks" ? (HEADERS_TOO_LARGE.body.chunks[0] as Uint8Array) : undefined;
+
+/** Answers 431 (RFC 6585 §5) to an HTTP/2 request whose header list is over the limit (secure.ts refuses it). */
+export function refuseHeadersTooLarge(req: NodeRequest, res: NodeResponse): void {
+  void writeReply(res, { reply: HEADERS_TOO_LARGE, body: req.method === "HEAD" ? undefined : HEADERS_TOO_LARGE_BODY });
+}
+
 /** The answers to a request head serve() refuses; each closes the connection (RFC 9112 §9.6). */
 const REFUSALS = new Map([400, 413, 501, 505].map((status) => {
   const reply = errorReply(status, { connection: "close" });

@@ -15,12 +15,14 @@
  * streams in a loop, so the server works while the client pays nothing).
  * nghttp2 has its own reset limit in recent Node versions; this one holds on all.
  */
-import { type Http2Session, type Http2Stream, type ServerHttp2Session, constants, createSecureServer } from "node:http2";
+import { type Http2ServerRequest, type Http2ServerResponse, type Http2Session, type Http2Stream, type ServerHttp2Session, constants, createSecureServer } from "node:http2";
 import { type Server as NetServer, type Socket, createServer as createNetServer } from "node:net";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import type { NodeRequest, NodeResponse } from "../adapters/node.js";
 import type { TlsCredentials } from "../tls/credentials.js";
+import { certificateNames, withAddresses } from "../tls/names.js";
+import { ResponseGate, h2SendTimeout, headerListSize } from "./h2-bounds.js";
 import { answerPlainHttp } from "./plain-on-tls.js";
 import type { Closable } from "./shutdown.js";
 
@@ -28,8 +30,18 @@ import type { Closable } from "./shutdown.js";
 export const HTTP2_LIMITS = {
   /** SETTINGS_MAX_CONCURRENT_STREAMS; RFC 9113 §6.5.2 advises no fewer than 100. */
   maxConcurrentStreams: 100,
-  /** SETTINGS_MAX_HEADER_LIST_SIZE, in bytes: the same 16 KiB Node allows an HTTP/1.1 head. */
+  /**
+   * SETTINGS_MAX_HEADER_LIST_SIZE, in bytes, unless `maxHeaderSize` says otherwise:
+   * the same 16 KiB Node allows an HTTP/1.1 head. Enforced, not only announced.
+   */
   maxHeaderListSize: 16 * 1024,
+  /**
+   * Responses in progress at once (so files open at once); the connection's other
+   * streams wait their turn. More than the six connections a browser opens per
+   * host over HTTP/1.1, so a page loads at least as much in parallel; the
+   * connection's bandwidth is shared among them anyway.
+   */
+  responsesInProgress: 16,
   /** Streams a client may reset at once before the connection is closed... */
   resetBurst: 200,
   /** ...and how many more it earns per second. A browser cancels a few on navigation. */
@@ -39,17 +51,35 @@ export const HTTP2_LIMITS = {
 /** RFC 8446 §5.1: ContentType handshake(22), the first byte a TLS client sends. */
 const TLS_HANDSHAKE = 0x16;
 
+/** The send timeout when none is given, as serve()'s `sendTimeout`. */
+const SEND_TIMEOUT = 30_000;
+
+/** The deadline for the first byte and the TLS handshake (or plain head) when `headersTimeout` is 0. */
+const HEAD_DEADLINE_OFF = 120_000;
+
 export interface SecureTransportOptions {
   readonly credentials: TlsCredentials;
   readonly headersTimeout: number;
   readonly requestTimeout: number;
   readonly keepAliveTimeout: number;
   readonly connectionsCheckingInterval: number;
-  /** Milliseconds without send progress before a connection is destroyed (`ServeOptions.sendTimeout`). */
-  readonly sendTimeout?: number;
-  /** The largest HTTP/1.1 request head over TLS; Node's default when absent. */
+  /**
+   * The largest request head over TLS: HTTP/1.1's request line and fields, and
+   * HTTP/2's header list (RFC 9113 §6.5.2), answered 431. 16 KiB when absent.
+   */
   readonly maxHeaderSize?: number;
+  /**
+   * Milliseconds HTTP/2 output may wait without progress before its stream is
+   * reset, or, when nothing on the connection moved, the connection destroyed.
+   * 0 for never; 30000 when absent.
+   */
+  readonly sendTimeout?: number;
   readonly onRequest: (req: NodeRequest, res: NodeResponse) => void;
+  /**
+   * Answers (and logs) an HTTP/2 request the transport refused before any handler
+   * saw it: 431 for a header list past `maxHeaderSize`. A bare 431 when absent.
+   */
+  readonly onRefused?: (req: NodeRequest, res: NodeResponse, status: 431) => void;
   /** A malformed HTTP/1.1 request over TLS (the same handler as plain HTTP's). */
   readonly onClientError: (err: Error, socket: Duplex) => void;
 }
@@ -86,16 +116,57 @@ function limitResets(session: Http2Session): void {
   });
 }
 
+/** An accepted connection, until it closes: the socket and its head deadline. */
+interface Accepted {
+  readonly socket: Socket;
+  readonly deadline: NodeJS.Timeout;
+}
+
+/** A live connection's key: its peer's address and port, unique per listening socket. */
+const peerOf = (socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }): string =>
+  `${socket.remoteAddress ?? ""} ${socket.remotePort ?? ""}`;
+
 /** HTTP/2 and HTTP/1.1 over TLS, with plain HTTP answered, on whatever `server` listens on. */
 export function secureTransport(o: SecureTransportOptions): SecureTransport {
   const { cert, key, passphrase } = o.credentials;
+  const headerListLimit = o.maxHeaderSize ?? HTTP2_LIMITS.maxHeaderListSize;
+  const sendTimeout = o.sendTimeout ?? SEND_TIMEOUT;
+  const headDeadline = o.headersTimeout > 0 ? o.headersTimeout : HEAD_DEADLINE_OFF;
+  const names = certificateNames(cert);
+  const sends = sendTimeout > 0 ? h2SendTimeout(sendTimeout) : undefined;
+  const gates = new WeakMap<Http2Session, ResponseGate<{ req: Http2ServerRequest; res: Http2ServerResponse }>>();
+
+  const onRequest = (req: NodeRequest, res: NodeResponse): void => {
+    // HTTP/2 by its stream: an HTTP/1.1 request line may say `HTTP/2.0` (answered 505 by onRequest).
+    if ((req as Partial<Http2ServerRequest>).stream === undefined) return o.onRequest(req, res);
+    const h2 = req as Http2ServerRequest;
+    // Node applies SETTINGS_MAX_HEADER_LIST_SIZE only once the client has
+    // acknowledged it, and a client sends its first requests before that (or never
+    // acknowledges): measured, a 64,000-byte field was answered 200. RFC 9113
+    // §10.5.1: a server may answer 431 to a header list larger than it accepts.
+    if (headerListSize(h2.rawHeaders) > headerListLimit) {
+      if (o.onRefused !== undefined) o.onRefused(req, res, 431);
+      else (res as Http2ServerResponse).writeHead(431, { "content-length": "0", "cache-control": "no-store" }).end();
+      return;
+    }
+    const session = h2.stream.session;
+    const gate = session === undefined ? undefined : gates.get(session);
+    if (gate === undefined) o.onRequest(req, res);
+    else gate.admit({ req: h2, res: res as Http2ServerResponse });
+  };
+  const startResponse = ({ req, res }: { req: Http2ServerRequest; res: Http2ServerResponse }, done: () => void): void => {
+    if (res.stream.destroyed || res.stream.closed) return done(); // reset while it waited
+    res.on("close", done); // after 'finish', or when the stream was reset; once either way
+    o.onRequest(req, res);
+  };
+
   const secure = createSecureServer({
     cert: Buffer.from(cert), key: Buffer.from(key), ...(passphrase === undefined ? {} : { passphrase }),
     allowHTTP1: true, // ALPN offers h2 and http/1.1; a client that offers neither gets HTTP/1.1
-    settings: { maxConcurrentStreams: HTTP2_LIMITS.maxConcurrentStreams, maxHeaderListSize: HTTP2_LIMITS.maxHeaderListSize },
-    // A client that connects and never finishes the handshake is a slowloris too.
-    handshakeTimeout: o.headersTimeout > 0 ? o.headersTimeout : 120_000,
-  }, o.onRequest);
+    settings: { maxConcurrentStreams: HTTP2_LIMITS.maxConcurrentStreams, maxHeaderListSize: headerListLimit },
+    // Also cut by the connection's deadline below; this is Node's own, per handshake.
+    handshakeTimeout: headDeadline,
+  }, onRequest);
   // The HTTP/1.1 side is Node's http server logic running on `secure`: it reads
   // these, and starts checking them on 'listening', which `server` forwards below.
   Object.assign(secure, {
@@ -107,6 +178,7 @@ export function secureTransport(o: SecureTransportOptions): SecureTransport {
   // A session that failed or was cut (reset flood, protocol error): nothing to report.
   secure.on("sessionError", () => undefined);
 
+  const accepted = new Map<string, Accepted>();
   const sessions = new Set<ServerHttp2Session>();
   const sockets = new Set<Socket | TLSSocket>();
   let closing = false;
@@ -114,7 +186,13 @@ export function secureTransport(o: SecureTransportOptions): SecureTransport {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
   };
-  secure.on("secureConnection", track);
+  secure.on("secureConnection", (socket: TLSSocket) => {
+    track(socket);
+    // The handshake is done in time: from here HTTP/1.1's header timeout, or HTTP/2's
+    // idle and send timeouts, take over.
+    const connection = accepted.get(peerOf(socket));
+    if (connection !== undefined) clearTimeout(connection.deadline);
+  });
   secure.on("session", (session: ServerHttp2Session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
@@ -122,24 +200,39 @@ export function secureTransport(o: SecureTransportOptions): SecureTransport {
     // client open a new one whenever it wants (RFC 9113 §6.8).
     if (o.keepAliveTimeout > 0) session.setTimeout(o.keepAliveTimeout, () => session.close());
     limitResets(session);
+    gates.set(session, new ResponseGate(HTTP2_LIMITS.responsesInProgress, startResponse));
+    const connection = accepted.get(peerOf(session.socket));
+    if (sends !== undefined && connection !== undefined) sends.watch(session, connection.socket);
     if (closing) session.close();
   });
 
   const server = createNetServer((socket) => {
     track(socket);
     socket.on("error", () => socket.destroy());
-    // Nothing at all: cut like a client that never finishes its headers.
-    socket.setTimeout(o.headersTimeout > 0 ? o.headersTimeout : 120_000, () => socket.destroy());
+    // One absolute deadline from accept to the end of the TLS handshake or of the
+    // plain-HTTP head, whatever the client trickles: nothing at all, a ClientHello
+    // a byte at a time, or a plain request a byte every few seconds.
+    let expire = (): void => void socket.destroy();
+    const peer = peerOf(socket);
+    const deadline = setTimeout(() => expire(), headDeadline);
+    accepted.set(peer, { socket, deadline });
+    socket.once("close", () => {
+      clearTimeout(deadline);
+      accepted.delete(peer);
+    });
     socket.once("data", (first: Buffer) => {
-      socket.setTimeout(0);
       socket.pause();
       socket.unshift(first); // TLS reads what is buffered before it takes the socket over
-      if (first[0] === TLS_HANDSHAKE) secure.emit("connection", socket);
-      else answerPlainHttp(socket, o.headersTimeout);
+      if (first[0] === TLS_HANDSHAKE) {
+        secure.emit("connection", socket);
+      } else {
+        const bound = server.address();
+        const own = withAddresses(names, [...(typeof bound === "object" && bound !== null ? [bound.address] : []), socket.localAddress ?? ""]);
+        expire = answerPlainHttp(socket, own);
+      }
     });
   });
   server.on("listening", () => secure.emit("listening"));
-
   return {
     server,
     close(callback) {

@@ -22,7 +22,7 @@ import { limitPipelining } from "./pipeline.js";
 import { secureTransport } from "./secure.js";
 import { sendWatch } from "./send-timeout.js";
 import { type Closable, type GracefulCloser, gracefulCloser } from "./shutdown.js";
-import { afterBody, clientErrorListener, refuseRequest, refuseUriTooLong } from "./connection.js";
+import { afterBody, clientErrorListener, refuseHeadersTooLarge, refuseRequest, refuseUriTooLong } from "./connection.js";
 import { MAX_DISCARDED_BODY, checkRequestHead } from "./request-head.js";
 
 /** Options of {@link serve}: the static handler's, plus where and how to listen. */
@@ -63,7 +63,9 @@ export interface ServeOptions extends StaticOptions {
    * never cut. 30 s, as long as `requestTimeout` gives a client to send its whole
    * request, and half nginx's 60 s: a stalled connection costs its slot for as
    * long as this, and a person whose download was cut resumes it with a Range
-   * request. `0` for none.
+   * request. With `tls`, an HTTP/2 stream whose output has not moved for this long
+   * is reset (its file closed), and a session where nothing moved is destroyed.
+   * `0` for none.
    * @default 30000
    */
   readonly sendTimeout?: number;
@@ -271,11 +273,11 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   // before the response had written anything): its line says that status.
   const answeredByConnection = new WeakMap<NodeResponse, number>();
   const logEntry = log === false ? undefined : (entry: AccessLogEntry): void => log(format(entry));
-  const onRequest = requestListener({ handler, closer, keepAlive, maxUrlLength, logEntry, answeredByConnection });
+  const { onRequest, observe } = requestListener({ handler, closer, keepAlive, maxUrlLength, logEntry, answeredByConnection });
   const onClientError = clientErrorListener(logEntry, answeredByConnection);
   const makeServer = serverFactory({
     tls, headersTimeout, requestTimeout, keepAliveTimeout, sendTimeout, maxHeaderSize, maxConnections,
-    onRequest, onClientError, servers, report: log || stderrLine,
+    onRequest, observe, onClientError, servers, report: log || stderrLine,
   });
   const discard = async (): Promise<void> => {
     await Promise.all(servers.splice(0).map((srv) => new Promise((done) => srv.close(done))));
@@ -306,9 +308,10 @@ interface RequestListenerOptions {
  * The server's request listener: tracks the response for the graceful close, logs
  * it once it is over, refuses what the head alone refuses (414, then the checks of
  * request-head.ts), drops a request body, and hands the rest to the handler at
- * most MAX_PIPELINED at a time per connection (pipeline.ts).
+ * most MAX_PIPELINED at a time per connection (pipeline.ts). `observe` alone is the
+ * first two, for answers the transport gives itself (the HTTP/2 431).
  */
-function requestListener(o: RequestListenerOptions): (req: NodeRequest, res: NodeResponse) => void {
+function requestListener(o: RequestListenerOptions): { onRequest: Listener; observe: Listener } {
   const { handler, closer, keepAlive, maxUrlLength, logEntry: log, answeredByConnection } = o;
   // At most MAX_PIPELINED requests of one HTTP/1.1 connection under way at once (pipeline.ts).
   const pipelined = limitPipelining((req, res) => {
@@ -320,10 +323,9 @@ function requestListener(o: RequestListenerOptions): (req: NodeRequest, res: Nod
       else res.destroy();
     }
   });
-  return (req, res) => {
+  // Every response: tracked for shutdown, and one access-log line once it is over.
+  const observe = (req: NodeRequest, res: NodeResponse): void => {
     closer.track(res);
-    // Node then answers with `Connection: close` and closes after the response.
-    if (!keepAlive && "shouldKeepAlive" in res) res.shouldKeepAlive = false;
     // Written on 'close', which comes after 'finish' and also when the client went away first.
     if (log !== undefined) {
       const start = performance.now();
@@ -341,6 +343,12 @@ function requestListener(o: RequestListenerOptions): (req: NodeRequest, res: Nod
         });
       });
     }
+  };
+
+  const onRequest = (req: NodeRequest, res: NodeResponse): void => {
+    observe(req, res);
+    // Node then answers with `Connection: close` and closes after the response.
+    if (!keepAlive && "shouldKeepAlive" in res) res.shouldKeepAlive = false;
     // Checked as the request arrives, before any handler work: 414 (RFC 9110 §15.5.15).
     if (req.url !== undefined && req.url.length > maxUrlLength) {
       refuseUriTooLong(req, res);
@@ -363,7 +371,11 @@ function requestListener(o: RequestListenerOptions): (req: NodeRequest, res: Nod
     }
     dispatch();
   };
+  return { onRequest, observe };
 }
+
+/** A Node request listener. */
+type Listener = (req: NodeRequest, res: NodeResponse) => void;
 
 /** What {@link serverFactory} needs. */
 interface ServerFactoryOptions {
@@ -374,7 +386,9 @@ interface ServerFactoryOptions {
   readonly sendTimeout: number;
   readonly maxHeaderSize: number;
   readonly maxConnections: number;
-  readonly onRequest: (req: NodeRequest, res: NodeResponse) => void;
+  readonly onRequest: Listener;
+  /** Tracks and logs an answer the transport gives itself. */
+  readonly observe: Listener;
   readonly onClientError: ReturnType<typeof clientErrorListener>;
   /** Every server made is added here (for the graceful close and a retry's discard). */
   readonly servers: Closable[];
@@ -384,7 +398,7 @@ interface ServerFactoryOptions {
 
 /** Makes one listening server per call: plain HTTP/1.1, or HTTP/2 and HTTP/1.1 over TLS (secure.ts). */
 function serverFactory(o: ServerFactoryOptions): () => NetServer {
-  const { tls, headersTimeout, requestTimeout, keepAliveTimeout, sendTimeout, maxHeaderSize, maxConnections, onRequest, onClientError, servers } = o;
+  const { tls, headersTimeout, requestTimeout, keepAliveTimeout, sendTimeout, maxHeaderSize, maxConnections, onRequest, observe, onClientError, servers } = o;
   const sends = sendWatch(sendTimeout);
   // How often timeouts are checked; Node's 30 s default lets a slowloris linger.
   const connectionsCheckingInterval = headersTimeout > 0 ? Math.min(1000, Math.max(50, headersTimeout / 2)) : 1000;
@@ -404,6 +418,11 @@ function serverFactory(o: ServerFactoryOptions): () => NetServer {
       const transport = secureTransport({
         credentials: tls.credentials, headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval,
         maxHeaderSize, sendTimeout, onClientError,
+        // An HTTP/2 header list past maxHeaderSize, refused by the transport: logged like any answer.
+        onRefused: (req, res) => {
+          observe(req, res);
+          refuseHeadersTooLarge(req, res);
+        },
         // HTTP/1.1 over TLS: its connection is watched from its first request (HTTP/2
         // streams have their own timeout in secure.ts).
         onRequest: (req, res) => {

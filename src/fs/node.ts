@@ -5,7 +5,7 @@
 import { constants, type Stats, watch } from "node:fs";
 import { type FileHandle, lstat, open, readdir, readlink, realpath, stat } from "node:fs/promises";
 import { join, parse, sep } from "node:path";
-import type { DirectoryWatch, DirEntry, FileStat, FileSystem, OpenFile } from "./types.js";
+import type { DirectoryWatch, DirEntry, DirName, FileStat, FileSystem, OpenFile } from "./types.js";
 
 function toFileStat(s: Stats): FileStat {
   return {
@@ -138,6 +138,66 @@ async function listDirectory(path: string): Promise<DirEntry[]> {
   }
 }
 
+/**
+ * Runs `work` on the directory at the canonical `path`, opened and checked (so a
+ * directory swapped for a link cannot be read), through its descriptor where the
+ * kernel names it.
+ */
+async function inDirectory<T>(path: string, work: (dir: string) => Promise<T>): Promise<T> {
+  const handle = await openAt(path, DIRECTORY_FLAGS);
+  try {
+    return await work((await hasProcFd()) ? `/proc/self/fd/${handle.fd}` : path);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** `items` mapped by `f`, at most {@link STAT_BATCH} at a time. */
+async function batched<T, R>(items: readonly T[], f: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += STAT_BATCH) out.push(...(await Promise.all(items.slice(i, i + STAT_BATCH).map(f))));
+  return out;
+}
+
+/**
+ * Names and types from one readdir: a 100,000-entry directory is listed by name
+ * without 100,000 stats. Symlinks are resolved (what they name decides whether
+ * they are shown); an entry whose type the file system does not report
+ * (DT_UNKNOWN) is lstat'ed.
+ */
+async function listNames(path: string): Promise<DirName[]> {
+  return inDirectory(path, async (dir) => {
+    const dirents = await readdir(dir, { withFileTypes: true, encoding: "buffer" });
+    const found = await batched(dirents, async (d): Promise<DirName | undefined> => {
+      const name = textName(d.name);
+      if (name === undefined) return undefined;
+      let own: { symlink: boolean; kind: FileStat["kind"] } | undefined;
+      if (d.isSymbolicLink()) own = { symlink: true, kind: "other" };
+      else if (d.isFile()) own = { symlink: false, kind: "file" };
+      else if (d.isDirectory()) own = { symlink: false, kind: "directory" };
+      else if (d.isFIFO() || d.isSocket() || d.isCharacterDevice() || d.isBlockDevice()) own = { symlink: false, kind: "other" };
+      else {
+        const s = await lstat(join(dir, name)).catch(() => undefined);
+        if (s === undefined) return undefined;
+        own = { symlink: s.isSymbolicLink(), kind: toFileStat(s).kind };
+      }
+      if (!own.symlink) return { name, symlink: false, kind: own.kind, stat: undefined, real: join(path, name) };
+      const target = await linkTarget(join(dir, name));
+      return { name, symlink: true, kind: target.stat?.kind, ...target };
+    });
+    return found.filter((e): e is DirName => e !== undefined);
+  });
+}
+
+async function statEntries(path: string, names: readonly string[]): Promise<Array<FileStat | undefined>> {
+  return inDirectory(path, (dir) =>
+    batched(names, async (name) => {
+      const s = await lstat(join(dir, name)).catch(() => undefined);
+      return s === undefined || s.isSymbolicLink() ? undefined : toFileStat(s);
+    }),
+  );
+}
+
 // Reads one piece ahead: the next read runs on the thread pool while the socket
 // takes the current one, so disk and network overlap. Pieces start at 64 KiB and
 // double up to 512 KiB, so a long download runs at full speed while a short or
@@ -236,6 +296,8 @@ export const nodeFileSystem: FileSystem = {
   stat: async (path) => toFileStat(await stat(path)),
   realpath: (path) => realpath(path),
   readdir: listDirectory,
+  readdirNames: listNames,
+  statEntries,
   open: openFile,
   watch: watchDirectory,
 };

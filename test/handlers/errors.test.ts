@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { errorReply } from "../../src/handlers/errors.js";
-import { renderListing } from "../../src/handlers/listing.js";
+import { renderListing } from "../../src/listing/html.js";
 import { createHandler } from "../../src/index.js";
 import type { Reply } from "../../src/index.js";
 

@@ -8,7 +8,8 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { MAX_LISTING_ENTRIES, type ListingEntry, renderListing } from "../../src/handlers/listing.js";
+import { MAX_LISTING_ENTRIES, renderListing } from "../../src/listing/html.js";
+import type { ListedEntry as ListingEntry } from "../../src/listing/order.js";
 import { rawExchange, parseResponses } from "../helpers/raw.js";
 import { MiB, type ServerChild, rssBytes, startServerChild } from "./proc.js";
 

@@ -33,6 +33,8 @@ export interface CliOptions {
   readonly dotfiles: boolean;
   readonly followSymlinks: boolean;
   readonly listing: boolean;
+  /** --readme: README.md rendered below a listing. */
+  readonly readme: boolean;
   /** Processes sharing the port; 1 serves from this process. */
   readonly workers: number;
   readonly compression: boolean;
@@ -236,6 +238,8 @@ export const FLAGS: readonly Flag[] = [
     help: "serve symlinks that lead out of the directory", set: (o) => { o.followSymlinks = true; return undefined; } },
   { long: "no-listing", default: "an HTML listing",
     help: "directories without index.html answer 404", set: (o) => { o.listing = false; return undefined; } },
+  { long: "readme", default: "not shown",
+    help: "show a directory's README.md below its listing", set: (o) => { o.readme = true; return undefined; } },
   { long: "workers", short: "w", value: "N", default: "1",
     help: "processes sharing the port; auto = one per CPU core",
     set: (o, v) => {
@@ -443,7 +447,7 @@ export function parseCommandLineWithSources(argv: readonly string[]): { readonly
 function parse(argv: readonly string[], given: Set<string>): CommandLine {
   const o: Mutable<CliOptions> = {
     port: DEFAULT_PORT, host: undefined, directory: ".", directoryFrom: "default", protocol: "HTTP/1.1",
-    quiet: false, dotfiles: false, followSymlinks: false, listing: true, workers: 1,
+    quiet: false, dotfiles: false, followSymlinks: false, listing: true, readme: false, workers: 1,
     compression: true, cache: [],
     tls: false, tlsCert: undefined, tlsKey: undefined, tlsPasswordFile: undefined,
   };

@@ -85,7 +85,7 @@ function serveOptions(o: CliOptions, tls: TlsCredentials | undefined): ServeOpti
     ...(o.quiet ? { log: false } : {}),
     dotfiles: o.dotfiles ? "allow" : "ignore",
     symlinks: o.followSymlinks ? "follow" : "inside-root",
-    listing: o.listing,
+    listing: o.listing && o.readme ? { readme: true } : o.listing,
     compression: o.compression,
     precompressed: o.compression,
     cache: o.cache,

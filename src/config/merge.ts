@@ -25,7 +25,7 @@ const FLAGS_FOR: { readonly [K in keyof Required<ConfigOptions>]: readonly strin
   authFile: ["auth-file"],
   dotfiles: ["dotfiles"],
   symlinks: ["follow-symlinks"],
-  listing: ["no-listing"],
+  listing: ["no-listing", "readme"],
   unlisted: [],
   compression: ["no-compression"],
   precompressed: ["no-compression"],

@@ -168,24 +168,35 @@ async function batched<T, R>(items: readonly T[], f: (item: T) => Promise<R>): P
 async function listNames(path: string): Promise<DirName[]> {
   return inDirectory(path, async (dir) => {
     const dirents = await readdir(dir, { withFileTypes: true, encoding: "buffer" });
-    const found = await batched(dirents, async (d): Promise<DirName | undefined> => {
+    const names: DirName[] = [];
+    // `path` is canonical and a name holds no separator: concatenation is the join
+    // (path.join normalises, which costs more than the readdir for 100,000 names).
+    const prefix = path.endsWith(sep) ? path : path + sep;
+    // Most entries are decided by their type alone, synchronously; only symlinks
+    // and untyped entries cost a system call.
+    const rest: Array<{ name: string; symlink: boolean }> = [];
+    for (const d of dirents) {
       const name = textName(d.name);
-      if (name === undefined) return undefined;
-      let own: { symlink: boolean; kind: FileStat["kind"] } | undefined;
-      if (d.isSymbolicLink()) own = { symlink: true, kind: "other" };
-      else if (d.isFile()) own = { symlink: false, kind: "file" };
-      else if (d.isDirectory()) own = { symlink: false, kind: "directory" };
-      else if (d.isFIFO() || d.isSocket() || d.isCharacterDevice() || d.isBlockDevice()) own = { symlink: false, kind: "other" };
-      else {
+      if (name === undefined) continue;
+      const kind = d.isFile() ? "file" : d.isDirectory() ? "directory"
+        : d.isFIFO() || d.isSocket() || d.isCharacterDevice() || d.isBlockDevice() ? "other" : undefined;
+      if (kind !== undefined) names.push({ name, symlink: false, kind, stat: undefined, real: prefix + name });
+      else rest.push({ name, symlink: d.isSymbolicLink() });
+    }
+    const resolved = await batched(rest, async ({ name, symlink }): Promise<DirName | undefined> => {
+      let link = symlink;
+      if (!link) {
+        // DT_UNKNOWN: the file system did not say (some network and FUSE file systems).
         const s = await lstat(join(dir, name)).catch(() => undefined);
         if (s === undefined) return undefined;
-        own = { symlink: s.isSymbolicLink(), kind: toFileStat(s).kind };
+        if (!s.isSymbolicLink()) return { name, symlink: false, kind: toFileStat(s).kind, stat: undefined, real: join(path, name) };
+        link = true;
       }
-      if (!own.symlink) return { name, symlink: false, kind: own.kind, stat: undefined, real: join(path, name) };
       const target = await linkTarget(join(dir, name));
       return { name, symlink: true, kind: target.stat?.kind, ...target };
     });
-    return found.filter((e): e is DirName => e !== undefined);
+    for (const e of resolved) if (e !== undefined) names.push(e);
+    return names;
   });
 }
 

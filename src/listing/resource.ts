@@ -35,7 +35,7 @@ import { listingPolicy } from "./assets.js";
 import { type PageLink, renderHtml } from "./html.js";
 import { renderJson, renderText } from "./machine.js";
 import { chooseFormat } from "./negotiate.js";
-import { type ListedEntry, type PageSpan, compareEntries, nameFilter, pageSpan, sortEntries } from "./order.js";
+import { type ListedEntry, type PageSpan, nameFilter, pageSpan, sortByName, sortEntries } from "./order.js";
 import { type Format, type ListingDefaults, type View, isDefaultView, parseListingQuery, searchOf, viewOf } from "./query.js";
 import { renderReadme } from "./readme.js";
 
@@ -92,17 +92,20 @@ export async function listingResource(ctx: ListingContext, real: string, segment
   const names: DirName[] = lazy
     ? await fs.readdirNames!(real)
     : (await fs.readdir(real)).map((e) => ({ name: e.name, symlink: e.symlink, kind: e.stat?.kind, stat: e.stat, real: e.real }));
-  const entries: SnapEntry[] = [];
+  const found: SnapEntry[] = [];
   let readmeAt: string | undefined;
   for (const e of names) {
     if (!ctx.listable(e)) continue;
     // A symlink shows its target's size and date: a change there too.
     if (e.symlink && e.real !== undefined) pins.watch(dirname(e.real), "already-read");
     const kind = e.kind === "directory" ? "directory" : "file";
-    entries.push({ name: e.name, kind, size: e.stat?.size, mtimeMs: e.stat?.mtimeMs, known: e.stat !== undefined });
+    found.push({ name: e.name, kind, size: e.stat?.size, mtimeMs: e.stat?.mtimeMs, known: e.stat !== undefined });
     if (settings.readme && kind === "file" && e.name === "README.md") readmeAt = e.real;
   }
-  entries.sort(compareEntries);
+  // Directories first, each group in name order: the order every view starts from.
+  const dirs = sortByName(found.filter((e) => e.kind === "directory"), (e) => e.name);
+  const files = sortByName(found.filter((e) => e.kind !== "directory"), (e) => e.name);
+  const entries: readonly SnapEntry[] = [...dirs, ...files];
 
   let readme: string | undefined;
   if (readmeAt !== undefined) {

@@ -4,7 +4,7 @@ import { availableParallelism } from "node:os";
 import { FLAGS, helpText, parseCommandLine, type CliOptions, type CommandLine } from "../../src/cli/flags.js";
 
 const defaults: CliOptions = {
-  port: 8000, host: undefined, directory: ".", directoryFrom: "default", protocol: "HTTP/1.1", quiet: false, dotfiles: false, followSymlinks: false, listing: true, workers: 1,
+  port: 8000, host: undefined, directory: ".", directoryFrom: "default", protocol: "HTTP/1.1", quiet: false, dotfiles: false, followSymlinks: false, listing: true, readme: false, workers: 1,
   compression: true, cache: [],
   tls: false, tlsCert: undefined, tlsKey: undefined, tlsPasswordFile: undefined,
 };

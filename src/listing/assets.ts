@@ -20,7 +20,7 @@ ${LINK_CSS}
 a:focus-visible,input:focus-visible,button:focus-visible{outline:2px solid var(--link);outline-offset:2px}
 .sprite{position:absolute;width:0;height:0;overflow:hidden}
 .crumbs ol{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.25rem;color:var(--muted);overflow-wrap:anywhere}
-.crumbs li+li::before{content:"/";margin-right:.25rem}
+.crumbs li+li::before{content:"›";margin-right:.25rem}
 .crumbs [aria-current]{color:var(--fg);font-weight:600}
 h1{margin:.25rem 0 .75rem}
 form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:0 0 .75rem}
@@ -39,6 +39,7 @@ td.name{overflow-wrap:anywhere;word-break:break-word}
 .readme{margin-top:2rem;padding-top:1rem;border-top:1px solid var(--line);overflow-wrap:anywhere}
 .readme pre{overflow-x:auto;padding:.75rem;border:1px solid var(--line);border-radius:6px}
 .readme img{max-width:100%}
+.readme a{text-decoration:underline}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 @media (max-width:36rem){body{padding:.5rem}th,td{padding:.35rem .25rem}.hm{display:none}.icon{margin-right:.2rem}}`;
 

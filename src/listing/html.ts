@@ -207,8 +207,8 @@ ${rows.join("\n")}
 </tbody>
 </table>
 ${paged ? pager(view, span, defaults) : ""}
-</main>
-${input.readme === undefined ? "" : `<article class=readme aria-label="README.md">\n${input.readme}</article>\n`}<script>${FILTER_SCRIPT}</script>
+${input.readme === undefined ? "" : `<article class=readme aria-label="README.md">\n${input.readme}</article>\n`}</main>
+<script>${FILTER_SCRIPT}</script>
 </body>
 </html>
 `;

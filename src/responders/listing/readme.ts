@@ -1,0 +1,23 @@
+/**
+ * A directory's README.md below its listing (`--readme`, opt-in): rendered with
+ * markdown-it, a maintained CommonMark implementation, with raw HTML off
+ * (`html: false`: `<script>` in the file is shown as text, not markup) and its
+ * link validator, which refuses `javascript:`, `vbscript:`, `file:` and `data:`
+ * URLs (but `data:image/png|gif|jpeg|webp`) in links and images. markdown-it over
+ * marked + a sanitiser: with HTML disabled at the parser there is no HTML to
+ * sanitise, so no second library has to agree with the first about what is safe.
+ * The page's CSP (no script but the listing's own, images from this origin only)
+ * is the second line.
+ */
+import MarkdownIt from "markdown-it";
+
+/** The largest README rendered: a bigger one is not a README a listing should carry (it is still served as a file). */
+export const MAX_README_BYTES = 256 * 1024;
+
+const md = new MarkdownIt({ html: false, linkify: false, typographer: false });
+
+/** `bytes` (UTF-8 Markdown) as sanitised HTML, or `undefined` when too large. */
+export function renderReadme(bytes: Uint8Array): string | undefined {
+  if (bytes.length > MAX_README_BYTES) return undefined;
+  return md.render(new TextDecoder().decode(bytes));
+}

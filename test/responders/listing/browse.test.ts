@@ -379,6 +379,30 @@ describe("item 2: every format lists exactly what answers 200", () => {
   }
 });
 
+describe("names as text: read as strings, as bytes only when a name holds U+FFFD", () => {
+  // Node reads a name that is not UTF-8 with U+FFFD for the bad bytes; the listing
+  // must still tell such a name (left out) from one that really holds U+FFFD (listed).
+  const rows: ReadonlyArray<readonly [name: string, bad: boolean]> = [
+    ["only good names, one with a real U+FFFD", false],
+    ["the same beside a name that is not UTF-8", true],
+  ];
+  for (const [name, bad] of rows) {
+    test(name, async () => {
+      const dir = join(root, bad ? "fffd-bad" : "fffd-good");
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, "real-\uFFFD.txt"), "x");
+      writeFileSync(join(dir, "plain.txt"), "x");
+      if (bad) writeFileSync(Buffer.concat([Buffer.from(dir + "/bad-"), Buffer.from([0xff]), Buffer.from(".txt")]), "x");
+      const h = handler();
+      for (const format of ["json", "text", "html"] as const) {
+        const listed = namesOf(format, (await get(h, `/${bad ? "fffd-bad" : "fffd-good"}/?format=${format}`)).body).sort();
+        assert.deepEqual(listed, ["plain.txt", "real-\uFFFD.txt"], `${format}: got ${JSON.stringify(listed)}`);
+      }
+      assert.equal((await get(h, `/${bad ? "fffd-bad" : "fffd-good"}/real-%EF%BF%BD.txt`)).status, 200);
+    });
+  }
+});
+
 describe("wget -r mirrors a tree through the listing, and stops", () => {
   test("wget -r -np: every file, byte for byte, and only listing pages besides", { timeout: 60_000 }, async () => {
     const tree = join(base, "mirror-src");

@@ -9,15 +9,19 @@
  * The page's CSP (no script but the listing's own, images from this origin only)
  * is the second line.
  */
-import MarkdownIt from "markdown-it";
+import type MarkdownIt from "markdown-it";
 
 /** The largest README rendered: a bigger one is not a README a listing should carry (it is still served as a file). */
 export const MAX_README_BYTES = 256 * 1024;
 
-const md = new MarkdownIt({ html: false, linkify: false, typographer: false });
+// Loaded on the first README, not with the server: markdown-it is some sixty
+// modules, opened at startup for a feature that is off by default (and a server
+// started under a low descriptor limit, test/resources/fdlimit, ran out of them).
+let parser: Promise<MarkdownIt> | undefined;
 
 /** `bytes` (UTF-8 Markdown) as sanitised HTML, or `undefined` when too large. */
-export function renderReadme(bytes: Uint8Array): string | undefined {
+export async function renderReadme(bytes: Uint8Array): Promise<string | undefined> {
   if (bytes.length > MAX_README_BYTES) return undefined;
-  return md.render(new TextDecoder().decode(bytes));
+  parser ??= import("markdown-it").then(({ default: Parser }) => new Parser({ html: false, linkify: false, typographer: false }));
+  return (await parser).render(new TextDecoder().decode(bytes));
 }

@@ -113,7 +113,7 @@ export async function listingResource(ctx: ListingContext, real: string, segment
     const held = stat?.kind === "file" ? await contents.contentsOf(readmeAt, stat) : undefined;
     if (held?.body !== undefined) {
       pins.hold(held);
-      readme = renderReadme(held.body);
+      readme = await renderReadme(held.body);
     }
   }
 

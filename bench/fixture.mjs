@@ -14,6 +14,9 @@ export const FILES = {
 };
 export const LISTING_PATH = "/list/";
 export const LISTING_ENTRIES = 1000;
+/** The huge directory of issue 13: 100,000 empty files, listed one 1,000-row page at a time. */
+export const HUGE_LISTING_PATH = "/list100k/";
+export const HUGE_LISTING_ENTRIES = 100_000;
 export const MISSING_PATH = "/does-not-exist.txt";
 export const STARTUP_PATH = "/deep/file.txt";
 
@@ -73,6 +76,10 @@ export function buildFixture(root) {
     put(join(list, name), `entry ${i}\n`.repeat(1 + (i % 40)));
   }
   utimesSync(list, MTIME, MTIME);
+  const huge = join(root, HUGE_LISTING_PATH.slice(1, -1));
+  mkdirSync(huge);
+  for (let i = 0; i < HUGE_LISTING_ENTRIES; i++) closeSync(openSync(join(huge, `f${i}.txt`), "w"));
+  utimesSync(huge, MTIME, MTIME);
   utimesSync(root, MTIME, MTIME);
 }
 

@@ -25,7 +25,7 @@ const USAGE = `usage: npm run bench -- [options]
   --warmup S          seconds of load before each measurement, 0 for none (default 1)
   --quick             smoke run: 1 round, 2 s, no warm-up, startup on 10,000 files
   --servers a,b       only these servers (wharf,ceiling,sirv,serve,http-server,python,nginx)
-  --cases a,b         only these cases (small,medium,large,close,notfound,listing,etag304,br,gzip)
+  --cases a,b         only these cases (small,medium,large,close,notfound,listing,listing-100k,etag304,br,gzip)
   --max-other-load P  a measurement during which other processes used more than
                       P% of a CPU is repeated (default 10)
   --retries N         at most this many repeats per measurement (default 2; 0: never)

@@ -260,9 +260,22 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: "symlinks", layer: "handler", default: "inside-root", configKey: "symlinks",
     flags: [{ long: "follow-symlinks", default: "refused, they answer 404", help: "serve symlinks that lead out of the directory",
       docDefault: "refused (404)", set: toggle("symlinks", "follow") }] },
+  // One option, two flags: `--readme` turns the listing into its object form, and
+  // `--no-listing` wins over it in either order (no listing has no README to show).
   { name: "listing", layer: "handler", default: true, configKey: "listing",
-    flags: [{ long: "no-listing", default: "an HTML listing", help: "directories without index.html answer 404",
-      doc: "a directory without `index.html` answers 404", docDefault: "listed", set: toggle("listing", false) }] },
+    flags: [
+      { long: "no-listing", default: "an HTML listing", help: "directories without index.html answer 404",
+        doc: "a directory without `index.html` answers 404",
+        docDefault: "listed", set: toggle("listing", false) },
+      { long: "readme", default: "not shown", help: "show a directory's README.md below its listing",
+        doc: "a directory's `README.md` rendered below its listing (Markdown, raw HTML off, links sanitised)", docDefault: "off",
+        set: (s) => {
+          const before = s.options.listing;
+          if (before === false) return undefined;
+          s.options.listing = { ...(typeof before === "object" ? before : {}), readme: true };
+          return undefined;
+        } },
+    ] },
   { name: "archive", layer: "handler", default: [], configKey: "archive",
     flags: [{ long: "archive", value: "FORMATS", default: "off", help: "?download=zip|tar on directories: zip, tar or zip,tar",
       doc: "`?download=zip` / `?download=tar` on directories: `zip`, `tar` or `zip,tar`", docDefault: "off",

@@ -36,6 +36,22 @@ export interface DirEntry {
   readonly real: string | undefined;
 }
 
+/**
+ * One entry of a directory as the directory itself describes it (readdir with
+ * file types): no stat of what it names, except for a symlink, whose target
+ * must be resolved anyway to know what it is and whether it may be shown.
+ */
+export interface DirName {
+  readonly name: string;
+  readonly symlink: boolean;
+  /** What the name is (a symlink's target's kind); `undefined` when a symlink names nothing. */
+  readonly kind: FileStat["kind"] | undefined;
+  /** A symlink's target's stat (already read to resolve it); `undefined` for other entries. */
+  readonly stat: FileStat | undefined;
+  /** As {@link DirEntry.real}. */
+  readonly real: string | undefined;
+}
+
 /** An open file: its descriptor's stat and a way to read byte ranges from it. */
 export interface OpenFile {
   /** Stat of the open descriptor (fstat), not of the path. */
@@ -64,6 +80,18 @@ export interface FileSystem {
    * in no particular order; `ENOENT` if what was opened is not at `path`.
    */
   readdir(path: string): Promise<DirEntry[]>;
+  /**
+   * Optional, for large directories: the entries of the directory at the canonical
+   * `path` with their types, stat'ing only symlinks' targets. Without it listings
+   * use {@link readdir}.
+   */
+  readdirNames?(path: string): Promise<DirName[]>;
+  /**
+   * Optional, with {@link readdirNames}: the stats of the non-symlink entries
+   * `names` of the directory at the canonical `path`, read from that directory's
+   * own checked descriptor; `undefined` for a name that is gone or is now a symlink.
+   */
+  statEntries?(path: string, names: readonly string[]): Promise<Array<FileStat | undefined>>;
   /** Open the file at the canonical `path` for reading; `ENOENT` if what was opened is not at `path`. */
   open(path: string): Promise<OpenFile>;
   /**

@@ -10,6 +10,8 @@ import type { Middleware } from "../core/types.js";
 import type { FileSystem } from "../fs/types.js";
 import { nodeFileSystem } from "../fs/node.js";
 import { globMatcher } from "../core/glob.js";
+import { DEFAULTS as LISTING_DEFAULTS, DEFAULT_PAGE_SIZE, FORMATS, type Format, MAX_LIMIT, type Order, type SortKey } from "../responders/listing/query.js";
+import type { ListingSettings } from "../responders/listing/resource.js";
 import { type CachePolicy, type CacheRule, cachePolicy } from "../http/cache-policy.js";
 import type { FeatureOptions } from "../features/index.js";
 import type { DotfilePolicy, SymlinkPolicy } from "../path/visibility.js";
@@ -46,11 +48,12 @@ export interface StaticOptions extends FeatureOptions {
    */
   readonly index?: readonly string[];
   /**
-   * Render an HTML listing for a directory without an index file; when `false`
-   * such a directory answers 404.
+   * List a directory without an index file (HTML, JSON or text, sorted, filtered
+   * and paged: docs/features.md, "Directory listings"); `true` for the defaults,
+   * an object to choose; when `false` such a directory answers 404.
    * @default true
    */
-  readonly listing?: boolean;
+  readonly listing?: boolean | ListingOptions;
   /**
    * The `Cache-Control` of every successful response. The default makes browsers
    * revalidate each time (cheap: a 304), so an edited file shows on reload.
@@ -168,6 +171,24 @@ export interface StaticOptions extends FeatureOptions {
   readonly archiveMaxBytes?: number;
 }
 
+/** How directories are listed (the `listing` option). */
+export interface ListingOptions {
+  /**
+   * The formats offered, in order of preference: the first is sent when Accept
+   * and `?format=` choose none of them.
+   * @default ["html", "json", "text"]
+   */
+  readonly formats?: readonly Format[];
+  /** The order without `?sort=`. @default "name" */
+  readonly sort?: SortKey;
+  /** The direction without `?order=`. @default "asc" */
+  readonly order?: Order;
+  /** Entries on an HTML page without `?limit=` (1 to 10,000; JSON and text default to 10,000). @default 1000 */
+  readonly pageSize?: number;
+  /** Render the directory's README.md below the table (Markdown, raw HTML off, links sanitised). @default false */
+  readonly readme?: boolean;
+}
+
 /** {@link StaticOptions} with every default applied and every value checked. */
 export interface ResolvedOptions {
   readonly root: string;
@@ -175,6 +196,8 @@ export interface ResolvedOptions {
   readonly symlinks: SymlinkPolicy;
   readonly index: readonly string[];
   readonly listing: boolean;
+  /** The `listing` object, checked, with its defaults. */
+  readonly listingSettings: ListingSettings;
   readonly cacheControl: string;
   readonly compression: boolean;
   readonly precompressed: boolean;
@@ -202,6 +225,29 @@ function oneOf<T extends string>(name: string, value: unknown, allowed: readonly
   if (value === undefined) return fallback;
   if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
   throw new OptionError(name, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`);
+}
+
+/** The `listing` option checked: a boolean, or an object of {@link ListingOptions}. */
+function listingSettingsOf(value: unknown): ListingSettings {
+  if (value === undefined || typeof value === "boolean") return { ...LISTING_DEFAULTS, readme: false };
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new OptionError("listing", "must be true, false or an object");
+  const o = value as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!["formats", "sort", "order", "pageSize", "readme"].includes(key)) throw new OptionError(`listing.${key}`, "is not a listing option");
+  }
+  const formats = o["formats"] ?? FORMATS;
+  if (!Array.isArray(formats) || formats.length === 0 || !formats.every((f) => (FORMATS as readonly unknown[]).includes(f)) || new Set(formats).size !== formats.length) {
+    throw new OptionError("listing.formats", `must be a non-empty list of distinct ${FORMATS.map((f) => JSON.stringify(f)).join(", ")}`);
+  }
+  const pageSize = count("listing.pageSize", o["pageSize"], DEFAULT_PAGE_SIZE, 1);
+  if (pageSize > MAX_LIMIT) throw new OptionError("listing.pageSize", `must be at most ${MAX_LIMIT}`);
+  return {
+    formats: formats as Format[],
+    sort: oneOf("listing.sort", o["sort"], ["name", "size", "mtime"], "name"),
+    order: oneOf("listing.order", o["order"], ["asc", "desc"], "asc"),
+    pageSize,
+    readme: boolean("listing.readme", o["readme"], false),
+  };
 }
 
 function boolean(name: string, value: unknown, fallback: boolean): boolean {
@@ -303,7 +349,8 @@ export function resolveOptions(options: StaticOptions = {}, extra: readonly stri
     dotfiles: oneOf("dotfiles", options.dotfiles, ["ignore", "deny", "allow"], "ignore"),
     symlinks: oneOf("symlinks", options.symlinks, ["inside-root", "follow"], "inside-root"),
     index,
-    listing: boolean("listing", options.listing, true),
+    listing: options.listing !== false,
+    listingSettings: listingSettingsOf(options.listing),
     cacheControl,
     compression: boolean("compression", options.compression, true),
     precompressed: boolean("precompressed", options.precompressed, true),

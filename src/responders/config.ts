@@ -9,6 +9,7 @@ import type { FileSystem } from "../fs/types.js";
 import type { CachePolicy } from "../http/cache-policy.js";
 import type { DotfilePolicy, SymlinkPolicy } from "../path/visibility.js";
 import type { ArchiveFormat } from "./archive/route.js";
+import type { ListingSettings } from "./listing/resource.js";
 
 /** The static handler's settings, every value checked; see `StaticOptions` for each. */
 export interface StaticFilesOptions {
@@ -17,6 +18,8 @@ export interface StaticFilesOptions {
   readonly symlinks: SymlinkPolicy;
   readonly index: readonly string[];
   readonly listing: boolean;
+  /** How listings are made: formats, default order, page size, README. */
+  readonly listingSettings: ListingSettings;
   readonly cacheControl: string;
   readonly compression: boolean;
   readonly precompressed: boolean;

@@ -13,9 +13,9 @@
  * change could change the result (the URL's way from the root, the real path's,
  * a listed directory), so that the cache drops it on the next change there.
  */
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import type { Reply } from "../core/types.js";
-import type { DirEntry, FileStat } from "../fs/types.js";
+import type { DirName, FileStat } from "../fs/types.js";
 import { directoriesOf } from "../fs/watch.js";
 import { isCompressible } from "../http/compressible.js";
 import { contentTypeFor } from "../http/content-type.js";
@@ -24,16 +24,15 @@ import type { StaticFilesOptions } from "./config.js";
 import { encodePathname, encodeSegment, isHidden, resolveRequestPath } from "../path/resolve.js";
 import { type Visibility, type VisibilityRules, visibilityOf } from "../path/visibility.js";
 import { canonicalRules } from "./hidden-files.js";
+import { archiveLinks } from "./archive/route.js";
 import { ENCODINGS, offerOf, SIDECAR_SUFFIX } from "./encoders.js";
 import { MISS_404, errorReply } from "../core/reply.js";
 import { statusForError } from "./errors.js";
 import type { Contents, FileContentsCache } from "./file-contents.js";
-import { type ListingEntry, renderListing } from "./listing.js";
+import { listingResource } from "./listing/resource.js";
 import type { Variant } from "./variant.js";
 import type { Pins, Resource } from "./resources.js";
-import { type DiskFile, bytesVariant, encodedVariant, identityVariant } from "./file-variants.js";
-
-const LISTING_TYPE = "text/html; charset=utf-8";
+import { type DiskFile, encodedVariant, identityVariant } from "./file-variants.js";
 
 /** Smaller bodies are not compressed: the coding's overhead eats the gain. */
 const MIN_COMPRESS_BYTES = 1024;
@@ -171,57 +170,30 @@ async function fileResource(ctx: Context, real: string, stat: FileStat, segments
   };
 }
 
-/** A directory's listing page, kept by the contents cache; its coded forms made on first demand. */
-async function listingResource(ctx: Context, real: string, segments: readonly string[], pins: Pins): Promise<Resource> {
+/**
+ * The directory's listing (listing/resource.ts: formats, sort, filter, pages);
+ * each entry passes {@link isListable}, the check a GET of it passes, and the
+ * page links the archives that are on (`?download=zip`).
+ */
+async function listingOf(ctx: Context, real: string, segments: readonly string[], pins: Pins): Promise<Resource> {
   const { options, contents } = ctx;
   const rules = await ctx.visibilityRules();
-  const entries: ListingEntry[] = [];
-  // Every entry added, removed or written shows as a change of the directory.
-  pins.watch(real);
-  // The directory is read from its own checked descriptor (FileSystem.readdir),
-  // so a directory swapped for a link to the outside cannot be listed.
-  for (const entry of await options.fs.readdir(real)) {
-    if (options.unlisted(entry.name) || !listable(rules, segments, entry)) continue;
-    // A symlink shows its target's size and date: a change there too.
-    if (entry.symlink && entry.real !== undefined) pins.watch(dirname(entry.real), "already-read");
-    entries.push({ name: entry.name, kind: entry.stat?.kind ?? "other", size: entry.stat?.size, mtimeMs: entry.stat?.mtimeMs });
-  }
-  // Kept by the contents cache, within its budget, under the canonical URL (the
-  // page shows it): a hot listing is re-rendered every window, but the same page
-  // is the same Contents, so it is compressed only when it changed.
-  const key = `\0listing${encodePathname(segments, true)}`;
-  const page = contents.page(key, new TextEncoder().encode(renderListing({ segments, entries })));
-  const body = page.body as Uint8Array;
-  pin(pins, page);
-  // A page too large for the budget is not kept, nor compressed per request.
-  const offered = options.compression && body.length >= MIN_COMPRESS_BYTES && contents.holds(page) ? ENCODINGS : [];
-  const cacheControl = options.cacheControl;
-  const identity = bytesVariant(body, page.etag, LISTING_TYPE, cacheControl, undefined, offered.length > 0);
-  const made = new Map<Encoding, Variant | Promise<Variant>>();
-  return {
-    kind: "representations",
-    identity,
-    offered,
-    onDisk: [],
-    footprint: weigh(real) + weigh(key),
-    variant(encoding) {
-      let variant = made.get(encoding);
-      if (variant === undefined) {
-        const compressed = contents.encodedOf(page, encoding);
-        // Not kept (the budget has no room for it): the page as it is, which says Vary.
-        if (compressed === undefined) return identity;
-        const pending = Promise.resolve(compressed).then((c) => {
-          pin(pins, c);
-          return bytesVariant(c.body as Uint8Array, c.etag, LISTING_TYPE, cacheControl, encoding, true);
-        });
-        made.set(encoding, pending);
-        // Kept once made, so the next request answers without waiting; forgotten if it failed.
-        pending.then((v) => made.set(encoding, v), () => made.delete(encoding));
-        variant = pending;
-      }
-      return variant;
+  const listable = (entry: DirName): boolean => !options.unlisted(entry.name) && isListable(rules, segments, entry);
+  const links = archiveLinks(options);
+  return listingResource(
+    {
+      fs: options.fs,
+      contents,
+      settings: options.listingSettings,
+      compression: options.compression,
+      cacheControl: options.cacheControl,
+      listable,
+      archiveLinks: links.length > 0 ? links : undefined,
     },
-  };
+    real,
+    segments,
+    pins,
+  );
 }
 
 /**
@@ -232,10 +204,10 @@ async function listingResource(ctx: Context, real: string, segments: readonly st
  * `.git/`, a hidden configuration file or a link out of the root is never shown
  * with its target's size and date (issue 10 items 7, 8, 17).
  */
-function listable(rules: VisibilityRules, segments: readonly string[], entry: DirEntry): boolean {
-  if (entry.real === undefined || entry.stat === undefined) return false; // dangling or looping
+function isListable(rules: VisibilityRules, segments: readonly string[], entry: DirName): boolean {
+  if (entry.real === undefined || entry.kind === undefined) return false; // dangling or looping
   // FIFOs, sockets and devices are never served (see resolve), so never listed.
-  if (entry.stat.kind === "other") return false;
+  if (entry.kind === "other") return false;
   const link = resolveRequestPath(`/${encodeSegment(entry.name)}`);
   if (link.kind !== "ok" || link.segments.length !== 1 || link.segments[0] !== entry.name) return false;
   return visibilityOf(rules, [...segments, entry.name], entry.real).kind === "visible";
@@ -255,7 +227,7 @@ async function directoryResource(ctx: Context, real: string, segments: readonly 
     if (found?.kind === "found" && found.stat.kind === "file") return fileResource(ctx, found.real, found.stat, [...segments, name], pins);
   }
   if (!options.listing) return fixed(MISS_404);
-  return listingResource(ctx, real, segments, pins);
+  return listingOf(ctx, real, segments, pins);
 }
 
 /** Everything about `pathname` that does not depend on the rest of the request. */

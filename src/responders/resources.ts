@@ -36,7 +36,7 @@
  *   drops every entry built on it. So every body reachable from this cache is one
  *   the contents cache holds, and `cacheBytes` bounds them all.
  */
-import type { Reply } from "../core/types.js";
+import type { Reply, WharfRequest } from "../core/types.js";
 import type { DirectoryWatcher, Lease } from "../fs/watch.js";
 import type { Encoding } from "../http/negotiate.js";
 import type { Variant } from "./variant.js";
@@ -56,6 +56,16 @@ export type Resource =
       /** Files whose bytes are read from disk at send time: re-stat'ed per request. */
       readonly onDisk: readonly DiskFile[];
       /** Bytes of strings it keeps whose length varies (file-system paths), for its weight. */
+      readonly footprint: number;
+    }
+  /**
+   * A directory's listing: the directory read once, each request's view (format,
+   * sort, filter, page) picked from it (src/responders/listing/resource.ts).
+   */
+  | {
+      readonly kind: "listing";
+      select(req: WharfRequest): Extract<Resource, { kind: "representations" }> | Promise<Extract<Resource, { kind: "representations" }>>;
+      /** Bytes of the directory's names and entries it keeps. */
       readonly footprint: number;
     }
   /** A directory asked for without its slash: the redirect target's path (the query is added per request). */
@@ -128,7 +138,7 @@ interface Entry {
 
 /** An entry's weight: see {@link ENTRY_BYTES}. Strings count two bytes a character (the worst case). */
 export function weightOf(key: string, resource: Resource, dependencies = 0): number {
-  const own = resource.kind === "representations" ? resource.footprint : resource.kind === "redirect" ? 2 * resource.location.length : 0;
+  const own = resource.kind === "representations" || resource.kind === "listing" ? resource.footprint : resource.kind === "redirect" ? 2 * resource.location.length : 0;
   return ENTRY_BYTES + 2 * key.length + own + DEPENDENCY_BYTES * dependencies;
 }
 

@@ -123,14 +123,17 @@ export function staticFiles(options: StaticFilesOptions, report: ErrorReporter):
    * something must be waited for (a stat for a file read from disk, a variant
    * still being compressed). Most requests end here, in the same tick.
    */
-  function quickReply(req: WharfRequest, resource: Resource): Reply | undefined {
+  function quickReply(req: WharfRequest, cached: Resource): Reply | undefined {
+    const resource = cached.kind === "listing" ? cached.select(req) : cached;
+    if (resource instanceof Promise) return undefined;
     if (resource.kind !== "representations") return fixedReply(req, resource, own);
     if (resource.onDisk.length > 0) return undefined;
     const variant = codedVariant(req, resource);
     return variant instanceof Promise ? undefined : replyFrom(req, rangeable(req, resource, variant));
   }
 
-  async function replyFor(req: WharfRequest, resource: Resource): Promise<Reply> {
+  async function replyFor(req: WharfRequest, found: Resource): Promise<Reply> {
+    const resource = found.kind === "listing" ? await found.select(req) : found;
     if (resource.kind !== "representations") return fixedReply(req, resource, own);
     return replyFrom(req, rangeable(req, resource, await codedVariant(req, resource)));
   }

@@ -40,6 +40,10 @@ export interface VariantSpec {
   /** The whole body. */
   readonly body: Body;
   readonly slice: (start: number, end: number) => Chunk;
+  /** Request headers besides Accept-Encoding the representation was chosen by (a listing's `accept`). */
+  readonly vary?: string | undefined;
+  /** Further headers of the 200 (a listing's Link and Content-Security-Policy). */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
 }
 
 /** Builds a variant's 200 and 304 once, so a request only picks one. */
@@ -49,8 +53,9 @@ export function buildVariant(spec: VariantSpec): Variant {
   const cacheHeaders: Record<string, string> = { etag: formatEntityTag(spec.etag), "cache-control": spec.cacheControl };
   // §12.5.5: every response of a negotiated resource says what it varied on,
   // identity and 304 included, or a shared cache would hand br to a client without it.
-  if (spec.negotiable) cacheHeaders["vary"] = "accept-encoding";
-  const headers: Record<string, string> = { ...cacheHeaders };
+  const vary = [spec.vary, spec.negotiable ? "accept-encoding" : undefined].filter((v) => v !== undefined);
+  if (vary.length > 0) cacheHeaders["vary"] = vary.join(", ");
+  const headers: Record<string, string> = { ...cacheHeaders, ...spec.headers };
   // §8.8.2.1: never later than the response's Date.
   if (spec.lastModifiedMs !== undefined) headers["last-modified"] = formatHttpDate(Math.min(spec.lastModifiedMs, Date.now()));
   // A stream of unknown length cannot serve ranges; it does not offer them.

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { type Browser, chromium } from "playwright-core";
-import { renderListing } from "../../src/responders/listing.js";
+import { renderListing } from "../../src/responders/listing/html.js";
 import { launchOptions, skipWithoutChromium } from "../helpers/browser.js";
 
 let browser: Browser | undefined;

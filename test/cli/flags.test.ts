@@ -24,6 +24,10 @@ const rows: { argv: string[]; want: CommandLine }[] = [
   { argv: ["--directory=my dir", "-q"], want: run({ root: "my dir", log: false }, "flag") },
   { argv: ["--quiet", "--dotfiles", "--follow-symlinks", "--no-listing"],
     want: run({ log: false, dotfiles: "allow", symlinks: "follow", listing: false }) },
+  // --readme: the listing's object form; --no-listing wins in either order.
+  { argv: ["--readme"], want: run({ listing: { readme: true } }) },
+  { argv: ["--readme", "--no-listing"], want: run({ listing: false }) },
+  { argv: ["--no-listing", "--readme"], want: run({ listing: false }) },
   { argv: ["-qd", "public"], want: run({ log: false, root: "public" }, "flag") },
   { argv: ["-qb", "::1", "9000"], want: run({ log: false, host: "::1", port: 9000 }) },
   { argv: ["9000", "-b", "0.0.0.0", "-d", "/srv"], want: run({ port: 9000, host: "0.0.0.0", root: "/srv" }, "flag") },

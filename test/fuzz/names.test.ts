@@ -48,7 +48,7 @@ const unescapeHtml = (s: string): string =>
 
 /** The rows of a listing: the href (if linked) of each, `../` left out. */
 function rows(html: string): Array<string | undefined> {
-  return [...html.matchAll(/<td class=name>(?:<a href="([^"]*)">)?/g)]
+  return [...html.matchAll(/<td class=name>(?:<svg class=icon [^]*?<\/svg>)?(?:<a href="([^"]*)">)?/g)]
     .map((m) => (m[1] === undefined ? undefined : unescapeHtml(m[1])))
     .filter((href) => href !== "../");
 }

@@ -64,9 +64,9 @@ async function get(handler: WharfHandler, path: string, headers: Record<string, 
   return { status: res.status, body: Buffer.from(await res.arrayBuffer()).toString("latin1") };
 }
 
-/** The hrefs of a listing page, resolved against its URL. */
+/** The hrefs of a listing page's rows, resolved against its URL. */
 function links(html: string, at: string): string[] {
-  return [...html.matchAll(/<a href="([^"]*)">/g)].map((m) => new URL(m[1]!.replaceAll("&amp;", "&"), `http://x${at}`).pathname);
+  return [...html.matchAll(/<td class=name>(?:<svg class=icon [^]*?<\/svg>)?<a href="([^"]*)">/g)].map((m) => new URL(m[1]!.replaceAll("&amp;", "&"), `http://x${at}`).pathname);
 }
 
 describe("hidden files, by real path (item 7)", () => {

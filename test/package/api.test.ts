@@ -24,7 +24,7 @@ const RUNTIME = [
 const TYPES = [
   "AuthOptions", "Body", "BodyContent", "BoundAddress", "CertificateInfo", "Chunk", "CleanUrls", "Content",
   "CorsDecision", "CorsOptions", "CorsPolicy", "DirEntry", "DotfilePolicy", "ErrorPageOptions", "FileContent",
-  "FileSlice", "FileStat", "FileSystem", "HeaderRule", "LogFormat", "MemoryNode", "Middleware", "Next", "NextFunction",
+  "FileSlice", "FileStat", "FileSystem", "HeaderRule", "ListingFormat", "ListingOptions", "ListingOrder", "ListingSort", "LogFormat", "MemoryNode", "Middleware", "Next", "NextFunction",
   "NodeRequest", "NodeResponse", "OpenFile", "RedirectDecision", "RedirectOptions", "RedirectRule", "RedirectStatus",
   "Reply", "ReplyBody", "Responder", "RewriteRule", "RunningServer", "SendOptions", "ServeOptions",
   "ServedCertificate", "SpaDecision", "SpaOptions", "StatedFile", "StaticOptions", "SymlinkPolicy", "TlsCredentials",

@@ -35,6 +35,7 @@ const FEATURE_ONLY: Readonly<Record<string, string>> = {
   "asn1js": "the development certificate is made (tls/generate.ts)",
   "bcryptjs": "the first bcrypt password check, in the hash worker (test/features/auth-cost.test.ts)",
   "apache-md5": "the first $apr1$ password check, in the hash worker (test/features/auth-cost.test.ts)",
+  "markdown-it": "the first README rendered below a listing, with `--readme` (responders/listing/readme.ts)",
 };
 
 const hooks = join(dir, "hooks.mjs");

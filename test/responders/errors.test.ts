@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { errorReply } from "../../src/core/reply.js";
-import { renderListing } from "../../src/responders/listing.js";
+import { renderListing } from "../../src/responders/listing/html.js";
 import { createHandler } from "../../src/index.js";
 import type { Reply } from "../../src/index.js";
 

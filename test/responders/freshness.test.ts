@@ -56,6 +56,7 @@ function setup(tree: Record<string, MemoryNode>, maxDirectories?: number) {
 function tagOf(resource: Resource): string {
   if (resource.kind === "representations") return resource.identity.etag.opaque;
   if (resource.kind === "redirect") return `redirect ${resource.location}`;
+  if (resource.kind === "listing") return `listing ${resource.footprint}`;
   return String(resource.reply.status);
 }
 const tag = (text: string): string => bytesTag(new TextEncoder().encode(text)).opaque;

@@ -42,7 +42,7 @@ export interface WalkInput {
   readonly segments: readonly string[];
 }
 
-/** Whether a name is carried by a URL back to itself, as a listing requires (resolver.ts `listable`). */
+/** Whether a name is carried by a URL back to itself, as a listing requires (resolver.ts `isListable`). */
 function linkable(name: string): boolean {
   const link = resolveRequestPath(`/${encodeSegment(name)}`);
   return link.kind === "ok" && link.segments.length === 1 && link.segments[0] === name;

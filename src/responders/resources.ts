@@ -299,7 +299,13 @@ export class ResourceCache {
         const settled = lease === undefined || !lease.complete || lease.current() || attempt === ATTEMPTS;
         if (!settled) continue;
         held = undefined; // the entry owns it now
-        this.#store(key, resource, checkedAt, pinning, lease);
+        // The window counts from when the reading began, unless every directory read
+        // was watched before it was read and still is: then what was read is what is
+        // there now (a change since would have called back), and the window counts
+        // from now. Otherwise a read longer than the window (a 100,000-entry
+        // directory: 500 ms and more) would be stale the moment it was stored.
+        const watchedThroughout = lease !== undefined && lease.complete && lease.current();
+        this.#store(key, resource, watchedThroughout ? this.#now() : checkedAt, pinning, lease);
         return resource;
       }
     } finally {

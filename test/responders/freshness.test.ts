@@ -166,6 +166,32 @@ describe("ResourceCache: the revalidateMs window, on an injected clock", () => {
   });
 });
 
+describe("ResourceCache: a resolution slower than the window", () => {
+  /** A resolver that takes `ms` on the injected clock. */
+  const slow = (t: ReturnType<typeof setup>, ms: number) => (pins: Pins): Promise<Resource> =>
+    createResolver(resolveOptions({ root: "/m", fs: t.fs, revalidateMs: WINDOW }), new FileContentsCache(t.fs, { hashLimit: 1 << 20, maxFileBytes: 1 << 20, maxBytes: 1 << 20 }))("/a/", pins)
+      .then((r) => {
+        t.advance(ms);
+        return r;
+      });
+
+  test("watched throughout: stored fresh, the window counting from the store", async () => {
+    const t = setup({ a: { "x.txt": "one" } });
+    await t.cache.get("/a/", slow(t, 2 * WINDOW));
+    assert.notEqual(t.peek("/a/"), undefined, "a 1,000 ms read of a watched directory is still cached when it ends");
+    t.advance(WINDOW - 1);
+    assert.notEqual(t.peek("/a/"), undefined);
+    t.advance(1);
+    assert.equal(t.peek("/a/"), undefined, "and the window still ends");
+  });
+
+  test("not watched (past the bound): the window counts from when the reading began", async () => {
+    const t = setup({ a: { "x.txt": "one" } }, 0);
+    await t.cache.get("/a/", slow(t, 2 * WINDOW));
+    assert.equal(t.peek("/a/"), undefined, "what was read over 1,000 ms without a watch is not trusted");
+  });
+});
+
 describe("ResourceCache: beyond the watch bound, the window applies", () => {
   test("with room for two directories, a third falls back to the window; the bound holds", async () => {
     const tree: Record<string, MemoryNode> = { a: { "x.txt": "a1" }, b: { "y.txt": "b1" } };

@@ -16,9 +16,18 @@ import type { Socket } from "node:net";
 /** Per connection, the responses still queued behind another one. */
 const queued = new WeakMap<Socket, Set<ServerResponse>>();
 
+/** Responses closed while still queued: nothing of them ever reached the client. */
+const abandoned = new WeakSet<object>();
+
+/** Whether `res` was closed while still queued, so that no byte of it was sent (for the access log). */
+export function wasAbandoned(res: object): boolean {
+  return abandoned.has(res);
+}
+
 /** Destroys a queued response and emits the 'close' Node never will. */
 function abandon(res: ServerResponse): void {
   if (res.socket !== null || res.writableFinished) return; // it got its turn: Node's own events apply
+  abandoned.add(res);
   res.destroy();
   res.emit("close");
 }

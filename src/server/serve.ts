@@ -10,6 +10,7 @@ import type { Server as NetServer, Socket } from "node:net";
 import type { Http2ServerRequest } from "node:http2";
 import { createHandlerFromResolved } from "../handler/create.js";
 import { type NodeRequest, type NodeResponse, responseBodyBytes, responseUser } from "../adapters/node.js";
+import { wasAbandoned } from "../adapters/queued.js";
 import { ServeError, codeOf } from "../core/errors.js";
 import type { FileSystem } from "../fs/types.js";
 import { OptionError, resolveOptions, type StaticOptions } from "../handler/options.js";
@@ -335,9 +336,13 @@ function requestListener(o: RequestListenerOptions): { onRequest: Listener; obse
       res.once("close", () => {
         const finished = res.writableFinished;
         const status = finished ? undefined : answeredByConnection.get(res);
+        // Closed before any of its answer was written (a pipelined request queued
+        // behind one whose client hung up): no status was sent, so none is claimed.
+        // 499 is nginx's "client closed request", the code operators know for it.
+        const unanswered = !finished && status === undefined && wasAbandoned(res);
         log({
           time, remoteAddress, method: req.method ?? "-", target: req.url ?? "-",
-          httpVersion: req.httpVersion, status: status ?? res.statusCode, bytes: status === undefined ? responseBodyBytes(res) : 0,
+          httpVersion: req.httpVersion, status: status ?? (unanswered ? 499 : res.statusCode), bytes: status === undefined && !unanswered ? responseBodyBytes(res) : 0,
           durationMs: performance.now() - start, aborted: !finished && status === undefined,
           referer: req.headers.referer, userAgent: req.headers["user-agent"], user: responseUser(res),
         });

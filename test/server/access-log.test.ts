@@ -7,6 +7,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RunningServer, serve } from "../../src/server/serve.js";
@@ -18,6 +19,7 @@ before(() => {
   writeFileSync(join(root, "nums.txt"), "123456789");
   // One file per row that needs the cold (asynchronous) path: never cached before.
   for (const name of ["cold-te.txt", "cold-chunk.txt", "cold-pipe.txt"]) writeFileSync(join(root, name), "123456789");
+  writeFileSync(join(root, "big.bin"), Buffer.alloc(32 * 1024 * 1024, 0x62));
 });
 after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -153,5 +155,28 @@ describe("access log: the user, only once authenticated", () => {
       const user = /^\S+ - (\S+) \[/.exec(line)?.[1];
       assert.equal(user, row.user, `got user ${JSON.stringify(user)} in ${JSON.stringify(line)}, want ${JSON.stringify(row.user)}`);
     });
+  });
+});
+
+describe("access log: requests never answered", () => {
+  test("a request queued behind a download whose client hung up: 499 (aborted), not the 200 it never got", async () => {
+    const log = await logged({ logFormat: "default" });
+    try {
+      await new Promise<void>((resolve) => {
+        const socket = connect({ port: log.server.port, host: "127.0.0.1" });
+        // Cut once the first answer has begun: the second request is still queued.
+        socket.once("data", () => socket.destroy());
+        socket.on("close", () => resolve()).on("error", () => undefined);
+        socket.write("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\nGET /nums.txt?queued HTTP/1.1\r\nHost: x\r\n\r\n");
+      });
+      await log.until(/\?queued /);
+      await log.until(/big\.bin/);
+      const queued = log.lines.find((l) => l.includes("?queued "))!;
+      assert.match(queued, /"GET \/nums\.txt\?queued HTTP\/1\.1" 499 0 \S+ \(aborted\)$/, queued);
+      const big = log.lines.find((l) => l.includes("big.bin"))!;
+      assert.match(big, /"GET \/big\.bin HTTP\/1\.1" 200 \d+ \S+ \(aborted\)$/, big);
+    } finally {
+      await log.server.close();
+    }
   });
 });

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -136,6 +136,40 @@ describe("the installed CLI takes a folder and a port as other servers' users ty
     } finally {
       await stop(child11);
     }
+  });
+});
+
+describe("the installed CLI explains itself and writes nothing unasked", () => {
+  test("--help says the SPA fallback answers HTML navigations only (why curl gets 404)", () => {
+    const r = run(["--help"]);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /single-page apps \(-s\):\n {2}The fallback answers HTML navigations only/);
+    assert.match(r.stdout, /curl http:\/\/localhost:8000\/deep\/link` gets 404/);
+  });
+
+  test("precompress without a folder prints usage, exits 2 and writes nothing", () => {
+    const before = readdirSync(pkg.work).sort();
+    const r = run(["precompress"]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^wharf: precompress: which folder\?/);
+    assert.match(r.stderr, /usage: wharf precompress \[options\] DIR/);
+    assert.deepEqual(readdirSync(pkg.work).sort(), before, "nothing written in the working directory");
+  });
+
+  test("precompress --dry-run lists and writes nothing; a run skips node_modules and ends with a summary", () => {
+    const tree = join(pkg.work, "pc");
+    mkdirSync(join(tree, "node_modules", "dep"), { recursive: true });
+    writeFileSync(join(tree, "app.js"), "export const x = 1;\n".repeat(200));
+    writeFileSync(join(tree, "node_modules", "dep", "index.js"), "module.exports = 1;\n".repeat(200));
+    const dry = run(["precompress", "--dry-run", tree]);
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.match(dry.stdout + dry.stderr, /app\.js\.br/);
+    assert.deepEqual(readdirSync(tree).sort(), ["app.js", "node_modules"], "a dry run writes nothing");
+    const real = run(["precompress", tree]);
+    assert.equal(real.status, 0, real.stderr);
+    assert.ok(readdirSync(tree).includes("app.js.br") && readdirSync(tree).includes("app.js.gz"), readdirSync(tree).join(" "));
+    assert.deepEqual(readdirSync(join(tree, "node_modules", "dep")), ["index.js"], "node_modules skipped");
+    assert.match(real.stdout + real.stderr, /^1 compressible file: wrote 2 sidecars, 0 up to date, 0 not smaller; best codings save [\d.]+ KiB of [\d.]+ KiB \(\d+%\)$/m);
   });
 });
 

@@ -75,7 +75,7 @@ class BodyBytes implements AsyncIterableIterator<Uint8Array> {
 export type Opened = { readonly kind: "opened"; readonly body: OpenedBody } | { readonly kind: "stale" };
 
 export async function openBody(fs: FileSystem, body: Body): Promise<Opened> {
-  // Made as it is sent; it closes what it opens itself (src/archive).
+  // Made as it is sent; it closes what it opens itself (src/responders/archive/).
   if (body.kind === "stream") return { kind: "opened", body: { bytes: body.open(), close: async () => undefined } };
   const chunks = body.kind === "chunks" ? body.chunks : body.kind === "encoded" ? [body.source] : [];
   const files = new Map<string, OpenFile>();

@@ -135,7 +135,14 @@ export async function writeReply(res: NodeResponse, prepared: Prepared): Promise
   if (reply.user !== undefined) users.set(res, reply.user);
   // An Http2ServerResponse has a stream; a ServerResponse does not (one failed lookup).
   const stream = (res as Partial<Http2ServerResponse>).stream;
-  res.writeHead(reply.status, stream === undefined ? reply.headers : forHttp2(reply.headers));
+  try {
+    res.writeHead(reply.status, stream === undefined ? reply.headers : forHttp2(reply.headers));
+  } catch (error) {
+    // A header Node refuses (a custom handler's line break): nothing was sent, and
+    // the caller answers 500; the files opened for the body must not stay open.
+    await body.close();
+    throw error;
+  }
   // Http2ServerResponse has no `destroyed` (Node 20); its stream does.
   const gone = stream === undefined ? () => (res as ServerResponse).destroyed : () => stream.destroyed;
   const sliced = stream === undefined ? undefined : slicedWriter(res as Http2ServerResponse);

@@ -255,6 +255,11 @@ class Pieces implements AsyncIterableIterator<Buffer> {
   private readAhead(): Promise<Buffer> | undefined {
     if (this.position >= this.end) return undefined;
     const piece = this.readAt(this.position, Math.min(this.size, this.end - this.position));
+    // Nobody awaits it until the next piece is asked for, which can be seconds away
+    // (a sender parked on 'drain'): a read error (EIO, ESTALE) meanwhile would be an
+    // unhandled rejection, which ends the process. Marked handled here; next() still
+    // throws it.
+    piece.catch(() => undefined);
     this.size = Math.min(this.size * 2, MAX_READ);
     return piece;
   }

@@ -16,6 +16,7 @@ import { type CachePolicy, type CacheRule, cachePolicy } from "../http/cache-pol
 import type { FeatureOptions } from "../features/index.js";
 import type { DotfilePolicy, SymlinkPolicy } from "../path/visibility.js";
 import { ARCHIVE_FORMATS, type ArchiveFormat } from "../responders/archive/route.js";
+import type { StaticFilesOptions } from "../responders/config.js";
 
 export type { DotfilePolicy, SymlinkPolicy };
 
@@ -189,34 +190,13 @@ export interface ListingOptions {
   readonly readme?: boolean;
 }
 
-/** {@link StaticOptions} with every default applied and every value checked. */
-export interface ResolvedOptions {
-  readonly root: string;
-  readonly dotfiles: DotfilePolicy;
-  readonly symlinks: SymlinkPolicy;
-  readonly index: readonly string[];
-  readonly listing: boolean;
-  /** The `listing` object, checked, with its defaults. */
-  readonly listingSettings: ListingSettings;
-  readonly cacheControl: string;
-  readonly compression: boolean;
-  readonly precompressed: boolean;
-  /** Cache-Control by path (decoded, relative to the root), compiled from `cache`. */
-  readonly cachePolicy: CachePolicy;
-  readonly hashLimit: number;
-  readonly maxRanges: number;
-  readonly revalidateMs: number;
-  readonly cacheFileBytes: number;
-  readonly cacheBytes: number;
+/**
+ * {@link StaticOptions} with every default applied and every value checked: what
+ * the responders read ({@link StaticFilesOptions}, declared in that layer so that
+ * it does not import this one), and what only the Node listener reads.
+ */
+export interface ResolvedOptions extends StaticFilesOptions {
   readonly fallthrough: boolean;
-  readonly use: readonly Middleware[];
-  readonly fs: FileSystem;
-  /** Whether a listing leaves an entry out, compiled from `unlisted`. */
-  readonly unlisted: (name: string) => boolean;
-  /** Absolute paths of the files never served (`hiddenFiles` and `authFile`), not yet canonical. */
-  readonly hiddenFiles: readonly string[];
-  readonly archive: readonly ArchiveFormat[];
-  readonly archiveMaxBytes: number;
 }
 
 export { OptionError };

@@ -23,7 +23,7 @@ export interface StaticFilesOptions {
   readonly cacheControl: string;
   readonly compression: boolean;
   readonly precompressed: boolean;
-  /** Cache-Control by path (decoded, relative to the root). */
+  /** Cache-Control by path (decoded, relative to the root), compiled from `cache`. */
   readonly cachePolicy: CachePolicy;
   readonly hashLimit: number;
   readonly maxRanges: number;
@@ -33,9 +33,9 @@ export interface StaticFilesOptions {
   /** The user's middleware around the static handler: with any, cached replies are copied. */
   readonly use: readonly Middleware[];
   readonly fs: FileSystem;
-  /** Whether a listing leaves an entry out. */
+  /** Whether a listing leaves an entry out, compiled from `unlisted`. */
   readonly unlisted: (name: string) => boolean;
-  /** Absolute paths of the files never served, not yet canonical. */
+  /** Absolute paths of the files never served (`hiddenFiles` and `authFile`), not yet canonical. */
   readonly hiddenFiles: readonly string[];
   /** Archive formats offered on directory URLs (`?download=`); none when empty. */
   readonly archive: readonly ArchiveFormat[];

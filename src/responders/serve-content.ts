@@ -72,8 +72,12 @@ export interface BodyContent extends ContentOptions {
 export interface FileContent extends ContentOptions {
   /**
    * A path (resolved with `realpath` and stat'ed now), or a file already looked up.
-   * The reply holds slices of it, which the adapters (or {@link import("../adapters/reply-body.js").openReplyBody})
+   * The reply holds slices of it, which the adapters (or {@link import("../adapters/send.js").openReplyBody})
    * open and check against this stat before any byte is sent.
+   *
+   * Not confined: no root, no dotfile, hidden-file or symlink rule applies, so any
+   * file the process can read is served. Never build it from the request; to serve
+   * a directory, use `createHandler`.
    */
   readonly file: string | StatedFile;
   readonly body?: never;

@@ -164,7 +164,7 @@ export function staticFiles(options: StaticFilesOptions, report: ErrorReporter):
     }
   };
 
-  // `?download=zip|tar` on a directory, when archives are on (src/archive); anything
+  // `?download=zip|tar` on a directory, when archives are on (./archive/); anything
   // else it declines is answered below as if the query were not there.
   const archive = options.archive.length > 0 ? archiveRoute(options) : undefined;
 

@@ -27,6 +27,9 @@ export function headerListSize(rawHeaders: readonly string[]): number {
   return size + 16 * rawHeaders.length; // 32 per name-value pair
 }
 
+/** The shortest queue {@link ResponseGate} looks through for items that are gone. */
+const MIN_PRUNE = 128;
+
 /**
  * At most `limit` responses in progress per connection; the streams past it wait,
  * in order, without being handed to the handler (so without opening a file).
@@ -40,19 +43,40 @@ export function headerListSize(rawHeaders: readonly string[]): number {
 export class ResponseGate<T> {
   readonly #limit: number;
   readonly #start: (item: T, done: () => void) => void;
-  readonly #queue: T[] = [];
+  readonly #gone: (item: T) => boolean;
+  #queue: T[] = [];
   #active = 0;
+  /** Queue length at which waiting items that are gone are dropped (see {@link admit}). */
+  #pruneAt = MIN_PRUNE;
 
-  /** `start(item, done)` begins a response; it calls `done` when the response is over (more calls are ignored). */
-  constructor(limit: number, start: (item: T, done: () => void) => void) {
+  /**
+   * `start(item, done)` begins a response; it calls `done` when the response is
+   * over (more calls are ignored). `gone(item)`: whether a waiting item no longer
+   * needs a response (its stream was reset).
+   */
+  constructor(limit: number, start: (item: T, done: () => void) => void, gone: (item: T) => boolean = () => false) {
     this.#limit = limit;
     this.#start = start;
+    this.#gone = gone;
   }
 
-  /** Starts `item` now if a slot is free, else when one is. */
+  /**
+   * Starts `item` now if a slot is free, else when one is. A stream reset while it
+   * waits no longer counts against SETTINGS_MAX_CONCURRENT_STREAMS, so a client
+   * that keeps the running responses slow and resets the waiting ones could grow
+   * the queue by its reset budget (100 a second) for as long as it kept the
+   * connection: the items that are gone are dropped whenever the queue doubles.
+   */
   admit(item: T): void {
-    if (this.#active >= this.#limit) this.#queue.push(item);
-    else this.#run(item);
+    if (this.#active < this.#limit) {
+      this.#run(item);
+      return;
+    }
+    if (this.#queue.length >= this.#pruneAt) {
+      this.#queue = this.#queue.filter((waiting) => !this.#gone(waiting));
+      this.#pruneAt = Math.max(MIN_PRUNE, 2 * this.#queue.length);
+    }
+    this.#queue.push(item);
   }
 
   /** Responses in progress. */

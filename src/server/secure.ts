@@ -200,7 +200,7 @@ export function secureTransport(o: SecureTransportOptions): SecureTransport {
     // client open a new one whenever it wants (RFC 9113 §6.8).
     if (o.keepAliveTimeout > 0) session.setTimeout(o.keepAliveTimeout, () => session.close());
     limitResets(session);
-    gates.set(session, new ResponseGate(HTTP2_LIMITS.responsesInProgress, startResponse));
+    gates.set(session, new ResponseGate(HTTP2_LIMITS.responsesInProgress, startResponse, ({ res }) => res.stream.destroyed || res.stream.closed));
     const connection = accepted.get(peerOf(session.socket));
     if (sends !== undefined && connection !== undefined) sends.watch(session, connection.socket);
     if (closing) session.close();

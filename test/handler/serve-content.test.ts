@@ -506,6 +506,41 @@ describe("over real sockets", () => {
     }
   });
 
+  test("nodeListener: a reply whose headers Node refuses is a 500, and the file it opened is closed", async () => {
+    // A responder's own header with a line break makes writeHead throw after the
+    // body was opened: the descriptor must not stay open for every such request.
+    const local: Record<string, string> = { "a.txt": BODY };
+    const inner = memoryFileSystem("/m", local);
+    let open = 0;
+    const counting: FileSystem = {
+      ...inner,
+      open: async (path) => {
+        const file = await inner.open(path);
+        open++;
+        return { ...file, stat: () => file.stat(), read: (a, b) => file.read(a, b), close: async () => (open--, file.close()) };
+      },
+    };
+    const reported: unknown[] = [];
+    const server = createServer(
+      nodeListener(async (r) => {
+        const reply = await serveContent(r, { file: "/m/a.txt", contentType: TYPE, fs: counting });
+        return { ...reply, headers: { ...reply.headers, "x-note": "one\ntwo" } };
+      }, { fs: counting, report: (error) => reported.push(error) }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const address = server.address();
+      assert.ok(address !== null && typeof address === "object");
+      const answer = await request({ protocol: "http/1.1", port: address.port }, "GET", "/");
+      assert.equal(answer.status, 500);
+      assert.equal(reported.length, 1, "the error is reported once");
+      assert.equal(open, 0, "descriptors left open");
+    } finally {
+      closeClients();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   test("a file that changes every time a reply is made: 503 with Retry-After, never mixed versions", async () => {
     const path = join(work, "media", "churn.txt");
     writeFileSync(path, "v0");

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { SLICE, nextSliceSize } from "../../src/adapters/h2-send.js";
-import { sessionVerdict } from "../../src/server/h2-bounds.js";
+import { ResponseGate, sessionVerdict } from "../../src/server/h2-bounds.js";
 import type { SendState } from "../../src/server/send-timeout.js";
 
 const KiB = 1024;
@@ -56,4 +56,35 @@ describe("sessionVerdict", () => {
   for (const row of rows) {
     test(row.name, () => assert.deepEqual(sessionVerdict(row.session, row.streams), row.want));
   }
+});
+
+describe("ResponseGate", () => {
+  test("waiting items that are gone are dropped: resetting waiting streams cannot grow the queue", () => {
+    // 16 responses that never end, then 10,000 streams that wait and are reset at
+    // once (what a client with a reset budget of 100 a second does in 100 s).
+    const gate = new ResponseGate<{ reset: boolean }>(16, () => undefined, (item) => item.reset);
+    for (let i = 0; i < 16; i++) gate.admit({ reset: false });
+    const live: { reset: boolean }[] = [];
+    for (let i = 0; i < 10_000; i++) {
+      const item = { reset: i % 100 !== 0 }; // one in a hundred still open
+      if (!item.reset) live.push(item);
+      gate.admit(item);
+    }
+    assert.equal(gate.active, 16);
+    assert.ok(gate.queued <= 2 * live.length + 128, `got ${gate.queued} waiting, want at most ${2 * live.length + 128}`);
+  });
+
+  test("the waiting items that are not gone start in order as slots free", () => {
+    const started: number[] = [];
+    const done: (() => void)[] = [];
+    const gate = new ResponseGate<number>(1, (n, finish) => {
+      started.push(n);
+      done.push(finish);
+    }, (n) => n % 2 === 1);
+    for (let n = 0; n < 300; n++) gate.admit(n);
+    // Odd items are gone; pruning may have dropped some of them, never an even one.
+    for (let i = 0; i < 300 && done.length > i; i++) done[i]!();
+    const evens = started.filter((n) => n % 2 === 0);
+    assert.deepEqual(evens, Array.from({ length: 150 }, (_, i) => 2 * i));
+  });
 });

@@ -42,7 +42,7 @@ import { renderReadme } from "./readme.js";
 /** A resource in one or more codings. */
 export type Representations = Extract<Resource, { kind: "representations" }>;
 
-/** The listing settings, resolved (options.ts). */
+/** The listing settings, resolved (src/handler/options.ts). */
 export interface ListingSettings extends ListingDefaults {
   /** Render README.md below the table. */
   readonly readme: boolean;

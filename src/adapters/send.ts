@@ -142,9 +142,15 @@ export function nodeListener(responder: Responder, options: SendOptions = {}): (
       .then((prepared) => writeReply(res, prepared))
       .catch((error: unknown) => {
         // Only opening a file can fail here (handle never throws).
-        report(error, request);
+        // A reporter that throws, or a 500 that cannot be written either, must not
+        // become an unhandled rejection (which ends the process): the connection goes.
+        try {
+          report(error, request);
+        } catch {
+          // the reporter's own failure: nothing more to tell
+        }
         if (res.headersSent) res.destroy();
-        else void prepare(async () => errorReply(500), request, fs).then((p) => writeReply(res, p));
+        else prepare(async () => errorReply(500), request, fs).then((p) => writeReply(res, p)).catch(() => res.destroy());
       });
   };
 }

@@ -198,9 +198,15 @@ function chainListener(
       })
       .catch((error: unknown) => {
         // Only opening a file can fail here (the chain itself never throws).
-        report(error, request);
+        // A reporter that throws, or a 500 that cannot be written either, must not
+        // become an unhandled rejection (which ends the process): the connection goes.
+        try {
+          report(error, request);
+        } catch {
+          // the reporter's own failure: nothing more to tell
+        }
         if (res.headersSent) res.destroy();
-        else void prepare(async () => errorReply(500), request, fs).then((p) => writeReply(res, p));
+        else prepare(async () => errorReply(500), request, fs).then((p) => writeReply(res, p)).catch(() => res.destroy());
       });
   };
 }

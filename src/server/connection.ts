@@ -20,7 +20,7 @@ const URI_TOO_LONG_BODY = URI_TOO_LONG.body.kind === "chunks" ? (URI_TOO_LONG.bo
 
 /** Answers 414 (RFC 9110 §15.5.15) to a request whose target is over the limit. */
 export function refuseUriTooLong(req: NodeRequest, res: NodeResponse): void {
-  void writeReply(res, { reply: URI_TOO_LONG, body: req.method === "HEAD" ? undefined : URI_TOO_LONG_BODY });
+  writeReply(res, { reply: URI_TOO_LONG, body: req.method === "HEAD" ? undefined : URI_TOO_LONG_BODY }).catch(() => res.destroy());
 }
 
 const HEADERS_TOO_LARGE = errorReply(431);
@@ -28,7 +28,7 @@ const HEADERS_TOO_LARGE_BODY = HEADERS_TOO_LARGE.body.kind === "chunks" ? (HEADE
 
 /** Answers 431 (RFC 6585 §5) to an HTTP/2 request whose header list is over the limit (secure.ts refuses it). */
 export function refuseHeadersTooLarge(req: NodeRequest, res: NodeResponse): void {
-  void writeReply(res, { reply: HEADERS_TOO_LARGE, body: req.method === "HEAD" ? undefined : HEADERS_TOO_LARGE_BODY });
+  writeReply(res, { reply: HEADERS_TOO_LARGE, body: req.method === "HEAD" ? undefined : HEADERS_TOO_LARGE_BODY }).catch(() => res.destroy());
 }
 
 /** The answers to a request head serve() refuses; each closes the connection (RFC 9112 §9.6). */
@@ -46,7 +46,7 @@ export function refuseRequest(req: NodeRequest, res: NodeResponse, status: numbe
   // The connection closes after this answer: a parser error that follows on it
   // (the body of a refused head) is not answered a second time.
   closing.add(req.socket);
-  void writeReply(res, { reply: refusal.reply, body: req.method === "HEAD" ? undefined : refusal.body });
+  writeReply(res, { reply: refusal.reply, body: req.method === "HEAD" ? undefined : refusal.body }).catch(() => res.destroy());
 }
 
 /**

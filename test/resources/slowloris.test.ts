@@ -9,9 +9,11 @@ import { type Socket, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type RunningServer, serve } from "../../src/server/serve.js";
+import type { RunningServer } from "../../src/server/serve.js";
 import { rawRequest } from "../helpers/raw.js";
-import { openFileLimit, waitFor } from "./proc.js";
+import { startServer } from "../helpers/server.js";
+import { waitFor } from "../helpers/wait.js";
+import { openFileLimit } from "./proc.js";
 
 const WANTED = 1000;
 // Server and clients share this process: two descriptors per connection.
@@ -24,7 +26,7 @@ const sockets: Socket[] = [];
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "wharf-slowloris-"));
   writeFileSync(join(dir, "nums.txt"), "123456789");
-  server = await serve({ root: dir, port: 0, host: "127.0.0.1", log: false, headersTimeout: HEADERS_TIMEOUT, requestTimeout: 5000 });
+  server = await startServer({ root: dir, headersTimeout: HEADERS_TIMEOUT, requestTimeout: 5000 });
 });
 after(async () => {
   for (const s of sockets) s.destroy();
@@ -35,6 +37,7 @@ after(async () => {
 interface Slow {
   readonly socket: Socket;
   readonly openedAt: number;
+  connected: boolean;
   closedAt: number;
   answer: string;
 }
@@ -47,7 +50,7 @@ describe("slowloris", () => {
     for (let i = 0; i < COUNT; i++) {
       const socket = connect({ port: server.port, host: "127.0.0.1" });
       sockets.push(socket);
-      const entry: Slow = { socket, openedAt: performance.now(), closedAt: 0, answer: "" };
+      const entry: Slow = { socket, openedAt: performance.now(), connected: false, closedAt: 0, answer: "" };
       slow.push(entry);
       socket.on("data", (c: Buffer) => (entry.answer += c.toString("latin1")));
       socket.on("error", () => {}); // a reset after the 408 is fine
@@ -63,7 +66,8 @@ describe("slowloris", () => {
       for (const e of slow) if (e.closedAt === 0) e.socket.write(n % 2 === 1 ? "X" : "-");
     }, 100);
     try {
-      await new Promise((r) => setTimeout(r, 300));
+      // Every slow connection is established before the normal request is sent.
+      assert.ok(await waitFor(() => slow.every((e) => e.connected || e.closedAt !== 0)), "slow connections not established");
       // A normal request gets its answer while every slow connection is still open.
       const res = await rawRequest(server.port, "GET", "/nums.txt");
       const openNow = slow.filter((e) => e.closedAt === 0).length;
@@ -72,7 +76,7 @@ describe("slowloris", () => {
       assert.equal(openNow, COUNT, "the normal request was answered only after slow connections were cut");
 
       // Every slow connection is closed, and none before its header timeout.
-      const allClosed = await waitFor(() => slow.every((e) => e.closedAt !== 0), HEADERS_TIMEOUT + 5000, 50);
+      const allClosed = await waitFor(() => slow.every((e) => e.closedAt !== 0), { deadline: HEADERS_TIMEOUT + 30_000, interval: 50 });
       assert.ok(allClosed, `${slow.filter((e) => e.closedAt === 0).length} slow connections still open`);
     } finally {
       clearInterval(trickle);

@@ -37,7 +37,6 @@ after(async () => {
 interface Slow {
   readonly socket: Socket;
   readonly openedAt: number;
-  connected: boolean;
   closedAt: number;
   answer: string;
 }
@@ -50,7 +49,7 @@ describe("slowloris", () => {
     for (let i = 0; i < COUNT; i++) {
       const socket = connect({ port: server.port, host: "127.0.0.1" });
       sockets.push(socket);
-      const entry: Slow = { socket, openedAt: performance.now(), connected: false, closedAt: 0, answer: "" };
+      const entry: Slow = { socket, openedAt: performance.now(), closedAt: 0, answer: "" };
       slow.push(entry);
       socket.on("data", (c: Buffer) => (entry.answer += c.toString("latin1")));
       socket.on("error", () => {}); // a reset after the 408 is fine
@@ -66,8 +65,11 @@ describe("slowloris", () => {
       for (const e of slow) if (e.closedAt === 0) e.socket.write(n % 2 === 1 ? "X" : "-");
     }, 100);
     try {
-      // Every slow connection is established before the normal request is sent.
-      assert.ok(await waitFor(() => slow.every((e) => e.connected || e.closedAt !== 0)), "slow connections not established");
+      // The normal request goes in once the slow clients have trickled a few bytes
+      // each (the input's own pace, not a wait for the server). Not "once all are
+      // connected": past the listen backlog a SYN is retried after a second, and
+      // the first connections' header timeout would run out meanwhile.
+      await waitFor(() => n >= 3);
       // A normal request gets its answer while every slow connection is still open.
       const res = await rawRequest(server.port, "GET", "/nums.txt");
       const openNow = slow.filter((e) => e.closedAt === 0).length;

@@ -14,7 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
-import { launchOptions, skipWithoutChromium, startWharf } from "../helpers/browser.js";
+import { launchOptions, skipWithoutChromium } from "../helpers/browser.js";
+import { type RunningCli, startCli } from "../helpers/cli.js";
 
 
 let dir = "";
@@ -29,12 +30,7 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Wharf { url: string; port: number; log: () => string }
-async function startAt(args: string[]): Promise<Wharf> {
-  const { banner, log } = await startWharf(args);
-  const url = / at (http:\/\/\S+\/) /.exec(banner)![1]!;
-  return { url, port: Number(new URL(url).port), log };
-}
+const startAt = (args: string[]): Promise<RunningCli> => startCli(args);
 
 test("preflighted cross-origin fetches pass in Chromium, with and without credentials", { skip: skipWithoutChromium, timeout: 60_000 }, async () => {
   const page = await startAt(["0", "-b", "127.0.0.1", "-q", "-d", join(dir, "page")]);
@@ -65,9 +61,10 @@ test("preflighted cross-origin fetches pass in Chromium, with and without creden
     assert.deepEqual(results.credentialed, { status: 206, body: "56789", range: "bytes 4-8/9", etag: true });
     assert.match((results.unlisted as { error: string }).error, /TypeError: Failed to fetch/);
     // The browser really asked first: the preflights are in the servers' logs.
-    assert.match(open.log(), /"OPTIONS \/nums\.txt HTTP\/1\.1" 204/);
-    assert.match(listed.log(), /"OPTIONS \/nums\.txt HTTP\/1\.1" 204/);
-    assert.match(listed.log(), /"GET \/nums\.txt HTTP\/1\.1" 206/);
+    // A line is written once its response has ended, so it may follow the answer: wait for it.
+    assert.ok(await open.err.until(/"OPTIONS \/nums\.txt HTTP\/1\.1" 204/), open.stderr());
+    assert.ok(await listed.err.until(/"OPTIONS \/nums\.txt HTTP\/1\.1" 204/), listed.stderr());
+    assert.ok(await listed.err.until(/"GET \/nums\.txt HTTP\/1\.1" 206/), listed.stderr());
   } finally {
     await browser.close();
   }

@@ -15,7 +15,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
-import { launchOptions, skipWithoutChromium, startWharf } from "../helpers/browser.js";
+import { launchOptions, skipWithoutChromium } from "../helpers/browser.js";
+import { startCli } from "../helpers/cli.js";
 
 
 let dir = "";
@@ -35,8 +36,8 @@ after(() => {
 });
 
 test("Chromium loads a page, its CSS and its JS over h2 from wharf --tls", { skip: skipWithoutChromium, timeout: 60_000 }, async () => {
-  const { banner } = await startWharf(["0", "-b", "localhost", "-q", "--tls", "-d", join(dir, "site")],
-    { ...process.env, XDG_CONFIG_HOME: join(dir, "config") });
+  const w = await startCli(["0", "-b", "localhost", "-q", "--tls", "-d", join(dir, "site")], { env: { XDG_CONFIG_HOME: join(dir, "config") } });
+  const banner = w.stdout();
   const url = /https:\/\/localhost:\d+\//.exec(banner)?.[0];
   assert.ok(url, banner);
   // The browser trusts the certificate the banner printed, and nothing else.

@@ -12,12 +12,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { launchOptions, skipWithoutChromium, startWharf } from "../helpers/browser.js";
+import { launchOptions, skipWithoutChromium } from "../helpers/browser.js";
+import { startCli } from "../helpers/cli.js";
 
 const FIXTURE = fileURLToPath(new URL("../../../test/fixtures/spa", import.meta.url));
 
 async function startAt(args: string[]): Promise<string> {
-  return / at (http:\/\/\S+\/) /.exec((await startWharf(args)).banner)![1]!;
+  return (await startCli(args)).url;
 }
 
 test("a History API app deep-links, navigates, reloads and goes back under wharf -s", { skip: skipWithoutChromium, timeout: 60_000 }, async () => {

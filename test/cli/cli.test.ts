@@ -1,19 +1,16 @@
 // Runs the built `wharf` binary (dist/cli/bin.js) as a person would.
 import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { get, type IncomingMessage } from "node:http";
 import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { BIN, REPO, type RunningCli, runCli, startCli, stopAll } from "../helpers/cli.js";
 import { canListen } from "../helpers/net.js";
 
-// Compiled to build/test/cli/, so the repository is three levels up.
-const REPO = new URL("../../../", import.meta.url);
-const BIN = fileURLToPath(new URL("dist/cli/bin.js", REPO));
-const VERSION = (JSON.parse(readFileSync(new URL("package.json", REPO), "utf8")) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string }).version;
 const BIG = 16 * 1024 * 1024;
 const HINT = "Try 'wharf --help'.\n";
 
@@ -28,49 +25,17 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const hasIPv6Loopback = await canListen("::1");
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", timeout: 10_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCli(args);
 }
 
 function assertNoStack(text: string): void {
   assert.doesNotMatch(text, /^\s+at /m, `stack trace in ${JSON.stringify(text)}`);
 }
 
-const children = new Set<ChildProcess>();
-afterEach(() => {
-  for (const child of children) child.kill("SIGKILL");
-  children.clear();
-});
-
-async function until(what: string, ready: () => boolean, timeoutMs = 5000): Promise<void> {
-  for (const start = performance.now(); !ready(); await new Promise((r) => setTimeout(r, 20))) {
-    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-  }
-}
-
-interface Running {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly port: number;
-  stdout: string;
-  stderr: string;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+afterEach(stopAll);
 
 /** Starts wharf and waits for its startup lines. */
-async function start(args: string[]): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  children.add(child);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on("exit", (code, signal) => resolve({ code, signal })));
-  const r = { child, url: "", port: 0, stdout: "", stderr: "", exited };
-  child.stdout.setEncoding("utf8").on("data", (c: string) => (r.stdout += c));
-  child.stderr.setEncoding("utf8").on("data", (c: string) => (r.stderr += c));
-  await until(`startup (stderr: ${r.stderr})`, () => r.stdout.includes("Press Ctrl+C"));
-  const url = / at (http:\/\/\S+\/) /.exec(r.stdout)?.[1];
-  assert.ok(url, `no URL in ${JSON.stringify(r.stdout)}`);
-  return Object.assign(r, { url, port: Number(new URL(url).port) });
-}
+const start = (args: string[]): Promise<RunningCli> => startCli(args);
 
 function fetchBody(url: string): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
@@ -123,7 +88,6 @@ describe("wharf, one-shot", () => {
     try {
       // Asynchronous: the blocker must keep accepting while wharf tries to bind.
       const child = spawn(process.execPath, [BIN, String(port), "-b", "127.0.0.1", "-d", dir], { stdio: ["ignore", "pipe", "pipe"] });
-      children.add(child);
       let stderr = "";
       child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
       const code = await new Promise((resolve) => child.on("exit", resolve));
@@ -140,14 +104,14 @@ describe("wharf, serving", () => {
   test("serves a file, logs it, and exits 0 on SIGTERM", async () => {
     const w = await start(["0", "--bind", "127.0.0.1", "-d", dir]);
     assert.equal(w.url, `http://127.0.0.1:${w.port}/`);
-    assert.equal(w.stdout, `Serving ${dir} at ${w.url} (bound to 127.0.0.1:${w.port})\n  features: compression\nPress Ctrl+C to stop.\n`);
+    assert.equal(w.stdout(), `Serving ${dir} at ${w.url} (bound to 127.0.0.1:${w.port})\n  features: compression\nPress Ctrl+C to stop.\n`);
     const r = await fetchBody(`${w.url}nums.txt`);
     assert.deepEqual([r.status, r.body.toString("latin1")], [200, "123456789"]);
-    await until("a log line", () => w.stderr.includes("\n"));
-    assert.match(w.stderr, /^\d{4}-\d\d-\d\dT[\d:.]+Z 127\.0\.0\.1 "GET \/nums\.txt HTTP\/1\.1" 200 9 [\d.]+ms\n$/);
+    assert.ok(await w.err.until(/\n/), "no log line");
+    assert.match(w.stderr(), /^\d{4}-\d\d-\d\dT[\d:.]+Z 127\.0\.0\.1 "GET \/nums\.txt HTTP\/1\.1" 200 9 [\d.]+ms\n$/);
     w.child.kill("SIGTERM");
     assert.deepEqual(await w.exited, { code: 0, signal: null });
-    assert.match(w.stderr, /\nwharf: shutting down\n$/);
+    assert.match(w.stderr(), /\nwharf: shutting down\n$/);
   });
 
   test("--quiet writes no access log", async () => {
@@ -155,7 +119,7 @@ describe("wharf, serving", () => {
     assert.equal((await fetchBody(`${w.url}nums.txt`)).status, 200);
     w.child.kill("SIGINT");
     assert.deepEqual(await w.exited, { code: 0, signal: null });
-    assert.equal(w.stderr, "wharf: shutting down\n");
+    assert.equal(w.stderr(), "wharf: shutting down\n");
   });
 
   /** Starts a download of big.bin and holds it after the headers, so it stays in flight. */
@@ -169,8 +133,8 @@ describe("wharf, serving", () => {
     const w = await start(["0", "-q", "-b", "127.0.0.1", "-d", dir]);
     const res = await slowDownload(w.url);
     w.child.kill("SIGTERM");
-    await until("the shutdown line", () => w.stderr.includes("shutting down"));
-    assert.equal(w.stderr, "wharf: shutting down (waiting up to 10s for 1 response)\n");
+    assert.ok(await w.err.until(/shutting down/), "no shutdown line");
+    assert.equal(w.stderr(), "wharf: shutting down (waiting up to 10s for 1 response)\n");
     let received = 0;
     await new Promise((resolve, reject) => res.on("data", (c: Buffer) => (received += c.length)).on("end", resolve).on("error", reject).resume());
     assert.equal(received, BIG);
@@ -182,7 +146,7 @@ describe("wharf, serving", () => {
     const res = await slowDownload(w.url);
     res.on("error", () => undefined);
     w.child.kill("SIGTERM");
-    await until("the shutdown line", () => w.stderr.includes("shutting down"));
+    assert.ok(await w.err.until(/shutting down/), "no shutdown line");
     w.child.kill("SIGINT");
     assert.deepEqual(await w.exited, { code: 130, signal: null });
     res.destroy();
@@ -201,7 +165,7 @@ describe("wharf, serving", () => {
   for (const row of binds) {
     test(`serves with ${row.name}`, { skip: !hasIPv6Loopback && "no IPv6 loopback" }, async () => {
       const w = await start(["0", "-q", "-d", dir, ...row.args]);
-      assert.equal(w.stdout.split("\n")[0], row.first(w.port));
+      assert.equal(w.stdout().split("\n")[0], row.first(w.port));
       for (const host of row.hosts) {
         const r = await fetchBody(`http://${host}:${w.port}/nums.txt`);
         assert.equal(r.body.toString("latin1"), "123456789", `via ${host}`);

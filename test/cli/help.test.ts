@@ -4,19 +4,13 @@
  * it accepts, and `npm start` serving the checkout on loopback only.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { parseCommandLine } from "../../src/cli/flags.js";
+import { REPO, runCli } from "../helpers/cli.js";
 
-const REPO = new URL("../../../", import.meta.url);
-const BIN = fileURLToPath(new URL("dist/cli/bin.js", REPO));
-
-function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", timeout: 10_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[]): { status: number | null; stdout: string; stderr: string } => runCli(args);
 
 const help = run(["--help"]).stdout;
 
@@ -59,7 +53,7 @@ describe("--log-format: help and error agree", () => {
 });
 
 test("npm start serves on loopback only", () => {
-  const pkg = JSON.parse(readFileSync(new URL("package.json", REPO), "utf8")) as { scripts: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { scripts: Record<string, string> };
   const args = /node dist\/cli\/bin\.js(.*)$/.exec(pkg.scripts["start"]!)?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
   const line = parseCommandLine(args);
   assert.equal(line.kind, "run");

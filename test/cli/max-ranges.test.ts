@@ -6,40 +6,20 @@
  * a Range header gets 200 with the whole file.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { createHandler } from "../../src/handler/create.js";
+import { type RunningCli, startCli } from "../helpers/cli.js";
 
-const BIN = fileURLToPath(new URL("../../../dist/cli/bin.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "wharf-max-ranges-"));
 writeFileSync(join(dir, "nums.txt"), "123456789");
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Starts the built CLI and resolves with its URL once the banner is out (or rejects with its stderr). */
-function start(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, "0", "-b", "127.0.0.1", "-q", "-d", dir, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  return new Promise((resolve, reject) => {
-    const deadline = setTimeout(() => reject(new Error(`no banner in 10 s; stderr: ${stderr}`)), 10_000);
-    child.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.stdout!.setEncoding("utf8").on("data", (c: string) => {
-      stdout += c;
-      const url = / at (http:\/\/\S+\/) /.exec(stdout)?.[1];
-      if (url !== undefined && stdout.includes("Press Ctrl+C")) {
-        clearTimeout(deadline);
-        resolve({ child, url });
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(deadline);
-      reject(new Error(`exited ${code}: ${stderr}`));
-    });
-  });
+/** Starts the built CLI and resolves once the banner is out (or rejects with its stderr). */
+function start(args: string[]): Promise<RunningCli> {
+  return startCli(["0", "-b", "127.0.0.1", "-q", "-d", dir, ...args]);
 }
 
 describe("--max-ranges 0: ranges off", () => {

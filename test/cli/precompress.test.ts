@@ -1,19 +1,17 @@
 // `wharf precompress DIR`: sidecars for compressible files, skipped when up to date.
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, sep } from "node:path";
-import { fileURLToPath } from "node:url";
 import zlib from "node:zlib";
 import { precompress, precompressCommand, temporaryName } from "../../src/cli/precompress.js";
 
 import { ENCODINGS, SIDECAR_SUFFIX } from "../../src/responders/encoders.js";
+import { runCli } from "../helpers/cli.js";
 
 const SIDECARS_OF_APP = ENCODINGS.map((e) => `app.js${SIDECAR_SUFFIX[e]}`);
 
-const BIN = fileURLToPath(new URL("../../../dist/cli/bin.js", import.meta.url));
 const TEXT = "console.log('precompressed');\n".repeat(200);
 let dir = "";
 before(() => {
@@ -26,7 +24,7 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const run = (...args: string[]) => spawnSync(process.execPath, [BIN, "precompress", ...args], { encoding: "utf8" });
+const run = (...args: string[]) => runCli(["precompress", ...args]);
 
 test("writes .br and .gz beside compressible files only", () => {
   const r = run(dir);
@@ -67,7 +65,7 @@ describe("safe to try", () => {
     readdirSync(tree, { recursive: true, encoding: "utf8" }).filter((p) => /\.(br|gz|zst|tmp)$/.test(p)).sort();
 
   test("without a folder: usage on stderr, exit 2, nothing written", () => {
-    const r = spawnSync(process.execPath, [BIN, "precompress"], { cwd: tree, encoding: "utf8" });
+    const r = runCli(["precompress"], { cwd: tree });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /^wharf: precompress: which folder\?.*\n\nusage: wharf precompress \[options\] DIR\n/);
     assert.equal(r.stdout, "");

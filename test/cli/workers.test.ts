@@ -6,9 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { BIN, startCli } from "../helpers/cli.js";
 
-const BIN = fileURLToPath(new URL("../../../dist/cli/bin.js", import.meta.url));
 let dir = "";
 before(() => {
   dir = mkdtempSync(join(tmpdir(), "wharf-workers-"));
@@ -27,27 +26,21 @@ function children(pid: number): number[] {
 
 describe("--workers", () => {
   test("two workers serve one port; SIGTERM stops them all and exits 0", async () => {
-    const child = spawn(process.execPath, [BIN, "0", "-b", "127.0.0.1", "-d", dir, "--workers", "2", "-q"], { stdio: ["ignore", "pipe", "pipe"] });
+    const w = await startCli(["0", "-b", "127.0.0.1", "-d", dir, "--workers", "2", "-q"]);
+    const child = w.child;
     try {
-      let out = "";
-      child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-      const start = performance.now();
-      while (!/Press Ctrl\+C/.test(out)) {
-        assert.ok(performance.now() - start < 10_000, `no banner: ${out}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      const out = w.stdout();
       assert.equal(out.match(/^Serving /gm)?.length, 1, `one banner, got ${out}`);
       assert.match(out, /2 worker processes/);
-      const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(out)?.[0] ?? "";
+      const url = w.url;
       for (let i = 0; i < 10; i++) {
         const res = await fetch(`${url}nums.txt`);
         assert.equal(await res.text(), "123456789");
       }
       const workers = children(child.pid ?? 0);
       assert.equal(workers.length, 2, `worker pids ${workers.join(",")}`);
-      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
       child.kill("SIGTERM");
-      assert.equal(await exited, 0);
+      assert.equal((await w.exited).code, 0);
       for (const pid of workers) assert.throws(() => process.kill(pid, 0), "worker still running");
     } finally {
       child.kill("SIGKILL");
@@ -55,28 +48,25 @@ describe("--workers", () => {
   });
 
   test("a worker that dies is replaced, and the banner is not printed again", async () => {
-    const child = spawn(process.execPath, [BIN, "0", "-b", "127.0.0.1", "-d", dir, "--workers", "2", "-q"], { stdio: ["ignore", "pipe", "pipe"] });
+    const w = await startCli(["0", "-b", "127.0.0.1", "-d", dir, "--workers", "2", "-q"]);
+    const child = w.child;
     try {
-      let out = "";
-      let err = "";
-      child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-      child.stderr.on("data", (c: Buffer) => (err += c.toString()));
-      const until = async (what: string, done: () => boolean): Promise<void> => {
-        for (const start = performance.now(); !done(); await new Promise((r) => setTimeout(r, 20))) {
-          assert.ok(performance.now() - start < 15_000, `waited for ${what}; stdout: ${out}; stderr: ${err}`);
-        }
-      };
-      await until("the banner", () => /Press Ctrl\+C/.test(out));
       const [victim] = children(child.pid ?? 0);
       assert.ok(victim !== undefined, "a worker pid");
       process.kill(victim, "SIGKILL");
       // The replacement listening is what used to print the banner again: wait for
       // the line saying it took over (or, before the fix, for the second banner).
-      await until("the replacement", () => /took over/.test(err) || (out.match(/^Serving /gm)?.length ?? 0) > 1);
+      const replaced = await Promise.race([
+        w.err.until(/took over/, { deadline: 30_000 }),
+        w.out.until((text) => (text.match(/^Serving /gm)?.length ?? 0) > 1, { deadline: 30_000 }),
+      ]);
+      assert.ok(replaced, `waited for the replacement; stdout: ${w.stdout()}; stderr: ${w.stderr()}`);
+      const out = w.stdout();
+      const err = w.stderr();
       assert.equal(out.match(/^Serving /gm)?.length, 1, `one banner, got ${out}`);
       assert.equal(out.match(/Press Ctrl\+C/g)?.length, 1);
       assert.match(err, new RegExp(`^wharf: worker ${victim} exited \\(SIGKILL\\); starting another\nwharf: worker \\d+ took over from worker ${victim}\n$`));
-      const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(out)?.[0] ?? "";
+      const url = w.url;
       for (let i = 0; i < 4; i++) assert.equal(await (await fetch(`${url}nums.txt`)).text(), "123456789");
     } finally {
       const workers = children(child.pid ?? 0);
@@ -99,7 +89,8 @@ describe("--workers", () => {
       const child = spawn(process.execPath, [BIN, String(port), "-b", "127.0.0.1", "-d", dir, "--workers", "2"], { stdio: ["ignore", "pipe", "pipe"] });
       let err = "";
       child.stderr.on("data", (c: Buffer) => (err += c.toString()));
-      const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+      // "close", not "exit": stderr has then been read to its end.
+      const code = await new Promise<number | null>((resolve) => child.on("close", (c: number | null) => resolve(c)));
       assert.equal(code, 1);
       assert.equal(err, `wharf: port ${port} is already in use on 127.0.0.1\n`);
     } finally {

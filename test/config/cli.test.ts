@@ -4,15 +4,15 @@
  * the real curl and wget.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { type RunningCli, runCli, startCli, stopAll } from "../helpers/cli.js";
+import { waitFor } from "../helpers/wait.js";
 
-const BIN = fileURLToPath(new URL("../../../dist/cli/bin.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "wharf-config-cli-"));
 const site = join(dir, "site");
 mkdirSync(site);
@@ -22,32 +22,15 @@ writeFileSync(join(site, "index.html"), "<p>home</p>");
 writeFileSync(join(dir, "htpasswd"), "bee:$2y$05$Y8SwRTDGTeqIEw0CfcFWDeHTzp1qAVohffBfAS2hOoXFaa/D79fFm\nsha:{SHA}lkdQfQhFgU2CdvHc5IY7mmK0fAI=\n");
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const children = new Set<ChildProcess>();
-afterEach(() => {
-  for (const child of children) child.kill("SIGKILL");
-  children.clear();
-});
+afterEach(stopAll);
 
-interface Running { child: ChildProcess; stdout: string; stderr: string; url: string; port: number }
-
-/** Starts wharf and waits for its banner. */
-async function start(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? dir, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
-  children.add(child);
-  const r: Running = { child, stdout: "", stderr: "", url: "", port: 0 };
-  child.stdout!.setEncoding("utf8").on("data", (c: string) => (r.stdout += c));
-  child.stderr!.setEncoding("utf8").on("data", (c: string) => (r.stderr += c));
-  for (const t0 = performance.now(); !r.stdout.includes("Press Ctrl+C"); await new Promise((res) => setTimeout(res, 20))) {
-    if (child.exitCode !== null || performance.now() - t0 > 10_000) throw new Error(`no banner; stderr: ${r.stderr}`);
-  }
-  r.url = / at (https?:\/\/\S+\/) /.exec(r.stdout)![1]!;
-  r.port = Number(new URL(r.url).port);
-  return r;
+/** Starts wharf (in `dir` unless told) and waits for its banner. */
+function start(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunningCli> {
+  return startCli(args, { cwd: dir, ...options });
 }
 
 function run(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: options.cwd ?? dir, env: { ...process.env, ...options.env }, encoding: "utf8", timeout: 10_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCli(args, { cwd: dir, ...options });
 }
 
 function exec(file: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -61,8 +44,8 @@ describe("configuration", () => {
     mkdirSync(cwd, { recursive: true });
     writeFileSync(join(cwd, "wharf.json"), JSON.stringify({ directory: "../site", single: true, headers: [{ source: "**", headers: { "X-From": "config" } }] }));
     const w = await start(["0", "-b", "127.0.0.1", "-q"], { cwd });
-    assert.match(w.stdout, /config: .*wharf\.json/);
-    assert.match(w.stdout, /features: spa, headers, compression/);
+    assert.match(w.stdout(), /config: .*wharf\.json/);
+    assert.match(w.stdout(), /features: spa, headers, compression/);
     const res = await fetch(`${w.url}deep/link`, { headers: { accept: "text/html" } });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("x-from"), "config");
@@ -82,7 +65,9 @@ describe("configuration", () => {
     writeFileSync(join(served, "about.html"), "<p>about</p>");
     writeFileSync(join(served, "serve.json"), JSON.stringify({ renderSingle: true, etag: false }));
     const w = await start(["0", "-b", "127.0.0.1", "-q", "-d", served]);
-    assert.equal(w.stderr, "wharf: serve.json: renderSingle is not supported; ignored\nwharf: serve.json: etag: false: wharf always sends an ETag (and Last-Modified)\n");
+    // Stderr and stdout are separate pipes: the notes may arrive after the banner.
+    await w.err.until(/Last-Modified\)\n/);
+    assert.equal(w.stderr(), "wharf: serve.json: renderSingle is not supported; ignored\nwharf: serve.json: etag: false: wharf always sends an ETag (and Last-Modified)\n");
     assert.equal(await (await fetch(`${w.url}about`)).text(), "<p>about</p>"); // serve's clean URLs
     assert.equal((await fetch(`${w.url}serve.json`)).status, 404); // never served
   });
@@ -114,7 +99,7 @@ describe("ports and banner", () => {
     if (!held) return t.skip("port 8000 is taken by something else");
     try {
       const w = await start(["-b", "127.0.0.1", "-q", "-d", site]);
-      assert.match(w.stdout, /^port 8000 is in use; serving on 80\d\d\n/);
+      assert.match(w.stdout(), /^port 8000 is in use; serving on 80\d\d\n/);
       assert.notEqual(w.port, 8000);
     } finally {
       await new Promise((res) => holder.close(res));
@@ -129,11 +114,11 @@ describe("ports and banner", () => {
     const w = await start(["0", "-b", "127.0.0.1", "-q", "-o", "-d", site], { env: { PATH: `${bin}:${process.env["PATH"]}` } });
     // The script may have created the file and not yet written to it.
     const written = (): string => (existsSync(opened) ? readFileSync(opened, "utf8") : "");
-    for (const t0 = performance.now(); !written().endsWith("\n") && performance.now() - t0 < 5000; await new Promise((res) => setTimeout(res, 20)));
+    await waitFor(() => written().endsWith("\n"));
     assert.equal(written().trim(), w.url);
     const none = await start(["0", "-b", "127.0.0.1", "-q", "-o", "-d", site], { env: { PATH: "/nonexistent" } });
-    for (const t0 = performance.now(); !none.stderr.includes("could not open") && performance.now() - t0 < 5000; await new Promise((res) => setTimeout(res, 20)));
-    assert.match(none.stderr, /wharf: could not open a browser \(xdg-open: ENOENT\); open http:\/\/127\.0\.0\.1:\d+\/ yourself/);
+    await none.err.until(/could not open/);
+    assert.match(none.stderr(), /wharf: could not open a browser \(xdg-open: ENOENT\); open http:\/\/127\.0\.0\.1:\d+\/ yourself/);
     assert.equal((await fetch(`${none.url}nums.txt`)).status, 200); // still serving
   });
 });
@@ -150,9 +135,9 @@ describe("access log formats", () => {
       // The user is logged once --auth accepted it (issue 10, item 18), never merely because a header named one.
       const w = await start(["0", "-b", "127.0.0.1", "--log-format", format, "--auth", "bee:x", "-d", site]);
       await (await fetch(`${w.url}nums.txt`, { headers: { referer: "http://ref.example/", "user-agent": "test-agent", authorization: `Basic ${Buffer.from("bee:x").toString("base64")}` } })).text();
-      for (const t0 = performance.now(); !w.stderr.includes("nums") && performance.now() - t0 < 5000; await new Promise((res) => setTimeout(res, 20)));
-      assert.match(w.stderr, want);
-      assert.doesNotMatch(w.stderr, /\x1b/); // not a terminal: no colour
+      await w.err.until(/nums/);
+      assert.match(w.stderr(), want);
+      assert.doesNotMatch(w.stderr(), /\x1b/); // not a terminal: no colour
     });
   }
 });

@@ -13,11 +13,12 @@ import fc from "fast-check";
 import type { WharfRequest } from "../../src/core/types.js";
 import { createHandler, type WharfHandler } from "../../src/handler/create.js";
 import type { StaticOptions } from "../../src/handler/options.js";
-import { type RunningServer, serve } from "../../src/server/serve.js";
+import { type RunningServer } from "../../src/server/serve.js";
 import { type Fixture, createFixture } from "../helpers/fixture.js";
 import { rawExchange } from "../helpers/raw.js";
 import { hostilePath, wirePath } from "./arbitraries.js";
 import { runs } from "./settings.js";
+import { startServer } from "../helpers/server.js";
 
 const USER = "user:pass";
 const GOOD_AUTH = `Basic ${Buffer.from(USER).toString("base64")}`;
@@ -83,7 +84,7 @@ before(async () => {
     mkdirSync(join(fixture.root, name, ".."), { recursive: true });
     writeFileSync(join(fixture.root, name), content);
   }
-  server = await serve({ ...CONFIGS["everything"], root: fixture.root, port: 0, host: "127.0.0.1", log: false });
+  server = await startServer({ ...CONFIGS["everything"], root: fixture.root });
 });
 after(async () => {
   await server.close();

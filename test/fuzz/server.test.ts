@@ -11,11 +11,12 @@ import fc from "fast-check";
 import type { Chunk, WharfRequest } from "../../src/core/types.js";
 import { createHandler, type WharfHandler } from "../../src/handler/create.js";
 import { isInside } from "../../src/path/resolve.js";
-import { type RunningServer, serve } from "../../src/server/serve.js";
+import { type RunningServer } from "../../src/server/serve.js";
 import { type Fixture, createFixture } from "../helpers/fixture.js";
 import { rawExchange } from "../helpers/raw.js";
 import { hostilePath, wirePath } from "./arbitraries.js";
 import { runs } from "./settings.js";
+import { startServer } from "../helpers/server.js";
 
 /** The secret's bytes: unique, so finding them anywhere in an answer is a leak. */
 const SECRET = "TOP-SECRET-7f3a9c1e";
@@ -31,7 +32,7 @@ before(async () => {
   writeFileSync(join(fixture.outside, "index.html"), SECRET);
   rootReal = realpathSync(fixture.root);
   handler = createHandler({ root: fixture.root, revalidateMs: 0 }, () => {});
-  server = await serve({ root: fixture.root, port: 0, host: "127.0.0.1", log: false });
+  server = await startServer({ root: fixture.root });
 });
 after(async () => {
   await server.close();

@@ -5,13 +5,11 @@
  * listing shows exactly the entries a GET of them would serve.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { after, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import zlib from "node:zlib";
 import { createHandler, type WharfHandler } from "../../src/handler/create.js";
 import { memoryFileSystem } from "../../src/fs/memory.js";
@@ -19,9 +17,9 @@ import type { FileSystem } from "../../src/fs/types.js";
 import { type StaticOptions } from "../../src/handler/options.js";
 import { SIDECAR_SUFFIX } from "../../src/responders/encoders.js";
 import { SIDECAR_SUFFIXES } from "../../src/path/visibility.js";
+import { startCli } from "../helpers/cli.js";
 import { createFixture } from "../helpers/fixture.js";
 
-const BIN = fileURLToPath(new URL("../../../dist/cli/bin.js", import.meta.url));
 const CONFIG = JSON.stringify({
   rewrites: [{ source: "/files/:name", destination: "/:name" }],
   headers: [{ source: "/api/**", headers: { "X-Api-Token": "CONFIG-PASSWORD-1f2e" } }],
@@ -156,18 +154,9 @@ describe("hidden files, by real path (item 7)", () => {
     const cwd = mkdtempSync(join(tmpdir(), "wharf-visibility-cli-"));
     writeFileSync(join(cwd, "wharf.json"), CONFIG);
     writeFileSync(join(cwd, "a.txt"), "a");
-    const child = spawn(process.execPath, [BIN, "0", "-b", "127.0.0.1"], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const w = await startCli(["0", "-b", "127.0.0.1"], { cwd });
     try {
-      let banner = "";
-      child.stdout!.setEncoding("utf8");
-      await new Promise<void>((resolve, reject) => {
-        child.stdout!.on("data", (c: string) => {
-          banner += c;
-          if (banner.includes("Press Ctrl+C")) resolve();
-        });
-        child.on("exit", () => reject(new Error(`exited: ${banner}`)));
-      });
-      const origin = / at (http:\/\/\S+)\/ /.exec(banner)![1]!;
+      const origin = w.url.slice(0, -1);
       for (const path of ["/wharf.json", "/files/wharf.json", "/WHARF.json"]) {
         const res = await fetch(origin + path);
         const body = await res.text();
@@ -177,7 +166,7 @@ describe("hidden files, by real path (item 7)", () => {
       const listing = await (await fetch(`${origin}/`)).text();
       assert.ok(listing.includes("a.txt") && !listing.includes("wharf.json"), "the listing shows wharf.json");
     } finally {
-      child.kill("SIGKILL");
+      await w.stop();
       rmSync(cwd, { recursive: true, force: true });
     }
   });

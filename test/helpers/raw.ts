@@ -11,7 +11,7 @@ export interface RawResponse {
 }
 
 /** Sends `bytes` and collects everything until the server closes the connection. */
-export function rawExchange(port: number, bytes: string | Buffer, host = "127.0.0.1", timeoutMs = 5000): Promise<Buffer> {
+export function rawExchange(port: number, bytes: string | Buffer, host = "127.0.0.1", timeoutMs = 30_000): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const socket = connect({ port, host });
     const chunks: Buffer[] = [];

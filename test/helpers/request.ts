@@ -58,7 +58,7 @@ export function closeClients(): void {
 }
 
 /** Sends one request and collects the whole answer (bounded by `timeoutMs`). */
-export function request(t: Target, method: string, path: string, headers: Record<string, string> = {}, timeoutMs = 5000): Promise<Answer> {
+export function request(t: Target, method: string, path: string, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<Answer> {
   const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
   return new Promise<Answer>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${t.protocol} ${method} ${path}: no answer in ${timeoutMs} ms`)), timeoutMs);

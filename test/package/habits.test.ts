@@ -7,16 +7,16 @@
  * the tarball.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { type RunningCli, runCli, startCli } from "../helpers/cli.js";
 import { type Installed, PACKAGE_NAME, installPacked } from "../helpers/pack.js";
 
 let pkg: Installed;
 let site: string;
-const children = new Set<ChildProcess>();
 
 before(() => {
   pkg = installPacked();
@@ -26,39 +26,17 @@ before(() => {
   writeFileSync(join(site, "hello.txt"), "hello");
 });
 after(() => {
-  for (const child of children) child.kill("SIGKILL");
   pkg?.remove();
 });
 
 /** Runs the installed bin to completion (for errors). */
 function run(args: string[], env: NodeJS.ProcessEnv = process.env): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(pkg.bin, args, { cwd: pkg.work, encoding: "utf8", timeout: 15_000, env });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCli(args, { command: [pkg.bin], cwd: pkg.work, env });
 }
 
-/** Starts the installed bin and resolves with the URL from its banner, and its stderr so far. */
-function start(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ url: string; child: ChildProcess; stderr: () => string }> {
-  const child = spawn(pkg.bin, args, { cwd: pkg.work, stdio: ["ignore", "pipe", "pipe"], env });
-  children.add(child);
-  let err = "";
-  child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (c: Buffer) => {
-      out += c.toString();
-      const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(out);
-      if (m) resolve({ url: m[0], child, stderr: () => err });
-    });
-    child.on("exit", (code) => reject(new Error(`exited ${code}: ${out}${err}`)));
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once("exit", () => resolve());
-    child.kill("SIGTERM");
-    children.delete(child);
-  });
+/** Starts the installed bin (by its shebang) and resolves once its banner names the URL. */
+function start(args: string[], env: NodeJS.ProcessEnv = process.env, cwd = pkg.work): Promise<RunningCli> {
+  return startCli(args, { command: [pkg.bin], cwd, env });
 }
 
 function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
@@ -90,51 +68,41 @@ describe("the installed CLI takes a folder and a port as other servers' users ty
         assert.equal(r.stderr, "wharf: two directories: '.' and -d 'dist'\nTry 'wharf --help'.\n");
         return;
       }
-      const { url, child } = await start(args);
+      const { url, stop } = await start(args);
       try {
         const res = await get(`${url}hello.txt`);
         assert.equal(res.status, 200);
         assert.equal(res.body, "hello");
       } finally {
-        await stop(child);
+        await stop("SIGTERM");
       }
     });
   }
 
   test("wharf . serves the working directory", async () => {
-    const child = spawn(pkg.bin, [".", "0", "-b", "127.0.0.1"], { cwd: site, stdio: ["ignore", "pipe", "pipe"] });
-    children.add(child);
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout.on("data", (c: Buffer) => {
-        out += c.toString();
-        const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(out);
-        if (m) resolve(m[0]);
-      });
-      child.on("exit", (code) => reject(new Error(`exited ${code}: ${out}`)));
-    });
+    const { url, stop } = await start([".", "0", "-b", "127.0.0.1"], process.env, site);
     try {
       assert.equal((await get(`${url}hello.txt`)).body, "hello");
     } finally {
-      await stop(child);
+      await stop("SIGTERM");
     }
   });
 
   test("-p HTTP/1.0 (Python's --protocol) closes each connection after its response", async () => {
-    const { url, child } = await start(["dist", "-p", "HTTP/1.0", "--port", "0", "-b", "127.0.0.1"]);
+    const { url, stop } = await start(["dist", "-p", "HTTP/1.0", "--port", "0", "-b", "127.0.0.1"]);
     try {
       const res = await get(`${url}hello.txt`, { connection: "keep-alive" });
       assert.equal(res.status, 200);
       assert.equal(res.headers.connection, "close");
     } finally {
-      await stop(child);
+      await stop("SIGTERM");
     }
-    const { url: url11, child: child11 } = await start(["dist", "--protocol", "HTTP/1.1", "--port", "0", "-b", "127.0.0.1"]);
+    const { url: url11, stop: stop11 } = await start(["dist", "--protocol", "HTTP/1.1", "--port", "0", "-b", "127.0.0.1"]);
     try {
       const res = await get(`${url11}hello.txt`, { connection: "keep-alive" });
       assert.equal(res.headers.connection, "keep-alive");
     } finally {
-      await stop(child11);
+      await stop11("SIGTERM");
     }
   });
 });
@@ -189,8 +157,8 @@ describe("mistakes are one line and an exit code at start-up", () => {
     test(row.name, async () => {
       if (row.status === 0) {
         // An unambiguous prefix is simply accepted: the server starts.
-        const { child } = await start([...row.args, "dist", "0", "-b", "127.0.0.1"]);
-        await stop(child);
+        const { stop } = await start([...row.args, "dist", "0", "-b", "127.0.0.1"]);
+        await stop("SIGTERM");
         return;
       }
       const r = run(row.args);
@@ -206,16 +174,13 @@ describe("mistakes are one line and an exit code at start-up", () => {
     writeFileSync(join(fake, "xdg-open"), "#!/bin/sh\necho 'xdg-open: no method available for opening' >&2\nexit 3\n");
     chmodSync(join(fake, "xdg-open"), 0o755);
     const env = { ...process.env, PATH: `${fake}:${process.env["PATH"] ?? ""}` };
-    const { child, url, stderr } = await start(["dist", "0", "-b", "127.0.0.1", "-o"], env);
+    const { url, stderr, err, stop } = await start(["dist", "0", "-b", "127.0.0.1", "-o"], env);
     try {
       // Wait for the line (an event, not a time): the opener exits at once.
-      await new Promise<void>((resolve) => {
-        const check = (): void => (stderr().includes("could not open a browser") ? resolve() : void setTimeout(check, 20));
-        check();
-      });
+      assert.ok(await err.until(/could not open a browser/), `no line: ${stderr()}`);
       assert.equal(stderr(), `wharf: could not open a browser (xdg-open exited with 3); open ${url} yourself\n`);
     } finally {
-      await stop(child);
+      await stop("SIGTERM");
     }
   });
 });

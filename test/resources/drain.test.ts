@@ -6,17 +6,15 @@
  * the exit is still 0. The same with --workers 2.
  */
 import assert from "node:assert/strict";
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { type Socket, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { waitFor } from "./proc.js";
+import { type RunningCli, startCli } from "../helpers/cli.js";
+import { waitFor } from "../helpers/wait.js";
 
-const BIN = fileURLToPath(new URL("../../../dist/cli/bin.js", import.meta.url));
 const DOWNLOADS = 100;
 // More than the socket buffers of a client that is not reading can hold (about
 // 4 MiB on Linux), so each response is still being written when the signal comes
@@ -32,22 +30,20 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Wharf {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly port: number;
-  stderr(): string;
-  readonly exited: Promise<number | null>;
+function startWharf(...flags: string[]): Promise<RunningCli> {
+  return startCli(["0", "-b", "127.0.0.1", "-d", dir, "-q", ...flags]);
 }
 
-async function startWharf(...flags: string[]): Promise<Wharf> {
-  const child = spawn(process.execPath, [BIN, "0", "-b", "127.0.0.1", "-d", dir, "-q", ...flags]);
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-  child.stderr.on("data", (c: Buffer) => (err += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  assert.ok(await waitFor(() => /Press Ctrl\+C/.test(out), 10_000), `no banner: ${out} ${err}`);
-  return { child, port: Number(/127\.0\.0\.1:(\d+)/.exec(out)![1]), stderr: () => err, exited };
+/**
+ * Whether anything listens on 127.0.0.1:`port`, from the kernel's table of TCP
+ * sockets (state 0A is LISTEN): a state to wait for where no event says it.
+ */
+function listening(port: number): boolean {
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  return readFileSync("/proc/net/tcp", "utf8").split("\n").some((line) => {
+    const fields = line.trim().split(/\s+/);
+    return fields[1] === local && fields[3] === "0A";
+  });
 }
 
 /** A download that reads its head and then stops reading until `resume()`. */
@@ -99,15 +95,17 @@ function newConnection(port: number): Promise<string> {
   });
 }
 
-async function drainScenario(flags: string[], expectRefused: (outcome: string) => void): Promise<Wharf> {
+async function drainScenario(flags: string[], expectRefused: (outcome: string) => void): Promise<RunningCli> {
   const wharf = await startWharf(...flags);
   const downloads = Array.from({ length: DOWNLOADS }, () => download(wharf.port));
   await Promise.all(downloads.map((d) => d.started));
 
   wharf.child.kill("SIGTERM");
-  assert.ok(await waitFor(() => /shutting down/.test(wharf.stderr()), 5000), `no shutdown line: ${wharf.stderr()}`);
-  // The listener is closed before anything else happens.
-  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(await wharf.err.until(/shutting down/), `no shutdown line: ${wharf.stderr()}`);
+  // The listener is closed before anything else happens: right after the line,
+  // in the same turn of the child's event loop (or, with workers, once each has
+  // closed its handle). Wait for the kernel to show it, not for a time.
+  assert.ok(await waitFor(() => !listening(wharf.port)), `still listening on ${wharf.port}`);
   expectRefused(await newConnection(wharf.port));
   assert.equal(wharf.child.exitCode, null, "exited with downloads in flight");
 
@@ -118,7 +116,7 @@ async function drainScenario(flags: string[], expectRefused: (outcome: string) =
     assert.equal(r.body.length, SIZE, `download ${i}: got ${r.body.length} of ${SIZE} bytes`);
     assert.ok(r.body.equals(bytes), `download ${i}: wrong bytes`);
   }
-  assert.equal(await wharf.exited, 0, wharf.stderr());
+  assert.equal((await wharf.exited).code, 0, wharf.stderr());
   return wharf;
 }
 
@@ -135,7 +133,7 @@ describe("graceful drain on SIGTERM", () => {
     await stuck.started;
     const signalled = performance.now();
     wharf.child.kill("SIGTERM");
-    assert.equal(await wharf.exited, 0, wharf.stderr());
+    assert.equal((await wharf.exited).code, 0, wharf.stderr());
     const waited = performance.now() - signalled;
     assert.ok(waited >= 900, `exited after ${Math.round(waited)} ms, before the grace period ran out`);
     // Only now does the client read again: what the server had sent, and then the end.

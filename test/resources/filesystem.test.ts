@@ -11,8 +11,9 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type RunningServer, serve } from "../../src/server/serve.js";
+import { type RunningServer } from "../../src/server/serve.js";
 import { rawRequest } from "../helpers/raw.js";
+import { startServer } from "../helpers/server.js";
 
 const NAME_255 = `${"n".repeat(251)}.txt`;
 const UNICODE_255 = `${"é".repeat(125)}.txt`; // 250 + 4 bytes: 254, under the limit in bytes, not in characters
@@ -39,7 +40,7 @@ before(async () => {
   symlinkSync("loop2", join(dir, "cycle", "loop1"));
   symlinkSync("loop1", join(dir, "cycle", "loop2"));
   if (hasFifo) assert.equal(spawnSync("mkfifo", [join(dir, "pipe")]).status, 0);
-  server = await serve({ root: dir, port: 0, host: "127.0.0.1", log: false });
+  server = await startServer({ root: dir });
 });
 after(async () => {
   await server.close();

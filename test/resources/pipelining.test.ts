@@ -14,7 +14,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { MAX_PIPELINED } from "../../src/server/pipeline.js";
 import { parseResponses, rawExchange, rawRequest } from "../helpers/raw.js";
-import { MiB, type ServerChild, fdCount, rssBytes, startServerChild, waitFor } from "./proc.js";
+import { waitFor } from "../helpers/wait.js";
+import { MiB, type ServerChild, fdCount, rssBytes, startServerChild } from "./proc.js";
 
 const ATTACKERS = 4;
 const REQUESTS = 4000;
@@ -54,7 +55,7 @@ async function quiet(pid: number, fdLimit: number, timeoutMs: number): Promise<v
     fds = f;
     rss = r;
     return still >= 10 || f > fdLimit;
-  }, timeoutMs, 100);
+  }, { deadline: timeoutMs, interval: 100 });
 }
 
 describe("pipelining without reading", () => {
@@ -102,11 +103,9 @@ describe("pipelining without reading", () => {
       // Hung up: every request they had sent is dropped, every file closed.
       for (const s of attackers) s.destroy();
     }
-    assert.ok(await waitFor(() => fdCount(server.pid) <= fds0 + 2, 10_000), `descriptors: ${fdCount(server.pid)}, baseline ${fds0}`);
-    let inFlight = (await server.settle()).inFlight;
-    for (const end = performance.now() + 5000; inFlight !== 0 && performance.now() < end; inFlight = (await server.settle()).inFlight) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    assert.ok(await waitFor(() => fdCount(server.pid) <= fds0 + 2), `descriptors: ${fdCount(server.pid)}, baseline ${fds0}`);
+    let inFlight = -1;
+    await waitFor(async () => (inFlight = (await server.settle()).inFlight) === 0, { interval: 50 });
     assert.equal(inFlight, 0, "responses still counted in flight");
   });
 

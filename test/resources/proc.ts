@@ -66,7 +66,7 @@ export async function startServerChild(options: ServeOptions, limits: { nofile?:
   child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";
-    const timer = setTimeout(() => reject(new Error(`server child did not start: ${err}`)), 10_000);
+    const timer = setTimeout(() => reject(new Error(`server child did not start: ${err}`)), 30_000);
     child.stdout!.on("data", (c: Buffer) => {
       out += c.toString();
       const line = out.split("\n")[0];
@@ -102,14 +102,4 @@ export async function startServerChild(options: ServeOptions, limits: { nofile?:
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     },
   };
-}
-
-/** Polls `check` every `everyMs` until it returns true or `timeoutMs` passes; returns its last answer. */
-export async function waitFor(check: () => boolean, timeoutMs: number, everyMs = 25): Promise<boolean> {
-  const end = performance.now() + timeoutMs;
-  for (;;) {
-    if (check()) return true;
-    if (performance.now() > end) return false;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }

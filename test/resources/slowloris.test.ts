@@ -9,9 +9,11 @@ import { type Socket, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type RunningServer, serve } from "../../src/server/serve.js";
+import type { RunningServer } from "../../src/server/serve.js";
 import { rawRequest } from "../helpers/raw.js";
-import { openFileLimit, waitFor } from "./proc.js";
+import { startServer } from "../helpers/server.js";
+import { waitFor } from "../helpers/wait.js";
+import { openFileLimit } from "./proc.js";
 
 const WANTED = 1000;
 // Server and clients share this process: two descriptors per connection.
@@ -24,7 +26,7 @@ const sockets: Socket[] = [];
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "wharf-slowloris-"));
   writeFileSync(join(dir, "nums.txt"), "123456789");
-  server = await serve({ root: dir, port: 0, host: "127.0.0.1", log: false, headersTimeout: HEADERS_TIMEOUT, requestTimeout: 5000 });
+  server = await startServer({ root: dir, headersTimeout: HEADERS_TIMEOUT, requestTimeout: 5000 });
 });
 after(async () => {
   for (const s of sockets) s.destroy();
@@ -63,7 +65,11 @@ describe("slowloris", () => {
       for (const e of slow) if (e.closedAt === 0) e.socket.write(n % 2 === 1 ? "X" : "-");
     }, 100);
     try {
-      await new Promise((r) => setTimeout(r, 300));
+      // The normal request goes in once the slow clients have trickled a few bytes
+      // each (the input's own pace, not a wait for the server). Not "once all are
+      // connected": past the listen backlog a SYN is retried after a second, and
+      // the first connections' header timeout would run out meanwhile.
+      await waitFor(() => n >= 3);
       // A normal request gets its answer while every slow connection is still open.
       const res = await rawRequest(server.port, "GET", "/nums.txt");
       const openNow = slow.filter((e) => e.closedAt === 0).length;
@@ -72,7 +78,7 @@ describe("slowloris", () => {
       assert.equal(openNow, COUNT, "the normal request was answered only after slow connections were cut");
 
       // Every slow connection is closed, and none before its header timeout.
-      const allClosed = await waitFor(() => slow.every((e) => e.closedAt !== 0), HEADERS_TIMEOUT + 5000, 50);
+      const allClosed = await waitFor(() => slow.every((e) => e.closedAt !== 0), { deadline: HEADERS_TIMEOUT + 30_000, interval: 50 });
       assert.ok(allClosed, `${slow.filter((e) => e.closedAt === 0).length} slow connections still open`);
     } finally {
       clearInterval(trickle);

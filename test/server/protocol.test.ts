@@ -12,8 +12,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type RunningServer, serve } from "../../src/server/serve.js";
+import { type RunningServer } from "../../src/server/serve.js";
 import { parseResponses, rawExchange } from "../helpers/raw.js";
+import { startServer } from "../helpers/server.js";
 
 let base = "";
 let server: RunningServer;
@@ -25,7 +26,7 @@ before(async () => {
   base = mkdtempSync(join(tmpdir(), "wharf-protocol-"));
   for (let i = 0; i < FILES; i++) writeFileSync(join(base, `f${i}.txt`), "123456789");
   // revalidateMs: a hot request must stay on the synchronous path however slow the machine.
-  server = await serve({ root: base, port: 0, host: "127.0.0.1", log: false, revalidateMs: 600_000 });
+  server = await startServer({ root: base, revalidateMs: 600_000 });
 });
 after(async () => {
   await server.close();

@@ -13,7 +13,7 @@ import { syncBuiltinESMExports } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, mock, test } from "node:test";
-import { serve } from "../../src/server/serve.js";
+import { startServer } from "../helpers/server.js";
 
 const dir = mkdtempSync(join(tmpdir(), "wharf-resolve-once-"));
 const htpasswd = join(dir, "htpasswd");
@@ -45,7 +45,7 @@ describe("serve() resolves its options once", () => {
     let features: readonly string[] = [];
     let statuses: number[] = [];
     const reads = await countingReads(htpasswd, async () => {
-      const server = await serve({ root: dir, port: 0, host: "127.0.0.1", log: false, authFile: htpasswd });
+      const server = await startServer({ root: dir, authFile: htpasswd });
       try {
         features = server.features;
         const url = `${server.urls[0]}a.txt`;

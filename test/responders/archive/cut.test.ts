@@ -15,7 +15,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nodeFileSystem } from "../../../src/fs/node.js";
 import type { FileSystem } from "../../../src/fs/types.js";
-import { serve } from "../../../src/server/serve.js";
+import { startServer } from "../../helpers/server.js";
+
 
 let root = "";
 before(() => {
@@ -64,7 +65,7 @@ for (const format of ["zip", "tar"] as const) {
   describe(`?download=${format} cut short`, () => {
     for (const row of ROWS) {
       test(`${row.name}: ${row.complete ? "complete" : "connection cut, archive incomplete"}`, async () => {
-        const server = await serve({ root, port: 0, host: "127.0.0.1", log: false, archive: [format], ...row.options });
+        const server = await startServer({ root, archive: [format], ...row.options });
         try {
           const got = await fetchArchive(server.port, `/d/?download=${format}`);
           assert.equal(got.status, 200);

@@ -19,7 +19,8 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, sy
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { type RunningServer, serve } from "../../../src/server/serve.js";
+import type { RunningServer, ServeOptions } from "../../../src/server/serve.js";
+import { startServer } from "../../helpers/server.js";
 
 const DIR = "photos ✓";
 const DIR_URL = `/${encodeURIComponent(DIR)}/`;
@@ -88,12 +89,8 @@ function get(port: number, path: string, method = "GET"): Promise<Got> {
   });
 }
 
-async function withServer<T>(options: Parameters<typeof serve>[0], run: (port: number) => Promise<T>): Promise<T> {
-  const server: RunningServer = await serve({
-    root, port: 0, host: "127.0.0.1", log: false,
-    hiddenFiles: [`${DIR}/wharf.json`, `${DIR}/htpasswd`],
-    ...options,
-  });
+async function withServer<T>(options: ServeOptions, run: (port: number) => Promise<T>): Promise<T> {
+  const server: RunningServer = await startServer({ root, hiddenFiles: [`${DIR}/wharf.json`, `${DIR}/htpasswd`], ...options });
   try {
     return await run(server.port);
   } finally {

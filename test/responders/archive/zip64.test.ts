@@ -21,7 +21,8 @@ import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { crc32 } from "node:zlib";
 import { join } from "node:path";
-import { MiB, rssBytes, startServerChild, waitFor } from "../../resources/proc.js";
+import { waitFor } from "../../helpers/wait.js";
+import { MiB, rssBytes, startServerChild } from "../../resources/proc.js";
 
 const BIG = 4 * 1024 ** 3 + 4096;
 const MANY = 65_536;
@@ -82,7 +83,7 @@ test("a 4 GiB + 65,536-entry tree: ZIP64 that unzip, Python and bsdtar read; ser
                 const still = now === last;
                 last = now;
                 return still;
-              }, 30_000, 250).then((still) => {
+              }, { deadline: 30_000, interval: 250 }).then((still) => {
                 assert.ok(still, "the server kept reading while the client did not");
                 stalledRss = rssBytes(server.pid);
                 res.resume();

@@ -4,6 +4,10 @@
  */
 import type { Middleware, Reply, WharfRequest } from "./types.js";
 
+const lastNext = (): never => {
+  throw new Error("wharf: the last handler called next()");
+};
+
 /**
  * Chains `middleware` into one. The last one's `next()` calls `last`.
  *
@@ -20,6 +24,8 @@ import type { Middleware, Reply, WharfRequest } from "./types.js";
  * synchronously throws from here; callers catch both (handler/create.ts).
  */
 export function compose(middleware: readonly Middleware[], last: Middleware): (req: WharfRequest) => Reply | Promise<Reply> {
+  // No middleware: the last handler itself, with no frame or closure per request.
+  if (middleware.length === 0) return (req) => last(req, lastNext);
   const stack = [...middleware, last];
   const run = (i: number, req: WharfRequest): Reply | Promise<Reply> => {
     const current = stack[i];

@@ -139,7 +139,10 @@ function changed(reply: Reply, headers: Readonly<Record<string, string | null>>)
  * ```
  */
 export function withHeader<R extends ReplyOrPromise>(reply: R, name: string, value: string | null): SameShape<R> {
-  return mapReply(reply, (r) => changed(r, { [name]: value }));
+  const key = name.toLowerCase();
+  // One header set: a spread, no loop (this is on the hot path of such middleware).
+  if (value !== null) return mapReply(reply, (r) => ({ ...r, headers: { ...r.headers, [key]: value } }));
+  return mapReply(reply, (r) => changed(r, { [key]: null }));
 }
 
 /** A copy of `reply` with several headers set (a string) or removed (`null`); see {@link withHeader}. */

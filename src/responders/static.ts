@@ -20,6 +20,7 @@ import { variantReply } from "./variant-reply.js";
 import { TransientError, createResolver } from "./resolver.js";
 import { type Resource, ResourceCache } from "./resources.js";
 import type { DiskFile } from "./file-variants.js";
+import { sameFile } from "../core/identity.js";
 
 /** The methods a static resource supports (RFC 9110 §9.3). */
 export const ALLOW = "GET, HEAD, OPTIONS";
@@ -81,7 +82,7 @@ const rangeable = (req: WharfRequest, resource: Resource & { kind: "representati
 async function unchanged(fs: FileSystem, files: readonly DiskFile[]): Promise<boolean> {
   for (const { real, stat } of files) {
     const now = await fs.stat(real).catch(() => undefined);
-    if (now === undefined || now.ino !== stat.ino || now.size !== stat.size || now.mtimeMs !== stat.mtimeMs) return false;
+    if (now === undefined || !sameFile(now, stat)) return false;
   }
   return true;
 }

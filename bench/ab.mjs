@@ -8,7 +8,7 @@
 //
 // --base REV builds REV in a temporary git worktree (npm ci + build) under
 // bench/.cache/ab-REV; --base-bin PATH uses an already built dist/cli/bin.js.
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, rmSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import os from "node:os";
 import { parseArgs } from "node:util";
@@ -28,6 +28,8 @@ const USAGE = `usage: npm run bench:ab -- (--base REV | --base-bin PATH) [option
   --duration S     seconds per measurement (default 4)
   --cases a,b      cases (default small,etag304,notfound,close)
   --flags "..."    extra wharf flags for both builds (e.g. "--send-timeout 30")
+  --config JSON    write JSON as wharf.json in the served directory (e.g. '{"cleanUrls":false}'),
+                   to measure a site that carries its configuration file
   -h, --help       this text`;
 
 const { values } = parseArgs({
@@ -38,6 +40,7 @@ const { values } = parseArgs({
     duration: { type: "string", default: "4" },
     cases: { type: "string", default: "small,etag304,notfound,close" },
     flags: { type: "string", default: "" },
+    config: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -81,6 +84,8 @@ const builds = [
 const root = mkdtempSync(join(os.tmpdir(), "wharf-ab-"));
 onCleanup(() => rmSync(root, { recursive: true, force: true }));
 buildFixture(root);
+// The CLI finds wharf.json in the served directory (-d) and hides it by its real path.
+if (values.config !== undefined) writeFileSync(join(root, "wharf.json"), JSON.stringify(JSON.parse(values.config)));
 const cases = values.cases.split(",").map((id) => {
   const c = CASES.find((x) => x.id === id);
   if (!c) throw new Error(`unknown case ${id}`);

@@ -20,7 +20,7 @@ export { OptionError } from "./handler/options.js";
 export type { DotfilePolicy, ListingOptions, StaticOptions, SymlinkPolicy } from "./handler/options.js";
 export type { Format as ListingFormat, Order as ListingOrder, SortKey as ListingSort } from "./responders/listing/query.js";
 export type { Body, Chunk, FileSlice, Middleware, Next, Reply, WharfRequest } from "./core/types.js";
-export { bytesReply, empty, errorReply, html, json, text } from "./core/reply.js";
+export { bytesReply, empty, errorReply, html, json, mapReply, text, withHeader, withReplyHeaders, withStatus } from "./core/reply.js";
 export { serveContent } from "./responders/serve-content.js";
 export type { BodyContent, Content, FileContent, StatedFile } from "./responders/serve-content.js";
 export { StaleReplyError, fetchHandler, nodeListener, openReplyBody } from "./adapters/send.js";

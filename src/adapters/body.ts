@@ -9,6 +9,7 @@ import type { FileSystem, OpenFile } from "../fs/types.js";
 import { compressIterable } from "../responders/encoders.js";
 import { errorReply } from "../core/reply.js";
 import { statusForError } from "../responders/errors.js";
+import { sameFile } from "../core/identity.js";
 
 /** A body ready to stream: its bytes in order, and the descriptors to release. */
 export interface OpenedBody {
@@ -88,8 +89,7 @@ export async function openBody(fs: FileSystem, body: Body): Promise<Opened> {
       const file = await fs.open(chunk.path);
       files.set(chunk.path, file);
       const now = await file.stat();
-      const then = chunk.identity;
-      if (now.ino !== then.ino || now.size !== then.size || now.mtimeMs !== then.mtimeMs) {
+      if (!sameFile(now, chunk.identity)) {
         await close();
         return { kind: "stale" };
       }

@@ -4,6 +4,10 @@
  */
 import type { Middleware, Reply, WharfRequest } from "./types.js";
 
+const lastNext = (): never => {
+  throw new Error("wharf: the last handler called next()");
+};
+
 /**
  * Chains `middleware` into one. The last one's `next()` calls `last`.
  *
@@ -11,15 +15,24 @@ import type { Middleware, Reply, WharfRequest } from "./types.js";
  * request (a rewrite or a fallback), and may be called again with another request.
  * Calling a bare `next()` twice from the same middleware is a programming error
  * (usually a missing `return`) and throws.
+ *
+ * Nothing here adds a promise: when every step answers synchronously (the static
+ * handler with a cached file, and middleware that return `next()` or map it with
+ * `withHeader`), the chain returns the {@link Reply} itself and the adapter writes
+ * it in the same tick. Only a step that returns a promise (an `async` middleware,
+ * a file not yet cached) makes the result a promise. A step that throws
+ * synchronously throws from here; callers catch both (handler/create.ts).
  */
-export function compose(middleware: readonly Middleware[], last: Middleware): (req: WharfRequest) => Promise<Reply> {
+export function compose(middleware: readonly Middleware[], last: Middleware): (req: WharfRequest) => Reply | Promise<Reply> {
+  // No middleware: the last handler itself, with no frame or closure per request.
+  if (middleware.length === 0) return (req) => last(req, lastNext);
   const stack = [...middleware, last];
-  const run = async (i: number, req: WharfRequest): Promise<Reply> => {
+  const run = (i: number, req: WharfRequest): Reply | Promise<Reply> => {
     const current = stack[i];
     if (current === undefined) throw new Error("wharf: the last handler called next()");
     let called = false;
     return current(req, (other?: WharfRequest) => {
-      if (called && other === undefined) return Promise.reject(new Error("wharf: next() called twice"));
+      if (called && other === undefined) throw new Error("wharf: next() called twice");
       called = true;
       return run(i + 1, other ?? req);
     });

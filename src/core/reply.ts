@@ -97,5 +97,60 @@ export function missReply(status: 404 | 405, headers: Record<string, string> = {
   return { ...errorReply(status, headers), miss: true };
 }
 
-/** The shared 404 miss (never changed: whoever changes a reply copies it). */
+/** The shared 404 miss (replies are read-only: whoever wants another makes a new one). */
 export const MISS_404 = missReply(404);
+
+/** A reply, or a promise of one, as `next()` returns it. */
+type ReplyOrPromise = Reply | Promise<Reply>;
+/** The shape a helper returns for `R`: a reply for a reply, a promise for a promise. */
+export type SameShape<R extends ReplyOrPromise> = R extends Promise<Reply> ? Promise<Reply> : Reply;
+
+/**
+ * `change(reply)`, in the same shape as `reply`: a reply at once, or a promise. A
+ * middleware that maps `next()` this way keeps a cached reply in the same tick
+ * (no promise, so the adapter writes it at once; see compose.ts).
+ */
+export function mapReply<R extends ReplyOrPromise>(reply: R, change: (reply: Reply) => Reply): SameShape<R> {
+  return (reply instanceof Promise ? reply.then(change) : change(reply as Reply)) as SameShape<R>;
+}
+
+/**
+ * Headers to set (a string) or remove (`null`) in a new reply; names are matched
+ * lower-case, as a {@link Reply} holds them. The reply given is never changed:
+ * replies are shared (the static handler returns one object to every request for
+ * a file), so this is the way to change one.
+ */
+function changed(reply: Reply, headers: Readonly<Record<string, string | null>>): Reply {
+  const out: Record<string, string> = { ...reply.headers };
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === null) delete out[name.toLowerCase()];
+    else out[name.toLowerCase()] = value;
+  }
+  return { ...reply, headers: out };
+}
+
+/**
+ * A copy of `reply` with header `name` set to `value`, or removed when `value` is
+ * `null`. Takes what `next()` returns, a reply or a promise, and returns the same:
+ *
+ * @example
+ * ```ts
+ * createHandler({ root: "public", use: [(req, next) => withHeader(next(), "x-frame-options", "DENY")] });
+ * ```
+ */
+export function withHeader<R extends ReplyOrPromise>(reply: R, name: string, value: string | null): SameShape<R> {
+  const key = name.toLowerCase();
+  // One header set: a spread, no loop (this is on the hot path of such middleware).
+  if (value !== null) return mapReply(reply, (r) => ({ ...r, headers: { ...r.headers, [key]: value } }));
+  return mapReply(reply, (r) => changed(r, { [key]: null }));
+}
+
+/** A copy of `reply` with several headers set (a string) or removed (`null`); see {@link withHeader}. */
+export function withReplyHeaders<R extends ReplyOrPromise>(reply: R, headers: Readonly<Record<string, string | null>>): SameShape<R> {
+  return mapReply(reply, (r) => changed(r, headers));
+}
+
+/** A copy of `reply` with another status (headers and body kept); see {@link withHeader}. */
+export function withStatus<R extends ReplyOrPromise>(reply: R, status: number): SameShape<R> {
+  return mapReply(reply, (r) => ({ ...r, status }));
+}

@@ -82,24 +82,29 @@ export type Body =
  * `content-length` is set by whoever builds the reply whenever the length is known.
  * Handlers always describe the GET response: for HEAD the adapter sends the same
  * status and headers and no body (RFC 9110 §9.3.2), so the two can never differ.
+ *
+ * Read-only, because replies are shared: the static handler builds a file's 200
+ * and 304 once and returns the same object to every request. A middleware that
+ * wants another header or status makes a new reply (`withHeader`, `withHeaders`,
+ * `withStatus` in reply.ts), so nothing is copied unless something changes.
  */
 export interface Reply {
-  status: number;
-  headers: Record<string, string>;
-  body: Body;
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Body;
   /**
    * Set by the static handler on a reply that means "nothing here for this request"
    * (404, 405). Mounted as Connect/Express middleware with `fallthrough`, such a reply
    * is not sent: `next()` is called instead.
    */
-  miss?: true;
+  readonly miss?: true;
   /**
    * The user this request was authenticated as, set by the middleware that
    * authenticated it (`basicAuth`, src/features/auth.ts, does on every reply it
    * lets through). The access log of `serve()` shows it; a name a client
    * merely sent in `Authorization` is never logged.
    */
-  user?: string;
+  readonly user?: string;
 }
 
 /**
@@ -108,8 +113,13 @@ export interface Reply {
  * chain answers that one instead: how a rewrite or a fallback asks the static
  * handler for another path. `next()` without a request may be called once; calls
  * that name a request may be repeated (try a path, then another).
+ *
+ * The reply comes back as it was made: a {@link Reply} when the rest of the chain
+ * answered in the same tick (a cached file), a promise otherwise. `await next()`
+ * takes both; a middleware that returns `next()` as it came, or maps it with
+ * `withHeader(next(), ...)`, keeps a cached file's reply in the same tick.
  */
-export type Next = (req?: WharfRequest) => Promise<Reply>;
+export type Next = (req?: WharfRequest) => Reply | Promise<Reply>;
 
 /**
  * A handler in the chain: answer the request itself, or call `next()` and return,

@@ -13,7 +13,8 @@
  *   `Content-Range`, hop-by-hop fields) cannot be set: they describe the bytes
  *   wharf sends, and a wrong one corrupts the response.
  */
-import type { Middleware, Reply } from "../core/types.js";
+import type { Middleware } from "../core/types.js";
+import { mapReply, withReplyHeaders } from "../core/reply.js";
 import { OptionError } from "../core/errors.js";
 import { compileGlob, matchPath, normaliseSource, type PathMatcher } from "./patterns.js";
 
@@ -109,13 +110,15 @@ export function headers(rules: readonly HeaderRule[]): Middleware {
   // By raw pathname: a site has few distinct paths, and a browser repeats them.
   // Weighed by its keys (a path may be 8 KiB): at most 1 MiB of them, then cleared;
   // the values are the operator's own header rules.
-  const memo = new Map<string, ReadonlyMap<string, string | null>>();
+  // Each entry is the changes as withReplyHeaders takes them, or undefined for none.
+  const memo = new Map<string, Readonly<Record<string, string | null>> | undefined>();
   let memoBytes = 0;
-  const changesFor = (pathname: string): ReadonlyMap<string, string | null> => {
+  const changesFor = (pathname: string): Readonly<Record<string, string | null>> | undefined => {
     let changes = memo.get(pathname);
-    if (changes === undefined) {
+    if (changes === undefined && !memo.has(pathname)) {
       const path = matchPath(pathname);
-      changes = path === undefined ? new Map() : headersFor(compiled, path.trailingSlash ? `${path.path === "/" ? "" : path.path}/index.html` : path.path);
+      const found = path === undefined ? undefined : headersFor(compiled, path.trailingSlash ? `${path.path === "/" ? "" : path.path}/index.html` : path.path);
+      changes = found === undefined || found.size === 0 ? undefined : Object.fromEntries(found);
       if (memo.size >= 1000 || memoBytes + 2 * pathname.length > 1024 * 1024) {
         memo.clear();
         memoBytes = 0;
@@ -125,16 +128,12 @@ export function headers(rules: readonly HeaderRule[]): Middleware {
     }
     return changes;
   };
-  return async (req, next) => {
-    const reply = await next();
-    if (reply.miss === true || !(reply.status < 300 || reply.status === 304)) return reply;
-    const changes = changesFor(req.pathname);
-    if (changes.size === 0) return reply;
-    const out: Reply = { ...reply, headers: { ...reply.headers } };
-    for (const [name, value] of changes) {
-      if (value === null) delete out.headers[name];
-      else out.headers[name] = value;
-    }
-    return out;
-  };
+  // Maps next() as it comes (core/reply.ts mapReply): a cached file's reply stays
+  // in the same tick, so header rules cost no promise on the fast path.
+  return (req, next) =>
+    mapReply(next(), (reply) => {
+      if (reply.miss === true || !(reply.status < 300 || reply.status === 304)) return reply;
+      const changes = changesFor(req.pathname);
+      return changes === undefined ? reply : withReplyHeaders(reply, changes);
+    });
 }

@@ -31,6 +31,7 @@ import { COOP_COEP, type HeaderRule, headers } from "./headers.js";
 import { type RedirectRule, type RewriteRule, redirects, rewrites } from "./redirects.js";
 import { spa } from "./spa.js";
 import { type TrailingSlash, directoryWithoutSlash } from "./trailing-slash.js";
+import { booleanOption, listOption } from "../core/validate.js";
 
 /**
  * The app features' options, part of {@link import("../handler/options.js").StaticOptions}
@@ -125,17 +126,6 @@ export interface Features {
   readonly auth: boolean;
 }
 
-function bool(name: string, value: unknown): boolean {
-  if (value === undefined) return false;
-  if (typeof value === "boolean") return value;
-  throw new OptionError(name, "must be true or false");
-}
-
-function list<T>(name: string, value: unknown): readonly T[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) throw new OptionError(name, "must be a list");
-  return value as readonly T[];
-}
 
 /** Checks the feature options and builds their middleware; throws {@link OptionError}. */
 export function buildFeatures(o: FeatureOptions): Features {
@@ -170,7 +160,7 @@ export function buildFeatures(o: FeatureOptions): Features {
   if (typeof clean !== "boolean" && !(Array.isArray(clean) && clean.every((g) => typeof g === "string" && g !== ""))) {
     throw new OptionError("cleanUrls", "must be true, false or a list of globs");
   }
-  const redirectRules = list<RedirectRule>("redirects", o.redirects);
+  const redirectRules = listOption<RedirectRule>("redirects", o.redirects);
   if (redirectRules.length > 0 || clean !== false || trailingSlash !== undefined) {
     outer.push(redirects({ rules: redirectRules, cleanUrls: clean, trailingSlash }));
     if (redirectRules.length > 0) active.push("redirects");
@@ -187,7 +177,7 @@ export function buildFeatures(o: FeatureOptions): Features {
     inner.push(spa({ file: single === true ? "index.html" : single }));
     active.push("spa");
   }
-  const rewriteRules = list<RewriteRule>("rewrites", o.rewrites);
+  const rewriteRules = listOption<RewriteRule>("rewrites", o.rewrites);
   if (rewriteRules.length > 0) {
     inner.push(rewrites(rewriteRules));
     active.push("rewrites");
@@ -199,9 +189,9 @@ export function buildFeatures(o: FeatureOptions): Features {
   if (trailingSlash !== undefined) active.push(`trailing slash ${trailingSlash}`);
   if (trailingSlash === "never") inner.push(directoryWithoutSlash());
 
-  const headerRules = [...list<HeaderRule>("headers", o.headers)];
+  const headerRules = [...listOption<HeaderRule>("headers", o.headers)];
   if (headerRules.length > 0) active.push("headers");
-  if (bool("coopCoep", o.coopCoep)) {
+  if (booleanOption("coopCoep", o.coopCoep, false)) {
     headerRules.push({ source: "**", headers: COOP_COEP });
     active.push("cross-origin isolation");
   }

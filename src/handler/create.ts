@@ -100,13 +100,14 @@ export function createHandlerFromResolved(resolved: ResolvedOptions, features: F
   const chain = compose(middleware, files);
   const { fs, fallthrough } = resolved;
 
-  // With nothing around the static handler it is called directly, and a request it
-  // can answer from memory is written in the same tick, with no promise at all.
-  // Decided once, here.
-  const lastNext = (): Promise<Reply> => Promise.reject(new Error("wharf: the static handler has no next()"));
-  const direct = (req: WharfRequest): Reply | Promise<Reply> => {
+  // The chain answers in the same tick when every step does (compose.ts): a
+  // request the static handler can answer from memory, through middleware that
+  // returns or maps `next()`, is written with no promise at all. Middleware that
+  // awaits makes it a promise; nothing else does.
+  // No error escapes: an exception in a handler is logged and answered with 500.
+  const start = (req: WharfRequest): Reply | Promise<Reply> => {
     try {
-      const reply = files(req, lastNext);
+      const reply = chain(req);
       return reply instanceof Promise ? reply.catch((error: unknown) => failed(error, req)) : reply;
     } catch (error) {
       return failed(error, req);
@@ -116,18 +117,7 @@ export function createHandlerFromResolved(resolved: ResolvedOptions, features: F
     report(error, req);
     return errorReply(500);
   };
-
-  // No error escapes: an exception in a handler is logged and answered with 500.
-  const handle = async (req: WharfRequest): Promise<Reply> => {
-    try {
-      return await chain(req);
-    } catch (error) {
-      report(error, req);
-      return errorReply(500);
-    }
-  };
-
-  const start: (req: WharfRequest) => Reply | Promise<Reply> = middleware.length === 0 ? direct : handle;
+  const handle = async (req: WharfRequest): Promise<Reply> => start(req);
 
   const listener = chainListener(start, handle, fs, fallthrough, report);
   function both(req: WharfRequest): Promise<Reply>;

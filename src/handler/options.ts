@@ -17,6 +17,7 @@ import type { FeatureOptions } from "../features/index.js";
 import type { DotfilePolicy, SymlinkPolicy } from "../path/visibility.js";
 import { ARCHIVE_FORMATS, type ArchiveFormat } from "../responders/archive/route.js";
 import type { StaticFilesOptions } from "../responders/config.js";
+import { booleanOption, wholeOption } from "../core/validate.js";
 
 export type { DotfilePolicy, SymlinkPolicy };
 
@@ -219,28 +220,17 @@ function listingSettingsOf(value: unknown): ListingSettings {
   if (!Array.isArray(formats) || formats.length === 0 || !formats.every((f) => (FORMATS as readonly unknown[]).includes(f)) || new Set(formats).size !== formats.length) {
     throw new OptionError("listing.formats", `must be a non-empty list of distinct ${FORMATS.map((f) => JSON.stringify(f)).join(", ")}`);
   }
-  const pageSize = count("listing.pageSize", o["pageSize"], DEFAULT_PAGE_SIZE, 1);
+  const pageSize = wholeOption("listing.pageSize", o["pageSize"], DEFAULT_PAGE_SIZE, 1);
   if (pageSize > MAX_LIMIT) throw new OptionError("listing.pageSize", `must be at most ${MAX_LIMIT}`);
   return {
     formats: formats as Format[],
     sort: oneOf("listing.sort", o["sort"], ["name", "size", "mtime"], "name"),
     order: oneOf("listing.order", o["order"], ["asc", "desc"], "asc"),
     pageSize,
-    readme: boolean("listing.readme", o["readme"], false),
+    readme: booleanOption("listing.readme", o["readme"], false),
   };
 }
 
-function boolean(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value === "boolean") return value;
-  throw new OptionError(name, "must be true or false");
-}
-
-function count(name: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value === "number" && Number.isSafeInteger(value) && value >= min) return value;
-  throw new OptionError(name, `must be a whole number of at least ${min}`);
-}
 
 // A header value may not contain CR, LF or NUL (RFC 9110 §5.5).
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -332,16 +322,16 @@ export function resolveOptions(options: StaticOptions = {}, extra: readonly stri
     listing: options.listing !== false,
     listingSettings: listingSettingsOf(options.listing),
     cacheControl,
-    compression: boolean("compression", options.compression, true),
-    precompressed: boolean("precompressed", options.precompressed, true),
+    compression: booleanOption("compression", options.compression, true),
+    precompressed: booleanOption("precompressed", options.precompressed, true),
     cachePolicy: policy,
-    hashLimit: count("hashLimit", options.hashLimit, 64 * 1024 * 1024, 0),
+    hashLimit: wholeOption("hashLimit", options.hashLimit, 64 * 1024 * 1024, 0),
     // 0: ranges off, every Range header ignored (http/range.ts), as `--max-ranges 0` says.
-    maxRanges: count("maxRanges", options.maxRanges, 100, 0),
-    revalidateMs: count("revalidateMs", options.revalidateMs, 500, 0),
-    cacheFileBytes: count("cacheFileBytes", options.cacheFileBytes, 1024 * 1024, 0),
-    cacheBytes: count("cacheBytes", options.cacheBytes, 32 * 1024 * 1024, 0),
-    fallthrough: boolean("fallthrough", options.fallthrough, true),
+    maxRanges: wholeOption("maxRanges", options.maxRanges, 100, 0),
+    revalidateMs: wholeOption("revalidateMs", options.revalidateMs, 500, 0),
+    cacheFileBytes: wholeOption("cacheFileBytes", options.cacheFileBytes, 1024 * 1024, 0),
+    cacheBytes: wholeOption("cacheBytes", options.cacheBytes, 32 * 1024 * 1024, 0),
+    fallthrough: booleanOption("fallthrough", options.fallthrough, true),
     use,
     fs,
     unlisted: unlistedMatchers.length === 0 ? () => false : (name) => unlistedMatchers.some((m) => m(name)),
@@ -349,6 +339,6 @@ export function resolveOptions(options: StaticOptions = {}, extra: readonly stri
     hiddenFiles: [...hiddenFiles, ...(typeof authFile === "string" && authFile !== "" ? [authFile] : [])].map((p) => resolve(root, p)),
     // In the order the formats are listed, each once.
     archive: ARCHIVE_FORMATS.filter((f) => archive.includes(f)),
-    archiveMaxBytes: count("archiveMaxBytes", options.archiveMaxBytes, 4 * 1024 ** 3, 0),
+    archiveMaxBytes: wholeOption("archiveMaxBytes", options.archiveMaxBytes, 4 * 1024 ** 3, 0),
   };
 }

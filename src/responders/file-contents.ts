@@ -24,6 +24,8 @@ import type { FileStat, FileSystem } from "../fs/types.js";
 import type { EntityTag } from "../http/etag.js";
 import type { Encoding } from "../http/negotiate.js";
 import { compressBytes } from "./encoders.js";
+import { sameFile } from "../core/identity.js";
+import { SharedWork } from "../core/shared-work.js";
 
 /** What is known about one version of a file. */
 export interface Contents {
@@ -74,9 +76,6 @@ export function bytesTag(bytes: Uint8Array): EntityTag {
   return { weak: false, opaque: `"${hash.subarray(0, 16).toString("base64url")}"` };
 }
 
-function sameVersion(entry: Entry, stat: FileStat): boolean {
-  return entry.ino === stat.ino && entry.size === stat.size && entry.mtimeMs === stat.mtimeMs;
-}
 
 /** Limits of {@link FileContentsCache}. */
 export interface ContentsLimits {
@@ -93,7 +92,7 @@ export class FileContentsCache {
   readonly #limits: ContentsLimits;
   readonly #dropped: (contents: Contents) => void;
   readonly #entries = new Map<string, Entry>();
-  readonly #pending = new Map<string, Promise<Contents>>();
+  readonly #pending = new SharedWork<string, Contents>();
   /** Every Contents with a body that this cache holds: entries and their compressed forms. */
   readonly #held = new WeakSet<Contents>();
   #bytes = 0;
@@ -127,17 +126,12 @@ export class FileContentsCache {
     const { hashLimit, maxFileBytes, maxBytes } = this.#limits;
     const keep = stat.size <= maxFileBytes && stat.size <= maxBytes;
     // A known version whose body was dropped for room is read again, not hashed again.
-    const knownTag = known !== undefined && sameVersion(known, stat) ? known.etag : undefined;
+    const knownTag = known !== undefined && sameFile(known, stat) ? known.etag : undefined;
     if (knownTag !== undefined && (known!.body !== undefined || !keep)) return known!;
     if (stat.size > hashLimit && stat.size > maxFileBytes) return { etag: metadataTag(stat), body: undefined };
     // Concurrent first requests for one file share a single read.
     const key = `${path}\0${stat.ino}\0${stat.size}\0${stat.mtimeMs}`;
-    let pending = this.#pending.get(key);
-    if (pending === undefined) {
-      pending = this.#read(path, stat, knownTag).finally(() => this.#pending.delete(key));
-      this.#pending.set(key, pending);
-    }
-    return pending;
+    return this.#pending.get(key, () => this.#read(path, stat, knownTag));
   }
 
   async #read(path: string, stat: FileStat, knownTag: EntityTag | undefined): Promise<Contents> {
@@ -168,7 +162,7 @@ export class FileContentsCache {
       await file.close();
     }
     // Remember it only if the file is still what the request saw.
-    if (opened.ino === stat.ino && opened.size === stat.size && opened.mtimeMs === stat.mtimeMs) {
+    if (sameFile(opened, stat)) {
       const entry: Entry = { ...contents, key: path, ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, encoded: new Map() };
       this.#remember(entry);
       // The entry itself, so that holds() can answer for what the caller got.

@@ -11,6 +11,7 @@
 import { basename, dirname, join, sep } from "node:path";
 import type { FileSystem } from "../fs/types.js";
 import type { VisibilityRules } from "../path/visibility.js";
+import { sameFile } from "../core/identity.js";
 
 /** What the rules are built from. */
 export interface RulesInput {
@@ -45,7 +46,7 @@ async function foldsCase(fs: FileSystem, path: string): Promise<boolean> {
     if (swapped === name) continue;
     const [a, b] = await Promise.all([fs.stat(at), fs.stat(join(dirname(at), swapped))].map((p) => p.catch(() => undefined)));
     if (a === undefined) continue; // not there (yet): try the directory above
-    return b !== undefined && a.ino === b.ino && a.kind === b.kind && a.size === b.size && a.mtimeMs === b.mtimeMs;
+    return b !== undefined && a.kind === b.kind && sameFile(a, b);
   }
   return false;
 }

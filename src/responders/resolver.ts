@@ -33,6 +33,7 @@ import { listingResource } from "./listing/resource.js";
 import type { Variant } from "./variant.js";
 import type { Pins, Resource } from "./resources.js";
 import { type DiskFile, encodedVariant, identityVariant } from "./file-variants.js";
+import { once } from "../core/once.js";
 
 /** Smaller bodies are not compressed: the coding's overhead eats the gain. */
 const MIN_COMPRESS_BYTES = 1024;
@@ -75,14 +76,8 @@ interface Context {
  * rethrows unexpected errors (the caller reports them as 500).
  */
 export function createResolver(options: StaticFilesOptions, contents: FileContentsCache): Resolve {
-  let rulesOnce: Promise<VisibilityRules> | undefined;
-  const visibilityRules = (): Promise<VisibilityRules> => {
-    rulesOnce ??= canonicalRules(options).catch((error: unknown) => {
-      rulesOnce = undefined;
-      throw error;
-    });
-    return rulesOnce;
-  };
+  // Resolved once, again only if that failed.
+  const visibilityRules = once(() => canonicalRules(options));
   const ctx: Context = { options, contents, visibilityRules };
   return (pathname, pins) => resolvePath(ctx, pathname, pins);
 }

@@ -41,6 +41,7 @@ import type { DirectoryWatcher, Lease } from "../fs/watch.js";
 import type { Encoding } from "../http/negotiate.js";
 import type { Variant } from "./variant.js";
 import type { DiskFile } from "./file-variants.js";
+import { SharedWork } from "../core/shared-work.js";
 
 /** What a request path leads to, with everything that can be decided once. */
 export type Resource =
@@ -166,7 +167,7 @@ export class ResourceCache {
   readonly #aliases = new Map<string, string>();
   /** Body owner → the entries built on it, so that dropping the body drops them. */
   readonly #holders = new Map<object, Set<Entry>>();
-  readonly #pending = new Map<string, Promise<Resource>>();
+  readonly #pending = new SharedWork<string, Resource>();
   readonly #windowMs: number;
   readonly #maxBytes: number;
   readonly #maxAliasBytes: number;
@@ -204,21 +205,7 @@ export class ResourceCache {
   get(key: string, resolve: (pins: Pins) => Promise<Resource>): Resource | Promise<Resource> {
     const entry = this.#entries.get(key);
     if (entry !== undefined && this.#now() < entry.expires) return entry.resource;
-    let pending = this.#pending.get(key);
-    if (pending === undefined) {
-      pending = this.#resolve(key, resolve).then(
-        (resource) => {
-          this.#pending.delete(key);
-          return resource;
-        },
-        (error: unknown) => {
-          this.#pending.delete(key);
-          throw error;
-        },
-      );
-      this.#pending.set(key, pending);
-    }
-    return pending;
+    return this.#pending.get(key, () => this.#resolve(key, resolve));
   }
 
   /**

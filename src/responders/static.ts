@@ -20,6 +20,7 @@ import { variantReply } from "./variant-reply.js";
 import { TransientError, createResolver } from "./resolver.js";
 import { type Resource, ResourceCache } from "./resources.js";
 import type { DiskFile } from "./file-variants.js";
+import { sameFile } from "../core/identity.js";
 
 /** The methods a static resource supports (RFC 9110 §9.3). */
 export const ALLOW = "GET, HEAD, OPTIONS";
@@ -59,8 +60,8 @@ function choose(header: string | undefined, offered: readonly Encoding[]): Encod
 }
 
 /** The reply for a resource that does not depend on the coding. */
-function fixedReply(req: WharfRequest, resource: Resource & { kind: "reply" | "redirect" }, own: (r: Reply) => Reply): Reply {
-  if (resource.kind === "reply") return own(resource.reply);
+function fixedReply(req: WharfRequest, resource: Resource & { kind: "reply" | "redirect" }): Reply {
+  if (resource.kind === "reply") return resource.reply;
   return empty(301, { location: resource.location + req.search, "content-length": "0" });
 }
 
@@ -81,7 +82,7 @@ const rangeable = (req: WharfRequest, resource: Resource & { kind: "representati
 async function unchanged(fs: FileSystem, files: readonly DiskFile[]): Promise<boolean> {
   for (const { real, stat } of files) {
     const now = await fs.stat(real).catch(() => undefined);
-    if (now === undefined || now.ino !== stat.ino || now.size !== stat.size || now.mtimeMs !== stat.mtimeMs) return false;
+    if (now === undefined || !sameFile(now, stat)) return false;
   }
   return true;
 }
@@ -102,20 +103,19 @@ export function staticFiles(options: StaticFilesOptions, report: ErrorReporter):
     (dropped) => resources.release(dropped),
   );
   const resolve = createResolver(options, contents);
-  // With middleware around us a reply may be changed after we return it, so cached
-  // replies are copied; without, they are shared. Decided once, here.
-  const own = options.use.length === 0 ? (r: Reply): Reply => r : (r: Reply): Reply => ({ ...r, headers: { ...r.headers } });
+  // Cached replies are returned as they are, to every request: a Reply is
+  // read-only (core/types.ts), so middleware that changes one makes a new one.
 
   /** The reply to `req` from a variant: the one place request headers matter. */
   function replyFrom(req: WharfRequest, variant: Variant): Reply {
     // The common cases, decided without parsing anything: the 200 built once, and
     // the 304 for a browser revalidating with exactly our ETag (If-None-Match alone,
     // so no other precondition or Range applies).
-    if (!CONDITIONAL.some((name) => req.header(name) !== undefined)) return own(variant.ok);
+    if (!CONDITIONAL.some((name) => req.header(name) !== undefined)) return variant.ok;
     if (req.header("if-none-match") === variant.notModified.headers["etag"] && CONDITIONAL.every((n) => n === "if-none-match" || req.header(n) === undefined)) {
-      return own(variant.notModified);
+      return variant.notModified;
     }
-    return own(variantReply(req, variant, options.maxRanges));
+    return variantReply(req, variant, options.maxRanges);
   }
 
   /**
@@ -126,7 +126,7 @@ export function staticFiles(options: StaticFilesOptions, report: ErrorReporter):
   function quickReply(req: WharfRequest, cached: Resource): Reply | undefined {
     const resource = cached.kind === "listing" ? cached.select(req) : cached;
     if (resource instanceof Promise) return undefined;
-    if (resource.kind !== "representations") return fixedReply(req, resource, own);
+    if (resource.kind !== "representations") return fixedReply(req, resource);
     if (resource.onDisk.length > 0) return undefined;
     const variant = codedVariant(req, resource);
     return variant instanceof Promise ? undefined : replyFrom(req, rangeable(req, resource, variant));
@@ -134,7 +134,7 @@ export function staticFiles(options: StaticFilesOptions, report: ErrorReporter):
 
   async function replyFor(req: WharfRequest, found: Resource): Promise<Reply> {
     const resource = found.kind === "listing" ? await found.select(req) : found;
-    if (resource.kind !== "representations") return fixedReply(req, resource, own);
+    if (resource.kind !== "representations") return fixedReply(req, resource);
     return replyFrom(req, rangeable(req, resource, await codedVariant(req, resource)));
   }
 
@@ -159,7 +159,7 @@ export function staticFiles(options: StaticFilesOptions, report: ErrorReporter):
     } catch (error) {
       const status = error instanceof TransientError ? error.status : statusForError(error);
       if (status === 500) report(error, req);
-      if (status === 404) return own(MISS_404);
+      if (status === 404) return MISS_404;
       return errorReply(status, status === 503 ? { "retry-after": "1" } : {});
     }
   };

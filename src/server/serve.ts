@@ -25,6 +25,7 @@ import { sendWatch } from "./send-timeout.js";
 import { type Closable, type GracefulCloser, gracefulCloser } from "./shutdown.js";
 import { afterBody, clientErrorListener, refuseHeadersTooLarge, refuseRequest, refuseUriTooLong } from "./connection.js";
 import { MAX_DISCARDED_BODY, checkRequestHead } from "./request-head.js";
+import { booleanOption, wholeOption } from "../core/validate.js";
 
 /** Options of {@link serve}: the static handler's, plus where and how to listen. */
 export interface ServeOptions extends StaticOptions {
@@ -176,11 +177,7 @@ const SERVE_OPTION_NAMES = Object.keys({
   maxHeaderSize: true, maxUrlLength: true, maxConnections: true, tls: true, insecureAuth: true, logFormat: true, keepAlive: true,
 } satisfies Record<Exclude<keyof ServeOptions, keyof StaticOptions>, true>);
 
-function whole(name: string, value: number | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  if (Number.isSafeInteger(value) && value >= 0 && value <= max) return value;
-  throw new OptionError(name, `must be a whole number from 0 to ${max}`);
-}
+const whole = (name: string, value: number | undefined, fallback: number, max?: number): number => wholeOption(name, value, fallback, 0, max);
 
 /** Fails fast, with a clear message, on a root the server could never answer from. */
 async function checkRoot(root: string, fs: FileSystem, onDisk: boolean): Promise<void> {
@@ -229,7 +226,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const { port: portOption, host: hostOption, log: logOption, headersTimeout: h, requestTimeout: r,
     keepAliveTimeout: k, sendTimeout: st, shutdownTimeout: s, tls: tlsOption, insecureAuth, logFormat = "default", maxHeaderSize: mh, maxUrlLength: mu, maxConnections: mc,
     keepAlive = true, ...staticOptions } = options;
-  if (typeof keepAlive !== "boolean") throw new OptionError("keepAlive", "must be true or false");
+  booleanOption("keepAlive", keepAlive, true);
   const port = whole("port", portOption, 8000, 65535);
   const headersTimeout = whole("headersTimeout", h, 10_000);
   const requestTimeout = whole("requestTimeout", r, 30_000);
@@ -252,7 +249,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   }
   const log = logOption ?? stderrLine;
   if (!LOG_FORMATS.includes(logFormat)) throw new OptionError("logFormat", `must be one of ${LOG_FORMATS.join(", ")}`);
-  if (insecureAuth !== undefined && typeof insecureAuth !== "boolean") throw new OptionError("insecureAuth", "must be true or false");
+  booleanOption("insecureAuth", insecureAuth, false);
   // Colour only for a person watching a terminal, and never against NO_COLOR (no-color.org).
   const colour = log === stderrLine && process.stderr.isTTY === true && process.env["NO_COLOR"] === undefined && process.env["TERM"] !== "dumb";
   const format = accessLogFormatter(logFormat, colour);

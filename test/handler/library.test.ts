@@ -8,7 +8,7 @@ import { type Server, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, test } from "node:test";
 import express from "express";
-import { OptionError, createHandler, html, memoryFileSystem, text } from "../../src/index.js";
+import { OptionError, createHandler, html, memoryFileSystem, text, withHeader } from "../../src/index.js";
 import type { Middleware, StaticOptions } from "../../src/index.js";
 
 const tree = {
@@ -63,11 +63,7 @@ describe("fetch form on an in-memory tree", () => {
 });
 
 describe("custom handlers around the static one", () => {
-  const addHeader: Middleware = async (_req, next) => {
-    const reply = await next();
-    reply.headers["x-served-by"] = "wharf";
-    return reply;
-  };
+  const addHeader: Middleware = async (_req, next) => withHeader(await next(), "x-served-by", "wharf");
   const route: Middleware = (req, next) => (req.pathname === "/api/hello" ? text(200, "hello") : next());
   const notFound: Middleware = async (_req, next) => {
     const reply = await next();

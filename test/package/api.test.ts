@@ -17,7 +17,7 @@ const RUNTIME = [
   "cors", "corsDecision", "corsPolicy", "createHandler", "directoryWithoutSlash", "empty", "errorPages", "errorReply",
   "fetchHandler", "headers", "html", "json", "memoryFileSystem", "nodeFileSystem", "nodeListener", "openReplyBody",
   "parseBasic", "redirectDecider", "redirects", "rewrites", "serve", "serveContent", "spa", "spaDecision", "text",
-  "trailingSlashTarget", "wantsHtml", "withHeaders", "withPath",
+  "trailingSlashTarget", "wantsHtml", "withHeaders", "withPath", "mapReply", "withHeader", "withReplyHeaders", "withStatus",
 ];
 
 /** Names exported as types only (the classes above are types too, and are not repeated). */

@@ -32,6 +32,7 @@ import { ByteBudget, openMember } from "./source.js";
 import { tarStream } from "./tar.js";
 import { walkTree } from "./walk.js";
 import { zipStream } from "./zip.js";
+import { once } from "../../core/once.js";
 
 /** The archive formats wharf writes. */
 export type ArchiveFormat = "zip" | "tar";
@@ -84,12 +85,7 @@ export type ArchiveRoute = (req: WharfRequest) => Promise<Reply | undefined>;
 /** Builds the route, with the handler's {@link VisibilityRules} resolved once (again only if that failed). */
 export function archiveRoute(options: StaticFilesOptions): ArchiveRoute {
   const { fs } = options;
-  let once: Promise<VisibilityRules> | undefined;
-  const rules = (): Promise<VisibilityRules> =>
-    (once ??= canonicalRules(options).catch((error: unknown) => {
-      once = undefined;
-      throw error;
-    }));
+  const rules = once(() => canonicalRules(options));
   return async (req) => {
     if (req.method !== "GET" && req.method !== "HEAD") return undefined;
     const format = requestedFormat(req.search, options.archive);

@@ -10,6 +10,7 @@
  * is the second line.
  */
 import type MarkdownIt from "markdown-it";
+import { once } from "../../core/once.js";
 
 /** The largest README rendered: a bigger one is not a README a listing should carry (it is still served as a file). */
 export const MAX_README_BYTES = 256 * 1024;
@@ -17,11 +18,11 @@ export const MAX_README_BYTES = 256 * 1024;
 // Loaded on the first README, not with the server: markdown-it is some sixty
 // modules, opened at startup for a feature that is off by default (and a server
 // started under a low descriptor limit, test/resources/fdlimit, ran out of them).
-let parser: Promise<MarkdownIt> | undefined;
+// Loaded on the first README (again if loading failed).
+const parser = once(() => import("markdown-it").then(({ default: Parser }): MarkdownIt => new Parser({ html: false, linkify: false, typographer: false })));
 
 /** `bytes` (UTF-8 Markdown) as sanitised HTML, or `undefined` when too large. */
 export async function renderReadme(bytes: Uint8Array): Promise<string | undefined> {
   if (bytes.length > MAX_README_BYTES) return undefined;
-  parser ??= import("markdown-it").then(({ default: Parser }) => new Parser({ html: false, linkify: false, typographer: false }));
-  return (await parser).render(new TextDecoder().decode(bytes));
+  return (await parser()).render(new TextDecoder().decode(bytes));
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { spawnSync } from "node:child_process";
 // `npm run bench:ab -- --base REV`: this checkout's wharf against another
 // build of wharf, head to head, on the hot-path cases (1 KiB, 304, 404,
 // Connection: close). Both are measured in the same run, alternating A and B
@@ -8,17 +9,16 @@
 //
 // --base REV builds REV in a temporary git worktree (npm ci + build) under
 // bench/.cache/ab-REV; --base-bin PATH uses an already built dist/cli/bin.js.
-import { mkdtempSync, rmSync, existsSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { spawnSync } from "node:child_process";
-import { CACHE_DIR, REPO_ROOT, ensureSystemTools, ensureWharfBuilt } from "./tools.mjs";
-import { buildFixture } from "./fixture.mjs";
-import { startServer } from "./servers.mjs";
 import { CASES, checkCase, validateRun } from "./cases.mjs";
+import { buildFixture } from "./fixture.mjs";
+import { cleanupNow, installExitHandlers, onCleanup } from "./procs.mjs";
+import { startServer } from "./servers.mjs";
+import { CACHE_DIR, ensureSystemTools, ensureWharfBuilt, REPO_ROOT } from "./tools.mjs";
 import { runWrk } from "./wrk.mjs";
-import { installExitHandlers, onCleanup, cleanupNow } from "./procs.mjs";
 
 const USAGE = `usage: npm run bench:ab -- (--base REV | --base-bin PATH) [options]
 
@@ -98,14 +98,34 @@ const results = new Map(); // `${case}/${build}` -> rps[]
 for (let round = 0; round < rounds; round++) {
   const order = round % 2 === 0 ? builds : [...builds].reverse();
   for (const build of order) {
-    const def = { name: build.name, command: ({ port }) => [process.execPath, [build.bin, String(port), "-b", "127.0.0.1", "-d", root, "-q", ...extra]] };
+    const def = {
+      name: build.name,
+      command: ({ port }) => [process.execPath, [build.bin, String(port), "-b", "127.0.0.1", "-d", root, "-q", ...extra]],
+    };
     const server = await startServer(def, { taskset: system.taskset, cpu: 0, root, workDir: root });
     try {
       for (const c of cases) {
         const checked = await checkCase(c, server.port);
         if (checked.na) throw new Error(`${build.name} ${c.id}: ${checked.na}`);
-        await runWrk({ wrk: system.wrk, taskset: system.taskset, cpu: 1, url: server.url(c.path), connections: c.connections, durationS: 1, headers: checked.headers });
-        const r = await runWrk({ wrk: system.wrk, taskset: system.taskset, cpu: 1, url: server.url(c.path), connections: c.connections, durationS: duration, headers: checked.headers, watchPids: [server.pid] });
+        await runWrk({
+          wrk: system.wrk,
+          taskset: system.taskset,
+          cpu: 1,
+          url: server.url(c.path),
+          connections: c.connections,
+          durationS: 1,
+          headers: checked.headers,
+        });
+        const r = await runWrk({
+          wrk: system.wrk,
+          taskset: system.taskset,
+          cpu: 1,
+          url: server.url(c.path),
+          connections: c.connections,
+          durationS: duration,
+          headers: checked.headers,
+          watchPids: [server.pid],
+        });
         const problems = validateRun(c, r);
         if (problems.length > 0) throw new Error(`${build.name} ${c.id}: ${problems.join("; ")}`);
         const key = `${c.id}/${build.name}`;

@@ -1,7 +1,7 @@
 // The load cases: what is requested, how (connections, headers), what answer is
 // expected, how each server is checked before it is measured, and how wrk's
 // numbers are checked after.
-import { FILES, HUGE_LISTING_ENTRIES, HUGE_LISTING_PATH, LISTING_PATH, LISTING_ENTRIES, MISSING_PATH } from "./fixture.mjs";
+import { FILES, HUGE_LISTING_ENTRIES, HUGE_LISTING_PATH, LISTING_ENTRIES, LISTING_PATH, MISSING_PATH } from "./fixture.mjs";
 import { request } from "./probe.mjs";
 
 export const CASES = [

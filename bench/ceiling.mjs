@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 // The ceiling: the fastest a plain node:http server can answer these requests.
 // Every file under DIR is read into a Buffer at startup; every directory's
 // listing is rendered once; each response's headers are computed once. A GET is
@@ -8,9 +10,7 @@
 //
 //   node bench/ceiling.mjs PORT DIR [HOST]
 import { createServer } from "node:http";
-import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, extname } from "node:path";
+import { extname, join } from "node:path";
 
 const TYPES = {
   ".txt": "text/plain; charset=utf-8",
@@ -20,8 +20,7 @@ const TYPES = {
   ".json": "application/json",
 };
 
-const escapeHtml = (s) =>
-  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+const escapeHtml = (s) => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 
 const etagOf = (body) => `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"`;
 
@@ -32,11 +31,16 @@ function entry(body, type, mtime) {
     body,
     etag,
     headers: [
-      "content-type", type,
-      "content-length", String(body.length),
-      "etag", etag,
-      "last-modified", mtime.toUTCString(),
-      "cache-control", "no-cache",
+      "content-type",
+      type,
+      "content-length",
+      String(body.length),
+      "etag",
+      etag,
+      "last-modified",
+      mtime.toUTCString(),
+      "cache-control",
+      "no-cache",
     ],
     notModified: ["etag", etag, "cache-control", "no-cache"],
   };
@@ -65,7 +69,7 @@ function preload(root) {
     for (const d of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, d.name);
       const url = urlPath + encodeURIComponent(d.name);
-      if (d.isDirectory()) walk(path, url + "/");
+      if (d.isDirectory()) walk(path, `${url}/`);
       else if (d.isFile()) {
         const type = TYPES[extname(d.name)] ?? "application/octet-stream";
         routes.set(url, entry(readFileSync(path), type, statSync(path).mtime));

@@ -4,7 +4,7 @@
 // spent beyond those, plus hypervisor steal, is "other load", in % of one CPU.
 // Interrupt and softirq time, and kernel threads (ksoftirqd, kworkers), are left
 // out: loopback networking is accounted there and belongs to the test itself.
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** Clock ticks per second for /proc times (USER_HZ; 100 on Linux). */
 const HZ = 100;

@@ -1,6 +1,6 @@
 // Builds the trees the servers serve. Contents and mtimes are deterministic, so
 // every run (and every machine) serves the same bytes and the same listings.
-import { mkdirSync, writeFileSync, utimesSync, openSync, writeSync, closeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, utimesSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
 /** A fixed mtime (2026-01-01T00:00:00Z), so Last-Modified, nginx's ETags and listings never vary. */
@@ -55,10 +55,7 @@ function put(path, data) {
 export function buildFixture(root) {
   mkdirSync(root, { recursive: true });
   put(join(root, "small.txt"), textOfSize(FILES.small.size, "The quick brown fox jumps over the lazy dog.\n"));
-  put(
-    join(root, "medium.js"),
-    textOfSize(FILES.medium.size, "export function add(a, b) { return a + b; } // padding to look like code\n"),
-  );
+  put(join(root, "medium.js"), textOfSize(FILES.medium.size, "export function add(a, b) { return a + b; } // padding to look like code\n"));
   put(join(root, "large.bin"), pseudoRandomBytes(FILES.large.size));
 
   const list = join(root, "list");
@@ -71,8 +68,7 @@ export function buildFixture(root) {
   }
   for (let i = 1; i <= LISTING_ENTRIES - dirs; i++) {
     // A mix of name shapes: natural-order numbers, spaces, non-ASCII, characters to escape.
-    const name =
-      i % 50 === 0 ? `report & notes ${i}.txt` : i % 30 === 0 ? `café-${i}.md` : `file-${i}.txt`;
+    const name = i % 50 === 0 ? `report & notes ${i}.txt` : i % 30 === 0 ? `café-${i}.md` : `file-${i}.txt`;
     put(join(list, name), `entry ${i}\n`.repeat(1 + (i % 40)));
   }
   utimesSync(list, MTIME, MTIME);

@@ -12,11 +12,13 @@
 // --base-dist PATH adds the same configurations of another build (bench:ab's
 // bench/.cache/ab-REV/dist), whose middleware copies the reply by hand.
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
 import { REPO_ROOT } from "./tools.mjs";
 
-const { values } = parseArgs({ options: { "base-dist": { type: "string" }, rounds: { type: "string", default: "6" }, n: { type: "string", default: "200000" } } });
+const { values } = parseArgs({
+  options: { "base-dist": { type: "string" }, rounds: { type: "string", default: "6" }, n: { type: "string", default: "200000" } },
+});
 const N = Number(values.n);
 const files = { "small.txt": "x".repeat(1024) };
 
@@ -26,20 +28,51 @@ async function configsOf(dist, label) {
   const make = (use) => api.createHandler({ fs: api.memoryFileSystem("/m", files), root: "/m", revalidateMs: 3_600_000, use });
   return {
     [`${label}bare`]: make([]),
-    [`${label}sync`]: make([(_req, next) => { const r = next(); return r instanceof Promise ? r.then((x) => header(x, "x-frame-options", "DENY")) : header(r, "x-frame-options", "DENY"); }]),
+    [`${label}sync`]: make([
+      (_req, next) => {
+        const r = next();
+        return r instanceof Promise ? r.then((x) => header(x, "x-frame-options", "DENY")) : header(r, "x-frame-options", "DENY");
+      },
+    ]),
     [`${label}await`]: make([async (_req, next) => header(await next(), "x-frame-options", "DENY")]),
   };
 }
 
-const configs = { ...(await configsOf(join(REPO_ROOT, "dist"), "")), ...(values["base-dist"] === undefined ? {} : await configsOf(values["base-dist"], "base ")) };
-const response = () => ({ ended: false, headersSent: false, writeHead() { return this; }, end() { this.ended = true; return this; }, on() { return this; }, once() { return this; }, off() { return this; }, destroy() {} });
+const configs = {
+  ...(await configsOf(join(REPO_ROOT, "dist"), "")),
+  ...(values["base-dist"] === undefined ? {} : await configsOf(values["base-dist"], "base ")),
+};
+const response = () => ({
+  ended: false,
+  headersSent: false,
+  writeHead() {
+    return this;
+  },
+  end() {
+    this.ended = true;
+    return this;
+  },
+  on() {
+    return this;
+  },
+  once() {
+    return this;
+  },
+  off() {
+    return this;
+  },
+  destroy() {},
+});
 const request = (headers) => ({ method: "GET", url: "/small.txt", headers, socket: { remoteAddress: "127.0.0.1" } });
 
 // Warm every handler's cache, and learn the ETag for the 304 case.
 let etag = "";
 for (const handler of Object.values(configs)) {
   const res = response();
-  res.writeHead = function (_status, headers) { etag = headers.etag; return this; };
+  res.writeHead = function (_status, headers) {
+    etag = headers.etag;
+    return this;
+  };
   handler(request({}), res);
 }
 await new Promise((resolve) => setTimeout(resolve, 100));
@@ -67,4 +100,5 @@ for (let round = 0; round < Number(values.rounds); round++) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`| case | ${names.join(" | ")} |`);
 console.log(`|---|${names.map(() => "---|").join("")}`);
-for (const id of Object.keys(cases)) console.log(`| ${id} | ${names.map((n) => `${Math.round(median(out.get(`${id}/${n}`)))} ns`).join(" | ")} |`);
+for (const id of Object.keys(cases))
+  console.log(`| ${id} | ${names.map((n) => `${Math.round(median(out.get(`${id}/${n}`)))} ns`).join(" | ")} |`);

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 // `node bench/middleware.mjs`: the library's handler (createHandler from dist/)
 // bare, against the same handler with one header-setting middleware, on the
 // hot-path cases (1 KiB file, 304). Issue 12 item 4's "within 5% of bare": the
@@ -16,19 +17,17 @@
 //
 // Also the server itself: `node bench/middleware.mjs --serve PORT CONFIG ROOT`.
 import { createServer } from "node:http";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import os from "node:os";
-import { parseArgs } from "node:util";
+import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { REPO_ROOT, ensureSystemTools, ensureWharfBuilt } from "./tools.mjs";
-import { buildFixture } from "./fixture.mjs";
-import { startServer } from "./servers.mjs";
+import { parseArgs } from "node:util";
 import { CASES, checkCase, validateRun } from "./cases.mjs";
-import { runWrk } from "./wrk.mjs";
-import { installExitHandlers, onCleanup, cleanupNow } from "./procs.mjs";
+import { buildFixture } from "./fixture.mjs";
 import { HOST } from "./probe.mjs";
-import { readFileSync } from "node:fs";
+import { cleanupNow, installExitHandlers, onCleanup } from "./procs.mjs";
+import { startServer } from "./servers.mjs";
+import { ensureSystemTools, ensureWharfBuilt, REPO_ROOT } from "./tools.mjs";
+import { runWrk } from "./wrk.mjs";
 
 /** The server's CPU time so far, in ms (utime + stime of /proc/PID/stat, 10 ms ticks). */
 function cpuMs(pid) {
@@ -97,7 +96,12 @@ if (process.argv[2] === "--serve") {
   const rounds = Number(values.rounds);
   const duration = Number(values.duration);
   const results = new Map(); // `${case}/${config}` -> rps[]
-  log(`load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(" ")} (${os.cpus().length} CPUs)`);
+  log(
+    `load average at start: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")} (${os.cpus().length} CPUs)`,
+  );
 
   // Every configuration's server runs throughout (an idle one costs nothing), so
   // that the measurements of one round follow each other within seconds: the
@@ -117,7 +121,15 @@ if (process.argv[2] === "--serve") {
       const check = await checkCase(c, server.port);
       if (check.na) throw new Error(`${config} ${c.id}: ${check.na}`);
       checked.set(`${c.id}/${config}`, check.headers);
-      await runWrk({ wrk: system.wrk, taskset: system.taskset, cpu: 1, url: server.url(c.path), connections: c.connections, durationS: 1, headers: check.headers });
+      await runWrk({
+        wrk: system.wrk,
+        taskset: system.taskset,
+        cpu: 1,
+        url: server.url(c.path),
+        connections: c.connections,
+        durationS: 1,
+        headers: check.headers,
+      });
     }
   }
   const ratios = new Map(); // `${case}/${config}` -> (config / bare) per round
@@ -130,7 +142,16 @@ if (process.argv[2] === "--serve") {
         for (const config of order) {
           const server = servers.get(config);
           const cpuBefore = cpuMs(server.pid);
-          const r = await runWrk({ wrk: system.wrk, taskset: system.taskset, cpu: 1, url: server.url(c.path), connections: c.connections, durationS: duration, headers: checked.get(`${c.id}/${config}`), watchPids: [server.pid] });
+          const r = await runWrk({
+            wrk: system.wrk,
+            taskset: system.taskset,
+            cpu: 1,
+            url: server.url(c.path),
+            connections: c.connections,
+            durationS: duration,
+            headers: checked.get(`${c.id}/${config}`),
+            watchPids: [server.pid],
+          });
           // CPU time per request: unlike the rate, barely moved by other load on the machine.
           const perRequest = ((cpuMs(server.pid) - cpuBefore) * 1000) / r.requests;
           cpu.set(`${c.id}/${config}`, [...(cpu.get(`${c.id}/${config}`) ?? []), perRequest]);
@@ -142,14 +163,20 @@ if (process.argv[2] === "--serve") {
         }
         log(`round ${round + 1} ${c.id.padEnd(9)} ${order.map((cfg) => `${cfg} ${Math.round(rate[cfg])}`).join(", ")} req/s`);
         if (rate.bare !== undefined) {
-          for (const cfg of configs) if (cfg !== "bare") ratios.set(`${c.id}/${cfg}`, [...(ratios.get(`${c.id}/${cfg}`) ?? []), rate[cfg] / rate.bare]);
+          for (const cfg of configs)
+            if (cfg !== "bare") ratios.set(`${c.id}/${cfg}`, [...(ratios.get(`${c.id}/${cfg}`) ?? []), rate[cfg] / rate.bare]);
         }
       }
     }
   } finally {
     for (const server of servers.values()) await server.stop();
   }
-  log(`load average at end: ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  log(
+    `load average at end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
 
   const median = (xs) => {
     const s = [...xs].sort((a, b) => a - b);
@@ -157,7 +184,9 @@ if (process.argv[2] === "--serve") {
   };
   const fmt = (xs) => `${Math.round(median(xs))} (${Math.round(Math.min(...xs))}-${Math.round(Math.max(...xs))})`;
   const others = configs.filter((c) => c !== "bare");
-  console.log(`\n| case | ${configs.map((c) => `${c} req/s (median, min-max)`).join(" | ")} | ${others.map((c) => `${c} / bare (median of rounds, min-max)`).join(" | ")} |`);
+  console.log(
+    `\n| case | ${configs.map((c) => `${c} req/s (median, min-max)`).join(" | ")} | ${others.map((c) => `${c} / bare (median of rounds, min-max)`).join(" | ")} |`,
+  );
   console.log(`|---|${configs.map(() => "---|").join("")}${others.map(() => "---|").join("")}`);
   for (const c of cases) {
     const cells = configs.map((cfg) => fmt(results.get(`${c.id}/${cfg}`)));
@@ -172,8 +201,13 @@ if (process.argv[2] === "--serve") {
   console.log(`|---|${configs.map(() => "---|").join("")}${others.map(() => "---|").join("")}`);
   for (const c of cases) {
     const m = (cfg) => median(cpu.get(`${c.id}/${cfg}`));
-    const cells = configs.map((cfg) => { const xs = cpu.get(`${c.id}/${cfg}`); return `${m(cfg).toFixed(1)} (${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)})`; });
-    console.log(`| ${c.title} | ${cells.join(" | ")} | ${others.map((cfg) => (configs.includes("bare") ? (m(cfg) / m("bare")).toFixed(3) : "-")).join(" | ")} |`);
+    const cells = configs.map((cfg) => {
+      const xs = cpu.get(`${c.id}/${cfg}`);
+      return `${m(cfg).toFixed(1)} (${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)})`;
+    });
+    console.log(
+      `| ${c.title} | ${cells.join(" | ")} | ${others.map((cfg) => (configs.includes("bare") ? (m(cfg) / m("bare")).toFixed(3) : "-")).join(" | ")} |`,
+    );
   }
   cleanupNow();
 }

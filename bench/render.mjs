@@ -4,12 +4,12 @@
 //   node bench/render.mjs [bench/results/latest.json]
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { renderMarkdown, renderText, summarize } from "./report.mjs";
 import { BENCH_DIR } from "./tools.mjs";
-import { summarize, renderText, renderMarkdown } from "./report.mjs";
 
 const file = process.argv[2] ?? join(BENCH_DIR, "results", "latest.json");
 const result = JSON.parse(readFileSync(file, "utf8"));
 result.cases = summarize(result.cases, result.servers, result.runs, result.meta.maxOtherLoadPct ?? Infinity);
 console.log(renderText(result));
 writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-writeFileSync(file.replace(/\.json$/, "") + ".md", renderMarkdown(result));
+writeFileSync(`${file.replace(/\.json$/, "")}.md`, renderMarkdown(result));

@@ -64,7 +64,12 @@ export function summarize(cases, serverNames, runs, maxOtherLoad = Infinity) {
         values,
         rounds: used.map((r) => r.round),
         p99Ms: median(used.map((r) => r.p99Ms).filter((x) => x !== undefined)),
-        peakRssMiB: maxOrUndefined(ok.map((r) => r.rssBytes).filter((x) => x !== undefined).map((b) => b / 2 ** 20)),
+        peakRssMiB: maxOrUndefined(
+          ok
+            .map((r) => r.rssBytes)
+            .filter((x) => x !== undefined)
+            .map((b) => b / 2 ** 20),
+        ),
         problems: [...problems, ...failures],
         noise,
         disturbed: clean.length === 0,
@@ -108,7 +113,12 @@ export function summarizeStartup(serverNames, runs) {
       minMs: Math.min(...ms),
       maxMs: Math.max(...ms),
       values: ms,
-      peakRssMiB: maxOrUndefined(ok.map((r) => r.rssBytes).filter((x) => x !== undefined).map((b) => b / 2 ** 20)),
+      peakRssMiB: maxOrUndefined(
+        ok
+          .map((r) => r.rssBytes)
+          .filter((x) => x !== undefined)
+          .map((b) => b / 2 ** 20),
+      ),
     };
   }
   return servers;
@@ -233,7 +243,12 @@ export function renderMarkdown(result) {
     out.push(`### ${caseHeading(c)}`, "", markdownTable(DETAIL_HEADER, rowsFor(c, names), DETAIL_RIGHT), "", ratioLine(c), "");
   }
   if (result.startup) {
-    out.push(`### ${startupTitle(result.startup)}`, "", markdownTable(STARTUP_HEADER, startupRows(result.startup, names), STARTUP_RIGHT), "");
+    out.push(
+      `### ${startupTitle(result.startup)}`,
+      "",
+      markdownTable(STARTUP_HEADER, startupRows(result.startup, names), STARTUP_RIGHT),
+      "",
+    );
   }
   return out.join("\n");
 }

@@ -2,18 +2,18 @@
 // `npm run bench`: wharf against a ceiling (bench/ceiling.mjs), sirv, serve,
 // http-server, python -m http.server and nginx, on loopback, the server pinned
 // to CPU 0 and wrk to CPU 1. See docs/benchmarks.md.
-import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { BENCH_DIR, ensureSystemTools, ensureNpmTools, ensureWharfBuilt, snapshotWharf, describeEnvironment } from "./tools.mjs";
-import { buildFixture, buildLargeTree, FILES, STARTUP_PATH } from "./fixture.mjs";
-import { serverDefinitions, startServer } from "./servers.mjs";
 import { CASES, checkCase, validateRun } from "./cases.mjs";
-import { runWrk } from "./wrk.mjs";
 import { waitForQuiet } from "./cpu.mjs";
-import { installExitHandlers, onCleanup, cleanupNow } from "./procs.mjs";
-import { summarize, summarizeStartup, metricValue, renderText, renderMarkdown } from "./report.mjs";
+import { buildFixture, buildLargeTree, FILES, STARTUP_PATH } from "./fixture.mjs";
+import { cleanupNow, installExitHandlers, onCleanup } from "./procs.mjs";
+import { metricValue, renderMarkdown, renderText, summarize, summarizeStartup } from "./report.mjs";
+import { serverDefinitions, startServer } from "./servers.mjs";
+import { BENCH_DIR, describeEnvironment, ensureNpmTools, ensureSystemTools, ensureWharfBuilt, snapshotWharf } from "./tools.mjs";
+import { runWrk } from "./wrk.mjs";
 
 const SERVER_CPU = 0;
 const WRK_CPU = 1;
@@ -288,7 +288,10 @@ async function main() {
       files: opts.startupFiles,
       path: STARTUP_PATH,
       buildMs,
-      servers: summarizeStartup(defs.map((d) => d.name), startupRuns),
+      servers: summarizeStartup(
+        defs.map((d) => d.name),
+        startupRuns,
+      ),
       runs: startupRuns,
     };
   }
@@ -308,7 +311,12 @@ async function main() {
       env,
     },
     servers: defs.map((d) => d.name),
-    cases: summarize(cases, defs.map((d) => d.name), runs, opts.maxOtherLoad),
+    cases: summarize(
+      cases,
+      defs.map((d) => d.name),
+      runs,
+      opts.maxOtherLoad,
+    ),
     startup,
     runs,
   };
@@ -317,7 +325,7 @@ async function main() {
   console.log(`\n${renderText(result)}\n`);
   mkdirSync(join(opts.out, ".."), { recursive: true });
   writeFileSync(opts.out, `${JSON.stringify(result, null, 2)}\n`);
-  const md = opts.out.replace(/\.json$/, "") + ".md";
+  const md = `${opts.out.replace(/\.json$/, "")}.md`;
   writeFileSync(md, renderMarkdown(result));
   log(`wrote ${opts.out} and ${md} (${result.meta.wallSeconds} s in all)`);
 }

@@ -3,10 +3,10 @@
 // the python interpreter, nginx) behind `taskset`, which execs it: the PID we
 // hold is the server's own, so /proc/PID/status is the server's memory.
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync, readFileSync, existsSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { freePort, HOST, waitForAnswer } from "./probe.mjs";
 import { track } from "./procs.mjs";
-import { HOST, freePort, waitForAnswer } from "./probe.mjs";
 
 /**
  * The servers, in the order they are listed in reports. `command(ctx)` returns
@@ -27,10 +27,7 @@ export function serverDefinitions({ system, npmTools, wharfBin, ceilingBin }) {
     {
       // Production mode (no --dev): sirv indexes the tree once at startup. --etag so 304 can be measured.
       name: "sirv",
-      command: ({ port, root }) => [
-        node,
-        [npmTools["sirv-cli"].bin, root, "--port", String(port), "--host", HOST, "--quiet", "--etag"],
-      ],
+      command: ({ port, root }) => [node, [npmTools["sirv-cli"].bin, root, "--port", String(port), "--host", HOST, "--quiet", "--etag"]],
     },
     {
       // -n no clipboard, -L no request log; NO_UPDATE_CHECK stops its registry lookup at startup.
@@ -44,10 +41,7 @@ export function serverDefinitions({ system, npmTools, wharfBin, ceilingBin }) {
     {
       // -s silent, -c-1 no max-age caching (like wharf's no-cache).
       name: "http-server",
-      command: ({ port, root }) => [
-        node,
-        [npmTools["http-server"].bin, root, "-p", String(port), "-a", HOST, "-s", "-c-1"],
-      ],
+      command: ({ port, root }) => [node, [npmTools["http-server"].bin, root, "-p", String(port), "-a", HOST, "-s", "-c-1"]],
     },
     {
       // No quiet flag: its per-request log goes to stderr, which is discarded.
@@ -174,7 +168,10 @@ export async function startServer(def, { taskset, cpu, root, workDir, readyPath 
 function describeExit(exited, stderr) {
   const how = exited.error?.message ?? (exited.signal ? `signal ${exited.signal}` : `exit code ${exited.code}`);
   // The first "SomeError: message" line of a Node crash says the most; else the last line printed.
-  const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = stderr
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   const said = lines.find((l) => /^\w*Error\b.*:/.test(l)) ?? lines.at(-1);
   return said ? `${how}; ${said.slice(0, 200)}` : how;
 }

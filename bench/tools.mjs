@@ -4,10 +4,10 @@
 //   - wharf itself: `npm run build` when dist/ is missing (`npm ci` first when
 //     node_modules/ is missing too)
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, mkdirSync, cpSync, symlinkSync, statSync } from "node:fs";
-import { join, dirname, delimiter } from "node:path";
-import { fileURLToPath } from "node:url";
+import { cpSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync } from "node:fs";
 import os from "node:os";
+import { delimiter, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = dirname(BENCH_DIR);
@@ -131,15 +131,15 @@ export function wharfCommit() {
     const head = readFileSync(join(gitDir, "HEAD"), "utf8").trim();
     if (!head.startsWith("ref: ")) return head.slice(0, 7);
     const ref = head.slice(5);
-    const commonDir = existsSync(join(gitDir, "commondir"))
-      ? join(gitDir, readFileSync(join(gitDir, "commondir"), "utf8").trim())
-      : gitDir;
+    const commonDir = existsSync(join(gitDir, "commondir")) ? join(gitDir, readFileSync(join(gitDir, "commondir"), "utf8").trim()) : gitDir;
     for (const dir of [gitDir, commonDir]) {
       const loose = join(dir, ref);
       if (existsSync(loose)) return readFileSync(loose, "utf8").trim().slice(0, 7);
       const packed = join(dir, "packed-refs");
       if (existsSync(packed)) {
-        const line = readFileSync(packed, "utf8").split("\n").find((l) => l.endsWith(` ${ref}`));
+        const line = readFileSync(packed, "utf8")
+          .split("\n")
+          .find((l) => l.endsWith(` ${ref}`));
         if (line) return line.slice(0, 7);
       }
     }

@@ -1,7 +1,7 @@
 // Runs wrk (pinned to its own CPU) and parses its report.
 import { spawn } from "node:child_process";
-import { track, untrack } from "./procs.mjs";
 import { sampleOtherLoad } from "./cpu.mjs";
+import { track, untrack } from "./procs.mjs";
 
 const TIME_UNITS = { us: 1e-3, ms: 1, s: 1e3, m: 60e3, h: 3600e3 }; // to milliseconds
 const BINARY_UNITS = { "": 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40, P: 2 ** 50 };

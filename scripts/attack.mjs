@@ -23,9 +23,9 @@
 import { fork } from "node:child_process";
 import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { makeFixture, USERS, basic } from "./attack/fixture.mjs";
-import { h2ZeroWindow, pipelining, slowReaders } from "./attack/held.mjs";
+import { basic, makeFixture, USERS } from "./attack/fixture.mjs";
 import { guessing, hostile, spray } from "./attack/floods.mjs";
+import { h2ZeroWindow, pipelining, slowReaders } from "./attack/held.mjs";
 import { context, destroy, sleep } from "./attack/net.mjs";
 import { parseOptions } from "./attack/options.mjs";
 import { idle, plainOnTls, slowloris } from "./attack/trickle.mjs";
@@ -33,8 +33,15 @@ import { hasSendTimeoutFlag, measure, sampler, startWharf } from "./attack/wharf
 
 /** Every class, by the name --only takes (and the report prints). */
 const CLASSES = {
-  "slow-readers": slowReaders, "h2-zero-window": h2ZeroWindow, "plain-on-tls": plainOnTls, spray, pipelining,
-  "auth-guessing": guessing, hostile, slowloris, idle,
+  "slow-readers": slowReaders,
+  "h2-zero-window": h2ZeroWindow,
+  "plain-on-tls": plainOnTls,
+  spray,
+  pipelining,
+  "auth-guessing": guessing,
+  hostile,
+  slowloris,
+  idle,
 };
 const TLS_ONLY = ["h2-zero-window", "plain-on-tls"];
 const CLIENT = fileURLToPath(new URL("./attack/client.mjs", import.meta.url));
@@ -71,10 +78,13 @@ function cleanUp() {
 process.on("exit", cleanUp);
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
 // A run that overstays its length by two minutes has hung somewhere: stop it.
-setTimeout(() => {
-  log("attack: harness error: the run overstayed its length by 2 minutes; stopping");
-  process.exit(2);
-}, o.attackMs + o.sendTimeoutMs + o.graceMs + 120_000).unref();
+setTimeout(
+  () => {
+    log("attack: harness error: the run overstayed its length by 2 minutes; stopping");
+    process.exit(2);
+  },
+  o.attackMs + o.sendTimeoutMs + o.graceMs + 120_000,
+).unref();
 
 /** Asks the client process for something over IPC and waits for its answer. */
 function ask(type) {
@@ -105,24 +115,60 @@ async function run() {
   // --- the server ------------------------------------------------------------
   const sendTimeoutFlag = hasSendTimeoutFlag(o.bin);
   fixture = makeFixture();
-  server = await startWharf({ bin: o.bin, base: fixture.base, root: fixture.root, host: o.host, tls: o.tls, sendTimeoutMs: o.sendTimeoutMs, sendTimeoutFlag });
+  server = await startWharf({
+    bin: o.bin,
+    base: fixture.base,
+    root: fixture.root,
+    host: o.host,
+    tls: o.tls,
+    sendTimeoutMs: o.sendTimeoutMs,
+    sendTimeoutFlag,
+  });
   const seconds = o.attackMs / 1000;
-  log(`attack: ${seconds >= 60 ? `${f1(seconds / 60)} min` : `${seconds} s`} at scale ${o.scale}, ${o.tls ? "TLS (HTTP/1.1 and HTTP/2)" : "plain HTTP"}; wharf pid ${server.pid} on ${o.host} port ${server.port}`);
+  log(
+    `attack: ${seconds >= 60 ? `${f1(seconds / 60)} min` : `${seconds} s`} at scale ${o.scale}, ${o.tls ? "TLS (HTTP/1.1 and HTTP/2)" : "plain HTTP"}; wharf pid ${server.pid} on ${o.host} port ${server.port}`,
+  );
   log(`  node ${server.args}`);
-  if (!sendTimeoutFlag) log(`  note: this wharf has no --send-timeout flag: started without it; descriptors are still counted ${o.sendTimeoutMs / 1000} s (+ ${o.graceMs / 1000} s grace) after the attack`);
+  if (!sendTimeoutFlag)
+    log(
+      `  note: this wharf has no --send-timeout flag: started without it; descriptors are still counted ${o.sendTimeoutMs / 1000} s (+ ${o.graceMs / 1000} s grace) after the attack`,
+    );
   const samples = sampler(server.pid);
 
   // --- the well-behaved client, warmed up --------------------------------------
-  client = fork(CLIENT, [JSON.stringify({ host: o.host, port: server.port, tls: o.tls, auth: basic("alice", USERS.alice.password), rate: o.rate, targets: fixture.targets })], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  client = fork(
+    CLIENT,
+    [
+      JSON.stringify({
+        host: o.host,
+        port: server.port,
+        tls: o.tls,
+        auth: basic("alice", USERS.alice.password),
+        rate: o.rate,
+        targets: fixture.targets,
+      }),
+    ],
+    { stdio: ["ignore", "inherit", "inherit", "ipc"] },
+  );
   await ask("ready");
   await sleep(WARM_UP_MS);
   await ask("reset");
   const baseline = measure(server.pid);
   if (baseline === undefined) throw new Error(`wharf exited before the attack: ${server.stderr()}`);
-  log(`  baseline: RSS ${f1(baseline.rssMiB)} MiB, ${baseline.fds} descriptors; client: ${o.rate} requests/s of ${fixture.targets.length} small and medium files`);
+  log(
+    `  baseline: RSS ${f1(baseline.rssMiB)} MiB, ${baseline.fds} descriptors; client: ${o.rate} requests/s of ${fixture.targets.length} small and medium files`,
+  );
 
   // --- the attack -----------------------------------------------------------------
-  const ctx = context({ host: o.host, port: server.port, tls: o.tls, auth: basic("mallory", USERS.mallory.password), scale: o.scale, deadline: performance.now() + o.attackMs + 1000, sendTimeoutMs: o.sendTimeoutMs });
+  const ctx = context({
+    host: o.host,
+    port: server.port,
+    tls: o.tls,
+    auth: basic("mallory", USERS.mallory.password),
+    scale: o.scale,
+    deadline: performance.now() + o.attackMs + 1000,
+    sendTimeoutMs: o.sendTimeoutMs,
+  });
   const classes = Object.entries(CLASSES)
     .filter(([name]) => (o.tls || !TLS_ONLY.includes(name)) && (o.only === undefined || o.only.includes(name)))
     .map(([, start]) => start(ctx));
@@ -134,7 +180,9 @@ async function run() {
     const m = samples.last() ?? { rssMiB: 0, fds: 0 };
     const c = await ask("interval");
     const open = classes.map((k) => `${k.tally.name} ${k.tally.sockets.size}`).join(", ");
-    log(`  ${f1((performance.now() - began) / 1000).padStart(5)}  ${f1(m.rssMiB).padStart(8)}  ${String(m.fds).padStart(5)}  |  ${String(c.requests).padStart(10)}  ${String(c.errors).padStart(3)}  ${f1(c.p99).padStart(7)} | ${open}`);
+    log(
+      `  ${f1((performance.now() - began) / 1000).padStart(5)}  ${f1(m.rssMiB).padStart(8)}  ${String(m.fds).padStart(5)}  |  ${String(c.requests).padStart(10)}  ${String(c.errors).padStart(3)}  ${f1(c.p99).padStart(7)} | ${open}`,
+    );
   }
 
   // --- the attack stops; one send timeout later, the descriptors -------------------------
@@ -148,7 +196,11 @@ async function run() {
   // requests sent. Then the clock starts.
   await Promise.all(classes.map((k) => k.renew?.()));
   const stoppedAt = performance.now();
-  const heldNow = () => classes.filter((k) => k.tally.held).map((k) => `${k.tally.name} ${k.tally.sockets.size}`).join(", ") || "none";
+  const heldNow = () =>
+    classes
+      .filter((k) => k.tally.held)
+      .map((k) => `${k.tally.name} ${k.tally.sockets.size}`)
+      .join(", ") || "none";
   const held = heldNow();
   log(`  attack stopped; held open, silent: ${held}; waiting ${(o.sendTimeoutMs + o.graceMs) / 1000} s`);
   const limit = baseline.fds + o.thresholds.fdSlack;
@@ -181,10 +233,16 @@ async function run() {
   const peakRss = Math.max(samples.peak.rssMiB, samples.peak.hwmMiB);
   log("");
   log("attack: per class (opened: connections or sessions; closed by server: with the longest one lasted until seen closed;");
-  log(`  outlived the hold: held unread ${(2 * o.sendTimeoutMs + 1000) / 1000} s or up to half again, then read: found still open (still sent to, or silent for 1 s), closed by us)`);
+  log(
+    `  outlived the hold: held unread ${(2 * o.sendTimeoutMs + 1000) / 1000} s or up to half again, then read: found still open (still sent to, or silent for 1 s), closed by us)`,
+  );
   for (const { tally: k } of classes) {
-    const statuses = Object.entries(k.statuses).map(([s, n]) => `${s}×${n}`).join(" ");
-    log(`  ${k.name.padEnd(15)} opened ${String(k.opened).padStart(5)}, closed by server ${String(k.closedByServer).padStart(5)}${k.closedByServer === 0 ? "" : ` (longest ${f1(k.longestMs / 1000)} s)`}${k.held ? `, outlived the hold ${k.outlived}` : ""}, requests ${k.requests}${statuses === "" ? "" : `, answers ${statuses}`}`);
+    const statuses = Object.entries(k.statuses)
+      .map(([s, n]) => `${s}×${n}`)
+      .join(" ");
+    log(
+      `  ${k.name.padEnd(15)} opened ${String(k.opened).padStart(5)}, closed by server ${String(k.closedByServer).padStart(5)}${k.closedByServer === 0 ? "" : ` (longest ${f1(k.longestMs / 1000)} s)`}${k.held ? `, outlived the hold ${k.outlived}` : ""}, requests ${k.requests}${statuses === "" ? "" : `, answers ${statuses}`}`,
+    );
     if (k.answers !== undefined) {
       const pairs = Object.entries(k.answers).map(([name, set]) => `${name} ${[...set].join("/")}`);
       for (let i = 0; i < pairs.length; i += 5) log(`      ${pairs.slice(i, i + 5).join(", ")}`);
@@ -193,12 +251,21 @@ async function run() {
   }
   log("");
   log("attack: results");
-  log(`  peak RSS          ${f1(peakRss)} MiB (sampled ${f1(samples.peak.rssMiB)}, VmHWM ${f1(samples.peak.hwmMiB)}; baseline ${f1(baseline.rssMiB)})`);
+  log(
+    `  peak RSS          ${f1(peakRss)} MiB (sampled ${f1(samples.peak.rssMiB)}, VmHWM ${f1(samples.peak.hwmMiB)}; baseline ${f1(baseline.rssMiB)})`,
+  );
   log(`  peak descriptors  ${samples.peak.fds} (baseline ${baseline.fds})`);
-  log(`  client            ${result.requests} requests, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, max ${result.max.toFixed(2)} ms, ${result.errors} errors`);
+  log(
+    `  client            ${result.requests} requests, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, max ${result.max.toFixed(2)} ms, ${result.errors} errors`,
+  );
   for (const sample of result.samples) log(`      error: ${sample}`);
-  const afterText = after === undefined ? "wharf gone" : `${after.fds} (baseline ${baseline.fds}, ${after.fds - baseline.fds >= 0 ? "+" : ""}${after.fds - baseline.fds})`;
-  log(`  descriptors ${(o.sendTimeoutMs + o.graceMs) / 1000} s after the attack stopped: ${afterText}${backAfterMs === undefined ? "" : `, back within ${t.fdSlack} after ${f1(backAfterMs / 1000)} s`}; still held by the attackers then: ${heldAtEnd}`);
+  const afterText =
+    after === undefined
+      ? "wharf gone"
+      : `${after.fds} (baseline ${baseline.fds}, ${after.fds - baseline.fds >= 0 ? "+" : ""}${after.fds - baseline.fds})`;
+  log(
+    `  descriptors ${(o.sendTimeoutMs + o.graceMs) / 1000} s after the attack stopped: ${afterText}${backAfterMs === undefined ? "" : `, back within ${t.fdSlack} after ${f1(backAfterMs / 1000)} s`}; still held by the attackers then: ${heldAtEnd}`,
+  );
   log(`  wharf             ${aliveAtEnd ? `exited ${exitCode} on SIGTERM` : `DIED during the run (${diedWith})`}`);
   if (!aliveAtEnd) log(`  wharf's stderr (last 2,000 characters):\n${server.stderr().slice(-2000)}`);
 
@@ -206,7 +273,10 @@ async function run() {
     [`client p99 ${result.p99.toFixed(2)} ms < ${t.p99Ms} ms`, result.p99 < t.p99Ms],
     [`client errors ${result.errors} <= ${t.maxErrors}`, result.errors <= t.maxErrors],
     [`peak RSS ${f1(peakRss)} MiB < ${t.maxRssMiB} MiB`, peakRss < t.maxRssMiB],
-    [`descriptors after the send timeout ${after?.fds ?? "?"} <= baseline ${baseline.fds} + ${t.fdSlack}`, after !== undefined && after.fds <= limit],
+    [
+      `descriptors after the send timeout ${after?.fds ?? "?"} <= baseline ${baseline.fds} + ${t.fdSlack}`,
+      after !== undefined && after.fds <= limit,
+    ],
     ["wharf alive through the run", aliveAtEnd],
   ];
   log("");
@@ -215,12 +285,18 @@ async function run() {
   const missed = checks.filter(([, ok]) => !ok).length;
   log(missed === 0 ? "attack: passed" : `attack: FAILED: ${missed} threshold${missed === 1 ? "" : "s"} missed`);
   const findings = classes.flatMap((k) => k.tally.findings.map((f) => `${k.tally.name}: ${f}`));
-  log(`attack-result ${JSON.stringify({
-    passed: missed === 0,
-    missed: checks.filter(([, ok]) => !ok).map(([text]) => text),
-    peakRssMiB: peakRss, peakFds: samples.peak.fds, baselineFds: baseline.fds, fdsAfter: after?.fds ?? null,
-    client: { requests: result.requests, p50: result.p50, p99: result.p99, max: result.max, errors: result.errors },
-    sendTimeoutFlag, findings,
-  })}`);
+  log(
+    `attack-result ${JSON.stringify({
+      passed: missed === 0,
+      missed: checks.filter(([, ok]) => !ok).map(([text]) => text),
+      peakRssMiB: peakRss,
+      peakFds: samples.peak.fds,
+      baselineFds: baseline.fds,
+      fdsAfter: after?.fds ?? null,
+      client: { requests: result.requests, p50: result.p50, p99: result.p99, max: result.max, errors: result.errors },
+      sendTimeoutFlag,
+      findings,
+    })}`,
+  );
   return missed === 0 ? 0 : 1;
 }

@@ -30,18 +30,26 @@ const DIST = resolve(arg("dist", fileURLToPath(new URL("../dist", import.meta.ur
 const dir = mkdtempSync(join(tmpdir(), "wharf-auth-flood-"));
 writeFileSync(join(dir, "index.html"), "<p>hello</p>\n");
 const htpasswd = join(dir, ".htpasswd");
-writeFileSync(htpasswd, [
-  `bee:${bcrypt.hashSync("b-pass", 10)}`,
-  "apr:$apr1$B98NqLBx$kNb/f9Q2HPsvYTwH0KAm.0",
-  "sha:{SHA}lkdQfQhFgU2CdvHc5IY7mmK0fAI=",
-  "",
-].join("\n"));
+writeFileSync(
+  htpasswd,
+  [`bee:${bcrypt.hashSync("b-pass", 10)}`, "apr:$apr1$B98NqLBx$kNb/f9Q2HPsvYTwH0KAm.0", "sha:{SHA}lkdQfQhFgU2CdvHc5IY7mmK0fAI=", ""].join(
+    "\n",
+  ),
+);
 
-const child = spawn(process.execPath, ["--input-type=module", "-e", `
+const child = spawn(
+  process.execPath,
+  [
+    "--input-type=module",
+    "-e",
+    `
   const { serve } = await import(${JSON.stringify(pathToFileURL(join(DIST, "index.js")).href)});
   const s = await serve({ root: ${JSON.stringify(join(dir))}, port: 0, host: "127.0.0.1", log: false, authFile: ${JSON.stringify(htpasswd)} });
   process.stdout.write(s.port + "\\n");
-`], { stdio: ["ignore", "pipe", "inherit"] });
+`,
+  ],
+  { stdio: ["ignore", "pipe", "inherit"] },
+);
 const port = await new Promise((done) => child.stdout.once("data", (d) => done(Number(String(d).trim()))));
 
 const basic = (user, password) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
@@ -51,7 +59,9 @@ function get(authorization) {
     const start = performance.now();
     request({ port, host: "127.0.0.1", path: "/", agent, headers: { authorization } }, (res) => {
       res.resume().on("end", () => done({ status: res.statusCode, ms: performance.now() - start }));
-    }).on("error", fail).end();
+    })
+      .on("error", fail)
+      .end();
   });
 }
 const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
@@ -81,12 +91,19 @@ async function measure(seconds) {
   return { times, statuses };
 }
 const report = (label, { times, statuses }) =>
-  console.log(`  ${label}: ${times.length} requests ${JSON.stringify(statuses)}, p50 ${fmt(quantile(times, 0.5))}, p99 ${fmt(quantile(times, 0.99))}, max ${fmt(Math.max(...times))}`);
+  console.log(
+    `  ${label}: ${times.length} requests ${JSON.stringify(statuses)}, p50 ${fmt(quantile(times, 0.5))}, p99 ${fmt(quantile(times, 0.99))}, max ${fmt(Math.max(...times))}`,
+  );
 
 console.log(`signed-in client (sequential, ${SECONDS} s each):`);
 report("alone", await measure(SECONDS));
 // The guessers run in a process of their own, so that their work does not delay the measuring client.
-const guesser = spawn(process.execPath, ["--input-type=module", "-e", `
+const guesser = spawn(
+  process.execPath,
+  [
+    "--input-type=module",
+    "-e",
+    `
   import { Agent, request } from "node:http";
   const agent = new Agent({ keepAlive: true, maxSockets: ${FLOOD} });
   const counts = { 401: 0, 503: 0, other: 0 };
@@ -102,7 +119,10 @@ const guesser = spawn(process.execPath, ["--input-type=module", "-e", `
   }));
   process.stdout.write(JSON.stringify(counts) + "\\n");
   agent.destroy();
-`], { stdio: ["pipe", "pipe", "inherit"] });
+`,
+  ],
+  { stdio: ["pipe", "pipe", "inherit"] },
+);
 const flood = new Promise((done) => guesser.stdout.once("data", (d) => done(JSON.parse(String(d)))));
 report(`during a flood of ${FLOOD} guessers`, await measure(SECONDS));
 // A sign-in that is not remembered yet, during the flood: checked (200) or told to retry (503).

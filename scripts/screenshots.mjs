@@ -12,12 +12,28 @@ const OUT = fileURLToPath(new URL("../docs/screenshots/", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "wharf-shots-"));
 const site = join(dir, "datasets");
 const day = (d) => Date.UTC(2026, 10, d, 9, 30) / 1000;
-for (const [name, bytes, d] of [["build", 0, 28], ["images", 0, 27], ["2026-11 survey.csv", 2_483_201, 26], ["2026-10 survey.csv", 2_310_112, 3], ["model.onnx", 48_211_968, 20], ["notes.txt", 912, 29], ["README.md", 0, 29], ["schema.json", 4_410, 12], ["run-2.log", 120_332, 14], ["run-10.log", 96_004, 15]]) {
+for (const [name, bytes, d] of [
+  ["build", 0, 28],
+  ["images", 0, 27],
+  ["2026-11 survey.csv", 2_483_201, 26],
+  ["2026-10 survey.csv", 2_310_112, 3],
+  ["model.onnx", 48_211_968, 20],
+  ["notes.txt", 912, 29],
+  ["README.md", 0, 29],
+  ["schema.json", 4_410, 12],
+  ["run-2.log", 120_332, 14],
+  ["run-10.log", 96_004, 15],
+]) {
   const path = join(site, name);
   if (bytes === 0 && !name.includes(".")) mkdirSync(path, { recursive: true });
   else {
     mkdirSync(site, { recursive: true });
-    writeFileSync(path, name === "README.md" ? "# Survey data\n\nMonthly exports of the survey, one CSV per month. See [schema.json](./schema.json) for the columns.\n" : Buffer.alloc(0));
+    writeFileSync(
+      path,
+      name === "README.md"
+        ? "# Survey data\n\nMonthly exports of the survey, one CSV per month. See [schema.json](./schema.json) for the columns.\n"
+        : Buffer.alloc(0),
+    );
     if (bytes > 0) writeFileSync(path, Buffer.alloc(0)), (await import("node:fs")).truncateSync(path, bytes);
   }
   utimesSync(path, day(d), day(d));
@@ -26,7 +42,10 @@ const server = await serve({ root: dir, port: 0, host: "127.0.0.1", log: false, 
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu"] });
 mkdirSync(OUT, { recursive: true });
 try {
-  for (const [width, height] of [[1280, 720], [390, 844]]) {
+  for (const [width, height] of [
+    [1280, 720],
+    [390, 844],
+  ]) {
     for (const scheme of ["light", "dark"]) {
       const page = await browser.newPage({ viewport: { width, height }, colorScheme: scheme });
       await page.goto(`http://127.0.0.1:${server.port}/datasets/`);

@@ -14,7 +14,7 @@
 // directory listings, 400s for hostile paths, and downloads aborted mid-body.
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -44,7 +44,11 @@ for (let i = 0; i < 200; i++) writeFileSync(join(dir, "dir", `entry-${i}.txt`), 
 writeFileSync(join(dir, "page.html"), `<!doctype html><title>soak</title>${"<p>compressible text</p>\n".repeat(400)}`);
 
 // --- server ----------------------------------------------------------------
-const child = spawn(process.execPath, [BIN, "0", "-b", "127.0.0.1", "-d", dir, "-q", ...(WORKERS > 1 ? ["--workers", String(WORKERS)] : [])], { stdio: ["ignore", "pipe", "pipe"] });
+const child = spawn(
+  process.execPath,
+  [BIN, "0", "-b", "127.0.0.1", "-d", dir, "-q", ...(WORKERS > 1 ? ["--workers", String(WORKERS)] : [])],
+  { stdio: ["ignore", "pipe", "pipe"] },
+);
 let out = "";
 let err = "";
 child.stdout.on("data", (c) => (out += c));
@@ -123,53 +127,101 @@ const check = (cond, message) => {
   if (!cond) throw new Error(message);
 };
 const KINDS = [
-  [30, "hit", async () => {
-    const i = Math.floor(Math.random() * 50);
-    const r = await get(`/small/${i}.txt`);
-    check(r.status === 200 && r.body.length === `file ${i}\n`.length * (20 + i), `status ${r.status}, ${r.body.length} bytes`);
-    etags.set(i, r.headers.etag);
-  }],
-  [10, "revalidate-304", async () => {
-    const i = Math.floor(Math.random() * 50);
-    const tag = etags.get(i);
-    if (tag === undefined) return;
-    const r = await get(`/small/${i}.txt`, { "if-none-match": tag });
-    check(r.status === 304 && r.body.length === 0, `status ${r.status}`);
-  }],
-  [10, "miss-404", async () => {
-    const r = await get(`/nope/${Math.random()}`);
-    check(r.status === 404, `status ${r.status}`);
-  }],
-  [10, "range", async () => {
-    const start = Math.floor(Math.random() * (BIG - 100_000));
-    const r = await get("/big.bin", { range: `bytes=${start}-${start + 99_999}` });
-    check(r.status === 206 && r.body.equals(big.subarray(start, start + 100_000)), `status ${r.status}, ${r.body.length} bytes`);
-  }],
-  [5, "multirange", async () => {
-    const r = await get("/big.bin", { range: "bytes=0-9,1000-1099,-50" });
-    check(r.status === 206 && /^multipart\/byteranges; boundary=/.test(r.headers["content-type"]) && r.body.length === Number(r.headers["content-length"]), `status ${r.status}`);
-  }],
-  [5, "big", async () => {
-    const r = await get("/big.bin");
-    check(r.status === 200 && r.body.length === BIG && createHash("sha1").update(r.body).digest("hex") === bigSha, `status ${r.status}, ${r.body.length} bytes`);
-  }],
+  [
+    30,
+    "hit",
+    async () => {
+      const i = Math.floor(Math.random() * 50);
+      const r = await get(`/small/${i}.txt`);
+      check(r.status === 200 && r.body.length === `file ${i}\n`.length * (20 + i), `status ${r.status}, ${r.body.length} bytes`);
+      etags.set(i, r.headers.etag);
+    },
+  ],
+  [
+    10,
+    "revalidate-304",
+    async () => {
+      const i = Math.floor(Math.random() * 50);
+      const tag = etags.get(i);
+      if (tag === undefined) return;
+      const r = await get(`/small/${i}.txt`, { "if-none-match": tag });
+      check(r.status === 304 && r.body.length === 0, `status ${r.status}`);
+    },
+  ],
+  [
+    10,
+    "miss-404",
+    async () => {
+      const r = await get(`/nope/${Math.random()}`);
+      check(r.status === 404, `status ${r.status}`);
+    },
+  ],
+  [
+    10,
+    "range",
+    async () => {
+      const start = Math.floor(Math.random() * (BIG - 100_000));
+      const r = await get("/big.bin", { range: `bytes=${start}-${start + 99_999}` });
+      check(r.status === 206 && r.body.equals(big.subarray(start, start + 100_000)), `status ${r.status}, ${r.body.length} bytes`);
+    },
+  ],
+  [
+    5,
+    "multirange",
+    async () => {
+      const r = await get("/big.bin", { range: "bytes=0-9,1000-1099,-50" });
+      check(
+        r.status === 206 &&
+          /^multipart\/byteranges; boundary=/.test(r.headers["content-type"]) &&
+          r.body.length === Number(r.headers["content-length"]),
+        `status ${r.status}`,
+      );
+    },
+  ],
+  [
+    5,
+    "big",
+    async () => {
+      const r = await get("/big.bin");
+      check(
+        r.status === 200 && r.body.length === BIG && createHash("sha1").update(r.body).digest("hex") === bigSha,
+        `status ${r.status}, ${r.body.length} bytes`,
+      );
+    },
+  ],
   [8, "abort", abortedDownload],
-  [5, "listing", async () => {
-    const r = await get("/dir/");
-    check(r.status === 200 && r.body.includes("entry-199.txt"), `status ${r.status}`);
-  }],
-  [5, "head", async () => {
-    const r = await get("/page.html", {}, "HEAD");
-    check(r.status === 200 && r.body.length === 0, `status ${r.status}`);
-  }],
-  [7, "compressed", async () => {
-    const r = await get("/page.html", { "accept-encoding": Math.random() < 0.5 ? "gzip" : "br, gzip" });
-    check(r.status === 200 && r.body.length === Number(r.headers["content-length"] ?? r.body.length), `status ${r.status}`);
-  }],
-  [5, "hostile-400", async () => {
-    const r = await get(["/%2e%2e/%2e%2e/etc/passwd", "/a/../../x", "/%00", "/%c0%ae%c0%ae/"][Math.floor(Math.random() * 4)]);
-    check(r.status === 400, `status ${r.status}`);
-  }],
+  [
+    5,
+    "listing",
+    async () => {
+      const r = await get("/dir/");
+      check(r.status === 200 && r.body.includes("entry-199.txt"), `status ${r.status}`);
+    },
+  ],
+  [
+    5,
+    "head",
+    async () => {
+      const r = await get("/page.html", {}, "HEAD");
+      check(r.status === 200 && r.body.length === 0, `status ${r.status}`);
+    },
+  ],
+  [
+    7,
+    "compressed",
+    async () => {
+      const r = await get("/page.html", { "accept-encoding": Math.random() < 0.5 ? "gzip" : "br, gzip" });
+      check(r.status === 200 && r.body.length === Number(r.headers["content-length"] ?? r.body.length), `status ${r.status}`);
+    },
+  ],
+  [
+    5,
+    "hostile-400",
+    async () => {
+      const r = await get(["/%2e%2e/%2e%2e/etc/passwd", "/a/../../x", "/%00", "/%c0%ae%c0%ae/"][Math.floor(Math.random() * 4)]);
+      check(r.status === 400, `status ${r.status}`);
+    },
+  ],
 ];
 const bigSha = createHash("sha1").update(big).digest("hex");
 const totalWeight = KINDS.reduce((a, [w]) => a + w, 0);
@@ -198,9 +250,13 @@ async function clientLoop() {
 
 // --- run and report --------------------------------------------------------
 const pct = (sorted, p) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]);
-console.log(`soak: ${MINUTES} min, ${CONCURRENCY} clients, ${WORKERS} process${WORKERS === 1 ? "" : "es"}, report every ${INTERVAL_S} s; wharf pid ${child.pid} on port ${port}`);
+console.log(
+  `soak: ${MINUTES} min, ${CONCURRENCY} clients, ${WORKERS} process${WORKERS === 1 ? "" : "es"}, report every ${INTERVAL_S} s; wharf pid ${child.pid} on port ${port}`,
+);
 const start = measure();
-console.log(`   t  requests     req/s  errors   p50 ms   p99 ms  small p99   RSS MiB  fds   (idle at start: RSS ${(start.rss / MiB).toFixed(1)} MiB, ${start.fds} fds)`);
+console.log(
+  `   t  requests     req/s  errors   p50 ms   p99 ms  small p99   RSS MiB  fds   (idle at start: RSS ${(start.rss / MiB).toFixed(1)} MiB, ${start.fds} fds)`,
+);
 const samples = [];
 const loops = Array.from({ length: CONCURRENCY }, clientLoop);
 const began = performance.now();
@@ -214,7 +270,9 @@ while (performance.now() - began < MINUTES * 60_000) {
   samples.push({ t, ...m });
   const rate = (stats.requests - lastRequests) / INTERVAL_S;
   lastRequests = stats.requests;
-  console.log(`${t.toFixed(0).padStart(4)}  ${String(stats.requests).padStart(8)}  ${rate.toFixed(0).padStart(8)}  ${String(stats.errors).padStart(6)}  ${pct(sorted, 0.5).toFixed(2).padStart(7)}  ${pct(sorted, 0.99).toFixed(2).padStart(7)}  ${pct(small, 0.99).toFixed(2).padStart(9)}  ${(m.rss / MiB).toFixed(1).padStart(8)}  ${String(m.fds).padStart(4)}`);
+  console.log(
+    `${t.toFixed(0).padStart(4)}  ${String(stats.requests).padStart(8)}  ${rate.toFixed(0).padStart(8)}  ${String(stats.errors).padStart(6)}  ${pct(sorted, 0.5).toFixed(2).padStart(7)}  ${pct(sorted, 0.99).toFixed(2).padStart(7)}  ${pct(small, 0.99).toFixed(2).padStart(9)}  ${(m.rss / MiB).toFixed(1).padStart(8)}  ${String(m.fds).padStart(4)}`,
+  );
 }
 running = false;
 await Promise.all(loops);
@@ -233,14 +291,23 @@ if (samples.length >= 4) {
   const half = Math.floor(samples.length / 2);
   const first = Math.max(...samples.slice(0, half).map((s) => s.rss));
   const second = Math.max(...samples.slice(half).map((s) => s.rss));
-  if (second > first * 1.25 + 16 * MiB) problems.push(`RSS kept growing: peak ${(first / MiB).toFixed(1)} MiB in the first half, ${(second / MiB).toFixed(1)} MiB in the second`);
+  if (second > first * 1.25 + 16 * MiB)
+    problems.push(
+      `RSS kept growing: peak ${(first / MiB).toFixed(1)} MiB in the first half, ${(second / MiB).toFixed(1)} MiB in the second`,
+    );
 }
 child.kill("SIGTERM");
 const code = await exited;
 if (code !== 0) problems.push(`wharf exited ${code} on SIGTERM: ${err}`);
 rmSync(dir, { recursive: true, force: true });
-console.log(`mix: ${Object.entries(stats.kinds).map(([k, n]) => `${k} ${n}`).join(", ")}`);
-console.log(`end: ${stats.requests} requests, ${stats.errors} errors; idle RSS ${(end.rss / MiB).toFixed(1)} MiB, ${end.fds} fds (start ${(start.rss / MiB).toFixed(1)} MiB, ${start.fds} fds); exit ${code}`);
+console.log(
+  `mix: ${Object.entries(stats.kinds)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(", ")}`,
+);
+console.log(
+  `end: ${stats.requests} requests, ${stats.errors} errors; idle RSS ${(end.rss / MiB).toFixed(1)} MiB, ${end.fds} fds (start ${(start.rss / MiB).toFixed(1)} MiB, ${start.fds} fds); exit ${code}`,
+);
 if (problems.length > 0) {
   console.log(`FAILED:\n  ${problems.join("\n  ")}`);
   process.exit(1);

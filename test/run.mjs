@@ -1,8 +1,9 @@
 // Runs every compiled test file under build/test with Node's built-in test runner.
 // Node 20's `--test` takes no globs, so the files are listed here.
+
+import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { spawnSync } from "node:child_process";
 
 function find(dir) {
   const out = [];

@@ -18,7 +18,9 @@ const cfg = JSON.parse(process.argv[2]);
 const TIMEOUT_MS = 10_000;
 const MAX_IN_FLIGHT = 64;
 const request = cfg.tls ? httpsRequest : httpRequest;
-const agent = cfg.tls ? new HttpsAgent({ keepAlive: true, maxSockets: 4, rejectUnauthorized: false }) : new HttpAgent({ keepAlive: true, maxSockets: 4 });
+const agent = cfg.tls
+  ? new HttpsAgent({ keepAlive: true, maxSockets: 4, rejectUnauthorized: false })
+  : new HttpAgent({ keepAlive: true, maxSockets: 4 });
 
 const all = [];
 let recent = [];
@@ -57,7 +59,11 @@ function once(target) {
     const req = request({ host: cfg.host, port: cfg.port, path: target.path, agent, headers: { authorization: cfg.auth } }, (res) => {
       let length = 0;
       res.on("data", (c) => (length += c.length));
-      res.on("end", () => done(res.statusCode !== 200 ? `status ${res.statusCode}` : length !== target.size ? `${length} bytes, want ${target.size}` : undefined));
+      res.on("end", () =>
+        done(
+          res.statusCode !== 200 ? `status ${res.statusCode}` : length !== target.size ? `${length} bytes, want ${target.size}` : undefined,
+        ),
+      );
       res.on("error", (e) => done(e.message));
     });
     req.on("error", (e) => done(e.message));
@@ -99,7 +105,15 @@ process.on("message", async (m) => {
     for (const done of [...unanswered]) done("no answer by the end of the run");
     agent.destroy();
     const sorted = all.sort((a, b) => a - b);
-    process.send({ type: "stop", requests: sorted.length, errors, samples: [...kinds].map(([problem, { count, path }]) => `${count}× ${problem}${path === "" ? "" : ` (first: ${path})`}`), p50: pct(sorted, 0.5), p99: pct(sorted, 0.99), max: sorted.at(-1) ?? 0 });
+    process.send({
+      type: "stop",
+      requests: sorted.length,
+      errors,
+      samples: [...kinds].map(([problem, { count, path }]) => `${count}× ${problem}${path === "" ? "" : ` (first: ${path})`}`),
+      p50: pct(sorted, 0.5),
+      p99: pct(sorted, 0.99),
+      max: sorted.at(-1) ?? 0,
+    });
     // The harness disconnects once it has this; then we exit (below).
   }
 });

@@ -5,7 +5,7 @@
 // hidden: the wharf.json (read from the working directory, which is the root) and
 // its htpasswd, dotfiles, and symlinks into a dot-directory and out of the root.
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, openSync, closeSync, ftruncateSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -51,7 +51,10 @@ export function makeFixture() {
   // Hidden things. The config is read from the working directory, which is the root.
   const sha = createHash("sha1").update(USERS.mallory.password).digest("base64");
   put("htpasswd", `alice:${USERS.alice.hash}\nbob:${USERS.bob.hash}\nmallory:{SHA}${sha}\n`);
-  put("wharf.json", `${JSON.stringify({ authFile: "htpasswd", rewrites: [{ source: "/files/:name", destination: "/:name" }] }, null, 2)}\n`);
+  put(
+    "wharf.json",
+    `${JSON.stringify({ authFile: "htpasswd", rewrites: [{ source: "/files/:name", destination: "/:name" }] }, null, 2)}\n`,
+  );
   put(".env", "TOKEN=DOTENV-SECRET\n");
   mkdirSync(join(root, ".git"));
   put(".git/config", "[core]\n\tsecret = GIT-CONFIG-SECRET\n");

@@ -3,21 +3,24 @@
 // connections each; closed when the attack stops.
 import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import { SECRETS, basic } from "./fixture.mjs";
-import { destroy, head, limiter, open, statusCodes, tally, track } from "./net.mjs";
+import { basic, SECRETS } from "./fixture.mjs";
+import { destroy, limiter, open, statusCodes, tally, track } from "./net.mjs";
 
 /** `workers` loops calling `one(k)` (k counts across them) at most `perSecond` in all. */
 function flood(ctx, workers, perSecond, one) {
   const limit = limiter(perSecond);
   let k = 0;
-  return Promise.all(Array.from({ length: workers }, async () => {
-    while (await limit.take(ctx)) await one(k++);
-  }));
+  return Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (await limit.take(ctx)) await one(k++);
+    }),
+  );
 }
 
 /** A keep-alive agent for `t`'s requests, its connections tracked; destroyed when the class stops. */
 function agentFor(ctx, t, sockets) {
-  const agent = ctx.tls ? new HttpsAgent({ keepAlive: true, maxSockets: sockets, rejectUnauthorized: false })
+  const agent = ctx.tls
+    ? new HttpsAgent({ keepAlive: true, maxSockets: sockets, rejectUnauthorized: false })
     : new HttpAgent({ keepAlive: true, maxSockets: sockets });
   const seen = new WeakSet();
   agent.track = (socket) => {
@@ -64,14 +67,22 @@ export function spelling(k) {
   const m = Math.floor(k / 8);
   const file = `f${k % 40}.bin`;
   switch (k % 8) {
-    case 0: return { path: `/x${m}/../${file}` };
-    case 1: return { path: `/${"./".repeat(1 + (m % 200))}${file}` };
-    case 2: return { path: `/${"/".repeat(1 + (m % 200))}${file}` };
-    case 3: return { path: `/${file}?v=${m}` };
-    case 4: return { path: `/${"./".repeat(m % 50)}%66${file.slice(1)}` };
-    case 5: return { path: [`/d/`, `/d//`, `/d/./`, `/x${m}/../d/`, `/d/?${m}`, `/d${"/".repeat(2 + (m % 200))}`][m % 6] };
-    case 6: return { path: `/t${m % 20}.txt`, headers: { "accept-encoding": `gzip;q=0.${m % 10}, br;q=0.5, x-${m}-${"a".repeat(12_000)}` } };
-    default: return { path: `/t${m % 20}.txt`, headers: { "accept-encoding": `br, gzip, x-${m}-${"b".repeat(12_000)}, identity;q=0.${m % 10}` } };
+    case 0:
+      return { path: `/x${m}/../${file}` };
+    case 1:
+      return { path: `/${"./".repeat(1 + (m % 200))}${file}` };
+    case 2:
+      return { path: `/${"/".repeat(1 + (m % 200))}${file}` };
+    case 3:
+      return { path: `/${file}?v=${m}` };
+    case 4:
+      return { path: `/${"./".repeat(m % 50)}%66${file.slice(1)}` };
+    case 5:
+      return { path: [`/d/`, `/d//`, `/d/./`, `/x${m}/../d/`, `/d/?${m}`, `/d${"/".repeat(2 + (m % 200))}`][m % 6] };
+    case 6:
+      return { path: `/t${m % 20}.txt`, headers: { "accept-encoding": `gzip;q=0.${m % 10}, br;q=0.5, x-${m}-${"a".repeat(12_000)}` } };
+    default:
+      return { path: `/t${m % 20}.txt`, headers: { "accept-encoding": `br, gzip, x-${m}-${"b".repeat(12_000)}, identity;q=0.${m % 10}` } };
   }
 }
 
@@ -97,7 +108,11 @@ export function guessing(ctx) {
   const agent = agentFor(ctx, t, workers);
   const run = flood(ctx, workers, 200 * ctx.scale, async (k) => {
     const user = ["alice", "bob", `nobody${k}`][k % 3];
-    const status = await exchange(ctx, agent, t, { path: "/small/s1.txt", headers: { authorization: basic(user, `guess-${k}`) }, busyOk: true });
+    const status = await exchange(ctx, agent, t, {
+      path: "/small/s1.txt",
+      headers: { authorization: basic(user, `guess-${k}`) },
+      busyOk: true,
+    });
     // 401, or 503 while the bounded queue of password checks is full (docs/reliability.md).
     if (status !== 401 && status !== 503 && status !== "error") t.finding(`a wrong password for ${user} got ${status}`);
   });

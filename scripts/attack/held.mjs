@@ -19,30 +19,33 @@ const PROBE_BYTES = 16 * 1024 * 1024;
  * the next. After the attack stops, held sockets are left alone.
  */
 function holdThenProbe(ctx, t, socket) {
-  const timer = setTimeout(() => {
-    if (ctx.stopped) return;
-    socket.probing = true; // reading now: no longer a stalled reader
-    let read = 0;
-    let quiet;
-    const outlived = () => {
-      clearTimeout(quiet);
-      if (socket.destroyed) return;
-      t.outlived++;
-      destroy(socket);
-    };
-    const wait = () => {
-      clearTimeout(quiet);
-      quiet = setTimeout(outlived, 1000).unref();
-    };
-    socket.on("data", (chunk) => {
-      read += chunk.length;
-      if (read > PROBE_BYTES) outlived();
-      else wait();
-    });
-    socket.once("close", () => clearTimeout(quiet));
-    socket.resume();
-    wait();
-  }, (2 * ctx.sendTimeoutMs + 1000) * (1 + Math.random() / 2)); // spread, so that they do not all probe at once
+  const timer = setTimeout(
+    () => {
+      if (ctx.stopped) return;
+      socket.probing = true; // reading now: no longer a stalled reader
+      let read = 0;
+      let quiet;
+      const outlived = () => {
+        clearTimeout(quiet);
+        if (socket.destroyed) return;
+        t.outlived++;
+        destroy(socket);
+      };
+      const wait = () => {
+        clearTimeout(quiet);
+        quiet = setTimeout(outlived, 1000).unref();
+      };
+      socket.on("data", (chunk) => {
+        read += chunk.length;
+        if (read > PROBE_BYTES) outlived();
+        else wait();
+      });
+      socket.once("close", () => clearTimeout(quiet));
+      socket.resume();
+      wait();
+    },
+    (2 * ctx.sendTimeoutMs + 1000) * (1 + Math.random() / 2),
+  ); // spread, so that they do not all probe at once
   socket.once("close", () => clearTimeout(timer));
 }
 
@@ -132,9 +135,13 @@ export function pipelining(ctx) {
       socket.pause();
       const batch = [];
       for (let k = 0; k < 2000; k++, n++) {
-        batch.push(k % 10 === 9 ? head(ctx, `/f${n % 40}.bin`, { headers: `If-None-Match: "stale-${n}"\r\n` })
-          : k % 2 === 0 ? head(ctx, `/d/e${n % 2000}.txt`)
-          : head(ctx, `/missing/${i}-${n}.txt`));
+        batch.push(
+          k % 10 === 9
+            ? head(ctx, `/f${n % 40}.bin`, { headers: `If-None-Match: "stale-${n}"\r\n` })
+            : k % 2 === 0
+              ? head(ctx, `/d/e${n % 2000}.txt`)
+              : head(ctx, `/missing/${i}-${n}.txt`),
+        );
       }
       t.requests += batch.length;
       socket.write(batch.join(""));

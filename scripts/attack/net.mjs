@@ -11,7 +11,12 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  */
 export function context({ host, port, tls, auth, scale, deadline, sendTimeoutMs }) {
   const ctx = {
-    host, port, tls, auth, scale, sendTimeoutMs,
+    host,
+    port,
+    tls,
+    auth,
+    scale,
+    sendTimeoutMs,
     stopped: false,
     /** `n` scaled, at least 1. */
     count: (n) => Math.max(1, Math.round(n * scale)),
@@ -24,9 +29,10 @@ export function context({ host, port, tls, auth, scale, deadline, sendTimeoutMs 
 
 /** A connection to the server; TLS (ALPN http/1.1) when the server runs with --tls, unless `plain`. */
 export function open(ctx, plain = false) {
-  const socket = ctx.tls && !plain
-    ? tlsConnect({ host: ctx.host, port: ctx.port, rejectUnauthorized: false, ALPNProtocols: ["http/1.1"] })
-    : netConnect({ host: ctx.host, port: ctx.port });
+  const socket =
+    ctx.tls && !plain
+      ? tlsConnect({ host: ctx.host, port: ctx.port, rejectUnauthorized: false, ALPNProtocols: ["http/1.1"] })
+      : netConnect({ host: ctx.host, port: ctx.port });
   socket.on("error", () => {}); // resets and timeouts are what attackers get
   return { socket, ready: ctx.tls && !plain ? "secureConnect" : "connect" };
 }
@@ -60,7 +66,8 @@ export function limiter(perSecond) {
 export function tally(name, held = false) {
   // `sockets` holds net/tls sockets and HTTP/2 sessions alike: each has destroy() and "close".
   return {
-    name, held,
+    name,
+    held,
     sockets: new Set(),
     opened: 0,
     closedByServer: 0,
@@ -120,15 +127,17 @@ export function destroy(socket) {
  * loops) and in time (the deadline).
  */
 export function loops(ctx, count, round, { gapMs = 1000, limit }) {
-  return Promise.all(Array.from({ length: count }, async (_, i) => {
-    for (let n = 0; ctx.active(); n++) {
-      if (!(await limit.take(ctx))) break;
-      const began = performance.now();
-      await round(i, n);
-      const left = gapMs - (performance.now() - began);
-      if (left > 0 && ctx.active()) await sleep(left);
-    }
-  }));
+  return Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      for (let n = 0; ctx.active(); n++) {
+        if (!(await limit.take(ctx))) break;
+        const began = performance.now();
+        await round(i, n);
+        const left = gapMs - (performance.now() - began);
+        if (left > 0 && ctx.active()) await sleep(left);
+      }
+    }),
+  );
 }
 
 /**
@@ -138,6 +147,6 @@ export function loops(ctx, count, round, { gapMs = 1000, limit }) {
 export function statusCodes(data) {
   const out = [];
   const re = /HTTP\/1\.[01] (\d{3}) /g;
-  for (let m; (m = re.exec(data)) !== null;) out.push(Number(m[1]));
+  for (let m; (m = re.exec(data)) !== null; ) out.push(Number(m[1]));
   return out;
 }

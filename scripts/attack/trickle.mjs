@@ -57,20 +57,25 @@ export function slowloris(ctx) {
 /** (9) Idle keep-alive connections: one request each, answered, then nothing. */
 export function idle(ctx) {
   const t = tally("idle");
-  const run = loops(ctx, ctx.count(1000), (i) => {
-    const { socket, ready } = open(ctx);
-    let first = "";
-    socket.once(ready, () => {
-      socket.write(head(ctx, `/small/s${i % 50}.txt`));
-      t.requests++;
-    });
-    // Read everything (a well-read connection, only idle); count the one status line.
-    socket.on("data", (c) => {
-      if (first.length >= 16) return;
-      first += c.toString("latin1");
-      if (first.length >= 16) for (const code of statusCodes(first)) t.status(code);
-    });
-    return track(t, socket);
-  }, { gapMs: 1000, limit: limiter(100) });
+  const run = loops(
+    ctx,
+    ctx.count(1000),
+    (i) => {
+      const { socket, ready } = open(ctx);
+      let first = "";
+      socket.once(ready, () => {
+        socket.write(head(ctx, `/small/s${i % 50}.txt`));
+        t.requests++;
+      });
+      // Read everything (a well-read connection, only idle); count the one status line.
+      socket.on("data", (c) => {
+        if (first.length >= 16) return;
+        first += c.toString("latin1");
+        if (first.length >= 16) for (const code of statusCodes(first)) t.status(code);
+      });
+      return track(t, socket);
+    },
+    { gapMs: 1000, limit: limiter(100) },
+  );
   return { tally: t, run };
 }

@@ -1,7 +1,7 @@
 // The server under attack: the built CLI (dist/cli/bin.js) as a child process on
 // a free loopback port, and what an operator would read about it in /proc.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 

@@ -4,12 +4,13 @@
  * file was replaced in between, the caller re-runs the request, so Content-Length,
  * ETag and bytes always describe the same file.
  */
+
+import { sameFile } from "../core/identity.js";
+import { errorReply } from "../core/reply.js";
 import type { Body, Chunk, Reply, WharfRequest } from "../core/types.js";
 import type { FileSystem, OpenFile } from "../fs/types.js";
 import { compressIterable } from "../responders/encoders.js";
-import { errorReply } from "../core/reply.js";
 import { statusForError } from "../responders/errors.js";
-import { sameFile } from "../core/identity.js";
 
 /** A body ready to stream: its bytes in order, and the descriptors to release. */
 export interface OpenedBody {
@@ -38,7 +39,10 @@ class BodyBytes implements AsyncIterableIterator<Uint8Array> {
   private current: AsyncIterator<Uint8Array> | undefined;
   private expected = 0;
 
-  constructor(private readonly chunks: readonly Chunk[], private readonly files: ReadonlyMap<string, OpenFile>) {}
+  constructor(
+    private readonly chunks: readonly Chunk[],
+    private readonly files: ReadonlyMap<string, OpenFile>,
+  ) {}
 
   async next(): Promise<IteratorResult<Uint8Array>> {
     for (;;) {

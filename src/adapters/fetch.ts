@@ -21,11 +21,7 @@ export function fromWebRequest(request: Request): WharfRequest {
 }
 
 /** Runs `handle` for `request` and streams the reply as a `Response`. */
-export async function fetchResponse(
-  handle: (req: WharfRequest) => Promise<Reply>,
-  fs: FileSystem,
-  request: Request,
-): Promise<Response> {
+export async function fetchResponse(handle: (req: WharfRequest) => Promise<Reply>, fs: FileSystem, request: Request): Promise<Response> {
   const { reply, body } = await prepare(handle, fromWebRequest(request), fs);
   const headers = new Headers(reply.headers);
   if (!headers.has("date")) headers.set("date", formatHttpDate(Date.now()));

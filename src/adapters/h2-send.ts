@@ -78,7 +78,10 @@ class StreamSend implements StreamSent, SlicedWriter {
   /** When the last write completed (ms, `performance.now()`); a slice waiting behind it starts then. */
   #lastDone = Number.NEGATIVE_INFINITY;
 
-  constructor(readonly timeoutMs: number, readonly session: SessionSent) {
+  constructor(
+    readonly timeoutMs: number,
+    readonly session: SessionSent,
+  ) {
     this.#slice = session.slice;
   }
 

@@ -107,7 +107,12 @@ export function writeReady(res: NodeResponse, reply: Reply, body: Uint8Array | u
  * {@link writeReply} kept a piece already sent (three 512 KiB pieces per stalled
  * download, where the socket's and the one read ahead are all there need be).
  */
-async function writeNext(res: NodeResponse, pieces: AsyncIterator<Uint8Array>, gone: () => boolean, sliced: SlicedWriter | undefined): Promise<"done" | "gone" | "wait" | "more"> {
+async function writeNext(
+  res: NodeResponse,
+  pieces: AsyncIterator<Uint8Array>,
+  gone: () => boolean,
+  sliced: SlicedWriter | undefined,
+): Promise<"done" | "gone" | "wait" | "more"> {
   const next = await pieces.next();
   if (next.done === true) return "done";
   if (gone()) return "gone";

@@ -10,13 +10,14 @@
  * the headers were computed from, so Content-Length, ETag and bytes always
  * describe one version of the file.
  */
+
+import { errorReply } from "../core/reply.js";
 import type { Reply, WharfRequest } from "../core/types.js";
 import { nodeFileSystem } from "../fs/node.js";
 import type { FileSystem } from "../fs/types.js";
-import { errorReply } from "../core/reply.js";
 import { type Opened, openBody, prepare } from "./body.js";
 import { fetchResponse } from "./fetch.js";
-import { type NodeRequest, type NodeResponse, fromNodeRequest, writeReply } from "./node.js";
+import { fromNodeRequest, type NodeRequest, type NodeResponse, writeReply } from "./node.js";
 import { closeWithConnection } from "./queued.js";
 
 /** Anything that answers a request with a reply: `handler.handle`, or a function calling `serveContent`. */
@@ -150,7 +151,10 @@ export function nodeListener(responder: Responder, options: SendOptions = {}): (
           // the reporter's own failure: nothing more to tell
         }
         if (res.headersSent) res.destroy();
-        else prepare(async () => errorReply(500), request, fs).then((p) => writeReply(res, p)).catch(() => res.destroy());
+        else
+          prepare(async () => errorReply(500), request, fs)
+            .then((p) => writeReply(res, p))
+            .catch(() => res.destroy());
       });
   };
 }

@@ -7,8 +7,8 @@
  * configuration file.
  */
 
-import { closest } from "../core/suggest.js";
 import { DEFAULT_PORT, type FlagSpec, OPTIONS, type ParseState, type Settings } from "../config/registry.js";
+import { closest } from "../core/suggest.js";
 
 export { DEFAULT_PORT };
 
@@ -65,7 +65,10 @@ function unknownFlag(shown: string): string {
   const habit = HABITS[shown];
   if (habit !== undefined) return `unknown option '${shown}'; wharf uses ${habit}`;
   if (shown.startsWith("--")) {
-    const near = closest(shown.slice(2), FLAGS.map((f) => f.long));
+    const near = closest(
+      shown.slice(2),
+      FLAGS.map((f) => f.long),
+    );
     if (near !== undefined) return `unknown option '${shown}'; did you mean --${near}?`;
   }
   return `unknown option '${shown}'`;
@@ -119,12 +122,15 @@ export function helpText(): string {
   const usage = FLAGS.map((f) => `[${f.short === undefined ? `--${f.long}` : `-${f.short}`}${f.value ? ` ${f.value}` : ""}]`);
   const column = (left: string, right: string): string => `  ${left.padEnd(23)}  ${right}`;
   // Wrapped like argparse's: continuation lines line up after `usage: wharf `.
-  const usageLines = [...usage, "[port]", "[DIR]"].reduce<string[]>((acc, word) => {
-    const last = acc[acc.length - 1]!;
-    if (last.length + 1 + word.length <= 80) acc[acc.length - 1] = `${last} ${word}`;
-    else acc.push(`${" ".repeat("usage: wharf".length)} ${word}`);
-    return acc;
-  }, ["usage: wharf"]);
+  const usageLines = [...usage, "[port]", "[DIR]"].reduce<string[]>(
+    (acc, word) => {
+      const last = acc[acc.length - 1]!;
+      if (last.length + 1 + word.length <= 80) acc[acc.length - 1] = `${last} ${word}`;
+      else acc.push(`${" ".repeat("usage: wharf".length)} ${word}`);
+      return acc;
+    },
+    ["usage: wharf"],
+  );
   const lines = [
     ...usageLines,
     "",
@@ -213,7 +219,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
         o.port = port;
         portSeen = true;
       } else {
-        if (state.directoryFrom !== undefined) return { kind: "error", message: `unexpected argument '${arg}' (the directory is already '${o.root}')` };
+        if (state.directoryFrom !== undefined)
+          return { kind: "error", message: `unexpected argument '${arg}' (the directory is already '${o.root}')` };
         o.root = arg;
         state.directoryFrom = "positional";
       }
@@ -247,7 +254,10 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     }
   }
   // As Python 3.14's http.server says it.
-  for (const [flag, given] of [["--tls-key", o.tlsKey], ["--tls-password-file", o.tlsPasswordFile]] as const) {
+  for (const [flag, given] of [
+    ["--tls-key", o.tlsKey],
+    ["--tls-password-file", o.tlsPasswordFile],
+  ] as const) {
     if (given !== undefined && o.tlsCert === undefined) return { kind: "error", message: `${flag} requires --tls-cert to be set` };
   }
   return state.directoryFrom === undefined ? { kind: "run", options: o } : { kind: "run", options: o, directoryFrom: state.directoryFrom };

@@ -5,17 +5,17 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { OptionError } from "../handler/options.js";
-import { serve, type RunningServer, type ServeOptions } from "../server/serve.js";
-import type { TlsCredentials } from "../tls/credentials.js";
-import { onShutdownSignals } from "../server/shutdown.js";
-import { ConfigError } from "../config/types.js";
-import { helpText, parseCommandLine } from "./flags.js";
 import { optionSpec } from "../config/registry.js";
+import { ConfigError } from "../config/types.js";
+import { OptionError } from "../handler/options.js";
+import { type RunningServer, type ServeOptions, serve } from "../server/serve.js";
+import { onShutdownSignals } from "../server/shutdown.js";
+import type { TlsCredentials } from "../tls/credentials.js";
 import { PACKAGE_NAME } from "./about.js";
+import { helpText, parseCommandLine } from "./flags.js";
 import { type Opener, systemOpener } from "./open.js";
-import { settle } from "./settings.js";
 import { precompressCommand } from "./precompress.js";
+import { settle } from "./settings.js";
 import { type CliTls, cliTls } from "./tls.js";
 import { isWorker, runPrimary, runWorker } from "./workers.js";
 
@@ -52,8 +52,11 @@ function hostPort(address: string, port: number): string {
 export function startupLines(root: string, server: Pick<RunningServer, "urls" | "addresses">, extra: readonly string[] = []): string[] {
   const [first = "", ...others] = server.urls;
   const bound = server.addresses.map((a) => hostPort(a.address, a.port)).join(" and ");
-  const stack = server.addresses.some((a) => a.address === "::") ? ", IPv6 and IPv4"
-    : server.addresses.some((a) => a.address === "0.0.0.0") ? ", IPv4 only" : "";
+  const stack = server.addresses.some((a) => a.address === "::")
+    ? ", IPv6 and IPv4"
+    : server.addresses.some((a) => a.address === "0.0.0.0")
+      ? ", IPv4 only"
+      : "";
   return [
     `Serving ${root} at ${first} (bound to ${bound}${stack})`,
     ...others.map((url) => `  also at ${url}`),
@@ -92,7 +95,10 @@ function isDirectory(path: string): boolean {
  * fallback then simply finds nothing, as with serve.
  */
 function missingPage(options: ServeOptions & { readonly root: string }): string | undefined {
-  const pages = [["-s/--single", options.single], ["--404", options.notFound]] as const;
+  const pages = [
+    ["-s/--single", options.single],
+    ["--404", options.notFound],
+  ] as const;
   for (const [flag, file] of pages) {
     if (typeof file !== "string") continue;
     const path = resolve(options.root, ...file.split("/").filter((s) => s !== ""));
@@ -138,7 +144,10 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
   const settled = (tls: TlsCredentials | undefined) => settle(cli.options, tls, io.env ?? process.env, process.cwd());
   if (isWorker) {
     const credentials = cliTls(cli.options, true).then((tls) => tls?.credentials);
-    return runWorker(credentials.then(async (c) => (await settled(c)).options), (e) => ({ option: e instanceof OptionError || e instanceof ConfigError }));
+    return runWorker(
+      credentials.then(async (c) => (await settled(c)).options),
+      (e) => ({ option: e instanceof OptionError || e instanceof ConfigError }),
+    );
   }
   let tls: CliTls | undefined;
   try {
@@ -157,7 +166,11 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
     err(`wharf: ${message}\n`);
     return exitCode;
   }
-  const { options, config, settings: { workers = 1, open, shutdownTimeout = SHUTDOWN_TIMEOUT } } = settings;
+  const {
+    options,
+    config,
+    settings: { workers = 1, open, shutdownTimeout = SHUTDOWN_TIMEOUT },
+  } = settings;
   const page = missingPage(options);
   if (page !== undefined) {
     err(`wharf: ${page}\n`);

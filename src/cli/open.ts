@@ -20,7 +20,9 @@ export const systemOpener: Opener = (url, warn) => {
   const { command, args } = openerCommand(process.platform, url);
   try {
     const child = spawn(command, args, { stdio: "ignore", detached: true, windowsHide: true });
-    child.once("error", (e: NodeJS.ErrnoException) => warn(`could not open a browser (${command}: ${e.code ?? e.message}); open ${url} yourself`));
+    child.once("error", (e: NodeJS.ErrnoException) =>
+      warn(`could not open a browser (${command}: ${e.code ?? e.message}); open ${url} yourself`),
+    );
     // Present but failing (xdg-open without a browser exits 3): say so as well.
     child.once("exit", (code, signal) => {
       if (code !== 0 && code !== null) warn(`could not open a browser (${command} exited with ${code}); open ${url} yourself`);

@@ -22,11 +22,11 @@ import { basename, dirname, join, relative } from "node:path";
 import type { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
+import { humanSize } from "../core/text.js";
 import { isCompressible } from "../http/compressible.js";
 import { contentTypeFor } from "../http/content-type.js";
 import type { Encoding } from "../http/negotiate.js";
 import { compressorStream, ENCODINGS, SIDECAR_SUFFIX } from "../responders/encoders.js";
-import { humanSize } from "../core/text.js";
 
 const SIDECAR = /\.(br|gz|zst)$/;
 const MIN_BYTES = 1024;
@@ -128,9 +128,13 @@ async function writeSidecar(path: string, size: number, encoding: Encoding): Pro
     created = true;
     const output = sink;
     // The handles stay ours to close (finally), whatever the streams do.
-    await pipeline(source.createReadStream({ autoClose: false, emitClose: false }), bestCompressor(encoding, size), async (chunks: AsyncIterable<Buffer>) => {
-      for await (const chunk of chunks) await output.write(chunk);
-    });
+    await pipeline(
+      source.createReadStream({ autoClose: false, emitClose: false }),
+      bestCompressor(encoding, size),
+      async (chunks: AsyncIterable<Buffer>) => {
+        for await (const chunk of chunks) await output.write(chunk);
+      },
+    );
     const written = (await sink.stat()).size;
     await sink.close();
     sink = undefined;
@@ -151,7 +155,10 @@ async function writeSidecar(path: string, size: number, encoding: Encoding): Pro
 }
 
 /** The state of a sidecar's name: absent, an up-to-date or stale regular file, or something else. */
-async function sidecarState(target: string, mtimeMs: number): Promise<{ kind: "absent" | "stale" | "other" } | { kind: "fresh"; size: number }> {
+async function sidecarState(
+  target: string,
+  mtimeMs: number,
+): Promise<{ kind: "absent" | "stale" | "other" } | { kind: "fresh"; size: number }> {
   const info = await lstat(target).catch(() => undefined);
   if (info === undefined) return { kind: "absent" };
   if (!info.isFile()) return { kind: "other" };
@@ -159,8 +166,21 @@ async function sidecarState(target: string, mtimeMs: number): Promise<{ kind: "a
 }
 
 /** Precompresses every compressible file under `root`, reporting each file to `log`. */
-export async function precompress(root: string, log: (line: string) => void, options: PrecompressOptions = {}): Promise<PrecompressSummary> {
-  const summary: PrecompressSummary = { scanned: 0, files: 0, written: 0, upToDate: 0, notSmaller: 0, leftAlone: 0, originalBytes: 0, savedBytes: 0 };
+export async function precompress(
+  root: string,
+  log: (line: string) => void,
+  options: PrecompressOptions = {},
+): Promise<PrecompressSummary> {
+  const summary: PrecompressSummary = {
+    scanned: 0,
+    files: 0,
+    written: 0,
+    upToDate: 0,
+    notSmaller: 0,
+    leftAlone: 0,
+    originalBytes: 0,
+    savedBytes: 0,
+  };
   for await (const path of walk(root, options)) {
     summary.scanned++;
     const info = await lstat(path);
@@ -200,7 +220,8 @@ export async function precompress(root: string, log: (line: string) => void, opt
       done.push(`${encoding} ${humanSize(written)}`);
     }
     summary.savedBytes += info.size - smallest;
-    if (done.length > 0) log(options.dryRun ? `would write ${done.join(", ")}` : `${relative(root, path)}: ${humanSize(info.size)} → ${done.join(", ")}`);
+    if (done.length > 0)
+      log(options.dryRun ? `would write ${done.join(", ")}` : `${relative(root, path)}: ${humanSize(info.size)} → ${done.join(", ")}`);
     options.progress?.(summary);
   }
   return summary;
@@ -249,7 +270,8 @@ export interface ProgressSink {
 
 function progressReporter(sink: ProgressSink): { update: (s: Readonly<PrecompressSummary>) => void; end: () => void } {
   let shown = false;
-  const text = (s: Readonly<PrecompressSummary>) => `precompress: ${s.scanned.toLocaleString("en")} files looked at, ${plural(s.written, "sidecar")} written`;
+  const text = (s: Readonly<PrecompressSummary>) =>
+    `precompress: ${s.scanned.toLocaleString("en")} files looked at, ${plural(s.written, "sidecar")} written`;
   return {
     update(s) {
       if (sink.isTTY) {

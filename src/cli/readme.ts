@@ -7,7 +7,10 @@
 import { DEFAULT_PORT, type FlagSpec, OPTIONS, optionSpec } from "../config/registry.js";
 
 /** Where the table sits in README.md. */
-export const README_MARKERS = ["<!-- options-table:start (generated from src/config/registry.ts) -->", "<!-- options-table:end -->"] as const;
+export const README_MARKERS = [
+  "<!-- options-table:start (generated from src/config/registry.ts) -->",
+  "<!-- options-table:end -->",
+] as const;
 
 const code = (text: string): string => `\`${text}\``;
 const cell = (text: string): string => text.replace(/\|/g, "\\|");
@@ -27,8 +30,18 @@ function shownDefault(f: FlagSpec): string {
 /** The Markdown table: the positional arguments, then every flag, with its variables. */
 export function readmeTable(): string {
   const rows: string[][] = [
-    [code("port"), `TCP port; ${code("0")} picks a free one`, `${code(String(DEFAULT_PORT))}, or the next free one when ${DEFAULT_PORT} is busy`, (optionSpec("port").env ?? []).map(code).join(", ")],
-    [code("DIR"), `directory to serve, as serve, sirv and http-server take it (${code("wharf dist")}, ${code("wharf .")}); a number is always the port`, "the current directory", ""],
+    [
+      code("port"),
+      `TCP port; ${code("0")} picks a free one`,
+      `${code(String(DEFAULT_PORT))}, or the next free one when ${DEFAULT_PORT} is busy`,
+      (optionSpec("port").env ?? []).map(code).join(", "),
+    ],
+    [
+      code("DIR"),
+      `directory to serve, as serve, sirv and http-server take it (${code("wharf dist")}, ${code("wharf .")}); a number is always the port`,
+      "the current directory",
+      "",
+    ],
   ];
   for (const option of OPTIONS) {
     for (const [i, f] of (option.flags ?? []).entries()) {
@@ -38,7 +51,11 @@ export function readmeTable(): string {
     }
   }
   rows.push([`${code("-h")}, ${code("--help")}`, "usage", "", ""], [`${code("-V")}, ${code("--version")}`, "version", "", ""]);
-  const lines = ["| flag | meaning | default | variable |", "| --- | --- | --- | --- |", ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`.replace(/ {2,}\|/g, " |"))];
+  const lines = [
+    "| flag | meaning | default | variable |",
+    "| --- | --- | --- | --- |",
+    ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`.replace(/ {2,}\|/g, " |")),
+  ];
   return lines.join("\n");
 }
 

@@ -7,10 +7,11 @@
  * With `--workers`, the primary makes or renews the development certificate
  * before any worker starts; workers only read it, so they never race to write it.
  */
-import { type CertificateInfo, type TlsCredentials, checkCredentials, readTlsFiles } from "../tls/credentials.js";
+
+import type { Settings } from "../config/registry.js";
+import { type CertificateInfo, checkCredentials, readTlsFiles, type TlsCredentials } from "../tls/credentials.js";
 import { ensureDevCertificate, readDevCertificate } from "../tls/dev-cert.js";
 import { docLocation } from "./about.js";
-import type { Settings } from "../config/registry.js";
 
 /** The TLS part of a start. */
 export interface CliTls {
@@ -42,7 +43,10 @@ function fingerprint(info: CertificateInfo): string[] {
  * development certificate the primary made instead of checking or making it.
  * Throws a coded error (one line, exit 1) for a file that is missing or wrong.
  */
-export async function cliTls(o: Pick<Settings, "tls" | "tlsCert" | "tlsKey" | "tlsPasswordFile">, worker: boolean): Promise<CliTls | undefined> {
+export async function cliTls(
+  o: Pick<Settings, "tls" | "tlsCert" | "tlsKey" | "tlsPasswordFile">,
+  worker: boolean,
+): Promise<CliTls | undefined> {
   if (o.tlsCert !== undefined) {
     const { credentials, info } = await readTlsFiles({ cert: o.tlsCert, key: o.tlsKey, passwordFile: o.tlsPasswordFile });
     return { credentials, lines: [PROTOCOLS, ...fingerprint(info)], warnings: info.warnings };

@@ -15,7 +15,13 @@ import { onShutdownSignals } from "../server/shutdown.js";
 
 /** What a worker tells the primary. */
 type WorkerMessage =
-  | { readonly type: "listening"; readonly urls: readonly string[]; readonly addresses: RunningServer["addresses"]; readonly features: readonly string[]; readonly movedFrom?: number }
+  | {
+      readonly type: "listening";
+      readonly urls: readonly string[];
+      readonly addresses: RunningServer["addresses"];
+      readonly features: readonly string[];
+      readonly movedFrom?: number;
+    }
   | { readonly type: "failed"; readonly error: { readonly message: string; readonly code: string | undefined; readonly option: boolean } };
 
 /** Whether this process is a worker started by {@link runPrimary}. */
@@ -26,7 +32,10 @@ export const isWorker = cluster.isWorker;
  * still be coming (the TLS files being read); a failure there is reported like
  * one of serve()'s.
  */
-export async function runWorker(options: ServeOptions | Promise<ServeOptions>, describe: (e: unknown) => { option: boolean }): Promise<number> {
+export async function runWorker(
+  options: ServeOptions | Promise<ServeOptions>,
+  describe: (e: unknown) => { option: boolean },
+): Promise<number> {
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => undefined);
   let server: RunningServer;
   try {
@@ -35,12 +44,19 @@ export async function runWorker(options: ServeOptions | Promise<ServeOptions>, d
     const code = (e as { code?: unknown }).code;
     process.send?.({
       type: "failed",
-      error: { message: e instanceof Error ? e.message : String(e), code: typeof code === "string" ? code : undefined, option: describe(e).option },
+      error: {
+        message: e instanceof Error ? e.message : String(e),
+        code: typeof code === "string" ? code : undefined,
+        option: describe(e).option,
+      },
     } satisfies WorkerMessage);
     return 1;
   }
   process.send?.({
-    type: "listening", urls: server.urls, addresses: server.addresses, features: server.features,
+    type: "listening",
+    urls: server.urls,
+    addresses: server.addresses,
+    features: server.features,
     ...(server.movedFrom === undefined ? {} : { movedFrom: server.movedFrom }),
   } satisfies WorkerMessage);
   return new Promise((done) => {

@@ -11,9 +11,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
+import { fromServeJson, SERVE_SCHEMA } from "./serve-json.js";
 import type { ConfigOptions } from "./types.js";
 import { ConfigError } from "./types.js";
-import { SERVE_SCHEMA, fromServeJson } from "./serve-json.js";
 import { compile, type Validate } from "./validate.js";
 
 /** A configuration file, read and checked. */
@@ -60,7 +60,9 @@ export function parseJson(text: string, name: string): unknown {
     const before = text.slice(0, Number(position));
     const line = before.split("\n").length;
     const column = Number(position) - before.lastIndexOf("\n");
-    throw new ConfigError(`${name}: not valid JSON at line ${line}, column ${column}: ${message.replace(/ in JSON at position \d+.*$/, "")}`);
+    throw new ConfigError(
+      `${name}: not valid JSON at line ${line}, column ${column}: ${message.replace(/ in JSON at position \d+.*$/, "")}`,
+    );
   }
 }
 
@@ -91,7 +93,11 @@ export async function fromWharfJson(text: string, path: string): Promise<ConfigO
 }
 
 /** Reads a serve.json's text into options and notes. `directory` is the served directory. */
-export async function fromServeJsonText(text: string, path: string, directory: string): Promise<{ options: ConfigOptions; notes: string[] }> {
+export async function fromServeJsonText(
+  text: string,
+  path: string,
+  directory: string,
+): Promise<{ options: ConfigOptions; notes: string[] }> {
   const name = basename(path);
   const json = parseJson(text, name);
   if (typeof json !== "object" || json === null || Array.isArray(json)) throw new ConfigError(`${name}: must be a JSON object`);
@@ -105,7 +111,11 @@ export async function fromServeJsonText(text: string, path: string, directory: s
  * Finds and reads the configuration (see the module comment); `undefined` when
  * there is none. Throws {@link ConfigError}.
  */
-export async function loadConfig(o: { readonly cwd: string; readonly directory: string; readonly explicit?: string | undefined }): Promise<ConfigFile | undefined> {
+export async function loadConfig(o: {
+  readonly cwd: string;
+  readonly directory: string;
+  readonly explicit?: string | undefined;
+}): Promise<ConfigFile | undefined> {
   let path: string;
   let text: string | undefined;
   if (o.explicit !== undefined) {

@@ -14,11 +14,11 @@
  * the handler's, serve() for the server's, the CLI for its own.
  */
 import { availableParallelism } from "node:os";
-import { ARCHIVE_FORMATS } from "../responders/archive/route.js";
-import { parseCacheRule } from "../http/cache-policy.js";
 import { corsPolicy } from "../features/cors.js";
 import { parseHeaderFlag } from "../features/headers.js";
-import { type LogFormat, LOG_FORMATS } from "../server/log.js";
+import { parseCacheRule } from "../http/cache-policy.js";
+import { ARCHIVE_FORMATS } from "../responders/archive/route.js";
+import { LOG_FORMATS, type LogFormat } from "../server/log.js";
 import type { ServeOptions } from "../server/serve.js";
 
 /** Options only the command line takes (serve() never sees them). */
@@ -142,7 +142,9 @@ function nonEmpty(text: string): Parsed<string> {
 }
 
 function logFormat(text: string): Parsed<LogFormat> {
-  return (LOG_FORMATS as readonly string[]).includes(text) ? { value: text as LogFormat } : { problem: `must be one of ${LOG_FORMATS.join(", ")}` };
+  return (LOG_FORMATS as readonly string[]).includes(text)
+    ? { value: text as LogFormat }
+    : { problem: `must be one of ${LOG_FORMATS.join(", ")}` };
 }
 
 function account(text: string): Parsed<string> {
@@ -177,14 +179,37 @@ function toggle<K extends SettingName>(name: K, value: Settings[K]): Setter {
 }
 
 /** A whole-number limit of serve() with its flag; `--help` shows the default. */
-function limit(long: string, name: SettingName, value: string, help: string, dflt: number, min: number, max: number, doc?: string): OptionSpec {
-  const flag: FlagSpec = { long, value, default: String(dflt), help, ...(doc === undefined ? {} : { doc }), set: store(name, `--${long}`, whole(min, max)) };
+function limit(
+  long: string,
+  name: SettingName,
+  value: string,
+  help: string,
+  dflt: number,
+  min: number,
+  max: number,
+  doc?: string,
+): OptionSpec {
+  const flag: FlagSpec = {
+    long,
+    value,
+    default: String(dflt),
+    help,
+    ...(doc === undefined ? {} : { doc }),
+    set: store(name, `--${long}`, whole(min, max)),
+  };
   return { name, layer: "serve", default: dflt, flags: [flag] };
 }
 
 /** A timeout flag in seconds, kept in ms; `--help` shows the default in seconds. */
 function timeout(long: string, name: SettingName, help: string, ms: number, doc?: string): OptionSpec {
-  const flag: FlagSpec = { long, value: "SECONDS", default: String(ms / 1000), help, ...(doc === undefined ? {} : { doc }), set: store(name, `--${long}`, seconds) };
+  const flag: FlagSpec = {
+    long,
+    value: "SECONDS",
+    default: String(ms / 1000),
+    help,
+    ...(doc === undefined ? {} : { doc }),
+    set: store(name, `--${long}`, seconds),
+  };
   return { name, layer: "serve", default: ms, flags: [flag] };
 }
 
@@ -210,225 +235,627 @@ export const DEFAULT_PORT = 8000;
  * documentation are checked too.
  */
 export const OPTIONS: readonly OptionSpec[] = [
-  { name: "host", layer: "serve", env: ["WHARF_HOST"], parse: nonEmpty, configKey: "host",
-    flags: [{ long: "bind", short: "b", value: "ADDR", default: "all interfaces, IPv6 and IPv4",
-      help: "address to listen on (localhost: 127.0.0.1 and ::1)",
-      doc: "address to listen on: `127.0.0.1`, `::1`, `localhost` (both loopbacks), a host name",
-      docDefault: "every interface, IPv6 and IPv4 on one socket (`0.0.0.0` where IPv6 is off)",
-      set: toggleValue("host") }] },
-  { name: "root", layer: "handler", env: ["WHARF_DIRECTORY"], parse: nonEmpty, path: true, configKey: "directory",
-    flags: [{ long: "directory", short: "d", value: "DIR", default: "the current directory",
-      help: "directory to serve (also: wharf DIR)",
-      doc: "directory to serve (Python's flag; `--dir` works, as argparse accepts any unambiguous prefix)",
-      set: (s, v) => {
-        if (s.directoryFrom === "positional") return `two directories: '${s.options.root}' and -d '${v}'`;
-        s.options.root = v;
-        s.directoryFrom = "flag";
-        return undefined;
-      } }] },
-  { name: "log", layer: "serve",
-    flags: [{ long: "quiet", short: "q", default: "log every request to stderr", help: "no access log",
-      docDefault: "log to stderr", set: toggle("log", false) }] },
-  { name: "port", layer: "serve", default: DEFAULT_PORT, env: ["PORT", "WHARF_PORT"], parse: port, configKey: "port",
+  {
+    name: "host",
+    layer: "serve",
+    env: ["WHARF_HOST"],
+    parse: nonEmpty,
+    configKey: "host",
     flags: [
-      { long: "port", short: "p", value: "PORT", default: "8000, the next free one if busy",
+      {
+        long: "bind",
+        short: "b",
+        value: "ADDR",
+        default: "all interfaces, IPv6 and IPv4",
+        help: "address to listen on (localhost: 127.0.0.1 and ::1)",
+        doc: "address to listen on: `127.0.0.1`, `::1`, `localhost` (both loopbacks), a host name",
+        docDefault: "every interface, IPv6 and IPv4 on one socket (`0.0.0.0` where IPv6 is off)",
+        set: toggleValue("host"),
+      },
+    ],
+  },
+  {
+    name: "root",
+    layer: "handler",
+    env: ["WHARF_DIRECTORY"],
+    parse: nonEmpty,
+    path: true,
+    configKey: "directory",
+    flags: [
+      {
+        long: "directory",
+        short: "d",
+        value: "DIR",
+        default: "the current directory",
+        help: "directory to serve (also: wharf DIR)",
+        doc: "directory to serve (Python's flag; `--dir` works, as argparse accepts any unambiguous prefix)",
+        set: (s, v) => {
+          if (s.directoryFrom === "positional") return `two directories: '${s.options.root}' and -d '${v}'`;
+          s.options.root = v;
+          s.directoryFrom = "flag";
+          return undefined;
+        },
+      },
+    ],
+  },
+  {
+    name: "log",
+    layer: "serve",
+    flags: [
+      {
+        long: "quiet",
+        short: "q",
+        default: "log every request to stderr",
+        help: "no access log",
+        docDefault: "log to stderr",
+        set: toggle("log", false),
+      },
+    ],
+  },
+  {
+    name: "port",
+    layer: "serve",
+    default: DEFAULT_PORT,
+    env: ["PORT", "WHARF_PORT"],
+    parse: port,
+    configKey: "port",
+    flags: [
+      {
+        long: "port",
+        short: "p",
+        value: "PORT",
+        default: "8000, the next free one if busy",
         help: "the port, as [port] (-p HTTP/1.x: --protocol)",
-        doc: "the port, as `[port]` (http-server's `-p`); `-p HTTP/1.0` is Python's `--protocol`", docDefault: "`8000`",
+        doc: "the port, as `[port]` (http-server's `-p`); `-p HTTP/1.0` is Python's `--protocol`",
+        docDefault: "`8000`",
         set: (s, v) => {
           // `-p` is http-server's port flag and Python's --protocol: a version is Python's.
           if (/^HTTP\//i.test(v)) return store("keepAlive", "-p", protocol)(s, v);
           return store("port", "--port", port)(s, v);
-        } },
-      { long: "listen", short: "l", value: "[HOST:]PORT", help: "serve's -l: a port, or host:port (tcp:// optional)",
+        },
+      },
+      {
+        long: "listen",
+        short: "l",
+        value: "[HOST:]PORT",
+        help: "serve's -l: a port, or host:port (tcp:// optional)",
         doc: "serve's `-l`: a port, or `host:port` (`tcp://` optional)",
         set: (s, v) => {
-          const m = /^(?:tcp:\/\/)?(?:(\[[^\]]+\]|[^:/\[\]]+):)?(\d{1,5})$/i.exec(v);
+          const m = /^(?:tcp:\/\/)?(?:(\[[^\]]+\]|[^:/[\]]+):)?(\d{1,5})$/i.exec(v);
           if (m === null) return `invalid --listen '${v}': wharf takes a port or HOST:PORT; for other addresses use -b ADDR and the port`;
           if (m[1] !== undefined) s.options.host = m[1];
           return store("port", "--listen", port)(s, m[2]!);
-        } },
-    ] },
-  { name: "keepAlive", layer: "serve", default: true,
-    flags: [{ long: "protocol", value: "HTTP/1.x", default: "HTTP/1.1",
-      help: "HTTP/1.0: close after each response (Python's -p)",
-      doc: "Python's `-p/--protocol`: `HTTP/1.0` closes each connection after its response", docDefault: "`HTTP/1.1` (keep-alive)",
-      set: store("keepAlive", "--protocol", protocol) }] },
-  { name: "dotfiles", layer: "handler", default: "ignore", configKey: "dotfiles",
-    flags: [{ long: "dotfiles", default: "hidden, they answer 404", help: "serve dotfiles and dot-directories (.env, .git/)",
-      doc: "serve dotfiles and dot-directories (`.env`, `.git/`)", docDefault: "hidden (404); `/.well-known/` always served",
-      set: toggle("dotfiles", "allow") }] },
-  { name: "symlinks", layer: "handler", default: "inside-root", configKey: "symlinks",
-    flags: [{ long: "follow-symlinks", default: "refused, they answer 404", help: "serve symlinks that lead out of the directory",
-      docDefault: "refused (404)", set: toggle("symlinks", "follow") }] },
+        },
+      },
+    ],
+  },
+  {
+    name: "keepAlive",
+    layer: "serve",
+    default: true,
+    flags: [
+      {
+        long: "protocol",
+        value: "HTTP/1.x",
+        default: "HTTP/1.1",
+        help: "HTTP/1.0: close after each response (Python's -p)",
+        doc: "Python's `-p/--protocol`: `HTTP/1.0` closes each connection after its response",
+        docDefault: "`HTTP/1.1` (keep-alive)",
+        set: store("keepAlive", "--protocol", protocol),
+      },
+    ],
+  },
+  {
+    name: "dotfiles",
+    layer: "handler",
+    default: "ignore",
+    configKey: "dotfiles",
+    flags: [
+      {
+        long: "dotfiles",
+        default: "hidden, they answer 404",
+        help: "serve dotfiles and dot-directories (.env, .git/)",
+        doc: "serve dotfiles and dot-directories (`.env`, `.git/`)",
+        docDefault: "hidden (404); `/.well-known/` always served",
+        set: toggle("dotfiles", "allow"),
+      },
+    ],
+  },
+  {
+    name: "symlinks",
+    layer: "handler",
+    default: "inside-root",
+    configKey: "symlinks",
+    flags: [
+      {
+        long: "follow-symlinks",
+        default: "refused, they answer 404",
+        help: "serve symlinks that lead out of the directory",
+        docDefault: "refused (404)",
+        set: toggle("symlinks", "follow"),
+      },
+    ],
+  },
   // One option, two flags: `--readme` turns the listing into its object form, and
   // `--no-listing` wins over it in either order (no listing has no README to show).
-  { name: "listing", layer: "handler", default: true, configKey: "listing",
+  {
+    name: "listing",
+    layer: "handler",
+    default: true,
+    configKey: "listing",
     flags: [
-      { long: "no-listing", default: "an HTML listing", help: "directories without index.html answer 404",
+      {
+        long: "no-listing",
+        default: "an HTML listing",
+        help: "directories without index.html answer 404",
         doc: "a directory without `index.html` answers 404",
-        docDefault: "listed", set: toggle("listing", false) },
-      { long: "readme", default: "not shown", help: "show a directory's README.md below its listing",
-        doc: "a directory's `README.md` rendered below its listing (Markdown, raw HTML off, links sanitised)", docDefault: "off",
+        docDefault: "listed",
+        set: toggle("listing", false),
+      },
+      {
+        long: "readme",
+        default: "not shown",
+        help: "show a directory's README.md below its listing",
+        doc: "a directory's `README.md` rendered below its listing (Markdown, raw HTML off, links sanitised)",
+        docDefault: "off",
         set: (s) => {
           const before = s.options.listing;
           if (before === false) return undefined;
           s.options.listing = { ...(typeof before === "object" ? before : {}), readme: true };
           return undefined;
-        } },
-    ] },
-  { name: "archive", layer: "handler", default: [], configKey: "archive",
-    flags: [{ long: "archive", value: "FORMATS", default: "off", help: "?download=zip|tar on directories: zip, tar or zip,tar",
-      doc: "`?download=zip` / `?download=tar` on directories: `zip`, `tar` or `zip,tar`", docDefault: "off",
-      set: (s, v) => {
-        const asked = v.split(",").map((f) => f.trim().toLowerCase());
-        const bad = asked.find((f) => !(ARCHIVE_FORMATS as readonly string[]).includes(f));
-        if (bad !== undefined) return `invalid --archive '${v}': must be zip, tar or zip,tar`;
-        s.options.archive = ARCHIVE_FORMATS.filter((f) => asked.includes(f) || (s.options.archive ?? []).includes(f));
-        return undefined;
-      } }] },
-  { name: "archiveMaxBytes", layer: "handler", default: 4 * 1024 ** 3, configKey: "archiveMaxBytes",
-    flags: [{ long: "archive-max-bytes", value: "BYTES", default: "4294967296 (4 GiB)", help: "larger archives are cut short; 0: no limit",
-      doc: "an archive with more file bytes is cut short; `0`: no limit", docDefault: "4294967296 (4 GiB)",
-      set: (s, v) => {
-        if (!/^\d{1,16}$/.test(v) || !Number.isSafeInteger(Number(v))) return `invalid --archive-max-bytes '${v}': must be a whole number of bytes`;
-        s.options.archiveMaxBytes = Number(v);
-        return undefined;
-      } }] },
-  { name: "workers", layer: "cli", default: 1,
-    flags: [{ long: "workers", short: "w", value: "N", default: "1", help: "processes sharing the port; auto = one per CPU core",
-      doc: "processes sharing the port; `auto` = one per CPU core", docDefault: "`1`",
-      set: (s, v) => {
-        const n = v === "auto" ? availableParallelism() : /^\d{1,4}$/.test(v) ? Number(v) : 0;
-        if (n < 1 || n > 1024) return `invalid --workers '${v}': must be 'auto' or a whole number from 1 to 1024`;
-        s.options.workers = n;
-        return undefined;
-      } }] },
-  { name: "compression", layer: "handler", default: true, configKey: "compression",
-    flags: [{ long: "no-compression", default: "br/zstd/gzip as the client accepts", help: "never compress responses (sidecars included)",
-      doc: "never compress (sidecars included)", docDefault: "br, zstd (where Node has it) or gzip, as the client accepts",
-      set: (s) => {
-        s.options.compression = false;
-        s.options.precompressed = false;
-        return undefined;
-      } }] },
+        },
+      },
+    ],
+  },
+  {
+    name: "archive",
+    layer: "handler",
+    default: [],
+    configKey: "archive",
+    flags: [
+      {
+        long: "archive",
+        value: "FORMATS",
+        default: "off",
+        help: "?download=zip|tar on directories: zip, tar or zip,tar",
+        doc: "`?download=zip` / `?download=tar` on directories: `zip`, `tar` or `zip,tar`",
+        docDefault: "off",
+        set: (s, v) => {
+          const asked = v.split(",").map((f) => f.trim().toLowerCase());
+          const bad = asked.find((f) => !(ARCHIVE_FORMATS as readonly string[]).includes(f));
+          if (bad !== undefined) return `invalid --archive '${v}': must be zip, tar or zip,tar`;
+          s.options.archive = ARCHIVE_FORMATS.filter((f) => asked.includes(f) || (s.options.archive ?? []).includes(f));
+          return undefined;
+        },
+      },
+    ],
+  },
+  {
+    name: "archiveMaxBytes",
+    layer: "handler",
+    default: 4 * 1024 ** 3,
+    configKey: "archiveMaxBytes",
+    flags: [
+      {
+        long: "archive-max-bytes",
+        value: "BYTES",
+        default: "4294967296 (4 GiB)",
+        help: "larger archives are cut short; 0: no limit",
+        doc: "an archive with more file bytes is cut short; `0`: no limit",
+        docDefault: "4294967296 (4 GiB)",
+        set: (s, v) => {
+          if (!/^\d{1,16}$/.test(v) || !Number.isSafeInteger(Number(v)))
+            return `invalid --archive-max-bytes '${v}': must be a whole number of bytes`;
+          s.options.archiveMaxBytes = Number(v);
+          return undefined;
+        },
+      },
+    ],
+  },
+  {
+    name: "workers",
+    layer: "cli",
+    default: 1,
+    flags: [
+      {
+        long: "workers",
+        short: "w",
+        value: "N",
+        default: "1",
+        help: "processes sharing the port; auto = one per CPU core",
+        doc: "processes sharing the port; `auto` = one per CPU core",
+        docDefault: "`1`",
+        set: (s, v) => {
+          const n = v === "auto" ? availableParallelism() : /^\d{1,4}$/.test(v) ? Number(v) : 0;
+          if (n < 1 || n > 1024) return `invalid --workers '${v}': must be 'auto' or a whole number from 1 to 1024`;
+          s.options.workers = n;
+          return undefined;
+        },
+      },
+    ],
+  },
+  {
+    name: "compression",
+    layer: "handler",
+    default: true,
+    configKey: "compression",
+    flags: [
+      {
+        long: "no-compression",
+        default: "br/zstd/gzip as the client accepts",
+        help: "never compress responses (sidecars included)",
+        doc: "never compress (sidecars included)",
+        docDefault: "br, zstd (where Node has it) or gzip, as the client accepts",
+        set: (s) => {
+          s.options.compression = false;
+          s.options.precompressed = false;
+          return undefined;
+        },
+      },
+    ],
+  },
   { name: "precompressed", layer: "handler", default: true },
-  { name: "cache", layer: "handler", default: [], configKey: "cache", combine: "first-wins",
-    flags: [{ long: "cache", value: "GLOB=VALUE", default: "revalidate; fingerprinted names a year",
-      help: "Cache-Control by glob, seconds or value (repeatable)",
-      doc: "`Cache-Control` for matching files: seconds (`public, max-age=N`) or a whole value; repeatable, first match wins",
-      docDefault: "`no-cache`; fingerprinted names a year, `immutable`",
-      set: (s, v) => {
-        const rule = parseCacheRule(v);
-        if (rule === undefined) return `invalid --cache '${v}': expected GLOB=SECONDS or GLOB=VALUE, e.g. '*.png=3600'`;
-        s.options.cache = [...(s.options.cache ?? []), rule];
-        return undefined;
-      } }] },
-  { name: "tls", layer: "serve",
-    flags: [{ long: "tls", default: "plain HTTP", help: "HTTPS and HTTP/2, certificate made for this machine",
-      doc: "HTTPS and HTTP/2 with a development certificate made for this machine (see below)", set: toggle("tls", "dev") }] },
-  { name: "tlsCert", layer: "cli",
-    flags: [{ long: "tls-cert", value: "FILE", help: "HTTPS and HTTP/2 with this certificate chain (PEM)",
-      doc: "HTTPS and HTTP/2 with this certificate chain (PEM), as in Python 3.14", set: toggleValue("tlsCert") }] },
-  { name: "tlsKey", layer: "cli",
-    flags: [{ long: "tls-key", value: "FILE", default: "read from the --tls-cert file", help: "the certificate's private key (PEM)",
-      doc: "its private key (PEM)", docDefault: "read from the `--tls-cert` file", set: toggleValue("tlsKey") }] },
-  { name: "tlsPasswordFile", layer: "cli",
-    flags: [{ long: "tls-password-file", value: "FILE", help: "file holding the private key's password",
-      doc: "a file holding the key's password", set: toggleValue("tlsPasswordFile") }] },
-  { name: "single", layer: "handler", default: false, configKey: "single",
-    flags: [{ long: "single", short: "s", value: "[FILE]", optional: (v) => !/^\d+$/.test(v) && /\.html?$/i.test(v), default: "off; FILE: index.html",
-      help: "SPA: HTML navigations to unknown paths get FILE",
-      doc: "single-page app: HTML navigations (`Accept: text/html`) to unknown paths get FILE (200); assets, JSON and plain `curl` keep their 404 (see [Serving apps](#serving-apps))",
-      docDefault: "off; FILE `index.html`",
-      set: (s, v, written) => {
-        if (v === "" && written === "=") return "invalid --single=: name a file (--single=app.html), or give -s alone for index.html";
-        s.options.single = v === "" ? true : v;
-        return undefined;
-      } }] },
-  { name: "cleanUrls", layer: "handler", default: false, configKey: "cleanUrls",
-    flags: [{ long: "clean-urls", help: "/about serves about.html; .html redirects away",
-      doc: "`/about` serves `about.html`; `/about.html` redirects to `/about` (query kept)", docDefault: "off",
-      set: toggle("cleanUrls", true) }] },
-  { name: "trailingSlash", layer: "handler", configKey: "trailingSlash",
-    flags: [{ long: "trailing-slash", value: "always|never", help: "one spelling for every URL (301)", docDefault: "directories get a slash",
-      set: (s, v) => {
-        if (v !== "always" && v !== "never") return `invalid --trailing-slash '${v}': must be 'always' or 'never'`;
-        s.options.trailingSlash = v;
-        return undefined;
-      } }] },
+  {
+    name: "cache",
+    layer: "handler",
+    default: [],
+    configKey: "cache",
+    combine: "first-wins",
+    flags: [
+      {
+        long: "cache",
+        value: "GLOB=VALUE",
+        default: "revalidate; fingerprinted names a year",
+        help: "Cache-Control by glob, seconds or value (repeatable)",
+        doc: "`Cache-Control` for matching files: seconds (`public, max-age=N`) or a whole value; repeatable, first match wins",
+        docDefault: "`no-cache`; fingerprinted names a year, `immutable`",
+        set: (s, v) => {
+          const rule = parseCacheRule(v);
+          if (rule === undefined) return `invalid --cache '${v}': expected GLOB=SECONDS or GLOB=VALUE, e.g. '*.png=3600'`;
+          s.options.cache = [...(s.options.cache ?? []), rule];
+          return undefined;
+        },
+      },
+    ],
+  },
+  {
+    name: "tls",
+    layer: "serve",
+    flags: [
+      {
+        long: "tls",
+        default: "plain HTTP",
+        help: "HTTPS and HTTP/2, certificate made for this machine",
+        doc: "HTTPS and HTTP/2 with a development certificate made for this machine (see below)",
+        set: toggle("tls", "dev"),
+      },
+    ],
+  },
+  {
+    name: "tlsCert",
+    layer: "cli",
+    flags: [
+      {
+        long: "tls-cert",
+        value: "FILE",
+        help: "HTTPS and HTTP/2 with this certificate chain (PEM)",
+        doc: "HTTPS and HTTP/2 with this certificate chain (PEM), as in Python 3.14",
+        set: toggleValue("tlsCert"),
+      },
+    ],
+  },
+  {
+    name: "tlsKey",
+    layer: "cli",
+    flags: [
+      {
+        long: "tls-key",
+        value: "FILE",
+        default: "read from the --tls-cert file",
+        help: "the certificate's private key (PEM)",
+        doc: "its private key (PEM)",
+        docDefault: "read from the `--tls-cert` file",
+        set: toggleValue("tlsKey"),
+      },
+    ],
+  },
+  {
+    name: "tlsPasswordFile",
+    layer: "cli",
+    flags: [
+      {
+        long: "tls-password-file",
+        value: "FILE",
+        help: "file holding the private key's password",
+        doc: "a file holding the key's password",
+        set: toggleValue("tlsPasswordFile"),
+      },
+    ],
+  },
+  {
+    name: "single",
+    layer: "handler",
+    default: false,
+    configKey: "single",
+    flags: [
+      {
+        long: "single",
+        short: "s",
+        value: "[FILE]",
+        optional: (v) => !/^\d+$/.test(v) && /\.html?$/i.test(v),
+        default: "off; FILE: index.html",
+        help: "SPA: HTML navigations to unknown paths get FILE",
+        doc: "single-page app: HTML navigations (`Accept: text/html`) to unknown paths get FILE (200); assets, JSON and plain `curl` keep their 404 (see [Serving apps](#serving-apps))",
+        docDefault: "off; FILE `index.html`",
+        set: (s, v, written) => {
+          if (v === "" && written === "=") return "invalid --single=: name a file (--single=app.html), or give -s alone for index.html";
+          s.options.single = v === "" ? true : v;
+          return undefined;
+        },
+      },
+    ],
+  },
+  {
+    name: "cleanUrls",
+    layer: "handler",
+    default: false,
+    configKey: "cleanUrls",
+    flags: [
+      {
+        long: "clean-urls",
+        help: "/about serves about.html; .html redirects away",
+        doc: "`/about` serves `about.html`; `/about.html` redirects to `/about` (query kept)",
+        docDefault: "off",
+        set: toggle("cleanUrls", true),
+      },
+    ],
+  },
+  {
+    name: "trailingSlash",
+    layer: "handler",
+    configKey: "trailingSlash",
+    flags: [
+      {
+        long: "trailing-slash",
+        value: "always|never",
+        help: "one spelling for every URL (301)",
+        docDefault: "directories get a slash",
+        set: (s, v) => {
+          if (v !== "always" && v !== "never") return `invalid --trailing-slash '${v}': must be 'always' or 'never'`;
+          s.options.trailingSlash = v;
+          return undefined;
+        },
+      },
+    ],
+  },
   // The value is taken when it is an origin, or looks like a host name that lacks
   // one (`--cors example.com`): that one is an error, not a directory to serve.
-  { name: "cors", layer: "handler", default: false, configKey: "cors",
-    flags: [{ long: "cors", value: "[ORIGINS]", optional: (v) => v === "*" || /^(null|[a-z][a-z0-9+.-]*:\/\/)/i.test(v) || hostish(v),
-      help: "CORS for any origin, or for these (comma-separated)",
-      doc: "CORS with working preflights; any origin, or these (comma-separated, with credentials)", docDefault: "off",
-      set: (s, v) => {
-        const origins = v === "" || v === "*" ? "*" : v.split(",").map((x) => x.trim()).filter((x) => x !== "");
-        const bare = origins === "*" ? undefined : origins.find((x) => x !== "null" && !x.includes("://"));
-        if (bare !== undefined) return `invalid --cors '${v}': an origin has a scheme, like https://${bare}`;
-        try {
-          corsPolicy(origins);
-        } catch (e) {
-          return `invalid --cors '${v}': ${(e as Error).message.replace(/^wharf: option "cors" /, "")}`;
-        }
-        s.options.cors = origins;
-        return undefined;
-      } }] },
-  { name: "headers", layer: "handler", default: [], configKey: "headers", combine: "later-wins",
-    flags: [{ long: "header", short: "H", value: "'NAME: VALUE'", help: "add a response header (repeatable)",
-      doc: "a response header (repeatable)",
-      set: (s, v) => {
-        const header = parseHeaderFlag(v);
-        if (header === undefined) return `invalid --header '${v}': expected 'Name: value' with a valid name and no line breaks`;
-        // All of them one rule for every path; the later flag wins for the same name.
-        const before = s.options.headers?.[0]?.headers ?? {};
-        s.options.headers = [{ source: "**", headers: { ...before, [header.name]: header.value } }];
-        return undefined;
-      } }] },
-  { name: "coopCoep", layer: "handler", default: false, configKey: "coopCoep",
-    flags: [{ long: "coop-coep", help: "cross-origin isolation (SharedArrayBuffer)",
-      doc: "cross-origin isolation headers (SharedArrayBuffer)", docDefault: "off", set: toggle("coopCoep", true) }] },
-  { name: "notFound", layer: "handler", default: false, configKey: "notFound",
-    flags: [{ long: "404", value: "FILE", default: "404.html if present", help: "page sent with status 404",
-      docDefault: "`404.html` if present", set: toggleValue("notFound") }] },
+  {
+    name: "cors",
+    layer: "handler",
+    default: false,
+    configKey: "cors",
+    flags: [
+      {
+        long: "cors",
+        value: "[ORIGINS]",
+        optional: (v) => v === "*" || /^(null|[a-z][a-z0-9+.-]*:\/\/)/i.test(v) || hostish(v),
+        help: "CORS for any origin, or for these (comma-separated)",
+        doc: "CORS with working preflights; any origin, or these (comma-separated, with credentials)",
+        docDefault: "off",
+        set: (s, v) => {
+          const origins =
+            v === "" || v === "*"
+              ? "*"
+              : v
+                  .split(",")
+                  .map((x) => x.trim())
+                  .filter((x) => x !== "");
+          const bare = origins === "*" ? undefined : origins.find((x) => x !== "null" && !x.includes("://"));
+          if (bare !== undefined) return `invalid --cors '${v}': an origin has a scheme, like https://${bare}`;
+          try {
+            corsPolicy(origins);
+          } catch (e) {
+            return `invalid --cors '${v}': ${(e as Error).message.replace(/^wharf: option "cors" /, "")}`;
+          }
+          s.options.cors = origins;
+          return undefined;
+        },
+      },
+    ],
+  },
+  {
+    name: "headers",
+    layer: "handler",
+    default: [],
+    configKey: "headers",
+    combine: "later-wins",
+    flags: [
+      {
+        long: "header",
+        short: "H",
+        value: "'NAME: VALUE'",
+        help: "add a response header (repeatable)",
+        doc: "a response header (repeatable)",
+        set: (s, v) => {
+          const header = parseHeaderFlag(v);
+          if (header === undefined) return `invalid --header '${v}': expected 'Name: value' with a valid name and no line breaks`;
+          // All of them one rule for every path; the later flag wins for the same name.
+          const before = s.options.headers?.[0]?.headers ?? {};
+          s.options.headers = [{ source: "**", headers: { ...before, [header.name]: header.value } }];
+          return undefined;
+        },
+      },
+    ],
+  },
+  {
+    name: "coopCoep",
+    layer: "handler",
+    default: false,
+    configKey: "coopCoep",
+    flags: [
+      {
+        long: "coop-coep",
+        help: "cross-origin isolation (SharedArrayBuffer)",
+        doc: "cross-origin isolation headers (SharedArrayBuffer)",
+        docDefault: "off",
+        set: toggle("coopCoep", true),
+      },
+    ],
+  },
+  {
+    name: "notFound",
+    layer: "handler",
+    default: false,
+    configKey: "notFound",
+    flags: [
+      {
+        long: "404",
+        value: "FILE",
+        default: "404.html if present",
+        help: "page sent with status 404",
+        docDefault: "`404.html` if present",
+        set: toggleValue("notFound"),
+      },
+    ],
+  },
   { name: "redirects", layer: "handler", default: [], configKey: "redirects" },
   { name: "rewrites", layer: "handler", default: [], configKey: "rewrites" },
-  { name: "auth", layer: "handler", env: ["WHARF_AUTH"], parse: account, secret: true, configKey: "auth",
-    flags: [{ long: "auth", value: "USER:PASSWORD", help: "HTTP Basic authentication (repeatable)", docDefault: "off",
-      set: (s, v) => {
-        const got = account(v);
-        // Never the password itself in a message.
-        if ("problem" in got) return `invalid --auth '${v.replace(/:.*/, ":...")}': ${got.problem}`;
-        const before = s.options.auth;
-        s.options.auth = [...(Array.isArray(before) ? (before as readonly string[]) : []), got.value];
-        return undefined;
-      } }] },
-  { name: "authFile", layer: "handler", env: ["WHARF_AUTH_FILE"], parse: nonEmpty, path: true, configKey: "authFile",
-    flags: [{ long: "auth-file", value: "FILE", help: "htpasswd file (bcrypt, apr1 or SHA)",
-      doc: "htpasswd file (bcrypt, `$apr1$`, `{SHA}`)", set: toggleValue("authFile") }] },
-  { name: "insecureAuth", layer: "serve", default: false, configKey: "insecureAuth",
-    flags: [{ long: "insecure-auth", help: "allow auth without TLS beyond localhost",
-      doc: "allow auth without TLS on a non-loopback address", docDefault: "refused", set: toggle("insecureAuth", true) }] },
-  { name: "config", layer: "cli", env: ["WHARF_CONFIG"], parse: nonEmpty,
-    flags: [{ long: "config", short: "c", value: "FILE", default: "wharf.json, else DIR/serve.json", help: "configuration file",
-      docDefault: "`wharf.json`, else `DIR/serve.json`", set: toggleValue("config") }] },
-  { name: "open", layer: "cli", default: false,
-    flags: [{ long: "open", short: "o", help: "open the browser once serving", doc: "open the browser", set: toggle("open", true) }] },
-  { name: "logFormat", layer: "serve", default: "default", env: ["WHARF_LOG_FORMAT"], parse: logFormat, configKey: "logFormat",
-    flags: [{ long: "log-format", value: "FORMAT", default: "default, wharf's own line", help: `access log: ${LOG_FORMATS.join(", ")}`,
-      doc: LOG_FORMATS.map((f) => `\`${f}\``).join(", ").replace(/, ([^,]*)$/, " or $1"), docDefault: "`default`: wharf's own line",
-      set: store("logFormat", "--log-format", logFormat) }] },
+  {
+    name: "auth",
+    layer: "handler",
+    env: ["WHARF_AUTH"],
+    parse: account,
+    secret: true,
+    configKey: "auth",
+    flags: [
+      {
+        long: "auth",
+        value: "USER:PASSWORD",
+        help: "HTTP Basic authentication (repeatable)",
+        docDefault: "off",
+        set: (s, v) => {
+          const got = account(v);
+          // Never the password itself in a message.
+          if ("problem" in got) return `invalid --auth '${v.replace(/:.*/, ":...")}': ${got.problem}`;
+          const before = s.options.auth;
+          s.options.auth = [...(Array.isArray(before) ? (before as readonly string[]) : []), got.value];
+          return undefined;
+        },
+      },
+    ],
+  },
+  {
+    name: "authFile",
+    layer: "handler",
+    env: ["WHARF_AUTH_FILE"],
+    parse: nonEmpty,
+    path: true,
+    configKey: "authFile",
+    flags: [
+      {
+        long: "auth-file",
+        value: "FILE",
+        help: "htpasswd file (bcrypt, apr1 or SHA)",
+        doc: "htpasswd file (bcrypt, `$apr1$`, `{SHA}`)",
+        set: toggleValue("authFile"),
+      },
+    ],
+  },
+  {
+    name: "insecureAuth",
+    layer: "serve",
+    default: false,
+    configKey: "insecureAuth",
+    flags: [
+      {
+        long: "insecure-auth",
+        help: "allow auth without TLS beyond localhost",
+        doc: "allow auth without TLS on a non-loopback address",
+        docDefault: "refused",
+        set: toggle("insecureAuth", true),
+      },
+    ],
+  },
+  {
+    name: "config",
+    layer: "cli",
+    env: ["WHARF_CONFIG"],
+    parse: nonEmpty,
+    flags: [
+      {
+        long: "config",
+        short: "c",
+        value: "FILE",
+        default: "wharf.json, else DIR/serve.json",
+        help: "configuration file",
+        docDefault: "`wharf.json`, else `DIR/serve.json`",
+        set: toggleValue("config"),
+      },
+    ],
+  },
+  {
+    name: "open",
+    layer: "cli",
+    default: false,
+    flags: [{ long: "open", short: "o", help: "open the browser once serving", doc: "open the browser", set: toggle("open", true) }],
+  },
+  {
+    name: "logFormat",
+    layer: "serve",
+    default: "default",
+    env: ["WHARF_LOG_FORMAT"],
+    parse: logFormat,
+    configKey: "logFormat",
+    flags: [
+      {
+        long: "log-format",
+        value: "FORMAT",
+        default: "default, wharf's own line",
+        help: `access log: ${LOG_FORMATS.join(", ")}`,
+        doc: LOG_FORMATS.map((f) => `\`${f}\``)
+          .join(", ")
+          .replace(/, ([^,]*)$/, " or $1"),
+        docDefault: "`default`: wharf's own line",
+        set: store("logFormat", "--log-format", logFormat),
+      },
+    ],
+  },
   limit("max-header-size", "maxHeaderSize", "BYTES", "larger request heads answer 431", 16_384, 1024, 16_777_216),
   limit("max-url-length", "maxUrlLength", "BYTES", "longer request targets answer 414", 8192, 1, 16_777_216),
-  limit("max-connections", "maxConnections", "N", "connections at once, per process; 0: no limit", 10_000, 0, 10_000_000,
-    "connections at once, per process (`0`: no limit)"),
+  limit(
+    "max-connections",
+    "maxConnections",
+    "N",
+    "connections at once, per process; 0: no limit",
+    10_000,
+    0,
+    10_000_000,
+    "connections at once, per process (`0`: no limit)",
+  ),
   // 0 is allowed: ranges off (http/range.ts), every Range header ignored.
-  { ...limit("max-ranges", "maxRanges", "N", "more ranges in one request get the whole file; 0: off", 100, 0, 10_000,
-    "more ranges in one request get the whole file (`0`: ranges off, every `Range` ignored)"), layer: "handler" },
+  {
+    ...limit(
+      "max-ranges",
+      "maxRanges",
+      "N",
+      "more ranges in one request get the whole file; 0: off",
+      100,
+      0,
+      10_000,
+      "more ranges in one request get the whole file (`0`: ranges off, every `Range` ignored)",
+    ),
+    layer: "handler",
+  },
   timeout("headers-timeout", "headersTimeout", "time to send the request head (slowloris)", 10_000),
   timeout("request-timeout", "requestTimeout", "time to send the whole request", 30_000),
-  timeout("send-timeout", "sendTimeout", "a client that takes nothing for this long is cut", 30_000,
-    "a client that takes none of its answer for this long is cut (`0`: never)"),
+  timeout(
+    "send-timeout",
+    "sendTimeout",
+    "a client that takes nothing for this long is cut",
+    30_000,
+    "a client that takes none of its answer for this long is cut (`0`: never)",
+  ),
   timeout("keep-alive-timeout", "keepAliveTimeout", "idle connections are closed after this", 5_000),
   timeout("shutdown-timeout", "shutdownTimeout", "on a signal, time for responses to finish", 10_000),
   // The library's alone.

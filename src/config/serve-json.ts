@@ -35,7 +35,11 @@ export const SERVE_SCHEMA = {
           source: { type: "string", minLength: 1 },
           headers: {
             type: "array",
-            items: { type: "object", required: ["key", "value"], properties: { key: { type: "string", minLength: 1 }, value: { type: ["string", "null"] } } },
+            items: {
+              type: "object",
+              required: ["key", "value"],
+              properties: { key: { type: "string", minLength: 1 }, value: { type: ["string", "null"] } },
+            },
           },
         },
       },
@@ -82,10 +86,12 @@ export function fromServeJson(json: ServeJson & Record<string, unknown>, directo
         options.redirects = json.redirects!;
         break;
       case "headers":
-        options.headers = json.headers!.map((rule): HeaderRule => ({
-          source: rule.source,
-          headers: Object.fromEntries(rule.headers.map(({ key: name, value }) => [name, value])),
-        }));
+        options.headers = json.headers!.map(
+          (rule): HeaderRule => ({
+            source: rule.source,
+            headers: Object.fromEntries(rule.headers.map(({ key: name, value }) => [name, value])),
+          }),
+        );
         break;
       case "trailingSlash":
         options.trailingSlash = json.trailingSlash ? "always" : "never";

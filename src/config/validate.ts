@@ -25,7 +25,11 @@ function distance(a: string, b: string): number {
   for (let j = 1; j <= b.length; j++) d[0]![j] = j;
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
+      d[i]![j] = Math.min(
+        d[i - 1]![j]! + 1,
+        d[i]![j - 1]! + 1,
+        d[i - 1]![j - 1]! + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1),
+      );
     }
   }
   return d[a.length]![b.length]!;
@@ -79,16 +83,32 @@ export function explain(errors: readonly ErrorObject[], hints: Readonly<Record<s
       case "required":
         return { depth: depth + 1, rank: 1, text: `${at}missing "${(e.params as { missingProperty: string }).missingProperty}"` };
       case "enum":
-        return { depth, rank: 2, text: `${at}${show(e.data)} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map(show).join(", ")}` };
+        return {
+          depth,
+          rank: 2,
+          text: `${at}${show(e.data)} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map(show).join(", ")}`,
+        };
       case "oneOf":
       case "anyOf":
         return { depth, rank: 7, text: `${at}${show(e.data)} is not valid${described === undefined ? "" : `: ${described}`}` };
       case "pattern":
-        return { depth, rank: 3, text: `${at}${show(e.data)} ${described === undefined ? `must match ${(e.params as { pattern: string }).pattern}` : `must be ${described.charAt(0).toLowerCase()}${described.slice(1).replace(/\.$/, "")}`}` };
+        return {
+          depth,
+          rank: 3,
+          text: `${at}${show(e.data)} ${described === undefined ? `must match ${(e.params as { pattern: string }).pattern}` : `must be ${described.charAt(0).toLowerCase()}${described.slice(1).replace(/\.$/, "")}`}`,
+        };
       case "propertyNames":
-        return { depth: depth + 1, rank: 3, text: `${at}${show((e.params as { propertyName?: string }).propertyName)} is not a valid name` };
+        return {
+          depth: depth + 1,
+          rank: 3,
+          text: `${at}${show((e.params as { propertyName?: string }).propertyName)} is not a valid name`,
+        };
       default:
-        return { depth, rank: e.keyword === "type" || e.keyword === "const" ? 8 : 4, text: `${at}${show(e.data)} ${e.message ?? "is not valid"}` };
+        return {
+          depth,
+          rank: e.keyword === "type" || e.keyword === "const" ? 8 : 4,
+          text: `${at}${show(e.data)} ${e.message ?? "is not valid"}`,
+        };
     }
   });
   // Deepest first; at one depth, the most specific kind of error.

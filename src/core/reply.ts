@@ -5,7 +5,7 @@
  */
 import { reasonPhrase } from "./status.js";
 import { escapeHtml } from "./text.js";
-import { LINK_CSS, THEME_CSS, styleHashSource } from "./theme.js";
+import { LINK_CSS, styleHashSource, THEME_CSS } from "./theme.js";
 import type { Body, Chunk, Reply } from "./types.js";
 
 const encoder = new TextEncoder();
@@ -19,12 +19,7 @@ export function chunksBody(chunks: readonly Chunk[], length: number): Body {
 }
 
 /** A reply whose body is `content` (a string is sent as UTF-8). */
-export function bytesReply(
-  status: number,
-  content: string | Uint8Array,
-  contentType: string,
-  headers: Record<string, string> = {},
-): Reply {
+export function bytesReply(status: number, content: string | Uint8Array, contentType: string, headers: Record<string, string> = {}): Reply {
   const bytes = typeof content === "string" ? encoder.encode(content) : content;
   return {
     status,

@@ -19,7 +19,10 @@ export function booleanOption(name: string, value: unknown, fallback: boolean): 
 export function wholeOption(name: string, value: unknown, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
   if (typeof value === "number" && Number.isSafeInteger(value) && value >= min && value <= max) return value;
-  throw new OptionError(name, max === Number.MAX_SAFE_INTEGER ? `must be a whole number of at least ${min}` : `must be a whole number from ${min} to ${max}`);
+  throw new OptionError(
+    name,
+    max === Number.MAX_SAFE_INTEGER ? `must be a whole number of at least ${min}` : `must be a whole number from ${min} to ${max}`,
+  );
 }
 
 /** A list (its items are the caller's to check); empty when not given. */

@@ -21,11 +21,11 @@
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { OptionError } from "../core/errors.js";
 import { errorReply } from "../core/reply.js";
 import type { Middleware, Reply } from "../core/types.js";
-import { OptionError } from "../core/errors.js";
-import { type HashKind, checkSha, constantTimeEqual, dummyHash, hashKind, parseHtpasswd } from "./htpasswd.js";
 import type { HashCheck } from "./hash-pool.js";
+import { checkSha, constantTimeEqual, dummyHash, type HashKind, hashKind, parseHtpasswd } from "./htpasswd.js";
 
 /** Options of {@link basicAuth}. */
 export interface AuthOptions {
@@ -119,7 +119,10 @@ export function verifier(users: readonly string[], file: ReadonlyMap<string, str
     if (kinds.length === 0) return DENIED;
     const own = kindOf.get(user);
     const mine = own === undefined ? -1 : kinds.indexOf(own);
-    const outcome = await checkHashes(password, kinds.map((_, i) => (i === mine ? file.get(user)! : dummies[i]!)));
+    const outcome = await checkHashes(
+      password,
+      kinds.map((_, i) => (i === mine ? file.get(user)! : dummies[i]!)),
+    );
     if (outcome.kind === "busy") return BUSY;
     return mine >= 0 && outcome.matches[mine] === true ? { kind: "authenticated", user } : DENIED;
   };
@@ -194,7 +197,10 @@ export function readHtpasswd(path: string): ReadonlyMap<string, string> {
     text = readFileSync(path, "utf8");
   } catch (error) {
     const code = (error as { code?: string }).code;
-    throw new OptionError("authFile", code === "ENOENT" ? `cannot read ${path}: no such file` : `cannot read ${path}: ${code ?? (error as Error).message}`);
+    throw new OptionError(
+      "authFile",
+      code === "ENOENT" ? `cannot read ${path}: no such file` : `cannot read ${path}: ${code ?? (error as Error).message}`,
+    );
   }
   const parsed = parseHtpasswd(text);
   if (parsed.kind === "error") throw new OptionError("authFile", `${path}:${parsed.line}: ${parsed.message}`);
@@ -203,7 +209,11 @@ export function readHtpasswd(path: string): ReadonlyMap<string, string> {
 
 /** `public` → `private`: RFC 9111 §3.5 lets shared caches store authenticated responses marked public. */
 export function privateCacheControl(value: string): string {
-  return value.split(",").map((d) => d.trim()).map((d) => (d.toLowerCase() === "public" ? "private" : d)).join(", ");
+  return value
+    .split(",")
+    .map((d) => d.trim())
+    .map((d) => (d.toLowerCase() === "public" ? "private" : d))
+    .join(", ");
 }
 
 const REALM = /^[\x20-\x7e]{1,100}$/;
@@ -224,7 +234,8 @@ export function basicAuth(options: AuthOptions): Middleware {
     throw new OptionError("auth", "realm must be printable ASCII without quotes or backslashes");
   }
   const users = options.users ?? [];
-  if (!Array.isArray(users) || !users.every((u) => typeof u === "string")) throw new OptionError("auth", 'must be "user:password" or a list of them');
+  if (!Array.isArray(users) || !users.every((u) => typeof u === "string"))
+    throw new OptionError("auth", 'must be "user:password" or a list of them');
   const fileUsers = options.file === undefined ? new Map<string, string>() : readHtpasswd(options.file);
   if (users.length === 0 && fileUsers.size === 0) throw new OptionError("auth", "needs at least one account");
   return authMiddleware(verifier(users, fileUsers), realm);

@@ -11,7 +11,7 @@
 import { withPath } from "../core/request.js";
 import type { Middleware } from "../core/types.js";
 import { encodePathname } from "../path/resolve.js";
-import { compileGlob, found, matchPath, type MatchPath } from "./patterns.js";
+import { compileGlob, found, type MatchPath, matchPath } from "./patterns.js";
 import type { PathShape } from "./trailing-slash.js";
 
 /** `true` for every path, or globs (serve.json style) naming where clean URLs apply. */

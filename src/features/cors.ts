@@ -19,10 +19,11 @@
  *
  * {@link corsDecision} is the whole policy as a pure function.
  */
+
+import { OptionError } from "../core/errors.js";
 import { empty } from "../core/reply.js";
 import { addVary } from "../core/request.js";
 import type { Middleware, Reply } from "../core/types.js";
-import { OptionError } from "../core/errors.js";
 
 /** Options of {@link cors}. */
 export interface CorsOptions {
@@ -91,19 +92,28 @@ export function normaliseOrigin(origin: string): string {
 /** Checks {@link CorsOptions} (or `true`, or a list of origins); throws {@link OptionError}. */
 export function corsPolicy(option: boolean | string | readonly string[] | CorsOptions): CorsPolicy {
   const o: CorsOptions =
-    option === true ? {} : typeof option === "string" ? { origins: option === "*" ? "*" : [option] }
-    : Array.isArray(option) ? { origins: option as readonly string[] } : (option as CorsOptions);
+    option === true
+      ? {}
+      : typeof option === "string"
+        ? { origins: option === "*" ? "*" : [option] }
+        : Array.isArray(option)
+          ? { origins: option as readonly string[] }
+          : (option as CorsOptions);
   if (typeof o !== "object" || o === null) throw new OptionError("cors", "must be true, an origin, a list of origins or { origins, ... }");
   const origins = o.origins ?? "*";
   let allowed: "*" | Set<string>;
   if (origins === "*") {
     allowed = "*";
   } else {
-    if (!Array.isArray(origins) || origins.length === 0) throw new OptionError("cors", 'origins must be "*" or a non-empty list of origins');
+    if (!Array.isArray(origins) || origins.length === 0)
+      throw new OptionError("cors", 'origins must be "*" or a non-empty list of origins');
     allowed = new Set();
     for (const origin of origins) {
       if (typeof origin !== "string" || !ORIGIN.test(origin) || origin.endsWith("/")) {
-        throw new OptionError("cors", `origin ${JSON.stringify(origin)} is not an origin like "https://example.com" or "http://localhost:5173" (no path, no trailing slash)`);
+        throw new OptionError(
+          "cors",
+          `origin ${JSON.stringify(origin)} is not an origin like "https://example.com" or "http://localhost:5173" (no path, no trailing slash)`,
+        );
       }
       if (origin === "*") throw new OptionError("cors", 'use "*" alone, not in a list');
       allowed.add(normaliseOrigin(origin));
@@ -155,7 +165,10 @@ export function corsDecision(
     };
     // Echo what the browser asked for (each a valid field name): Range, If-None-Match,
     // Authorization... A static server gives no header a dangerous meaning.
-    const asked = (requestHeaders ?? "").split(",").map((h) => h.trim()).filter((h) => TOKEN.test(h));
+    const asked = (requestHeaders ?? "")
+      .split(",")
+      .map((h) => h.trim())
+      .filter((h) => TOKEN.test(h));
     if (asked.length > 0) headers["access-control-allow-headers"] = asked.join(", ");
     if (policy.credentials) headers["access-control-allow-credentials"] = "true";
     if (privateNetwork?.toLowerCase() === "true") headers["access-control-allow-private-network"] = "true";
@@ -164,7 +177,11 @@ export function corsDecision(
   if (any) {
     // `*` is the same for every requester, so it is sent even without Origin and
     // a shared cache may hand it to anyone.
-    return { kind: "response", allowed: true, headers: { "access-control-allow-origin": "*", "access-control-expose-headers": policy.exposeHeaders } };
+    return {
+      kind: "response",
+      allowed: true,
+      headers: { "access-control-allow-origin": "*", "access-control-expose-headers": policy.exposeHeaders },
+    };
   }
   if (!allowed) return { kind: "response", allowed: false, headers: vary };
   const headers: Record<string, string> = {
@@ -200,8 +217,12 @@ export function cors(option: boolean | string | readonly string[] | CorsOptions 
   const policy = corsPolicy(option);
   return async (req, next) => {
     const decision = corsDecision(
-      policy, req.header("origin"), req.method, req.header("access-control-request-method"),
-      req.header("access-control-request-headers"), req.header("access-control-request-private-network"),
+      policy,
+      req.header("origin"),
+      req.method,
+      req.header("access-control-request-method"),
+      req.header("access-control-request-headers"),
+      req.header("access-control-request-private-network"),
     );
     // RFC 9110 §8.6: no Content-Length on a 204.
     if (decision.kind !== "response") return empty(204, decision.headers);

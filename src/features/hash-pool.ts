@@ -122,7 +122,9 @@ export function hashPool(options: PoolOptions = POOL_DEFAULTS): HashPool {
 
   return {
     check,
-    get pending() { return busy + queue.length; },
+    get pending() {
+      return busy + queue.length;
+    },
     async close() {
       for (const entry of queue.splice(0)) entry.reject(new Error("wharf: the password-hashing pool was closed"));
       await Promise.all(slots.map((s) => s.worker.terminate()));

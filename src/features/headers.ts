@@ -13,9 +13,10 @@
  *   `Content-Range`, hop-by-hop fields) cannot be set: they describe the bytes
  *   wharf sends, and a wrong one corrupts the response.
  */
-import type { Middleware } from "../core/types.js";
-import { mapReply, withReplyHeaders } from "../core/reply.js";
+
 import { OptionError } from "../core/errors.js";
+import { mapReply, withReplyHeaders } from "../core/reply.js";
+import type { Middleware } from "../core/types.js";
 import { compileGlob, matchPath, normaliseSource, type PathMatcher } from "./patterns.js";
 
 /** One rule: these headers for paths matching `source`. */
@@ -38,8 +39,16 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** Fields that describe the bytes on the wire or the connection, which a rule must not change. */
 const FORBIDDEN = new Set([
-  "content-length", "content-range", "content-encoding", "transfer-encoding", "connection",
-  "keep-alive", "proxy-connection", "upgrade", "te", "trailer",
+  "content-length",
+  "content-range",
+  "content-encoding",
+  "transfer-encoding",
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "upgrade",
+  "te",
+  "trailer",
 ]);
 
 /** Parses `-H "Name: value"`; `undefined` when it is not one. */
@@ -117,7 +126,10 @@ export function headers(rules: readonly HeaderRule[]): Middleware {
     let changes = memo.get(pathname);
     if (changes === undefined && !memo.has(pathname)) {
       const path = matchPath(pathname);
-      const found = path === undefined ? undefined : headersFor(compiled, path.trailingSlash ? `${path.path === "/" ? "" : path.path}/index.html` : path.path);
+      const found =
+        path === undefined
+          ? undefined
+          : headersFor(compiled, path.trailingSlash ? `${path.path === "/" ? "" : path.path}/index.html` : path.path);
       changes = found === undefined || found.size === 0 ? undefined : Object.fromEntries(found);
       if (memo.size >= 1000 || memoBytes + 2 * pathname.length > 1024 * 1024) {
         memo.clear();

@@ -21,8 +21,10 @@
  * With no feature configured both lists are empty and the chain is exactly what it
  * was: the hot path does not change.
  */
-import type { Middleware } from "../core/types.js";
+
 import { OptionError } from "../core/errors.js";
+import type { Middleware } from "../core/types.js";
+import { booleanOption, listOption } from "../core/validate.js";
 import { type AuthOptions, basicAuth } from "./auth.js";
 import { type CleanUrls, cleanUrls } from "./clean-urls.js";
 import { type CorsOptions, cors } from "./cors.js";
@@ -30,8 +32,7 @@ import { errorPages } from "./error-pages.js";
 import { COOP_COEP, type HeaderRule, headers } from "./headers.js";
 import { type RedirectRule, type RewriteRule, redirects, rewrites } from "./redirects.js";
 import { spa } from "./spa.js";
-import { type TrailingSlash, directoryWithoutSlash } from "./trailing-slash.js";
-import { booleanOption, listOption } from "../core/validate.js";
+import { directoryWithoutSlash, type TrailingSlash } from "./trailing-slash.js";
 
 /**
  * The app features' options, part of {@link import("../handler/options.js").StaticOptions}
@@ -126,7 +127,6 @@ export interface Features {
   readonly auth: boolean;
 }
 
-
 /** Checks the feature options and builds their middleware; throws {@link OptionError}. */
 export function buildFeatures(o: FeatureOptions): Features {
   const outer: Middleware[] = [];
@@ -140,7 +140,8 @@ export function buildFeatures(o: FeatureOptions): Features {
 
   const authOption = o.auth;
   if (authOption !== undefined || o.authFile !== undefined) {
-    if (o.authFile !== undefined && (typeof o.authFile !== "string" || o.authFile === "")) throw new OptionError("authFile", "must be the path of an htpasswd file");
+    if (o.authFile !== undefined && (typeof o.authFile !== "string" || o.authFile === ""))
+      throw new OptionError("authFile", "must be the path of an htpasswd file");
     let options: AuthOptions;
     if (authOption === undefined) options = {};
     else if (typeof authOption === "string") options = { users: [authOption] };

@@ -9,7 +9,10 @@ import bcrypt from "bcryptjs";
 import { checkSha, constantTimeEqual, hashKind } from "./htpasswd.js";
 
 // apache-md5 is CommonJS whose typings declare an ES default export.
-const apacheMd5 = ((apacheMd5Module as unknown as { default?: unknown }).default ?? apacheMd5Module) as (password: string, salt: string) => string;
+const apacheMd5 = ((apacheMd5Module as unknown as { default?: unknown }).default ?? apacheMd5Module) as (
+  password: string,
+  salt: string,
+) => string;
 
 /** Whether `password` matches `hash` (a hash {@link hashKind} accepts; anything else never matches). */
 export function checkPassword(password: string, hash: string): boolean {

@@ -139,7 +139,10 @@ export function compileSource(source: string): PathMatcher {
     if (seen.has(name)) throw new RangeError(`parameter :${name} appears twice in "${source}"`);
     seen.add(name);
   }
-  const patterns = normal.split("/").slice(1).map((segment) => compileSegment(segment, source));
+  const patterns = normal
+    .split("/")
+    .slice(1)
+    .map((segment) => compileSegment(segment, source));
   return (path) => {
     const segments = path === "/" ? [] : path.slice(1).split("/");
     const failed = new Set<number>();
@@ -207,8 +210,7 @@ export function externalDestination(destination: string, params: Params): string
 
 /** Whether the last segment has a file extension: a dot in it, like connect-history-api-fallback's "dot rule". */
 export function hasExtension(segments: readonly string[]): boolean {
-  const last = segments.at(-1);
-  return last !== undefined && last.includes(".");
+  return segments.at(-1)?.includes(".") === true;
 }
 
 /** Checks a file option (`single`, `notFound`): a relative path inside the root. Returns it encoded. */

@@ -17,15 +17,23 @@
  * The redirect step also applies clean URLs (`/about.html` → `/about`) and the
  * trailing-slash policy, together, so that a request is redirected once.
  */
+
+import { OptionError } from "../core/errors.js";
 import { empty } from "../core/reply.js";
 import { withPath } from "../core/request.js";
 import type { Middleware, Reply } from "../core/types.js";
-import { OptionError } from "../core/errors.js";
 import { encodePathname } from "../path/resolve.js";
 import { type CleanUrls, cleanUrlScope, cleanUrlTarget } from "./clean-urls.js";
 import {
-  type MatchPath, type Params, type PathMatcher,
-  compileSource, externalDestination, isExternal, localDestination, matchPath, paramNames,
+  compileSource,
+  externalDestination,
+  isExternal,
+  localDestination,
+  type MatchPath,
+  matchPath,
+  type Params,
+  type PathMatcher,
+  paramNames,
 } from "./patterns.js";
 import { type PathShape, type TrailingSlash, trailingSlashTarget } from "./trailing-slash.js";
 
@@ -70,24 +78,37 @@ interface CompiledRule {
   readonly status: RedirectStatus;
 }
 
-function checkRule(option: string, index: number, rule: unknown, redirect: boolean): { source: string; destination: string; type: RedirectStatus } {
+function checkRule(
+  option: string,
+  index: number,
+  rule: unknown,
+  redirect: boolean,
+): { source: string; destination: string; type: RedirectStatus } {
   const where = `${option}[${index}]`;
-  if (typeof rule !== "object" || rule === null) throw new OptionError(option, `${where} must be { source, destination${redirect ? ", type" : ""} }`);
+  if (typeof rule !== "object" || rule === null)
+    throw new OptionError(option, `${where} must be { source, destination${redirect ? ", type" : ""} }`);
   const { source, destination, type } = rule as { source?: unknown; destination?: unknown; type?: unknown };
   if (typeof source !== "string" || source === "") throw new OptionError(option, `${where}.source must be a non-empty string`);
-  if (typeof destination !== "string" || destination === "") throw new OptionError(option, `${where}.destination must be a non-empty string`);
-  if (/[\x00-\x1f\x7f\\]/.test(destination)) throw new OptionError(option, `${where}.destination must not contain control characters or backslashes`);
+  if (typeof destination !== "string" || destination === "")
+    throw new OptionError(option, `${where}.destination must be a non-empty string`);
+  if (/[\x00-\x1f\x7f\\]/.test(destination))
+    throw new OptionError(option, `${where}.destination must not contain control characters or backslashes`);
   if (redirect && type !== undefined && !STATUSES.includes(type as number)) {
     throw new OptionError(option, `${where}.type must be one of ${STATUSES.join(", ")}`);
   }
   const external = isExternal(destination);
-  if (!external && !destination.startsWith("/")) throw new OptionError(option, `${where}.destination must start with "/" or be an http(s):// URL`);
+  if (!external && !destination.startsWith("/"))
+    throw new OptionError(option, `${where}.destination must start with "/" or be an http(s):// URL`);
   if (external && (!redirect || !/^https?:\/\//i.test(destination))) {
-    throw new OptionError(option, `${where}.destination ${redirect ? "must be an http(s):// URL or a path" : "must be a path on this site"}`);
+    throw new OptionError(
+      option,
+      `${where}.destination ${redirect ? "must be an http(s):// URL or a path" : "must be a path on this site"}`,
+    );
   }
   const known = new Set(paramNames(source));
   const unknown = paramNames(destination).find((n) => !known.has(n));
-  if (unknown !== undefined && !external) throw new OptionError(option, `${where}.destination uses :${unknown}, which the source does not capture`);
+  if (unknown !== undefined && !external)
+    throw new OptionError(option, `${where}.destination uses :${unknown}, which the source does not capture`);
   if (!external && localDestination(destination.split("?")[0]!, {}) === undefined) {
     throw new OptionError(option, `${where}.destination climbs above the root`);
   }
@@ -111,8 +132,12 @@ function compileRules(option: string, rules: unknown, redirect: boolean): Compil
 function location(destination: string, params: Params, search: string): string | undefined {
   const q = destination.indexOf("?");
   const pathPart = q < 0 ? destination : destination.slice(0, q);
-  const query = q < 0 ? search : destination.slice(q).replace(/:([A-Za-z_]\w*)/g, (whole, name: string) =>
-    params[name] === undefined ? whole : encodeURIComponent(params[name]));
+  const query =
+    q < 0
+      ? search
+      : destination
+          .slice(q)
+          .replace(/:([A-Za-z_]\w*)/g, (whole, name: string) => (params[name] === undefined ? whole : encodeURIComponent(params[name])));
   if (isExternal(destination)) return externalDestination(pathPart, params) + query;
   const local = localDestination(pathPart, params);
   if (local === undefined) return undefined;

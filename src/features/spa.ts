@@ -66,10 +66,19 @@ export function wantsHtml(accept: string | undefined, secFetchMode?: string, sec
 }
 
 /** What the SPA rule decides for one request whose static answer was `reply`. */
-export type SpaDecision = { readonly kind: "fallback" } | { readonly kind: "keep"; readonly reason: "method" | "found" | "asset" | "not-html" };
+export type SpaDecision =
+  | { readonly kind: "fallback" }
+  | { readonly kind: "keep"; readonly reason: "method" | "found" | "asset" | "not-html" };
 
 /** The SPA rule as a pure function (see the module comment). */
-export function spaDecision(method: string, segments: readonly string[], reply: Pick<Reply, "status" | "miss">, accept: string | undefined, secFetchMode?: string, secFetchDest?: string): SpaDecision {
+export function spaDecision(
+  method: string,
+  segments: readonly string[],
+  reply: Pick<Reply, "status" | "miss">,
+  accept: string | undefined,
+  secFetchMode?: string,
+  secFetchDest?: string,
+): SpaDecision {
   if (method !== "GET" && method !== "HEAD") return { kind: "keep", reason: "method" };
   if (reply.status !== 404 || reply.miss !== true) return { kind: "keep", reason: "found" };
   if (hasExtension(segments)) return { kind: "keep", reason: "asset" };
@@ -93,9 +102,18 @@ export function spa(options: SpaOptions = {}): Middleware {
     if (reply.status !== 404 || reply.miss !== true) return reply; // the common case, decided at once
     const path = matchPath(req.pathname);
     if (path === undefined) return reply;
-    const decision = spaDecision(req.method, path.segments, reply, req.header("accept"), req.header("sec-fetch-mode"), req.header("sec-fetch-dest"));
+    const decision = spaDecision(
+      req.method,
+      path.segments,
+      reply,
+      req.header("accept"),
+      req.header("sec-fetch-mode"),
+      req.header("sec-fetch-dest"),
+    );
     if (decision.kind === "keep") {
-      return decision.reason === "not-html" ? { ...reply, headers: { ...reply.headers, vary: addVary(reply.headers["vary"], "Accept") } } : reply;
+      return decision.reason === "not-html"
+        ? { ...reply, headers: { ...reply.headers, vary: addVary(reply.headers["vary"], "Accept") } }
+        : reply;
     }
     const page = await next(withPath(req, target));
     // No index.html (or it is hidden, or a directory): the honest 404. A 304, 206,

@@ -3,7 +3,7 @@
  * symlinks, so the handler's rules can be checked without touching the disk.
  */
 import { posix } from "node:path";
-import type { DirectoryWatch, DirEntry, FileStat, FileSystem, OpenFile } from "./types.js";
+import type { DirEntry, DirectoryWatch, FileStat, FileSystem, OpenFile } from "./types.js";
 
 /** A tree node: a file's content, a directory, or a symlink to an absolute or relative path. */
 export type MemoryNode =
@@ -75,7 +75,7 @@ export function memoryFileSystem(mount: string, tree: MemoryNode, defaultMtimeMs
   function walk(path: string, depth = 0): { real: string; entry: Entry } {
     if (depth > 40) throw fsError("ELOOP", path);
     const normal = posix.resolve(path);
-    if (normal !== mount && !normal.startsWith(mount === "/" ? "/" : mount + "/")) throw fsError("ENOENT", path);
+    if (normal !== mount && !normal.startsWith(mount === "/" ? "/" : `${mount}/`)) throw fsError("ENOENT", path);
     const names = normal.slice(mount.length).split("/").filter(Boolean);
     let node: MemoryNode = tree;
     let real = mount;

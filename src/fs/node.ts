@@ -5,7 +5,7 @@
 import { constants, type Dirent, type Stats, watch } from "node:fs";
 import { type FileHandle, lstat, open, readdir, readlink, realpath, stat } from "node:fs/promises";
 import { join, parse, sep } from "node:path";
-import type { DirectoryWatch, DirEntry, DirName, FileStat, FileSystem, OpenFile } from "./types.js";
+import type { DirEntry, DirectoryWatch, DirName, FileStat, FileSystem, OpenFile } from "./types.js";
 
 function toFileStat(s: Stats): FileStat {
   return {
@@ -30,7 +30,13 @@ const DIRECTORY_FLAGS = constants.O_RDONLY | (constants.O_DIRECTORY ?? 0);
 // what was opened, resolved by the kernel. Checked once.
 let procFd: Promise<boolean> | undefined;
 const hasProcFd = (): Promise<boolean> =>
-  (procFd ??= process.platform === "linux" ? stat("/proc/self/fd").then((s) => s.isDirectory(), () => false) : Promise.resolve(false));
+  (procFd ??=
+    process.platform === "linux"
+      ? stat("/proc/self/fd").then(
+          (s) => s.isDirectory(),
+          () => false,
+        )
+      : Promise.resolve(false));
 
 /**
  * Whether the open `handle` is the object at the canonical `path`, reached with
@@ -47,7 +53,10 @@ async function openedAt(handle: FileHandle, path: string): Promise<boolean> {
   if (await hasProcFd()) return (await readlink(`/proc/self/fd/${handle.fd}`).catch(() => "")) === path;
   const opened = await handle.stat();
   const { root } = parse(path);
-  const parts = path.slice(root.length).split(sep).filter((p) => p !== "");
+  const parts = path
+    .slice(root.length)
+    .split(sep)
+    .filter((p) => p !== "");
   let prefix = root;
   let last: Stats | undefined;
   for (const part of parts) {
@@ -193,8 +202,13 @@ async function listNames(path: string): Promise<DirName[]> {
     for (const d of dirents) {
       const name = typeof d.name === "string" ? d.name : textName(d.name);
       if (name === undefined) continue;
-      const kind = d.isFile() ? "file" : d.isDirectory() ? "directory"
-        : d.isFIFO() || d.isSocket() || d.isCharacterDevice() || d.isBlockDevice() ? "other" : undefined;
+      const kind = d.isFile()
+        ? "file"
+        : d.isDirectory()
+          ? "directory"
+          : d.isFIFO() || d.isSocket() || d.isCharacterDevice() || d.isBlockDevice()
+            ? "other"
+            : undefined;
       if (kind !== undefined) names.push({ name, symlink: false, kind, stat: undefined, real: prefix + name });
       else rest.push({ name, symlink: d.isSymbolicLink() });
     }
@@ -233,6 +247,23 @@ async function statEntries(path: string, names: readonly string[]): Promise<Arra
 const FIRST_READ = 64 * 1024;
 const MAX_READ = 512 * 1024;
 
+/**
+ * All downloads together hold at most about this much in pieces that grew past
+ * {@link FIRST_READ}: past it, pieces stay at 64 KiB. A piece is counted from its
+ * read until the next one is asked for (the one before has been handed to the
+ * socket by then). Without an aggregate bound, 1 MiB per download is 10 GiB at
+ * 10,000 connections that stopped reading; with it, a few fast downloads still
+ * get 512 KiB pieces (the 16 MiB bench case holds 4 MiB), and a crowd of stalled
+ * ones costs 128 KiB each beyond the first 32 MiB.
+ */
+export const READ_BUDGET = 32 * 1024 * 1024;
+let grownBytes = 0;
+
+/** Bytes held right now in pieces larger than the first size (for tests). */
+export function grownPieceBytes(): number {
+  return grownBytes;
+}
+
 const DONE: IteratorResult<Buffer> = { value: undefined, done: true };
 
 /**
@@ -247,14 +278,28 @@ class Pieces implements AsyncIterableIterator<Buffer> {
   private size = FIRST_READ;
   private ahead: Promise<Buffer> | undefined;
   private started = false;
+  /** Bytes of grown pieces this download holds in {@link READ_BUDGET}: the one handed out and the one read ahead. */
+  private handedOut = 0;
+  private readingAhead = 0;
 
-  constructor(private readonly readAt: (position: number, size: number) => Promise<Buffer>, start: number, private readonly end: number) {
+  constructor(
+    private readonly readAt: (position: number, size: number) => Promise<Buffer>,
+    start: number,
+    private readonly end: number,
+  ) {
     this.position = start;
   }
 
   private readAhead(): Promise<Buffer> | undefined {
     if (this.position >= this.end) return undefined;
-    const piece = this.readAt(this.position, Math.min(this.size, this.end - this.position));
+    // Over the aggregate budget, this download's pieces stay at the first size.
+    if (this.size > FIRST_READ && grownBytes + this.size > READ_BUDGET) this.size = FIRST_READ;
+    const size = Math.min(this.size, this.end - this.position);
+    if (size > FIRST_READ) {
+      this.readingAhead = size;
+      grownBytes += size;
+    }
+    const piece = this.readAt(this.position, size);
     // Nobody awaits it until the next piece is asked for, which can be seconds away
     // (a sender parked on 'drain'): a read error (EIO, ESTALE) meanwhile would be an
     // unhandled rejection, which ends the process. Marked handled here; next() still
@@ -271,12 +316,35 @@ class Pieces implements AsyncIterableIterator<Buffer> {
     }
     const pending = this.ahead;
     this.ahead = undefined;
+    // The piece handed out last has gone to the socket: it leaves the budget.
+    this.release();
     if (pending === undefined) return DONE;
-    const piece = await pending;
-    if (piece.length === 0) return DONE; // truncated under us: the caller sees a short body
+    const piece = await pending.catch((error: unknown) => {
+      this.releaseAll();
+      throw error;
+    });
+    this.handedOut = this.readingAhead;
+    this.readingAhead = 0;
+    if (piece.length === 0) {
+      this.release();
+      return DONE; // truncated under us: the caller sees a short body
+    }
     this.position += piece.length;
     this.ahead = this.readAhead();
     return { value: piece, done: false };
+  }
+
+  /** Gives back what this download holds of the budget, except a read still running. */
+  private release(): void {
+    grownBytes -= this.handedOut;
+    this.handedOut = 0;
+  }
+
+  /** Gives back everything it holds (its file is closing, or its read failed). */
+  releaseAll(): void {
+    this.release();
+    grownBytes -= this.readingAhead;
+    this.readingAhead = 0;
   }
 
   /** Stopped early (client gone): lets the read ahead settle before the handle closes. */
@@ -285,6 +353,7 @@ class Pieces implements AsyncIterableIterator<Buffer> {
     this.ahead = undefined;
     this.position = this.end;
     await pending?.catch(() => undefined);
+    this.releaseAll();
     return DONE;
   }
 
@@ -300,10 +369,20 @@ async function openFile(path: string): Promise<OpenFile> {
     const { bytesRead } = await handle.read(buffer, 0, size, position);
     return bytesRead === size ? buffer : buffer.subarray(0, bytesRead);
   };
+  // Whatever way a download ends, closing its file gives its pieces back to the budget.
+  const reads = new Set<Pieces>();
   return {
     stat: async () => toFileStat(await handle.stat()),
-    read: (start, end) => new Pieces(readAt, start, end),
-    close: () => handle.close(),
+    read: (start, end) => {
+      const pieces = new Pieces(readAt, start, end);
+      reads.add(pieces);
+      return pieces;
+    },
+    close: () => {
+      for (const pieces of reads) pieces.releaseAll();
+      reads.clear();
+      return handle.close();
+    },
   };
 }
 

@@ -2,20 +2,21 @@
  * The public handler: the static file handler wrapped by the user's middleware,
  * offered as a Node listener, as Connect/Express middleware and as a Fetch handler.
  */
-import { compose } from "../core/compose.js";
-import type { Reply, WharfRequest } from "../core/types.js";
-import type { FileSystem } from "../fs/types.js";
-import { fetchResponse } from "../adapters/fetch.js";
+
+import { type Stats, statSync } from "node:fs";
 import { prepare, preparedInMemory } from "../adapters/body.js";
+import { fetchResponse } from "../adapters/fetch.js";
+import { mountedLocation, mountOf } from "../adapters/mount.js";
+import { fromNodeRequest, type NodeRequest, type NodeResponse, writeReady, writeReply } from "../adapters/node.js";
 import { closeWithConnection } from "../adapters/queued.js";
-import { mountOf, mountedLocation } from "../adapters/mount.js";
-import { type NodeRequest, type NodeResponse, fromNodeRequest, writeReady, writeReply } from "../adapters/node.js";
+import { compose } from "../core/compose.js";
 import { empty, errorReply } from "../core/reply.js";
-import { type ErrorReporter, staticFiles } from "../responders/static.js";
-import { statSync, type Stats } from "node:fs";
-import { buildFeatures, type Features } from "../features/index.js";
-import { OptionError, type ResolvedOptions, type StaticOptions, resolveOptions } from "./options.js";
 import { escapeLogField } from "../core/text.js";
+import type { Reply, WharfRequest } from "../core/types.js";
+import { buildFeatures, type Features } from "../features/index.js";
+import type { FileSystem } from "../fs/types.js";
+import { type ErrorReporter, staticFiles } from "../responders/static.js";
+import { OptionError, type ResolvedOptions, resolveOptions, type StaticOptions } from "./options.js";
 
 /** A Connect/Express `next`. */
 export type NextFunction = (error?: unknown) => void;
@@ -55,7 +56,9 @@ function checkRootDirectory(root: string): void {
 /** Logs an unexpected error as one line on stderr, without leaking it to the client. */
 const defaultReporter: ErrorReporter = (error, req) => {
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`wharf: internal error on ${escapeLogField(req.method)} ${escapeLogField(req.target)}: ${escapeLogField(message)}\n`);
+  process.stderr.write(
+    `wharf: internal error on ${escapeLogField(req.method)} ${escapeLogField(req.target)}: ${escapeLogField(message)}\n`,
+  );
 };
 
 /**
@@ -91,7 +94,11 @@ export interface BuiltHandler {
  * banner describes the handler that answers). The root is not checked here; the
  * caller has.
  */
-export function createHandlerFromResolved(resolved: ResolvedOptions, features: Features, report: ErrorReporter = defaultReporter): BuiltHandler {
+export function createHandlerFromResolved(
+  resolved: ResolvedOptions,
+  features: Features,
+  report: ErrorReporter = defaultReporter,
+): BuiltHandler {
   // The features' middleware (src/features/index.ts explains the order) around the
   // user's, built once; with no feature on, this is `use` and the static handler alone.
   const { outer, inner } = features;
@@ -122,9 +129,12 @@ export function createHandlerFromResolved(resolved: ResolvedOptions, features: F
   const listener = chainListener(start, handle, fs, fallthrough, report);
   function both(req: WharfRequest): Promise<Reply>;
   function both(req: NodeRequest, res: NodeResponse, next?: NextFunction): void;
-  function both(req: WharfRequest | NodeRequest, res?: NodeResponse, next?: NextFunction): Promise<Reply> | void {
+  function both(req: WharfRequest | NodeRequest, res?: NodeResponse, next?: NextFunction): Promise<Reply> | undefined {
     // Only the listener is ever given a response: Connect's sub-app call.
-    if (res !== undefined) return listener(req as NodeRequest, res, next);
+    if (res !== undefined) {
+      listener(req as NodeRequest, res, next);
+      return undefined;
+    }
     return handle(req as WharfRequest);
   }
   const handler = Object.assign(listener, {
@@ -159,7 +169,7 @@ function chainListener(
       if (mount.kind === "bare" && (request.method === "GET" || request.method === "HEAD")) {
         // `GET /static` answered with the index would resolve its relative links
         // against `/`; like express.static, send the browser to `/static/` first.
-        writeReady(res, empty(301, { location: mount.base + "/" + request.search, "content-length": "0" }), undefined);
+        writeReady(res, empty(301, { location: `${mount.base}/${request.search}`, "content-length": "0" }), undefined);
         return;
       }
       if (mount.kind !== "root") base = mount.base;
@@ -196,7 +206,10 @@ function chainListener(
           // the reporter's own failure: nothing more to tell
         }
         if (res.headersSent) res.destroy();
-        else prepare(async () => errorReply(500), request, fs).then((p) => writeReply(res, p)).catch(() => res.destroy());
+        else
+          prepare(async () => errorReply(500), request, fs)
+            .then((p) => writeReply(res, p))
+            .catch(() => res.destroy());
       });
   };
 }

@@ -5,19 +5,27 @@
  */
 import { resolve } from "node:path";
 import { OptionError } from "../core/errors.js";
+import { globMatcher } from "../core/glob.js";
 import { closest } from "../core/suggest.js";
 import type { Middleware } from "../core/types.js";
-import type { FileSystem } from "../fs/types.js";
-import { nodeFileSystem } from "../fs/node.js";
-import { globMatcher } from "../core/glob.js";
-import { DEFAULTS as LISTING_DEFAULTS, DEFAULT_PAGE_SIZE, FORMATS, type Format, MAX_LIMIT, type Order, type SortKey } from "../responders/listing/query.js";
-import type { ListingSettings } from "../responders/listing/resource.js";
-import { type CachePolicy, type CacheRule, cachePolicy } from "../http/cache-policy.js";
+import { booleanOption, wholeOption } from "../core/validate.js";
 import type { FeatureOptions } from "../features/index.js";
+import { nodeFileSystem } from "../fs/node.js";
+import type { FileSystem } from "../fs/types.js";
+import { type CachePolicy, type CacheRule, cachePolicy } from "../http/cache-policy.js";
 import type { DotfilePolicy, SymlinkPolicy } from "../path/visibility.js";
 import { ARCHIVE_FORMATS, type ArchiveFormat } from "../responders/archive/route.js";
 import type { StaticFilesOptions } from "../responders/config.js";
-import { booleanOption, wholeOption } from "../core/validate.js";
+import {
+  DEFAULT_PAGE_SIZE,
+  FORMATS,
+  type Format,
+  DEFAULTS as LISTING_DEFAULTS,
+  MAX_LIMIT,
+  type Order,
+  type SortKey,
+} from "../responders/listing/query.js";
+import type { ListingSettings } from "../responders/listing/resource.js";
 
 export type { DotfilePolicy, SymlinkPolicy };
 
@@ -211,13 +219,20 @@ function oneOf<T extends string>(name: string, value: unknown, allowed: readonly
 /** The `listing` option checked: a boolean, or an object of {@link ListingOptions}. */
 function listingSettingsOf(value: unknown): ListingSettings {
   if (value === undefined || typeof value === "boolean") return { ...LISTING_DEFAULTS, readme: false };
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new OptionError("listing", "must be true, false or an object");
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new OptionError("listing", "must be true, false or an object");
   const o = value as Record<string, unknown>;
   for (const key of Object.keys(o)) {
-    if (!["formats", "sort", "order", "pageSize", "readme"].includes(key)) throw new OptionError(`listing.${key}`, "is not a listing option");
+    if (!["formats", "sort", "order", "pageSize", "readme"].includes(key))
+      throw new OptionError(`listing.${key}`, "is not a listing option");
   }
   const formats = o["formats"] ?? FORMATS;
-  if (!Array.isArray(formats) || formats.length === 0 || !formats.every((f) => (FORMATS as readonly unknown[]).includes(f)) || new Set(formats).size !== formats.length) {
+  if (
+    !Array.isArray(formats) ||
+    formats.length === 0 ||
+    !formats.every((f) => (FORMATS as readonly unknown[]).includes(f)) ||
+    new Set(formats).size !== formats.length
+  ) {
     throw new OptionError("listing.formats", `must be a non-empty list of distinct ${FORMATS.map((f) => JSON.stringify(f)).join(", ")}`);
   }
   const pageSize = wholeOption("listing.pageSize", o["pageSize"], DEFAULT_PAGE_SIZE, 1);
@@ -231,7 +246,6 @@ function listingSettingsOf(value: unknown): ListingSettings {
   };
 }
 
-
 // A header value may not contain CR, LF or NUL (RFC 9110 §5.5).
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
@@ -240,12 +254,38 @@ const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
  * an option is added to the interface and not here.
  */
 const OPTION_NAMES: Readonly<Record<keyof StaticOptions, true>> = {
-  single: true, cleanUrls: true, trailingSlash: true, cors: true, headers: true, coopCoep: true, notFound: true,
-  redirects: true, rewrites: true, auth: true, authFile: true,
-  root: true, dotfiles: true, symlinks: true, index: true, listing: true, cacheControl: true, hashLimit: true,
-  revalidateMs: true, cacheFileBytes: true, cacheBytes: true, compression: true, precompressed: true, cache: true,
-  maxRanges: true, fallthrough: true, use: true, fs: true, unlisted: true, hiddenFiles: true,
-  archive: true, archiveMaxBytes: true,
+  single: true,
+  cleanUrls: true,
+  trailingSlash: true,
+  cors: true,
+  headers: true,
+  coopCoep: true,
+  notFound: true,
+  redirects: true,
+  rewrites: true,
+  auth: true,
+  authFile: true,
+  root: true,
+  dotfiles: true,
+  symlinks: true,
+  index: true,
+  listing: true,
+  cacheControl: true,
+  hashLimit: true,
+  revalidateMs: true,
+  cacheFileBytes: true,
+  cacheBytes: true,
+  compression: true,
+  precompressed: true,
+  cache: true,
+  maxRanges: true,
+  fallthrough: true,
+  use: true,
+  fs: true,
+  unlisted: true,
+  hiddenFiles: true,
+  archive: true,
+  archiveMaxBytes: true,
 };
 
 /**
@@ -283,7 +323,10 @@ export function resolveOptions(options: StaticOptions = {}, extra: readonly stri
     throw new OptionError("cacheControl", "must be a valid header value");
   }
   const rules = options.cache ?? [];
-  if (!Array.isArray(rules) || !rules.every((r) => typeof r?.glob === "string" && (typeof r.value === "number" || typeof r.value === "string"))) {
+  if (
+    !Array.isArray(rules) ||
+    !rules.every((r) => typeof r?.glob === "string" && (typeof r.value === "number" || typeof r.value === "string"))
+  ) {
     throw new OptionError("cache", "must be a list of { glob, value } rules");
   }
   let policy: CachePolicy;

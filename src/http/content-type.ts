@@ -8,7 +8,7 @@
  * for `x.js` is content negotiation, decided by the caller, which then asks for
  * the type of `x.js` and adds `Content-Encoding` and `Vary` itself.
  */
-import { charset as mimeCharset, lookup } from "mime-types";
+import { lookup, charset as mimeCharset } from "mime-types";
 
 /**
  * Sent when the extension is unknown. RFC 9110 §8.3 asks senders to label every

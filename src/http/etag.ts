@@ -16,9 +16,7 @@ export interface EntityTag {
 }
 
 /** The value of If-Match or If-None-Match: `*`, or a list of tags (RFC 9110 §13.1.1/§13.1.2). */
-export type EntityTagList =
-  | { readonly kind: "any" }
-  | { readonly kind: "tags"; readonly tags: readonly EntityTag[] };
+export type EntityTagList = { readonly kind: "any" } | { readonly kind: "tags"; readonly tags: readonly EntityTag[] };
 
 const DQUOTE = 0x22;
 

@@ -4,8 +4,8 @@
  * be streamed as: head, file slice, head, file slice, ..., tail.
  */
 import { randomBytes } from "node:crypto";
-import { formatContentRange } from "./range.js";
 import type { ByteRange } from "./range.js";
+import { formatContentRange } from "./range.js";
 
 /** One part of the body: its header block, then the bytes of `range`. */
 export interface MultipartPart {
@@ -55,12 +55,7 @@ const encoder = new TextEncoder();
  * @param boundary e.g. from {@link newBoundary}.
  * @throws RangeError for a boundary that is not 1–70 token characters, or no ranges.
  */
-export function planByteranges(
-  ranges: readonly ByteRange[],
-  size: number,
-  partContentType: string,
-  boundary: string,
-): MultipartPlan {
+export function planByteranges(ranges: readonly ByteRange[], size: number, partContentType: string, boundary: string): MultipartPlan {
   if (!BOUNDARY.test(boundary)) throw new RangeError(`planByteranges: invalid boundary ${JSON.stringify(boundary)}`);
   if (ranges.length === 0) throw new RangeError("planByteranges: no ranges");
   const typeLine = partContentType === "" ? "" : `Content-Type: ${partContentType}\r\n`;

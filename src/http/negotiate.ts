@@ -38,7 +38,10 @@ function parse(header: string): Map<string, number> {
     let valid = true;
     for (const param of params) {
       const eq = param.indexOf("=");
-      const name = param.slice(0, eq < 0 ? param.length : eq).trim().toLowerCase();
+      const name = param
+        .slice(0, eq < 0 ? param.length : eq)
+        .trim()
+        .toLowerCase();
       if (name !== "q") continue;
       const value = eq < 0 ? "" : param.slice(eq + 1).trim();
       if (QVALUE.test(value)) q = Number(value);

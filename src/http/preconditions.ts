@@ -8,8 +8,8 @@
  * did NOT match, an inverted boolean that is easy to misuse; a union cannot be inverted.
  */
 import { parseHttpDate, toWholeSecond } from "./dates.js";
-import { parseEntityTag, parseEntityTagList, strongMatch, trimOws, weakMatch } from "./etag.js";
 import type { EntityTag } from "./etag.js";
+import { parseEntityTag, parseEntityTagList, strongMatch, trimOws, weakMatch } from "./etag.js";
 
 /** What the server knows about the current representation of an existing resource. */
 export interface Validators {

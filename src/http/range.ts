@@ -78,11 +78,7 @@ type RangeSpec =
  * read in one pass and the specs sorted once: an 8 KB hostile header costs well under
  * a millisecond.
  */
-export function evaluateRange(
-  header: string | undefined,
-  size: number,
-  options: RangeOptions = {},
-): RangeOutcome {
+export function evaluateRange(header: string | undefined, size: number, options: RangeOptions = {}): RangeOutcome {
   if (header === undefined || size <= 0) return FULL;
   const eq = header.indexOf("=");
   // range-unit is a token compared case-insensitively (§14.1); no OWS around "=".

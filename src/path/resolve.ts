@@ -203,7 +203,7 @@ export function encodeSegment(segment: string): string {
   if (plain) return segment;
   let out = "";
   for (const b of utf8Encoder.encode(segment)) {
-    out += b < 0x80 && SAFE[b] === 1 ? String.fromCharCode(b) : "%" + HEX[b >> 4]! + HEX[b & 15]!;
+    out += b < 0x80 && SAFE[b] === 1 ? String.fromCharCode(b) : `%${HEX[b >> 4]!}${HEX[b & 15]!}`;
   }
   return out;
 }
@@ -223,9 +223,9 @@ export function encodePathname(segments: readonly string[], trailingSlash: boole
     if (segment === "" || segment === "." || segment === "..") {
       throw new RangeError(`encodePathname: invalid segment ${JSON.stringify(segment)}`);
     }
-    out += "/" + encodeSegment(segment);
+    out += `/${encodeSegment(segment)}`;
   }
-  return trailingSlash || out === "" ? out + "/" : out;
+  return trailingSlash || out === "" ? `${out}/` : out;
 }
 
 /**
@@ -260,5 +260,8 @@ export function isInside(root: string, candidate: string): boolean {
 export function relativeSegments(root: string, candidate: string): string[] {
   if (candidate === root) return [];
   const prefix = root.endsWith(sep) ? root : root + sep;
-  return candidate.slice(prefix.length).split(sep).filter((s) => s !== "");
+  return candidate
+    .slice(prefix.length)
+    .split(sep)
+    .filter((s) => s !== "");
 }

@@ -7,8 +7,7 @@
  * streamed from disk are compressed on the fly at settings that keep up with
  * the network.
  */
-import { pipeline } from "node:stream";
-import { Readable, type Transform } from "node:stream";
+import { pipeline, Readable, type Transform } from "node:stream";
 import zlib from "node:zlib";
 import type { Encoding } from "../http/negotiate.js";
 

@@ -20,12 +20,12 @@
  * bound on all bodies kept, not just on this map.
  */
 import { createHash } from "node:crypto";
+import { sameFile } from "../core/identity.js";
+import { SharedWork } from "../core/shared-work.js";
 import type { FileStat, FileSystem } from "../fs/types.js";
 import type { EntityTag } from "../http/etag.js";
 import type { Encoding } from "../http/negotiate.js";
 import { compressBytes } from "./encoders.js";
-import { sameFile } from "../core/identity.js";
-import { SharedWork } from "../core/shared-work.js";
 
 /** What is known about one version of a file. */
 export interface Contents {
@@ -75,7 +75,6 @@ export function bytesTag(bytes: Uint8Array): EntityTag {
   const hash = createHash("sha256").update(bytes).digest();
   return { weak: false, opaque: `"${hash.subarray(0, 16).toString("base64url")}"` };
 }
-
 
 /** Limits of {@link FileContentsCache}. */
 export interface ContentsLimits {
@@ -205,7 +204,8 @@ export class FileContentsCache {
     // counted at their worst too), so whatever is stored fits: the entry alone never
     // exceeds the budget, and trimming the others always brings it back within.
     let reserved = expansionBound(identity.body.length);
-    for (const form of entry.encoded.values()) reserved += form instanceof Promise ? expansionBound(identity.body.length) : (form.body?.length ?? 0);
+    for (const form of entry.encoded.values())
+      reserved += form instanceof Promise ? expansionBound(identity.body.length) : (form.body?.length ?? 0);
     if (identity.body.length + reserved > this.#limits.maxBytes) return undefined;
     const pending = compressBytes(encoding, identity.body).then((body) => {
       const contents: Contents = { etag: bytesTag(body), body };

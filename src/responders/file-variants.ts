@@ -113,7 +113,12 @@ export async function encodedVariant(
 
 /** A generated page (a listing) in `encoding`, from bytes compressed once. */
 export function bytesVariant(
-  bytes: Uint8Array, etag: EntityTag, contentType: string, cacheControl: string, encoding: Encoding | undefined, negotiable: boolean,
+  bytes: Uint8Array,
+  etag: EntityTag,
+  contentType: string,
+  cacheControl: string,
+  encoding: Encoding | undefined,
+  negotiable: boolean,
   extra: { readonly vary?: string | undefined; readonly headers?: Readonly<Record<string, string>> } = {},
 ): Variant {
   return buildVariant({

@@ -9,9 +9,9 @@
  * (issue 10 item 7).
  */
 import { basename, dirname, join, sep } from "node:path";
+import { sameFile } from "../core/identity.js";
 import type { FileSystem } from "../fs/types.js";
 import type { VisibilityRules } from "../path/visibility.js";
-import { sameFile } from "../core/identity.js";
 
 /** What the rules are built from. */
 export interface RulesInput {

@@ -14,26 +14,26 @@
  * a listed directory), so that the cache drops it on the next change there.
  */
 import { join } from "node:path";
+import { once } from "../core/once.js";
+import { errorReply, MISS_404 } from "../core/reply.js";
 import type { Reply } from "../core/types.js";
 import type { DirName, FileStat } from "../fs/types.js";
 import { directoriesOf } from "../fs/watch.js";
 import { isCompressible } from "../http/compressible.js";
 import { contentTypeFor } from "../http/content-type.js";
 import type { Encoding } from "../http/negotiate.js";
-import type { StaticFilesOptions } from "./config.js";
 import { encodePathname, encodeSegment, isHidden, resolveRequestPath } from "../path/resolve.js";
 import { type Visibility, type VisibilityRules, visibilityOf } from "../path/visibility.js";
-import { canonicalRules } from "./hidden-files.js";
 import { archiveLinks } from "./archive/route.js";
+import type { StaticFilesOptions } from "./config.js";
 import { ENCODINGS, offerOf, SIDECAR_SUFFIX } from "./encoders.js";
-import { MISS_404, errorReply } from "../core/reply.js";
 import { statusForError } from "./errors.js";
 import type { Contents, FileContentsCache } from "./file-contents.js";
-import { listingResource } from "./listing/resource.js";
-import type { Variant } from "./variant.js";
-import type { Pins, Resource } from "./resources.js";
 import { type DiskFile, encodedVariant, identityVariant } from "./file-variants.js";
-import { once } from "../core/once.js";
+import { canonicalRules } from "./hidden-files.js";
+import { listingResource } from "./listing/resource.js";
+import type { Pins, Resource } from "./resources.js";
+import type { Variant } from "./variant.js";
 
 /** Smaller bodies are not compressed: the coding's overhead eats the gain. */
 const MIN_COMPRESS_BYTES = 1024;
@@ -136,9 +136,7 @@ async function fileResource(ctx: Context, real: string, stat: FileStat, segments
   const contentType = contentTypeFor(segments.at(-1) ?? "");
   const compressible = isCompressible(contentType);
   const sidecars = compressible ? await sidecarsOf(ctx, segments, stat, pins) : new Map<Encoding, DiskFile>();
-  const offered = offerOf(
-    (e) => sidecars.has(e) || (options.compression && compressible && stat.size >= MIN_COMPRESS_BYTES),
-  );
+  const offered = offerOf((e) => sidecars.has(e) || (options.compression && compressible && stat.size >= MIN_COMPRESS_BYTES));
   const facts = { real, stat, contentType, cacheControl: options.cachePolicy(segments.join("/")), negotiable: offered.length > 0 };
   const identity = await contents.contentsOf(real, stat);
   pin(pins, identity);
@@ -157,7 +155,10 @@ async function fileResource(ctx: Context, real: string, stat: FileStat, segments
       if (variant === undefined) {
         const pending = encodedVariant(facts, identity, encoding, sidecars.get(encoding), contents, (c) => pin(pins, c));
         made.set(encoding, pending);
-        pending.then((v) => made.set(encoding, v), () => made.delete(encoding));
+        pending.then(
+          (v) => made.set(encoding, v),
+          () => made.delete(encoding),
+        );
         variant = pending;
       }
       return variant;
@@ -209,7 +210,13 @@ function isListable(rules: VisibilityRules, segments: readonly string[], entry: 
 }
 
 /** A directory: the redirect that adds its slash, its index file, its listing, or 404. */
-async function directoryResource(ctx: Context, real: string, segments: readonly string[], trailingSlash: boolean, pins: Pins): Promise<Resource> {
+async function directoryResource(
+  ctx: Context,
+  real: string,
+  segments: readonly string[],
+  trailingSlash: boolean,
+  pins: Pins,
+): Promise<Resource> {
   const { options } = ctx;
   if (!trailingSlash) {
     // Relative links in the page only resolve against `/dir/`. The Location is built

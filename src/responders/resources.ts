@@ -36,12 +36,13 @@
  *   drops every entry built on it. So every body reachable from this cache is one
  *   the contents cache holds, and `cacheBytes` bounds them all.
  */
+
+import { SharedWork } from "../core/shared-work.js";
 import type { Reply, WharfRequest } from "../core/types.js";
 import type { DirectoryWatcher, Lease } from "../fs/watch.js";
 import type { Encoding } from "../http/negotiate.js";
-import type { Variant } from "./variant.js";
 import type { DiskFile } from "./file-variants.js";
-import { SharedWork } from "../core/shared-work.js";
+import type { Variant } from "./variant.js";
 
 /** What a request path leads to, with everything that can be decided once. */
 export type Resource =
@@ -139,7 +140,12 @@ interface Entry {
 
 /** An entry's weight: see {@link ENTRY_BYTES}. Strings count two bytes a character (the worst case). */
 export function weightOf(key: string, resource: Resource, dependencies = 0): number {
-  const own = resource.kind === "representations" || resource.kind === "listing" ? resource.footprint : resource.kind === "redirect" ? 2 * resource.location.length : 0;
+  const own =
+    resource.kind === "representations" || resource.kind === "listing"
+      ? resource.footprint
+      : resource.kind === "redirect"
+        ? 2 * resource.location.length
+        : 0;
   return ENTRY_BYTES + 2 * key.length + own + DEPENDENCY_BYTES * dependencies;
 }
 
@@ -291,7 +297,7 @@ export class ResourceCache {
         // there now (a change since would have called back), and the window counts
         // from now. Otherwise a read longer than the window (a 100,000-entry
         // directory: 500 ms and more) would be stale the moment it was stored.
-        const watchedThroughout = lease !== undefined && lease.complete && lease.current();
+        const watchedThroughout = lease?.complete && lease.current();
         this.#store(key, resource, watchedThroughout ? this.#now() : checkedAt, pinning, lease);
         return resource;
       }

@@ -10,9 +10,10 @@
  * {@link buildVariant} and answered by {@link variantReply}, the functions every
  * static file goes through, so a custom route and a file on disk behave alike.
  */
-import { EMPTY, chunksBody, errorReply } from "../core/reply.js";
-import type { Body, Chunk, Reply, WharfRequest } from "../core/types.js";
+
 import { OptionError } from "../core/errors.js";
+import { chunksBody, EMPTY, errorReply } from "../core/reply.js";
+import type { Body, Chunk, Reply, WharfRequest } from "../core/types.js";
 import { nodeFileSystem } from "../fs/node.js";
 import type { FileStat, FileSystem } from "../fs/types.js";
 import { contentTypeFor } from "../http/content-type.js";
@@ -20,9 +21,9 @@ import { type EntityTag, parseEntityTag } from "../http/etag.js";
 import { DEFAULT_MAX_RANGES } from "../http/range.js";
 import { statusForError } from "./errors.js";
 import { bytesTag, metadataTag } from "./file-contents.js";
-import { type Variant, buildVariant } from "./variant.js";
-import { variantReply } from "./variant-reply.js";
 import { type DiskFile, fileSlice } from "./file-variants.js";
+import { buildVariant, type Variant } from "./variant.js";
+import { variantReply } from "./variant-reply.js";
 
 /** A file already looked up: its canonical path (from `realpath`) and its current stat. */
 export interface StatedFile {
@@ -242,7 +243,8 @@ async function fileReply(req: WharfRequest, content: FileContent, common: Common
 /** The canonical path and stat of `file`: the adapters open exactly that path and check that stat. */
 async function lookUp(fs: FileSystem, file: string | StatedFile): Promise<DiskFile> {
   if (typeof file !== "string") {
-    if (typeof file?.path !== "string" || typeof file.stat?.ino !== "number") throw new OptionError("file", "must be a path or { path, stat }");
+    if (typeof file?.path !== "string" || typeof file.stat?.ino !== "number")
+      throw new OptionError("file", "must be a path or { path, stat }");
     return { real: file.path, stat: file.stat };
   }
   if (file === "") throw new OptionError("file", "must be a non-empty path");

@@ -5,22 +5,23 @@
  * (RFC 9110 §12.5.3) and answers from the chosen variant, whose replies were
  * built once — only `If-*` and `Range` requests are evaluated per request.
  */
-import { archiveRoute } from "./archive/route.js";
-import { MISS_404, empty, errorReply, missReply } from "../core/reply.js";
+
+import { sameFile } from "../core/identity.js";
+import { empty, errorReply, MISS_404, missReply } from "../core/reply.js";
 import type { Middleware, Reply, WharfRequest } from "../core/types.js";
-import { type Encoding, type EncodingChoice, negotiateEncoding } from "../http/negotiate.js";
-import { DirectoryWatcher } from "../fs/watch.js";
 import type { FileSystem } from "../fs/types.js";
-import type { StaticFilesOptions } from "./config.js";
+import { DirectoryWatcher } from "../fs/watch.js";
+import { type Encoding, type EncodingChoice, negotiateEncoding } from "../http/negotiate.js";
 import { canonicalPathname } from "../path/resolve.js";
+import { archiveRoute } from "./archive/route.js";
+import type { StaticFilesOptions } from "./config.js";
 import { statusForError } from "./errors.js";
 import { type Contents, FileContentsCache } from "./file-contents.js";
+import type { DiskFile } from "./file-variants.js";
+import { createResolver, TransientError } from "./resolver.js";
+import { type Resource, ResourceCache } from "./resources.js";
 import type { Variant } from "./variant.js";
 import { variantReply } from "./variant-reply.js";
-import { TransientError, createResolver } from "./resolver.js";
-import { type Resource, ResourceCache } from "./resources.js";
-import type { DiskFile } from "./file-variants.js";
-import { sameFile } from "../core/identity.js";
 
 /** The methods a static resource supports (RFC 9110 §9.3). */
 export const ALLOW = "GET, HEAD, OPTIONS";
@@ -112,7 +113,10 @@ export function staticFiles(options: StaticFilesOptions, report: ErrorReporter):
     // the 304 for a browser revalidating with exactly our ETag (If-None-Match alone,
     // so no other precondition or Range applies).
     if (!CONDITIONAL.some((name) => req.header(name) !== undefined)) return variant.ok;
-    if (req.header("if-none-match") === variant.notModified.headers["etag"] && CONDITIONAL.every((n) => n === "if-none-match" || req.header(n) === undefined)) {
+    if (
+      req.header("if-none-match") === variant.notModified.headers["etag"] &&
+      CONDITIONAL.every((n) => n === "if-none-match" || req.header(n) === undefined)
+    ) {
       return variant.notModified;
     }
     return variantReply(req, variant, options.maxRanges);

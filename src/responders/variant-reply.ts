@@ -5,7 +5,7 @@
  */
 import { chunksBody, errorReply } from "../core/reply.js";
 import type { Chunk, Reply, WharfRequest } from "../core/types.js";
-import { planByteranges, newBoundary } from "../http/multipart.js";
+import { newBoundary, planByteranges } from "../http/multipart.js";
 import { evaluateIfRange, evaluatePreconditions } from "../http/preconditions.js";
 import { evaluateRange, formatContentRange, formatUnsatisfiedRange } from "../http/range.js";
 import type { Variant } from "./variant.js";

@@ -10,7 +10,6 @@ import { formatHttpDate } from "../http/dates.js";
 import { type EntityTag, formatEntityTag } from "../http/etag.js";
 import type { Encoding } from "../http/negotiate.js";
 
-
 /** One representation, with its replies built once. */
 export interface Variant {
   readonly etag: EntityTag;

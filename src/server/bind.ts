@@ -5,7 +5,7 @@
  */
 import { isIP, type Server } from "node:net";
 import { networkInterfaces } from "node:os";
-import { ServeError, codeOf } from "../core/errors.js";
+import { codeOf, ServeError } from "../core/errors.js";
 
 /** One socket the server listens on. */
 export interface BoundAddress {
@@ -57,7 +57,12 @@ function listen(server: Server, host: string, port: number): Promise<BoundAddres
  * Binds as {@link ServeOptions.host} promises. `make()` creates (and registers) a
  * server for each socket; `discard()` closes them all before a retry.
  */
-export async function bind(make: () => Server, discard: () => Promise<unknown>, host: string | undefined, port: number): Promise<BoundAddress[]> {
+export async function bind(
+  make: () => Server,
+  discard: () => Promise<unknown>,
+  host: string | undefined,
+  port: number,
+): Promise<BoundAddress[]> {
   if (host === undefined) {
     try {
       return [await listen(make(), "::", port)];
@@ -104,7 +109,9 @@ export function networkUrls(ipv6: boolean, port: number, scheme: "http" | "https
 export function urlsOf(addresses: readonly BoundAddress[], host: string | undefined, scheme: "http" | "https"): string[] {
   const realPort = addresses[0]!.port;
   const wildcard = addresses.find((a) => WILDCARD.has(a.address));
-  return wildcard !== undefined ? [`${scheme}://localhost:${realPort}/`, ...networkUrls(wildcard.family === "IPv6", realPort, scheme)]
-    : host !== undefined && isIP(host) === 0 ? [`${scheme}://${host}:${realPort}/`]
-    : addresses.map((a) => `${scheme}://${hostForUrl(a.address)}:${a.port}/`);
+  return wildcard !== undefined
+    ? [`${scheme}://localhost:${realPort}/`, ...networkUrls(wildcard.family === "IPv6", realPort, scheme)]
+    : host !== undefined && isIP(host) === 0
+      ? [`${scheme}://${host}:${realPort}/`]
+      : addresses.map((a) => `${scheme}://${hostForUrl(a.address)}:${a.port}/`);
 }

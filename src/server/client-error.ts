@@ -28,9 +28,12 @@ const REQUEST_LINE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [^ ]+ HTTP\/\d\.\d$/;
 export function clientErrorStatus(code: string | undefined, rawPacket?: Uint8Array, bytesParsed?: number): ClientErrorStatus {
   switch (code) {
     // Node's own answers, which a 'clientError' listener replaces.
-    case "HPE_HEADER_OVERFLOW": return 431;
-    case "ERR_HTTP_REQUEST_TIMEOUT": return 408;
-    case "HPE_CHUNK_EXTENSIONS_OVERFLOW": return 413;
+    case "HPE_HEADER_OVERFLOW":
+      return 431;
+    case "ERR_HTTP_REQUEST_TIMEOUT":
+      return 408;
+    case "HPE_CHUNK_EXTENSIONS_OVERFLOW":
+      return 413;
     case "HPE_INVALID_METHOD": {
       // RFC 9110 §9.1: a method the origin server does not recognise is 501 (Not
       // Implemented); methods it knows but does not allow (POST, PUT...) reach the
@@ -48,7 +51,8 @@ export function clientErrorStatus(code: string | undefined, rawPacket?: Uint8Arr
       const line = requestLine(rawPacket, bytesParsed);
       return line !== undefined && REQUEST_LINE.test(line) ? 505 : 400;
     }
-    default: return 400;
+    default:
+      return 400;
   }
 }
 

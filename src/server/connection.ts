@@ -28,14 +28,18 @@ const HEADERS_TOO_LARGE_BODY = HEADERS_TOO_LARGE.body.kind === "chunks" ? (HEADE
 
 /** Answers 431 (RFC 6585 §5) to an HTTP/2 request whose header list is over the limit (secure.ts refuses it). */
 export function refuseHeadersTooLarge(req: NodeRequest, res: NodeResponse): void {
-  writeReply(res, { reply: HEADERS_TOO_LARGE, body: req.method === "HEAD" ? undefined : HEADERS_TOO_LARGE_BODY }).catch(() => res.destroy());
+  writeReply(res, { reply: HEADERS_TOO_LARGE, body: req.method === "HEAD" ? undefined : HEADERS_TOO_LARGE_BODY }).catch(() =>
+    res.destroy(),
+  );
 }
 
 /** The answers to a request head serve() refuses; each closes the connection (RFC 9112 §9.6). */
-const REFUSALS = new Map([400, 413, 501, 505].map((status) => {
-  const reply = errorReply(status, { connection: "close" });
-  return [status, { reply, body: reply.body.kind === "chunks" ? (reply.body.chunks[0] as Uint8Array) : undefined }] as const;
-}));
+const REFUSALS = new Map(
+  [400, 413, 501, 505].map((status) => {
+    const reply = errorReply(status, { connection: "close" });
+    return [status, { reply, body: reply.body.kind === "chunks" ? (reply.body.chunks[0] as Uint8Array) : undefined }] as const;
+  }),
+);
 
 /** Connections whose last answer said `Connection: close` (see {@link refuseRequest}). */
 const closing = new WeakSet<object>();
@@ -152,8 +156,13 @@ export function clientErrorListener(
       if (inFlight !== undefined) answeredByConnection.set(inFlight, status);
       else if (log !== undefined) {
         log({
-          time: new Date(), remoteAddress: socket.remoteAddress, ...refusedRequest(err.rawPacket, onlyPacket),
-          status, bytes: 0, durationMs: 0, aborted: false,
+          time: new Date(),
+          remoteAddress: socket.remoteAddress,
+          ...refusedRequest(err.rawPacket, onlyPacket),
+          status,
+          bytes: 0,
+          durationMs: 0,
+          aborted: false,
         });
       }
     }

@@ -10,7 +10,7 @@
  * connection are capped ({@link ResponseGate}) and output that makes no progress for
  * the send timeout ends the stream or the connection ({@link h2SendTimeout}).
  */
-import { type Http2Stream, type ServerHttp2Session, constants } from "node:http2";
+import { constants, type Http2Stream, type ServerHttp2Session } from "node:http2";
 import type { Socket } from "node:net";
 import { type SessionSent, streamSent, watchSessionSend } from "../adapters/h2-send.js";
 import { type SendProgress, type SendState, sendCheckInterval, sendState } from "./send-timeout.js";
@@ -198,7 +198,13 @@ export function h2SendTimeout(timeoutMs: number): H2SendTimeout {
   return {
     watch(session, socket) {
       if (watched.has(session)) return;
-      const w: WatchedSession = { socket, sent: watchSessionSend(session, timeoutMs), seen: { completed: 0, since: -1 }, streams: new Map(), endedAt: undefined };
+      const w: WatchedSession = {
+        socket,
+        sent: watchSessionSend(session, timeoutMs),
+        seen: { completed: 0, since: -1 },
+        streams: new Map(),
+        endedAt: undefined,
+      };
       watched.set(session, w);
       // One pair of listeners per session, not a closure per stream: this runs for every request.
       function onStreamClose(this: Http2Stream): void {

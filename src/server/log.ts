@@ -99,8 +99,10 @@ const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 /** Apache's `%t`: `[10/Oct/2000:13:55:36 +0000]`, in UTC. */
 export function clfTime(time: Date): string {
   const two = (n: number): string => String(n).padStart(2, "0");
-  return `[${two(time.getUTCDate())}/${MONTHS[time.getUTCMonth()]}/${time.getUTCFullYear()}:` +
-    `${two(time.getUTCHours())}:${two(time.getUTCMinutes())}:${two(time.getUTCSeconds())} +0000]`;
+  return (
+    `[${two(time.getUTCDate())}/${MONTHS[time.getUTCMonth()]}/${time.getUTCFullYear()}:` +
+    `${two(time.getUTCHours())}:${two(time.getUTCMinutes())}:${two(time.getUTCSeconds())} +0000]`
+  );
 }
 
 /** A quoted field of the common/combined formats; `-` when absent (Apache's convention). */
@@ -140,14 +142,21 @@ export function accessLogFormatter(format: LogFormat, colour = false): (entry: A
       return (e) => `${commonLine(e)} ${quoted(e.referer)} ${quoted(e.userAgent)}`;
     case "json":
       // Every control character, line separator and bidi control escaped: one line, shown as it reads.
-      return (e) => safeJson({
-        time: e.time.toISOString(), remote: displayAddress(e.remoteAddress), method: e.method, target: e.target,
-        protocol: e.httpVersion === "-" ? "-" : `HTTP/${e.httpVersion}`, status: e.status, bytes: e.bytes, durationMs: Math.round(e.durationMs * 10) / 10,
-        ...(e.user === undefined ? {} : { user: e.user }),
-        ...(e.referer === undefined ? {} : { referer: e.referer }),
-        ...(e.userAgent === undefined ? {} : { userAgent: e.userAgent }),
-        ...(e.aborted ? { aborted: true } : {}),
-      });
+      return (e) =>
+        safeJson({
+          time: e.time.toISOString(),
+          remote: displayAddress(e.remoteAddress),
+          method: e.method,
+          target: e.target,
+          protocol: e.httpVersion === "-" ? "-" : `HTTP/${e.httpVersion}`,
+          status: e.status,
+          bytes: e.bytes,
+          durationMs: Math.round(e.durationMs * 10) / 10,
+          ...(e.user === undefined ? {} : { user: e.user }),
+          ...(e.referer === undefined ? {} : { referer: e.referer }),
+          ...(e.userAgent === undefined ? {} : { userAgent: e.userAgent }),
+          ...(e.aborted ? { aborted: true } : {}),
+        });
     case "dev":
       return (e) => {
         const code = COLOURS[Math.floor(e.status / 100)];

@@ -18,7 +18,7 @@
  * `maxConnections`) for ever.
  */
 import type { Socket } from "node:net";
-import { type HostNames, coversHost } from "../tls/names.js";
+import { coversHost, type HostNames } from "../tls/names.js";
 import { hostForUrl } from "./bind.js";
 
 /** The request head may be at most this long; a real one is a few hundred bytes. */
@@ -49,8 +49,10 @@ export function plainHttpAnswer(head: string, names: HostNames): PlainAnswer {
 }
 
 function response(status: string, extra: string, body: string): string {
-  return `HTTP/1.1 ${status}\r\n${extra}Content-Type: text/plain; charset=utf-8\r\n` +
-    `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`;
+  return (
+    `HTTP/1.1 ${status}\r\n${extra}Content-Type: text/plain; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`
+  );
 }
 
 /**
@@ -73,9 +75,11 @@ export function answerPlainHttp(socket: Socket, names: HostNames): () => void {
     if (answered) return;
     const decision = plainHttpAnswer(head, names);
     const fallback = `https://${hostForUrl(socket.localAddress ?? "localhost")}:${socket.localPort ?? ""}/`;
-    finish(decision.kind === "redirect"
-      ? response("307 Temporary Redirect", `Location: ${decision.location}\r\n`, `This port speaks HTTPS: use ${decision.location}\n`)
-      : response("400 Bad Request", "", `This port speaks HTTPS: use ${fallback}\n`));
+    finish(
+      decision.kind === "redirect"
+        ? response("307 Temporary Redirect", `Location: ${decision.location}\r\n`, `This port speaks HTTPS: use ${decision.location}\n`)
+        : response("400 Bad Request", "", `This port speaks HTTPS: use ${fallback}\n`),
+    );
   };
   socket.on("error", () => socket.destroy());
   socket.on("end", answer); // a client that stopped sending still gets its answer

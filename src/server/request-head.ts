@@ -66,7 +66,9 @@ const KNOWN_CODINGS = new Set(["chunked", "gzip", "x-gzip", "deflate", "compress
  */
 export function checkRequestHead(head: RequestHead, maxBody = MAX_DISCARDED_BODY): HeadVerdict {
   if (head.httpVersionMajor !== 1) {
-    return head.httpVersionMajor === 0 ? refuse(400, "no HTTP version") : refuse(505, `HTTP/${head.httpVersionMajor}.${head.httpVersionMinor}`);
+    return head.httpVersionMajor === 0
+      ? refuse(400, "no HTTP version")
+      : refuse(505, `HTTP/${head.httpVersionMajor}.${head.httpVersionMinor}`);
   }
   const raw = head.rawHeaders;
   let hosts = 0;

@@ -15,14 +15,22 @@
  * streams in a loop, so the server works while the client pays nothing).
  * nghttp2 has its own reset limit in recent Node versions; this one holds on all.
  */
-import { type Http2ServerRequest, type Http2ServerResponse, type Http2Session, type Http2Stream, type ServerHttp2Session, constants, createSecureServer } from "node:http2";
-import { type Server as NetServer, type Socket, createServer as createNetServer } from "node:net";
+import {
+  constants,
+  createSecureServer,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type Http2Session,
+  type Http2Stream,
+  type ServerHttp2Session,
+} from "node:http2";
+import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import type { NodeRequest, NodeResponse } from "../adapters/node.js";
 import type { TlsCredentials } from "../tls/credentials.js";
 import { certificateNames, withAddresses } from "../tls/names.js";
-import { ResponseGate, h2SendTimeout, headerListSize } from "./h2-bounds.js";
+import { h2SendTimeout, headerListSize, ResponseGate } from "./h2-bounds.js";
 import { answerPlainHttp } from "./plain-on-tls.js";
 import type { Closable } from "./shutdown.js";
 
@@ -138,7 +146,10 @@ export function secureTransport(o: SecureTransportOptions): SecureTransport {
 
   const onRequest = (req: NodeRequest, res: NodeResponse): void => {
     // HTTP/2 by its stream: an HTTP/1.1 request line may say `HTTP/2.0` (answered 505 by onRequest).
-    if ((req as Partial<Http2ServerRequest>).stream === undefined) return o.onRequest(req, res);
+    if ((req as Partial<Http2ServerRequest>).stream === undefined) {
+      o.onRequest(req, res);
+      return;
+    }
     const h2 = req as Http2ServerRequest;
     // Node applies SETTINGS_MAX_HEADER_LIST_SIZE only once the client has
     // acknowledged it, and a client sends its first requests before that (or never
@@ -155,23 +166,33 @@ export function secureTransport(o: SecureTransportOptions): SecureTransport {
     else gate.admit({ req: h2, res: res as Http2ServerResponse });
   };
   const startResponse = ({ req, res }: { req: Http2ServerRequest; res: Http2ServerResponse }, done: () => void): void => {
-    if (res.stream.destroyed || res.stream.closed) return done(); // reset while it waited
+    if (res.stream.destroyed || res.stream.closed) {
+      done(); // reset while it waited
+      return;
+    }
     res.on("close", done); // after 'finish', or when the stream was reset; once either way
     o.onRequest(req, res);
   };
 
-  const secure = createSecureServer({
-    cert: Buffer.from(cert), key: Buffer.from(key), ...(passphrase === undefined ? {} : { passphrase }),
-    allowHTTP1: true, // ALPN offers h2 and http/1.1; a client that offers neither gets HTTP/1.1
-    settings: { maxConcurrentStreams: HTTP2_LIMITS.maxConcurrentStreams, maxHeaderListSize: headerListLimit },
-    // Also cut by the connection's deadline below; this is Node's own, per handshake.
-    handshakeTimeout: headDeadline,
-  }, onRequest);
+  const secure = createSecureServer(
+    {
+      cert: Buffer.from(cert),
+      key: Buffer.from(key),
+      ...(passphrase === undefined ? {} : { passphrase }),
+      allowHTTP1: true, // ALPN offers h2 and http/1.1; a client that offers neither gets HTTP/1.1
+      settings: { maxConcurrentStreams: HTTP2_LIMITS.maxConcurrentStreams, maxHeaderListSize: headerListLimit },
+      // Also cut by the connection's deadline below; this is Node's own, per handshake.
+      handshakeTimeout: headDeadline,
+    },
+    onRequest,
+  );
   // The HTTP/1.1 side is Node's http server logic running on `secure`: it reads
   // these, and starts checking them on 'listening', which `server` forwards below.
   Object.assign(secure, {
-    headersTimeout: o.headersTimeout, requestTimeout: o.requestTimeout,
-    keepAliveTimeout: o.keepAliveTimeout, connectionsCheckingInterval: o.connectionsCheckingInterval,
+    headersTimeout: o.headersTimeout,
+    requestTimeout: o.requestTimeout,
+    keepAliveTimeout: o.keepAliveTimeout,
+    connectionsCheckingInterval: o.connectionsCheckingInterval,
     ...(o.maxHeaderSize === undefined ? {} : { maxHeaderSize: o.maxHeaderSize }),
   });
   secure.on("clientError", o.onClientError);
@@ -200,7 +221,10 @@ export function secureTransport(o: SecureTransportOptions): SecureTransport {
     // client open a new one whenever it wants (RFC 9113 §6.8).
     if (o.keepAliveTimeout > 0) session.setTimeout(o.keepAliveTimeout, () => session.close());
     limitResets(session);
-    gates.set(session, new ResponseGate(HTTP2_LIMITS.responsesInProgress, startResponse, ({ res }) => res.stream.destroyed || res.stream.closed));
+    gates.set(
+      session,
+      new ResponseGate(HTTP2_LIMITS.responsesInProgress, startResponse, ({ res }) => res.stream.destroyed || res.stream.closed),
+    );
     const connection = accepted.get(peerOf(session.socket));
     if (sends !== undefined && connection !== undefined) sends.watch(session, connection.socket);
     if (closing) session.close();
@@ -227,7 +251,10 @@ export function secureTransport(o: SecureTransportOptions): SecureTransport {
         secure.emit("connection", socket);
       } else {
         const bound = server.address();
-        const own = withAddresses(names, [...(typeof bound === "object" && bound !== null ? [bound.address] : []), socket.localAddress ?? ""]);
+        const own = withAddresses(names, [
+          ...(typeof bound === "object" && bound !== null ? [bound.address] : []),
+          socket.localAddress ?? "",
+        ]);
         expire = answerPlainHttp(socket, own);
       }
     });

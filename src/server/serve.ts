@@ -4,28 +4,29 @@
  * (dual-stack by default, both loopbacks for `localhost`), with timeouts that cut
  * slow clients, an access log, and a graceful close.
  */
-import { type IncomingMessage, createServer } from "node:http";
+
 import { access, constants } from "node:fs/promises";
-import type { Server as NetServer, Socket } from "node:net";
+import { createServer, type IncomingMessage } from "node:http";
 import type { Http2ServerRequest } from "node:http2";
-import { createHandlerFromResolved } from "../handler/create.js";
+import type { Server as NetServer, Socket } from "node:net";
 import { type NodeRequest, type NodeResponse, responseBodyBytes, responseUser } from "../adapters/node.js";
 import { wasAbandoned } from "../adapters/queued.js";
-import { ServeError, codeOf } from "../core/errors.js";
-import type { FileSystem } from "../fs/types.js";
-import { OptionError, resolveOptions, type StaticOptions } from "../handler/options.js";
+import { codeOf, ServeError } from "../core/errors.js";
+import { booleanOption, wholeOption } from "../core/validate.js";
 import { buildFeatures } from "../features/index.js";
+import type { FileSystem } from "../fs/types.js";
+import { createHandlerFromResolved } from "../handler/create.js";
+import { OptionError, resolveOptions, type StaticOptions } from "../handler/options.js";
 import type { TlsCredentials } from "../tls/credentials.js";
-import { type ServedCertificate, resolveTls } from "../tls/resolve.js";
+import { resolveTls, type ServedCertificate } from "../tls/resolve.js";
 import { type BoundAddress, bind, urlsOf } from "./bind.js";
-import { type AccessLogEntry, type LogFormat, LOG_FORMATS, accessLogFormatter } from "./log.js";
+import { afterBody, clientErrorListener, refuseHeadersTooLarge, refuseRequest, refuseUriTooLong } from "./connection.js";
+import { type AccessLogEntry, accessLogFormatter, LOG_FORMATS, type LogFormat } from "./log.js";
 import { limitPipelining } from "./pipeline.js";
+import { checkRequestHead, MAX_DISCARDED_BODY } from "./request-head.js";
 import { secureTransport } from "./secure.js";
 import { sendWatch } from "./send-timeout.js";
 import { type Closable, type GracefulCloser, gracefulCloser } from "./shutdown.js";
-import { afterBody, clientErrorListener, refuseHeadersTooLarge, refuseRequest, refuseUriTooLong } from "./connection.js";
-import { MAX_DISCARDED_BODY, checkRequestHead } from "./request-head.js";
-import { booleanOption, wholeOption } from "../core/validate.js";
 
 /** Options of {@link serve}: the static handler's, plus where and how to listen. */
 export interface ServeOptions extends StaticOptions {
@@ -138,8 +139,6 @@ export interface ServeOptions extends StaticOptions {
   readonly keepAlive?: boolean;
 }
 
-
-
 /** A listening server. */
 export interface RunningServer {
   /**
@@ -173,11 +172,25 @@ export interface RunningServer {
 
 /** serve()'s own option names, for the "did you mean" of an unknown one; the type keeps it complete. */
 const SERVE_OPTION_NAMES = Object.keys({
-  port: true, host: true, log: true, headersTimeout: true, requestTimeout: true, keepAliveTimeout: true, sendTimeout: true, shutdownTimeout: true,
-  maxHeaderSize: true, maxUrlLength: true, maxConnections: true, tls: true, insecureAuth: true, logFormat: true, keepAlive: true,
+  port: true,
+  host: true,
+  log: true,
+  headersTimeout: true,
+  requestTimeout: true,
+  keepAliveTimeout: true,
+  sendTimeout: true,
+  shutdownTimeout: true,
+  maxHeaderSize: true,
+  maxUrlLength: true,
+  maxConnections: true,
+  tls: true,
+  insecureAuth: true,
+  logFormat: true,
+  keepAlive: true,
 } satisfies Record<Exclude<keyof ServeOptions, keyof StaticOptions>, true>);
 
-const whole = (name: string, value: number | undefined, fallback: number, max?: number): number => wholeOption(name, value, fallback, 0, max);
+const whole = (name: string, value: number | undefined, fallback: number, max?: number): number =>
+  wholeOption(name, value, fallback, 0, max);
 
 /** Fails fast, with a clear message, on a root the server could never answer from. */
 async function checkRoot(root: string, fs: FileSystem, onDisk: boolean): Promise<void> {
@@ -194,9 +207,9 @@ async function checkRoot(root: string, fs: FileSystem, onDisk: boolean): Promise
   }
 }
 
-export type { BoundAddress } from "./bind.js";
 export { ServeError } from "../core/errors.js";
 export type { ServedCertificate } from "../tls/resolve.js";
+export type { BoundAddress } from "./bind.js";
 
 const stderrLine = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -206,7 +219,10 @@ const PORT_TRIES = 100;
 /** Whether `host` only reaches this machine. */
 function isLoopback(host: string | undefined): boolean {
   if (host === undefined) return false;
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, "$1");
   return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
@@ -223,9 +239,24 @@ function isLoopback(host: string | undefined): boolean {
  * ```
  */
 export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
-  const { port: portOption, host: hostOption, log: logOption, headersTimeout: h, requestTimeout: r,
-    keepAliveTimeout: k, sendTimeout: st, shutdownTimeout: s, tls: tlsOption, insecureAuth, logFormat = "default", maxHeaderSize: mh, maxUrlLength: mu, maxConnections: mc,
-    keepAlive = true, ...staticOptions } = options;
+  const {
+    port: portOption,
+    host: hostOption,
+    log: logOption,
+    headersTimeout: h,
+    requestTimeout: r,
+    keepAliveTimeout: k,
+    sendTimeout: st,
+    shutdownTimeout: s,
+    tls: tlsOption,
+    insecureAuth,
+    logFormat = "default",
+    maxHeaderSize: mh,
+    maxUrlLength: mu,
+    maxConnections: mc,
+    keepAlive = true,
+    ...staticOptions
+  } = options;
   booleanOption("keepAlive", keepAlive, true);
   const port = whole("port", portOption, 8000, 65535);
   const headersTimeout = whole("headersTimeout", h, 10_000);
@@ -251,7 +282,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   if (!LOG_FORMATS.includes(logFormat)) throw new OptionError("logFormat", `must be one of ${LOG_FORMATS.join(", ")}`);
   booleanOption("insecureAuth", insecureAuth, false);
   // Colour only for a person watching a terminal, and never against NO_COLOR (no-color.org).
-  const colour = log === stderrLine && process.stderr.isTTY === true && process.env["NO_COLOR"] === undefined && process.env["TERM"] !== "dumb";
+  const colour =
+    log === stderrLine && process.stderr.isTTY === true && process.env["NO_COLOR"] === undefined && process.env["TERM"] !== "dumb";
   const format = accessLogFormatter(logFormat, colour);
   const resolved = resolveOptions(staticOptions, SERVE_OPTION_NAMES);
   const features = buildFeatures(staticOptions);
@@ -261,8 +293,11 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   // the features of the handler that answers (and the htpasswd file is read once).
   const { handler } = createHandlerFromResolved(resolved, features);
   if (features.auth && tls === undefined && insecureAuth !== true && !isLoopback(hostOption)) {
-    throw new OptionError("auth", `would send passwords in clear text to ${hostOption === undefined ? "every interface" : hostOption}: ` +
-      "use -b localhost, --tls, or --insecure-auth if the network is trusted");
+    throw new OptionError(
+      "auth",
+      `would send passwords in clear text to ${hostOption === undefined ? "every interface" : hostOption}: ` +
+        "use -b localhost, --tls, or --insecure-auth if the network is trusted",
+    );
   }
 
   const servers: Closable[] = [];
@@ -274,8 +309,18 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const { onRequest, observe } = requestListener({ handler, closer, keepAlive, maxUrlLength, logEntry, answeredByConnection });
   const onClientError = clientErrorListener(logEntry, answeredByConnection);
   const makeServer = serverFactory({
-    tls, headersTimeout, requestTimeout, keepAliveTimeout, sendTimeout, maxHeaderSize, maxConnections,
-    onRequest, observe, onClientError, servers, report: log || stderrLine,
+    tls,
+    headersTimeout,
+    requestTimeout,
+    keepAliveTimeout,
+    sendTimeout,
+    maxHeaderSize,
+    maxConnections,
+    onRequest,
+    observe,
+    onClientError,
+    servers,
+    report: log || stderrLine,
   });
   const discard = async (): Promise<void> => {
     await Promise.all(servers.splice(0).map((srv) => new Promise((done) => srv.close(done))));
@@ -283,11 +328,16 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const host = hostOption?.trim().replace(/^\[(.*)\]$/, "$1");
   const { addresses, movedFrom } = await bindFirstFree(makeServer, discard, host, port, portOption !== undefined);
   return {
-    urls: urlsOf(addresses, host, tls === undefined ? "http" : "https"), addresses, port: addresses[0]!.port,
-    close: closer.close, certificate: tls?.certificate,
+    urls: urlsOf(addresses, host, tls === undefined ? "http" : "https"),
+    addresses,
+    port: addresses[0]!.port,
+    close: closer.close,
+    certificate: tls?.certificate,
     ...(movedFrom === undefined ? {} : { movedFrom }),
     features: [...features.active, ...(resolved.compression ? ["compression"] : []), ...(tls === undefined ? [] : ["https", "http/2"])],
-    get inFlight() { return closer.inFlight; },
+    get inFlight() {
+      return closer.inFlight;
+    },
   };
 }
 
@@ -338,10 +388,18 @@ function requestListener(o: RequestListenerOptions): { onRequest: Listener; obse
         // 499 is nginx's "client closed request", the code operators know for it.
         const unanswered = !finished && status === undefined && wasAbandoned(res);
         log({
-          time, remoteAddress, method: req.method ?? "-", target: req.url ?? "-",
-          httpVersion: req.httpVersion, status: status ?? (unanswered ? 499 : res.statusCode), bytes: status === undefined && !unanswered ? responseBodyBytes(res) : 0,
-          durationMs: performance.now() - start, aborted: !finished && status === undefined,
-          referer: req.headers.referer, userAgent: req.headers["user-agent"], user: responseUser(res),
+          time,
+          remoteAddress,
+          method: req.method ?? "-",
+          target: req.url ?? "-",
+          httpVersion: req.httpVersion,
+          status: status ?? (unanswered ? 499 : res.statusCode),
+          bytes: status === undefined && !unanswered ? responseBodyBytes(res) : 0,
+          durationMs: performance.now() - start,
+          aborted: !finished && status === undefined,
+          referer: req.headers.referer,
+          userAgent: req.headers["user-agent"],
+          user: responseUser(res),
         });
       });
     }
@@ -400,26 +458,52 @@ interface ServerFactoryOptions {
 
 /** Makes one listening server per call: plain HTTP/1.1, or HTTP/2 and HTTP/1.1 over TLS (secure.ts). */
 function serverFactory(o: ServerFactoryOptions): () => NetServer {
-  const { tls, headersTimeout, requestTimeout, keepAliveTimeout, sendTimeout, maxHeaderSize, maxConnections, onRequest, observe, onClientError, servers } = o;
+  const {
+    tls,
+    headersTimeout,
+    requestTimeout,
+    keepAliveTimeout,
+    sendTimeout,
+    maxHeaderSize,
+    maxConnections,
+    onRequest,
+    observe,
+    onClientError,
+    servers,
+  } = o;
   const sends = sendWatch(sendTimeout);
   // How often timeouts are checked; Node's 30 s default lets a slowloris linger.
   const connectionsCheckingInterval = headersTimeout > 0 ? Math.min(1000, Math.max(50, headersTimeout / 2)) : 1000;
   return () => {
     let server: NetServer;
     if (tls === undefined) {
-      const plain = createServer({
-        insecureHTTPParser: false, headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval, maxHeaderSize,
-        // A missing Host is refused by checkRequestHead (request-head.ts), as over TLS.
-        requireHostHeader: false,
-      }, onRequest);
+      const plain = createServer(
+        {
+          insecureHTTPParser: false,
+          headersTimeout,
+          requestTimeout,
+          keepAliveTimeout,
+          connectionsCheckingInterval,
+          maxHeaderSize,
+          // A missing Host is refused by checkRequestHead (request-head.ts), as over TLS.
+          requireHostHeader: false,
+        },
+        onRequest,
+      );
       plain.on("clientError", onClientError);
       plain.on("connection", sends.watch);
       servers.push(plain);
       server = plain;
     } else {
       const transport = secureTransport({
-        credentials: tls.credentials, headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval,
-        maxHeaderSize, sendTimeout, onClientError,
+        credentials: tls.credentials,
+        headersTimeout,
+        requestTimeout,
+        keepAliveTimeout,
+        connectionsCheckingInterval,
+        maxHeaderSize,
+        sendTimeout,
+        onClientError,
         // An HTTP/2 header list past maxHeaderSize, refused by the transport: logged like any answer.
         onRefused: (req, res) => {
           observe(req, res);
@@ -451,7 +535,11 @@ function serverFactory(o: ServerFactoryOptions): () => NetServer {
  * asked for is that port or an error.
  */
 async function bindFirstFree(
-  make: () => NetServer, discard: () => Promise<void>, host: string | undefined, port: number, fixed: boolean,
+  make: () => NetServer,
+  discard: () => Promise<void>,
+  host: string | undefined,
+  port: number,
+  fixed: boolean,
 ): Promise<{ addresses: BoundAddress[]; movedFrom: number | undefined }> {
   for (let candidate = port; ; candidate++) {
     try {

@@ -4,10 +4,10 @@
  * to another certificate, a wrong password. An expired certificate is still served
  * (a test setup may want exactly that) but reported as a warning.
  */
-import { X509Certificate, createHash, createPrivateKey, type KeyObject } from "node:crypto";
+import { createHash, createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { createSecureContext } from "node:tls";
-import { ServeError, codeOf } from "../core/errors.js";
+import { codeOf, ServeError } from "../core/errors.js";
 
 /** A certificate and private key, as PEM text (the same shapes as `node:https`). */
 export interface TlsCredentials {
@@ -91,7 +91,11 @@ export function checkCredentials(creds: TlsCredentials, names: CredentialNames =
     throw tlsError("WHARF_TLS_KEY_MISMATCH", `${names.key} does not match ${names.cert} (it is the key of another certificate)`);
   }
   try {
-    createSecureContext({ cert: Buffer.from(creds.cert), key: Buffer.from(creds.key), ...(creds.passphrase === undefined ? {} : { passphrase: creds.passphrase }) });
+    createSecureContext({
+      cert: Buffer.from(creds.cert),
+      key: Buffer.from(creds.key),
+      ...(creds.passphrase === undefined ? {} : { passphrase: creds.passphrase }),
+    });
   } catch (err) {
     throw tlsError("WHARF_TLS_REJECTED", `OpenSSL refuses ${names.cert}: ${(err as Error).message}`, err);
   }

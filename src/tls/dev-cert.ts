@@ -8,11 +8,11 @@
  * file makes one of them create the pair while the others wait and then read it,
  * so a certificate is never paired with another process's key.
  */
-import { X509Certificate, createPrivateKey } from "node:crypto";
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { chmod, mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { homedir, hostname, networkInterfaces } from "node:os";
 import { isAbsolute, join } from "node:path";
-import { ServeError, codeOf } from "../core/errors.js";
+import { codeOf, ServeError } from "../core/errors.js";
 import type { TlsCredentials } from "./credentials.js";
 import { generateCertificate, ipBytes } from "./generate.js";
 
@@ -77,12 +77,17 @@ function staleness(cert: string, key: string, names: NonNullable<DevCertificateO
     return "new"; // unreadable or half-written: make a new one
   }
   if (new Date(x509.validTo).getTime() - now.getTime() < RENEW_DAYS * DAY || new Date(x509.validFrom) > now) return "expired";
-  const covered = new Set((x509.subjectAltName ?? "").split(", ").map((entry) => {
-    const [kind, ...rest] = entry.split(":");
-    const value = rest.join(":");
-    return kind === "IP Address" ? `ip:${Buffer.from(ipBytes(value)).toString("hex")}` : `dns:${value.toLowerCase()}`;
-  }));
-  const wanted = [...names.dns.map((d) => `dns:${d.toLowerCase()}`), ...names.ips.map((ip) => `ip:${Buffer.from(ipBytes(ip)).toString("hex")}`)];
+  const covered = new Set(
+    (x509.subjectAltName ?? "").split(", ").map((entry) => {
+      const [kind, ...rest] = entry.split(":");
+      const value = rest.join(":");
+      return kind === "IP Address" ? `ip:${Buffer.from(ipBytes(value)).toString("hex")}` : `dns:${value.toLowerCase()}`;
+    }),
+  );
+  const wanted = [
+    ...names.dns.map((d) => `dns:${d.toLowerCase()}`),
+    ...names.ips.map((ip) => `ip:${Buffer.from(ipBytes(ip)).toString("hex")}`),
+  ];
   // A name that went away (a Wi-Fi address) is no reason to make the user trust a new certificate.
   return wanted.every((w) => covered.has(w)) ? undefined : "names changed";
 }
@@ -92,7 +97,9 @@ async function readPair(certFile: string, keyFile: string): Promise<{ cert: stri
     return { cert: await readFile(certFile, "utf8"), key: await readFile(keyFile, "utf8") };
   } catch (err) {
     if (codeOf(err) === "ENOENT") return undefined;
-    throw new ServeError("WHARF_TLS_DEV_UNREADABLE", `cannot read the development certificate in ${certFile}: ${(err as Error).message}`, { cause: err });
+    throw new ServeError("WHARF_TLS_DEV_UNREADABLE", `cannot read the development certificate in ${certFile}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -142,7 +149,8 @@ export async function ensureDevCertificate(options: DevCertificateOptions = {}):
       why = again === undefined ? "new" : staleness(again.cert, again.key, names, now);
       if (again !== undefined && why === undefined) return { credentials: again, certFile, keyFile, created: undefined };
       const made = await generateCertificate({
-        dns: names.dns, ips: names.ips,
+        dns: names.dns,
+        ips: names.ips,
         notBefore: new Date(now.getTime() - 60 * 60 * 1000), // an hour of slack for clocks that are behind
         notAfter: new Date(now.getTime() + VALIDITY_DAYS * DAY),
       });
@@ -155,7 +163,9 @@ export async function ensureDevCertificate(options: DevCertificateOptions = {}):
     }
   } catch (err) {
     if (err instanceof ServeError) throw err;
-    throw new ServeError("WHARF_TLS_DEV_FAILED", `cannot create the development certificate in ${dir}: ${(err as Error).message}`, { cause: err });
+    throw new ServeError("WHARF_TLS_DEV_FAILED", `cannot create the development certificate in ${dir}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 

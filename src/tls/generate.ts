@@ -49,7 +49,10 @@ export function ipBytes(ip: string): Uint8Array {
 }
 
 function pem(label: string, der: ArrayBuffer | Uint8Array): string {
-  const lines = Buffer.from(der instanceof Uint8Array ? der : new Uint8Array(der)).toString("base64").match(/.{1,64}/g) ?? [];
+  const lines =
+    Buffer.from(der instanceof Uint8Array ? der : new Uint8Array(der))
+      .toString("base64")
+      .match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;
 }
 
@@ -82,7 +85,10 @@ export async function generateCertificate(subject: CertificateSubject, keyPair?:
   const cert = new pkijs.Certificate();
   cert.version = 2; // v3
   cert.serialNumber = new asn1js.Integer({ valueHex: serialNumber(randomBytes(16)) });
-  const name = new pkijs.AttributeTypeAndValue({ type: "2.5.4.3", value: new asn1js.Utf8String({ value: "wharf development certificate" }) });
+  const name = new pkijs.AttributeTypeAndValue({
+    type: "2.5.4.3",
+    value: new asn1js.Utf8String({ value: "wharf development certificate" }),
+  });
   cert.subject.typesAndValues.push(name);
   cert.issuer.typesAndValues.push(name);
   cert.notBefore.value = subject.notBefore;
@@ -98,7 +104,11 @@ export async function generateCertificate(subject: CertificateSubject, keyPair?:
     // A server certificate, not a CA: trusting it lets it vouch for nothing else.
     extension("2.5.29.19", true, new pkijs.BasicConstraints({ cA: false })),
     // keyUsage: digitalSignature only (bit 0), which is all an ECDSA TLS server key does.
-    new pkijs.Extension({ extnID: "2.5.29.15", critical: true, extnValue: new asn1js.BitString({ valueHex: new Uint8Array([0x80]), unusedBits: 7 }).toBER(false) }),
+    new pkijs.Extension({
+      extnID: "2.5.29.15",
+      critical: true,
+      extnValue: new asn1js.BitString({ valueHex: new Uint8Array([0x80]), unusedBits: 7 }).toBER(false),
+    }),
     // extKeyUsage: serverAuth (RFC 5280 §4.2.1.12); browsers require it.
     extension("2.5.29.37", false, new pkijs.ExtKeyUsage({ keyPurposes: ["1.3.6.1.5.5.7.3.1"] })),
     // subjectAltName: the only place browsers look for names (the CN is ignored).

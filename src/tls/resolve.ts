@@ -4,7 +4,7 @@
  * tells about them.
  */
 import { OptionError } from "../core/errors.js";
-import { type CertificateInfo, type TlsCredentials, checkCredentials } from "./credentials.js";
+import { type CertificateInfo, checkCredentials, type TlsCredentials } from "./credentials.js";
 import { type DevCertificate, ensureDevCertificate } from "./dev-cert.js";
 
 /** The certificate a TLS server presents, as {@link RunningServer.certificate} describes it. */
@@ -14,15 +14,26 @@ export interface ServedCertificate extends CertificateInfo {
 }
 
 /** Checks the `tls` option and makes or reads the development certificate. */
-export async function resolveTls(tls: TlsCredentials | "dev" | undefined): Promise<{ credentials: TlsCredentials; certificate: ServedCertificate } | undefined> {
+export async function resolveTls(
+  tls: TlsCredentials | "dev" | undefined,
+): Promise<{ credentials: TlsCredentials; certificate: ServedCertificate } | undefined> {
   if (tls === undefined) return undefined;
   if (tls === "dev") {
     const dev = await ensureDevCertificate();
     const info = checkCredentials(dev.credentials, { cert: dev.certFile, key: dev.keyFile });
-    return { credentials: dev.credentials, certificate: { ...info, dev: { certFile: dev.certFile, keyFile: dev.keyFile, created: dev.created } } };
+    return {
+      credentials: dev.credentials,
+      certificate: { ...info, dev: { certFile: dev.certFile, keyFile: dev.keyFile, created: dev.created } },
+    };
   }
   const pem = (v: unknown): boolean => typeof v === "string" || v instanceof Uint8Array;
-  if (typeof tls !== "object" || tls === null || !pem(tls.cert) || !pem(tls.key) || (tls.passphrase !== undefined && typeof tls.passphrase !== "string")) {
+  if (
+    typeof tls !== "object" ||
+    tls === null ||
+    !pem(tls.cert) ||
+    !pem(tls.key) ||
+    (tls.passphrase !== undefined && typeof tls.passphrase !== "string")
+  ) {
     throw new OptionError("tls", 'must be "dev" or { cert, key, passphrase? } with PEM text');
   }
   return { credentials: tls, certificate: { ...checkCredentials(tls), dev: undefined } };

@@ -17,13 +17,15 @@ import { chromium } from "playwright-core";
 import { launchOptions, skipWithoutChromium } from "../helpers/browser.js";
 import { type RunningCli, startCli } from "../helpers/cli.js";
 
-
 let dir = "";
 before(() => {
   dir = mkdtempSync(join(tmpdir(), "wharf-cors-"));
   mkdirSync(join(dir, "page"));
   mkdirSync(join(dir, "api"));
-  writeFileSync(join(dir, "page", "index.html"), '<!doctype html><html><head><link rel="icon" href="data:,"></head><body>page</body></html>');
+  writeFileSync(
+    join(dir, "page", "index.html"),
+    '<!doctype html><html><head><link rel="icon" href="data:,"></head><body>page</body></html>',
+  );
   writeFileSync(join(dir, "api", "nums.txt"), "123456789");
 });
 after(() => {
@@ -32,7 +34,10 @@ after(() => {
 
 const startAt = (args: string[]): Promise<RunningCli> => startCli(args);
 
-test("preflighted cross-origin fetches pass in Chromium, with and without credentials", { skip: skipWithoutChromium, timeout: 60_000 }, async () => {
+test("preflighted cross-origin fetches pass in Chromium, with and without credentials", {
+  skip: skipWithoutChromium,
+  timeout: 60_000,
+}, async () => {
   const page = await startAt(["0", "-b", "127.0.0.1", "-q", "-d", join(dir, "page")]);
   const origin = page.url.replace(/\/$/, "");
   const open = await startAt(["0", "-b", "localhost", "--cors", "-d", join(dir, "api")]);
@@ -42,21 +47,32 @@ test("preflighted cross-origin fetches pass in Chromium, with and without creden
   try {
     const tab = await browser.newPage();
     await tab.goto(page.url, { waitUntil: "load" });
-    const results = await tab.evaluate(async ([a, b, c]) => {
-      const read = async (url: string, init: RequestInit) => {
-        try {
-          const res = await fetch(url, init);
-          return { status: res.status, body: await res.text(), range: res.headers.get("content-range"), etag: res.headers.get("etag") !== null };
-        } catch (e) {
-          return { error: String(e) };
-        }
-      };
-      return {
-        any: await read(`${a}nums.txt`, { headers: { range: "bytes=0-3", "x-requested-with": "wharf-test" } }),
-        credentialed: await read(`${b}nums.txt`, { credentials: "include", headers: { authorization: `Basic ${btoa("me:pw")}`, range: "bytes=4-" } }),
-        unlisted: await read(`${c}nums.txt`, { headers: { "x-requested-with": "wharf-test" } }),
-      };
-    }, [open.url, listed.url, other.url]);
+    const results = await tab.evaluate(
+      async ([a, b, c]) => {
+        const read = async (url: string, init: RequestInit) => {
+          try {
+            const res = await fetch(url, init);
+            return {
+              status: res.status,
+              body: await res.text(),
+              range: res.headers.get("content-range"),
+              etag: res.headers.get("etag") !== null,
+            };
+          } catch (e) {
+            return { error: String(e) };
+          }
+        };
+        return {
+          any: await read(`${a}nums.txt`, { headers: { range: "bytes=0-3", "x-requested-with": "wharf-test" } }),
+          credentialed: await read(`${b}nums.txt`, {
+            credentials: "include",
+            headers: { authorization: `Basic ${btoa("me:pw")}`, range: "bytes=4-" },
+          }),
+          unlisted: await read(`${c}nums.txt`, { headers: { "x-requested-with": "wharf-test" } }),
+        };
+      },
+      [open.url, listed.url, other.url],
+    );
     assert.deepEqual(results.any, { status: 206, body: "1234", range: "bytes 0-3/9", etag: true });
     assert.deepEqual(results.credentialed, { status: 206, body: "56789", range: "bytes 4-8/9", etag: true });
     assert.match((results.unlisted as { error: string }).error, /TypeError: Failed to fetch/);

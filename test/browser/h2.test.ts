@@ -9,7 +9,7 @@
  * developer's machine and fails in CI, where it must run.
  */
 import assert from "node:assert/strict";
-import { X509Certificate, createHash } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,14 +18,15 @@ import { chromium } from "playwright-core";
 import { launchOptions, skipWithoutChromium } from "../helpers/browser.js";
 import { startCli } from "../helpers/cli.js";
 
-
 let dir = "";
 before(() => {
   dir = mkdtempSync(join(tmpdir(), "wharf-browser-"));
   const site = join(dir, "site");
   mkdirSync(site);
-  writeFileSync(join(site, "index.html"),
-    '<!doctype html><html><head><link rel="icon" href="data:,"><link rel="stylesheet" href="style.css"><script src="app.js" defer></script></head><body><p>wharf</p></body></html>');
+  writeFileSync(
+    join(site, "index.html"),
+    '<!doctype html><html><head><link rel="icon" href="data:,"><link rel="stylesheet" href="style.css"><script src="app.js" defer></script></head><body><p>wharf</p></body></html>',
+  );
   // Over 1 KiB each, so they are compressed (issue 4: a browser loads compressed pages).
   const padding = `/* ${"wharf ".repeat(300)} */\n`;
   writeFileSync(join(site, "style.css"), `${padding}p { color: rgb(1, 2, 3); }\n`);
@@ -36,7 +37,9 @@ after(() => {
 });
 
 test("Chromium loads a page, its CSS and its JS over h2 from wharf --tls", { skip: skipWithoutChromium, timeout: 60_000 }, async () => {
-  const w = await startCli(["0", "-b", "localhost", "-q", "--tls", "-d", join(dir, "site")], { env: { XDG_CONFIG_HOME: join(dir, "config") } });
+  const w = await startCli(["0", "-b", "localhost", "-q", "--tls", "-d", join(dir, "site")], {
+    env: { XDG_CONFIG_HOME: join(dir, "config") },
+  });
   const banner = w.stdout();
   const url = /https:\/\/localhost:\d+\//.exec(banner)?.[0];
   assert.ok(url, banner);
@@ -44,7 +47,9 @@ test("Chromium loads a page, its CSS and its JS over h2 from wharf --tls", { ski
   const pem = readFileSync(join(dir, "config", "wharf", "dev-cert.pem"), "utf8");
   const x509 = new X509Certificate(pem);
   assert.ok(banner.includes(`certificate SHA-256 ${x509.fingerprint256}`), banner);
-  const spki = createHash("sha256").update(x509.publicKey.export({ type: "spki", format: "der" })).digest("base64");
+  const spki = createHash("sha256")
+    .update(x509.publicKey.export({ type: "spki", format: "der" }))
+    .digest("base64");
 
   const browser = await chromium.launch(launchOptions(["--disable-quic", `--ignore-certificate-errors-spki-list=${spki}`]));
   try {
@@ -57,7 +62,9 @@ test("Chromium loads a page, its CSS and its JS over h2 from wharf --tls", { ski
     assert.equal(response?.status(), 200);
     const seen = await page.evaluate(() => ({
       page: (performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming).nextHopProtocol,
-      resources: performance.getEntriesByType("resource").map((e) => [new URL(e.name).pathname, (e as PerformanceResourceTiming).nextHopProtocol]),
+      resources: performance
+        .getEntriesByType("resource")
+        .map((e) => [new URL(e.name).pathname, (e as PerformanceResourceTiming).nextHopProtocol]),
       color: getComputedStyle(document.querySelector("p")!).color,
       ran: document.body.dataset["ran"],
     }));

@@ -11,7 +11,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type Browser, type Page, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { type RunningServer, serve } from "../../src/server/serve.js";
 import { launchOptions, skipWithoutChromium } from "../helpers/browser.js";
 
@@ -46,7 +46,10 @@ after(async () => {
   if (dir !== "") rmSync(dir, { recursive: true, force: true });
 });
 
-async function withPage<T>(options: { width: number; dark?: boolean; js?: boolean; bypassCSP?: boolean }, f: (page: Page, errors: string[]) => Promise<T>): Promise<T> {
+async function withPage<T>(
+  options: { width: number; dark?: boolean; js?: boolean; bypassCSP?: boolean },
+  f: (page: Page, errors: string[]) => Promise<T>,
+): Promise<T> {
   const context = await browser!.newContext({
     viewport: { width: options.width, height: 800 },
     colorScheme: options.dark === true ? "dark" : "light",
@@ -65,13 +68,16 @@ async function withPage<T>(options: { width: number; dark?: boolean; js?: boolea
   }
 }
 
-const names = (page: Page): Promise<string[]> => page.$$eval("tbody tr[data-entry]:not([hidden]) bdi", (els) => els.map((e) => e.textContent ?? ""));
+const names = (page: Page): Promise<string[]> =>
+  page.$$eval("tbody tr[data-entry]:not([hidden]) bdi", (els) => els.map((e) => e.textContent ?? ""));
 
 describe("the listing in Chromium", { skip: skipWithoutChromium }, () => {
   for (const width of [1280, 390]) {
     for (const dark of [false, true]) {
       for (const path of ["/many/", "/small/"]) {
-        test(`${path} at ${width} px, ${dark ? "dark" : "light"}: no axe violations, no sideways scroll${width === 1280 && !dark ? ", no CSP errors" : ""}`, { timeout: 60_000 }, async () => {
+        test(`${path} at ${width} px, ${dark ? "dark" : "light"}: no axe violations, no sideways scroll${width === 1280 && !dark ? ", no CSP errors" : ""}`, {
+          timeout: 60_000,
+        }, async () => {
           // The CSP is checked with it on; axe is injected with it bypassed (its script is not the page's).
           if (width === 1280 && !dark) {
             await withPage({ width, dark }, async (page, errors) => {
@@ -85,8 +91,16 @@ describe("the listing in Chromium", { skip: skipWithoutChromium }, () => {
             assert.ok(overflow <= 0, `scrolls sideways by ${overflow} px at ${width} px`);
             await page.evaluate(AXE);
             const violations = await page.evaluate(async () => {
-              const result = await (globalThis as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; nodes: Array<{ html: string }> }> }> } }).axe.run();
-              return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.html).slice(0, 2).join(" | ")}`);
+              const result = await (
+                globalThis as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; nodes: Array<{ html: string }> }> }> } }
+              ).axe.run();
+              return result.violations.map(
+                (v) =>
+                  `${v.id}: ${v.nodes
+                    .map((n) => n.html)
+                    .slice(0, 2)
+                    .join(" | ")}`,
+              );
             });
             assert.deepEqual(violations, []);
           });
@@ -103,7 +117,11 @@ describe("the listing in Chromium", { skip: skipWithoutChromium }, () => {
         // Sort by size: the header link; largest first, directories still first.
         await page.click("th.size a");
         assert.equal(new URL(page.url()).search, "?sort=size&order=desc");
-        assert.deepEqual((await names(page)).slice(0, 3), ["a folder with a rather long name that has to wrap on a phone/", "photos/", "report-24.csv"]);
+        assert.deepEqual((await names(page)).slice(0, 3), [
+          "a folder with a rather long name that has to wrap on a phone/",
+          "photos/",
+          "report-24.csv",
+        ]);
         assert.equal(await page.getAttribute("th.size", "aria-sort"), "descending");
         // Page on: the next link keeps the order.
         await page.click("a[rel=next]");
@@ -117,7 +135,18 @@ describe("the listing in Chromium", { skip: skipWithoutChromium }, () => {
         await page.press("input[name=q]", "Enter");
         await page.waitForURL(/q=REPORT-1/);
         assert.equal(new URL(page.url()).search, "?q=REPORT-1&sort=size&order=desc");
-        assert.deepEqual(await names(page), ["report-19.csv", "report-18.csv", "report-17.csv", "report-16.csv", "report-15.csv", "report-14.csv", "report-13.csv", "report-12.csv", "report-11.csv", "report-10.csv"]);
+        assert.deepEqual(await names(page), [
+          "report-19.csv",
+          "report-18.csv",
+          "report-17.csv",
+          "report-16.csv",
+          "report-15.csv",
+          "report-14.csv",
+          "report-13.csv",
+          "report-12.csv",
+          "report-11.csv",
+          "report-10.csv",
+        ]);
         assert.equal(await page.textContent("caption"), "1–10 of 11 entries matching “REPORT-1”");
         // Keyboard: Tab reaches the links in order; Enter follows one.
         await page.goto(`${base}/small/`);

@@ -51,7 +51,10 @@ test("a right-to-left name keeps its extension on the right", { skip: skipWithou
   const rows = await layout(RTL_NAMES);
   assert.deepEqual(rows.map((r) => r.name).sort(), [...RTL_NAMES].sort());
   for (const row of rows) {
-    assert.ok(row.ext > row.word, `${row.name}: extension at x=${row.ext}, the word at x=${row.word}; want the extension to the right (read as ${row.name.split(".").at(-1)}.… otherwise)`);
+    assert.ok(
+      row.ext > row.word,
+      `${row.name}: extension at x=${row.ext}, the word at x=${row.word}; want the extension to the right (read as ${row.name.split(".").at(-1)}.… otherwise)`,
+    );
   }
 });
 

@@ -21,7 +21,10 @@ async function startAt(args: string[]): Promise<string> {
   return (await startCli(args)).url;
 }
 
-test("a History API app deep-links, navigates, reloads and goes back under wharf -s", { skip: skipWithoutChromium, timeout: 60_000 }, async () => {
+test("a History API app deep-links, navigates, reloads and goes back under wharf -s", {
+  skip: skipWithoutChromium,
+  timeout: 60_000,
+}, async () => {
   const base = await startAt(["0", "-b", "127.0.0.1", "-q", "-s", "-d", FIXTURE]);
   const browser = await chromium.launch(launchOptions());
   try {

@@ -1,5 +1,5 @@
 // Runs the built `wharf` binary (dist/cli/bin.js) as a person would.
-import { after, afterEach, before, describe, test } from "node:test";
+
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -7,6 +7,7 @@ import { get, type IncomingMessage } from "node:http";
 import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, afterEach, before, describe, test } from "node:test";
 import { BIN, REPO, type RunningCli, runCli, startCli, stopAll } from "../helpers/cli.js";
 import { canListen } from "../helpers/net.js";
 
@@ -136,7 +137,13 @@ describe("wharf, serving", () => {
     assert.ok(await w.err.until(/shutting down/), "no shutdown line");
     assert.equal(w.stderr(), "wharf: shutting down (waiting up to 10s for 1 response)\n");
     let received = 0;
-    await new Promise((resolve, reject) => res.on("data", (c: Buffer) => (received += c.length)).on("end", resolve).on("error", reject).resume());
+    await new Promise((resolve, reject) =>
+      res
+        .on("data", (c: Buffer) => (received += c.length))
+        .on("end", resolve)
+        .on("error", reject)
+        .resume(),
+    );
     assert.equal(received, BIG);
     assert.deepEqual(await w.exited, { code: 0, signal: null });
   });
@@ -155,12 +162,24 @@ describe("wharf, serving", () => {
   // Every row needs IPv6 loopback to show what it is for; without it, the fallbacks
   // (127.0.0.1 alone, 0.0.0.0) are covered by the rows above.
   const binds: { name: string; args: string[]; hosts: string[]; first: (port: number) => string }[] = [
-    { name: "--bind ::1", args: ["--bind", "::1"], hosts: ["[::1]"],
-      first: (p) => `Serving ${dir} at http://[::1]:${p}/ (bound to [::1]:${p})` },
-    { name: "--bind localhost", args: ["--bind", "localhost"], hosts: ["127.0.0.1", "[::1]"],
-      first: (p) => `Serving ${dir} at http://localhost:${p}/ (bound to 127.0.0.1:${p} and [::1]:${p})` },
-    { name: "default (dual-stack)", args: [], hosts: ["127.0.0.1", "[::1]"],
-      first: (p) => `Serving ${dir} at http://localhost:${p}/ (bound to [::]:${p}, IPv6 and IPv4)` },
+    {
+      name: "--bind ::1",
+      args: ["--bind", "::1"],
+      hosts: ["[::1]"],
+      first: (p) => `Serving ${dir} at http://[::1]:${p}/ (bound to [::1]:${p})`,
+    },
+    {
+      name: "--bind localhost",
+      args: ["--bind", "localhost"],
+      hosts: ["127.0.0.1", "[::1]"],
+      first: (p) => `Serving ${dir} at http://localhost:${p}/ (bound to 127.0.0.1:${p} and [::1]:${p})`,
+    },
+    {
+      name: "default (dual-stack)",
+      args: [],
+      hosts: ["127.0.0.1", "[::1]"],
+      first: (p) => `Serving ${dir} at http://localhost:${p}/ (bound to [::]:${p}, IPv6 and IPv4)`,
+    },
   ];
   for (const row of binds) {
     test(`serves with ${row.name}`, { skip: !hasIPv6Loopback && "no IPv6 loopback" }, async () => {

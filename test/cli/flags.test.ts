@@ -1,7 +1,7 @@
-import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { availableParallelism } from "node:os";
-import { FLAGS, helpText, parseCommandLine, type CommandLine } from "../../src/cli/flags.js";
+import { describe, test } from "node:test";
+import { type CommandLine, FLAGS, helpText, parseCommandLine } from "../../src/cli/flags.js";
 import type { Settings } from "../../src/config/registry.js";
 
 // Only what was written: no defaults, so that the environment and a configuration
@@ -22,8 +22,10 @@ const rows: { argv: string[]; want: CommandLine }[] = [
   { argv: ["-b::1"], want: run({ host: "::1" }) },
   { argv: ["-d", "public"], want: run({ root: "public" }, "flag") },
   { argv: ["--directory=my dir", "-q"], want: run({ root: "my dir", log: false }, "flag") },
-  { argv: ["--quiet", "--dotfiles", "--follow-symlinks", "--no-listing"],
-    want: run({ log: false, dotfiles: "allow", symlinks: "follow", listing: false }) },
+  {
+    argv: ["--quiet", "--dotfiles", "--follow-symlinks", "--no-listing"],
+    want: run({ log: false, dotfiles: "allow", symlinks: "follow", listing: false }),
+  },
   // --readme: the listing's object form; --no-listing wins in either order.
   { argv: ["--readme"], want: run({ listing: { readme: true } }) },
   { argv: ["--readme", "--no-listing"], want: run({ listing: false }) },
@@ -36,15 +38,25 @@ const rows: { argv: string[]; want: CommandLine }[] = [
   { argv: ["--workers", "4"], want: run({ workers: 4 }) },
   { argv: ["-w", "2"], want: run({ workers: 2 }) },
   { argv: ["--no-compression"], want: run({ compression: false, precompressed: false }) },
-  { argv: ["--cache", "*.png=3600", "--cache=assets/**=no-store"], want: run({ cache: [{ glob: "*.png", value: 3600 }, { glob: "assets/**", value: "no-store" }] }) },
+  {
+    argv: ["--cache", "*.png=3600", "--cache=assets/**=no-store"],
+    want: run({
+      cache: [
+        { glob: "*.png", value: 3600 },
+        { glob: "assets/**", value: "no-store" },
+      ],
+    }),
+  },
   { argv: ["--cache", "*.html=max-age=60"], want: run({ cache: [{ glob: "*.html", value: "max-age=60" }] }) },
   { argv: ["--cache", "nothing"], want: error("invalid --cache 'nothing': expected GLOB=SECONDS or GLOB=VALUE, e.g. '*.png=3600'") },
   { argv: ["--workers=auto"], want: run({ workers: availableParallelism() }) },
   // TLS: `--tls` alone makes a certificate; Python 3.14's names take files.
   { argv: ["--tls"], want: run({ tls: "dev" }) },
   { argv: ["--tls-cert", "c.pem"], want: run({ tlsCert: "c.pem" }) },
-  { argv: ["--tls-cert=c.pem", "--tls-key", "k.pem", "--tls-password-file", "p.txt"],
-    want: run({ tlsCert: "c.pem", tlsKey: "k.pem", tlsPasswordFile: "p.txt" }) },
+  {
+    argv: ["--tls-cert=c.pem", "--tls-key", "k.pem", "--tls-password-file", "p.txt"],
+    want: run({ tlsCert: "c.pem", tlsKey: "k.pem", tlsPasswordFile: "p.txt" }),
+  },
   { argv: ["--tls-key", "k.pem"], want: error("--tls-key requires --tls-cert to be set") },
   { argv: ["--tls-password-file", "p.txt"], want: error("--tls-password-file requires --tls-cert to be set") },
   { argv: ["--tls-cert"], want: error("option --tls-cert needs a value: --tls-cert FILE") },
@@ -87,7 +99,10 @@ const rows: { argv: string[]; want: CommandLine }[] = [
   { argv: ["-l", "3000"], want: run({ port: 3000 }) },
   { argv: ["-l", "tcp://0.0.0.0:3000"], want: run({ port: 3000, host: "0.0.0.0" }) },
   { argv: ["--listen", "localhost:3000"], want: run({ port: 3000, host: "localhost" }) },
-  { argv: ["-l", "unix:/tmp/s.sock"], want: error("invalid --listen 'unix:/tmp/s.sock': wharf takes a port or HOST:PORT; for other addresses use -b ADDR and the port") },
+  {
+    argv: ["-l", "unix:/tmp/s.sock"],
+    want: error("invalid --listen 'unix:/tmp/s.sock': wharf takes a port or HOST:PORT; for other addresses use -b ADDR and the port"),
+  },
   { argv: ["--dir", "public"], want: run({ root: "public" }, "flag") },
   { argv: ["--direc=public"], want: run({ root: "public" }, "flag") },
   { argv: ["--d", "x"], want: error("ambiguous option '--d': could be --directory, --dotfiles") },
@@ -102,7 +117,10 @@ const rows: { argv: string[]; want: CommandLine }[] = [
   { argv: ["-s", "app.html", "dist"], want: run({ root: "dist", single: "app.html" }, "positional") },
   { argv: ["--single="], want: error("invalid --single=: name a file (--single=app.html), or give -s alone for index.html") },
   { argv: ["--cors", "example.com"], want: error("invalid --cors 'example.com': an origin has a scheme, like https://example.com") },
-  { argv: ["--cors", "https://a.example,b.example"], want: error("invalid --cors 'https://a.example,b.example': an origin has a scheme, like https://b.example") },
+  {
+    argv: ["--cors", "https://a.example,b.example"],
+    want: error("invalid --cors 'https://a.example,b.example': an origin has a scheme, like https://b.example"),
+  },
   { argv: ["--cors", "dist"], want: run({ root: "dist", cors: "*" }, "positional") },
   { argv: ["-1"], want: error("invalid port '-1': must be a whole number from 0 to 65535") },
   { argv: ["80.5"], want: error("invalid port '80.5': must be a whole number from 0 to 65535") },
@@ -120,7 +138,11 @@ describe("parseCommandLine", () => {
   for (const row of rows) {
     test(row.argv.map((a) => JSON.stringify(a)).join(" ") || "(no arguments)", () => {
       const got = parseCommandLine(row.argv);
-      assert.deepEqual(got, row.want, `parseCommandLine(${JSON.stringify(row.argv)}): got ${JSON.stringify(got)}, want ${JSON.stringify(row.want)}`);
+      assert.deepEqual(
+        got,
+        row.want,
+        `parseCommandLine(${JSON.stringify(row.argv)}): got ${JSON.stringify(got)}, want ${JSON.stringify(row.want)}`,
+      );
     });
   }
 });

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { describe, test } from "node:test";
 import { join } from "node:path";
+import { describe, test } from "node:test";
 import { parseCommandLine } from "../../src/cli/flags.js";
 import { REPO, runCli } from "../helpers/cli.js";
 

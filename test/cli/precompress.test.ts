@@ -1,9 +1,21 @@
 // `wharf precompress DIR`: sidecars for compressible files, skipped when up to date.
-import { after, afterEach, before, beforeEach, describe, test } from "node:test";
+
 import assert from "node:assert/strict";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, sep } from "node:path";
+import { after, afterEach, before, beforeEach, describe, test } from "node:test";
 import zlib from "node:zlib";
 import { precompress, precompressCommand, temporaryName } from "../../src/cli/precompress.js";
 
@@ -54,7 +66,17 @@ describe("safe to try", () => {
   let tree = "";
   before(() => {
     tree = mkdtempSync(join(tmpdir(), "wharf-pre-safe-"));
-    for (const name of ["app.js", "node_modules/lib/index.js", ".cache/chunk.js", "sub/.hidden/x.js", ".env.js", "wharf.json", "serve.json", "conf/htpasswd.json", "conf/.htpasswd"]) {
+    for (const name of [
+      "app.js",
+      "node_modules/lib/index.js",
+      ".cache/chunk.js",
+      "sub/.hidden/x.js",
+      ".env.js",
+      "wharf.json",
+      "serve.json",
+      "conf/htpasswd.json",
+      "conf/.htpasswd",
+    ]) {
       mkdirSync(join(tree, name, ".."), { recursive: true });
       writeFileSync(join(tree, name), TEXT);
     }
@@ -62,7 +84,9 @@ describe("safe to try", () => {
   after(() => rmSync(tree, { recursive: true, force: true }));
 
   const sidecars = (): string[] =>
-    readdirSync(tree, { recursive: true, encoding: "utf8" }).filter((p) => /\.(br|gz|zst|tmp)$/.test(p)).sort();
+    readdirSync(tree, { recursive: true, encoding: "utf8" })
+      .filter((p) => /\.(br|gz|zst|tmp)$/.test(p))
+      .sort();
 
   test("without a folder: usage on stderr, exit 2, nothing written", () => {
     const r = runCli(["precompress"], { cwd: tree });
@@ -86,14 +110,22 @@ describe("safe to try", () => {
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(sidecars(), [...SIDECARS_OF_APP].sort());
     // The closing line says what was saved.
-    assert.match(r.stdout, /^1 compressible file: wrote [23] sidecars, 0 up to date, 0 not smaller; best codings save [\d.]+ KiB of 5\.9 KiB \(\d+%\)$/m);
+    assert.match(
+      r.stdout,
+      /^1 compressible file: wrote [23] sidecars, 0 up to date, 0 not smaller; best codings save [\d.]+ KiB of 5\.9 KiB \(\d+%\)$/m,
+    );
   });
 
   test("--include-node-modules and --dotfiles take them in; configuration and password files never", () => {
     const r = run("-q", "--include-node-modules", "--dotfiles", tree);
     assert.equal(r.status, 0, r.stderr);
-    const got = sidecars().map((p) => p.replace(/\.(br|gz|zst)$/, "")).filter((p, i, all) => all.indexOf(p) === i);
-    assert.deepEqual(got, [".cache/chunk.js", ".env.js", "app.js", "node_modules/lib/index.js", "sub/.hidden/x.js"].map((p) => p.split("/").join(sep)).sort());
+    const got = sidecars()
+      .map((p) => p.replace(/\.(br|gz|zst)$/, ""))
+      .filter((p, i, all) => all.indexOf(p) === i);
+    assert.deepEqual(
+      got,
+      [".cache/chunk.js", ".env.js", "app.js", "node_modules/lib/index.js", "sub/.hidden/x.js"].map((p) => p.split("/").join(sep)).sort(),
+    );
   });
 
   test("progress on stderr, a line every 1,000 files when not a terminal", () => {
@@ -114,12 +146,28 @@ describe("safe to try", () => {
       for (let i = 0; i < 40; i++) writeFileSync(join(many, `f${i}.txt`), "x");
       let progress = "";
       let out = "";
-      const code = await precompressCommand([many], (t) => (out += t), () => undefined, { isTTY: true, write: (t) => (progress += t) });
+      const code = await precompressCommand(
+        [many],
+        (t) => (out += t),
+        () => undefined,
+        { isTTY: true, write: (t) => (progress += t) },
+      );
       assert.equal(code, 0);
-      assert.equal(progress, "\rprecompress: 16 files looked at, 0 sidecars written\rprecompress: 32 files looked at, 0 sidecars written\r\x1b[K");
+      assert.equal(
+        progress,
+        "\rprecompress: 16 files looked at, 0 sidecars written\rprecompress: 32 files looked at, 0 sidecars written\r\x1b[K",
+      );
       assert.match(out, /^0 compressible files: wrote 0 sidecars/);
       progress = "";
-      assert.equal(await precompressCommand(["-q", many], () => undefined, () => undefined, { isTTY: true, write: (t) => (progress += t) }), 0);
+      assert.equal(
+        await precompressCommand(
+          ["-q", many],
+          () => undefined,
+          () => undefined,
+          { isTTY: true, write: (t) => (progress += t) },
+        ),
+        0,
+      );
       assert.equal(progress, "", "-q shows no progress");
     } finally {
       rmSync(many, { recursive: true, force: true });

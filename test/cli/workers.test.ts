@@ -1,11 +1,12 @@
 // `--workers N`: N processes on one port, one banner, graceful shutdown of all.
-import { after, before, describe, test } from "node:test";
+
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
 import { BIN, startCli } from "../helpers/cli.js";
 
 let dir = "";
@@ -18,7 +19,11 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 /** The pids of `pid`'s children. */
 function children(pid: number): number[] {
   try {
-    return execFileSync("pgrep", ["-P", String(pid)], { encoding: "utf8" }).trim().split("\n").filter(Boolean).map(Number);
+    return execFileSync("pgrep", ["-P", String(pid)], { encoding: "utf8" })
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return []; // pgrep exits 1 when there are none
   }
@@ -65,7 +70,12 @@ describe("--workers", () => {
       const err = w.stderr();
       assert.equal(out.match(/^Serving /gm)?.length, 1, `one banner, got ${out}`);
       assert.equal(out.match(/Press Ctrl\+C/g)?.length, 1);
-      assert.match(err, new RegExp(`^wharf: worker ${victim} exited \\(SIGKILL\\); starting another\nwharf: worker \\d+ took over from worker ${victim}\n$`));
+      assert.match(
+        err,
+        new RegExp(
+          `^wharf: worker ${victim} exited \\(SIGKILL\\); starting another\nwharf: worker \\d+ took over from worker ${victim}\n$`,
+        ),
+      );
       const url = w.url;
       for (let i = 0; i < 4; i++) assert.equal(await (await fetch(`${url}nums.txt`)).text(), "123456789");
     } finally {
@@ -86,7 +96,9 @@ describe("--workers", () => {
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const child = spawn(process.execPath, [BIN, String(port), "-b", "127.0.0.1", "-d", dir, "--workers", "2"], { stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, [BIN, String(port), "-b", "127.0.0.1", "-d", dir, "--workers", "2"], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let err = "";
       child.stderr.on("data", (c: Buffer) => (err += c.toString()));
       // "close", not "exit": stderr has then been read to its end.

@@ -19,7 +19,10 @@ mkdirSync(site);
 writeFileSync(join(site, "nums.txt"), "123456789");
 writeFileSync(join(site, "index.html"), "<p>home</p>");
 // Apache htpasswd 2.4.71, `-cbB -C 5 bee b-pass` and `-bs sha 'söme pass'`.
-writeFileSync(join(dir, "htpasswd"), "bee:$2y$05$Y8SwRTDGTeqIEw0CfcFWDeHTzp1qAVohffBfAS2hOoXFaa/D79fFm\nsha:{SHA}lkdQfQhFgU2CdvHc5IY7mmK0fAI=\n");
+writeFileSync(
+  join(dir, "htpasswd"),
+  "bee:$2y$05$Y8SwRTDGTeqIEw0CfcFWDeHTzp1qAVohffBfAS2hOoXFaa/D79fFm\nsha:{SHA}lkdQfQhFgU2CdvHc5IY7mmK0fAI=\n",
+);
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 afterEach(stopAll);
@@ -34,15 +37,21 @@ function run(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } 
 }
 
 function exec(file: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => execFile(file, args, { timeout: 10_000 }, (error, stdout, stderr) =>
-    resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr })));
+  return new Promise((resolve) =>
+    execFile(file, args, { timeout: 10_000 }, (error, stdout, stderr) =>
+      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr }),
+    ),
+  );
 }
 
 describe("configuration", () => {
   test("a wharf.json in the working directory", async () => {
     const cwd = join(dir, "with-config");
     mkdirSync(cwd, { recursive: true });
-    writeFileSync(join(cwd, "wharf.json"), JSON.stringify({ directory: "../site", single: true, headers: [{ source: "**", headers: { "X-From": "config" } }] }));
+    writeFileSync(
+      join(cwd, "wharf.json"),
+      JSON.stringify({ directory: "../site", single: true, headers: [{ source: "**", headers: { "X-From": "config" } }] }),
+    );
     const w = await start(["0", "-b", "127.0.0.1", "-q"], { cwd });
     assert.match(w.stdout(), /config: .*wharf\.json/);
     assert.match(w.stdout(), /features: spa, headers, compression/);
@@ -67,7 +76,10 @@ describe("configuration", () => {
     const w = await start(["0", "-b", "127.0.0.1", "-q", "-d", served]);
     // Stderr and stdout are separate pipes: the notes may arrive after the banner.
     await w.err.until(/Last-Modified\)\n/);
-    assert.equal(w.stderr(), "wharf: serve.json: renderSingle is not supported; ignored\nwharf: serve.json: etag: false: wharf always sends an ETag (and Last-Modified)\n");
+    assert.equal(
+      w.stderr(),
+      "wharf: serve.json: renderSingle is not supported; ignored\nwharf: serve.json: etag: false: wharf always sends an ETag (and Last-Modified)\n",
+    );
     assert.equal(await (await fetch(`${w.url}about`)).text(), "<p>about</p>"); // serve's clean URLs
     assert.equal((await fetch(`${w.url}serve.json`)).status, 404); // never served
   });
@@ -127,14 +139,25 @@ describe("access log formats", () => {
   const rows: [string, RegExp][] = [
     ["common", /^127\.0\.0\.1 - bee \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/nums\.txt HTTP\/1\.1" 200 9$/m],
     ["combined", /^127\.0\.0\.1 - bee \[[^\]]+\] "GET \/nums\.txt HTTP\/1\.1" 200 9 "http:\/\/ref\.example\/" "test-agent"$/m],
-    ["json", /^\{"time":"[^"]+","remote":"127\.0\.0\.1","method":"GET","target":"\/nums\.txt","protocol":"HTTP\/1\.1","status":200,"bytes":9,"durationMs":[\d.]+,"user":"bee","referer":"http:\/\/ref\.example\/","userAgent":"test-agent"\}$/m],
+    [
+      "json",
+      /^\{"time":"[^"]+","remote":"127\.0\.0\.1","method":"GET","target":"\/nums\.txt","protocol":"HTTP\/1\.1","status":200,"bytes":9,"durationMs":[\d.]+,"user":"bee","referer":"http:\/\/ref\.example\/","userAgent":"test-agent"\}$/m,
+    ],
     ["dev", /^GET \/nums\.txt 200 [\d.]+ms - 9 B$/m],
   ];
   for (const [format, want] of rows) {
     test(format, async () => {
       // The user is logged once --auth accepted it (issue 10, item 18), never merely because a header named one.
       const w = await start(["0", "-b", "127.0.0.1", "--log-format", format, "--auth", "bee:x", "-d", site]);
-      await (await fetch(`${w.url}nums.txt`, { headers: { referer: "http://ref.example/", "user-agent": "test-agent", authorization: `Basic ${Buffer.from("bee:x").toString("base64")}` } })).text();
+      await (
+        await fetch(`${w.url}nums.txt`, {
+          headers: {
+            referer: "http://ref.example/",
+            "user-agent": "test-agent",
+            authorization: `Basic ${Buffer.from("bee:x").toString("base64")}`,
+          },
+        })
+      ).text();
       await w.err.until(/nums/);
       assert.match(w.stderr(), want);
       assert.doesNotMatch(w.stderr(), /\x1b/); // not a terminal: no colour
@@ -146,7 +169,10 @@ describe("basic auth with real clients", () => {
   test("refused on every interface without TLS; --insecure-auth or loopback allow it", async () => {
     const r = run(["0", "--auth", "a:b", "-d", site]);
     assert.equal(r.status, 2);
-    assert.equal(r.stderr, 'wharf: option "auth" would send passwords in clear text to every interface: use -b localhost, --tls, or --insecure-auth if the network is trusted\n');
+    assert.equal(
+      r.stderr,
+      'wharf: option "auth" would send passwords in clear text to every interface: use -b localhost, --tls, or --insecure-auth if the network is trusted\n',
+    );
     const insecure = await start(["0", "-b", "0.0.0.0", "--auth", "a:b", "--insecure-auth", "-q", "-d", site]);
     assert.equal((await fetch(`http://127.0.0.1:${insecure.port}/nums.txt`)).status, 401);
   });

@@ -7,12 +7,12 @@
  * option that disagrees.
  */
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { FLAGS, helpText, parseCommandLine } from "../../src/cli/flags.js";
-import { readmeTable, README_MARKERS } from "../../src/cli/readme.js";
+import { README_MARKERS, readmeTable } from "../../src/cli/readme.js";
 import { fromEnvironment } from "../../src/config/env.js";
 import { mergeSettings, withCliDefaults } from "../../src/config/merge.js";
 import { OPTIONS, type Settings } from "../../src/config/registry.js";
@@ -27,14 +27,30 @@ describe("registry: the table itself", () => {
       const twice = names.filter((n, i) => names.indexOf(n) !== i);
       assert.deepEqual(twice, [], `${what} declared twice`);
     };
-    once("option", OPTIONS.map((o) => o.name));
-    once("long flag", FLAGS.map((f) => f.long));
-    once("short flag", FLAGS.flatMap((f) => (f.short === undefined ? [] : [f.short])));
-    once("variable", OPTIONS.flatMap((o) => o.env ?? []));
-    once("config key", OPTIONS.flatMap((o) => (o.configKey === undefined ? [] : [o.configKey])));
+    once(
+      "option",
+      OPTIONS.map((o) => o.name),
+    );
+    once(
+      "long flag",
+      FLAGS.map((f) => f.long),
+    );
+    once(
+      "short flag",
+      FLAGS.flatMap((f) => (f.short === undefined ? [] : [f.short])),
+    );
+    once(
+      "variable",
+      OPTIONS.flatMap((o) => o.env ?? []),
+    );
+    once(
+      "config key",
+      OPTIONS.flatMap((o) => (o.configKey === undefined ? [] : [o.configKey])),
+    );
   });
   test("every option with a variable can read it", () => {
-    for (const o of OPTIONS.filter((o) => o.env !== undefined)) assert.equal(typeof o.parse, "function", `${o.name} has variables but no parse`);
+    for (const o of OPTIONS.filter((o) => o.env !== undefined))
+      assert.equal(typeof o.parse, "function", `${o.name} has variables but no parse`);
   });
 });
 
@@ -72,7 +88,11 @@ describe("registry: README.md's command-line table", () => {
     const rows = section.split("\n").filter((l) => l.startsWith("| `"));
     const names = rows.flatMap((row) => [...row.split("|")[1]!.matchAll(/`(\w+)`/g)].map((m) => m[1]!));
     assert.ok(names.length > 20, `found ${names.length} rows`);
-    for (const name of names) assert.ok(OPTIONS.some((o) => o.name === name && o.layer !== "cli"), `README's options table names ${name}, not a library option`);
+    for (const name of names)
+      assert.ok(
+        OPTIONS.some((o) => o.name === name && o.layer !== "cli"),
+        `README's options table names ${name}, not a library option`,
+      );
   });
   test("has a row for every flag and names every variable", () => {
     const table = readmeTable();
@@ -83,8 +103,10 @@ describe("registry: README.md's command-line table", () => {
 
 /** `@default` text by property name, for `interface name` wherever it is declared under src/. */
 function tsdocDefaults(name: string): Map<string, string | undefined> {
-  const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
+    );
   for (const file of files(join(REPO, "src"))) {
     const text = readFileSync(file, "utf8");
     const at = text.indexOf(`export interface ${name} `);
@@ -118,7 +140,8 @@ describe("registry: TSDoc @default of the library's options", () => {
       const spec = OPTIONS.find((o) => o.name === name)!;
       const got = leadingValue(text);
       // Prose (`process.cwd()`, `the Node file system`) is a default no table can hold.
-      if ("prose" in got) assert.equal(spec.default, undefined, `${name}: TSDoc says "${got.prose}", the registry ${JSON.stringify(spec.default)}`);
+      if ("prose" in got)
+        assert.equal(spec.default, undefined, `${name}: TSDoc says "${got.prose}", the registry ${JSON.stringify(spec.default)}`);
       else assert.deepEqual(spec.default, got.value, `${name}: TSDoc ${text}, registry ${JSON.stringify(spec.default)}`);
     });
   }
@@ -126,8 +149,16 @@ describe("registry: TSDoc @default of the library's options", () => {
 
 describe("registry: the defaults resolveOptions() applies", () => {
   const resolved = resolveOptions({ root: REPO }) as unknown as Record<string, unknown>;
-  for (const o of OPTIONS.filter((o) => o.layer === "handler" && o.name in resolved && typeof resolved[o.name] !== "function" && o.name !== "root" && o.name !== "fs")) {
-    test(o.name, () => assert.deepEqual(resolved[o.name], o.default, `${o.name}: resolveOptions() applies ${JSON.stringify(resolved[o.name])}, the registry says ${JSON.stringify(o.default)}`));
+  for (const o of OPTIONS.filter(
+    (o) => o.layer === "handler" && o.name in resolved && typeof resolved[o.name] !== "function" && o.name !== "root" && o.name !== "fs",
+  )) {
+    test(o.name, () =>
+      assert.deepEqual(
+        resolved[o.name],
+        o.default,
+        `${o.name}: resolveOptions() applies ${JSON.stringify(resolved[o.name])}, the registry says ${JSON.stringify(o.default)}`,
+      ),
+    );
   }
 });
 
@@ -139,7 +170,8 @@ describe("registry: --help", () => {
         assert.ok(help.includes(`--${f.long}${f.value === undefined ? "" : ` ${f.value}`}`), `help lacks --${f.long}`);
         if (f.value === "SECONDS") assert.equal(f.default, String((o.default as number) / 1000), `--${f.long}`);
         // A note may follow the number: `4294967296 (4 GiB)`.
-        else if (typeof o.default === "number" && f.value !== undefined && /^(N|BYTES)$/.test(f.value)) assert.equal(f.default?.split(" ")[0], String(o.default), `--${f.long}`);
+        else if (typeof o.default === "number" && f.value !== undefined && /^(N|BYTES)$/.test(f.value))
+          assert.equal(f.default?.split(" ")[0], String(o.default), `--${f.long}`);
       });
     }
   }
@@ -155,8 +187,25 @@ describe("registry: environment variables", () => {
     assert.deepEqual([...listed].sort(), OPTIONS.flatMap((o) => o.env ?? []).sort());
   });
   test("each sets its option, and a flag beats it", () => {
-    const samples: Record<string, string> = { PORT: "3000", WHARF_PORT: "3001", WHARF_HOST: "::1", WHARF_DIRECTORY: "/srv", WHARF_CONFIG: "w.json", WHARF_AUTH: "a:b", WHARF_AUTH_FILE: "/h", WHARF_LOG_FORMAT: "json" };
-    const flags: Record<string, string[]> = { port: ["-p", "9"], host: ["-b", "h"], root: ["-d", "/d"], config: ["-c", "c.json"], auth: ["--auth", "c:d"], authFile: ["--auth-file", "/f"], logFormat: ["--log-format", "dev"] };
+    const samples: Record<string, string> = {
+      PORT: "3000",
+      WHARF_PORT: "3001",
+      WHARF_HOST: "::1",
+      WHARF_DIRECTORY: "/srv",
+      WHARF_CONFIG: "w.json",
+      WHARF_AUTH: "a:b",
+      WHARF_AUTH_FILE: "/h",
+      WHARF_LOG_FORMAT: "json",
+    };
+    const flags: Record<string, string[]> = {
+      port: ["-p", "9"],
+      host: ["-b", "h"],
+      root: ["-d", "/d"],
+      config: ["-c", "c.json"],
+      auth: ["--auth", "c:d"],
+      authFile: ["--auth-file", "/f"],
+      logFormat: ["--log-format", "dev"],
+    };
     for (const o of OPTIONS.filter((o) => o.env !== undefined)) {
       for (const name of o.env!) {
         assert.ok(samples[name] !== undefined, `no sample value for ${name}`);
@@ -177,13 +226,42 @@ describe("precedence: a plain merge of partials", () => {
     { name: "the file alone", file: { listing: false }, want: { listing: false } },
     { name: "a variable over the file", file: { port: 3000 }, env: { port: 4000 }, want: { port: 4000 } },
     { name: "a flag over both", file: { port: 3000 }, env: { port: 4000 }, cli: { port: 5000 }, want: { port: 5000 } },
-    { name: "a flag that says false still wins", file: { compression: true }, cli: { compression: false, precompressed: false }, want: { compression: false, precompressed: false } },
-    { name: "unrelated keys from each", file: { cleanUrls: true }, env: { host: "::1" }, cli: { root: "/x" }, want: { cleanUrls: true, host: "::1", root: "/x" } },
+    {
+      name: "a flag that says false still wins",
+      file: { compression: true },
+      cli: { compression: false, precompressed: false },
+      want: { compression: false, precompressed: false },
+    },
+    {
+      name: "unrelated keys from each",
+      file: { cleanUrls: true },
+      env: { host: "::1" },
+      cli: { root: "/x" },
+      want: { cleanUrls: true, host: "::1", root: "/x" },
+    },
     { name: "auth: the flag's list replaces the variable's", env: { auth: "a:b" }, cli: { auth: ["c:d"] }, want: { auth: ["c:d"] } },
-    { name: "headers: the file's rules, then the flags'", file: { headers: [{ source: "*", headers: { a: "1" } }] }, cli: { headers: [{ source: "**", headers: { a: "2" } }] },
-      want: { headers: [{ source: "*", headers: { a: "1" } }, { source: "**", headers: { a: "2" } }] } },
-    { name: "cache: the flags' rules, then the file's", file: { cache: [{ glob: "*", value: 1 }] }, cli: { cache: [{ glob: "*.png", value: 2 }] },
-      want: { cache: [{ glob: "*.png", value: 2 }, { glob: "*", value: 1 }] } },
+    {
+      name: "headers: the file's rules, then the flags'",
+      file: { headers: [{ source: "*", headers: { a: "1" } }] },
+      cli: { headers: [{ source: "**", headers: { a: "2" } }] },
+      want: {
+        headers: [
+          { source: "*", headers: { a: "1" } },
+          { source: "**", headers: { a: "2" } },
+        ],
+      },
+    },
+    {
+      name: "cache: the flags' rules, then the file's",
+      file: { cache: [{ glob: "*", value: 1 }] },
+      cli: { cache: [{ glob: "*.png", value: 2 }] },
+      want: {
+        cache: [
+          { glob: "*.png", value: 2 },
+          { glob: "*", value: 1 },
+        ],
+      },
+    },
   ];
   for (const row of rows) {
     test(row.name, () => {

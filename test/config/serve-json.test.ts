@@ -41,46 +41,62 @@ async function site(name: string, serveJson: string) {
     notes: config!.notes,
     get: async (path: string) => {
       const res = await handler.fetch(new Request(`http://localhost${path}`));
-      return { status: res.status, location: res.headers.get("location"), cacheControl: res.headers.get("cache-control"), body: await res.text() };
+      return {
+        status: res.status,
+        location: res.headers.get("location"),
+        cacheControl: res.headers.get("cache-control"),
+        body: await res.text(),
+      };
     },
   };
 }
 
 describe("serve-handler's README examples", () => {
   test("rewrites", async () => {
-    const s = await site("rewrites", `{
+    const s = await site(
+      "rewrites",
+      `{
   "rewrites": [
     { "source": "app/**", "destination": "/index.html" },
     { "source": "projects/*/edit", "destination": "/edit-project.html" }
   ]
-}`);
+}`,
+    );
     assert.deepEqual(s.notes, []);
     assert.equal((await s.get("/app/settings")).body, "<p>index</p>");
     assert.equal((await s.get("/app/real.js")).body, "real");
     assert.equal((await s.get("/projects/12/edit")).body, "<p>edit project</p>");
   });
   test("redirects", async () => {
-    const s = await site("redirects", `{
+    const s = await site(
+      "redirects",
+      `{
   "redirects": [
     { "source": "/from", "destination": "/to" },
     { "source": "/old-pages/**", "destination": "/home" }
   ]
-}`);
+}`,
+    );
     assert.deepEqual(await s.get("/from"), { status: 301, location: "/to", cacheControl: null, body: "" });
     assert.equal((await s.get("/old-pages/a/b")).location, "/home");
   });
   test("redirects with segments and a type", async () => {
-    const s = await site("segments", `{
+    const s = await site(
+      "segments",
+      `{
   "redirects": [
     { "source": "/old-docs/:id", "destination": "/new-docs/:id" },
     { "source": "/old", "destination": "/new", "type": 302 }
   ]
-}`);
+}`,
+    );
     assert.deepEqual([(await s.get("/old-docs/12")).status, (await s.get("/old-docs/12")).location], [301, "/new-docs/12"]);
     assert.deepEqual([(await s.get("/old")).status, (await s.get("/old")).location], [302, "/new"]);
   });
   test("headers", async () => {
-    const s = await site("headers", `{
+    const s = await site(
+      "headers",
+      `{
   "headers": [
     {
       "source" : "**/*.@(jpg|jpeg|gif|png)",
@@ -96,7 +112,8 @@ describe("serve-handler's README examples", () => {
       }]
     }
   ]
-}`);
+}`,
+    );
     assert.equal((await s.get("/photo.jpg")).cacheControl, "max-age=7200");
     const missing = await s.get("/nope");
     assert.deepEqual([missing.status, missing.body, missing.cacheControl], [404, "<p>custom 404</p>", "max-age=300"]);
@@ -107,50 +124,71 @@ describe("serve-handler's README examples", () => {
     assert.equal((await s.get("/about.html")).location, "/about");
   });
   test("cleanUrls: false", async () => {
-    const s = await site("unclean", `{
+    const s = await site(
+      "unclean",
+      `{
   "cleanUrls": false
-}`);
+}`,
+    );
     assert.equal((await s.get("/about")).status, 404);
   });
   test("directoryListing and unlisted", async () => {
-    const listed = await site("listing", `{
+    const listed = await site(
+      "listing",
+      `{
   "unlisted": [
     ".DS_Store",
     ".git"
   ]
-}`);
+}`,
+    );
     assert.doesNotMatch((await listed.get("/")).body, /DS_Store/);
-    const off = await site("no-listing", `{
+    const off = await site(
+      "no-listing",
+      `{
   "directoryListing": false
-}`);
+}`,
+    );
     assert.equal((await off.get("/assets/")).status, 404);
-    const some = await site("some-listing", `{
+    const some = await site(
+      "some-listing",
+      `{
   "directoryListing": [
     "/assets/**",
     "/!assets/private"
   ]
-}`);
+}`,
+    );
     assert.deepEqual(some.notes, ["directoryListing: a list of paths is not supported; directory listings are off"]);
   });
   test("trailingSlash", async () => {
-    const s = await site("slash", `{
+    const s = await site(
+      "slash",
+      `{
   "trailingSlash": true
-}`);
+}`,
+    );
     assert.equal((await s.get("/test")).location, "/test/");
     assert.equal((await s.get("/test/")).body, "<p>test</p>");
   });
   test("public", async () => {
-    const s = await site("public", `{
+    const s = await site(
+      "public",
+      `{
   "public": "_site"
-}`);
+}`,
+    );
     assert.equal((await s.get("/")).body, "<p>jekyll</p>");
   });
   test("symlinks, etag, renderSingle", async () => {
-    const s = await site("rest", `{
+    const s = await site(
+      "rest",
+      `{
   "symlinks": true,
   "etag": true,
   "renderSingle": true
-}`);
+}`,
+    );
     assert.deepEqual(s.notes, ["renderSingle is not supported; ignored"]);
   });
 });

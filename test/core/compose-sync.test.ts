@@ -10,7 +10,14 @@ import { text, withHeader } from "../../src/core/reply.js";
 import { withPath } from "../../src/core/request.js";
 import type { Middleware, WharfRequest } from "../../src/core/types.js";
 
-const req = (pathname: string): WharfRequest => ({ method: "GET", target: pathname, pathname, search: "", header: () => undefined, remoteAddress: undefined });
+const req = (pathname: string): WharfRequest => ({
+  method: "GET",
+  target: pathname,
+  pathname,
+  search: "",
+  header: () => undefined,
+  remoteAddress: undefined,
+});
 const last: Middleware = (r) => text(200, r.pathname);
 const lastAsync: Middleware = async (r) => text(200, r.pathname);
 const pass: Middleware = (_r, next) => next();

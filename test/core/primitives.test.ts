@@ -27,7 +27,11 @@ describe("sameFile", () => {
   ];
   for (const row of rows) {
     test(row.name, () => {
-      assert.equal(sameFile(a, row.b), row.want, `sameFile(${JSON.stringify(a)}, ${JSON.stringify(row.b)}): got ${!row.want}, want ${row.want}`);
+      assert.equal(
+        sameFile(a, row.b),
+        row.want,
+        `sameFile(${JSON.stringify(a)}, ${JSON.stringify(row.b)}): got ${!row.want}, want ${row.want}`,
+      );
       assert.equal(sameFile(row.b, a), row.want, "symmetric");
     });
   }

@@ -15,9 +15,19 @@ describe("reply helpers", () => {
   const rows: { name: string; change: (r: Reply) => Reply; status: number; headers: Record<string, string | undefined> }[] = [
     { name: "withHeader sets", change: (r) => withHeader(r, "x-c", "3"), status: 200, headers: { "x-a": "1", "x-b": "2", "x-c": "3" } },
     { name: "withHeader replaces", change: (r) => withHeader(r, "x-a", "9"), status: 200, headers: { "x-a": "9", "x-b": "2" } },
-    { name: "withHeader lower-cases the name", change: (r) => withHeader(r, "X-Frame-Options", "DENY"), status: 200, headers: { "x-frame-options": "DENY", "X-Frame-Options": undefined } },
+    {
+      name: "withHeader lower-cases the name",
+      change: (r) => withHeader(r, "X-Frame-Options", "DENY"),
+      status: 200,
+      headers: { "x-frame-options": "DENY", "X-Frame-Options": undefined },
+    },
     { name: "withHeader null removes", change: (r) => withHeader(r, "x-a", null), status: 200, headers: { "x-a": undefined, "x-b": "2" } },
-    { name: "withReplyHeaders sets and removes", change: (r) => withReplyHeaders(r, { "x-a": null, "X-C": "3" }), status: 200, headers: { "x-a": undefined, "x-b": "2", "x-c": "3" } },
+    {
+      name: "withReplyHeaders sets and removes",
+      change: (r) => withReplyHeaders(r, { "x-a": null, "X-C": "3" }),
+      status: 200,
+      headers: { "x-a": undefined, "x-b": "2", "x-c": "3" },
+    },
     { name: "withStatus", change: (r) => withStatus(r, 203), status: 203, headers: { "x-a": "1", "x-b": "2" } },
   ];
   for (const row of rows) {
@@ -27,7 +37,8 @@ describe("reply helpers", () => {
       const got = row.change(given);
       assert.notEqual(got, given);
       assert.equal(got.status, row.status, `got ${got.status}, want ${row.status}`);
-      for (const [name, value] of Object.entries(row.headers)) assert.equal(got.headers[name], value, `${name}: got ${got.headers[name]}, want ${value}`);
+      for (const [name, value] of Object.entries(row.headers))
+        assert.equal(got.headers[name], value, `${name}: got ${got.headers[name]}, want ${value}`);
       assert.equal(got.body, given.body, "the body is shared, not copied");
       assert.equal(got.headers["content-type"], "text/plain; charset=utf-8");
       assert.equal(JSON.stringify(given), before, "the given reply was changed");

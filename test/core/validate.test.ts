@@ -16,7 +16,11 @@ describe("option checks", () => {
     { name: "whole: default", run: () => wholeOption("n", undefined, 7), want: 7 },
     { name: "whole: 0", run: () => wholeOption("n", 0, 7), want: 0 },
     { name: "whole: below min", run: () => wholeOption("n", 0, 7, 1), want: "n: must be a whole number of at least 1" },
-    { name: "whole: above max", run: () => wholeOption("port", 65536, 8000, 0, 65535), want: "port: must be a whole number from 0 to 65535" },
+    {
+      name: "whole: above max",
+      run: () => wholeOption("port", 65536, 8000, 0, 65535),
+      want: "port: must be a whole number from 0 to 65535",
+    },
     { name: "whole: a fraction", run: () => wholeOption("n", 1.5, 7), want: "n: must be a whole number of at least 0" },
     { name: "whole: a numeric string", run: () => wholeOption("n", "5", 7), want: "n: must be a whole number of at least 0" },
     { name: "list: default", run: () => listOption("l", undefined), want: [] },
@@ -42,8 +46,15 @@ describe("option checks", () => {
     for (const make of [
       () => createHandler({ fs, root: "/m", compression: "no" as unknown as boolean }),
       () => createHandler({ fs, root: "/m", coopCoep: "no" as unknown as boolean }),
-    ]) assert.throws(make, (e: unknown) => (messages.push((e as Error).message), e instanceof OptionError));
-    await assert.rejects(serve({ fs, root: "/m", port: 0, host: "127.0.0.1", keepAlive: "no" as unknown as boolean }), (e: unknown) => (messages.push((e as Error).message), e instanceof OptionError));
-    assert.deepEqual(messages.map((m) => m.replace(/^.*?(must)/, "$1")), ["must be true or false", "must be true or false", "must be true or false"]);
+    ])
+      assert.throws(make, (e: unknown) => (messages.push((e as Error).message), e instanceof OptionError));
+    await assert.rejects(
+      serve({ fs, root: "/m", port: 0, host: "127.0.0.1", keepAlive: "no" as unknown as boolean }),
+      (e: unknown) => (messages.push((e as Error).message), e instanceof OptionError),
+    );
+    assert.deepEqual(
+      messages.map((m) => m.replace(/^.*?(must)/, "$1")),
+      ["must be true or false", "must be true or false", "must be true or false"],
+    );
   });
 });

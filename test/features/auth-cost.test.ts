@@ -9,15 +9,15 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { after, describe, test } from "node:test";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import bcrypt from "bcryptjs";
-import { type Verdict, SignedIn, authMiddleware, verifier } from "../../src/features/auth.js";
-import { type CheckOutcome, type HashCheck, POOL_DEFAULTS, hashPool } from "../../src/features/hash-pool.js";
-import { type HashKind, dummyHash, hashKind, parseHtpasswd } from "../../src/features/htpasswd.js";
-import { checkPassword } from "../../src/features/password-hash.js";
 import { empty } from "../../src/core/reply.js";
 import type { WharfRequest } from "../../src/core/types.js";
+import { authMiddleware, SignedIn, type Verdict, verifier } from "../../src/features/auth.js";
+import { type CheckOutcome, type HashCheck, hashPool, POOL_DEFAULTS } from "../../src/features/hash-pool.js";
+import { dummyHash, type HashKind, hashKind, parseHtpasswd } from "../../src/features/htpasswd.js";
+import { checkPassword } from "../../src/features/password-hash.js";
 import { handlerFor } from "./support.js";
 
 // Written by Apache's htpasswd 2.4.71 (see auth.test.ts): bcrypt cost 5, $apr1$, {SHA}.
@@ -60,12 +60,23 @@ describe("an unknown user costs what a known user costs", () => {
       const names = [...users.keys(), "nobody", ""];
       for (const user of names) await verify({ user, password: "wrong" });
       assert.equal(calls.length, names.length, `one check per attempt: got ${calls.length} for ${names.length}`);
-      calls.forEach((kinds, i) => assert.deepEqual(kinds, file.kinds, `${JSON.stringify(names[i])}: got ${JSON.stringify(kinds)}, want ${JSON.stringify(file.kinds)}`));
+      calls.forEach((kinds, i) => {
+        assert.deepEqual(
+          kinds,
+          file.kinds,
+          `${JSON.stringify(names[i])}: got ${JSON.stringify(kinds)}, want ${JSON.stringify(file.kinds)}`,
+        );
+      });
     });
   }
   test("mixed: every known user still signs in with their own password", async () => {
     const verify = verifier([], usersOf([BEE, APR, SHA, FOUR]), recording().check);
-    const rows: [string, string][] = [["bee", "b-pass"], ["apr", "a:pass"], ["sha", "söme pass"], ["four", "4"]];
+    const rows: [string, string][] = [
+      ["bee", "b-pass"],
+      ["apr", "a:pass"],
+      ["sha", "söme pass"],
+      ["four", "4"],
+    ];
     for (const [user, password] of rows) assert.deepEqual(await verify({ user, password }), { kind: "authenticated", user });
     assert.deepEqual(await verify({ user: "bee", password: "a:pass" }), { kind: "denied" }, "another user's password");
   });
@@ -74,7 +85,8 @@ describe("an unknown user costs what a known user costs", () => {
       const hash = dummyHash(kind);
       assert.equal(hashKind(hash), kind, `dummyHash(${kind}) = ${hash}`);
       // Checking costs 2^cost rounds: only the cheap ones are tried here.
-      if (kind !== "bcrypt:10" && kind !== "bcrypt:12") for (const password of ["", "password", "wharf"]) assert.equal(checkPassword(password, hash), false);
+      if (kind !== "bcrypt:10" && kind !== "bcrypt:12")
+        for (const password of ["", "password", "wharf"]) assert.equal(checkPassword(password, hash), false);
     });
   }
 });
@@ -97,11 +109,19 @@ describe("bcrypt runs off the event loop", () => {
     // Once first, so the worker is running and only hashing remains.
     assert.equal((await handler.fetch(get(basic("slow", "warm-up")))).status, 401);
     const order: string[] = [];
-    const checks = [1, 2, 3, 4].map((i) => handler.fetch(get(basic("slow", `wrong ${i}`))).then((res) => order.push(`check ${res.status}`)));
-    await new Promise<void>((done) => setImmediate(() => setImmediate(() => setImmediate(() => {
-      order.push("three turns");
-      done();
-    }))));
+    const checks = [1, 2, 3, 4].map((i) =>
+      handler.fetch(get(basic("slow", `wrong ${i}`))).then((res) => order.push(`check ${res.status}`)),
+    );
+    await new Promise<void>((done) =>
+      setImmediate(() =>
+        setImmediate(() =>
+          setImmediate(() => {
+            order.push("three turns");
+            done();
+          }),
+        ),
+      ),
+    );
     await Promise.all(checks);
     assert.deepEqual(order, ["three turns", "check 401", "check 401", "check 401", "check 401"]);
   });
@@ -111,10 +131,12 @@ describe("a bounded number of checks pending", () => {
   test(`past ${POOL_DEFAULTS.maxPending} pending checks: 503 with Retry-After, at once`, async () => {
     const handler = handlerFor(tree, { authFile: htpasswd("bee", [BEE]) });
     const n = POOL_DEFAULTS.maxPending + 8;
-    const statuses = await Promise.all(Array.from({ length: n }, async (_, i) => {
-      const res = await handler.fetch(get(basic("bee", `guess ${i}`)));
-      return `${res.status} ${res.headers.get("retry-after") ?? "-"}`;
-    }));
+    const statuses = await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        const res = await handler.fetch(get(basic("bee", `guess ${i}`)));
+        return `${res.status} ${res.headers.get("retry-after") ?? "-"}`;
+      }),
+    );
     const count = (s: string): number => statuses.filter((x) => x === s).length;
     assert.equal(count("401 -"), POOL_DEFAULTS.maxPending, JSON.stringify(statuses));
     assert.equal(count("503 1"), 8, JSON.stringify(statuses));
@@ -130,7 +152,13 @@ describe("a bounded number of checks pending", () => {
       assert.equal(pool.pending, 2);
       const [first, second, third] = await Promise.all(outcomes);
       assert.deepEqual(third, { kind: "busy" });
-      assert.deepEqual([first, second], [{ kind: "checked", matches: [false] }, { kind: "checked", matches: [false] }]);
+      assert.deepEqual(
+        [first, second],
+        [
+          { kind: "checked", matches: [false] },
+          { kind: "checked", matches: [false] },
+        ],
+      );
       assert.equal(pool.pending, 0);
       assert.deepEqual(await pool.check("b-pass", [BEE.slice(4)]), { kind: "checked", matches: [true] });
     } finally {
@@ -141,7 +169,11 @@ describe("a bounded number of checks pending", () => {
 
 describe("signed-in browsers cost one check", () => {
   const req = (authorization: string | undefined): WharfRequest => ({
-    method: "GET", target: "/", pathname: "/", search: "", remoteAddress: undefined,
+    method: "GET",
+    target: "/",
+    pathname: "/",
+    search: "",
+    remoteAddress: undefined,
     header: (name) => (name === "authorization" ? authorization : undefined),
   });
   test("fifty requests with the same right header: one check; wrong ones: one each", async () => {
@@ -185,12 +217,15 @@ describe("loaded only when needed", () => {
     const loads = join(dir, "loads.txt");
     // A resolve hook that writes down every module the process loads.
     const hooks = join(dir, "hooks.mjs");
-    writeFileSync(hooks, `import { appendFileSync } from "node:fs";
+    writeFileSync(
+      hooks,
+      `import { appendFileSync } from "node:fs";
       export async function resolve(specifier, context, next) {
         const r = await next(specifier, context);
         appendFileSync(${JSON.stringify(loads)}, r.url + "\\n");
         return r;
-      }`);
+      }`,
+    );
     const register = join(dir, "register.mjs");
     writeFileSync(register, `import { register } from "node:module"; register(${JSON.stringify(pathToFileURL(hooks).href)});`);
     const index = fileURLToPath(new URL("../../src/index.js", import.meta.url));
@@ -205,7 +240,10 @@ describe("loaded only when needed", () => {
       appendFileSync(${JSON.stringify(loads)}, "200 " + (await ask(sha)) + "\\n");
       process.exit(0);
     `;
-    const run = spawnSync(process.execPath, ["--import", pathToFileURL(register).href, "--input-type=module", "-e", script], { encoding: "utf8", timeout: 20_000 });
+    const run = spawnSync(process.execPath, ["--import", pathToFileURL(register).href, "--input-type=module", "-e", script], {
+      encoding: "utf8",
+      timeout: 20_000,
+    });
     assert.equal(run.status, 0, run.stderr);
     const [before = "", after = ""] = readFileSync(loads, "utf8").split("CHECK\n");
     assert.match(before, /401 401/);

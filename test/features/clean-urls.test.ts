@@ -10,7 +10,7 @@ const tree = {
   "about.html": "<p>about</p>",
   "contact.html": "<p>contact</p>",
   "notes.txt": "notes",
-  "raw": "no extension",
+  raw: "no extension",
   docs: { "index.html": "<p>docs</p>", "guide.html": "<p>guide</p>" },
   files: { "a.txt": "a" },
   app: { "x.html": "<p>app x</p>" },
@@ -18,19 +18,43 @@ const tree = {
 
 describe("cleanUrlTarget and trailingSlashTarget", () => {
   const shape = (path: string) => ({ segments: path.split("/").filter(Boolean), trailingSlash: path.endsWith("/") });
-  const show = (s: { segments: readonly string[]; trailingSlash: boolean }) => `/${s.segments.join("/")}${s.trailingSlash && s.segments.length ? "/" : ""}`;
-  const rows: [string, string][] = [["/about.html", "/about"], ["/docs/index.html", "/docs/"], ["/index.html", "/"], ["/a/b.html", "/a/b"], ["/about", "/about"], ["/.html", "/.html"], ["/x.html/", "/x.html/"], ["/..html", "/..html"], ["/...html", "/...html"], ["/a/..html", "/a/..html"]];
+  const show = (s: { segments: readonly string[]; trailingSlash: boolean }) =>
+    `/${s.segments.join("/")}${s.trailingSlash && s.segments.length ? "/" : ""}`;
+  const rows: [string, string][] = [
+    ["/about.html", "/about"],
+    ["/docs/index.html", "/docs/"],
+    ["/index.html", "/"],
+    ["/a/b.html", "/a/b"],
+    ["/about", "/about"],
+    ["/.html", "/.html"],
+    ["/x.html/", "/x.html/"],
+    ["/..html", "/..html"],
+    ["/...html", "/...html"],
+    ["/a/..html", "/a/..html"],
+  ];
   for (const [from, to] of rows) test(`clean ${from} → ${to}`, () => assert.equal(show(cleanUrlTarget(shape(from))), to));
   const slash: [string, "always" | "never", string][] = [
-    ["/about", "always", "/about/"], ["/app.js", "always", "/app.js"], ["/.well-known", "always", "/.well-known"], ["/", "always", "/"],
-    ["/about/", "never", "/about"], ["/", "never", "/"], ["/about", "never", "/about"],
+    ["/about", "always", "/about/"],
+    ["/app.js", "always", "/app.js"],
+    ["/.well-known", "always", "/.well-known"],
+    ["/", "always", "/"],
+    ["/about/", "never", "/about"],
+    ["/", "never", "/"],
+    ["/about", "never", "/about"],
   ];
-  for (const [from, policy, to] of slash) test(`${policy} ${from} → ${to}`, () => assert.equal(show(trailingSlashTarget(shape(from), policy)), to));
+  for (const [from, policy, to] of slash)
+    test(`${policy} ${from} → ${to}`, () => assert.equal(show(trailingSlashTarget(shape(from), policy)), to));
 });
 
 describe("cleanUrls: true", () => {
   runRows(handlerFor(tree, { cleanUrls: true }), [
-    { name: "/about serves about.html", path: "/about", status: 200, body: "<p>about</p>", want: { "content-type": "text/html; charset=utf-8" } },
+    {
+      name: "/about serves about.html",
+      path: "/about",
+      status: 200,
+      body: "<p>about</p>",
+      want: { "content-type": "text/html; charset=utf-8" },
+    },
     { name: "nested", path: "/docs/guide", status: 200, body: "<p>guide</p>" },
     { name: "/about.html redirects, keeping the query", path: "/about.html?x=1&y=2", status: 301, want: { location: "/about?x=1&y=2" } },
     { name: "/docs/index.html redirects to the directory", path: "/docs/index.html", status: 301, want: { location: "/docs/" } },
@@ -82,9 +106,15 @@ describe("trailingSlash: never", () => {
 
 describe("option checks", () => {
   test("trailingSlash must be always or never", () => {
-    assert.throws(() => handlerFor(tree, { trailingSlash: "sometimes" as "always" }), (e: Error & { code?: string }) => e.code === "WHARF_INVALID_TRAILING_SLASH");
+    assert.throws(
+      () => handlerFor(tree, { trailingSlash: "sometimes" as "always" }),
+      (e: Error & { code?: string }) => e.code === "WHARF_INVALID_TRAILING_SLASH",
+    );
   });
   test("cleanUrls must be a boolean or globs", () => {
-    assert.throws(() => handlerFor(tree, { cleanUrls: "yes" as unknown as boolean }), (e: Error & { code?: string }) => e.code === "WHARF_INVALID_CLEAN_URLS");
+    assert.throws(
+      () => handlerFor(tree, { cleanUrls: "yes" as unknown as boolean }),
+      (e: Error & { code?: string }) => e.code === "WHARF_INVALID_CLEAN_URLS",
+    );
   });
 });

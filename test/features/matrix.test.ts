@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type RunningServer, type ServeOptions, serve } from "../../src/server/serve.js";
 import { rawRequest } from "../helpers/raw.js";
-import { PROTOCOLS, type Protocol, type Target, closeClients, request } from "../helpers/request.js";
+import { closeClients, PROTOCOLS, type Protocol, request, type Target } from "../helpers/request.js";
 import { opensslCertificate } from "../helpers/tls.js";
 
 const dir = mkdtempSync(join(tmpdir(), "wharf-features-matrix-"));
@@ -28,8 +28,15 @@ for (const [name, content] of Object.entries(FILES)) {
   writeFileSync(join(root, name), content);
 }
 const OPTIONS: ServeOptions = {
-  root, port: 0, host: "127.0.0.1", log: false,
-  single: true, cleanUrls: true, cors: ["https://app.example"], notFound: "404.html", coopCoep: true,
+  root,
+  port: 0,
+  host: "127.0.0.1",
+  log: false,
+  single: true,
+  cleanUrls: true,
+  cors: ["https://app.example"],
+  notFound: "404.html",
+  coopCoep: true,
   headers: [{ source: "*.txt", headers: { "X-Text": "yes" } }],
   redirects: [{ source: "/old/:id", destination: "/new/:id", type: 308 }],
   rewrites: [{ source: "/projects/:id/edit", destination: "/edit-project-:id.html" }],
@@ -66,20 +73,52 @@ interface Row {
 }
 
 const rows: Row[] = [
-  { name: "no credentials: 401 and the challenge", path: "/nums.txt", status: 401, want: { "www-authenticate": 'Basic realm="wharf", charset="UTF-8"' } },
-  { name: "a file, with a header rule and COOP/COEP", path: "/nums.txt", headers: AUTH, status: 200, body: "123456789",
-    want: { "x-text": "yes", "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" } },
+  {
+    name: "no credentials: 401 and the challenge",
+    path: "/nums.txt",
+    status: 401,
+    want: { "www-authenticate": 'Basic realm="wharf", charset="UTF-8"' },
+  },
+  {
+    name: "a file, with a header rule and COOP/COEP",
+    path: "/nums.txt",
+    headers: AUTH,
+    status: 200,
+    body: "123456789",
+    want: { "x-text": "yes", "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" },
+  },
   { name: "an SPA deep link", path: "/users/42", headers: NAV, status: 200, body: "<p>app</p>", want: { vary: "Accept, Origin" } },
-  { name: "a missing asset: the 404 page", path: "/missing.js", headers: AUTH, status: 404, body: "<p>custom 404</p>", want: { etag: null } },
+  {
+    name: "a missing asset: the 404 page",
+    path: "/missing.js",
+    headers: AUTH,
+    status: 404,
+    body: "<p>custom 404</p>",
+    want: { etag: null },
+  },
   { name: "a clean URL", path: "/about", headers: AUTH, status: 200, body: "<p>about</p>" },
   { name: "the .html redirect keeps the query", path: "/about.html?x=1", headers: AUTH, status: 301, want: { location: "/about?x=1" } },
   { name: "a redirect rule", path: "/old/5", headers: AUTH, status: 308, want: { location: "/new/5" } },
   { name: "a rewrite rule", path: "/projects/7/edit", headers: AUTH, status: 200, body: "edit 7" },
-  { name: "a CORS response", path: "/nums.txt", headers: { ...AUTH, origin: "https://app.example" }, status: 200,
-    want: { "access-control-allow-origin": "https://app.example", "access-control-allow-credentials": "true", vary: "Origin" } },
-  { name: "a preflight, before auth", path: "/nums.txt", method: "OPTIONS",
-    headers: { origin: "https://app.example", "access-control-request-method": "GET", "access-control-request-headers": "authorization, range" }, status: 204,
-    want: { "access-control-allow-headers": "authorization, range", "content-length": null } },
+  {
+    name: "a CORS response",
+    path: "/nums.txt",
+    headers: { ...AUTH, origin: "https://app.example" },
+    status: 200,
+    want: { "access-control-allow-origin": "https://app.example", "access-control-allow-credentials": "true", vary: "Origin" },
+  },
+  {
+    name: "a preflight, before auth",
+    path: "/nums.txt",
+    method: "OPTIONS",
+    headers: {
+      origin: "https://app.example",
+      "access-control-request-method": "GET",
+      "access-control-request-headers": "authorization, range",
+    },
+    status: 204,
+    want: { "access-control-allow-headers": "authorization, range", "content-length": null },
+  },
 ];
 
 for (const protocol of PROTOCOLS) {
@@ -103,7 +142,12 @@ for (const protocol of PROTOCOLS) {
 
 describe("raw bytes over HTTP/1.1", () => {
   test("traversal is still 400 with every feature on", async () => {
-    const res = await rawRequest(plain.port, "GET", "/a/%2e%2e/%2e%2e/etc/passwd", `Authorization: ${AUTH.authorization}\r\nAccept: text/html\r\n`);
+    const res = await rawRequest(
+      plain.port,
+      "GET",
+      "/a/%2e%2e/%2e%2e/etc/passwd",
+      `Authorization: ${AUTH.authorization}\r\nAccept: text/html\r\n`,
+    );
     assert.equal(res.status, 400);
   });
   test("a rewrite cannot climb either", async () => {

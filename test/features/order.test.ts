@@ -11,7 +11,16 @@ describe("with no feature on", () => {
     assert.deepEqual([features.outer.length, features.inner.length, features.active], [0, 0, []]);
   });
   test("false and empty values turn nothing on", () => {
-    const features = buildFeatures({ single: false, cleanUrls: false, cors: false, headers: [], redirects: [], rewrites: [], notFound: false, coopCoep: false });
+    const features = buildFeatures({
+      single: false,
+      cleanUrls: false,
+      cors: false,
+      headers: [],
+      redirects: [],
+      rewrites: [],
+      notFound: false,
+      coopCoep: false,
+    });
     assert.deepEqual([features.outer.length, features.inner.length], [0, 0]);
   });
 });
@@ -22,9 +31,17 @@ describe("order", () => {
     seen.push(req.pathname);
     return req.pathname === "/route" ? text(200, "route") : next();
   };
-  const handler = handlerFor({ "index.html": "<p>app</p>", "404.html": "404 page" }, {
-    auth: "me:pw", cors: true, single: true, notFound: "404.html", redirects: [{ source: "/old", destination: "/new" }], use: [spy],
-  });
+  const handler = handlerFor(
+    { "index.html": "<p>app</p>", "404.html": "404 page" },
+    {
+      auth: "me:pw",
+      cors: true,
+      single: true,
+      notFound: "404.html",
+      redirects: [{ source: "/old", destination: "/new" }],
+      use: [spy],
+    },
+  );
   const auth = { authorization: `Basic ${Buffer.from("me:pw").toString("base64")}` };
   const get = async (path: string, headers: Record<string, string> = {}) => {
     seen.length = 0;
@@ -32,7 +49,12 @@ describe("order", () => {
     return { status: res.status, body: await res.text(), acao: res.headers.get("access-control-allow-origin"), seen: [...seen] };
   };
   test("CORS wraps auth: a 401 carries CORS headers, and use never ran", async () => {
-    assert.deepEqual(await get("/route", { origin: "https://a.example" }), { status: 401, body: (await get("/route", { origin: "https://a.example" })).body, acao: "*", seen: [] });
+    assert.deepEqual(await get("/route", { origin: "https://a.example" }), {
+      status: 401,
+      body: (await get("/route", { origin: "https://a.example" })).body,
+      acao: "*",
+      seen: [],
+    });
   });
   test("redirects come before use", async () => assert.deepEqual((await get("/old", auth)).seen, []));
   test("use comes before the SPA, which only acts on the static handler's misses", async () => {

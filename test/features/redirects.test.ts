@@ -65,51 +65,62 @@ const tree = {
 };
 
 describe("redirects", () => {
-  runRows(handlerFor(tree, {
-    redirects: [
-      { source: "/from", destination: "/to" },
-      { source: "/old-pages/**", destination: "/home" },
-      { source: "/old-docs/:id", destination: "/new-docs/:id" },
-      { source: "/old", destination: "/new", type: 302 },
-      { source: "/search-old", destination: "/search?q=fixed" },
-      { source: "/ext/:id", destination: "https://example.com/items/:id" },
-      { source: "/evil/:x", destination: "/:x" },
-      { source: "/exists.txt", destination: "/to" },
+  runRows(
+    handlerFor(tree, {
+      redirects: [
+        { source: "/from", destination: "/to" },
+        { source: "/old-pages/**", destination: "/home" },
+        { source: "/old-docs/:id", destination: "/new-docs/:id" },
+        { source: "/old", destination: "/new", type: 302 },
+        { source: "/search-old", destination: "/search?q=fixed" },
+        { source: "/ext/:id", destination: "https://example.com/items/:id" },
+        { source: "/evil/:x", destination: "/:x" },
+        { source: "/exists.txt", destination: "/to" },
+      ],
+    }),
+    [
+      { name: "a plain redirect is 301", path: "/from", status: 301, want: { location: "/to", "content-length": "0" }, body: "" },
+      { name: "the query is kept", path: "/from?a=1", status: 301, want: { location: "/to?a=1" } },
+      { name: "a glob", path: "/old-pages/x/y", status: 301, want: { location: "/home" } },
+      { name: "a segment", path: "/old-docs/12", status: 301, want: { location: "/new-docs/12" } },
+      { name: "a segment is re-encoded", path: "/old-docs/a%20b", status: 301, want: { location: "/new-docs/a%20b" } },
+      { name: "type 302", path: "/old", status: 302, want: { location: "/new" } },
+      { name: "the destination's own query wins", path: "/search-old?q=mine", status: 301, want: { location: "/search?q=fixed" } },
+      {
+        name: "an external destination, the segment encoded",
+        path: "/ext/a%20b",
+        status: 301,
+        want: { location: "https://example.com/items/a%20b" },
+      },
+      { name: "%2F splits segments: no match", path: "/ext/a%2Fb", status: 404 },
+      { name: "never a protocol-relative Location", path: "/evil/%2F%2Fevil.example", status: 301, want: { location: "/evil.example" } },
+      { name: "a redirect rule beats an existing file", path: "/exists.txt", status: 301, want: { location: "/to" } },
+      { name: "no rule: served as usual", path: "/to.html", status: 200, body: "to" },
     ],
-  }), [
-    { name: "a plain redirect is 301", path: "/from", status: 301, want: { location: "/to", "content-length": "0" }, body: "" },
-    { name: "the query is kept", path: "/from?a=1", status: 301, want: { location: "/to?a=1" } },
-    { name: "a glob", path: "/old-pages/x/y", status: 301, want: { location: "/home" } },
-    { name: "a segment", path: "/old-docs/12", status: 301, want: { location: "/new-docs/12" } },
-    { name: "a segment is re-encoded", path: "/old-docs/a%20b", status: 301, want: { location: "/new-docs/a%20b" } },
-    { name: "type 302", path: "/old", status: 302, want: { location: "/new" } },
-    { name: "the destination's own query wins", path: "/search-old?q=mine", status: 301, want: { location: "/search?q=fixed" } },
-    { name: "an external destination, the segment encoded", path: "/ext/a%20b", status: 301, want: { location: "https://example.com/items/a%20b" } },
-    { name: "%2F splits segments: no match", path: "/ext/a%2Fb", status: 404 },
-    { name: "never a protocol-relative Location", path: "/evil/%2F%2Fevil.example", status: 301, want: { location: "/evil.example" } },
-    { name: "a redirect rule beats an existing file", path: "/exists.txt", status: 301, want: { location: "/to" } },
-    { name: "no rule: served as usual", path: "/to.html", status: 200, body: "to" },
-  ]);
+  );
 });
 
 describe("rewrites", () => {
-  runRows(handlerFor(tree, {
-    rewrites: [
-      { source: "app/**", destination: "/app/index.html" },
-      { source: "/projects/:id/edit", destination: "/edit-project-:id.html" },
-      { source: "projects/*/settings", destination: "/edit-project.html" },
-      { source: "/gone/**", destination: "/not-there.html" },
+  runRows(
+    handlerFor(tree, {
+      rewrites: [
+        { source: "app/**", destination: "/app/index.html" },
+        { source: "/projects/:id/edit", destination: "/edit-project-:id.html" },
+        { source: "projects/*/settings", destination: "/edit-project.html" },
+        { source: "/gone/**", destination: "/not-there.html" },
+      ],
+    }),
+    [
+      { name: "a glob rewrite (no redirect: the URL stays)", path: "/app/settings/profile", status: 200, body: "<p>app shell</p>" },
+      { name: "a real file under the glob wins", path: "/app/real.txt", status: 200, body: "real" },
+      { name: "a segment rewrite", path: "/projects/123/edit", status: 200, body: "edit 123" },
+      { name: "a segment whose file is missing", path: "/projects/999/edit", status: 404 },
+      { name: "a star", path: "/projects/7/settings", status: 200, body: "edit any" },
+      { name: "a destination that is missing too", path: "/gone/x", status: 404 },
+      { name: "no rule", path: "/elsewhere", status: 404 },
+      { name: "an existing file is never rewritten", path: "/exists.txt", status: 200, body: "exists" },
     ],
-  }), [
-    { name: "a glob rewrite (no redirect: the URL stays)", path: "/app/settings/profile", status: 200, body: "<p>app shell</p>" },
-    { name: "a real file under the glob wins", path: "/app/real.txt", status: 200, body: "real" },
-    { name: "a segment rewrite", path: "/projects/123/edit", status: 200, body: "edit 123" },
-    { name: "a segment whose file is missing", path: "/projects/999/edit", status: 404 },
-    { name: "a star", path: "/projects/7/settings", status: 200, body: "edit any" },
-    { name: "a destination that is missing too", path: "/gone/x", status: 404 },
-    { name: "no rule", path: "/elsewhere", status: 404 },
-    { name: "an existing file is never rewritten", path: "/exists.txt", status: 200, body: "exists" },
-  ]);
+  );
 });
 
 describe("rule checks", () => {
@@ -127,6 +138,11 @@ describe("rule checks", () => {
     ["CRLF in a destination", { redirects: [{ source: "/a", destination: "/b\r\nSet-Cookie: x=1" }] }, "WHARF_INVALID_REDIRECTS"],
   ];
   for (const [name, options, want] of bad) {
-    test(name, () => assert.throws(() => handlerFor(tree, options), (e: Error & { code?: string }) => code(e) === want && /\[0\]|list/.test(e.message)));
+    test(name, () =>
+      assert.throws(
+        () => handlerFor(tree, options),
+        (e: Error & { code?: string }) => code(e) === want && /\[0\]|list/.test(e.message),
+      ),
+    );
   }
 });

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type MemoryNode, type StaticOptions, type WharfHandler, createHandler, memoryFileSystem } from "../../src/index.js";
+import { createHandler, type MemoryNode, memoryFileSystem, type StaticOptions, type WharfHandler } from "../../src/index.js";
 
 export interface Row {
   readonly name: string;
@@ -29,9 +29,17 @@ async function once(handler: WharfHandler, row: Row, method: string): Promise<vo
   const res = await handler.fetch(new Request(`http://localhost${row.path}`, { method, headers: row.headers ?? {} }));
   const body = await res.text();
   const echo = `${method} ${row.path} ${JSON.stringify(row.headers ?? {})}`;
-  assert.equal(res.status, row.status, `${echo}: status: got ${res.status}, want ${row.status} (body ${JSON.stringify(body.slice(0, 200))})`);
+  assert.equal(
+    res.status,
+    row.status,
+    `${echo}: status: got ${res.status}, want ${row.status} (body ${JSON.stringify(body.slice(0, 200))})`,
+  );
   for (const [name, want] of Object.entries(row.want ?? {})) {
-    assert.equal(res.headers.get(name), want, `${echo}: ${name}: got ${JSON.stringify(res.headers.get(name))}, want ${JSON.stringify(want)}`);
+    assert.equal(
+      res.headers.get(name),
+      want,
+      `${echo}: ${name}: got ${JSON.stringify(res.headers.get(name))}, want ${JSON.stringify(want)}`,
+    );
   }
   if (method === "HEAD") assert.equal(body, "", `${echo}: HEAD has no body`);
   else if (typeof row.body === "string") assert.equal(body, row.body, `${echo}: body`);

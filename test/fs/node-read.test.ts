@@ -15,19 +15,25 @@ import { nodeFileSystem } from "../../src/fs/node.js";
 
 /** A readable mapping of at least 64 KiB followed by unmapped addresses, as [start, end). */
 function mappingBeforeGap(): { start: number; end: number } | undefined {
-  const rows = readFileSync("/proc/self/maps", "latin1").trim().split("\n").map((line) => {
-    const [range, perms] = line.split(" ");
-    const [from, to] = range!.split("-").map((hex) => Number.parseInt(hex, 16));
-    return { start: from!, end: to!, readable: perms!.startsWith("r") };
-  });
+  const rows = readFileSync("/proc/self/maps", "latin1")
+    .trim()
+    .split("\n")
+    .map((line) => {
+      const [range, perms] = line.split(" ");
+      const [from, to] = range!.split("-").map((hex) => Number.parseInt(hex, 16));
+      return { start: from!, end: to!, readable: perms!.startsWith("r") };
+    });
   for (let i = 0; i + 1 < rows.length; i++) {
     const row = rows[i]!;
-    if (row.readable && row.end - row.start >= 64 * 1024 && rows[i + 1]!.start > row.end && Number.isSafeInteger(row.end + 64 * 1024)) return row;
+    if (row.readable && row.end - row.start >= 64 * 1024 && rows[i + 1]!.start > row.end && Number.isSafeInteger(row.end + 64 * 1024))
+      return row;
   }
   return undefined;
 }
 
-test("a read ahead that fails while the sender waits is no unhandled rejection; the next piece throws it", { skip: process.platform !== "linux" }, async () => {
+test("a read ahead that fails while the sender waits is no unhandled rejection; the next piece throws it", {
+  skip: process.platform !== "linux",
+}, async () => {
   const gap = mappingBeforeGap();
   assert.ok(gap !== undefined, "a mapping followed by a gap");
   const unhandled: unknown[] = [];

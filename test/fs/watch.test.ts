@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { memoryFileSystem } from "../../src/fs/memory.js";
-import { DirectoryWatcher, type Lease, directoriesOf } from "../../src/fs/watch.js";
+import { DirectoryWatcher, directoriesOf, type Lease } from "../../src/fs/watch.js";
 
 /** A lease on `dirs`, each declared before it is read. */
 function leaseOf(watcher: DirectoryWatcher, dirs: readonly string[], changed: () => void = () => {}): Lease {

@@ -13,12 +13,12 @@ import fc from "fast-check";
 import type { WharfRequest } from "../../src/core/types.js";
 import { createHandler, type WharfHandler } from "../../src/handler/create.js";
 import type { StaticOptions } from "../../src/handler/options.js";
-import { type RunningServer } from "../../src/server/serve.js";
-import { type Fixture, createFixture } from "../helpers/fixture.js";
+import type { RunningServer } from "../../src/server/serve.js";
+import { createFixture, type Fixture } from "../helpers/fixture.js";
 import { rawExchange } from "../helpers/raw.js";
+import { startServer } from "../helpers/server.js";
 import { hostilePath, wirePath } from "./arbitraries.js";
 import { runs } from "./settings.js";
-import { startServer } from "../helpers/server.js";
 
 const USER = "user:pass";
 const GOOD_AUTH = `Basic ${Buffer.from(USER).toString("base64")}`;
@@ -46,13 +46,16 @@ const rewrites = [
   { source: "/:name.htm", destination: "/:name.html" },
   { source: "/dots/:name", destination: "/:name.html" },
 ];
-const headers = [{ source: "**/*.txt", headers: { "X-Test": "1", "Cache-Control": null } }, { source: "**", headers: { "X-All": "yes" } }];
+const headers = [
+  { source: "**/*.txt", headers: { "X-Test": "1", "Cache-Control": null } },
+  { source: "**", headers: { "X-All": "yes" } },
+];
 
 /** Every feature flag, alone where it can be, and all of them together. */
 const CONFIGS: Record<string, StaticOptions> = {
-  "defaults": {},
-  "spa": { single: true },
-  "cleanUrls": { cleanUrls: true },
+  defaults: {},
+  spa: { single: true },
+  cleanUrls: { cleanUrls: true },
   "cleanUrls as globs": { cleanUrls: ["/docs/**", "/*.html"] },
   "trailingSlash always": { trailingSlash: "always" },
   "trailingSlash never": { trailingSlash: "never" },
@@ -60,18 +63,28 @@ const CONFIGS: Record<string, StaticOptions> = {
   "cleanUrls + trailingSlash never": { cleanUrls: true, trailingSlash: "never" },
   "cors any origin": { cors: true },
   "cors listed origins": { cors: ["https://a.example", "https://b.example"] },
-  "headers": { headers, coopCoep: true },
+  headers: { headers, coopCoep: true },
   "redirects and rewrites": { redirects, rewrites },
   "notFound page": { notFound: "404.html" },
-  "auth": { auth: USER },
+  auth: { auth: USER },
   "listing off": { listing: false },
   "dotfiles allow": { dotfiles: "allow" },
   "dotfiles deny": { dotfiles: "deny" },
   "symlinks follow": { symlinks: "follow" },
   "compression off": { compression: false },
-  "everything": {
-    single: true, cleanUrls: true, trailingSlash: "never", cors: true, headers, redirects, rewrites,
-    notFound: "404.html", auth: USER, dotfiles: "deny", symlinks: "follow", listing: false,
+  everything: {
+    single: true,
+    cleanUrls: true,
+    trailingSlash: "never",
+    cors: true,
+    headers,
+    redirects,
+    rewrites,
+    notFound: "404.html",
+    auth: USER,
+    dotfiles: "deny",
+    symlinks: "follow",
+    listing: false,
   },
 };
 
@@ -94,7 +107,8 @@ after(async () => {
 function request(method: string, target: string, headers: Record<string, string | undefined>): WharfRequest {
   const q = target.indexOf("?");
   return {
-    method, target,
+    method,
+    target,
     pathname: q < 0 ? target : target.slice(0, q),
     search: q < 0 ? "" : target.slice(q),
     header: (name) => headers[name],
@@ -103,14 +117,17 @@ function request(method: string, target: string, headers: Record<string, string 
 }
 
 const method = fc.constantFrom("GET", "GET", "HEAD", "OPTIONS", "POST");
-const requestHeaders = fc.record({
-  authorization: fc.constantFrom(undefined, GOOD_AUTH, GOOD_AUTH, "Basic Zm9vOmJhcg==", "Basic", "Bearer x"),
-  accept: fc.constantFrom(undefined, "text/html", "application/json", "*/*"),
-  "accept-encoding": fc.constantFrom(undefined, "gzip, br", "br;q=0, gzip", "identity;q=0", "zstd"),
-  origin: fc.constantFrom(undefined, "https://a.example", "null", "https://evil.example"),
-  range: fc.constantFrom(undefined, "bytes=0-3", "bytes=99999999999999999999-", "bytes=-2,0-0"),
-  "access-control-request-method": fc.constantFrom(undefined, "GET", "PUT"),
-}, { requiredKeys: [] });
+const requestHeaders = fc.record(
+  {
+    authorization: fc.constantFrom(undefined, GOOD_AUTH, GOOD_AUTH, "Basic Zm9vOmJhcg==", "Basic", "Bearer x"),
+    accept: fc.constantFrom(undefined, "text/html", "application/json", "*/*"),
+    "accept-encoding": fc.constantFrom(undefined, "gzip, br", "br;q=0, gzip", "identity;q=0", "zstd"),
+    origin: fc.constantFrom(undefined, "https://a.example", "null", "https://evil.example"),
+    range: fc.constantFrom(undefined, "bytes=0-3", "bytes=99999999999999999999-", "bytes=-2,0-0"),
+    "access-control-request-method": fc.constantFrom(undefined, "GET", "PUT"),
+  },
+  { requiredKeys: [] },
+);
 
 describe("every feature flag under hostile targets: never a 5xx", () => {
   for (const [name, options] of Object.entries(CONFIGS)) {
@@ -120,13 +137,18 @@ describe("every feature flag under hostile targets: never a 5xx", () => {
         errors.push(`${req.method} ${req.target}: ${error instanceof Error ? error.message : String(error)}`);
       });
       await fc.assert(
-        fc.asyncProperty(hostilePath, fc.option(fc.constantFrom("?a=1", "?", "?x=%2e%2e"), { nil: "" }), method, requestHeaders,
+        fc.asyncProperty(
+          hostilePath,
+          fc.option(fc.constantFrom("?a=1", "?", "?x=%2e%2e"), { nil: "" }),
+          method,
+          requestHeaders,
           async (path, query, verb, headers) => {
             const reply = await handler.handle(request(verb, path + query, headers));
             const where = `[${name}] ${verb} ${JSON.stringify(path + query)} ${JSON.stringify(headers)}`;
             assert.ok(reply.status < 500, `${where}: got ${reply.status}`);
             assert.deepEqual(errors, [], `${where}: internal error reported`);
-          }),
+          },
+        ),
         runs(300),
       );
     });

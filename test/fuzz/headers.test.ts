@@ -11,7 +11,7 @@ import { formatHttpDate, parseHttpDate, toWholeSecond } from "../../src/http/dat
 import { parseEntityTag, parseEntityTagList } from "../../src/http/etag.js";
 import { evaluateIfRange, evaluatePreconditions } from "../../src/http/preconditions.js";
 import { type ByteRange, COALESCE_GAP, evaluateRange } from "../../src/http/range.js";
-import { type SpecModel, anyDate, anyRange, anyTagList, entityTag, httpTime, validRange, validTagList } from "./arbitraries.js";
+import { anyDate, anyRange, anyTagList, entityTag, httpTime, type SpecModel, validRange, validTagList } from "./arbitraries.js";
 import { runs } from "./settings.js";
 
 const size = fc.oneof(
@@ -34,7 +34,8 @@ function referenceRanges(specs: readonly SpecModel[], size: number): ByteRange[]
   const merged: ByteRange[] = [];
   for (const r of wanted) {
     const last = merged.at(-1);
-    if (last !== undefined && r.start - last.end < COALESCE_GAP) merged[merged.length - 1] = { start: last.start, end: Math.max(last.end, r.end) };
+    if (last !== undefined && r.start - last.end < COALESCE_GAP)
+      merged[merged.length - 1] = { start: last.start, end: Math.max(last.end, r.end) };
     else merged.push(r);
   }
   return merged;
@@ -96,7 +97,11 @@ describe("Range", () => {
         assert.deepEqual(evaluateRange(`bytes=${digits}-${digits}`, n), { kind: "unsatisfiable" }, at(`bytes=${digits}-${digits}`));
         assert.deepEqual(evaluateRange(`bytes=-${digits}`, n), whole(n), at(`bytes=-${digits}`));
         const open = evaluateRange(`bytes=${first}-${digits}`, n);
-        assert.deepEqual(open, first < n ? { kind: "partial", ranges: [{ start: first, end: n }] } : { kind: "unsatisfiable" }, at(`bytes=${first}-${digits}`));
+        assert.deepEqual(
+          open,
+          first < n ? { kind: "partial", ranges: [{ start: first, end: n }] } : { kind: "unsatisfiable" },
+          at(`bytes=${first}-${digits}`),
+        );
       }),
       runs(500),
     );
@@ -193,13 +198,27 @@ describe("preconditions over generated headers", () => {
   });
   test("evaluatePreconditions and evaluateIfRange never throw and return a known outcome", () => {
     fc.assert(
-      fc.property(fc.constantFrom("GET", "HEAD", "PUT"), header, header, header, header, header, validators, (method, im, inm, ims, ius, ir, v) => {
-        const headers: Record<string, string | undefined> = { "if-match": im, "if-none-match": inm, "if-modified-since": ims, "if-unmodified-since": ius };
-        const outcome = evaluatePreconditions(method, (n) => headers[n], v);
-        assert.ok(["proceed", "not-modified", "precondition-failed"].includes(outcome.kind));
-        if (outcome.kind === "not-modified") assert.notEqual(method, "PUT");
-        assert.ok(["apply-range", "send-full"].includes(evaluateIfRange(ir, v).kind));
-      }),
+      fc.property(
+        fc.constantFrom("GET", "HEAD", "PUT"),
+        header,
+        header,
+        header,
+        header,
+        header,
+        validators,
+        (method, im, inm, ims, ius, ir, v) => {
+          const headers: Record<string, string | undefined> = {
+            "if-match": im,
+            "if-none-match": inm,
+            "if-modified-since": ims,
+            "if-unmodified-since": ius,
+          };
+          const outcome = evaluatePreconditions(method, (n) => headers[n], v);
+          assert.ok(["proceed", "not-modified", "precondition-failed"].includes(outcome.kind));
+          if (outcome.kind === "not-modified") assert.notEqual(method, "PUT");
+          assert.ok(["apply-range", "send-full"].includes(evaluateIfRange(ir, v).kind));
+        },
+      ),
       runs(2000),
     );
   });

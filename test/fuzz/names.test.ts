@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { type Server, createServer, request } from "node:http";
+import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -48,13 +48,43 @@ const unescapeHtml = (s: string): string =>
 
 /** The rows of a listing: the href (if linked) of each, `../` left out. */
 function rows(html: string): Array<string | undefined> {
-  return [...html.matchAll(/<td class=name>(?:<svg class=icon [^]*?<\/svg>)?(?:<a href="([^"]*)">)?/g)]
+  return [...html.matchAll(/<td class=name>(?:<svg class=icon [\s\S]*?<\/svg>)?(?:<a href="([^"]*)">)?/g)]
     .map((m) => (m[1] === undefined ? undefined : unescapeHtml(m[1])))
     .filter((href) => href !== "../");
 }
 
 // Characters that make names awkward, weighted in; the rest is any code point.
-const AWKWARD = ["\t", "\n", "\r", "\x1b", "\x7f", "\x01", "\\", "%", "%5C", "%09", "#", "?", ";", " ", "+", "&", "<", ">", '"', "'", ":", "é", "e\u0301", "\u202e", "\ufeff", "🐳", "~", "..", "*"];
+const AWKWARD = [
+  "\t",
+  "\n",
+  "\r",
+  "\x1b",
+  "\x7f",
+  "\x01",
+  "\\",
+  "%",
+  "%5C",
+  "%09",
+  "#",
+  "?",
+  ";",
+  " ",
+  "+",
+  "&",
+  "<",
+  ">",
+  '"',
+  "'",
+  ":",
+  "é",
+  "e\u0301",
+  "\u202e",
+  "\ufeff",
+  "🐳",
+  "~",
+  "..",
+  "*",
+];
 const char = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(...AWKWARD) },
   { weight: 3, arbitrary: fc.constantFrom(..."abcXYZ019.-_") },
@@ -70,35 +100,41 @@ const posixName = fc
 const brokenName = fc
   .uint8Array({ minLength: 0, maxLength: 8 })
   // 0xFF is never part of UTF-8; the other bytes are anything but NUL and `/`.
-  .map((bytes) => Buffer.concat([Buffer.from("x"), Buffer.from(bytes.map((b) => (b === 0 || b === 0x2f ? 0xfe : b))), Buffer.from([0xff])]));
+  .map((bytes) =>
+    Buffer.concat([Buffer.from("x"), Buffer.from(bytes.map((b) => (b === 0 || b === 0x2f ? 0xfe : b))), Buffer.from([0xff])]),
+  );
 
 let round = 0;
 
 describe("generated file names in a listing", { skip: process.platform === "win32" }, () => {
   test("every listed name has a link, every link answers 200, nothing unreachable is listed", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.uniqueArray(posixName, { minLength: 1, maxLength: 6 }), fc.array(brokenName, { maxLength: 2 }), async (names, broken) => {
-        const dir = join(base, `r${round++}`);
-        mkdirSync(dir);
-        for (const [i, name] of names.entries()) writeFileSync(join(dir, name), `file ${i}`);
-        for (const name of broken) writeFileSync(Buffer.concat([Buffer.from(`${dir}/`), name]), "broken");
-        const page = await get(`/r${round - 1}/`);
-        assert.equal(page.status, 200);
-        const listed = rows(page.body.toString());
-        // Dotfiles are hidden (and not listed); names that are not UTF-8 are not listed.
-        const visible = names.filter((n) => !n.startsWith("."));
-        assert.equal(listed.length, visible.length, `listed ${listed.length} rows for ${JSON.stringify(visible)}`);
-        const seen = new Set<string>();
-        for (const href of listed) {
-          assert.ok(href !== undefined, `a row without a link in ${JSON.stringify(visible)}`);
-          const url = new URL(href, `http://x/r${round - 1}/`);
-          const res = await get(url.pathname);
-          assert.equal(res.status, 200, `${JSON.stringify(href)} → ${url.pathname}: ${res.status}`);
-          seen.add(res.body.toString());
-        }
-        // Each link leads to its own file.
-        assert.deepEqual([...seen].sort(), visible.map((n) => `file ${names.indexOf(n)}`).sort());
-      }),
+      fc.asyncProperty(
+        fc.uniqueArray(posixName, { minLength: 1, maxLength: 6 }),
+        fc.array(brokenName, { maxLength: 2 }),
+        async (names, broken) => {
+          const dir = join(base, `r${round++}`);
+          mkdirSync(dir);
+          for (const [i, name] of names.entries()) writeFileSync(join(dir, name), `file ${i}`);
+          for (const name of broken) writeFileSync(Buffer.concat([Buffer.from(`${dir}/`), name]), "broken");
+          const page = await get(`/r${round - 1}/`);
+          assert.equal(page.status, 200);
+          const listed = rows(page.body.toString());
+          // Dotfiles are hidden (and not listed); names that are not UTF-8 are not listed.
+          const visible = names.filter((n) => !n.startsWith("."));
+          assert.equal(listed.length, visible.length, `listed ${listed.length} rows for ${JSON.stringify(visible)}`);
+          const seen = new Set<string>();
+          for (const href of listed) {
+            assert.ok(href !== undefined, `a row without a link in ${JSON.stringify(visible)}`);
+            const url = new URL(href, `http://x/r${round - 1}/`);
+            const res = await get(url.pathname);
+            assert.equal(res.status, 200, `${JSON.stringify(href)} → ${url.pathname}: ${res.status}`);
+            seen.add(res.body.toString());
+          }
+          // Each link leads to its own file.
+          assert.deepEqual([...seen].sort(), visible.map((n) => `file ${names.indexOf(n)}`).sort());
+        },
+      ),
       runs(60),
     );
   });

@@ -27,10 +27,15 @@ describe("Accept-Encoding", () => {
 
   test("a coding listed without q=0 is chosen when it is the only one offered", () => {
     fc.assert(
-      fc.property(fc.constantFrom<Encoding>("br", "zstd", "gzip"), fc.constantFrom("", ";q=1", ";q=0.5", ";Q=0.001"), fc.constantFrom("", "identity;q=0.001, ", "deflate, "), (coding, q, before) => {
-        const header = `${before}${coding}${q}`;
-        assert.deepEqual(negotiateEncoding(header, [coding]), { kind: "encoded", encoding: coding }, header);
-      }),
+      fc.property(
+        fc.constantFrom<Encoding>("br", "zstd", "gzip"),
+        fc.constantFrom("", ";q=1", ";q=0.5", ";Q=0.001"),
+        fc.constantFrom("", "identity;q=0.001, ", "deflate, "),
+        (coding, q, before) => {
+          const header = `${before}${coding}${q}`;
+          assert.deepEqual(negotiateEncoding(header, [coding]), { kind: "encoded", encoding: coding }, header);
+        },
+      ),
       runs(200),
     );
   });

@@ -7,7 +7,14 @@ import assert from "node:assert/strict";
 import { isAbsolute, relative, resolve as resolvePath, sep } from "node:path";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { MAX_PATH_LENGTH, type PathOutcome, encodePathname, isInside, relativeSegments, resolveRequestPath } from "../../src/path/resolve.js";
+import {
+  encodePathname,
+  isInside,
+  MAX_PATH_LENGTH,
+  type PathOutcome,
+  relativeSegments,
+  resolveRequestPath,
+} from "../../src/path/resolve.js";
 import { hostilePath } from "./arbitraries.js";
 import { runs } from "./settings.js";
 
@@ -111,7 +118,11 @@ describe("resolveRequestPath over hostile targets", () => {
         const encoded = encodePathname(outcome.segments, outcome.trailingSlash);
         assert.ok(!encoded.startsWith("//") && !encoded.includes("\\"), `${JSON.stringify(encoded)} could leave the origin`);
         if (encoded.length > MAX_PATH_LENGTH) return; // encoding can grow a path past the limit
-        assert.deepEqual(resolveRequestPath(encoded), { ...outcome, trailingSlash: outcome.trailingSlash || outcome.segments.length === 0 }, JSON.stringify(path));
+        assert.deepEqual(
+          resolveRequestPath(encoded),
+          { ...outcome, trailingSlash: outcome.trailingSlash || outcome.segments.length === 0 },
+          JSON.stringify(path),
+        );
       }),
       runs(2000),
     );

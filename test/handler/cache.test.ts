@@ -8,13 +8,13 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { type Server, createServer } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { createHandler } from "../../src/handler/create.js";
 import { memoryFileSystem } from "../../src/fs/memory.js";
+import { createHandler } from "../../src/handler/create.js";
 import { FileContentsCache } from "../../src/responders/file-contents.js";
 import { rawRequest } from "../helpers/raw.js";
 

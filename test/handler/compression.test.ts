@@ -6,15 +6,15 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
-import { type Server, createServer, request } from "node:http";
+import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import zlib from "node:zlib";
 import { createHandler } from "../../src/handler/create.js";
-import { HAS_ZSTD } from "../../src/responders/encoders.js";
 import type { StaticOptions } from "../../src/handler/options.js";
+import { HAS_ZSTD } from "../../src/responders/encoders.js";
 
 const APP = Array.from({ length: 800 }, (_, i) => `export const value${i} = ${i};\n`).join("");
 const PRE = "const pre = 'original';\n".repeat(100);
@@ -211,7 +211,8 @@ describe("a changed file is never served from a stale compressed cache", () => {
     const v1 = "let version = 1;\n".repeat(200);
     const v2 = "let version = 2;\n".repeat(200);
     writeFileSync(join(dir, "edit.js"), v1);
-    for (const coding of ["br", "gzip"]) assert.equal(decode(coding, (await get(port, "/edit.js", { "accept-encoding": coding })).body), v1);
+    for (const coding of ["br", "gzip"])
+      assert.equal(decode(coding, (await get(port, "/edit.js", { "accept-encoding": coding })).body), v1);
     writeFileSync(join(dir, "edit.js"), v2);
     for (const coding of ["br", "gzip"]) {
       const res = await get(port, "/edit.js", { "accept-encoding": coding });

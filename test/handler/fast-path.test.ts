@@ -10,13 +10,22 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { createHandler, memoryFileSystem, withHeader, type Middleware, type NodeRequest, type NodeResponse, type StaticOptions, type WharfHandler } from "../../src/index.js";
+import { fileURLToPath } from "node:url";
 import { settle } from "../../src/cli/settings.js";
-import { resolveOptions } from "../../src/handler/options.js";
 import { buildFeatures } from "../../src/features/index.js";
 import { createHandlerFromResolved } from "../../src/handler/create.js";
+import { resolveOptions } from "../../src/handler/options.js";
+import {
+  createHandler,
+  type Middleware,
+  memoryFileSystem,
+  type NodeRequest,
+  type NodeResponse,
+  type StaticOptions,
+  type WharfHandler,
+  withHeader,
+} from "../../src/index.js";
 
 /** What a fake response saw, and whether `end()` came before the listener returned. */
 interface Written {
@@ -52,10 +61,19 @@ function call(handler: WharfHandler, path: string, headers: Record<string, strin
       finish();
       return this;
     },
-    on() { return this; },
-    once() { return this; },
-    off() { return this; },
-    destroy() { w.ended = true; finish(); },
+    on() {
+      return this;
+    },
+    once() {
+      return this;
+    },
+    off() {
+      return this;
+    },
+    destroy() {
+      w.ended = true;
+      finish();
+    },
   };
   handler(req, res as unknown as NodeResponse);
   w.sameTick = w.ended;
@@ -75,7 +93,11 @@ describe("a cached file is written in the same tick", () => {
     { name: "no middleware", options: memory() },
     { name: "a middleware that returns next()", options: memory({ use: [passThrough] }) },
     { name: "withHeader(next(), ...)", options: memory({ use: [frame] }), header: ["x-frame-options", "DENY"] },
-    { name: "three synchronous middleware", options: memory({ use: [passThrough, frame, passThrough] }), header: ["x-frame-options", "DENY"] },
+    {
+      name: "three synchronous middleware",
+      options: memory({ use: [passThrough, frame, passThrough] }),
+      header: ["x-frame-options", "DENY"],
+    },
     { name: "header rules (coopCoep)", options: memory({ coopCoep: true }), header: ["cross-origin-opener-policy", "same-origin"] },
   ];
   for (const row of rows) {
@@ -84,7 +106,10 @@ describe("a cached file is written in the same tick", () => {
       const warm = call(handler, "/a.txt");
       await warm.done;
       assert.equal(warm.status, 200);
-      for (const [path, h, status, body] of [["/a.txt", {}, 200, "0123456789"], ["/a.txt", { "if-none-match": warm.headers["etag"]! }, 304, ""]] as const) {
+      for (const [path, h, status, body] of [
+        ["/a.txt", {}, 200, "0123456789"],
+        ["/a.txt", { "if-none-match": warm.headers["etag"]! }, 304, ""],
+      ] as const) {
         const w = call(handler, path, h);
         assert.equal(w.sameTick, true, `${row.name}: ${path} ${status}: got a deferred write, want the same tick`);
         assert.equal(w.status, status);
@@ -107,7 +132,16 @@ describe("a cached file is written in the same tick", () => {
 
   test("a synchronous middleware that throws: logged, 500, in the same tick", () => {
     const errors: unknown[] = [];
-    const handler = createHandler(memory({ use: [() => { throw new Error("boom"); }] }), (e) => errors.push(e));
+    const handler = createHandler(
+      memory({
+        use: [
+          () => {
+            throw new Error("boom");
+          },
+        ],
+      }),
+      (e) => errors.push(e),
+    );
     const w = call(handler, "/a.txt");
     assert.equal(w.sameTick, true);
     assert.equal(w.status, 500);
@@ -129,7 +163,11 @@ describe("the CLI with a wharf.json in the root", () => {
     const features = buildFeatures(options);
     assert.deepEqual([options.use, features.outer.length, features.inner.length], [undefined, 0, 0]);
     // As serve() builds it (one resolution), with the serve-only names let through.
-    const { handler } = createHandlerFromResolved(resolveOptions({ ...options, revalidateMs: 3_600_000 }, Object.keys(options)), features, () => {});
+    const { handler } = createHandlerFromResolved(
+      resolveOptions({ ...options, revalidateMs: 3_600_000 }, Object.keys(options)),
+      features,
+      () => {},
+    );
     await call(handler, "/a.txt").done;
     const w = call(handler, "/a.txt");
     assert.deepEqual([w.sameTick, w.status, w.body], [true, 200, "0123456789"]);
@@ -181,7 +219,11 @@ describe("README.md's custom handlers example", () => {
   test("the README shows exactly the example that runs here", () => {
     const root = fileURLToPath(new URL("../../../", import.meta.url));
     const source = readFileSync(join(root, "test", "handler", "readme-middleware-example.ts"), "utf8");
-    const code = source.slice(source.indexOf("\nimport ") + 1, source.indexOf("\nexport {")).trimEnd().concat("\n").replaceAll('"../../src/index.js"', '"wharf-server"');
+    const code = source
+      .slice(source.indexOf("\nimport ") + 1, source.indexOf("\nexport {"))
+      .trimEnd()
+      .concat("\n")
+      .replaceAll('"../../src/index.js"', '"wharf-server"');
     const readme = readFileSync(join(root, "README.md"), "utf8");
     const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
     assert.ok(blocks.includes(code), "README.md has a ```ts block identical to test/handler/readme-middleware-example.ts up to its export");

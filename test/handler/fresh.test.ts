@@ -15,7 +15,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { Agent, type Server, createServer, request } from "node:http";
+import { Agent, createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -78,7 +78,12 @@ const servers: { name: string; port: () => number; keepAlive: boolean }[] = [
 /** `got` is `want` (a body for a 200, or a bare status); fails naming the round. */
 function expect(got: Got, want: string | number, what: string): void {
   if (typeof want === "number") assert.equal(got.status, want, `${what}: got ${got.status} ${got.body.slice(0, 40)}, want ${want}`);
-  else assert.deepEqual([got.status, got.body], [200, want], `${what}: got ${got.status} ${JSON.stringify(got.body.slice(0, 40))}, want 200 ${JSON.stringify(want)}`);
+  else
+    assert.deepEqual(
+      [got.status, got.body],
+      [200, want],
+      `${what}: got ${got.status} ${JSON.stringify(got.body.slice(0, 40))}, want 200 ${JSON.stringify(want)}`,
+    );
 }
 
 for (const { name, port, keepAlive } of servers) {

@@ -4,11 +4,11 @@
  * Also framing: pipelining, HTTP/1.0, absolute-form.
  */
 import assert from "node:assert/strict";
-import { type Server, createServer } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { createHandler } from "../../src/handler/create.js";
-import { type Fixture, createFixture } from "../helpers/fixture.js";
+import { createFixture, type Fixture } from "../helpers/fixture.js";
 import { parseResponses, rawExchange, rawRequest } from "../helpers/raw.js";
 
 let fixture: Fixture;
@@ -75,7 +75,12 @@ describe("framing", () => {
     const responses = parseResponses(data, [false, true, false, false]);
     assert.deepEqual(
       responses.map((r) => [r.status, r.body.length]),
-      [[200, 9], [200, 0], [404, responses[2]?.body.length ?? -1], [206, 2]],
+      [
+        [200, 9],
+        [200, 0],
+        [404, responses[2]?.body.length ?? -1],
+        [206, 2],
+      ],
     );
     assert.equal(responses[0]?.body.toString(), "123456789");
     assert.equal(responses[3]?.body.toString(), "89");

@@ -4,12 +4,12 @@
  * and option validation.
  */
 import assert from "node:assert/strict";
-import { type Server, createServer } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, test } from "node:test";
 import express from "express";
-import { OptionError, createHandler, html, memoryFileSystem, text, withHeader } from "../../src/index.js";
 import type { Middleware, StaticOptions } from "../../src/index.js";
+import { createHandler, html, memoryFileSystem, OptionError, text, withHeader } from "../../src/index.js";
 
 const tree = {
   "nums.txt": "123456789",
@@ -32,10 +32,30 @@ async function listen(server: Server): Promise<number> {
 describe("fetch form on an in-memory tree", () => {
   const handler = createHandler(memory());
   const rows: { name: string; path: string; init?: RequestInit; status: number; body?: string; headers?: Record<string, string> }[] = [
-    { name: "file", path: "/nums.txt", status: 200, body: "123456789", headers: { "content-type": "text/plain; charset=utf-8", "content-length": "9" } },
+    {
+      name: "file",
+      path: "/nums.txt",
+      status: 200,
+      body: "123456789",
+      headers: { "content-type": "text/plain; charset=utf-8", "content-length": "9" },
+    },
     { name: "index", path: "/", status: 200, body: "<p>home</p>" },
-    { name: "range", path: "/nums.txt", init: { headers: { range: "bytes=-2" } }, status: 206, body: "89", headers: { "content-range": "bytes 7-8/9" } },
-    { name: "HEAD keeps the length", path: "/nums.txt", init: { method: "HEAD" }, status: 200, body: "", headers: { "content-length": "9" } },
+    {
+      name: "range",
+      path: "/nums.txt",
+      init: { headers: { range: "bytes=-2" } },
+      status: 206,
+      body: "89",
+      headers: { "content-range": "bytes 7-8/9" },
+    },
+    {
+      name: "HEAD keeps the length",
+      path: "/nums.txt",
+      init: { method: "HEAD" },
+      status: 200,
+      body: "",
+      headers: { "content-length": "9" },
+    },
     { name: "redirect", path: "/docs?q=1", status: 301, body: "", headers: { location: "/docs/?q=1" } },
     { name: "markdown", path: "/docs/a.md", status: 200, body: "# a", headers: { "content-type": "text/markdown; charset=utf-8" } },
     { name: "missing", path: "/nope", status: 404 },
@@ -88,7 +108,16 @@ describe("custom handlers around the static one", () => {
   });
   test("a throwing handler is a 500 and the next request still works", async () => {
     const errors: unknown[] = [];
-    const broken = createHandler(memory({ use: [() => { throw new Error("boom /secret/path"); }] }), (e) => errors.push(e));
+    const broken = createHandler(
+      memory({
+        use: [
+          () => {
+            throw new Error("boom /secret/path");
+          },
+        ],
+      }),
+      (e) => errors.push(e),
+    );
     const res = await broken.fetch(get("/nums.txt"));
     assert.equal(res.status, 500);
     assert.ok(!(await res.text()).includes("boom"), "no error text leaks");

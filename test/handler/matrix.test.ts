@@ -12,9 +12,9 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { type RunningServer, serve } from "../../src/server/serve.js";
-import { type Fixture, createFixture } from "../helpers/fixture.js";
-import { type Answer, PROTOCOLS, type Protocol, type Target, closeClients, request } from "../helpers/request.js";
-import { type TestCertificate, opensslCertificate } from "../helpers/tls.js";
+import { createFixture, type Fixture } from "../helpers/fixture.js";
+import { type Answer, closeClients, PROTOCOLS, type Protocol, request, type Target } from "../helpers/request.js";
+import { opensslCertificate, type TestCertificate } from "../helpers/tls.js";
 
 const tagOf = (content: string | Buffer): string =>
   `"${createHash("sha256").update(content).digest().subarray(0, 16).toString("base64url")}"`;
@@ -64,36 +64,92 @@ interface Row {
 }
 
 const rows: Row[] = [
-  { name: "a file with every validator", path: "/nums.txt", status: 200,
-    want: { "content-type": TEXT, "content-length": "9", etag: NUMS, "last-modified": LAST_MODIFIED, "accept-ranges": "bytes" }, body: "123456789" },
+  {
+    name: "a file with every validator",
+    path: "/nums.txt",
+    status: 200,
+    want: { "content-type": TEXT, "content-length": "9", etag: NUMS, "last-modified": LAST_MODIFIED, "accept-ranges": "bytes" },
+    body: "123456789",
+  },
   { name: "an empty file", path: "/empty.txt", status: 200, want: { "content-length": "0" }, body: "" },
   // RFC 9110 §14: ranges
-  { name: "range first byte", path: "/nums.txt", headers: { range: "bytes=0-0" }, status: 206, want: { "content-range": "bytes 0-0/9", "content-length": "1" }, body: "1" },
-  { name: "range suffix", path: "/nums.txt", headers: { range: "bytes=-3" }, status: 206, want: { "content-range": "bytes 6-8/9" }, body: "789" },
+  {
+    name: "range first byte",
+    path: "/nums.txt",
+    headers: { range: "bytes=0-0" },
+    status: 206,
+    want: { "content-range": "bytes 0-0/9", "content-length": "1" },
+    body: "1",
+  },
+  {
+    name: "range suffix",
+    path: "/nums.txt",
+    headers: { range: "bytes=-3" },
+    status: 206,
+    want: { "content-range": "bytes 6-8/9" },
+    body: "789",
+  },
   { name: "range open-ended", path: "/nums.txt", headers: { range: "bytes=4-" }, status: 206, body: "56789" },
   { name: "range unsatisfiable", path: "/nums.txt", headers: { range: "bytes=9-" }, status: 416, want: { "content-range": "bytes */9" } },
-  { name: "several ranges: multipart/byteranges", path: "/digits.txt", headers: { range: "bytes=0-9,500-504" }, status: 206,
+  {
+    name: "several ranges: multipart/byteranges",
+    path: "/digits.txt",
+    headers: { range: "bytes=0-9,500-504" },
+    status: 206,
     body: (body, answer) => {
       const b = /^multipart\/byteranges; boundary=(\S+)$/.exec(answer.headers["content-type"] ?? "")?.[1];
       assert.ok(b, `content-type: ${answer.headers["content-type"]}`);
-      assert.equal(body.toString(), `--${b}\r\nContent-Type: ${TEXT}\r\nContent-Range: bytes 0-9/1000\r\n\r\n0123456789` +
-        `\r\n--${b}\r\nContent-Type: ${TEXT}\r\nContent-Range: bytes 500-504/1000\r\n\r\n01234\r\n--${b}--\r\n`);
+      assert.equal(
+        body.toString(),
+        `--${b}\r\nContent-Type: ${TEXT}\r\nContent-Range: bytes 0-9/1000\r\n\r\n0123456789` +
+          `\r\n--${b}\r\nContent-Type: ${TEXT}\r\nContent-Range: bytes 500-504/1000\r\n\r\n01234\r\n--${b}--\r\n`,
+      );
       assert.equal(answer.headers["content-length"], String(body.length));
-    } },
+    },
+  },
   { name: "If-Range with the current ETag", path: "/nums.txt", headers: { range: "bytes=0-1", "if-range": NUMS }, status: 206, body: "12" },
-  { name: "If-Range with another ETag", path: "/nums.txt", headers: { range: "bytes=0-1", "if-range": '"other"' }, status: 200, body: "123456789" },
+  {
+    name: "If-Range with another ETag",
+    path: "/nums.txt",
+    headers: { range: "bytes=0-1", "if-range": '"other"' },
+    status: 200,
+    body: "123456789",
+  },
   // RFC 9110 §13.2.2: preconditions, in order
-  { name: "If-None-Match equal: 304", path: "/nums.txt", headers: { "if-none-match": NUMS }, status: 304, want: { etag: NUMS, "content-length": null }, body: "" },
+  {
+    name: "If-None-Match equal: 304",
+    path: "/nums.txt",
+    headers: { "if-none-match": NUMS },
+    status: 304,
+    want: { etag: NUMS, "content-length": null },
+    body: "",
+  },
   { name: "If-Modified-Since equal: 304", path: "/nums.txt", headers: { "if-modified-since": LAST_MODIFIED }, status: 304 },
   { name: "If-Match other: 412", path: "/nums.txt", headers: { "if-match": '"other"' }, status: 412 },
-  { name: "If-Unmodified-Since earlier: 412", path: "/nums.txt", headers: { "if-unmodified-since": "Thu, 01 Jan 2026 00:00:00 GMT" }, status: 412 },
+  {
+    name: "If-Unmodified-Since earlier: 412",
+    path: "/nums.txt",
+    headers: { "if-unmodified-since": "Thu, 01 Jan 2026 00:00:00 GMT" },
+    status: 412,
+  },
   { name: "If-Match before If-None-Match", path: "/nums.txt", headers: { "if-match": '"other"', "if-none-match": NUMS }, status: 412 },
   // Directories and redirects
   { name: "directory without slash redirects, keeping the query", path: "/site?x=1", status: 301, want: { location: "/site/?x=1" } },
   { name: "redirect is never protocol-relative", path: "//site", status: 301, want: { location: "/site/" } },
-  { name: "index.html", path: "/site/", status: 200, want: { "content-type": "text/html; charset=utf-8" }, body: "<!doctype html><title>site</title>" },
-  { name: "listing", path: "/index-less/", status: 200, want: { "content-type": "text/html; charset=utf-8" },
-    body: (body) => assert.match(body.toString(), /href="\.\/sub\/"[\s\S]*href="\.\/a\.txt"/, "directories first, then files") },
+  {
+    name: "index.html",
+    path: "/site/",
+    status: 200,
+    want: { "content-type": "text/html; charset=utf-8" },
+    body: "<!doctype html><title>site</title>",
+  },
+  {
+    name: "listing",
+    path: "/index-less/",
+    status: 200,
+    want: { "content-type": "text/html; charset=utf-8" },
+    body: (body) => assert.match(body.toString(), /href="\.\/sub\/"[\s\S]*href="\.\/a\.txt"/, "directories first, then files"),
+  },
   // Errors
   { name: "missing: 404", path: "/nope.txt", status: 404 },
   { name: "dotfile hidden: 404", path: "/.env", status: 404 },
@@ -101,14 +157,31 @@ const rows: Row[] = [
   { name: "bad encoding: 400", path: "/%zz", status: 400 },
   { name: "encoded NUL: 400", path: "/a%00b", status: 400 },
   // Bodies from disk (streamed) and compressed ones
-  { name: "a large file streamed from disk", path: "/big.bin", status: 200, want: { "content-length": String(BIG.length) },
-    body: (body) => assert.ok(body.equals(BIG), `got ${body.length} bytes`) },
-  { name: "a range of a large file", path: "/big.bin", headers: { range: "bytes=1048576-1048581" }, status: 206, body: BIG.subarray(1048576, 1048582).toString() },
-  { name: "gzip when asked for", path: "/script.js", headers: { "accept-encoding": "gzip" }, status: 200, want: { "content-encoding": "gzip" },
+  {
+    name: "a large file streamed from disk",
+    path: "/big.bin",
+    status: 200,
+    want: { "content-length": String(BIG.length) },
+    body: (body) => assert.ok(body.equals(BIG), `got ${body.length} bytes`),
+  },
+  {
+    name: "a range of a large file",
+    path: "/big.bin",
+    headers: { range: "bytes=1048576-1048581" },
+    status: 206,
+    body: BIG.subarray(1048576, 1048582).toString(),
+  },
+  {
+    name: "gzip when asked for",
+    path: "/script.js",
+    headers: { "accept-encoding": "gzip" },
+    status: 200,
+    want: { "content-encoding": "gzip" },
     body: (body, answer) => {
       assert.match(answer.headers["vary"] ?? "", /accept-encoding/i);
       assert.equal(gunzipSync(body).toString(), SCRIPT);
-    } },
+    },
+  },
 ];
 
 const methodRows = [
@@ -124,7 +197,8 @@ for (const protocol of PROTOCOLS) {
       const a = await request(target(), "GET", "/nums.txt");
       assert.equal(a.httpVersion, protocol === "h2" ? "2.0" : "1.1");
       // RFC 9113 §8.2.2: no connection-specific fields in HTTP/2.
-      if (protocol === "h2") for (const name of ["connection", "keep-alive", "transfer-encoding"]) assert.equal(a.headers[name], undefined, name);
+      if (protocol === "h2")
+        for (const name of ["connection", "keep-alive", "transfer-encoding"]) assert.equal(a.headers[name], undefined, name);
     });
     for (const row of rows) {
       test(row.name, async () => {

@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { type RequestListener, type Server, createServer, request } from "node:http";
+import { createServer, type RequestListener, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,7 +17,7 @@ import { after, before, describe, test } from "node:test";
 import connect from "connect";
 import express5 from "express";
 import express4 from "express4";
-import { type Mount, mountOf, mountedLocation } from "../../src/adapters/mount.js";
+import { type Mount, mountedLocation, mountOf } from "../../src/adapters/mount.js";
 import { createHandler } from "../../src/index.js";
 
 let dir = "";
@@ -153,7 +153,10 @@ describe("not mounted, or mounted deeper", () => {
       server.close();
     }
   });
-  for (const [name, express] of [["Express 5", express5], ["Express 4", express4]] as const) {
+  for (const [name, express] of [
+    ["Express 5", express5],
+    ["Express 4", express4],
+  ] as const) {
     test(`${name}: a router at /a with the handler at /b`, async () => {
       const app = express();
       const router = express.Router();
@@ -182,7 +185,14 @@ describe("not mounted, or mounted deeper", () => {
 describe(".handle keeps both shapes", () => {
   test("handle(WharfRequest) still answers a Reply", async () => {
     const handler = createHandler({ root: dir });
-    const reply = await handler.handle({ method: "GET", target: "/sub", pathname: "/sub", search: "", header: () => undefined, remoteAddress: undefined });
+    const reply = await handler.handle({
+      method: "GET",
+      target: "/sub",
+      pathname: "/sub",
+      search: "",
+      header: () => undefined,
+      remoteAddress: undefined,
+    });
     assert.equal(reply.status, 301);
     assert.equal(reply.headers["location"], "/sub/");
   });
@@ -193,11 +203,35 @@ describe("mountOf: the pure rule", () => {
     { name: "plain node:http", url: "/a", originalUrl: undefined, baseUrl: undefined, want: { kind: "root" } },
     { name: "Express, not mounted", url: "/a", originalUrl: "/a", baseUrl: "", want: { kind: "root" } },
     { name: "Express, mounted", url: "/sub", originalUrl: "/static/sub", baseUrl: "/static", want: { kind: "under", base: "/static" } },
-    { name: "Express, the bare mount point", url: "/", originalUrl: "/static", baseUrl: "/static", want: { kind: "bare", base: "/static" } },
-    { name: "Express, the mount point with a slash", url: "/", originalUrl: "/static/", baseUrl: "/static", want: { kind: "under", base: "/static" } },
+    {
+      name: "Express, the bare mount point",
+      url: "/",
+      originalUrl: "/static",
+      baseUrl: "/static",
+      want: { kind: "bare", base: "/static" },
+    },
+    {
+      name: "Express, the mount point with a slash",
+      url: "/",
+      originalUrl: "/static/",
+      baseUrl: "/static",
+      want: { kind: "under", base: "/static" },
+    },
     { name: "Connect, mounted", url: "/sub?q", originalUrl: "/static/sub?q", baseUrl: undefined, want: { kind: "under", base: "/static" } },
-    { name: "Connect, the bare mount point", url: "/?q", originalUrl: "/static?q", baseUrl: undefined, want: { kind: "bare", base: "/static" } },
-    { name: "Connect, url rewritten by someone else", url: "/index.html", originalUrl: "/static/deep", baseUrl: undefined, want: { kind: "root" } },
+    {
+      name: "Connect, the bare mount point",
+      url: "/?q",
+      originalUrl: "/static?q",
+      baseUrl: undefined,
+      want: { kind: "bare", base: "/static" },
+    },
+    {
+      name: "Connect, url rewritten by someone else",
+      url: "/index.html",
+      originalUrl: "/static/deep",
+      baseUrl: undefined,
+      want: { kind: "root" },
+    },
     // The base is the client's own bytes: it must stay a path on this origin.
     { name: "a base that would be //host", url: "/x", originalUrl: "//evil.example/x", baseUrl: undefined, want: { kind: "root" } },
     { name: "a baseUrl of //host", url: "/x", originalUrl: "//evil.example/x", baseUrl: "//evil.example", want: { kind: "root" } },
@@ -205,7 +239,13 @@ describe("mountOf: the pure rule", () => {
     { name: "a base with a trailing slash", url: "/x", originalUrl: "/a//x", baseUrl: undefined, want: { kind: "root" } },
   ];
   for (const row of ROWS) {
-    test(row.name, () => assert.deepEqual(mountOf(row.url, row.originalUrl, row.baseUrl), row.want, `mountOf(${JSON.stringify(row.url)}, ${JSON.stringify(row.originalUrl)}, ${JSON.stringify(row.baseUrl)})`));
+    test(row.name, () =>
+      assert.deepEqual(
+        mountOf(row.url, row.originalUrl, row.baseUrl),
+        row.want,
+        `mountOf(${JSON.stringify(row.url)}, ${JSON.stringify(row.originalUrl)}, ${JSON.stringify(row.baseUrl)})`,
+      ),
+    );
   }
   test("mountedLocation: paths get the base, URLs and //host do not", () => {
     assert.equal(mountedLocation("/sub/?q", "/static"), "/static/sub/?q");

@@ -4,12 +4,12 @@
  * there used to become an unhandled rejection, which ends a Node process.
  */
 import assert from "node:assert/strict";
-import { type Server, createServer } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, test } from "node:test";
-import { createHandler } from "../../src/handler/create.js";
 import { memoryFileSystem } from "../../src/fs/memory.js";
 import type { FileSystem } from "../../src/fs/types.js";
+import { createHandler } from "../../src/handler/create.js";
 import { rawRequest } from "../helpers/raw.js";
 
 const servers: Server[] = [];
@@ -18,7 +18,13 @@ after(() => Promise.all(servers.map((s) => new Promise((r) => s.close(r)))));
 test("a reporter that throws: the client still gets 500, and nothing is left unhandled", async () => {
   const memory = memoryFileSystem("/m", { "big.bin": "x".repeat(4096) });
   // Opening fails in a way no status is mapped for (a 500), after the reply was decided.
-  const fs: FileSystem = { ...memory, realpath: memory.realpath.bind(memory), stat: memory.stat.bind(memory), readdir: memory.readdir.bind(memory), open: () => Promise.reject(new Error("the disk is on fire")) };
+  const fs: FileSystem = {
+    ...memory,
+    realpath: memory.realpath.bind(memory),
+    stat: memory.stat.bind(memory),
+    readdir: memory.readdir.bind(memory),
+    open: () => Promise.reject(new Error("the disk is on fire")),
+  };
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
   process.on("unhandledRejection", onUnhandled);

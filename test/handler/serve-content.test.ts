@@ -13,22 +13,22 @@ import { createServer } from "node:http";
 import { Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import type { FileSystem } from "../../src/index.js";
 import {
   type Content,
-  OptionError,
-  type Reply,
-  StaleReplyError,
-  type WharfRequest,
   fetchHandler,
   memoryFileSystem,
   nodeListener,
+  OptionError,
   openReplyBody,
+  type Reply,
+  StaleReplyError,
   serveContent,
+  type WharfRequest,
   withHeader,
 } from "../../src/index.js";
-import type { FileSystem } from "../../src/index.js";
 import { closeClients, request } from "../helpers/request.js";
 
 /** 200 bytes whose offsets are easy to read: byte i is the digit i % 10. */
@@ -127,7 +127,17 @@ function rows(tag: string): Row[] {
     r("Range: the first four bytes", { range: "bytes=0-3" }, { status: 206, parts: [[0, 4]] }),
     r("Range: the last five", { range: "bytes=-5" }, { status: 206, parts: [[195, 200]] }),
     r("Range: open-ended", { range: "bytes=190-" }, { status: 206, parts: [[190, 200]] }),
-    r("Range: two parts", { range: "bytes=0-1,150-151" }, { status: 206, parts: [[0, 2], [150, 152]] }),
+    r(
+      "Range: two parts",
+      { range: "bytes=0-1,150-151" },
+      {
+        status: 206,
+        parts: [
+          [0, 2],
+          [150, 152],
+        ],
+      },
+    ),
     r("Range: overlapping parts coalesced", { range: "bytes=0-9,5-14" }, { status: 206, parts: [[0, 15]] }),
     r("Range: past the end", { range: "bytes=500-" }, { status: 416 }),
     r("Range: another unit", { range: "items=0-3" }, { status: 200 }),
@@ -187,7 +197,11 @@ async function check(method: string, reply: Reply, want: Want, tag: string, type
         const boundary = /^multipart\/byteranges; boundary=([0-9a-f]{32})$/.exec(h["content-type"] ?? "")?.[1];
         assert.ok(boundary !== undefined, `content-type: got ${h["content-type"]}`);
         body = multipart(boundary, type, want.parts, BODY);
-        assert.deepEqual(h, { ...full, "content-type": `multipart/byteranges; boundary=${boundary}`, "content-length": String(body.length) });
+        assert.deepEqual(h, {
+          ...full,
+          "content-type": `multipart/byteranges; boundary=${boundary}`,
+          "content-length": String(body.length),
+        });
       }
       break;
     }
@@ -237,8 +251,20 @@ for (const method of ["GET", "HEAD"]) {
       { name: "strong: If-Match", content: strong, tag: '"v1"', headers: { "if-match": '"v1"' }, want: { status: 200 } },
       { name: "strong: If-Match weak", content: strong, tag: '"v1"', headers: { "if-match": 'W/"v1"' }, want: { status: 412 } },
       { name: "strong: If-None-Match", content: strong, tag: '"v1"', headers: { "if-none-match": '"v1"' }, want: { status: 304 } },
-      { name: "strong: If-Range", content: strong, tag: '"v1"', headers: { range: "bytes=0-3", "if-range": '"v1"' }, want: { status: 206, parts: [[0, 4]] } },
-      { name: "strong on a file", content: { file: "/site/body.txt", fs, etag: '"v1"' }, tag: '"v1"', headers: { "if-match": '"v1"' }, want: { status: 200 } },
+      {
+        name: "strong: If-Range",
+        content: strong,
+        tag: '"v1"',
+        headers: { range: "bytes=0-3", "if-range": '"v1"' },
+        want: { status: 206, parts: [[0, 4]] },
+      },
+      {
+        name: "strong on a file",
+        content: { file: "/site/body.txt", fs, etag: '"v1"' },
+        tag: '"v1"',
+        headers: { "if-match": '"v1"' },
+        want: { status: 200 },
+      },
     ];
     for (const c of cases) {
       test(c.name, async () => check(method, await serveContent(req(method, c.headers), c.content), c.want, c.tag));
@@ -250,7 +276,18 @@ for (const method of ["GET", "HEAD"]) {
       const content: Content = { body: BODY, contentType: TYPE, lastModified: MTIME, maxRanges: 2 };
       const tag = hashTag(BODY);
       await check(method, serveContent(req(method, { range: "bytes=0-1,100-101,190-191" }), content), { status: 200 }, tag);
-      await check(method, serveContent(req(method, { range: "bytes=0-1,190-191" }), content), { status: 206, parts: [[0, 2], [190, 192]] }, tag);
+      await check(
+        method,
+        serveContent(req(method, { range: "bytes=0-1,190-191" }), content),
+        {
+          status: 206,
+          parts: [
+            [0, 2],
+            [190, 192],
+          ],
+        },
+        tag,
+      );
     });
 
     test("an empty body: 200 with no bytes, Range ignored", async () => {
@@ -278,7 +315,12 @@ for (const method of ["GET", "HEAD"]) {
     });
 
     test("the caller's contentType and cacheControl", async () => {
-      const reply = await serveContent(req(method), { file: "/site/body.txt", fs, contentType: "application/x-digits", cacheControl: "public, max-age=60" });
+      const reply = await serveContent(req(method), {
+        file: "/site/body.txt",
+        fs,
+        contentType: "application/x-digits",
+        cacheControl: "public, max-age=60",
+      });
       assert.equal(reply.headers["content-type"], "application/x-digits");
       assert.equal(reply.headers["cache-control"], "public, max-age=60");
     });
@@ -306,9 +348,17 @@ describe("other methods", () => {
 describe("bad content is a programming error", () => {
   const rows: { name: string; content: unknown; code: string }[] = [
     { name: "an ETag without quotes", content: { body: "x", contentType: TYPE, etag: "v1" }, code: "WHARF_INVALID_ETAG" },
-    { name: "a Content-Type with CR LF", content: { body: "x", contentType: "text/plain\r\nset-cookie: a=b" }, code: "WHARF_INVALID_CONTENT_TYPE" },
+    {
+      name: "a Content-Type with CR LF",
+      content: { body: "x", contentType: "text/plain\r\nset-cookie: a=b" },
+      code: "WHARF_INVALID_CONTENT_TYPE",
+    },
     { name: "no Content-Type for a body", content: { body: "x" }, code: "WHARF_INVALID_CONTENT_TYPE" },
-    { name: "an invalid date", content: { body: "x", contentType: TYPE, lastModified: new Date("nope") }, code: "WHARF_INVALID_LAST_MODIFIED" },
+    {
+      name: "an invalid date",
+      content: { body: "x", contentType: TYPE, lastModified: new Date("nope") },
+      code: "WHARF_INVALID_LAST_MODIFIED",
+    },
     { name: "maxRanges 0", content: { body: "x", contentType: TYPE, maxRanges: 0 }, code: "WHARF_INVALID_MAX_RANGES" },
     { name: "both body and file", content: { body: "x", file: "/x", contentType: TYPE }, code: "WHARF_INVALID_CONTENT" },
     { name: "neither", content: { contentType: TYPE }, code: "WHARF_INVALID_CONTENT" },
@@ -351,7 +401,10 @@ describe("openReplyBody", () => {
     };
     const reply = await serveContent(req("GET"), { file: "/m/a.txt", fs: memory });
     local["a.txt"] = "second version, longer";
-    await assert.rejects(openReplyBody(reply, memory), (error: unknown) => error instanceof StaleReplyError && error.code === "WHARF_STALE_REPLY");
+    await assert.rejects(
+      openReplyBody(reply, memory),
+      (error: unknown) => error instanceof StaleReplyError && error.code === "WHARF_STALE_REPLY",
+    );
     assert.equal(open, 0, "descriptors left open");
     delete local["a.txt"];
     await assert.rejects(openReplyBody(reply, memory), StaleReplyError);
@@ -452,7 +505,15 @@ describe("over real sockets", () => {
     const parts = await request(on(1), "GET", "/video.mp4", { range: "bytes=0-9,200-209", "if-range": tag });
     assert.equal(parts.status, 206);
     const boundary = /boundary=(\w+)$/.exec(parts.headers["content-type"] ?? "")?.[1] ?? "";
-    const want = multipart(boundary, "video/mp4", [[0, 10], [200, 210]], VIDEO);
+    const want = multipart(
+      boundary,
+      "video/mp4",
+      [
+        [0, 10],
+        [200, 210],
+      ],
+      VIDEO,
+    );
     assert.equal(parts.body.toString("latin1"), want);
     assert.equal(parts.headers["content-length"], String(want.length));
 
@@ -524,10 +585,13 @@ describe("over real sockets", () => {
     };
     const reported: unknown[] = [];
     const server = createServer(
-      nodeListener(async (r) => {
-        const reply = await serveContent(r, { file: "/m/a.txt", contentType: TYPE, fs: counting });
-        return { ...reply, headers: { ...reply.headers, "x-note": "one\ntwo" } };
-      }, { fs: counting, report: (error) => reported.push(error) }),
+      nodeListener(
+        async (r) => {
+          const reply = await serveContent(r, { file: "/m/a.txt", contentType: TYPE, fs: counting });
+          return { ...reply, headers: { ...reply.headers, "x-note": "one\ntwo" } };
+        },
+        { fs: counting, report: (error) => reported.push(error) },
+      ),
     );
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {

@@ -6,12 +6,12 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
-import { type Server, createServer } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createHandler } from "../../src/handler/create.js";
-import { AWKWARD_NAMES, type Fixture, createFixture } from "../helpers/fixture.js";
+import { AWKWARD_NAMES, createFixture, type Fixture } from "../helpers/fixture.js";
 import { rawRequest } from "../helpers/raw.js";
 
 const tagOf = (content: string | Buffer): string =>
@@ -66,37 +66,141 @@ const rows: Row[] = [
   },
   { name: "an empty file", target: "/empty.txt", status: 200, want: { "content-length": "0", etag: tagOf("") }, body: "" },
   // RFC 9110 §14: ranges
-  { name: "range first byte (sirv reads 0-0 as everything)", target: "/nums.txt", headers: "Range: bytes=0-0", status: 206, want: { "content-range": "bytes 0-0/9", "content-length": "1", "content-type": TEXT, etag: NUMS }, body: "1" },
-  { name: "range suffix (sirv reads -3 as 0-3)", target: "/nums.txt", headers: "Range: bytes=-3", status: 206, want: { "content-range": "bytes 6-8/9" }, body: "789" },
-  { name: "range open-ended", target: "/nums.txt", headers: "Range: bytes=4-", status: 206, want: { "content-range": "bytes 4-8/9" }, body: "56789" },
-  { name: "range last byte past the end is clamped", target: "/nums.txt", headers: "Range: bytes=2-100", status: 206, want: { "content-range": "bytes 2-8/9", "content-length": "7" }, body: "3456789" },
+  {
+    name: "range first byte (sirv reads 0-0 as everything)",
+    target: "/nums.txt",
+    headers: "Range: bytes=0-0",
+    status: 206,
+    want: { "content-range": "bytes 0-0/9", "content-length": "1", "content-type": TEXT, etag: NUMS },
+    body: "1",
+  },
+  {
+    name: "range suffix (sirv reads -3 as 0-3)",
+    target: "/nums.txt",
+    headers: "Range: bytes=-3",
+    status: 206,
+    want: { "content-range": "bytes 6-8/9" },
+    body: "789",
+  },
+  {
+    name: "range open-ended",
+    target: "/nums.txt",
+    headers: "Range: bytes=4-",
+    status: 206,
+    want: { "content-range": "bytes 4-8/9" },
+    body: "56789",
+  },
+  {
+    name: "range last byte past the end is clamped",
+    target: "/nums.txt",
+    headers: "Range: bytes=2-100",
+    status: 206,
+    want: { "content-range": "bytes 2-8/9", "content-length": "7" },
+    body: "3456789",
+  },
   { name: "range unsatisfiable", target: "/nums.txt", headers: "Range: bytes=9-", status: 416, want: { "content-range": "bytes */9" } },
   { name: "range malformed is ignored", target: "/nums.txt", headers: "Range: bytes=abc", status: 200, body: "123456789" },
   { name: "range in another unit is ignored", target: "/nums.txt", headers: "Range: items=0-1", status: 200, body: "123456789" },
-  { name: "range on an empty file is ignored", target: "/empty.txt", headers: "Range: bytes=0-5", status: 200, want: { "content-length": "0" }, body: "" },
-  { name: "ranges close together are coalesced", target: "/nums.txt", headers: "Range: bytes=0-0,2-2", status: 206, want: { "content-range": "bytes 0-2/9" }, body: "123" },
+  {
+    name: "range on an empty file is ignored",
+    target: "/empty.txt",
+    headers: "Range: bytes=0-5",
+    status: 200,
+    want: { "content-length": "0" },
+    body: "",
+  },
+  {
+    name: "ranges close together are coalesced",
+    target: "/nums.txt",
+    headers: "Range: bytes=0-0,2-2",
+    status: 206,
+    want: { "content-range": "bytes 0-2/9" },
+    body: "123",
+  },
   // RFC 9110 §13.2.2: preconditions, in order
-  { name: "If-None-Match equal: 304", target: "/nums.txt", headers: `If-None-Match: ${NUMS}`, status: 304, want: { etag: NUMS, "cache-control": "no-cache", "content-length": null, "content-type": null, "last-modified": null }, body: "" },
-  { name: "If-None-Match weak form still matches (weak comparison)", target: "/nums.txt", headers: `If-None-Match: W/${NUMS}`, status: 304 },
+  {
+    name: "If-None-Match equal: 304",
+    target: "/nums.txt",
+    headers: `If-None-Match: ${NUMS}`,
+    status: 304,
+    want: { etag: NUMS, "cache-control": "no-cache", "content-length": null, "content-type": null, "last-modified": null },
+    body: "",
+  },
+  {
+    name: "If-None-Match weak form still matches (weak comparison)",
+    target: "/nums.txt",
+    headers: `If-None-Match: W/${NUMS}`,
+    status: 304,
+  },
   { name: "If-None-Match in a list", target: "/nums.txt", headers: `If-None-Match: "x", ${NUMS}`, status: 304 },
   { name: "If-None-Match star", target: "/nums.txt", headers: "If-None-Match: *", status: 304 },
-  { name: "If-None-Match other (Deno inverts this)", target: "/nums.txt", headers: 'If-None-Match: "other"', status: 200, body: "123456789" },
+  {
+    name: "If-None-Match other (Deno inverts this)",
+    target: "/nums.txt",
+    headers: 'If-None-Match: "other"',
+    status: 200,
+    body: "123456789",
+  },
   { name: "If-Match other: 412", target: "/nums.txt", headers: 'If-Match: "other"', status: 412 },
   { name: "If-Match equal", target: "/nums.txt", headers: `If-Match: ${NUMS}`, status: 200 },
   { name: "If-Match weak never matches (strong comparison)", target: "/nums.txt", headers: `If-Match: W/${NUMS}`, status: 412 },
   { name: "If-Match star", target: "/nums.txt", headers: "If-Match: *", status: 200 },
-  { name: "If-Unmodified-Since earlier: 412", target: "/nums.txt", headers: "If-Unmodified-Since: Thu, 01 Jan 2026 00:00:00 GMT", status: 412 },
+  {
+    name: "If-Unmodified-Since earlier: 412",
+    target: "/nums.txt",
+    headers: "If-Unmodified-Since: Thu, 01 Jan 2026 00:00:00 GMT",
+    status: 412,
+  },
   { name: "If-Unmodified-Since equal", target: "/nums.txt", headers: `If-Unmodified-Since: ${LAST_MODIFIED}`, status: 200 },
-  { name: "If-Modified-Since equal: 304", target: "/nums.txt", headers: `If-Modified-Since: ${LAST_MODIFIED}`, status: 304, want: { etag: NUMS } },
+  {
+    name: "If-Modified-Since equal: 304",
+    target: "/nums.txt",
+    headers: `If-Modified-Since: ${LAST_MODIFIED}`,
+    status: 304,
+    want: { etag: NUMS },
+  },
   { name: "If-Modified-Since earlier", target: "/nums.txt", headers: "If-Modified-Since: Thu, 01 Jan 2026 00:00:00 GMT", status: 200 },
   { name: "If-Modified-Since unparseable is ignored", target: "/nums.txt", headers: "If-Modified-Since: yesterday", status: 200 },
-  { name: "If-Modified-Since ignored when If-None-Match is present", target: "/nums.txt", headers: `If-None-Match: "other"\r\nIf-Modified-Since: ${LAST_MODIFIED}`, status: 200 },
-  { name: "If-Match checked before If-None-Match", target: "/nums.txt", headers: `If-Match: "other"\r\nIf-None-Match: ${NUMS}`, status: 412 },
+  {
+    name: "If-Modified-Since ignored when If-None-Match is present",
+    target: "/nums.txt",
+    headers: `If-None-Match: "other"\r\nIf-Modified-Since: ${LAST_MODIFIED}`,
+    status: 200,
+  },
+  {
+    name: "If-Match checked before If-None-Match",
+    target: "/nums.txt",
+    headers: `If-Match: "other"\r\nIf-None-Match: ${NUMS}`,
+    status: 412,
+  },
   // RFC 9110 §13.1.5: If-Range
-  { name: "If-Range with the current ETag applies the range", target: "/nums.txt", headers: `Range: bytes=0-1\r\nIf-Range: ${NUMS}`, status: 206, body: "12" },
-  { name: "If-Range with another ETag sends everything", target: "/nums.txt", headers: 'Range: bytes=0-1\r\nIf-Range: "other"', status: 200, body: "123456789" },
-  { name: "If-Range with the exact date applies the range", target: "/nums.txt", headers: `Range: bytes=0-1\r\nIf-Range: ${LAST_MODIFIED}`, status: 206, body: "12" },
-  { name: "If-Range with a weak tag sends everything", target: "/nums.txt", headers: `Range: bytes=0-1\r\nIf-Range: W/${NUMS}`, status: 200 },
+  {
+    name: "If-Range with the current ETag applies the range",
+    target: "/nums.txt",
+    headers: `Range: bytes=0-1\r\nIf-Range: ${NUMS}`,
+    status: 206,
+    body: "12",
+  },
+  {
+    name: "If-Range with another ETag sends everything",
+    target: "/nums.txt",
+    headers: 'Range: bytes=0-1\r\nIf-Range: "other"',
+    status: 200,
+    body: "123456789",
+  },
+  {
+    name: "If-Range with the exact date applies the range",
+    target: "/nums.txt",
+    headers: `Range: bytes=0-1\r\nIf-Range: ${LAST_MODIFIED}`,
+    status: 206,
+    body: "12",
+  },
+  {
+    name: "If-Range with a weak tag sends everything",
+    target: "/nums.txt",
+    headers: `Range: bytes=0-1\r\nIf-Range: W/${NUMS}`,
+    status: 200,
+  },
   // Content types from mime-db
   { name: "js is text/javascript", target: "/app.js", status: 200, want: { "content-type": "text/javascript; charset=utf-8" } },
   { name: "mjs is text/javascript", target: "/module.mjs", status: 200, want: { "content-type": "text/javascript; charset=utf-8" } },
@@ -104,16 +208,32 @@ const rows: Row[] = [
   { name: "css", target: "/style.css", status: 200, want: { "content-type": "text/css; charset=utf-8" } },
   { name: "json", target: "/data.json", status: 200, want: { "content-type": "application/json; charset=utf-8" } },
   { name: "svg", target: "/image.svg", status: 200, want: { "content-type": "image/svg+xml; charset=utf-8" } },
-  { name: "tar.gz is itself, never Content-Encoding", target: "/archive.tar.gz", status: 200, want: { "content-type": "application/gzip", "content-encoding": null } },
+  {
+    name: "tar.gz is itself, never Content-Encoding",
+    target: "/archive.tar.gz",
+    status: 200,
+    want: { "content-type": "application/gzip", "content-encoding": null },
+  },
   { name: "unknown extension", target: "/blob.unknownext", status: 200, want: { "content-type": "application/octet-stream" } },
   // Directories
   { name: "directory without slash redirects", target: "/site", status: 301, want: { location: "/site/" } },
   { name: "redirect keeps the query", target: "/site?x=1&y", status: 301, want: { location: "/site/?x=1&y" } },
   { name: "redirect is never protocol-relative", target: "//site", status: 301, want: { location: "/site/" } },
   { name: "redirect of an encoded name stays encoded", target: "/index-less/s%75b", status: 301, want: { location: "/index-less/sub/" } },
-  { name: "index.html", target: "/site/", status: 200, want: { "content-type": "text/html; charset=utf-8" }, body: "<!doctype html><title>site</title>" },
+  {
+    name: "index.html",
+    target: "/site/",
+    status: 200,
+    want: { "content-type": "text/html; charset=utf-8" },
+    body: "<!doctype html><title>site</title>",
+  },
   { name: "index.htm", target: "/htm/", status: 200, body: "htm index" },
-  { name: "listing", target: "/index-less/", status: 200, want: { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" } },
+  {
+    name: "listing",
+    target: "/index-less/",
+    status: 200,
+    want: { "content-type": "text/html; charset=utf-8", "cache-control": "no-cache" },
+  },
   { name: "a file with a trailing slash", target: "/nums.txt/", status: 404 },
   { name: "through a file", target: "/nums.txt/x", status: 404 },
   { name: "missing", target: "/nope.txt", status: 404, want: { "content-type": "text/html; charset=utf-8" } },
@@ -196,7 +316,14 @@ describe("static files over HTTP/1.1", () => {
   });
   test("every awkward name in a listing works when its link is followed", async () => {
     const listing = await rawRequest(port, "GET", "/awkward/");
-    const hrefs = [...listing.body.toString().matchAll(/href="([^"]*)"/g)].map((m) => (m[1] ?? "").replaceAll("&amp;", "&").replaceAll("&quot;", '"').replaceAll("&#39;", "'").replaceAll("&lt;", "<").replaceAll("&gt;", ">"));
+    const hrefs = [...listing.body.toString().matchAll(/href="([^"]*)"/g)].map((m) =>
+      (m[1] ?? "")
+        .replaceAll("&amp;", "&")
+        .replaceAll("&quot;", '"')
+        .replaceAll("&#39;", "'")
+        .replaceAll("&lt;", "<")
+        .replaceAll("&gt;", ">"),
+    );
     for (const name of AWKWARD_NAMES) {
       const href = hrefs.find((h) => decodeURIComponent(new URL(h, "http://x/awkward/").pathname) === `/awkward/${name}`);
       assert.ok(href !== undefined, `no link for ${name} in ${hrefs.join(" ")}`);
@@ -214,5 +341,4 @@ describe("static files over HTTP/1.1", () => {
     }
     assert.ok(body.includes("link-inside.txt"), "a symlink inside the root is listed");
   });
-
 });

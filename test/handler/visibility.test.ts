@@ -11,12 +11,12 @@ import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { after, describe, test } from "node:test";
 import zlib from "node:zlib";
-import { createHandler, type WharfHandler } from "../../src/handler/create.js";
 import { memoryFileSystem } from "../../src/fs/memory.js";
 import type { FileSystem } from "../../src/fs/types.js";
-import { type StaticOptions } from "../../src/handler/options.js";
-import { SIDECAR_SUFFIX } from "../../src/responders/encoders.js";
+import { createHandler, type WharfHandler } from "../../src/handler/create.js";
+import type { StaticOptions } from "../../src/handler/options.js";
 import { SIDECAR_SUFFIXES } from "../../src/path/visibility.js";
+import { SIDECAR_SUFFIX } from "../../src/responders/encoders.js";
 import { startCli } from "../helpers/cli.js";
 import { createFixture } from "../helpers/fixture.js";
 
@@ -52,7 +52,10 @@ after(() => rmSync(base, { recursive: true, force: true }));
 const options: StaticOptions = {
   root,
   hiddenFiles: [join(root, "wharf.json"), "conf/htpasswd", "page.html", "dir/index.html"],
-  rewrites: [{ source: "/files/:name", destination: "/:name" }, { source: "/deep/:a/:b", destination: "/:a/:b" }],
+  rewrites: [
+    { source: "/files/:name", destination: "/:name" },
+    { source: "/deep/:a/:b", destination: "/:a/:b" },
+  ],
   cleanUrls: true,
   revalidateMs: 0,
 };
@@ -64,7 +67,9 @@ async function get(handler: WharfHandler, path: string, headers: Record<string, 
 
 /** The hrefs of a listing page's rows, resolved against its URL. */
 function links(html: string, at: string): string[] {
-  return [...html.matchAll(/<td class=name>(?:<svg class=icon [^]*?<\/svg>)?<a href="([^"]*)">/g)].map((m) => new URL(m[1]!.replaceAll("&amp;", "&"), `http://x${at}`).pathname);
+  return [...html.matchAll(/<td class=name>(?:<svg class=icon [\s\S]*?<\/svg>)?<a href="([^"]*)">/g)].map(
+    (m) => new URL(m[1]!.replaceAll("&amp;", "&"), `http://x${at}`).pathname,
+  );
 }
 
 describe("hidden files, by real path (item 7)", () => {
@@ -234,7 +239,12 @@ describe("a listing shows what a GET serves (item 8)", () => {
   }
 
   test("a link into a hidden directory, in the in-memory file system too", async () => {
-    const fs = memoryFileSystem("/site", { ".git": { config: "[core]" }, "a.txt": "a", "link": { symlink: ".git/config" }, "ok": { symlink: "a.txt" } });
+    const fs = memoryFileSystem("/site", {
+      ".git": { config: "[core]" },
+      "a.txt": "a",
+      link: { symlink: ".git/config" },
+      ok: { symlink: "a.txt" },
+    });
     const handler = createHandler({ root: "/site", fs }, () => {});
     const page = await get(handler, "/");
     assert.deepEqual(links(page.body, "/").sort(), ["/a.txt", "/ok"]);

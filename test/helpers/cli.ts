@@ -9,7 +9,7 @@ import { type ChildProcessByStdio, spawn, spawnSync } from "node:child_process";
 import type { Readable } from "node:stream";
 import { after } from "node:test";
 import { fileURLToPath } from "node:url";
-import { type Output, type WaitOptions, collect } from "./wait.js";
+import { collect, type Output, type WaitOptions } from "./wait.js";
 
 /** Compiled to build/test/helpers/, so the repository is three levels up. */
 export const REPO = fileURLToPath(new URL("../../../", import.meta.url));
@@ -68,12 +68,16 @@ function environment(env: NodeJS.ProcessEnv | undefined): NodeJS.ProcessEnv {
 export async function startCli(args: readonly string[], options: CliOptions = {}): Promise<RunningCli> {
   const [file, ...before] = options.command ?? [process.execPath, BIN];
   const child = spawn(file!, [...before, ...args], {
-    cwd: options.cwd, env: environment(options.env), stdio: ["ignore", "pipe", "pipe"],
+    cwd: options.cwd,
+    env: environment(options.env),
+    stdio: ["ignore", "pipe", "pipe"],
   });
   const out = collect(child.stdout);
   const err = collect(child.stderr);
   // "close", not "exit": by then stdout and stderr have been read to their end.
-  const exited = new Promise<Exit>((resolve) => child.once("close", (code: number | null, signal: NodeJS.Signals | null) => resolve({ code, signal })));
+  const exited = new Promise<Exit>((resolve) =>
+    child.once("close", (code: number | null, signal: NodeJS.Signals | null) => resolve({ code, signal })),
+  );
   let url = "";
   const stop = async (signal: NodeJS.Signals = "SIGKILL"): Promise<Exit> => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -113,7 +117,10 @@ export async function startCli(args: readonly string[], options: CliOptions = {}
 export function runCli(args: readonly string[], options: CliOptions = {}): { status: number | null; stdout: string; stderr: string } {
   const [file, ...before] = options.command ?? [process.execPath, BIN];
   const r = spawnSync(file!, [...before, ...args], {
-    cwd: options.cwd, env: environment(options.env), encoding: "utf8", timeout: options.deadline ?? 30_000,
+    cwd: options.cwd,
+    env: environment(options.env),
+    encoding: "utf8",
+    timeout: options.deadline ?? 30_000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

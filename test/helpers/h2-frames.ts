@@ -4,12 +4,21 @@
  * sends a reset for a stream it has not sent yet, so it cannot reproduce
  * CVE-2023-44487 ("rapid reset": HEADERS then RST_STREAM, again and again).
  */
-import { type TLSSocket, connect } from "node:tls";
+import { connect, type TLSSocket } from "node:tls";
 
 const PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"; // RFC 9113 §3.4
 
 /** Frame types (RFC 9113 §6). */
-export const FRAME = { DATA: 0x0, HEADERS: 0x1, RST_STREAM: 0x3, SETTINGS: 0x4, PING: 0x6, GOAWAY: 0x7, WINDOW_UPDATE: 0x8, CONTINUATION: 0x9 } as const;
+export const FRAME = {
+  DATA: 0x0,
+  HEADERS: 0x1,
+  RST_STREAM: 0x3,
+  SETTINGS: 0x4,
+  PING: 0x6,
+  GOAWAY: 0x7,
+  WINDOW_UPDATE: 0x8,
+  CONTINUATION: 0x9,
+} as const;
 /** SETTINGS parameters (RFC 9113 §6.5.2). */
 export const SETTING = { INITIAL_WINDOW_SIZE: 0x4, MAX_FRAME_SIZE: 0x5, MAX_HEADER_LIST_SIZE: 0x6 } as const;
 
@@ -56,15 +65,24 @@ function hpackString(text: string): Buffer {
 export function request(streamId: number, path: string, fields: readonly (readonly [string, string])[] = [], endStream = true): Buffer {
   const block = Buffer.concat([
     Buffer.from([0x82, 0x87]), // :method GET, :scheme https
-    hpackInteger(1, 6, 0x40), hpackString("localhost"), // :authority
-    hpackInteger(4, 6, 0x40), hpackString(path), // :path
+    hpackInteger(1, 6, 0x40),
+    hpackString("localhost"), // :authority
+    hpackInteger(4, 6, 0x40),
+    hpackString(path), // :path
     ...fields.map(([name, value]) => Buffer.concat([Buffer.from([0x00]), hpackString(name), hpackString(value)])),
   ]);
   const frames: Buffer[] = [];
   const size = 16_384;
   for (let at = 0; at === 0 || at < block.length; at += size) {
     const last = at + size >= block.length;
-    frames.push(frame(at === 0 ? FRAME.HEADERS : FRAME.CONTINUATION, (last ? 0x4 : 0) | (at === 0 && endStream ? 0x1 : 0), streamId, block.subarray(at, at + size)));
+    frames.push(
+      frame(
+        at === 0 ? FRAME.HEADERS : FRAME.CONTINUATION,
+        (last ? 0x4 : 0) | (at === 0 && endStream ? 0x1 : 0),
+        streamId,
+        block.subarray(at, at + size),
+      ),
+    );
   }
   return Buffer.concat(frames);
 }
@@ -99,10 +117,15 @@ export interface Frame {
 /** The complete frames in `data`, in order. */
 export function parseFrames(data: Buffer): Frame[] {
   const frames: Frame[] = [];
-  for (let at = 0; at + 9 <= data.length;) {
+  for (let at = 0; at + 9 <= data.length; ) {
     const length = data.readUIntBE(at, 3);
     if (at + 9 + length > data.length) break;
-    frames.push({ type: data[at + 3]!, flags: data[at + 4]!, streamId: data.readUInt32BE(at + 5) & 0x7fffffff, payload: data.subarray(at + 9, at + 9 + length) });
+    frames.push({
+      type: data[at + 3]!,
+      flags: data[at + 4]!,
+      streamId: data.readUInt32BE(at + 5) & 0x7fffffff,
+      payload: data.subarray(at + 9, at + 9 + length),
+    });
     at += 9 + length;
   }
   return frames;
@@ -129,7 +152,7 @@ export function responseStatus(block: Buffer): number {
   if (!(block[1]! & 0x80)) return Number(value.toString("latin1"));
   let bits = [...value].map((b) => b.toString(2).padStart(8, "0")).join("");
   let text = "";
-  for (let matched = true; matched;) {
+  for (let matched = true; matched; ) {
     matched = false;
     for (let d = 0; d < 10; d++) {
       if (bits.startsWith(DIGIT_CODES[d]!)) {
@@ -164,7 +187,7 @@ export function rawH2(port: number, ca: string, first: Buffer = settings()): Pro
 
 /** The error code of the first GOAWAY frame in `data`, if any (frames parsed from the start). */
 export function goawayCode(data: Buffer): number | undefined {
-  for (let at = 0; at + 9 <= data.length;) {
+  for (let at = 0; at + 9 <= data.length; ) {
     const length = data.readUIntBE(at, 3);
     if (data[at + 3] === 0x7 && at + 9 + 8 <= data.length) return data.readUInt32BE(at + 9 + 4);
     at += 9 + length;

@@ -43,7 +43,9 @@ export function installPacked(options: { project?: boolean } = {}): Installed {
     execFileSync("npm", ["install", tarball, ...quiet], { cwd: project });
   }
   return {
-    work, tarball, project,
+    work,
+    tarball,
+    project,
     bin: join(prefix, "bin", "wharf"),
     lib: join(prefix, "lib", "node_modules", PACKAGE_NAME),
     remove: () => rmSync(work, { recursive: true, force: true }),

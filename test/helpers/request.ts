@@ -58,33 +58,58 @@ export function closeClients(): void {
 }
 
 /** Sends one request and collects the whole answer (bounded by `timeoutMs`). */
-export function request(t: Target, method: string, path: string, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<Answer> {
+export function request(
+  t: Target,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  timeoutMs = 30_000,
+): Promise<Answer> {
   const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
   return new Promise<Answer>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${t.protocol} ${method} ${path}: no answer in ${timeoutMs} ms`)), timeoutMs);
-    const done = (a: Answer): void => { clearTimeout(timer); resolve(a); };
-    const fail = (e: Error): void => { clearTimeout(timer); reject(e); };
+    const done = (a: Answer): void => {
+      clearTimeout(timer);
+      resolve(a);
+    };
+    const fail = (e: Error): void => {
+      clearTimeout(timer);
+      reject(e);
+    };
     if (t.protocol === "h2") {
       const stream = session(t).request({ ":method": method, ":path": path, ...lower }, { endStream: true });
       const chunks: Buffer[] = [];
       let status = 0;
       let head: Record<string, string> = {};
-      stream.on("response", (h) => { status = Number(h[":status"]); head = flatten(h); });
+      stream.on("response", (h) => {
+        status = Number(h[":status"]);
+        head = flatten(h);
+      });
       stream.on("data", (c: Buffer) => chunks.push(c));
       stream.on("end", () => done({ status, headers: head, body: Buffer.concat(chunks), httpVersion: "2.0" }));
       stream.on("error", fail);
       return;
     }
     const send = t.protocol === "http/1.1" ? httpRequest : httpsRequest;
-    const req = send({
-      host: t.host ?? "127.0.0.1", port: t.port, method, path, headers: lower, agent: false,
-      ...(t.protocol === "https/1.1" ? { ca: t.ca, servername: "localhost" } : {}),
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => done({ status: res.statusCode ?? 0, headers: flatten(res.headers), body: Buffer.concat(chunks), httpVersion: res.httpVersion }));
-      res.on("error", fail);
-    });
+    const req = send(
+      {
+        host: t.host ?? "127.0.0.1",
+        port: t.port,
+        method,
+        path,
+        headers: lower,
+        agent: false,
+        ...(t.protocol === "https/1.1" ? { ca: t.ca, servername: "localhost" } : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          done({ status: res.statusCode ?? 0, headers: flatten(res.headers), body: Buffer.concat(chunks), httpVersion: res.httpVersion }),
+        );
+        res.on("error", fail);
+      },
+    );
     req.on("error", fail);
     req.end();
   });

@@ -24,12 +24,30 @@ export function opensslCertificate(dir: string, name: string, password?: string)
   const certFile = join(dir, `${name}-cert.pem`);
   const keyFile = join(dir, `${name}-key.pem`);
   const passwordFile = join(dir, `${name}-password.txt`);
-  execFileSync("openssl", [
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-sha256", "-days", "1",
-    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
-    "-keyout", keyFile, "-out", certFile,
-    ...(password === undefined ? ["-nodes"] : ["-passout", `pass:${password}`]),
-  ], { stdio: "ignore" });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-sha256",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
+      "-keyout",
+      keyFile,
+      "-out",
+      certFile,
+      ...(password === undefined ? ["-nodes"] : ["-passout", `pass:${password}`]),
+    ],
+    { stdio: "ignore" },
+  );
   if (password !== undefined) writeFileSync(passwordFile, `${password}\n`);
   return { certFile, keyFile, passwordFile, cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") };
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { IMMUTABLE, cachePolicy, isFingerprinted, parseCacheRule } from "../../src/http/cache-policy.js";
+import { cachePolicy, IMMUTABLE, isFingerprinted, parseCacheRule } from "../../src/http/cache-policy.js";
 import { isCompressible } from "../../src/http/compressible.js";
 
 describe("isFingerprinted", () => {

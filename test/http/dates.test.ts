@@ -1,5 +1,5 @@
-import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { describe, test } from "node:test";
 import { formatHttpDate, parseHttpDate, toWholeSecond } from "../../src/http/dates.js";
 
 /** The RFC 9110 §5.6.7 example instant: Sun, 06 Nov 1994 08:49:37 GMT. */

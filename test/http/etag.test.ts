@@ -1,14 +1,7 @@
-import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  formatEntityTag,
-  parseEntityTag,
-  parseEntityTagList,
-  strongMatch,
-  trimOws,
-  weakMatch,
-} from "../../src/http/etag.js";
+import { describe, test } from "node:test";
 import type { EntityTag, EntityTagList } from "../../src/http/etag.js";
+import { formatEntityTag, parseEntityTag, parseEntityTagList, strongMatch, trimOws, weakMatch } from "../../src/http/etag.js";
 
 const strong = (opaque: string): EntityTag => ({ weak: false, opaque: `"${opaque}"` });
 const weak = (opaque: string): EntityTag => ({ weak: true, opaque: `"${opaque}"` });
@@ -20,7 +13,11 @@ describe("parseEntityTag", () => {
     { name: "weak", input: 'W/"xyzzy"', want: weak("xyzzy") },
     { name: "empty opaque-tag is valid", input: '""', want: strong("") },
     { name: "weak empty", input: 'W/""', want: weak("") },
-    { name: "every visible ASCII but DQUOTE", input: '"!#$%&\'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~"', want: strong("!#$%&'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~") },
+    {
+      name: "every visible ASCII but DQUOTE",
+      input: '"!#$%&\'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~"',
+      want: strong("!#$%&'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~"),
+    },
     { name: "obs-text (latin1 bytes)", input: '"caf\u00e9\u00ff"', want: strong("caf\u00e9\u00ff") },
     { name: "W/ is case-sensitive", input: 'w/"x"', want: undefined },
     { name: "unquoted", input: "xyzzy", want: undefined },
@@ -52,8 +49,16 @@ describe("parseEntityTagList", () => {
     { name: "star", input: "*", want: { kind: "any" } },
     { name: "star with OWS", input: " \t* ", want: { kind: "any" } },
     { name: "single strong", input: '"xyzzy"', want: tags(strong("xyzzy")) },
-    { name: "RFC 9110 §13.1.1 list", input: '"xyzzy", "r2d2xxxx", "c3piozzzz"', want: tags(strong("xyzzy"), strong("r2d2xxxx"), strong("c3piozzzz")) },
-    { name: "RFC 9110 §13.1.2 weak list", input: 'W/"xyzzy", W/"r2d2xxxx", W/"c3piozzzz"', want: tags(weak("xyzzy"), weak("r2d2xxxx"), weak("c3piozzzz")) },
+    {
+      name: "RFC 9110 §13.1.1 list",
+      input: '"xyzzy", "r2d2xxxx", "c3piozzzz"',
+      want: tags(strong("xyzzy"), strong("r2d2xxxx"), strong("c3piozzzz")),
+    },
+    {
+      name: "RFC 9110 §13.1.2 weak list",
+      input: 'W/"xyzzy", W/"r2d2xxxx", W/"c3piozzzz"',
+      want: tags(weak("xyzzy"), weak("r2d2xxxx"), weak("c3piozzzz")),
+    },
     { name: "mixed, no spaces", input: '"a",W/"b"', want: tags(strong("a"), weak("b")) },
     { name: "tabs and spaces around commas", input: ' "a"\t ,\t"b" ', want: tags(strong("a"), strong("b")) },
     { name: "empty elements tolerated", input: ',, "a" ,, , "b",', want: tags(strong("a"), strong("b")) },
@@ -102,7 +107,10 @@ describe("comparison (RFC 9110 §8.8.3.2 table)", () => {
   ];
   for (const row of rows) {
     test(row.name, () => {
-      for (const [x, y] of [[row.a, row.b], [row.b, row.a]] as const) {
+      for (const [x, y] of [
+        [row.a, row.b],
+        [row.b, row.a],
+      ] as const) {
         const s = strongMatch(x, y);
         const w = weakMatch(x, y);
         assert.equal(s, row.strong, `strongMatch(${show(x)}, ${show(y)}): got ${s}, want ${row.strong}`);

@@ -1,7 +1,7 @@
-import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { newBoundary, planByteranges } from "../../src/http/multipart.js";
+import { describe, test } from "node:test";
 import type { MultipartPlan } from "../../src/http/multipart.js";
+import { newBoundary, planByteranges } from "../../src/http/multipart.js";
 import type { ByteRange } from "../../src/http/range.js";
 
 /** 26 bytes whose offsets are obvious: byte i is the i-th letter. */
@@ -21,7 +21,10 @@ describe("planByteranges", () => {
   const rows: { name: string; ranges: ByteRange[]; type: string; boundary: string; want: string }[] = [
     {
       name: "two parts",
-      ranges: [{ start: 0, end: 5 }, { start: 10, end: 15 }],
+      ranges: [
+        { start: 0, end: 5 },
+        { start: 10, end: 15 },
+      ],
       type: "text/plain",
       boundary: "B",
       want:
@@ -31,7 +34,10 @@ describe("planByteranges", () => {
     },
     {
       name: "one-byte parts and the last byte",
-      ranges: [{ start: 0, end: 1 }, { start: 25, end: 26 }],
+      ranges: [
+        { start: 0, end: 1 },
+        { start: 25, end: 26 },
+      ],
       type: "text/plain; charset=utf-8",
       boundary: "3d6b6a416f9b5",
       want:
@@ -41,7 +47,10 @@ describe("planByteranges", () => {
     },
     {
       name: "no Content-Type line when the type is empty",
-      ranges: [{ start: 1, end: 3 }, { start: 20, end: 22 }],
+      ranges: [
+        { start: 1, end: 3 },
+        { start: 20, end: 22 },
+      ],
       type: "",
       boundary: "x",
       want: "--x\r\nContent-Range: bytes 1-2/26\r\n\r\nbc\r\n--x\r\nContent-Range: bytes 20-21/26\r\n\r\nuv\r\n--x--\r\n",
@@ -55,7 +64,10 @@ describe("planByteranges", () => {
     },
     {
       name: "non-ASCII in the type is counted in bytes",
-      ranges: [{ start: 0, end: 2 }, { start: 24, end: 26 }],
+      ranges: [
+        { start: 0, end: 2 },
+        { start: 24, end: 26 },
+      ],
       type: "text/x-caf\u00e9",
       boundary: "B",
       want:
@@ -73,13 +85,20 @@ describe("planByteranges", () => {
       assert.equal(plan.length, bytes, `${input}: got length ${plan.length}, want ${bytes}`);
       const wantType = `multipart/byteranges; boundary=${row.boundary}`;
       assert.equal(plan.contentType, wantType, `${input}: got contentType ${plan.contentType}, want ${wantType}`);
-      assert.deepEqual(plan.parts.map((p) => p.range), row.ranges, `${input}: ranges changed`);
+      assert.deepEqual(
+        plan.parts.map((p) => p.range),
+        row.ranges,
+        `${input}: ranges changed`,
+      );
     });
   }
 
   test("RFC 9110 §14.6 example layout", () => {
     const plan = planByteranges(
-      [{ start: 500, end: 1000 }, { start: 7000, end: 8000 }],
+      [
+        { start: 500, end: 1000 },
+        { start: 7000, end: 8000 },
+      ],
       8000,
       "application/pdf",
       "THIS_STRING_SEPARATES",

@@ -38,7 +38,11 @@ describe("negotiateEncoding", () => {
   for (const row of rows) {
     test(row.name, () => {
       const got = negotiateEncoding(row.header, row.offered ?? ALL);
-      assert.deepEqual(got, row.want, `negotiateEncoding(${JSON.stringify(row.header)}, ${JSON.stringify(row.offered ?? ALL)}): got ${JSON.stringify(got)}, want ${JSON.stringify(row.want)}`);
+      assert.deepEqual(
+        got,
+        row.want,
+        `negotiateEncoding(${JSON.stringify(row.header)}, ${JSON.stringify(row.offered ?? ALL)}): got ${JSON.stringify(got)}, want ${JSON.stringify(row.want)}`,
+      );
     });
   }
   test("a huge header is read only up to its first 32 elements", () => {

@@ -1,7 +1,7 @@
-import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { evaluateIfRange, evaluatePreconditions } from "../../src/http/preconditions.js";
+import { describe, test } from "node:test";
 import type { IfRangeOutcome, PreconditionOutcome, Validators } from "../../src/http/preconditions.js";
+import { evaluateIfRange, evaluatePreconditions } from "../../src/http/preconditions.js";
 
 const ETAG = { weak: false, opaque: '"abc"' } as const;
 const WEAK_ETAG = { weak: true, opaque: '"abc"' } as const;
@@ -56,8 +56,17 @@ const rows: readonly Row[] = [
   { name: "If-Unmodified-Since before", headers: { "if-unmodified-since": BEFORE }, want: FAILED },
   { name: "If-Unmodified-Since before, DELETE", methods: UNSAFE, headers: { "if-unmodified-since": BEFORE }, want: FAILED },
   { name: "If-Unmodified-Since unparseable is ignored", headers: { "if-unmodified-since": "yesterday" }, want: PROCEED },
-  { name: "If-Unmodified-Since without Last-Modified is ignored", headers: { "if-unmodified-since": BEFORE }, validators: NO_DATE, want: PROCEED },
-  { name: "If-Unmodified-Since fails before If-None-Match", headers: { "if-unmodified-since": BEFORE, "if-none-match": '"abc"' }, want: FAILED },
+  {
+    name: "If-Unmodified-Since without Last-Modified is ignored",
+    headers: { "if-unmodified-since": BEFORE },
+    validators: NO_DATE,
+    want: PROCEED,
+  },
+  {
+    name: "If-Unmodified-Since fails before If-None-Match",
+    headers: { "if-unmodified-since": BEFORE, "if-none-match": '"abc"' },
+    want: FAILED,
+  },
 
   // Step 3: If-None-Match, weak comparison (RFC 9110 §13.1.2).
   { name: "If-None-Match matches", headers: { "if-none-match": '"abc"' }, want: NOT_MODIFIED },
@@ -73,10 +82,22 @@ const rows: readonly Row[] = [
   { name: "If-None-Match matches, POST -> 412", methods: UNSAFE, headers: { "if-none-match": '"abc"' }, want: FAILED },
   { name: "If-None-Match *, PUT -> 412", methods: UNSAFE, headers: { "if-none-match": "*" }, want: FAILED },
   { name: "If-None-Match does not match, POST", methods: UNSAFE, headers: { "if-none-match": '"xyz"' }, want: PROCEED },
-  { name: "If-None-Match matches, If-Modified-Since says modified", headers: { "if-none-match": '"abc"', "if-modified-since": BEFORE }, want: NOT_MODIFIED },
+  {
+    name: "If-None-Match matches, If-Modified-Since says modified",
+    headers: { "if-none-match": '"abc"', "if-modified-since": BEFORE },
+    want: NOT_MODIFIED,
+  },
   // RFC 9110 §13.1.3: If-Modified-Since is ignored when If-None-Match is present.
-  { name: "If-Modified-Since ignored with If-None-Match present", headers: { "if-none-match": '"xyz"', "if-modified-since": AFTER }, want: PROCEED },
-  { name: "malformed If-None-Match still overrides If-Modified-Since", headers: { "if-none-match": "abc", "if-modified-since": AFTER }, want: PROCEED },
+  {
+    name: "If-Modified-Since ignored with If-None-Match present",
+    headers: { "if-none-match": '"xyz"', "if-modified-since": AFTER },
+    want: PROCEED,
+  },
+  {
+    name: "malformed If-None-Match still overrides If-Modified-Since",
+    headers: { "if-none-match": "abc", "if-modified-since": AFTER },
+    want: PROCEED,
+  },
   { name: "empty If-None-Match is treated as absent", headers: { "if-none-match": "", "if-modified-since": AFTER }, want: NOT_MODIFIED },
 
   // Step 4: If-Modified-Since, GET/HEAD only (RFC 9110 §13.1.3).
@@ -88,9 +109,19 @@ const rows: readonly Row[] = [
   { name: "If-Modified-Since unparseable is ignored", headers: { "if-modified-since": "yesterday" }, want: PROCEED },
   { name: "If-Modified-Since invalid date is ignored", headers: { "if-modified-since": "Mon, 31 Feb 2099 12:00:00 GMT" }, want: PROCEED },
   { name: "If-Modified-Since twice (joined) is ignored", headers: { "if-modified-since": `${AFTER}, ${AFTER}` }, want: PROCEED },
-  { name: "If-Modified-Since without Last-Modified is ignored", headers: { "if-modified-since": AFTER }, validators: NO_DATE, want: PROCEED },
+  {
+    name: "If-Modified-Since without Last-Modified is ignored",
+    headers: { "if-modified-since": AFTER },
+    validators: NO_DATE,
+    want: PROCEED,
+  },
   { name: "If-Modified-Since ignored for POST", methods: UNSAFE, headers: { "if-modified-since": AFTER }, want: PROCEED },
-  { name: "If-Modified-Since ignored for lower-case get (methods are case-sensitive)", methods: ["get"], headers: { "if-modified-since": AFTER }, want: PROCEED },
+  {
+    name: "If-Modified-Since ignored for lower-case get (methods are case-sensitive)",
+    methods: ["get"],
+    headers: { "if-modified-since": AFTER },
+    want: PROCEED,
+  },
 ];
 
 describe("evaluatePreconditions", () => {

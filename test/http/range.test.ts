@@ -1,12 +1,7 @@
-import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  COALESCE_GAP,
-  evaluateRange,
-  formatContentRange,
-  formatUnsatisfiedRange,
-} from "../../src/http/range.js";
+import { describe, test } from "node:test";
 import type { ByteRange, RangeOutcome } from "../../src/http/range.js";
+import { COALESCE_GAP, evaluateRange, formatContentRange, formatUnsatisfiedRange } from "../../src/http/range.js";
 
 const FULL: RangeOutcome = { kind: "full" };
 const UNSATISFIABLE: RangeOutcome = { kind: "unsatisfiable" };
@@ -15,8 +10,7 @@ const partial = (...r: [number, number][]): RangeOutcome => ({
   kind: "partial",
   ranges: r.map(([first, last]) => ({ start: first, end: last + 1 })),
 });
-const specs = (n: number, spec: (i: number) => string): string =>
-  `bytes=${Array.from({ length: n }, (_, i) => spec(i)).join(",")}`;
+const specs = (n: number, spec: (i: number) => string): string => `bytes=${Array.from({ length: n }, (_, i) => spec(i)).join(",")}`;
 
 describe("evaluateRange", () => {
   const rows: { name: string; header: string | undefined; size: number; maxRanges?: number; want: RangeOutcome }[] = [
@@ -83,11 +77,26 @@ describe("evaluateRange", () => {
     // Numbers with more digits than a double holds (issue 10 item 14): still numbers,
     // larger than any file (RFC 9110 §14.1.1 sets no limit on their length).
     { name: "huge first-pos is unsatisfiable (416)", header: "bytes=99999999999999999999-", size: 1000, want: UNSATISFIABLE },
-    { name: "huge first-pos with a huge last-pos is unsatisfiable", header: "bytes=99999999999999999999-99999999999999999999", size: 1000, want: UNSATISFIABLE },
+    {
+      name: "huge first-pos with a huge last-pos is unsatisfiable",
+      header: "bytes=99999999999999999999-99999999999999999999",
+      size: 1000,
+      want: UNSATISFIABLE,
+    },
     { name: "first-pos MAX_SAFE_INTEGER + 1 is unsatisfiable", header: "bytes=9007199254740992-", size: 1000, want: UNSATISFIABLE },
     { name: "huge first-pos beside a satisfiable spec", header: "bytes=99999999999999999999-,0-1", size: 1000, want: partial([0, 1]) },
-    { name: "huge last-pos below a huger first-pos is invalid", header: "bytes=99999999999999999999-99999999999999999998", size: 1000, want: FULL },
-    { name: "huge last-pos with leading zeros is compared by value", header: "bytes=99999999999999999999-0099999999999999999999", size: 1000, want: UNSATISFIABLE },
+    {
+      name: "huge last-pos below a huger first-pos is invalid",
+      header: "bytes=99999999999999999999-99999999999999999998",
+      size: 1000,
+      want: FULL,
+    },
+    {
+      name: "huge last-pos with leading zeros is compared by value",
+      header: "bytes=99999999999999999999-0099999999999999999999",
+      size: 1000,
+      want: UNSATISFIABLE,
+    },
     { name: "finite last-pos below a huge first-pos is invalid", header: "bytes=99999999999999999999-5", size: 1000, want: FULL },
     { name: "last-pos beyond MAX_SAFE_INTEGER is clamped", header: "bytes=0-9007199254740992", size: 1000, want: partial([0, 999]) },
     { name: "huge suffix is the whole representation", header: "bytes=-99999999999999999999", size: 1000, want: partial([0, 999]) },
@@ -111,7 +120,12 @@ describe("evaluateRange", () => {
     { name: "unordered chain merges", header: "bytes=200-299,0-99,100-199", size: 1000, want: partial([0, 299]) },
 
     // maxRanges (default 100), counted before satisfiability.
-    { name: "100 specs allowed", header: specs(100, (i) => `${i * 100}-${i * 100}`), size: 10000, want: partial(...Array.from({ length: 100 }, (_, i): [number, number] => [i * 100, i * 100])) },
+    {
+      name: "100 specs allowed",
+      header: specs(100, (i) => `${i * 100}-${i * 100}`),
+      size: 10000,
+      want: partial(...Array.from({ length: 100 }, (_, i): [number, number] => [i * 100, i * 100])),
+    },
     { name: "101 specs ignored", header: specs(101, (i) => `${i * 100}-${i * 100}`), size: 10100, want: FULL },
     { name: "101 unsatisfiable specs ignored, not 416", header: specs(101, () => "5000-"), size: 1000, want: FULL },
     { name: "101 specs that would coalesce still ignored", header: specs(101, () => "0-0"), size: 1000, want: FULL },
@@ -162,7 +176,10 @@ describe("evaluateRange against hostile headers", () => {
     assert.equal(got.kind, "partial", `got ${got.kind}, want partial`);
     const ranges = got.kind === "partial" ? got.ranges : [];
     assert.equal(ranges.length, n, `got ${ranges.length} ranges, want ${n}`);
-    assert.ok(ranges.every((r, i) => i === 0 || (ranges[i - 1]?.start ?? 0) < r.start), "ranges not ascending");
+    assert.ok(
+      ranges.every((r, i) => i === 0 || (ranges[i - 1]?.start ?? 0) < r.start),
+      "ranges not ascending",
+    );
   });
 
   test("invariants on pseudo-random headers: sorted, disjoint, gaps >= 80, within size", () => {
@@ -177,9 +194,12 @@ describe("evaluateRange against hostile headers", () => {
       const parts = Array.from({ length: 1 + rand(20) }, () => {
         const a = rand(size + 100);
         switch (rand(3)) {
-          case 0: return `${a}-${a + rand(300)}`;
-          case 1: return `${a}-`;
-          default: return `-${rand(size + 100)}`;
+          case 0:
+            return `${a}-${a + rand(300)}`;
+          case 1:
+            return `${a}-`;
+          default:
+            return `-${rand(size + 100)}`;
         }
       });
       const h = `bytes=${parts.join(", ")}`;

@@ -13,22 +13,103 @@ import { test } from "node:test";
 import { REPO } from "../helpers/pack.js";
 
 const RUNTIME = [
-  "COOP_COEP", "OptionError", "ServeError", "StaleReplyError", "addVary", "basicAuth", "bytesReply", "cleanUrls",
-  "cors", "corsDecision", "corsPolicy", "createHandler", "directoryWithoutSlash", "empty", "errorPages", "errorReply",
-  "fetchHandler", "headers", "html", "json", "memoryFileSystem", "nodeFileSystem", "nodeListener", "openReplyBody",
-  "parseBasic", "redirectDecider", "redirects", "rewrites", "serve", "serveContent", "spa", "spaDecision", "text",
-  "trailingSlashTarget", "wantsHtml", "withHeaders", "withPath", "mapReply", "withHeader", "withReplyHeaders", "withStatus",
+  "COOP_COEP",
+  "OptionError",
+  "ServeError",
+  "StaleReplyError",
+  "addVary",
+  "basicAuth",
+  "bytesReply",
+  "cleanUrls",
+  "cors",
+  "corsDecision",
+  "corsPolicy",
+  "createHandler",
+  "directoryWithoutSlash",
+  "empty",
+  "errorPages",
+  "errorReply",
+  "fetchHandler",
+  "headers",
+  "html",
+  "json",
+  "memoryFileSystem",
+  "nodeFileSystem",
+  "nodeListener",
+  "openReplyBody",
+  "parseBasic",
+  "redirectDecider",
+  "redirects",
+  "rewrites",
+  "serve",
+  "serveContent",
+  "spa",
+  "spaDecision",
+  "text",
+  "trailingSlashTarget",
+  "wantsHtml",
+  "withHeaders",
+  "withPath",
+  "mapReply",
+  "withHeader",
+  "withReplyHeaders",
+  "withStatus",
 ];
 
 /** Names exported as types only (the classes above are types too, and are not repeated). */
 const TYPES = [
-  "AuthOptions", "Body", "BodyContent", "BoundAddress", "CertificateInfo", "Chunk", "CleanUrls", "Content",
-  "CorsDecision", "CorsOptions", "CorsPolicy", "DirEntry", "DotfilePolicy", "ErrorPageOptions", "FileContent",
-  "FileSlice", "FileStat", "FileSystem", "HeaderRule", "ListingFormat", "ListingOptions", "ListingOrder", "ListingSort", "LogFormat", "MemoryNode", "Middleware", "Next", "NextFunction",
-  "NodeRequest", "NodeResponse", "OpenFile", "RedirectDecision", "RedirectOptions", "RedirectRule", "RedirectStatus",
-  "Reply", "ReplyBody", "Responder", "RewriteRule", "RunningServer", "SendOptions", "ServeOptions",
-  "ServedCertificate", "SpaDecision", "SpaOptions", "StatedFile", "StaticOptions", "SymlinkPolicy", "TlsCredentials",
-  "TrailingSlash", "WharfHandler", "WharfRequest",
+  "AuthOptions",
+  "Body",
+  "BodyContent",
+  "BoundAddress",
+  "CertificateInfo",
+  "Chunk",
+  "CleanUrls",
+  "Content",
+  "CorsDecision",
+  "CorsOptions",
+  "CorsPolicy",
+  "DirEntry",
+  "DotfilePolicy",
+  "ErrorPageOptions",
+  "FileContent",
+  "FileSlice",
+  "FileStat",
+  "FileSystem",
+  "HeaderRule",
+  "ListingFormat",
+  "ListingOptions",
+  "ListingOrder",
+  "ListingSort",
+  "LogFormat",
+  "MemoryNode",
+  "Middleware",
+  "Next",
+  "NextFunction",
+  "NodeRequest",
+  "NodeResponse",
+  "OpenFile",
+  "RedirectDecision",
+  "RedirectOptions",
+  "RedirectRule",
+  "RedirectStatus",
+  "Reply",
+  "ReplyBody",
+  "Responder",
+  "RewriteRule",
+  "RunningServer",
+  "SendOptions",
+  "ServeOptions",
+  "ServedCertificate",
+  "SpaDecision",
+  "SpaOptions",
+  "StatedFile",
+  "StaticOptions",
+  "SymlinkPolicy",
+  "TlsCredentials",
+  "TrailingSlash",
+  "WharfHandler",
+  "WharfRequest",
 ];
 
 /** `got` against `want` as the names added and removed, so a failure reads as a diff. */
@@ -42,9 +123,15 @@ export function declaredExports(dts: string): { values: string[]; types: string[
   const types: string[] = [];
   const code = dts.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
   for (const m of code.matchAll(/^export\s+(type\s+)?\{([^}]*)\}/gm)) {
-    for (const item of m[2]!.split(",").map((s) => s.trim()).filter(Boolean)) {
+    for (const item of m[2]!
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const onlyType = m[1] !== undefined || item.startsWith("type ");
-      const name = item.replace(/^type\s+/, "").split(/\s+as\s+/).at(-1)!;
+      const name = item
+        .replace(/^type\s+/, "")
+        .split(/\s+as\s+/)
+        .at(-1)!;
       (onlyType ? types : values).push(name);
     }
   }
@@ -57,21 +144,23 @@ export function declaredExports(dts: string): { values: string[]; types: string[
 }
 
 test("the declaration reader sees every form of export, and none in comments", () => {
-  const got = declaredExports([
-    `/** export { notMe } from "./x.js"; */`,
-    `// export type { NorMe } from "./x.js";`,
-    `export { a, b as c } from "./a.js";`,
-    `export type { D, E as F } from "./d.js";`,
-    `export { type G, h } from "./g.js";`,
-    `export declare function i(): void;`,
-    `export interface J {}`,
-    `export type K = string;`,
-  ].join("\n"));
+  const got = declaredExports(
+    [
+      `/** export { notMe } from "./x.js"; */`,
+      `// export type { NorMe } from "./x.js";`,
+      `export { a, b as c } from "./a.js";`,
+      `export type { D, E as F } from "./d.js";`,
+      `export { type G, h } from "./g.js";`,
+      `export declare function i(): void;`,
+      `export interface J {}`,
+      `export type K = string;`,
+    ].join("\n"),
+  );
   assert.deepEqual(got, { values: ["a", "c", "h", "i"], types: ["F", "D", "G", "J", "K"].sort(), star: [] });
 });
 
 test("the runtime exports of the built package are the pinned list", async () => {
-  const api = await import("wharf-server") as Record<string, unknown>;
+  const api = (await import("wharf-server")) as Record<string, unknown>;
   const got = Object.keys(api).sort();
   assert.deepEqual(diff(got, RUNTIME), { added: [], removed: [] }, "runtime exports changed: update RUNTIME, docs/api.md and CHANGELOG.md");
   assert.equal(api["default"], undefined, "no default export: names only");
@@ -88,7 +177,11 @@ test("docs/api.md documents every exported name, and no other", () => {
   const doc = readFileSync(join(REPO, "docs", "api.md"), "utf8");
   // Each name is documented on a list line that starts with it in a code span: "- `name`".
   const documented = [...doc.matchAll(/^- `([\w$]+)`/gm)].map((m) => m[1]!);
-  assert.deepEqual(diff(documented, [...RUNTIME, ...TYPES]), { added: [], removed: [] }, "docs/api.md: got the names added, missing the names removed");
+  assert.deepEqual(
+    diff(documented, [...RUNTIME, ...TYPES]),
+    { added: [], removed: [] },
+    "docs/api.md: got the names added, missing the names removed",
+  );
   const twice = documented.filter((n, i) => documented.indexOf(n) !== i);
   assert.deepEqual(twice, [], "documented twice");
 });

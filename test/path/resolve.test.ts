@@ -1,12 +1,12 @@
-import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { sep } from "node:path";
+import { describe, test } from "node:test";
 import {
-  MAX_PATH_LENGTH,
   encodePathname,
   encodeSegment,
   isHidden,
   isInside,
+  MAX_PATH_LENGTH,
   relativeSegments,
   resolveRequestPath,
 } from "../../src/path/resolve.js";
@@ -44,7 +44,7 @@ const rows: ReadonlyArray<readonly [name: string, input: string, want: Want]> = 
   ["sub-delims raw", "/a;b=c,d&e+f!$'()*:@~", ok(["a;b=c,d&e+f!$'()*:@~"])],
   ["browser-raw brackets and pipes", "/a|b^c[d]{e}`", ok(["a|b^c[d]{e}`"])],
   ["many segments", "/a".repeat(4000), ok(Array.from({ length: 4000 }, () => "a"))],
-  ["at the length limit", "/" + "a".repeat(MAX_PATH_LENGTH - 1), ok(["a".repeat(MAX_PATH_LENGTH - 1)])],
+  ["at the length limit", `/${"a".repeat(MAX_PATH_LENGTH - 1)}`, ok(["a".repeat(MAX_PATH_LENGTH - 1)])],
 
   ["empty", "", "bad"],
   ["relative", "a/b", "bad"],
@@ -77,7 +77,7 @@ const rows: ReadonlyArray<readonly [name: string, input: string, want: Want]> = 
   ["percent and one digit", "/%4", "bad"],
   ["percent at end after name", "/a%2", "bad"],
   ["percent with plus sign", "/%+1", "bad"],
-  ["too long", "/" + "a".repeat(MAX_PATH_LENGTH), "bad"],
+  ["too long", `/${"a".repeat(MAX_PATH_LENGTH)}`, "bad"],
   ["too long with encodings", "/%2e".repeat(3000), "bad"],
 ];
 
@@ -87,13 +87,25 @@ describe("resolveRequestPath", () => {
       const got = resolveRequestPath(input);
       const shown = input.length > 60 ? `${input.slice(0, 60)}…(${input.length})` : input;
       if (want === "bad") {
-        assert.equal(got.kind, "bad-request", `resolveRequestPath(${JSON.stringify(shown)}) = ${JSON.stringify(got).slice(0, 200)}, want bad-request`);
+        assert.equal(
+          got.kind,
+          "bad-request",
+          `resolveRequestPath(${JSON.stringify(shown)}) = ${JSON.stringify(got).slice(0, 200)}, want bad-request`,
+        );
         return;
       }
       assert.equal(got.kind, "ok", `resolveRequestPath(${JSON.stringify(shown)}) = ${JSON.stringify(got)}, want ok`);
       if (got.kind !== "ok") return;
-      assert.deepEqual(got.segments, want.segments, `resolveRequestPath(${JSON.stringify(shown)}).segments: got ${JSON.stringify(got.segments).slice(0, 200)}, want ${JSON.stringify(want.segments).slice(0, 200)}`);
-      assert.equal(got.trailingSlash, want.slash, `resolveRequestPath(${JSON.stringify(shown)}).trailingSlash: got ${got.trailingSlash}, want ${want.slash}`);
+      assert.deepEqual(
+        got.segments,
+        want.segments,
+        `resolveRequestPath(${JSON.stringify(shown)}).segments: got ${JSON.stringify(got.segments).slice(0, 200)}, want ${JSON.stringify(want.segments).slice(0, 200)}`,
+      );
+      assert.equal(
+        got.trailingSlash,
+        want.slash,
+        `resolveRequestPath(${JSON.stringify(shown)}).trailingSlash: got ${got.trailingSlash}, want ${want.slash}`,
+      );
     });
   }
 
@@ -153,7 +165,7 @@ describe("resolveRequestPath by platform dialect", () => {
   });
 
   test("a segment with every allowed C0 control, DEL and backslash round-trips through encodePathname", () => {
-    const name = Array.from({ length: 31 }, (_, i) => String.fromCharCode(i + 1)).join("") + "\x7f\\";
+    const name = `${Array.from({ length: 31 }, (_, i) => String.fromCharCode(i + 1)).join("")}\x7f\\`;
     const link = encodePathname([name], false);
     assert.match(link, /^\/[\x21-\x7e]+$/, "the link is printable ASCII");
     assert.deepEqual(resolveRequestPath(link, "posix"), { kind: "ok", segments: [name], trailingSlash: false });
@@ -207,7 +219,11 @@ describe("encodePathname", () => {
 
   for (const segment of ["", ".", ".."]) {
     test(`refuses segment ${JSON.stringify(segment)}`, () => {
-      assert.throws(() => encodePathname(["a", segment], false), RangeError, `encodePathname(["a", ${JSON.stringify(segment)}]) did not throw`);
+      assert.throws(
+        () => encodePathname(["a", segment], false),
+        RangeError,
+        `encodePathname(["a", ${JSON.stringify(segment)}]) did not throw`,
+      );
     });
   }
 
@@ -216,7 +232,11 @@ describe("encodePathname", () => {
     for (const name of names) {
       const encoded = encodePathname(["d", name], false);
       const got = resolveRequestPath(encoded);
-      assert.deepEqual(got, { kind: "ok", segments: ["d", name], trailingSlash: false }, `resolveRequestPath(encodePathname(${JSON.stringify(name)})) = ${JSON.stringify(got)}`);
+      assert.deepEqual(
+        got,
+        { kind: "ok", segments: ["d", name], trailingSlash: false },
+        `resolveRequestPath(encodePathname(${JSON.stringify(name)})) = ${JSON.stringify(got)}`,
+      );
       assert.ok(!encoded.startsWith("//"), `encodePathname starts with //: ${encoded}`);
     }
   });
@@ -261,7 +281,11 @@ describe("relativeSegments", () => {
   for (const [name, root, candidate, want] of cases) {
     test(name, () => {
       const got = relativeSegments(root, candidate);
-      assert.deepEqual(got, want, `relativeSegments(${JSON.stringify(root)}, ${JSON.stringify(candidate)}): got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+      assert.deepEqual(
+        got,
+        want,
+        `relativeSegments(${JSON.stringify(root)}, ${JSON.stringify(candidate)}): got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`,
+      );
     });
   }
 });

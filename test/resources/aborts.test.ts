@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { rawRequest } from "../helpers/raw.js";
 import { waitFor } from "../helpers/wait.js";
-import { MiB, type ServerChild, fdCount, rssBytes, startServerChild } from "./proc.js";
+import { fdCount, MiB, rssBytes, type ServerChild, startServerChild } from "./proc.js";
 
 const DOWNLOADS = Number(process.env["WHARF_ABORTS"] ?? 10_000);
 const CONCURRENCY = Number(process.env["WHARF_ABORT_CONCURRENCY"] ?? 50);
@@ -116,7 +116,9 @@ describe("downloads aborted mid-body", () => {
     const rss1 = rssBytes(server.pid);
     const after = await server.settle();
     const live1 = after.memory.heapUsed + after.memory.arrayBuffers;
-    console.log(`# ${DOWNLOADS} aborts: fds ${fds0} -> peak ${peak} -> ${fds1}; RSS ${(rss0 / MiB).toFixed(1)} -> ${(rss1 / MiB).toFixed(1)} MiB; heap and buffers ${(live0 / MiB).toFixed(1)} -> ${(live1 / MiB).toFixed(1)} MiB`);
+    console.log(
+      `# ${DOWNLOADS} aborts: fds ${fds0} -> peak ${peak} -> ${fds1}; RSS ${(rss0 / MiB).toFixed(1)} -> ${(rss1 / MiB).toFixed(1)} MiB; heap and buffers ${(live0 / MiB).toFixed(1)} -> ${(live1 / MiB).toFixed(1)} MiB`,
+    );
     assert.ok(drained, `descriptors: baseline ${fds0}, now ${fds1}`);
     assert.equal(settled.inFlight, 0, "responses still counted in flight");
     assert.deepEqual(settled.errors, []);
@@ -138,9 +140,11 @@ describe("downloads aborted mid-body", () => {
     await server.settle();
     const fds0 = fdCount(server.pid);
     let next = 0;
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (next++ < 500) await abortedPipeline(server.port, 3);
-    }));
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next++ < 500) await abortedPipeline(server.port, 3);
+      }),
+    );
     // Before the fix (src/adapters/queued.ts) each queued response kept its file
     // open forever and counted as in flight, so shutdown always waited it out.
     const settled = await nothingInFlight();

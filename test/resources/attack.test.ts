@@ -41,7 +41,9 @@ function runHarness(): Promise<{ code: number | null; out: string }> {
   });
 }
 
-test("every attack class at once: the well-behaved client keeps p99 < 500 ms with no errors, RSS < 250 MiB, descriptors back to baseline", { timeout: 120_000 }, async () => {
+test("every attack class at once: the well-behaved client keeps p99 < 500 ms with no errors, RSS < 250 MiB, descriptors back to baseline", {
+  timeout: 120_000,
+}, async () => {
   const { code, out } = await runHarness();
   // A verdict, not a crash: exit 2 is the harness failing, and the figures must be there.
   assert.notEqual(code, 2, `the attack harness itself failed:\n${out}`);
@@ -51,7 +53,8 @@ test("every attack class at once: the well-behaved client keeps p99 < 500 ms wit
     /^ {2}peak descriptors +\d+ \(baseline \d+\)$/m,
     /^ {2}client +\d+ requests, p50 \d+\.\d\d ms, p99 \d+\.\d\d ms, max \d+\.\d\d ms, \d+ errors$/m,
     /^ {2}descriptors 4 s after the attack stopped: \d+ \(baseline \d+, [+-]\d+\)/m,
-  ]) assert.match(out, figure, `missing figure ${figure}:\n${out}`);
+  ])
+    assert.match(out, figure, `missing figure ${figure}:\n${out}`);
   const line = /^attack-result (.*)$/m.exec(out);
   assert.ok(line !== null, `no attack-result line:\n${out}`);
   const result = JSON.parse(line[1]!) as { missed: string[] };

@@ -17,11 +17,11 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { type Socket, connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { MiB, type ServerChild, rssBytes, startServerChild } from "./proc.js";
+import { MiB, rssBytes, type ServerChild, startServerChild } from "./proc.js";
 
 // tmpfs when there is one: 40 MiB of fixtures are written in no time there.
 const BASE = existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
@@ -120,7 +120,8 @@ async function pipelinedHeads(server: ServerChild, paths: readonly string[], wan
         if (Math.floor(from / 100) !== Math.floor(next / 100)) {
           const rss = rssBytes(server.pid);
           peak = Math.max(peak, rss);
-          if (rss > ceiling) failure ??= `RSS ${(rss / MiB).toFixed(0)} MiB after ${next} requests: past the ceiling of ${(ceiling / MiB).toFixed(0)} MiB`;
+          if (rss > ceiling)
+            failure ??= `RSS ${(rss / MiB).toFixed(0)} MiB after ${next} requests: past the ceiling of ${(ceiling / MiB).toFixed(0)} MiB`;
         }
       }
     } finally {
@@ -145,12 +146,15 @@ async function flood(server: ServerChild, requests: readonly Sent[], want: numbe
   let failure: string | undefined;
   const one = (sent: Sent): Promise<void> =>
     new Promise((resolve, reject) => {
-      const req = request({ host: "127.0.0.1", port: server.port, agent, method: sent.method, path: sent.path, headers: sent.headers }, (res) => {
-        if (res.statusCode !== want) failure ??= `${sent.method} ${sent.path}: got ${res.statusCode}, want ${want}`;
-        res.resume();
-        res.on("end", resolve);
-        res.on("error", reject);
-      });
+      const req = request(
+        { host: "127.0.0.1", port: server.port, agent, method: sent.method, path: sent.path, headers: sent.headers },
+        (res) => {
+          if (res.statusCode !== want) failure ??= `${sent.method} ${sent.path}: got ${res.statusCode}, want ${want}`;
+          res.resume();
+          res.on("end", resolve);
+          res.on("error", reject);
+        },
+      );
       req.on("error", reject);
       req.end();
     });
@@ -161,7 +165,8 @@ async function flood(server: ServerChild, requests: readonly Sent[], want: numbe
       if (i % 100 === 99) {
         const rss = rssBytes(server.pid);
         peak = Math.max(peak, rss);
-        if (rss > ceiling) failure ??= `RSS ${(rss / MiB).toFixed(0)} MiB after ${i + 1} requests: past the ceiling of ${(ceiling / MiB).toFixed(0)} MiB`;
+        if (rss > ceiling)
+          failure ??= `RSS ${(rss / MiB).toFixed(0)} MiB after ${i + 1} requests: past the ceiling of ${(ceiling / MiB).toFixed(0)} MiB`;
       }
     }
   };
@@ -186,7 +191,14 @@ const mib = (bytes: number): string => `${(bytes / MiB).toFixed(1)} MiB`;
  * Runs `attack` (and `heads`, pipelined) against a fresh server and asserts the
  * settled growth against `bound` (RSS) and `heapBound` (heap plus buffers).
  */
-async function bounded(warm: readonly Sent[], attack: readonly Sent[], heads: readonly string[], bound: number, heapBound: number, revalidateMs = 500): Promise<void> {
+async function bounded(
+  warm: readonly Sent[],
+  attack: readonly Sent[],
+  heads: readonly string[],
+  bound: number,
+  heapBound: number,
+  revalidateMs = 500,
+): Promise<void> {
   const want = 200;
   const server = await startServerChild({ root: dir, revalidateMs, cacheBytes: CACHE_BYTES });
   try {
@@ -197,7 +209,9 @@ async function bounded(warm: readonly Sent[], attack: readonly Sent[], heads: re
     const end = await measure(server);
     const held = end.heap + end.buffers - (base.heap + base.buffers);
     const grew = end.rss - base.rss;
-    console.log(`# heap+buffers ${mib(base.heap + base.buffers)} -> ${mib(end.heap + end.buffers)} (+${mib(held)}), RSS ${mib(base.rss)} -> peak ${mib(peak)} -> ${mib(end.rss)} (+${mib(grew)})`);
+    console.log(
+      `# heap+buffers ${mib(base.heap + base.buffers)} -> ${mib(end.heap + end.buffers)} (+${mib(held)}), RSS ${mib(base.rss)} -> peak ${mib(peak)} -> ${mib(end.rss)} (+${mib(grew)})`,
+    );
     assert.ok(held <= heapBound, `heap and buffers grew by ${mib(held)}, want at most ${mib(heapBound)}`);
     assert.ok(grew <= bound, `RSS grew by ${mib(grew)}, want at most ${mib(bound)}`);
   } finally {
@@ -228,7 +242,10 @@ describe("caches stay within their byte budgets", () => {
     const texts = Array.from({ length: TEXTS }, (_, i) => `/t${i}.txt`);
     const header = (n: number): Record<string, string> => ({ "accept-encoding": `gzip, br;q=0.9, x-${n}-${"y".repeat(12_000)}` });
     const warm = texts.map((path, n): Sent => ({ method: "GET", path, headers: header(-1 - n) }));
-    const attack = Array.from({ length: 1_000 }, (_, n): Sent => ({ method: n % 2 === 0 ? "GET" : "HEAD", path: texts[n % TEXTS]!, headers: header(n) }));
+    const attack = Array.from(
+      { length: 1_000 },
+      (_, n): Sent => ({ method: n % 2 === 0 ? "GET" : "HEAD", path: texts[n % TEXTS]!, headers: header(n) }),
+    );
     // Before the fix: about 12 MiB of header strings kept as keys (20 per file).
     // A window longer than the test, so no entry is renewed (and its memo with it) midway.
     await bounded(warm, attack, [], BOUND, 6 * MiB, 60_000);

@@ -7,7 +7,7 @@
  *                      (memory: process.memoryUsage() right after)
  *   {type: "close"}  → closes gracefully, replies {type: "closed"}, exits 0
  */
-import { serve, type ServeOptions } from "../../src/server/serve.js";
+import { type ServeOptions, serve } from "../../src/server/serve.js";
 
 const options = JSON.parse(process.argv[2] ?? "{}") as ServeOptions;
 const errors: string[] = [];

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { type Socket, connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -40,10 +40,12 @@ function startWharf(...flags: string[]): Promise<RunningCli> {
  */
 function listening(port: number): boolean {
   const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
-  return readFileSync("/proc/net/tcp", "utf8").split("\n").some((line) => {
-    const fields = line.trim().split(/\s+/);
-    return fields[1] === local && fields[3] === "0A";
-  });
+  return readFileSync("/proc/net/tcp", "utf8")
+    .split("\n")
+    .some((line) => {
+      const fields = line.trim().split(/\s+/);
+      return fields[1] === local && fields[3] === "0A";
+    });
 }
 
 /** A download that reads its head and then stops reading until `resume()`. */
@@ -145,7 +147,10 @@ describe("graceful drain on SIGTERM", () => {
   test(`--workers 2: ${DOWNLOADS} downloads complete, no new connection is served, exit 0`, async (t) => {
     await drainScenario(["--workers", "2", "--shutdown-timeout", "20"], (outcome) => {
       t.diagnostic(`a new connection during the drain: ${outcome}`);
-      assert.ok(outcome === "ECONNREFUSED" || outcome === "ECONNRESET" || outcome === "closed unanswered", `a new connection was ${outcome}`);
+      assert.ok(
+        outcome === "ECONNREFUSED" || outcome === "ECONNRESET" || outcome === "closed unanswered",
+        `a new connection was ${outcome}`,
+      );
     });
   });
 });

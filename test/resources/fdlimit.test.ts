@@ -7,13 +7,13 @@
  */
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { type Socket, connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parseResponses, rawRequest } from "../helpers/raw.js";
 import { waitFor, within } from "../helpers/wait.js";
-import { type ServerChild, fdCount, startServerChild } from "./proc.js";
+import { fdCount, type ServerChild, startServerChild } from "./proc.js";
 
 const LIMIT = 64;
 const BIG = 2 * 1024 * 1024; // above cacheFileBytes: opened on every request
@@ -37,7 +37,9 @@ after(() => {
 });
 
 /** A kept-alive connection to send requests on one after another. */
-function keptAlive(port: number): Promise<{ request(target: string): Promise<{ status: number; headers: Record<string, string>; length: number }>; socket: Socket }> {
+function keptAlive(
+  port: number,
+): Promise<{ request(target: string): Promise<{ status: number; headers: Record<string, string>; length: number }>; socket: Socket }> {
   return new Promise((resolve, reject) => {
     const socket = connect({ port, host: "127.0.0.1" });
     sockets.push(socket);

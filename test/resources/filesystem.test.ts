@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type RunningServer } from "../../src/server/serve.js";
+import type { RunningServer } from "../../src/server/serve.js";
 import { rawRequest } from "../helpers/raw.js";
 import { startServer } from "../helpers/server.js";
 

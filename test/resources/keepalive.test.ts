@@ -6,12 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { type Socket, connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { waitFor } from "../helpers/wait.js";
-import { MiB, type ServerChild, fdCount, openFileLimit, rssBytes, startServerChild } from "./proc.js";
+import { fdCount, MiB, openFileLimit, rssBytes, type ServerChild, startServerChild } from "./proc.js";
 
 const WANTED = Number(process.env["WHARF_IDLE_CONNECTIONS"] ?? 10_000);
 // Both this process and the server hold one descriptor per connection, plus a
@@ -48,9 +48,11 @@ interface Idle {
 /** Runs `task` over `items`, `width` at a time. */
 async function inWindows<T>(items: readonly T[], width: number, task: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await task(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await task(items[next++]!);
+    }),
+  );
 }
 
 describe("idle keep-alive connections", () => {
@@ -64,33 +66,39 @@ describe("idle keep-alive connections", () => {
     // listen backlog), then send one request on each, so that every idle timer
     // starts within the same second or two.
     const idle: Idle[] = [];
-    await inWindows(Array.from({ length: COUNT }, (_, i) => i), 200, () =>
-      new Promise<void>((resolve, reject) => {
-        const socket = connect({ port: server.port, host: "127.0.0.1" });
-        sockets.push(socket);
-        const entry: Idle = { socket, sentAt: 0, answeredAt: 0, closedAt: 0 };
-        idle.push(entry);
-        socket.once("connect", () => resolve());
-        socket.once("error", reject);
-        socket.once("close", () => (entry.closedAt = performance.now()));
-      }),
+    await inWindows(
+      Array.from({ length: COUNT }, (_, i) => i),
+      200,
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const socket = connect({ port: server.port, host: "127.0.0.1" });
+          sockets.push(socket);
+          const entry: Idle = { socket, sentAt: 0, answeredAt: 0, closedAt: 0 };
+          idle.push(entry);
+          socket.once("connect", () => resolve());
+          socket.once("error", reject);
+          socket.once("close", () => (entry.closedAt = performance.now()));
+        }),
     );
-    await inWindows(idle, 500, (entry) =>
-      new Promise<void>((resolve, reject) => {
-        let got = "";
-        const onData = (c: Buffer): void => {
-          got += c.toString("latin1");
-          if (got.endsWith("\r\n\r\n123456789")) {
-            entry.answeredAt = performance.now();
-            entry.socket.off("data", onData);
-            resolve();
-          }
-        };
-        entry.socket.on("data", onData);
-        entry.socket.once("close", () => reject(new Error(`closed before its response: ${JSON.stringify(got)}`)));
-        entry.sentAt = performance.now();
-        entry.socket.write("GET /nums.txt HTTP/1.1\r\nHost: x\r\n\r\n");
-      }),
+    await inWindows(
+      idle,
+      500,
+      (entry) =>
+        new Promise<void>((resolve, reject) => {
+          let got = "";
+          const onData = (c: Buffer): void => {
+            got += c.toString("latin1");
+            if (got.endsWith("\r\n\r\n123456789")) {
+              entry.answeredAt = performance.now();
+              entry.socket.off("data", onData);
+              resolve();
+            }
+          };
+          entry.socket.on("data", onData);
+          entry.socket.once("close", () => reject(new Error(`closed before its response: ${JSON.stringify(got)}`)));
+          entry.sentAt = performance.now();
+          entry.socket.write("GET /nums.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+        }),
     );
 
     // All open and idle: measure the server.
@@ -101,7 +109,9 @@ describe("idle keep-alive connections", () => {
     assert.equal(stillOpen, COUNT, "connections closed before the measurement: the idle timeout is too short for this machine");
     assert.ok(fds1 >= fds0 + COUNT, `server holds ${fds1 - fds0} descriptors for ${COUNT} connections`);
     const perConnection = (rss1 - rss0) / COUNT;
-    t.diagnostic(`${COUNT} idle: RSS ${(rss0 / MiB).toFixed(1)} -> ${(rss1 / MiB).toFixed(1)} MiB (${(perConnection / 1024).toFixed(1)} KiB each), fds ${fds0} -> ${fds1}`);
+    t.diagnostic(
+      `${COUNT} idle: RSS ${(rss0 / MiB).toFixed(1)} -> ${(rss1 / MiB).toFixed(1)} MiB (${(perConnection / 1024).toFixed(1)} KiB each), fds ${fds0} -> ${fds1}`,
+    );
     // An idle HTTP/1.1 connection costs Node a socket, a parser and a few small
     // objects: about 9 KiB measured here (heap growth included). 16 KiB is the
     // bound; a buffered response or read buffer kept per connection would be 64 KiB.
@@ -122,7 +132,10 @@ describe("idle keep-alive connections", () => {
 
     // The idle timeout closes every one, and not before it has run out.
     const closed = await waitFor(() => idle.every((e) => e.closedAt !== 0), { deadline: KEEP_ALIVE_MS + 30_000, interval: 100 });
-    assert.ok(closed, `${idle.filter((e) => e.closedAt === 0).length} connections still open ${KEEP_ALIVE_MS + 30_000} ms after the last response`);
+    assert.ok(
+      closed,
+      `${idle.filter((e) => e.closedAt === 0).length} connections still open ${KEEP_ALIVE_MS + 30_000} ms after the last response`,
+    );
     const early = idle.filter((e) => e.closedAt - e.sentAt < KEEP_ALIVE_MS * 0.9);
     assert.equal(early.length, 0, `${early.length} closed well before the idle timeout`);
 

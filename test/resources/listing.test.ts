@@ -10,10 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { MAX_LISTING_ENTRIES, renderListing } from "../../src/responders/listing/html.js";
-import { DEFAULT_PAGE_SIZE } from "../../src/responders/listing/query.js";
 import type { ListedEntry as ListingEntry } from "../../src/responders/listing/order.js";
-import { rawExchange, parseResponses } from "../helpers/raw.js";
-import { MiB, type ServerChild, rssBytes, startServerChild } from "./proc.js";
+import { DEFAULT_PAGE_SIZE } from "../../src/responders/listing/query.js";
+import { parseResponses, rawExchange } from "../helpers/raw.js";
+import { MiB, rssBytes, type ServerChild, startServerChild } from "./proc.js";
 
 const FILES = 100_000;
 const DIRS = 3;
@@ -38,7 +38,12 @@ after(() => {
 const rowsOf = (html: string): string[] => html.match(/<tr(?: data-entry)?><td class=name[ >].*<\/tr>/g) ?? [];
 
 const get = async (target: string, headers = ""): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> => {
-  const data = await rawExchange(server.port, `GET ${target} HTTP/1.1\r\nHost: x\r\n${headers}Connection: close\r\n\r\n`, "127.0.0.1", 30_000);
+  const data = await rawExchange(
+    server.port,
+    `GET ${target} HTTP/1.1\r\nHost: x\r\n${headers}Connection: close\r\n\r\n`,
+    "127.0.0.1",
+    30_000,
+  );
   const [res] = parseResponses(data);
   assert.ok(res !== undefined, `no response to ${target}`);
   return res as { status: number; headers: Record<string, string>; body: Buffer };
@@ -51,7 +56,15 @@ describe("renderListing's page size", () => {
     const entries = [entry("b10"), entry("b2"), entry("zdir", "directory"), entry("a"), entry("adir", "directory")];
     const html = renderListing({ segments: ["x"], entries, limit: 3 });
     const rows = rowsOf(html);
-    assert.deepEqual(rows.map((r) => />([^<]*)<\/bdi>|>(\.\.\/)</.exec(r)?.slice(1).find((x) => x !== undefined)), ["../", "adir/", "zdir/", "a"]);
+    assert.deepEqual(
+      rows.map((r) =>
+        />([^<]*)<\/bdi>|>(\.\.\/)</
+          .exec(r)
+          ?.slice(1)
+          .find((x) => x !== undefined),
+      ),
+      ["../", "adir/", "zdir/", "a"],
+    );
     assert.match(html, /<caption>1–3 of 5 entries<\/caption>/);
     assert.match(html, /<a rel=next href="\?limit=3&amp;offset=3">/);
   });
@@ -84,7 +97,9 @@ describe(`a directory of ${FILES.toLocaleString("en")} files`, () => {
     assert.equal(rowsOf(again.body.toString()).length, 1 + MAX_LISTING_ENTRIES);
     await server.settle();
     const rss2 = rssBytes(server.pid);
-    t.diagnostic(`listing of ${FILES + DIRS} entries: first page ${Math.round(ms)} ms, ${(html.length / 1024).toFixed(0)} KiB; RSS ${(rss0 / MiB).toFixed(1)} -> ${(rss1 / MiB).toFixed(1)} -> ${(rss2 / MiB).toFixed(1)} MiB`);
+    t.diagnostic(
+      `listing of ${FILES + DIRS} entries: first page ${Math.round(ms)} ms, ${(html.length / 1024).toFixed(0)} KiB; RSS ${(rss0 / MiB).toFixed(1)} -> ${(rss1 / MiB).toFixed(1)} -> ${(rss2 / MiB).toFixed(1)} MiB`,
+    );
     // The snapshot of 100,000 names (about 10 MB of heap) and one page stay; the read
     // (names, paths, presort keys) peaks higher: 62 to 70 MiB of RSS measured on Node 20
     // (87 before names were read as strings and presort keys built from slices).

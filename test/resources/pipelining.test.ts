@@ -8,14 +8,14 @@
  */
 import assert from "node:assert/strict";
 import { closeSync, mkdtempSync, openSync, rmSync, truncateSync, writeFileSync } from "node:fs";
-import { type Socket, connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { MAX_PIPELINED } from "../../src/server/pipeline.js";
 import { parseResponses, rawExchange, rawRequest } from "../helpers/raw.js";
 import { waitFor } from "../helpers/wait.js";
-import { MiB, type ServerChild, fdCount, rssBytes, startServerChild } from "./proc.js";
+import { fdCount, MiB, rssBytes, type ServerChild, startServerChild } from "./proc.js";
 
 const ATTACKERS = 4;
 const REQUESTS = 4000;
@@ -48,14 +48,17 @@ async function quiet(pid: number, fdLimit: number, timeoutMs: number): Promise<v
   let fds = fdCount(pid);
   let rss = rssBytes(pid);
   let still = 0;
-  await waitFor(() => {
-    const f = fdCount(pid);
-    const r = rssBytes(pid);
-    still = f === fds && Math.abs(r - rss) < 2 * MiB ? still + 1 : 0;
-    fds = f;
-    rss = r;
-    return still >= 10 || f > fdLimit;
-  }, { deadline: timeoutMs, interval: 100 });
+  await waitFor(
+    () => {
+      const f = fdCount(pid);
+      const r = rssBytes(pid);
+      still = f === fds && Math.abs(r - rss) < 2 * MiB ? still + 1 : 0;
+      fds = f;
+      rss = r;
+      return still >= 10 || f > fdLimit;
+    },
+    { deadline: timeoutMs, interval: 100 },
+  );
 }
 
 describe("pipelining without reading", () => {
@@ -82,7 +85,9 @@ describe("pipelining without reading", () => {
       const settled = await server.settle();
       const fds1 = fdCount(server.pid);
       const rss1 = rssBytes(server.pid);
-      t.diagnostic(`fds ${fds0} -> ${fds1} (bound ${bound}); RSS ${(rss0 / MiB).toFixed(1)} -> ${(rss1 / MiB).toFixed(1)} MiB; ${settled.inFlight} requests read and not answered`);
+      t.diagnostic(
+        `fds ${fds0} -> ${fds1} (bound ${bound}); RSS ${(rss0 / MiB).toFixed(1)} -> ${(rss1 / MiB).toFixed(1)} MiB; ${settled.inFlight} requests read and not answered`,
+      );
       assert.ok(fds1 <= bound, `${fds1} descriptors open, bound ${bound}: more than ${MAX_PIPELINED} requests under way per connection`);
       // What is left is the requests Node parsed from the last 64 KiB read of each
       // connection (about 1,900 of these), waiting their turn: measured 50-60 MiB
@@ -98,7 +103,11 @@ describe("pipelining without reading", () => {
       const big = parseResponses(await rawExchange(server.port, "GET /big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
       assert.equal(big[0]?.status, 200);
       assert.equal(big[0]?.body.length, SIZE);
-      assert.equal(attackers.filter((s) => s.destroyed || s.closed).length, 0, "an attacker was disconnected before the others were answered");
+      assert.equal(
+        attackers.filter((s) => s.destroyed || s.closed).length,
+        0,
+        "an attacker was disconnected before the others were answered",
+      );
     } finally {
       // Hung up: every request they had sent is dropped, every file closed.
       for (const s of attackers) s.destroy();
@@ -114,7 +123,10 @@ describe("pipelining without reading", () => {
     // every fifth one for the big file instead: its answers fill the socket, so
     // the connection is paused and resumed many times on the way.
     const path = (i: number): string => (i % 5 === 0 ? "/big.bin" : `/f${i}.txt`);
-    const requests = Array.from({ length: FILES }, (_, i) => `GET ${path(i)} HTTP/1.1\r\nHost: x\r\n${i === FILES - 1 ? "Connection: close\r\n" : ""}\r\n`);
+    const requests = Array.from(
+      { length: FILES },
+      (_, i) => `GET ${path(i)} HTTP/1.1\r\nHost: x\r\n${i === FILES - 1 ? "Connection: close\r\n" : ""}\r\n`,
+    );
     const responses = parseResponses(await rawExchange(server.port, requests.join(""), "127.0.0.1", 20_000));
     assert.equal(responses.length, FILES);
     responses.forEach((r, i) => {

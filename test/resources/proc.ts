@@ -4,7 +4,7 @@
  * /proc/PID/fd. Loopback only; every child is killed when its test ends.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { ServeOptions } from "../../src/server/serve.js";
 
@@ -58,9 +58,11 @@ export const hasPrlimit = spawnSync("prlimit", ["--version"]).status === 0;
 export async function startServerChild(options: ServeOptions, limits: { nofile?: number } = {}): Promise<ServerChild> {
   const node = [process.execPath, "--expose-gc", CHILD, JSON.stringify(options)];
   const [cmd, ...args] =
-    limits.nofile === undefined ? node
-    : hasPrlimit ? ["prlimit", `--nofile=${limits.nofile}:${limits.nofile}`, ...node]
-    : ["sh", "-c", `ulimit -n ${limits.nofile} && exec "$@"`, "sh", ...node];
+    limits.nofile === undefined
+      ? node
+      : hasPrlimit
+        ? ["prlimit", `--nofile=${limits.nofile}:${limits.nofile}`, ...node]
+        : ["sh", "-c", `ulimit -n ${limits.nofile} && exec "$@"`, "sh", ...node];
   const child = spawn(cmd!, args, { stdio: ["ignore", "pipe", "pipe", "ipc"] });
   let err = "";
   child.stderr!.on("data", (c: Buffer) => (err += c.toString()));

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { type Socket, connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -87,9 +87,15 @@ describe("slowloris", () => {
     assert.equal(early.length, 0, `${early.length} closed before the header timeout`);
     const lasted = Math.max(...slow.map((e) => e.closedAt - e.openedAt));
     const sorted = slow.map((e) => e.closedAt - e.openedAt).sort((a, b) => a - b);
-    t.diagnostic(`slow connections lasted ${Math.round(sorted[0]!)}..${Math.round(lasted)} ms, median ${Math.round(sorted[sorted.length >> 1]!)} (headers timeout ${HEADERS_TIMEOUT} ms)`);
+    t.diagnostic(
+      `slow connections lasted ${Math.round(sorted[0]!)}..${Math.round(lasted)} ms, median ${Math.round(sorted[sorted.length >> 1]!)} (headers timeout ${HEADERS_TIMEOUT} ms)`,
+    );
     const with408 = slow.filter((e) => e.answer.startsWith("HTTP/1.1 408 ")).length;
-    assert.equal(with408, COUNT, `${COUNT - with408} got no 408: ${JSON.stringify(slow.find((e) => !e.answer.startsWith("HTTP/1.1 408 "))?.answer)}`);
+    assert.equal(
+      with408,
+      COUNT,
+      `${COUNT - with408} got no 408: ${JSON.stringify(slow.find((e) => !e.answer.startsWith("HTTP/1.1 408 "))?.answer)}`,
+    );
     // Nothing but the 408: the trickled bytes never became a request.
     assert.ok(slow.every((e) => !e.answer.includes("123456789")));
   });

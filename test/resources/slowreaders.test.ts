@@ -8,14 +8,14 @@
  */
 import assert from "node:assert/strict";
 import { closeSync, mkdtempSync, openSync, rmSync, truncateSync, writeFileSync } from "node:fs";
-import { type Socket, connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect as tlsConnect } from "node:tls";
 import { after, before, describe, test } from "node:test";
+import { connect as tlsConnect } from "node:tls";
 import { opensslCertificate } from "../helpers/tls.js";
 import { waitFor } from "../helpers/wait.js";
-import { MiB, type ServerChild, fdCount, rssBytes, startServerChild } from "./proc.js";
+import { fdCount, MiB, rssBytes, type ServerChild, startServerChild } from "./proc.js";
 
 const STALLED = 100;
 const SEND_TIMEOUT = 2000;
@@ -30,7 +30,10 @@ let server: ServerChild | undefined;
 const sockets: Socket[] = [];
 before(() => {
   dir = mkdtempSync(join(tmpdir(), "wharf-slowreaders-"));
-  for (const [name, size] of [["big.bin", SIZE], ["reader.bin", READER_SIZE]] as const) {
+  for (const [name, size] of [
+    ["big.bin", SIZE],
+    ["reader.bin", READER_SIZE],
+  ] as const) {
     closeSync(openSync(join(dir, name), "w"));
     truncateSync(join(dir, name), size);
   }
@@ -84,11 +87,14 @@ async function closedByServer(stalled: readonly Stalled[], size: number): Promis
  */
 async function whenCut(pid: number, full: number, baseline: number, timeoutMs: number): Promise<{ firstCut: number } | undefined> {
   let firstCut = 0;
-  const back = await waitFor(() => {
-    const fds = fdCount(pid);
-    if (fds < full && firstCut === 0) firstCut = performance.now();
-    return fds <= baseline + 2;
-  }, { deadline: timeoutMs });
+  const back = await waitFor(
+    () => {
+      const fds = fdCount(pid);
+      if (fds < full && firstCut === 0) firstCut = performance.now();
+      return fds <= baseline + 2;
+    },
+    { deadline: timeoutMs },
+  );
   return back ? { firstCut } : undefined;
 }
 
@@ -116,16 +122,21 @@ function steadyReader(port: number, path: string, pauseMs: number): Promise<numb
 async function servedAtOnce(port: number, count: number): Promise<number> {
   const open = Array.from({ length: count }, () => connect({ port, host: "127.0.0.1" }));
   sockets.push(...open);
-  const answers = await Promise.all(open.map((socket) => new Promise<string>((resolve) => {
-    let got = "";
-    socket.on("error", () => resolve(got));
-    socket.on("close", () => resolve(got));
-    socket.on("data", (c: Buffer) => {
-      got += c.toString("latin1");
-      if (got.endsWith("123456789")) resolve(got);
-    });
-    socket.write("GET /nums.txt HTTP/1.1\r\nHost: x\r\n\r\n");
-  })));
+  const answers = await Promise.all(
+    open.map(
+      (socket) =>
+        new Promise<string>((resolve) => {
+          let got = "";
+          socket.on("error", () => resolve(got));
+          socket.on("close", () => resolve(got));
+          socket.on("data", (c: Buffer) => {
+            got += c.toString("latin1");
+            if (got.endsWith("123456789")) resolve(got);
+          });
+          socket.write("GET /nums.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+        }),
+    ),
+  );
   for (const socket of open) socket.destroy();
   return answers.filter((a) => a.startsWith("HTTP/1.1 200 ") && a.endsWith("123456789")).length;
 }
@@ -159,7 +170,9 @@ describe("slow readers", () => {
     // adds what glibc keeps of freed pieces: measured 0.7 to 1.6 MiB in all.
     const buffers = ((await child.settle()).arrayBuffers - buffers0) / STALLED;
     const perClient = (rssBytes(child.pid) - rss0) / STALLED;
-    t.diagnostic(`per stalled download: ${(buffers / 1024).toFixed(0)} KiB in buffers, ${(perClient / 1024).toFixed(0)} KiB of RSS (${STALLED} stalled, fds ${fds0} -> ${fdCount(child.pid)})`);
+    t.diagnostic(
+      `per stalled download: ${(buffers / 1024).toFixed(0)} KiB in buffers, ${(perClient / 1024).toFixed(0)} KiB of RSS (${STALLED} stalled, fds ${fds0} -> ${fdCount(child.pid)})`,
+    );
     assert.ok(buffers <= MiB + 64 * 1024, `${(buffers / 1024).toFixed(0)} KiB of buffers per stalled download`);
     assert.ok(perClient < 2.5 * MiB, `${(perClient / MiB).toFixed(2)} MiB of RSS per stalled download`);
 
@@ -184,7 +197,7 @@ describe("slow readers", () => {
     const began = performance.now();
     assert.equal(await steadyReader(child.port, "/reader.bin", 10), READER_SIZE);
     t.diagnostic(`a reader pausing 10 ms per piece took ${((performance.now() - began) / 1000).toFixed(1)} s for ${READER_SIZE / MiB} MiB`);
-    assert.equal((await child.close()), 0);
+    assert.equal(await child.close(), 0);
   });
 
   test("the same over TLS (HTTP/1.1): stalled clients are cut, descriptors return to baseline", async () => {
@@ -195,7 +208,11 @@ describe("slow readers", () => {
       const fds0 = fdCount(child.pid);
       const stalledSince = performance.now(); // before the requests, as above
       const stalled = Array.from({ length: 5 }, () =>
-        stalledClient(tlsConnect({ port: child.port, host: "127.0.0.1", rejectUnauthorized: false, ALPNProtocols: ["http/1.1"] }), "/big.bin"));
+        stalledClient(
+          tlsConnect({ port: child.port, host: "127.0.0.1", rejectUnauthorized: false, ALPNProtocols: ["http/1.1"] }),
+          "/big.bin",
+        ),
+      );
       assert.ok(await waitFor(() => stalled.every((s) => s.headAt > 0)), "not every client got its head");
       const full = fds0 + 2 * 5;
       assert.ok(await waitFor(() => fdCount(child.pid) >= full), `descriptors: ${fdCount(child.pid)}, want ${full}`);

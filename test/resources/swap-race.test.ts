@@ -10,15 +10,15 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { type Server, createServer, request } from "node:http";
+import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { brotliCompressSync, brotliDecompressSync } from "node:zlib";
+import { nodeFileSystem } from "../../src/fs/node.js";
 import { createHandler } from "../../src/handler/create.js";
 import type { StaticOptions } from "../../src/handler/options.js";
-import { nodeFileSystem } from "../../src/fs/node.js";
 
 const SECRET = "OUTSIDE-SECRET-4e1d";
 const INSIDE = "inside-file-body";
@@ -41,7 +41,10 @@ before(async () => {
   writeFileSync(join(outside, "big.txt"), SECRET.repeat(1000));
   writeFileSync(join(outside, `${SECRET}.txt`), SECRET);
   // An index file and a sidecar, on each side.
-  for (const [dir, body] of [[join(root, "dir-real"), INSIDE], [outside, SECRET]] as const) {
+  for (const [dir, body] of [
+    [join(root, "dir-real"), INSIDE],
+    [outside, SECRET],
+  ] as const) {
     mkdirSync(join(dir, "idx"));
     writeFileSync(join(dir, "idx", "index.html"), body);
     writeFileSync(join(dir, "s.txt"), body.repeat(100));
@@ -148,7 +151,10 @@ describe("open and readdir check what they opened", () => {
       const file = await nodeFileSystem.open(join(dir, "elsewhere", "f.txt"));
       assert.equal((await file.stat()).size, SECRET.length, "the canonical path itself opens");
       await file.close();
-      assert.deepEqual((await nodeFileSystem.readdir(join(dir, "elsewhere"))).map((e) => [e.name, e.real]), [["f.txt", join(dir, "elsewhere", "f.txt")]]);
+      assert.deepEqual(
+        (await nodeFileSystem.readdir(join(dir, "elsewhere"))).map((e) => [e.name, e.real]),
+        [["f.txt", join(dir, "elsewhere", "f.txt")]],
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -8,12 +8,15 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { memoryFileSystem } from "../../src/fs/memory.js";
+import { canonicalPathname } from "../../src/path/resolve.js";
 import { type Contents, FileContentsCache } from "../../src/responders/file-contents.js";
 import { ALIAS_BYTES, ENTRY_BYTES, type Pins, type Resource, ResourceCache, weightOf } from "../../src/responders/resources.js";
-import { canonicalPathname } from "../../src/path/resolve.js";
 
 const notFound = (): Resource => ({ kind: "reply", reply: { status: 404, headers: {}, body: { kind: "empty" } } as never });
-const resolved = (resource: Resource = notFound()) => async (): Promise<Resource> => resource;
+const resolved =
+  (resource: Resource = notFound()) =>
+  async (): Promise<Resource> =>
+    resource;
 
 describe("canonicalPathname: every spelling of one path is one key", () => {
   const rows: [string, string | undefined][] = [
@@ -112,16 +115,21 @@ describe("ResourceCache: never holds a body the contents cache dropped", () => {
     const a = owner();
     const b = owner();
     const cache = new ResourceCache(60_000, { isHeld: () => true });
-    const built = (...owners: object[]) => async (pins: Pins): Promise<Resource> => {
-      for (const o of owners) pins.hold(o);
-      return notFound();
-    };
+    const built =
+      (...owners: object[]) =>
+      async (pins: Pins): Promise<Resource> => {
+        for (const o of owners) pins.hold(o);
+        return notFound();
+      };
     await cache.get("/one", built(a));
     await cache.get("/two", built(a, b));
     await cache.get("/three", built(b));
     await cache.get("/four", built());
     cache.release(a);
-    assert.deepEqual(["/one", "/two", "/three", "/four"].map((k) => cache.peek(k) !== undefined), [false, false, true, true]);
+    assert.deepEqual(
+      ["/one", "/two", "/three", "/four"].map((k) => cache.peek(k) !== undefined),
+      [false, false, true, true],
+    );
     const before = cache.bytes;
     cache.release(b);
     assert.equal(cache.peek("/three"), undefined);

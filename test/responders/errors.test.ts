@@ -10,9 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { errorReply } from "../../src/core/reply.js";
-import { renderListing } from "../../src/responders/listing/html.js";
-import { createHandler } from "../../src/index.js";
 import type { Reply } from "../../src/index.js";
+import { createHandler } from "../../src/index.js";
+import { renderListing } from "../../src/responders/listing/html.js";
 
 function bodyOf(reply: Reply): string {
   assert.equal(reply.body.kind, "chunks");
@@ -22,7 +22,10 @@ function bodyOf(reply: Reply): string {
 
 /** The parts of an error page, or a failure saying which one is missing. */
 function parse(page: string): { csp: string; style: string; title: string; h1: string; p: string; hrefs: string[] } {
-  const m = /^<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta http-equiv="Content-Security-Policy" content="([^"]*)">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>([^<]*)<\/title>\n<style>([^<]*)<\/style>\n<\/head>\n<body>\n<h1>([^<]*)<\/h1>\n<p>([^<]*)<\/p>\n<nav>(.*)<\/nav>\n<\/body>\n<\/html>\n$/.exec(page);
+  const m =
+    /^<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta http-equiv="Content-Security-Policy" content="([^"]*)">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>([^<]*)<\/title>\n<style>([^<]*)<\/style>\n<\/head>\n<body>\n<h1>([^<]*)<\/h1>\n<p>([^<]*)<\/p>\n<nav>(.*)<\/nav>\n<\/body>\n<\/html>\n$/.exec(
+      page,
+    );
   assert.ok(m, `not the error page's structure:\n${page}`);
   const hrefs = [...m[6]!.matchAll(/<a href="([^"]*)">[^<]+<\/a>/g)].map((a) => a[1]!);
   return { csp: m[1]!, title: m[2]!, style: m[3]!, h1: m[4]!, p: m[5]!, hrefs };
@@ -91,7 +94,18 @@ describe("error pages served: path-free", () => {
     { name: "a dotfile, denied", status: 403, path: "/.secret", options: { dotfiles: "deny" } },
     { name: "missing", status: 404, path: "/dir/missing.txt" },
     { name: "POST", status: 405, path: "/a.txt", method: "POST" },
-    { name: "a handler that throws", status: 500, path: "/a.txt", options: { use: [() => { throw new Error(`boom in ${root}`); }] } },
+    {
+      name: "a handler that throws",
+      status: 500,
+      path: "/a.txt",
+      options: {
+        use: [
+          () => {
+            throw new Error(`boom in ${root}`);
+          },
+        ],
+      },
+    },
   ];
   for (const row of ROWS) {
     test(`${row.status}: ${row.name}`, async () => {
@@ -100,7 +114,10 @@ describe("error pages served: path-free", () => {
       assert.equal(res.status, row.status);
       const page = await res.text();
       parse(page);
-      assert.ok(!page.includes(root) && !page.includes(base) && !page.includes("wharf-errpages-") && !page.includes("site-root"), `the root path leaked:\n${page}`);
+      assert.ok(
+        !page.includes(root) && !page.includes(base) && !page.includes("wharf-errpages-") && !page.includes("site-root"),
+        `the root path leaked:\n${page}`,
+      );
     });
   }
 });

@@ -9,10 +9,10 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { type MemoryNode, memoryFileSystem } from "../../src/fs/memory.js";
 import { DirectoryWatcher } from "../../src/fs/watch.js";
-import { FileContentsCache, bytesTag } from "../../src/responders/file-contents.js";
+import { resolveOptions } from "../../src/handler/options.js";
+import { bytesTag, FileContentsCache } from "../../src/responders/file-contents.js";
 import { createResolver } from "../../src/responders/resolver.js";
 import { type Pins, type Resource, ResourceCache } from "../../src/responders/resources.js";
-import { resolveOptions } from "../../src/handler/options.js";
 
 const WINDOW = 500;
 
@@ -26,10 +26,12 @@ function setup(tree: Record<string, MemoryNode>, maxDirectories?: number) {
   const watcher = new DirectoryWatcher(fs.watch.bind(fs), maxDirectories === undefined ? {} : { maxDirectories });
   const cache = new ResourceCache(WINDOW, { watcher, now: () => now });
   let resolutions = 0;
-  const counted = (key: string) => (pins: Pins): Promise<Resource> => {
-    resolutions++;
-    return resolve(key, pins);
-  };
+  const counted =
+    (key: string) =>
+    (pins: Pins): Promise<Resource> => {
+      resolutions++;
+      return resolve(key, pins);
+    };
   return {
     fs,
     tree,
@@ -168,9 +170,13 @@ describe("ResourceCache: the revalidateMs window, on an injected clock", () => {
 
 describe("ResourceCache: a resolution slower than the window", () => {
   /** A resolver that takes `ms` on the injected clock. */
-  const slow = (t: ReturnType<typeof setup>, ms: number) => (pins: Pins): Promise<Resource> =>
-    createResolver(resolveOptions({ root: "/m", fs: t.fs, revalidateMs: WINDOW }), new FileContentsCache(t.fs, { hashLimit: 1 << 20, maxFileBytes: 1 << 20, maxBytes: 1 << 20 }))("/a/", pins)
-      .then((r) => {
+  const slow =
+    (t: ReturnType<typeof setup>, ms: number) =>
+    (pins: Pins): Promise<Resource> =>
+      createResolver(
+        resolveOptions({ root: "/m", fs: t.fs, revalidateMs: WINDOW }),
+        new FileContentsCache(t.fs, { hashLimit: 1 << 20, maxFileBytes: 1 << 20, maxBytes: 1 << 20 }),
+      )("/a/", pins).then((r) => {
         t.advance(ms);
         return r;
       });

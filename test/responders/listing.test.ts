@@ -1,8 +1,8 @@
-import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { describe, test } from "node:test";
 import { escapeHtml, humanSize } from "../../src/core/text.js";
-import { type ListedEntry as ListingEntry, renderListing } from "../../src/responders/listing/html.js";
 import { resolveRequestPath } from "../../src/path/resolve.js";
+import { type ListedEntry as ListingEntry, renderListing } from "../../src/responders/listing/html.js";
 
 // No default parameters: `file("x", undefined)` must mean "size unknown".
 const file = (name: string, size: number | undefined, mtimeMs: number | undefined): ListingEntry => ({ name, kind: "file", size, mtimeMs });
@@ -15,7 +15,9 @@ const unescapeHtml = (s: string): string => s.replace(/&(?:amp|lt|gt|quot|#39);/
 /** The rows of a rendered listing: shown name and href (both unescaped), in page order. */
 function rowsOf(html: string): Array<{ shown: string; href: string | undefined }> {
   const out: Array<{ shown: string; href: string | undefined }> = [];
-  for (const m of html.matchAll(/<td class=name>(?:<svg class=icon [^]*?<\/svg>)?(?:<a href="([^"]*)">)?(?:<bdi dir=ltr>)?([\s\S]*?)(?:<\/bdi>)?(?:<\/a>)?<\/td>/g)) {
+  for (const m of html.matchAll(
+    /<td class=name>(?:<svg class=icon [\s\S]*?<\/svg>)?(?:<a href="([^"]*)">)?(?:<bdi dir=ltr>)?([\s\S]*?)(?:<\/bdi>)?(?:<\/a>)?<\/td>/g,
+  )) {
     out.push({ href: m[1] === undefined ? undefined : unescapeHtml(m[1]), shown: unescapeHtml(m[2]!) });
   }
   return out;
@@ -24,10 +26,43 @@ function rowsOf(html: string): Array<{ shown: string; href: string | undefined }
 // Names that break naive listings: each must be shown as itself and, clicked, lead
 // back to exactly itself.
 const AWKWARD = [
-  "plain.txt", "a b.txt", "  leading and trailing  ", "100%.txt", "%", "%zz", "%2e%2e", "%2f", "%5c", "a%20b",
-  "#hash", "?query", "a;b", "a&b=c", "x+y", "it's", 'say "hi"', "<script>alert(1)<script>", "&amp;", "&#39;",
-  "café", "CAFÉ", "✓ done", "🐳.png", "日本語.txt", "\u202Egnp.exe", "javascript:alert(1)", "a:b", "mailto:x@y",
-  "evil.example", "...", ".hidden", "..a", "~user", "[x]{y}|z^`", "@at!$()*,=", "\uFEFFbom",
+  "plain.txt",
+  "a b.txt",
+  "  leading and trailing  ",
+  "100%.txt",
+  "%",
+  "%zz",
+  "%2e%2e",
+  "%2f",
+  "%5c",
+  "a%20b",
+  "#hash",
+  "?query",
+  "a;b",
+  "a&b=c",
+  "x+y",
+  "it's",
+  'say "hi"',
+  "<script>alert(1)<script>",
+  "&amp;",
+  "&#39;",
+  "café",
+  "CAFÉ",
+  "✓ done",
+  "🐳.png",
+  "日本語.txt",
+  "\u202Egnp.exe",
+  "javascript:alert(1)",
+  "a:b",
+  "mailto:x@y",
+  "evil.example",
+  "...",
+  ".hidden",
+  "..a",
+  "~user",
+  "[x]{y}|z^`",
+  "@at!$()*,=",
+  "\uFEFFbom",
 ];
 
 describe("renderListing links", () => {
@@ -41,13 +76,17 @@ describe("renderListing links", () => {
         const { href, shown } = rows[0]!;
         const slash = kind === "directory" ? "/" : "";
         assert.equal(shown, name + slash, `shown name: got ${JSON.stringify(shown)}, want ${JSON.stringify(name + slash)}`);
-        assert.ok(href !== undefined && href.startsWith("./"), `href for ${JSON.stringify(name)}: got ${JSON.stringify(href)}, want ./…`);
-        const url = new URL(href, "http://x/dir/");
+        assert.ok(href?.startsWith("./"), `href for ${JSON.stringify(name)}: got ${JSON.stringify(href)}, want ./…`);
+        const url = new URL(href as string, "http://x/dir/");
         assert.equal(url.origin, "http://x", `href ${JSON.stringify(href)} left the origin: ${url.href}`);
         assert.equal(url.search + url.hash, "", `href ${JSON.stringify(href)} grew a query or fragment: ${url.href}`);
         const got = resolveRequestPath(url.pathname);
         const want = { kind: "ok", segments: ["dir", name], trailingSlash: kind === "directory" };
-        assert.deepEqual(got, want, `clicking ${JSON.stringify(href)} → ${url.pathname}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+        assert.deepEqual(
+          got,
+          want,
+          `clicking ${JSON.stringify(href)} → ${url.pathname}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`,
+        );
       });
     }
   }
@@ -76,7 +115,6 @@ describe("renderListing links", () => {
       assert.deepEqual(got, [{ href, shown }], `${JSON.stringify(name)}: got ${JSON.stringify(got)}`);
     }
   });
-
 });
 
 describe("renderListing page", () => {
@@ -101,8 +139,10 @@ describe("renderListing page", () => {
 
   test("hostile names never become markup", () => {
     // The page's own script (allowed by its hash) removed first: only what the names could add is left.
-    const html = renderListing({ segments: ["<script>"], entries: [f("<script>alert(1)<script>"), f('"><img src=x onerror=alert(1)>'), dir("<iframe>")] })
-      .replace(/<script>\(\(\)=>[^<]*<\/script>/, "");
+    const html = renderListing({
+      segments: ["<script>"],
+      entries: [f("<script>alert(1)<script>"), f('"><img src=x onerror=alert(1)>'), dir("<iframe>")],
+    }).replace(/<script>\(\(\)=>[^<]*<\/script>/, "");
     for (const bad of ["<script", "<img", "<iframe", "onerror=alert(1)>"]) {
       assert.ok(!html.includes(bad), `found ${JSON.stringify(bad)} in\n${html}`);
     }
@@ -110,7 +150,14 @@ describe("renderListing page", () => {
 
   test("a complete, self-contained HTML5 document", () => {
     const html = renderListing({ segments: ["a"], entries: [f("x")] });
-    for (const want of ["<!doctype html>", '<meta charset="utf-8">', '<meta name="viewport"', "prefers-color-scheme", "</html>", "default-src 'none'"]) {
+    for (const want of [
+      "<!doctype html>",
+      '<meta charset="utf-8">',
+      '<meta name="viewport"',
+      "prefers-color-scheme",
+      "</html>",
+      "default-src 'none'",
+    ]) {
       assert.ok(html.includes(want), `missing ${JSON.stringify(want)}`);
     }
     // One inline script (allowed by its hash), nothing loaded.
@@ -121,7 +168,18 @@ describe("renderListing page", () => {
   });
 
   test("directories first, natural order, deterministic ties", () => {
-    const entries = [f("file10.txt"), f("b.txt"), dir("zeta"), f("file2.txt"), f("B.txt"), dir("Alpha"), f("a.txt"), dir("beta"), f("é.txt"), f("e.txt")];
+    const entries = [
+      f("file10.txt"),
+      f("b.txt"),
+      dir("zeta"),
+      f("file2.txt"),
+      f("B.txt"),
+      dir("Alpha"),
+      f("a.txt"),
+      dir("beta"),
+      f("é.txt"),
+      f("e.txt"),
+    ];
     const shown = rowsOf(renderListing({ segments: [], entries })).map((r) => r.shown);
     const want = ["Alpha/", "beta/", "zeta/", "a.txt", "B.txt", "b.txt", "e.txt", "é.txt", "file2.txt", "file10.txt"];
     assert.deepEqual(shown, want, `got ${JSON.stringify(shown)}, want ${JSON.stringify(want)}`);
@@ -138,7 +196,10 @@ describe("renderListing page", () => {
 
   test("modified time in UTC with a machine-readable datetime", () => {
     const ms = Date.UTC(2026, 10, 26, 10, 0, 59, 500);
-    const html = renderListing({ segments: [], entries: [file("a", 1, ms), file("b", 1, Number.NaN), file("c", 1, 1e20), file("d", 1, undefined)] });
+    const html = renderListing({
+      segments: [],
+      entries: [file("a", 1, ms), file("b", 1, Number.NaN), file("c", 1, 1e20), file("d", 1, undefined)],
+    });
     const want = '<time datetime="2026-11-26T10:00:59.500Z">2026-11-26<span class=hm> 10:00</span></time>';
     assert.ok(html.includes(want), `want ${want} in\n${html}`);
     assert.equal(html.match(/<time /g)?.length, 1, "invalid or unknown times render no <time>");
@@ -147,8 +208,17 @@ describe("renderListing page", () => {
 
 describe("humanSize", () => {
   const rows: ReadonlyArray<readonly [number, string]> = [
-    [0, "0 B"], [1, "1 B"], [1023, "1023 B"], [1024, "1.0 KiB"], [1229, "1.2 KiB"], [1536, "1.5 KiB"],
-    [1024 ** 2, "1.0 MiB"], [5.5 * 1024 ** 3, "5.5 GiB"], [2 * 1024 ** 4, "2.0 TiB"], [1024 ** 6, "1.0 EiB"], [4 * 1024 ** 7, "4096.0 EiB"],
+    [0, "0 B"],
+    [1, "1 B"],
+    [1023, "1023 B"],
+    [1024, "1.0 KiB"],
+    [1229, "1.2 KiB"],
+    [1536, "1.5 KiB"],
+    [1024 ** 2, "1.0 MiB"],
+    [5.5 * 1024 ** 3, "5.5 GiB"],
+    [2 * 1024 ** 4, "2.0 TiB"],
+    [1024 ** 6, "1.0 EiB"],
+    [4 * 1024 ** 7, "4096.0 EiB"],
   ];
   for (const [bytes, want] of rows) {
     test(String(bytes), () => {
@@ -160,7 +230,13 @@ describe("humanSize", () => {
 
 describe("escapeHtml", () => {
   const rows: ReadonlyArray<readonly [string, string]> = [
-    ["plain", "plain"], ["", ""], ["a & b", "a &amp; b"], ["<x>", "&lt;x&gt;"], [`"'`, "&quot;&#39;"], ["&amp;", "&amp;amp;"], ["✓ é", "✓ é"],
+    ["plain", "plain"],
+    ["", ""],
+    ["a & b", "a &amp; b"],
+    ["<x>", "&lt;x&gt;"],
+    [`"'`, "&quot;&#39;"],
+    ["&amp;", "&amp;amp;"],
+    ["✓ é", "✓ é"],
   ];
   for (const [input, want] of rows) {
     test(JSON.stringify(input), () => {

@@ -4,12 +4,13 @@
  * runs (issue 10, item 19), and a user appears only once authentication accepted
  * the request (item 18).
  */
-import { after, before, describe, test } from "node:test";
+
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
 import type { RunningServer, ServeOptions } from "../../src/server/serve.js";
 import { parseResponses, rawExchange } from "../helpers/raw.js";
 import { startServer } from "../helpers/server.js";
@@ -25,28 +26,35 @@ before(() => {
 after(() => rmSync(root, { recursive: true, force: true }));
 
 /** A server whose lines are collected; `until(re)` waits (generous deadline) for a line matching `re`. */
-async function logged(options: ServeOptions = {}): Promise<{ server: RunningServer; lines: string[]; until(want: RegExp | ((lines: string[]) => boolean)): Promise<void> }> {
+async function logged(
+  options: ServeOptions = {},
+): Promise<{ server: RunningServer; lines: string[]; until(want: RegExp | ((lines: string[]) => boolean)): Promise<void> }> {
   const lines: string[] = [];
   const waiting = new Set<() => void>();
-  const server = await startServer({ root, log: (line) => {
+  const server = await startServer({
+    root,
+    log: (line) => {
       lines.push(line);
       for (const w of waiting) w();
-    }, ...options });
-  const until = (want: RegExp | ((lines: string[]) => boolean)): Promise<void> => new Promise((resolve, reject) => {
-    const holds = (): boolean => (typeof want === "function" ? want(lines) : lines.some((l) => want.test(l)));
-    const check = (): void => {
-      if (!holds()) return;
-      waiting.delete(check);
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      waiting.delete(check);
-      reject(new Error(`no line matching ${String(want)}; lines: ${JSON.stringify(lines)}`));
-    }, 10_000);
-    waiting.add(check);
-    check();
+    },
+    ...options,
   });
+  const until = (want: RegExp | ((lines: string[]) => boolean)): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const holds = (): boolean => (typeof want === "function" ? want(lines) : lines.some((l) => want.test(l)));
+      const check = (): void => {
+        if (!holds()) return;
+        waiting.delete(check);
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        waiting.delete(check);
+        reject(new Error(`no line matching ${String(want)}; lines: ${JSON.stringify(lines)}`));
+      }, 10_000);
+      waiting.add(check);
+      check();
+    });
   return { server, lines, until };
 }
 
@@ -57,7 +65,12 @@ async function logged(options: ServeOptions = {}): Promise<{ server: RunningServ
  * after the sentinel's: so it also waits for the `want` lines the test expects
  * (an event, with a deadline), and a line too many before the sentinel still shows.
  */
-async function linesOf(log: Awaited<ReturnType<typeof logged>>, bytes: string, sentinel: string, want: number): Promise<{ lines: string[]; statuses: number[] }> {
+async function linesOf(
+  log: Awaited<ReturnType<typeof logged>>,
+  bytes: string,
+  sentinel: string,
+  want: number,
+): Promise<{ lines: string[]; statuses: number[] }> {
   const from = log.lines.length;
   const data = await rawExchange(log.server.port, Buffer.from(bytes, "latin1"));
   const statuses = parseResponses(data).map((r) => r.status);
@@ -77,26 +90,51 @@ describe("access log: requests refused before any handler", () => {
   const long = `/${"a".repeat(100)}`;
   const rows: { name: string; bytes: string; statuses: number[]; want: (string | RegExp)[] }[] = [
     { name: "400: not a request line", bytes: "GARBAGE\r\n\r\n", statuses: [400], want: ['"-" 400 0 Nms'] },
-    { name: "400: a bad header field, with the request line it came with",
-      bytes: "GET /nums.txt HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n", statuses: [400], want: ['"GET /nums.txt HTTP/1.1" 400 0 Nms'] },
-    { name: "400: a request line with controls is escaped", bytes: "GET /\x1b[2J\x9b HTTP/1.1\r\n\r\n", statuses: [400],
-      want: ['"GET /\\x1b[2J\\x9b HTTP/1.1" 400 0 Nms'] },
-    { name: "431: header fields too large", bytes: `GET /nums.txt HTTP/1.1\r\nHost: x\r\nX: ${"a".repeat(2000)}\r\n\r\n`, statuses: [431],
-      want: ['"GET /nums.txt HTTP/1.1" 431 0 Nms'] },
-    { name: "414: a target longer than maxUrlLength", bytes: `GET ${long} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, statuses: [414],
-      want: [new RegExp(`^"GET ${long} HTTP/1\\.1" 414 \\d+ Nms$`)] },
+    {
+      name: "400: a bad header field, with the request line it came with",
+      bytes: "GET /nums.txt HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n",
+      statuses: [400],
+      want: ['"GET /nums.txt HTTP/1.1" 400 0 Nms'],
+    },
+    {
+      name: "400: a request line with controls is escaped",
+      bytes: "GET /\x1b[2J\x9b HTTP/1.1\r\n\r\n",
+      statuses: [400],
+      want: ['"GET /\\x1b[2J\\x9b HTTP/1.1" 400 0 Nms'],
+    },
+    {
+      name: "431: header fields too large",
+      bytes: `GET /nums.txt HTTP/1.1\r\nHost: x\r\nX: ${"a".repeat(2000)}\r\n\r\n`,
+      statuses: [431],
+      want: ['"GET /nums.txt HTTP/1.1" 431 0 Nms'],
+    },
+    {
+      name: "414: a target longer than maxUrlLength",
+      bytes: `GET ${long} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+      statuses: [414],
+      want: [new RegExp(`^"GET ${long} HTTP/1\\.1" 414 \\d+ Nms$`)],
+    },
     { name: "408: a head never finished", bytes: "GET /nums.txt HTTP/1.1\r\nHost: x\r\n", statuses: [408], want: ['"-" 408 0 Nms'] },
     // The cold path had not written anything when the body's framing failed: the
     // 400 is what the client got, where the line used to say `200 0 ... (aborted)`.
-    { name: "400: bad framing after the handler started (was logged 200 aborted)",
-      bytes: "GET /cold-te.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n", statuses: [400],
-      want: [/^"GET \/cold-te\.txt HTTP\/1\.1" 400 \d+ Nms$/] },
-    { name: "400: a bad chunk size after the handler started",
-      bytes: "POST /cold-chunk.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", statuses: [400],
-      want: [/^"POST \/cold-chunk\.txt HTTP\/1\.1" 400 \d+ Nms$/] },
-    { name: "400: garbage pipelined behind a request still in flight",
-      bytes: "GET /cold-pipe.txt HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\n", statuses: [400],
-      want: ['"GET /cold-pipe.txt HTTP/1.1" 400 0 Nms'] },
+    {
+      name: "400: bad framing after the handler started (was logged 200 aborted)",
+      bytes: "GET /cold-te.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n",
+      statuses: [400],
+      want: [/^"GET \/cold-te\.txt HTTP\/1\.1" 400 \d+ Nms$/],
+    },
+    {
+      name: "400: a bad chunk size after the handler started",
+      bytes: "POST /cold-chunk.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+      statuses: [400],
+      want: [/^"POST \/cold-chunk\.txt HTTP\/1\.1" 400 \d+ Nms$/],
+    },
+    {
+      name: "400: garbage pipelined behind a request still in flight",
+      bytes: "GET /cold-pipe.txt HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\n",
+      statuses: [400],
+      want: ['"GET /cold-pipe.txt HTTP/1.1" 400 0 Nms'],
+    },
   ];
   let log: Awaited<ReturnType<typeof logged>>;
   before(async () => {
@@ -111,7 +149,11 @@ describe("access log: requests refused before any handler", () => {
       const { lines, statuses } = await linesOf(log, row.bytes, `s${i}`, row.want.length);
       assert.deepEqual(statuses, row.statuses, `${JSON.stringify(row.bytes.slice(0, 80))}: statuses sent`);
       const got = lines.map(stripPrefix);
-      assert.equal(got.length, row.want.length, `${JSON.stringify(row.bytes.slice(0, 80))}: got lines ${JSON.stringify(lines)}, want ${row.want.length}`);
+      assert.equal(
+        got.length,
+        row.want.length,
+        `${JSON.stringify(row.bytes.slice(0, 80))}: got lines ${JSON.stringify(lines)}, want ${row.want.length}`,
+      );
       row.want.forEach((want, j) => {
         if (typeof want === "string") assert.equal(got[j], want, `got ${JSON.stringify(got[j])}, want ${JSON.stringify(want)}`);
         else assert.match(got[j]!, want);

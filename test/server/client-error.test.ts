@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { clientErrorStatus } from "../../src/server/client-error.js";
-import { type RequestHead, checkRequestHead } from "../../src/server/request-head.js";
+import { checkRequestHead, type RequestHead } from "../../src/server/request-head.js";
 
 describe("clientErrorStatus", () => {
   // bytesParsed as Node 20, 22 and 24 report it (checked by hand on each).
@@ -16,12 +16,24 @@ describe("clientErrorStatus", () => {
     { name: "a lone token is no request line", code: "HPE_INVALID_METHOD", raw: "GARBAGE\r\n\r\n", at: 1, want: 400 },
     { name: "a token and nothing after the space", code: "HPE_INVALID_METHOD", raw: "FOO \r\n\r\n", at: 1, want: 400 },
     { name: "unknown method GETs", code: "HPE_INVALID_METHOD", raw: "GETs / HTTP/1.1\r\n\r\n", at: 3, want: 501 },
-    { name: "unknown method in a pipelined request", code: "HPE_INVALID_METHOD", raw: "GET / HTTP/1.1\r\nHost: a\r\n\r\nPATCHY / HTTP/1.1\r\n\r\n", at: 32, want: 501 },
+    {
+      name: "unknown method in a pipelined request",
+      code: "HPE_INVALID_METHOD",
+      raw: "GET / HTTP/1.1\r\nHost: a\r\n\r\nPATCHY / HTTP/1.1\r\n\r\n",
+      at: 32,
+      want: 501,
+    },
     { name: "a method that is not a token", code: "HPE_INVALID_METHOD", raw: "G(T / HTTP/1.1\r\n\r\n", at: 1, want: 400 },
     { name: "a TLS handshake on the plain port", code: "HPE_INVALID_METHOD", raw: "\x16\x03\x01\x00", at: 0, want: 400 },
     { name: "method error without the packet", code: "HPE_INVALID_METHOD", want: 400 },
     { name: "HTTP/9.9", code: "HPE_INVALID_VERSION", raw: "GET / HTTP/9.9\r\nHost: a\r\n\r\n", at: 14, want: 505 },
-    { name: "HTTP/3.0 pipelined", code: "HPE_INVALID_VERSION", raw: "GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/3.0\r\n\r\n", at: 41, want: 505 },
+    {
+      name: "HTTP/3.0 pipelined",
+      code: "HPE_INVALID_VERSION",
+      raw: "GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/3.0\r\n\r\n",
+      at: 41,
+      want: 505,
+    },
     { name: "HTTP/1.x is malformed", code: "HPE_INVALID_VERSION", raw: "GET / HTTP/1.x\r\n\r\n", at: 13, want: 400 },
     { name: "HTTP/12.1 is malformed", code: "HPE_INVALID_VERSION", raw: "GET / HTTP/12.1\r\n\r\n", at: 12, want: 400 },
     { name: "version error without the packet", code: "HPE_INVALID_VERSION", want: 400 },
@@ -37,7 +49,9 @@ describe("clientErrorStatus", () => {
 
 describe("checkRequestHead", () => {
   const h = (major: number, minor: number, raw: string[], te?: string, cl?: string): RequestHead => ({
-    httpVersionMajor: major, httpVersionMinor: minor, rawHeaders: raw,
+    httpVersionMajor: major,
+    httpVersionMinor: minor,
+    rawHeaders: raw,
     headers: { ...(te === undefined ? {} : { "transfer-encoding": te }), ...(cl === undefined ? {} : { "content-length": cl }) },
   });
   const HOST = ["Host", "x"];

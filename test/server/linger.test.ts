@@ -8,13 +8,13 @@
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { type Socket, connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { connect as tlsConnect } from "node:tls";
 import { type RunningServer, serve } from "../../src/server/serve.js";
-import { type TestCertificate, opensslCertificate } from "../helpers/tls.js";
+import { opensslCertificate, type TestCertificate } from "../helpers/tls.js";
 
 let dir = "";
 let cert: TestCertificate;
@@ -30,7 +30,13 @@ after(async () => {
 });
 
 async function start(tls: boolean): Promise<RunningServer> {
-  const server = await serve({ root: dir, port: 0, host: "127.0.0.1", log: false, ...(tls ? { tls: { cert: cert.cert, key: cert.key } } : {}) });
+  const server = await serve({
+    root: dir,
+    port: 0,
+    host: "127.0.0.1",
+    log: false,
+    ...(tls ? { tls: { cert: cert.cert, key: cert.key } } : {}),
+  });
   servers.push(server);
   return server;
 }
@@ -38,7 +44,9 @@ async function start(tls: boolean): Promise<RunningServer> {
 /** Sends `bytes` at once and resolves with everything read until the server closes. */
 function exchange(port: number, tls: boolean, bytes: string): Promise<string> {
   return new Promise((resolve) => {
-    const socket: Socket = tls ? tlsConnect({ port, host: "127.0.0.1", rejectUnauthorized: false, ALPNProtocols: ["http/1.1"] }) : connect({ port, host: "127.0.0.1" });
+    const socket: Socket = tls
+      ? tlsConnect({ port, host: "127.0.0.1", rejectUnauthorized: false, ALPNProtocols: ["http/1.1"] })
+      : connect({ port, host: "127.0.0.1" });
     let data = "";
     socket.on("data", (c: Buffer) => (data += c.toString("latin1")));
     socket.on("error", () => {}); // a reset: judged by what arrived
@@ -50,7 +58,11 @@ function exchange(port: number, tls: boolean, bytes: string): Promise<string> {
 const rows = [
   { name: "a 200 KB header", bytes: `GET /nums.txt HTTP/1.1\r\nHost: x\r\nX-Big: ${"x".repeat(200_000)}\r\n\r\n`, status: "431" },
   { name: "a 200 KB target", bytes: `GET /nums.txt?${"q".repeat(200_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, status: "431" },
-  { name: "a bad header line, 200 KB after it", bytes: `GET /nums.txt HTTP/1.1\r\nHost: x\r\nBad Header\r\n${"X-Pad: y\r\n".repeat(20_000)}\r\n`, status: "400" },
+  {
+    name: "a bad header line, 200 KB after it",
+    bytes: `GET /nums.txt HTTP/1.1\r\nHost: x\r\nBad Header\r\n${"X-Pad: y\r\n".repeat(20_000)}\r\n`,
+    status: "400",
+  },
 ];
 
 for (const tls of [false, true]) {

@@ -1,14 +1,18 @@
-import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { LOG_FORMATS, accessLogFormatter, displayAddress, formatAccessLog, type AccessLogEntry } from "../../src/server/log.js";
+import { describe, test } from "node:test";
 import { escapeLogField } from "../../src/core/text.js";
+import { type AccessLogEntry, accessLogFormatter, displayAddress, formatAccessLog, LOG_FORMATS } from "../../src/server/log.js";
 
 describe("escapeLogField", () => {
   const rows: { name: string; input: string; want: string }[] = [
     { name: "plain path", input: "/a%20b?x=1", want: "/a%20b?x=1" },
     { name: "percent-encoded ESC stays text", input: "/%1b[31mred", want: "/%1b[31mred" },
     { name: "raw ESC", input: "/\x1b[31mred", want: "/\\x1b[31mred" },
-    { name: "CR LF cannot start a new line", input: "/a\r\n2026-01-01T00:00:00.000Z forged", want: "/a\\x0d\\x0a2026-01-01T00:00:00.000Z forged" },
+    {
+      name: "CR LF cannot start a new line",
+      input: "/a\r\n2026-01-01T00:00:00.000Z forged",
+      want: "/a\\x0d\\x0a2026-01-01T00:00:00.000Z forged",
+    },
     { name: "NUL and TAB", input: "\x00\t", want: "\\x00\\x09" },
     { name: "DEL", input: "a\x7fb", want: "a\\x7fb" },
     { name: "8-bit CSI", input: "a\x9b31m", want: "a\\x9b31m" },
@@ -20,7 +24,11 @@ describe("escapeLogField", () => {
   for (const row of rows) {
     test(row.name, () => {
       const got = escapeLogField(row.input);
-      assert.equal(got, row.want, `escapeLogField(${JSON.stringify(row.input)}): got ${JSON.stringify(got)}, want ${JSON.stringify(row.want)}`);
+      assert.equal(
+        got,
+        row.want,
+        `escapeLogField(${JSON.stringify(row.input)}): got ${JSON.stringify(got)}, want ${JSON.stringify(row.want)}`,
+      );
     });
   }
 });
@@ -40,15 +48,38 @@ describe("displayAddress", () => {
 
 describe("formatAccessLog", () => {
   const base: AccessLogEntry = {
-    time: new Date("2026-11-26T10:00:00.000Z"), remoteAddress: "::1", method: "GET", target: "/a%20b",
-    httpVersion: "1.1", status: 200, bytes: 1234, durationMs: 1.234, aborted: false,
+    time: new Date("2026-11-26T10:00:00.000Z"),
+    remoteAddress: "::1",
+    method: "GET",
+    target: "/a%20b",
+    httpVersion: "1.1",
+    status: 200,
+    bytes: 1234,
+    durationMs: 1.234,
+    aborted: false,
   };
   const rows: { name: string; entry: Partial<AccessLogEntry>; want: string }[] = [
     { name: "ordinary", entry: {}, want: '2026-11-26T10:00:00.000Z ::1 "GET /a%20b HTTP/1.1" 200 1234 1.2ms' },
-    { name: "mapped IPv4 peer", entry: { remoteAddress: "::ffff:10.0.0.1" }, want: '2026-11-26T10:00:00.000Z 10.0.0.1 "GET /a%20b HTTP/1.1" 200 1234 1.2ms' },
-    { name: "aborted", entry: { status: 200, bytes: 65536, aborted: true }, want: '2026-11-26T10:00:00.000Z ::1 "GET /a%20b HTTP/1.1" 200 65536 1.2ms (aborted)' },
-    { name: "slow", entry: { durationMs: 2345.67, method: "HEAD", bytes: 0, httpVersion: "1.0" }, want: '2026-11-26T10:00:00.000Z ::1 "HEAD /a%20b HTTP/1.0" 200 0 2346ms' },
-    { name: "hostile target", entry: { target: '/\x1b[2J"\r\n\\', status: 404, bytes: 9 }, want: '2026-11-26T10:00:00.000Z ::1 "GET /\\x1b[2J\\"\\x0d\\x0a\\\\ HTTP/1.1" 404 9 1.2ms' },
+    {
+      name: "mapped IPv4 peer",
+      entry: { remoteAddress: "::ffff:10.0.0.1" },
+      want: '2026-11-26T10:00:00.000Z 10.0.0.1 "GET /a%20b HTTP/1.1" 200 1234 1.2ms',
+    },
+    {
+      name: "aborted",
+      entry: { status: 200, bytes: 65536, aborted: true },
+      want: '2026-11-26T10:00:00.000Z ::1 "GET /a%20b HTTP/1.1" 200 65536 1.2ms (aborted)',
+    },
+    {
+      name: "slow",
+      entry: { durationMs: 2345.67, method: "HEAD", bytes: 0, httpVersion: "1.0" },
+      want: '2026-11-26T10:00:00.000Z ::1 "HEAD /a%20b HTTP/1.0" 200 0 2346ms',
+    },
+    {
+      name: "hostile target",
+      entry: { target: '/\x1b[2J"\r\n\\', status: 404, bytes: 9 },
+      want: '2026-11-26T10:00:00.000Z ::1 "GET /\\x1b[2J\\"\\x0d\\x0a\\\\ HTTP/1.1" 404 9 1.2ms',
+    },
     { name: "hostile method", entry: { method: "G\x1bT" }, want: '2026-11-26T10:00:00.000Z ::1 "G\\x1bT /a%20b HTTP/1.1" 200 1234 1.2ms' },
     { name: "unknown peer", entry: { remoteAddress: undefined }, want: '2026-11-26T10:00:00.000Z - "GET /a%20b HTTP/1.1" 200 1234 1.2ms' },
   ];
@@ -83,14 +114,28 @@ const HOSTILE: readonly { name: string; char: string; escaped: string }[] = [
 const FIELDS = ["target", "referer", "userAgent", "user"] as const;
 // Which fields each format shows (the others must not bring the character in either).
 const SHOWN: Readonly<Record<string, readonly string[]>> = {
-  default: ["target"], dev: ["target"], common: ["target", "user"], combined: FIELDS, json: FIELDS,
+  default: ["target"],
+  dev: ["target"],
+  common: ["target", "user"],
+  combined: FIELDS,
+  json: FIELDS,
 };
 const RAW = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
 
 describe("every format escapes hostile characters in every field", () => {
   const base: AccessLogEntry = {
-    time: new Date("2026-11-26T10:00:00.000Z"), remoteAddress: "::1", method: "GET", target: "/a",
-    httpVersion: "2.0", status: 200, bytes: 9, durationMs: 1, aborted: false, referer: "http://r/", userAgent: "ua", user: "me",
+    time: new Date("2026-11-26T10:00:00.000Z"),
+    remoteAddress: "::1",
+    method: "GET",
+    target: "/a",
+    httpVersion: "2.0",
+    status: 200,
+    bytes: 9,
+    durationMs: 1,
+    aborted: false,
+    referer: "http://r/",
+    userAgent: "ua",
+    user: "me",
   };
   for (const format of LOG_FORMATS) {
     const line = accessLogFormatter(format, false);
@@ -104,7 +149,10 @@ describe("every format escapes hostile characters in every field", () => {
           if (format === "json") {
             // Escaped as \uNNNN, so the JSON still parses back to exactly what was sent.
             assert.equal((JSON.parse(got) as Record<string, unknown>)[field], value, `json ${field}: got ${JSON.stringify(got)}`);
-            assert.ok(got.includes(`x\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}y`), `json ${field}: got ${JSON.stringify(got)}`);
+            assert.ok(
+              got.includes(`x\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}y`),
+              `json ${field}: got ${JSON.stringify(got)}`,
+            );
           } else {
             assert.ok(got.includes(`x${escaped}y`), `${format} ${field}: got ${JSON.stringify(got)}, want x${escaped}y in it`);
           }
@@ -116,14 +164,24 @@ describe("every format escapes hostile characters in every field", () => {
 
 describe("a request the parser refused", () => {
   const refused: AccessLogEntry = {
-    time: new Date("2026-11-26T10:00:00.000Z"), remoteAddress: "::1", method: "-", target: "-",
-    httpVersion: "-", status: 400, bytes: 0, durationMs: 0, aborted: false,
+    time: new Date("2026-11-26T10:00:00.000Z"),
+    remoteAddress: "::1",
+    method: "-",
+    target: "-",
+    httpVersion: "-",
+    status: 400,
+    bytes: 0,
+    durationMs: 0,
+    aborted: false,
   };
   const rows: [string, string][] = [
     ["default", '2026-11-26T10:00:00.000Z ::1 "-" 400 0 0.0ms'],
     ["common", '::1 - - [26/Nov/2026:10:00:00 +0000] "-" 400 -'],
     ["combined", '::1 - - [26/Nov/2026:10:00:00 +0000] "-" 400 - "-" "-"'],
-    ["json", '{"time":"2026-11-26T10:00:00.000Z","remote":"::1","method":"-","target":"-","protocol":"-","status":400,"bytes":0,"durationMs":0}'],
+    [
+      "json",
+      '{"time":"2026-11-26T10:00:00.000Z","remote":"::1","method":"-","target":"-","protocol":"-","status":400,"bytes":0,"durationMs":0}',
+    ],
   ];
   for (const [format, want] of rows) {
     test(format, () => assert.equal(accessLogFormatter(format as "default", false)(refused), want));

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type RunningServer } from "../../src/server/serve.js";
+import type { RunningServer } from "../../src/server/serve.js";
 import { parseResponses, rawExchange } from "../helpers/raw.js";
 import { startServer } from "../helpers/server.js";
 
@@ -51,27 +51,77 @@ interface Row {
   readonly check?: (headers: Record<string, string>) => void;
 }
 
-const head = (method: string, target: string, version: string, fields = "Host: x\r\n") => `${method} ${target} HTTP/${version}\r\n${fields}`;
+const head = (method: string, target: string, version: string, fields = "Host: x\r\n") =>
+  `${method} ${target} HTTP/${version}\r\n${fields}`;
 
 // RFC 9112 §6.1, §6.3: bad framing is 400 and the connection closed.
 const framing: Row[] = [
   { name: "Transfer-Encoding: xchunked", bytes: (t, v) => `${head("GET", t, v)}Transfer-Encoding: xchunked\r\n\r\n`, want: 400 },
   { name: "Transfer-Encoding: identity", bytes: (t, v) => `${head("GET", t, v)}Transfer-Encoding: identity\r\n\r\n`, want: 400 },
-  { name: "Transfer-Encoding: chunked, gzip (chunked not final)", bytes: (t, v) => `${head("GET", t, v)}Transfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n`, want: 400 },
-  { name: "Transfer-Encoding: chunked, chunked", bytes: (t, v) => `${head("GET", t, v)}Transfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n`, want: 400 },
-  { name: "chunked body with a bad chunk size", bytes: (t, v) => `${head("GET", t, v)}Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n`, want: 400 },
-  { name: "chunked body with a NUL in a trailer", bytes: (t, v) => `${head("GET", t, v)}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: a\0b\r\n\r\n`, want: 400 },
-  { name: "Transfer-Encoding with Content-Length", bytes: (t, v) => `${head("GET", t, v)}Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n`, want: 400 },
+  {
+    name: "Transfer-Encoding: chunked, gzip (chunked not final)",
+    bytes: (t, v) => `${head("GET", t, v)}Transfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n`,
+    want: 400,
+  },
+  {
+    name: "Transfer-Encoding: chunked, chunked",
+    bytes: (t, v) => `${head("GET", t, v)}Transfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n`,
+    want: 400,
+  },
+  {
+    name: "chunked body with a bad chunk size",
+    bytes: (t, v) => `${head("GET", t, v)}Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n`,
+    want: 400,
+  },
+  {
+    name: "chunked body with a NUL in a trailer",
+    bytes: (t, v) => `${head("GET", t, v)}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: a\0b\r\n\r\n`,
+    want: 400,
+  },
+  {
+    name: "Transfer-Encoding with Content-Length",
+    bytes: (t, v) => `${head("GET", t, v)}Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n`,
+    want: 400,
+  },
   // §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
-  { name: "HTTP/1.0 with a valid chunked body", versions: ["1.0"], bytes: (t, v) => `${head("GET", t, v)}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n`, want: 400 },
+  {
+    name: "HTTP/1.0 with a valid chunked body",
+    versions: ["1.0"],
+    bytes: (t, v) => `${head("GET", t, v)}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n`,
+    want: 400,
+  },
   // §6.1: a transfer coding the server does not understand SHOULD be 501.
-  { name: "Transfer-Encoding: foo, chunked (unknown coding)", versions: ["1.1"], bytes: (t, v) => `${head("GET", t, v)}Transfer-Encoding: foo, chunked\r\n\r\n0\r\n\r\n`, want: 501 },
+  {
+    name: "Transfer-Encoding: foo, chunked (unknown coding)",
+    versions: ["1.1"],
+    bytes: (t, v) => `${head("GET", t, v)}Transfer-Encoding: foo, chunked\r\n\r\n0\r\n\r\n`,
+    want: 501,
+  },
   { name: "Content-Length over 1 MiB", bytes: (t, v) => `${head("GET", t, v)}Content-Length: 2000000\r\n\r\n`, want: 413 },
-  { name: "chunked body over 1 MiB", versions: ["1.1"], bytes: (t, v) => `${head("GET", t, v)}Transfer-Encoding: chunked\r\n\r\n${"100000\r\n" + "x".repeat(0x100000) + "\r\n"}1\r\nx\r\n0\r\n\r\n`, want: 413 },
+  {
+    name: "chunked body over 1 MiB",
+    versions: ["1.1"],
+    bytes: (t, v) => `${head("GET", t, v)}Transfer-Encoding: chunked\r\n\r\n${`100000\r\n${"x".repeat(0x100000)}\r\n`}1\r\nx\r\n0\r\n\r\n`,
+    want: 413,
+  },
   // Well-framed bodies are read, discarded, and the request answered.
-  { name: "a valid chunked body with a trailer", versions: ["1.1"], bytes: (t, v) => `${head("GET", t, v)}Connection: close\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: ok\r\n\r\n`, want: "found" },
-  { name: "Transfer-Encoding: gzip, chunked", versions: ["1.1"], bytes: (t, v) => `${head("GET", t, v)}Connection: close\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n`, want: "found" },
-  { name: "a Content-Length body", bytes: (t, v) => `${head("GET", t, v)}Connection: close\r\nContent-Length: 5\r\n\r\nabcde`, want: "found" },
+  {
+    name: "a valid chunked body with a trailer",
+    versions: ["1.1"],
+    bytes: (t, v) => `${head("GET", t, v)}Connection: close\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: ok\r\n\r\n`,
+    want: "found",
+  },
+  {
+    name: "Transfer-Encoding: gzip, chunked",
+    versions: ["1.1"],
+    bytes: (t, v) => `${head("GET", t, v)}Connection: close\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n`,
+    want: "found",
+  },
+  {
+    name: "a Content-Length body",
+    bytes: (t, v) => `${head("GET", t, v)}Connection: close\r\nContent-Length: 5\r\n\r\nabcde`,
+    want: "found",
+  },
 ];
 
 // RFC 9110 §9.1: an unknown method token is 501; a known one not allowed is 405 with Allow.
@@ -80,8 +130,18 @@ const methods: Row[] = [
   { name: "unknown method GETs", bytes: (t, v) => `${head("GETs", t, v)}\r\n`, want: 501 },
   { name: "lower-case get (methods are case-sensitive)", bytes: (t, v) => `${head("get", t, v)}\r\n`, want: 501 },
   { name: "a method that is not a token", bytes: (t, v) => `${head("G(T", t, v)}\r\n`, want: 400 },
-  { name: "POST: 405 with Allow", bytes: (t, v) => `${head("POST", t, v)}Content-Length: 0\r\nConnection: close\r\n\r\n`, want: 405, check: (h) => assert.equal(h["allow"], "GET, HEAD, OPTIONS") },
-  { name: "PROPFIND: 405 with Allow", bytes: (t, v) => `${head("PROPFIND", t, v)}Connection: close\r\n\r\n`, want: 405, check: (h) => assert.equal(h["allow"], "GET, HEAD, OPTIONS") },
+  {
+    name: "POST: 405 with Allow",
+    bytes: (t, v) => `${head("POST", t, v)}Content-Length: 0\r\nConnection: close\r\n\r\n`,
+    want: 405,
+    check: (h) => assert.equal(h["allow"], "GET, HEAD, OPTIONS"),
+  },
+  {
+    name: "PROPFIND: 405 with Allow",
+    bytes: (t, v) => `${head("PROPFIND", t, v)}Connection: close\r\n\r\n`,
+    want: 405,
+    check: (h) => assert.equal(h["allow"], "GET, HEAD, OPTIONS"),
+  },
 ];
 
 // RFC 9110 §15.6.6, RFC 9112 §2.3, §3.2.
@@ -95,14 +155,22 @@ const versions: Row[] = [
   { name: "two Host lines with the same value", bytes: (t, v) => `${head("GET", t, v, "Host: a\r\nhost: a\r\n")}\r\n`, want: 400 },
   { name: "no Host in HTTP/1.1", versions: ["1.1"], bytes: (t, v) => `${head("GET", t, v, "")}\r\n`, want: 400 },
   { name: "no Host in HTTP/1.0 is fine", versions: ["1.0"], bytes: (t, v) => `${head("GET", t, v, "")}\r\n`, want: "found" },
-  { name: "an empty Host is fine", versions: ["1.1"], bytes: (t, v) => `${head("GET", t, v, "Host:\r\n")}Connection: close\r\n\r\n`, want: "found" },
+  {
+    name: "an empty Host is fine",
+    versions: ["1.1"],
+    bytes: (t, v) => `${head("GET", t, v, "Host:\r\n")}Connection: close\r\n\r\n`,
+    want: "found",
+  },
 ];
 
 // RFC 9110 §14.1.1, §15.5.17: a first-pos past the end, however many digits.
 const ranges: Row[] = [
   {
-    name: "Range: bytes=99999999999999999999-", targets: ["file"], bytes: (t, v) => `${head("GET", t, v)}Connection: close\r\nRange: bytes=99999999999999999999-\r\n\r\n`,
-    want: 416, check: (h) => assert.equal(h["content-range"], "bytes */9"),
+    name: "Range: bytes=99999999999999999999-",
+    targets: ["file"],
+    bytes: (t, v) => `${head("GET", t, v)}Connection: close\r\nRange: bytes=99999999999999999999-\r\n\r\n`,
+    want: 416,
+    check: (h) => assert.equal(h["content-range"], "bytes */9"),
   },
 ];
 
@@ -148,10 +216,14 @@ describe("ranges (RFC 9110 §14.1.1): a huge first-pos is 416", () => ranges.for
 
 describe("a keep-alive connection after a request with a body", () => {
   test("a chunked GET, then a pipelined GET on the same connection: both answered in order", async () => {
-    const bytes = "GET /f0.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n" +
+    const bytes =
+      "GET /f0.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n" +
       "GET /missing-0.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     const responses = parseResponses(await rawExchange(server.port, bytes));
-    assert.deepEqual(responses.map((r) => r.status), [200, 404]);
+    assert.deepEqual(
+      responses.map((r) => r.status),
+      [200, 404],
+    );
     assert.equal(responses[0]!.body.toString(), "123456789");
   });
 });

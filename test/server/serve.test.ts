@@ -1,15 +1,15 @@
-import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { get, type IncomingMessage } from "node:http";
 import { connect, createServer as createNetServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serve, ServeError } from "../../src/server/serve.js";
+import { after, before, describe, test } from "node:test";
 import { OptionError } from "../../src/handler/options.js";
+import { ServeError, serve } from "../../src/server/serve.js";
 import { canListen } from "../helpers/net.js";
-import { nextEvent, waitFor, within } from "../helpers/wait.js";
 import { startServer } from "../helpers/server.js";
+import { nextEvent, waitFor, within } from "../helpers/wait.js";
 
 let base = "";
 let root = "";
@@ -34,7 +34,10 @@ function fetchText(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     get(url, { agent: false }, (res) => {
       let body = "";
-      res.setEncoding("latin1").on("data", (c: string) => (body += c)).on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      res
+        .setEncoding("latin1")
+        .on("data", (c: string) => (body += c))
+        .on("end", () => resolve({ status: res.statusCode ?? 0, body }));
     }).on("error", reject);
   });
 }
@@ -118,12 +121,37 @@ describe("serve", () => {
   });
 
   const failures: { name: string; options: () => Parameters<typeof serve>[0]; codes: string[]; message: string; skip?: boolean }[] = [
-    { name: "missing directory", options: () => ({ root: join(base, "nope") }), codes: ["WHARF_NO_DIRECTORY"], message: `directory not found: ${join(base, "nope")}` },
-    { name: "a file as root", options: () => ({ root: join(base, "file.txt") }), codes: ["WHARF_NOT_A_DIRECTORY"], message: `not a directory: ${join(base, "file.txt")}` },
-    { name: "unreadable directory", options: () => ({ root: join(base, "locked") }), codes: ["WHARF_DIRECTORY_NOT_READABLE"],
-      message: `directory not readable: ${join(base, "locked")}`, skip: process.getuid?.() === 0 },
-    { name: "address not on this machine", options: () => ({ root, host: "203.0.113.123" }), codes: ["EADDRNOTAVAIL"], message: "cannot bind to address 203.0.113.123" },
-    { name: "unresolvable host", options: () => ({ root, host: "no-such-host.invalid" }), codes: ["ENOTFOUND", "EAI_AGAIN"], message: "cannot resolve host name no-such-host.invalid" },
+    {
+      name: "missing directory",
+      options: () => ({ root: join(base, "nope") }),
+      codes: ["WHARF_NO_DIRECTORY"],
+      message: `directory not found: ${join(base, "nope")}`,
+    },
+    {
+      name: "a file as root",
+      options: () => ({ root: join(base, "file.txt") }),
+      codes: ["WHARF_NOT_A_DIRECTORY"],
+      message: `not a directory: ${join(base, "file.txt")}`,
+    },
+    {
+      name: "unreadable directory",
+      options: () => ({ root: join(base, "locked") }),
+      codes: ["WHARF_DIRECTORY_NOT_READABLE"],
+      message: `directory not readable: ${join(base, "locked")}`,
+      skip: process.getuid?.() === 0,
+    },
+    {
+      name: "address not on this machine",
+      options: () => ({ root, host: "203.0.113.123" }),
+      codes: ["EADDRNOTAVAIL"],
+      message: "cannot bind to address 203.0.113.123",
+    },
+    {
+      name: "unresolvable host",
+      options: () => ({ root, host: "no-such-host.invalid" }),
+      codes: ["ENOTFOUND", "EAI_AGAIN"],
+      message: "cannot resolve host name no-such-host.invalid",
+    },
   ];
   for (const row of failures) {
     test(`fails: ${row.name}`, { skip: row.skip === true && "running as root" }, async () => {
@@ -142,7 +170,8 @@ describe("serve", () => {
     const port = (blocker.address() as { port: number }).port;
     try {
       await assert.rejects(serve({ root, port, host: "127.0.0.1", log: false }), {
-        code: "EADDRINUSE", message: `port ${port} is already in use on 127.0.0.1`,
+        code: "EADDRINUSE",
+        message: `port ${port} is already in use on 127.0.0.1`,
       });
     } finally {
       blocker.close();
@@ -173,13 +202,21 @@ describe("close", () => {
     const server = await startServer({ root });
     let res: IncomingMessage | undefined;
     await new Promise<void>((resolve) => {
-      get(`${server.urls[0]}big.bin`, { agent: false }, (r) => { res = r; r.pause(); resolve(); });
+      get(`${server.urls[0]}big.bin`, { agent: false }, (r) => {
+        res = r;
+        r.pause();
+        resolve();
+      });
     });
     assert.equal(server.inFlight, 1);
     const closed = server.close();
     let received = 0;
     await new Promise<void>((resolve, reject) => {
-      res!.on("data", (c: Buffer) => (received += c.length)).on("end", resolve).on("error", reject).resume();
+      res!
+        .on("data", (c: Buffer) => (received += c.length))
+        .on("end", resolve)
+        .on("error", reject)
+        .resume();
     });
     await closed;
     assert.equal(received, BIG);
@@ -194,13 +231,23 @@ describe("close", () => {
     const start = performance.now();
     // The paused download would never finish: close() returning at all means it
     // gave up waiting (the deadline is for a close that never does).
-    assert.equal(await within(server.close().then(() => "closed"), "still waiting", { deadline: 30_000 }), "closed");
+    assert.equal(
+      await within(
+        server.close().then(() => "closed"),
+        "still waiting",
+        { deadline: 30_000 },
+      ),
+      "closed",
+    );
     const took = performance.now() - start;
     // A lower bound only: timers never fire early; a busy machine only makes it later.
     assert.ok(took >= 150, `close took ${took} ms, less than shutdownTimeout`);
     // Reading on, the client finds its download cut short.
     let received = 0;
-    res.on("data", (c: Buffer) => (received += c.length)).on("error", () => undefined).resume();
+    res
+      .on("data", (c: Buffer) => (received += c.length))
+      .on("error", () => undefined)
+      .resume();
     await nextEvent(req, "close", { deadline: 30_000 });
     assert.ok(!res.complete && received < BIG, `the download in flight was not cut: ${received} of ${BIG} bytes`);
     req.destroy();
@@ -215,7 +262,15 @@ describe("close", () => {
       socket.once("data", () => resolve());
     });
     const hungUp = nextEvent(socket, "close", { deadline: 30_000 });
-    assert.equal(await within(server.close().then(() => "closed"), "waited", { deadline: 30_000 }), "closed", "close waited for an idle connection");
+    assert.equal(
+      await within(
+        server.close().then(() => "closed"),
+        "waited",
+        { deadline: 30_000 },
+      ),
+      "closed",
+      "close waited for an idle connection",
+    );
     await hungUp; // and the idle connection was closed by the server
     socket.destroy();
   });
@@ -231,17 +286,26 @@ describe("slow clients", () => {
       const closedAt: number[] = [];
       const answers: string[] = [];
       const opened = performance.now();
-      await Promise.all(Array.from({ length: 100 }, () => new Promise<void>((resolve) => {
-        const s = connect(server.port, "127.0.0.1", () => {
-          s.write("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ");
-          timers.push(setInterval(() => s.writable && s.write("a"), 200));
-          resolve();
-        });
-        let got = "";
-        s.on("data", (c: Buffer) => (got += c.toString("latin1")));
-        s.on("error", () => undefined).on("close", () => { closedAt.push(performance.now()); answers.push(got); });
-        sockets.push(s);
-      })));
+      await Promise.all(
+        Array.from(
+          { length: 100 },
+          () =>
+            new Promise<void>((resolve) => {
+              const s = connect(server.port, "127.0.0.1", () => {
+                s.write("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+                timers.push(setInterval(() => s.writable && s.write("a"), 200));
+                resolve();
+              });
+              let got = "";
+              s.on("data", (c: Buffer) => (got += c.toString("latin1")));
+              s.on("error", () => undefined).on("close", () => {
+                closedAt.push(performance.now());
+                answers.push(got);
+              });
+              sockets.push(s);
+            }),
+        ),
+      );
       // Not blocked: answered while every slow connection is still open (an order
       // of events, not a time; the header timeout is long enough for a busy machine).
       assert.equal((await fetchText(`${server.urls[0]}nums.txt`)).body, "123456789");
@@ -250,7 +314,10 @@ describe("slow clients", () => {
       assert.equal(closedAt.length, 100, "every slow connection is cut");
       // None before the header timeout (opened is taken before connecting: a safe lower bound).
       assert.ok(Math.min(...closedAt) - opened >= HEADERS_TIMEOUT * 0.9, `the first one lasted ${Math.min(...closedAt) - opened} ms`);
-      assert.ok(answers.every((a) => a.startsWith("HTTP/1.1 408 ")), `got ${JSON.stringify(answers[0])}`);
+      assert.ok(
+        answers.every((a) => a.startsWith("HTTP/1.1 408 ")),
+        `got ${JSON.stringify(answers[0])}`,
+      );
     } finally {
       for (const t of timers) clearInterval(t);
       for (const s of sockets) s.destroy();
@@ -264,7 +331,9 @@ describe("slow clients", () => {
       const answer = await new Promise<string>((resolve) => {
         const s = connect(server.port, "127.0.0.1", () => s.write("GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n"));
         let got = "";
-        s.on("data", (c: Buffer) => (got += c.toString("latin1"))).on("close", () => resolve(got)).on("error", () => undefined);
+        s.on("data", (c: Buffer) => (got += c.toString("latin1")))
+          .on("close", () => resolve(got))
+          .on("error", () => undefined);
       });
       assert.match(answer, /^HTTP\/1\.1 400 Bad Request\r\n/);
       assert.equal((await fetchText(`${server.urls[0]}nums.txt`)).body, "123456789");

@@ -15,11 +15,12 @@
  * Imports named in comments (`{@link import("../fs/types.js").FileSystem}`) are
  * documentation, not dependencies, and are left out.
  */
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { join, posix, relative, sep } from "node:path";
+import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
 const SRC = fileURLToPath(new URL("../../../src/", import.meta.url));
@@ -81,9 +82,7 @@ function sourceFiles(dir: string): string[] {
  * never written after code on a line), so string contents are never mistaken for one.
  */
 export function importsOf(text: string): string[] {
-  const code = text
-    .replace(/^[ \t]*\/\*[\s\S]*?\*\//gm, "")
-    .replace(/^[ \t]*\/\/.*$/gm, "");
+  const code = text.replace(/^[ \t]*\/\*[\s\S]*?\*\//gm, "").replace(/^[ \t]*\/\/.*$/gm, "");
   const specs: string[] = [];
   const patterns = [
     // import x from "m"; import { a, type B } from "m"; export { a } from "m"; export * from "m"
@@ -184,9 +183,10 @@ test("the import reader sees every form of import, and none in comments", () => 
     `const lazy = async () => (await import("./lazy.js")).x;`,
     `const s = "not an import from './nowhere.js'";`,
   ].join("\n");
-  assert.deepEqual(importsOf(text).sort(), [
-    "../b.js", "./a.js", "./c.js", "./e.js", "./f.js", "./g.js", "./lazy.js", "./side-effect.js", "node:fs",
-  ].sort());
+  assert.deepEqual(
+    importsOf(text).sort(),
+    ["../b.js", "./a.js", "./c.js", "./e.js", "./f.js", "./g.js", "./lazy.js", "./side-effect.js", "node:fs"].sort(),
+  );
 });
 
 test("cycle finder: finds one, and none where there is none", () => {
@@ -198,8 +198,26 @@ test("cycle finder: finds one, and none where there is none", () => {
     }
     return m;
   };
-  assert.deepEqual(findCycle(g([["a", "b"], ["b", "c"], ["c", "a"]])), ["a", "b", "c", "a"]);
-  assert.equal(findCycle(g([["a", "b"], ["b", "c"], ["a", "c"]])), undefined);
+  assert.deepEqual(
+    findCycle(
+      g([
+        ["a", "b"],
+        ["b", "c"],
+        ["c", "a"],
+      ]),
+    ),
+    ["a", "b", "c", "a"],
+  );
+  assert.equal(
+    findCycle(
+      g([
+        ["a", "b"],
+        ["b", "c"],
+        ["a", "c"],
+      ]),
+    ),
+    undefined,
+  );
 });
 
 test("the reader found the source tree and its imports", () => {
@@ -235,7 +253,9 @@ test("no cycle between the folders of src/", () => {
 
 test("core, http and path load no I/O module", () => {
   const bad = graph.external
-    .filter((x) => PURE.has(x.unit) && BUILTINS.has(x.spec) && !PURE_NODE_MODULES.has(x.spec.startsWith("node:") ? x.spec : `node:${x.spec}`))
+    .filter(
+      (x) => PURE.has(x.unit) && BUILTINS.has(x.spec) && !PURE_NODE_MODULES.has(x.spec.startsWith("node:") ? x.spec : `node:${x.spec}`),
+    )
     .map((x) => `${x.file} imports "${x.spec}"`);
   assert.deepEqual(bad, [], `pure layers doing I/O:\n  ${bad.join("\n  ")}`);
 });

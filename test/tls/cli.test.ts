@@ -37,7 +37,10 @@ async function start(args: string[]): Promise<RunningCli> {
 
 /** curl with the given certificate trusted: [http_version, status, body]. */
 function curl(url: string, ca: string, ...flags: string[]): [string, string, string] {
-  const r = spawnSync("curl", ["-sS", "--cacert", ca, ...flags, "-w", "\n%{http_version} %{http_code}", url], { encoding: "utf8", timeout: 10_000 });
+  const r = spawnSync("curl", ["-sS", "--cacert", ca, ...flags, "-w", "\n%{http_version} %{http_code}", url], {
+    encoding: "utf8",
+    timeout: 10_000,
+  });
   assert.equal(r.status, 0, `curl failed: ${r.stderr}`);
   const lines = r.stdout.split("\n");
   const [version = "", code = ""] = (lines.pop() ?? "").split(" ");
@@ -45,7 +48,9 @@ function curl(url: string, ca: string, ...flags: string[]): [string, string, str
 }
 
 function opensslFingerprint(certFile: string): string {
-  return execFileSync("openssl", ["x509", "-in", certFile, "-noout", "-fingerprint", "-sha256"], { encoding: "utf8" }).trim().split("=")[1]!;
+  return execFileSync("openssl", ["x509", "-in", certFile, "-noout", "-fingerprint", "-sha256"], { encoding: "utf8" })
+    .trim()
+    .split("=")[1]!;
 }
 
 /** The base64 SHA-256 of the certificate's SubjectPublicKeyInfo, as docs/tls.md computes it with openssl. */
@@ -91,7 +96,12 @@ describe("--tls-cert, --tls-key, --tls-password-file (openssl-made files)", () =
   });
 
   test("an expired certificate is a warning, and still served", async () => {
-    const made = await generateCertificate({ dns: ["localhost"], ips: ["127.0.0.1"], notBefore: new Date("2020-01-01"), notAfter: new Date("2021-01-01") });
+    const made = await generateCertificate({
+      dns: ["localhost"],
+      ips: ["127.0.0.1"],
+      notBefore: new Date("2020-01-01"),
+      notAfter: new Date("2021-01-01"),
+    });
     writeFileSync(join(dir, "old-cert.pem"), made.cert);
     writeFileSync(join(dir, "old-key.pem"), made.key);
     const w = await start(["--tls-cert", join(dir, "old-cert.pem"), "--tls-key", join(dir, "old-key.pem")]);
@@ -101,21 +111,52 @@ describe("--tls-cert, --tls-key, --tls-password-file (openssl-made files)", () =
   });
 
   const errors: { name: string; args: () => string[]; message: () => string }[] = [
-    { name: "missing certificate file", args: () => ["--tls-cert", join(dir, "nope.pem")], message: () => `TLS certificate file not found: ${join(dir, "nope.pem")}` },
-    { name: "missing key file", args: () => ["--tls-cert", join(dir, "plain-cert.pem"), "--tls-key", join(dir, "nope-key.pem")],
-      message: () => `TLS key file not found: ${join(dir, "nope-key.pem")}` },
-    { name: "a key that belongs to another certificate", args: () => ["--tls-cert", join(dir, "plain-cert.pem"), "--tls-key", join(dir, "combined-key.pem")],
-      message: () => `${join(dir, "combined-key.pem")} does not match ${join(dir, "plain-cert.pem")} (it is the key of another certificate)` },
-    { name: "an encrypted key without a password", args: () => ["--tls-cert", join(dir, "encrypted-cert.pem"), "--tls-key", join(dir, "encrypted-key.pem")],
-      message: () => `${join(dir, "encrypted-key.pem")} is encrypted and no password was given` },
-    { name: "a wrong password", args: () => {
-      writeFileSync(join(dir, "wrong.txt"), "battery staple\n");
-      return ["--tls-cert", join(dir, "encrypted-cert.pem"), "--tls-key", join(dir, "encrypted-key.pem"), "--tls-password-file", join(dir, "wrong.txt")];
-    }, message: () => `wrong password for ${join(dir, "encrypted-key.pem")}` },
-    { name: "a file that is no certificate", args: () => ["--tls-cert", join(dir, "plain-key.pem"), "--tls-key", join(dir, "plain-key.pem")],
-      message: () => `no PEM certificate in ${join(dir, "plain-key.pem")}` },
-    { name: "a missing password file", args: () => ["--tls-cert", join(dir, "encrypted-cert.pem"), "--tls-password-file", join(dir, "nope.txt")],
-      message: () => `TLS password file not found: ${join(dir, "nope.txt")}` },
+    {
+      name: "missing certificate file",
+      args: () => ["--tls-cert", join(dir, "nope.pem")],
+      message: () => `TLS certificate file not found: ${join(dir, "nope.pem")}`,
+    },
+    {
+      name: "missing key file",
+      args: () => ["--tls-cert", join(dir, "plain-cert.pem"), "--tls-key", join(dir, "nope-key.pem")],
+      message: () => `TLS key file not found: ${join(dir, "nope-key.pem")}`,
+    },
+    {
+      name: "a key that belongs to another certificate",
+      args: () => ["--tls-cert", join(dir, "plain-cert.pem"), "--tls-key", join(dir, "combined-key.pem")],
+      message: () =>
+        `${join(dir, "combined-key.pem")} does not match ${join(dir, "plain-cert.pem")} (it is the key of another certificate)`,
+    },
+    {
+      name: "an encrypted key without a password",
+      args: () => ["--tls-cert", join(dir, "encrypted-cert.pem"), "--tls-key", join(dir, "encrypted-key.pem")],
+      message: () => `${join(dir, "encrypted-key.pem")} is encrypted and no password was given`,
+    },
+    {
+      name: "a wrong password",
+      args: () => {
+        writeFileSync(join(dir, "wrong.txt"), "battery staple\n");
+        return [
+          "--tls-cert",
+          join(dir, "encrypted-cert.pem"),
+          "--tls-key",
+          join(dir, "encrypted-key.pem"),
+          "--tls-password-file",
+          join(dir, "wrong.txt"),
+        ];
+      },
+      message: () => `wrong password for ${join(dir, "encrypted-key.pem")}`,
+    },
+    {
+      name: "a file that is no certificate",
+      args: () => ["--tls-cert", join(dir, "plain-key.pem"), "--tls-key", join(dir, "plain-key.pem")],
+      message: () => `no PEM certificate in ${join(dir, "plain-key.pem")}`,
+    },
+    {
+      name: "a missing password file",
+      args: () => ["--tls-cert", join(dir, "encrypted-cert.pem"), "--tls-password-file", join(dir, "nope.txt")],
+      message: () => `TLS password file not found: ${join(dir, "nope.txt")}`,
+    },
   ];
   for (const row of errors) {
     test(`one line, exit 1: ${row.name}`, () => {
@@ -148,7 +189,10 @@ describe("--tls (development certificate)", () => {
     const spki = opensslSpki(certFile);
     assert.match(spki, /^[A-Za-z0-9+/]{43}=$/);
     assert.ok(w.stdout().includes(`\n  public key SPKI SHA-256 ${spki}\n`), w.stdout());
-    const docs = new RegExp(`^  trust it: curl --cacert ${certFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}; browsers: see (\\S+)$`, "m").exec(w.stdout())?.[1];
+    const docs = new RegExp(
+      `^  trust it: curl --cacert ${certFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}; browsers: see (\\S+)$`,
+      "m",
+    ).exec(w.stdout())?.[1];
     assert.ok(docs, w.stdout());
     // An absolute path to the file (here the checkout's docs/tls.md), never a bare relative one.
     assert.ok(docs.startsWith("/") && docs.endsWith("/docs/tls.md"), docs);

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { SLICE, nextSliceSize } from "../../src/adapters/h2-send.js";
+import { nextSliceSize, SLICE } from "../../src/adapters/h2-send.js";
 import { ResponseGate, sessionVerdict } from "../../src/server/h2-bounds.js";
 import type { SendState } from "../../src/server/send-timeout.js";
 
@@ -20,7 +20,11 @@ describe("nextSliceSize", () => {
     { name: "slower than the timeout allows: still the smallest", args: [16 * KiB, 60_000, 30_000, 16 * KiB], want: SLICE.min },
     { name: "320 KiB/s at a 1 s timeout: 20 KiB fits, so 16 KiB", args: [16 * KiB, 50, 1000, 16 * KiB], want: 16 * KiB },
     { name: "fast, but one step from the current size at most", args: [64 * KiB, 1, 30_000, 64 * KiB], want: 128 * KiB },
-    { name: "a pace that fell: smaller at once (256 KiB in 2 s at 30 s: 240 KiB fits)", args: [256 * KiB, 2000, 30_000, 256 * KiB], want: 128 * KiB },
+    {
+      name: "a pace that fell: smaller at once (256 KiB in 2 s at 30 s: 240 KiB fits)",
+      args: [256 * KiB, 2000, 30_000, 256 * KiB],
+      want: 128 * KiB,
+    },
     { name: "a short last piece is measured by its bytes", args: [1000, 100, 30_000, 256 * KiB], want: 16 * KiB },
   ];
   for (const row of rows) {
@@ -36,7 +40,10 @@ describe("nextSliceSize", () => {
         for (const current of [SLICE.min, 64 * KiB, SLICE.max]) {
           const size = nextSliceSize(current, (current / bytesPerSecond) * 1000, timeout, current);
           const takes = (size / bytesPerSecond) * 1000;
-          assert.ok(size === SLICE.min || takes <= timeout / 16, `timeout ${timeout}, ${bytesPerSecond} B/s, from ${current}: ${size} bytes take ${takes} ms`);
+          assert.ok(
+            size === SLICE.min || takes <= timeout / 16,
+            `timeout ${timeout}, ${bytesPerSecond} B/s, from ${current}: ${size} bytes take ${takes} ms`,
+          );
           assert.ok(size >= SLICE.min && size <= SLICE.max && size <= 2 * current, `size ${size} from ${current}`);
         }
       }
@@ -49,9 +56,24 @@ describe("sessionVerdict", () => {
   const rows: { name: string; session: SendState; streams: SendState[]; want: ReturnType<typeof sessionVerdict> }[] = [
     { name: "nothing stalled: keep", session: s("progress"), streams: [s("progress"), s("waiting"), s("idle")], want: { kind: "keep" } },
     { name: "no streams: keep", session: s("idle"), streams: [], want: { kind: "keep" } },
-    { name: "the connection moves, two streams do not: reset those two", session: s("progress"), streams: [s("stalled"), s("progress"), s("stalled")], want: { kind: "reset", streams: [0, 2] } },
-    { name: "nothing on the connection moved: destroy, not reset", session: s("stalled"), streams: [s("stalled"), s("stalled")], want: { kind: "destroy" } },
-    { name: "the connection waits (within the timeout), one stream stalled: reset it", session: s("waiting"), streams: [s("stalled"), s("idle")], want: { kind: "reset", streams: [0] } },
+    {
+      name: "the connection moves, two streams do not: reset those two",
+      session: s("progress"),
+      streams: [s("stalled"), s("progress"), s("stalled")],
+      want: { kind: "reset", streams: [0, 2] },
+    },
+    {
+      name: "nothing on the connection moved: destroy, not reset",
+      session: s("stalled"),
+      streams: [s("stalled"), s("stalled")],
+      want: { kind: "destroy" },
+    },
+    {
+      name: "the connection waits (within the timeout), one stream stalled: reset it",
+      session: s("waiting"),
+      streams: [s("stalled"), s("idle")],
+      want: { kind: "reset", streams: [0] },
+    },
   ];
   for (const row of rows) {
     test(row.name, () => assert.deepEqual(sessionVerdict(row.session, row.streams), row.want));
@@ -62,7 +84,11 @@ describe("ResponseGate", () => {
   test("waiting items that are gone are dropped: resetting waiting streams cannot grow the queue", () => {
     // 16 responses that never end, then 10,000 streams that wait and are reset at
     // once (what a client with a reset budget of 100 a second does in 100 s).
-    const gate = new ResponseGate<{ reset: boolean }>(16, () => undefined, (item) => item.reset);
+    const gate = new ResponseGate<{ reset: boolean }>(
+      16,
+      () => undefined,
+      (item) => item.reset,
+    );
     for (let i = 0; i < 16; i++) gate.admit({ reset: false });
     const live: { reset: boolean }[] = [];
     for (let i = 0; i < 10_000; i++) {
@@ -77,14 +103,21 @@ describe("ResponseGate", () => {
   test("the waiting items that are not gone start in order as slots free", () => {
     const started: number[] = [];
     const done: (() => void)[] = [];
-    const gate = new ResponseGate<number>(1, (n, finish) => {
-      started.push(n);
-      done.push(finish);
-    }, (n) => n % 2 === 1);
+    const gate = new ResponseGate<number>(
+      1,
+      (n, finish) => {
+        started.push(n);
+        done.push(finish);
+      },
+      (n) => n % 2 === 1,
+    );
     for (let n = 0; n < 300; n++) gate.admit(n);
     // Odd items are gone; pruning may have dropped some of them, never an even one.
     for (let i = 0; i < 300 && done.length > i; i++) done[i]!();
     const evens = started.filter((n) => n % 2 === 0);
-    assert.deepEqual(evens, Array.from({ length: 150 }, (_, i) => 2 * i));
+    assert.deepEqual(
+      evens,
+      Array.from({ length: 150 }, (_, i) => 2 * i),
+    );
   });
 });

@@ -14,12 +14,12 @@ import { after, before, describe, test } from "node:test";
 import { connect as tlsConnect } from "node:tls";
 import { createHandler } from "../../src/handler/create.js";
 import type { RunningServer, ServeOptions } from "../../src/server/serve.js";
+import { goawayCode, headersAndReset, rawH2 } from "../helpers/h2-frames.js";
 import { rawExchange } from "../helpers/raw.js";
 import { closeClients, request } from "../helpers/request.js";
-import { goawayCode, headersAndReset, rawH2 } from "../helpers/h2-frames.js";
-import { type TestCertificate, opensslCertificate } from "../helpers/tls.js";
-import { waitFor, within } from "../helpers/wait.js";
 import { startServer } from "../helpers/server.js";
+import { opensslCertificate, type TestCertificate } from "../helpers/tls.js";
+import { waitFor, within } from "../helpers/wait.js";
 
 let dir = "";
 let cert: TestCertificate;
@@ -79,14 +79,21 @@ describe("HTTP/2 limits", () => {
           const asked = performance.now();
           void new Promise<void>((resolve) => {
             const s = victim.request({ ":path": "/nums.txt" }, { endStream: true });
-            s.on("response", () => (answeredIn = performance.now() - asked)).on("end", resolve).on("error", resolve).resume();
+            s.on("response", () => (answeredIn = performance.now() - asked))
+              .on("end", resolve)
+              .on("error", resolve)
+              .resume();
           });
         }
         await new Promise((r) => setImmediate(r));
       }
       await waitFor(() => closed && !Number.isNaN(answeredIn));
       assert.ok(closed, `the attacking connection is closed (after ${sent} streams)`);
-      assert.equal(goawayCode(received), constants.NGHTTP2_ENHANCE_YOUR_CALM, `GOAWAY says why (after ${sent} streams, ${received.length} bytes)`);
+      assert.equal(
+        goawayCode(received),
+        constants.NGHTTP2_ENHANCE_YOUR_CALM,
+        `GOAWAY says why (after ${sent} streams, ${received.length} bytes)`,
+      );
       // Answered during the flood (how fast is a measurement, not a test: a busy machine slows it).
       assert.ok(!Number.isNaN(answeredIn), "the other client was not answered");
       // Still serving, to a new connection too.
@@ -106,7 +113,9 @@ describe("HTTP/2 limits", () => {
     try {
       const status = await new Promise<number | string>((resolve) => {
         const s = session.request({ ":path": "/nums.txt", "x-big": "a".repeat(20_000) }, { endStream: true });
-        s.on("response", (h) => resolve(Number(h[":status"]))).on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "error")).on("close", () => resolve(`closed ${s.rstCode}`));
+        s.on("response", (h) => resolve(Number(h[":status"])))
+          .on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "error"))
+          .on("close", () => resolve(`closed ${s.rstCode}`));
         s.resume();
       });
       assert.notEqual(status, 200, "served despite the limit");
@@ -141,11 +150,17 @@ describe("the TLS port", () => {
     const server = await start({ headersTimeout: 300, requestTimeout: 600 });
     try {
       const answer = await new Promise<string>((resolve) => {
-        const socket = tlsConnect({ port: server.port, host: "127.0.0.1", servername: "localhost", ca: cert.cert, ALPNProtocols: ["http/1.1"] }, () => {
-          socket.write("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ");
-        });
+        const socket = tlsConnect(
+          { port: server.port, host: "127.0.0.1", servername: "localhost", ca: cert.cert, ALPNProtocols: ["http/1.1"] },
+          () => {
+            socket.write("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+          },
+        );
         let got = "";
-        socket.on("data", (c: Buffer) => (got += c.toString("latin1"))).on("close", () => resolve(got)).on("error", () => undefined);
+        socket
+          .on("data", (c: Buffer) => (got += c.toString("latin1")))
+          .on("close", () => resolve(got))
+          .on("error", () => undefined);
         setTimeout(() => socket.destroy(), 30_000).unref(); // a deadline for a server that never cuts it
       });
       assert.match(answer, /^HTTP\/1\.1 408 /);
@@ -167,7 +182,13 @@ describe("the TLS port", () => {
     // The download resumes only once the GOAWAY is in: the order the test is about.
     await within(goawayReceived, undefined);
     let received = 0;
-    await new Promise<void>((resolve, reject) => stream.on("data", (c: Buffer) => (received += c.length)).on("end", resolve).on("error", reject).resume());
+    await new Promise<void>((resolve, reject) =>
+      stream
+        .on("data", (c: Buffer) => (received += c.length))
+        .on("end", resolve)
+        .on("error", reject)
+        .resume(),
+    );
     await closed;
     assert.ok(goaway, "GOAWAY received");
     assert.equal(received, BIG.length);
@@ -177,7 +198,10 @@ describe("the TLS port", () => {
 
 describe("the library on node:http2", () => {
   test("createHandler() is an http2.createSecureServer listener", async () => {
-    const server = createSecureServer({ cert: cert.cert, key: cert.key, allowHTTP1: true }, createHandler({ root: dir }, () => {}));
+    const server = createSecureServer(
+      { cert: cert.cert, key: cert.key, allowHTTP1: true },
+      createHandler({ root: dir }, () => {}),
+    );
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as AddressInfo).port;
     try {

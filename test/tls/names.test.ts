@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { type HostNames, coversHost, withAddresses } from "../../src/tls/names.js";
+import { coversHost, type HostNames, withAddresses } from "../../src/tls/names.js";
 
 const names: HostNames = { dns: new Set(["example.com", "*.example.com"]), ips: new Set() };
 

@@ -14,7 +14,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { X509Certificate, webcrypto } from "node:crypto";
+import { webcrypto, X509Certificate } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -79,8 +79,15 @@ test(`${COUNT} certificates all parse with X509Certificate and OpenSSL`, async (
   try {
     const all = join(dir, "all.pem");
     writeFileSync(all, pems.join(""));
-    const p7 = execFileSync("openssl", ["crl2pkcs7", "-nocrl", "-certfile", all, "-outform", "DER"], { maxBuffer: 1 << 26, stdio: ["ignore", "pipe", "pipe"] });
-    const listed = execFileSync("openssl", ["pkcs7", "-inform", "DER", "-print_certs", "-noout"], { input: p7, maxBuffer: 1 << 26, encoding: "utf8" });
+    const p7 = execFileSync("openssl", ["crl2pkcs7", "-nocrl", "-certfile", all, "-outform", "DER"], {
+      maxBuffer: 1 << 26,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const listed = execFileSync("openssl", ["pkcs7", "-inform", "DER", "-print_certs", "-noout"], {
+      input: p7,
+      maxBuffer: 1 << 26,
+      encoding: "utf8",
+    });
     assert.equal(listed.match(/^subject=/gm)?.length, COUNT, "OpenSSL read every certificate");
   } finally {
     rmSync(dir, { recursive: true, force: true });

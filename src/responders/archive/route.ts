@@ -20,19 +20,19 @@
  * work and still race with changes to the tree.
  */
 import { join } from "node:path";
+import { once } from "../../core/once.js";
 import type { Reply, WharfRequest } from "../../core/types.js";
+import type { FileStat } from "../../fs/types.js";
 import { isCompressible } from "../../http/compressible.js";
 import { contentTypeFor } from "../../http/content-type.js";
 import { isHidden, resolveRequestPath } from "../../path/resolve.js";
 import { type VisibilityRules, visibilityOf } from "../../path/visibility.js";
-import { canonicalRules } from "../hidden-files.js";
 import type { StaticFilesOptions } from "../config.js";
-import type { FileStat } from "../../fs/types.js";
+import { canonicalRules } from "../hidden-files.js";
 import { ByteBudget, openMember } from "./source.js";
 import { tarStream } from "./tar.js";
 import { walkTree } from "./walk.js";
 import { zipStream } from "./zip.js";
-import { once } from "../../core/once.js";
 
 /** The archive formats wharf writes. */
 export type ArchiveFormat = "zip" | "tar";
@@ -50,7 +50,9 @@ const MIN_COMPRESS_BYTES = 1024;
  * is on, relative to the page (`?download=zip`), none when archives are off.
  * The page at `/a/b/` links `?download=zip`, which resolves to `/a/b/?download=zip`.
  */
-export function archiveLinks(options: Pick<StaticFilesOptions, "archive">): readonly { readonly format: ArchiveFormat; readonly href: string; readonly label: string }[] {
+export function archiveLinks(
+  options: Pick<StaticFilesOptions, "archive">,
+): readonly { readonly format: ArchiveFormat; readonly href: string; readonly label: string }[] {
   return options.archive.map((format) => ({ format, href: `?download=${format}`, label: `Download .${format}` }));
 }
 

@@ -61,7 +61,11 @@ function emptyMember(stat: FileStat): Member {
  * empty files (the ZIP64 entry count) would otherwise cost 65,536 opens. If it
  * grew since, the archive shows it as it was when the directory was read.
  */
-export async function openMember(fs: FileSystem, entry: { readonly real: string; readonly stat: FileStat }, budget: ByteBudget): Promise<Member> {
+export async function openMember(
+  fs: FileSystem,
+  entry: { readonly real: string; readonly stat: FileStat },
+  budget: ByteBudget,
+): Promise<Member> {
   if (entry.stat.size === 0) return emptyMember(entry.stat);
   const file: OpenFile = await fs.open(entry.real);
   let stat: FileStat;

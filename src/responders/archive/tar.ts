@@ -16,14 +16,23 @@
  * current release pulls in ten packages (bare-fs, bare-stream, ...) for what is
  * here a 512-byte header; see docs/design.md.
  */
-import type { WalkEntry } from "./walk.js";
+
 import type { Member } from "./source.js";
+import type { WalkEntry } from "./walk.js";
 
 const BLOCK = 512;
 const MAX_OCTAL_SIZE = 0o77777777777; // 11 octal digits: 8 GiB - 1
 
 function octal(b: Buffer, value: number, at: number, width: number): void {
-  b.write(Math.max(0, Math.floor(value)).toString(8).padStart(width - 1, "0").slice(-(width - 1)), at, width - 1, "ascii");
+  b.write(
+    Math.max(0, Math.floor(value))
+      .toString(8)
+      .padStart(width - 1, "0")
+      .slice(-(width - 1)),
+    at,
+    width - 1,
+    "ascii",
+  );
   b[at + width - 1] = 0;
 }
 
@@ -70,7 +79,12 @@ export function tarHeader(name: string, type: "0" | "5", size: number, mtimeMs: 
   const data = Buffer.from(records, "utf8");
   // The pax header's own name is informative only; ASCII, so any reader takes it.
   const fallback = name.replace(/[^\x20-\x7e]/g, "_").slice(-100);
-  return Buffer.concat([ustar("PaxHeader", "x", data.length, mtimeMs, 0o644), data, zeros(padding(data.length)), ustar(fallback, type, size, mtimeMs, mode)]);
+  return Buffer.concat([
+    ustar("PaxHeader", "x", data.length, mtimeMs, 0o644),
+    data,
+    zeros(padding(data.length)),
+    ustar(fallback, type, size, mtimeMs, mode),
+  ]);
 }
 
 /** How a member is opened; the route decides. */

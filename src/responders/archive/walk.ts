@@ -53,7 +53,11 @@ function linkable(name: string): boolean {
  * exactly when a GET of it would be answered, and it is no symlink the archive
  * may not follow.
  */
-export function archivable(input: Pick<WalkInput, "rules" | "unlisted">, segments: readonly string[], entry: DirEntry): entry is DirEntry & { real: string; stat: FileStat } {
+export function archivable(
+  input: Pick<WalkInput, "rules" | "unlisted">,
+  segments: readonly string[],
+  entry: DirEntry,
+): entry is DirEntry & { real: string; stat: FileStat } {
   if (entry.real === undefined || entry.stat === undefined) return false; // dangling or looping
   if (entry.stat.kind === "other") return false; // FIFOs, sockets, devices: never served
   if (entry.symlink && input.rules.symlinks !== "follow") return false;

@@ -25,8 +25,8 @@
  * names. Everything else is per piece.
  */
 import zlib from "node:zlib";
-import type { WalkEntry } from "./walk.js";
 import type { Member } from "./source.js";
+import type { WalkEntry } from "./walk.js";
 
 const LOCAL = 0x04034b50;
 const DESCRIPTOR = 0x08074b50;
@@ -255,7 +255,9 @@ export async function* zipStream(entries: AsyncIterable<WalkEntry>, prefix: stri
     if (entry.kind === "directory") {
       const dos = dosDateTime(entry.mtimeMs);
       const header = localHeader(name, UTF8, 0, dos, false);
-      central.append(centralRecord({ name, flags: UTF8, method: 0, dos, mode: 0o40755, offset, crc: 0, compressed: 0, size: 0, zip64: false }));
+      central.append(
+        centralRecord({ name, flags: UTF8, method: 0, dos, mode: 0o40755, offset, crc: 0, compressed: 0, size: 0, zip64: false }),
+      );
       offset += header.length;
       count++;
       yield header;

@@ -10,11 +10,12 @@
  */
 import { escapeHtml, humanSize } from "../../core/text.js";
 import { encodeSegment, resolveRequestPath } from "../../path/resolve.js";
-import { FILTER_SCRIPT, ICON, LISTING_CSS, SPRITE, listingPolicy } from "./assets.js";
-import { type ListedEntry, type PageSpan, compareEntries, pageSpan } from "./order.js";
+import { FILTER_SCRIPT, ICON, LISTING_CSS, listingPolicy, SPRITE } from "./assets.js";
+import { compareEntries, type ListedEntry, type PageSpan, pageSpan } from "./order.js";
 
 export type { ListedEntry } from "./order.js";
-import { DEFAULTS, type ListingDefaults, type SortKey, type View, searchOf, viewOf } from "./query.js";
+
+import { DEFAULTS, type ListingDefaults, type SortKey, searchOf, type View, viewOf } from "./query.js";
 
 /** A link the page shows above the table, e.g. an archive of the directory (`?download=zip`). */
 export interface PageLink {
@@ -101,7 +102,7 @@ function row(entry: ListedEntry): string {
     // Relative (so the listing works under any mount point or proxy prefix) and
     // prefixed with `./`, so `javascript:x` or `a:b` is a path, never a scheme
     // (RFC 3986 §4.2: a colon in the first segment reads as a scheme).
-    const href = "./" + encodeSegment(entry.name) + (dir ? "/" : "");
+    const href = `./${encodeSegment(entry.name)}${dir ? "/" : ""}`;
     name = `<a href="${escapeHtml(href)}"><bdi dir=ltr>${shown}</bdi></a>`;
   } else {
     name = `<bdi dir=ltr>${shown}</bdi>`;
@@ -161,7 +162,9 @@ function filterForm(view: View, span: PageSpan, defaults: ListingDefaults): stri
 
 function pager(view: View, span: PageSpan, defaults: ListingDefaults): string {
   const link = (offset: number | undefined, rel: string, text: string): string =>
-    offset === undefined ? `<span aria-hidden="true"></span>` : `<a rel=${rel} href="${here(searchOf(view, { offset }, defaults))}">${text}</a>`;
+    offset === undefined
+      ? `<span aria-hidden="true"></span>`
+      : `<a rel=${rel} href="${here(searchOf(view, { offset }, defaults))}">${text}</a>`;
   return `<nav class=pages aria-label="Pages">${link(span.prev, "prev", "← Previous")}<span>${spanText(span, view.q)}</span>${link(span.next, "next", "Next →")}</nav>`;
 }
 
@@ -227,7 +230,10 @@ export function renderListing(input: {
   readonly limit?: number;
 }): string {
   const sorted = [...input.entries].sort(compareEntries);
-  const view: View = { ...viewOf({ format: undefined, sort: undefined, order: undefined, q: "", limit: undefined, offset: 0 }, "html"), limit: input.limit ?? DEFAULTS.pageSize };
+  const view: View = {
+    ...viewOf({ format: undefined, sort: undefined, order: undefined, q: "", limit: undefined, offset: 0 }, "html"),
+    limit: input.limit ?? DEFAULTS.pageSize,
+  };
   const span = pageSpan(sorted.length, 0, view.limit);
   return renderHtml({ segments: input.segments, entries: sorted.slice(0, span.shown), view, span });
 }

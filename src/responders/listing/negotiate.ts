@@ -47,7 +47,14 @@ function weightOf(ranges: readonly Range[], [type, subtype]: readonly [string, s
   let best = -1;
   let q = 0;
   for (const r of ranges) {
-    const specificity = r.type === type && r.subtype === subtype ? 2 : r.type === type && r.subtype === "*" ? 1 : r.type === "*" && r.subtype === "*" ? 0 : -1;
+    const specificity =
+      r.type === type && r.subtype === subtype
+        ? 2
+        : r.type === type && r.subtype === "*"
+          ? 1
+          : r.type === "*" && r.subtype === "*"
+            ? 0
+            : -1;
     if (specificity > best) {
       best = specificity;
       q = r.q;

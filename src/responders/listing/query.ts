@@ -116,8 +116,13 @@ export function viewOf(query: ListingQuery, format: Format, defaults: ListingDef
 
 /** Whether `view` is its format's default view (no filter, default sort, first page): the one kept cached. */
 export function isDefaultView(view: View, defaults: ListingDefaults = DEFAULTS): boolean {
-  return view.q === "" && view.sort === defaults.sort && view.order === defaults.order && view.offset === 0 &&
-    view.limit === (view.format === "html" ? defaults.pageSize : MAX_LIMIT);
+  return (
+    view.q === "" &&
+    view.sort === defaults.sort &&
+    view.order === defaults.order &&
+    view.offset === 0 &&
+    view.limit === (view.format === "html" ? defaults.pageSize : MAX_LIMIT)
+  );
 }
 
 /**

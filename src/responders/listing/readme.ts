@@ -19,7 +19,9 @@ export const MAX_README_BYTES = 256 * 1024;
 // modules, opened at startup for a feature that is off by default (and a server
 // started under a low descriptor limit, test/resources/fdlimit, ran out of them).
 // Loaded on the first README (again if loading failed).
-const parser = once(() => import("markdown-it").then(({ default: Parser }): MarkdownIt => new Parser({ html: false, linkify: false, typographer: false })));
+const parser = once(() =>
+  import("markdown-it").then(({ default: Parser }): MarkdownIt => new Parser({ html: false, linkify: false, typographer: false })),
+);
 
 /** `bytes` (UTF-8 Markdown) as sanitised HTML, or `undefined` when too large. */
 export async function renderReadme(bytes: Uint8Array): Promise<string | undefined> {

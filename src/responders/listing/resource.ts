@@ -24,19 +24,19 @@
 import { dirname } from "node:path";
 import type { WharfRequest } from "../../core/types.js";
 import type { DirName, FileSystem } from "../../fs/types.js";
-import { ENCODINGS } from "../encoders.js";
-import { type Contents, type FileContentsCache, bytesTag } from "../file-contents.js";
-import type { Variant } from "../variant.js";
-import type { Pins, Resource } from "../resources.js";
-import { bytesVariant } from "../file-variants.js";
 import type { Encoding } from "../../http/negotiate.js";
 import { encodePathname } from "../../path/resolve.js";
+import { ENCODINGS } from "../encoders.js";
+import { bytesTag, type Contents, type FileContentsCache } from "../file-contents.js";
+import { bytesVariant } from "../file-variants.js";
+import type { Pins, Resource } from "../resources.js";
+import type { Variant } from "../variant.js";
 import { listingPolicy } from "./assets.js";
 import { type PageLink, renderHtml } from "./html.js";
 import { renderJson, renderText } from "./machine.js";
 import { chooseFormat } from "./negotiate.js";
-import { type ListedEntry, type PageSpan, nameFilter, pageSpan, sortByName, sortEntries } from "./order.js";
-import { type Format, type ListingDefaults, type View, isDefaultView, parseListingQuery, searchOf, viewOf } from "./query.js";
+import { type ListedEntry, nameFilter, type PageSpan, pageSpan, sortByName, sortEntries } from "./order.js";
+import { type Format, isDefaultView, type ListingDefaults, parseListingQuery, searchOf, type View, viewOf } from "./query.js";
 import { renderReadme } from "./readme.js";
 
 /** A resource in one or more codings. */
@@ -103,8 +103,14 @@ export async function listingResource(ctx: ListingContext, real: string, segment
     if (settings.readme && kind === "file" && e.name === "README.md") readmeAt = e.real;
   }
   // Directories first, each group in name order: the order every view starts from.
-  const dirs = sortByName(found.filter((e) => e.kind === "directory"), (e) => e.name);
-  const files = sortByName(found.filter((e) => e.kind !== "directory"), (e) => e.name);
+  const dirs = sortByName(
+    found.filter((e) => e.kind === "directory"),
+    (e) => e.name,
+  );
+  const files = sortByName(
+    found.filter((e) => e.kind !== "directory"),
+    (e) => e.name,
+  );
   const entries: readonly SnapEntry[] = [...dirs, ...files];
 
   let readme: string | undefined;
@@ -121,7 +127,10 @@ export async function listingResource(ctx: ListingContext, real: string, segment
   async function statOf(wanted: readonly SnapEntry[]): Promise<void> {
     const missing = wanted.filter((e) => !e.known);
     if (missing.length === 0) return;
-    const stats = await fs.statEntries!(real, missing.map((e) => e.name));
+    const stats = await fs.statEntries!(
+      real,
+      missing.map((e) => e.name),
+    );
     missing.forEach((e, i) => {
       const s = stats[i];
       e.size = s?.size;
@@ -167,9 +176,11 @@ export async function listingResource(ctx: ListingContext, real: string, segment
     const { shown, span } = await pageOf(view);
     const withReadme = view.format === "html" && readme !== undefined && view.offset === 0 && view.q === "" ? readme : undefined;
     const text =
-      view.format === "json" ? renderJson(shown)
-      : view.format === "text" ? renderText(shown)
-      : renderHtml({ segments, entries: shown, view, span, defaults: settings, readme: withReadme, archiveLinks: ctx.archiveLinks });
+      view.format === "json"
+        ? renderJson(shown)
+        : view.format === "text"
+          ? renderText(shown)
+          : renderHtml({ segments, entries: shown, view, span, defaults: settings, readme: withReadme, archiveLinks: ctx.archiveLinks });
     const bytes = new TextEncoder().encode(text);
     const type = CONTENT_TYPE[view.format];
     const extra = { vary: varyAccept, headers: headersOf(view, span, withReadme !== undefined) };
@@ -212,7 +223,10 @@ export async function listingResource(ctx: ListingContext, real: string, segment
           });
           made.set(encoding, pending);
           // Kept once made, so the next request answers without waiting; forgotten if it failed.
-          pending.then((v) => made.set(encoding, v), () => made.delete(encoding));
+          pending.then(
+            (v) => made.set(encoding, v),
+            () => made.delete(encoding),
+          );
           variant = pending;
         }
         return variant;
@@ -235,7 +249,10 @@ export async function listingResource(ctx: ListingContext, real: string, segment
       if (made === undefined) {
         const pending = build(view, true);
         defaults.set(format, pending);
-        pending.then((r) => (unkept.has(r) ? defaults.delete(format) : defaults.set(format, r)), () => defaults.delete(format));
+        pending.then(
+          (r) => (unkept.has(r) ? defaults.delete(format) : defaults.set(format, r)),
+          () => defaults.delete(format),
+        );
         made = pending;
       }
       return made;

@@ -6,17 +6,17 @@
  * before the end of the chunked body — an error, not a complete archive — and
  * what it got fails `unzip -t`.
  */
-import { after, before, describe, test } from "node:test";
+
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
 import { nodeFileSystem } from "../../../src/fs/node.js";
 import type { FileSystem } from "../../../src/fs/types.js";
 import { startServer } from "../../helpers/server.js";
-
 
 let root = "";
 before(() => {

@@ -11,14 +11,15 @@
  * The tools are Debian's packages that .ci/run installs (unzip, libarchive-tools,
  * p7zip-full); a missing one fails the test rather than skip it.
  */
-import { after, before, describe, test } from "node:test";
+
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { after, before, describe, test } from "node:test";
 import type { RunningServer, ServeOptions } from "../../../src/server/serve.js";
 import { startServer } from "../../helpers/server.js";
 
@@ -41,7 +42,19 @@ const FILES: Record<string, Buffer> = {
 /** Directories, including empty ones, which the archives keep. */
 const DIRECTORIES = ["empty-dir", "nested", "nested/deeper", "nested/empty-dir"];
 /** Hostile entries: never in any archive. */
-const HIDDEN = [".env", ".git", "wharf.json", "wharf.json.gz", "htpasswd", "link-out", "link-git", "link-hidden", "link-in", "loop", "fifo"];
+const HIDDEN = [
+  ".env",
+  ".git",
+  "wharf.json",
+  "wharf.json.gz",
+  "htpasswd",
+  "link-out",
+  "link-git",
+  "link-hidden",
+  "link-in",
+  "loop",
+  "fifo",
+];
 
 let base = "";
 let root = "";
@@ -126,7 +139,11 @@ function assertSameTree(got: Map<string, Buffer | null>, want: Map<string, Buffe
   for (const [name, bytes] of want) {
     const other = got.get(name);
     if (bytes === null) assert.equal(other, null, `${tool}: ${name} is a directory`);
-    else assert.ok(other !== null && other !== undefined && bytes.equals(other), `${tool}: ${name}: got ${other?.length} bytes, want ${bytes.length} (byte for byte)`);
+    else
+      assert.ok(
+        other !== null && other !== undefined && bytes.equals(other),
+        `${tool}: ${name}: got ${other?.length} bytes, want ${bytes.length} (byte for byte)`,
+      );
   }
 }
 
@@ -194,9 +211,9 @@ for (const format of ["zip", "tar"] as const) {
         // link-in and link-out answer a GET here; link-git, link-hidden do not; loop would never end.
         const want = expectedTree({ "link-in": FILES["with space.txt"]!, "link-out": Buffer.from("outside the root") });
         extractEverywhere(format, got.body, want);
-        assert.equal((await get(port, DIR_URL + "link-out")).status, 200);
-        assert.notEqual((await get(port, DIR_URL + "link-git")).status, 200);
-        assert.notEqual((await get(port, DIR_URL + "link-hidden")).status, 200);
+        assert.equal((await get(port, `${DIR_URL}link-out`)).status, 200);
+        assert.notEqual((await get(port, `${DIR_URL}link-git`)).status, 200);
+        assert.notEqual((await get(port, `${DIR_URL}link-hidden`)).status, 200);
       });
     });
 
@@ -206,7 +223,11 @@ for (const format of ["zip", "tar"] as const) {
           const got = await get(port, `${DIR_URL}?download=${format}`, method);
           assert.equal(got.status, 200, method);
           assert.equal(got.headers["content-type"], format === "zip" ? "application/zip" : "application/x-tar", method);
-          assert.equal(got.headers["content-disposition"], `attachment; filename="photos _.${format}"; filename*=UTF-8''photos%20%E2%9C%93.${format}`, method);
+          assert.equal(
+            got.headers["content-disposition"],
+            `attachment; filename="photos _.${format}"; filename*=UTF-8''photos%20%E2%9C%93.${format}`,
+            method,
+          );
           assert.equal(got.headers["cache-control"], "no-store", method);
           assert.equal(got.headers["content-length"], undefined, method);
           assert.equal(got.headers["etag"], undefined, method);

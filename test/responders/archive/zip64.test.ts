@@ -13,14 +13,26 @@
  * read pieces and socket buffers, plus the central directory (about 75 bytes
  * for each of the 65,538 entries here: 4.9 MB).
  */
-import { after, before, test } from "node:test";
+
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
-import { crc32 } from "node:zlib";
 import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { crc32 } from "node:zlib";
 import { waitFor } from "../../helpers/wait.js";
 import { MiB, rssBytes, startServerChild } from "../../resources/proc.js";
 
@@ -50,7 +62,9 @@ function readChars(pid: number): number {
   return Number(/^rchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, "utf8"))?.[1] ?? 0);
 }
 
-test("a 4 GiB + 65,536-entry tree: ZIP64 that unzip, Python and bsdtar read; server memory bounded while the client stalls", { timeout: 120_000 }, async () => {
+test("a 4 GiB + 65,536-entry tree: ZIP64 that unzip, Python and bsdtar read; server memory bounded while the client stalls", {
+  timeout: 120_000,
+}, async () => {
   const server = await startServerChild({ root, archive: ["zip"], archiveMaxBytes: 0 });
   try {
     await server.settle();
@@ -78,12 +92,15 @@ test("a 4 GiB + 65,536-entry tree: ZIP64 that unzip, Python and bsdtar read; ser
               stalled = true;
               res.pause();
               let last = -1;
-              void waitFor(() => {
-                const now = readChars(server.pid);
-                const still = now === last;
-                last = now;
-                return still;
-              }, { deadline: 30_000, interval: 250 }).then((still) => {
+              void waitFor(
+                () => {
+                  const now = readChars(server.pid);
+                  const still = now === last;
+                  last = now;
+                  return still;
+                },
+                { deadline: 30_000, interval: 250 },
+              ).then((still) => {
                 assert.ok(still, "the server kept reading while the client did not");
                 stalledRss = rssBytes(server.pid);
                 res.resume();
@@ -102,7 +119,9 @@ test("a 4 GiB + 65,536-entry tree: ZIP64 that unzip, Python and bsdtar read; ser
       closeSync(fd);
     }
     const growth = peak - baseline;
-    console.log(`archive ${(position / MiB).toFixed(0)} MiB; server RSS baseline ${(baseline / MiB).toFixed(1)} MiB, peak +${(growth / MiB).toFixed(1)} MiB, stalled +${((stalledRss - baseline) / MiB).toFixed(1)} MiB`);
+    console.log(
+      `archive ${(position / MiB).toFixed(0)} MiB; server RSS baseline ${(baseline / MiB).toFixed(1)} MiB, peak +${(growth / MiB).toFixed(1)} MiB, stalled +${((stalledRss - baseline) / MiB).toFixed(1)} MiB`,
+    );
     assert.ok(position > BIG, `archive of ${position} bytes`);
     // Measured: +138 MiB peak (docs/reliability.md). Pieces (≤ 1 MiB), socket buffers,
     // the 4.9 MB central directory, and the 65,536-entry directory read whole with
@@ -112,14 +131,22 @@ test("a 4 GiB + 65,536-entry tree: ZIP64 that unzip, Python and bsdtar read; ser
     assert.ok(stalledRss - baseline < 192 * MiB, `stalled RSS +${((stalledRss - baseline) / MiB).toFixed(1)} MiB`);
 
     // Every name and size, as Python's zipfile reads the ZIP64 central directory.
-    const py = spawnSync("python3", ["-c", [
-      "import sys, zipfile, json",
-      "z = zipfile.ZipFile(sys.argv[1])",
-      "infos = z.infolist()",
-      "big = z.getinfo('root/zeros.bin')",
-      "ok = all(z.getinfo(f'root/many/{i}.txt').file_size == (len(str(i)) if i % 997 == 0 or i == 65535 else 0) for i in range(0, 65536, 7))",
-      "print(json.dumps({'count': len(infos), 'big': big.file_size, 'crc': big.CRC, 'sample': ok, 'last': z.read('root/many/65535.txt').decode()}))",
-    ].join("\n"), out], { encoding: "utf8" });
+    const py = spawnSync(
+      "python3",
+      [
+        "-c",
+        [
+          "import sys, zipfile, json",
+          "z = zipfile.ZipFile(sys.argv[1])",
+          "infos = z.infolist()",
+          "big = z.getinfo('root/zeros.bin')",
+          "ok = all(z.getinfo(f'root/many/{i}.txt').file_size == (len(str(i)) if i % 997 == 0 or i == 65535 else 0) for i in range(0, 65536, 7))",
+          "print(json.dumps({'count': len(infos), 'big': big.file_size, 'crc': big.CRC, 'sample': ok, 'last': z.read('root/many/65535.txt').decode()}))",
+        ].join("\n"),
+        out,
+      ],
+      { encoding: "utf8" },
+    );
     assert.equal(py.status, 0, py.stderr);
     // The big member's CRC-32 as written in the (ZIP64) central directory, against one
     // computed here over 4 GiB + 4 KiB of zeros: what `unzip -t` would check, in a

@@ -23,7 +23,11 @@ let root = "";
 
 /** Files with sizes and dates that make every order distinct. */
 const FILES: ReadonlyArray<readonly [name: string, size: number, ageDays: number]> = [
-  ["file10.txt", 30, 1], ["File2.txt", 10, 3], ["b.md", 20, 2], ["a.bin", 40, 4], ["é.txt", 5, 5],
+  ["file10.txt", 30, 1],
+  ["File2.txt", 10, 3],
+  ["b.md", 20, 2],
+  ["a.bin", 40, 4],
+  ["é.txt", 5, 5],
 ];
 const DIRS = ["Zdir", "adir"];
 
@@ -63,10 +67,12 @@ async function get(handler: WharfHandler, path: string, headers: Record<string, 
 
 /** Entry names in a page of any format, in order (directories with their `/`). */
 function namesOf(format: "html" | "json" | "text", body: string): string[] {
-  if (format === "json") return (JSON.parse(body) as Array<{ name: string; type: string }>).map((e) => e.name + (e.type === "directory" ? "/" : ""));
+  if (format === "json")
+    return (JSON.parse(body) as Array<{ name: string; type: string }>).map((e) => e.name + (e.type === "directory" ? "/" : ""));
   if (format === "text") return body.split("\n").filter((l) => l !== "");
-  const unescape = (s: string): string => s.replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => ({ amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'" })[e]!);
-  return [...body.matchAll(/<tr data-entry><td class=name>[^]*?<bdi dir=ltr>([^<]*)<\/bdi>/g)].map((m) => unescape(m[1]!));
+  const unescapeHtml = (s: string): string =>
+    s.replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => ({ amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'" })[e]!);
+  return [...body.matchAll(/<tr data-entry><td class=name>[\s\S]*?<bdi dir=ltr>([^<]*)<\/bdi>/g)].map((m) => unescapeHtml(m[1]!));
 }
 
 const handler = (options: Partial<StaticOptions> = {}): WharfHandler => createHandler({ root, revalidateMs: 0, ...options });
@@ -113,7 +119,11 @@ describe("item 1: formats by Accept and ?format=", () => {
       const etag = res.headers.get("etag")!;
       assert.ok(!tags.has(etag), `${format}: ETag ${etag} shared with another format`);
       tags.add(etag);
-      assert.equal(etag, `"${createHash("sha256").update(res.body).digest().subarray(0, 16).toString("base64url")}"`, "the tag of its own bytes");
+      assert.equal(
+        etag,
+        `"${createHash("sha256").update(res.body).digest().subarray(0, 16).toString("base64url")}"`,
+        "the tag of its own bytes",
+      );
       const again = await get(h, `/list/?format=${format}`, { "if-none-match": etag });
       assert.equal(again.status, 304, `${format}: got ${again.status}, want 304`);
       assert.match(again.headers.get("vary") ?? "", /(?:^|,\s*)accept(?:\s*,|$)/);
@@ -165,7 +175,10 @@ describe("item 3: sorting", () => {
 
   test("column headers are links that keep the filter and page size, with aria-sort on the sorted one", async () => {
     const html = (await get(handler(), "/list/?sort=size&q=t&limit=3&offset=1")).body;
-    assert.match(html, /<th scope=col aria-sort|<th scope=col class=size aria-sort="ascending"><a href="\?sort=size&amp;order=desc&amp;q=t&amp;limit=3">Size/);
+    assert.match(
+      html,
+      /<th scope=col aria-sort|<th scope=col class=size aria-sort="ascending"><a href="\?sort=size&amp;order=desc&amp;q=t&amp;limit=3">Size/,
+    );
     assert.match(html, /<th scope=col><a href="\?q=t&amp;limit=3">Name/);
     assert.match(html, /<th scope=col class=mtime><a href="\?sort=mtime&amp;order=desc&amp;q=t&amp;limit=3">Modified/);
     assert.equal(html.match(/aria-sort=/g)?.length, 1);
@@ -199,7 +212,10 @@ describe("item 4: filtering", () => {
 
   test("a GET form that works without JavaScript, keeping the sort", async () => {
     const html = (await get(handler(), "/list/?sort=size&q=a")).body;
-    assert.match(html, /<form role=search method=get action="\.\/" data-live><label for=q>Filter<\/label><input id=q name=q type=search value="a"/);
+    assert.match(
+      html,
+      /<form role=search method=get action="\.\/" data-live><label for=q>Filter<\/label><input id=q name=q type=search value="a"/,
+    );
     assert.match(html, /<input type=hidden name="sort" value="size">/);
   });
 });
@@ -220,7 +236,14 @@ describe("item 5: pages", () => {
   });
 
   const clamps: ReadonlyArray<readonly [string, number]> = [
-    ["?limit=0", 1], ["?limit=-5", 7], ["?limit=abc", 7], ["?limit=99999999", 7], ["?offset=9999999999", 0], ["?offset=99999999999", 7], ["?offset=-1", 7], ["?offset=5", 2],
+    ["?limit=0", 1],
+    ["?limit=-5", 7],
+    ["?limit=abc", 7],
+    ["?limit=99999999", 7],
+    ["?offset=9999999999", 0],
+    ["?offset=99999999999", 7],
+    ["?offset=-1", 7],
+    ["?offset=5", 2],
   ];
   for (const [search, count] of clamps) {
     test(`${search} falls back or clamps: ${count} rows`, async () => {
@@ -233,15 +256,27 @@ describe("item 5: pages", () => {
   test("fuzz: any query string, any Accept, never a 5xx", async () => {
     const h = handler();
     const part = fc.oneof(fc.constantFrom("format", "sort", "order", "q", "limit", "offset", "x", ""), fc.string());
-    const value = fc.oneof(fc.constantFrom("html", "json", "text", "name", "size", "mtime", "asc", "desc", "0", "-1", "1e3", "99999999999", "%", "%zz", "%ff"), fc.string(), fc.string({ unit: "grapheme" }));
-    const query = fc.array(fc.tuple(part, value), { maxLength: 6 }).map((pairs) => pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&"));
+    const value = fc.oneof(
+      fc.constantFrom("html", "json", "text", "name", "size", "mtime", "asc", "desc", "0", "-1", "1e3", "99999999999", "%", "%zz", "%ff"),
+      fc.string(),
+      fc.string({ unit: "grapheme" }),
+    );
+    const query = fc
+      .array(fc.tuple(part, value), { maxLength: 6 })
+      .map((pairs) => pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&"));
     const raw = fc.stringMatching(/^[a-z=&%0-9+;]{0,40}$/);
     await fc.assert(
-      fc.asyncProperty(fc.oneof(query, raw), fc.oneof(fc.constant(undefined), fc.string(), fc.constantFrom("application/json;q=x", "*/*;q=0", ",,,")), async (search, accept) => {
-        const res = await h.fetch(new Request(`http://x/list/?${search}`, { headers: accept === undefined ? {} : { accept: accept.replace(/[\r\n\0]/g, "") } }));
-        await res.arrayBuffer();
-        assert.equal(res.status, 200, `?${search} Accept ${JSON.stringify(accept)}: got ${res.status}`);
-      }),
+      fc.asyncProperty(
+        fc.oneof(query, raw),
+        fc.oneof(fc.constant(undefined), fc.string(), fc.constantFrom("application/json;q=x", "*/*;q=0", ",,,")),
+        async (search, accept) => {
+          const res = await h.fetch(
+            new Request(`http://x/list/?${search}`, { headers: accept === undefined ? {} : { accept: accept.replace(/[\r\n\0]/g, "") } }),
+          );
+          await res.arrayBuffer();
+          assert.equal(res.status, 200, `?${search} Accept ${JSON.stringify(accept)}: got ${res.status}`);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -253,8 +288,8 @@ describe("item 7: the page", () => {
     const csp = res.headers.get("content-security-policy") ?? "";
     assert.doesNotMatch(csp + res.body, /unsafe-inline/);
     const hash = (s: string): string => `'sha256-${createHash("sha256").update(s).digest("base64")}'`;
-    const style = /<style>([^]*?)<\/style>/.exec(res.body)![1]!;
-    const script = /<script>([^]*?)<\/script>/.exec(res.body)![1]!;
+    const style = /<style>([\s\S]*?)<\/style>/.exec(res.body)![1]!;
+    const script = /<script>([\s\S]*?)<\/script>/.exec(res.body)![1]!;
     assert.match(csp, new RegExp(`style-src ${hash(style).replace(/[+/]/g, "\\$&")};`));
     assert.match(csp, new RegExp(`script-src ${hash(script).replace(/[+/]/g, "\\$&")};`));
     assert.match(csp, /^default-src 'none'/);
@@ -262,7 +297,10 @@ describe("item 7: the page", () => {
 
   test("breadcrumbs, caption, scoped headers, times, sizes with bytes, one sprite", async () => {
     const html = (await get(handler(), "/list/adir/")).body;
-    assert.match(html, /<nav class=crumbs aria-label="Breadcrumb"><ol><li><a href="\.\.\/\.\.\/"><span class=visually-hidden>root <\/span>\/<\/a><\/li><li><a href="\.\.\/"><bdi dir=ltr>list<\/bdi><\/a><\/li><li><a href=".\/" aria-current="page"><bdi dir=ltr>adir<\/bdi><\/a><\/li><\/ol><\/nav>/);
+    assert.match(
+      html,
+      /<nav class=crumbs aria-label="Breadcrumb"><ol><li><a href="\.\.\/\.\.\/"><span class=visually-hidden>root <\/span>\/<\/a><\/li><li><a href="\.\.\/"><bdi dir=ltr>list<\/bdi><\/a><\/li><li><a href=".\/" aria-current="page"><bdi dir=ltr>adir<\/bdi><\/a><\/li><\/ol><\/nav>/,
+    );
     assert.match(html, /<caption>1–1 of 1 entry<\/caption>/);
     assert.equal(html.match(/<th scope=col/g)?.length, 3);
     assert.match(html, /title="1 byte">1 B<\/td><td class=mtime><time datetime="2026-11-30T12:00:00.000Z">/);
@@ -275,7 +313,7 @@ describe("item 7: the page", () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "README.md"), README);
     const on = (await get(handler({ listing: { readme: true } }), "/withreadme/")).body;
-    const readme = /<article class=readme aria-label="README.md">([^]*?)<\/article>/.exec(on)?.[1];
+    const readme = /<article class=readme aria-label="README.md">([\s\S]*?)<\/article>/.exec(on)?.[1];
     assert.ok(readme !== undefined, "no README in the page");
     assert.match(readme, /<h1>Hello<\/h1>/);
     assert.match(readme, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
@@ -315,19 +353,32 @@ describe("item 9: library options", () => {
     const h = handler({ listing: { formats: ["json", "text"], sort: "size", order: "desc", pageSize: 2 } });
     const res = await get(h, "/list/");
     assert.equal(res.headers.get("content-type"), "application/json", "the first enabled format by default");
-    assert.deepEqual(namesOf("json", res.body), ["adir/", "Zdir/", "a.bin", "file10.txt", "b.md", "File2.txt", "é.txt"], "JSON pages default to 10,000");
+    assert.deepEqual(
+      namesOf("json", res.body),
+      ["adir/", "Zdir/", "a.bin", "file10.txt", "b.md", "File2.txt", "é.txt"],
+      "JSON pages default to 10,000",
+    );
     assert.equal((await get(h, "/list/?format=html", { accept: "text/html" })).headers.get("content-type"), "application/json", "html off");
     const html = await get(handler({ listing: { pageSize: 2 } }), "/list/");
     assert.deepEqual(namesOf("html", html.body), ["adir/", "Zdir/"]);
   });
 
   const bad: ReadonlyArray<readonly [unknown, string]> = [
-    [{ formats: [] }, "listing.formats"], [{ formats: ["xml"] }, "listing.formats"], [{ sort: "date" }, "listing.sort"],
-    [{ pageSize: 0 }, "listing.pageSize"], [{ pageSize: 10_001 }, "listing.pageSize"], [{ readme: "yes" }, "listing.readme"], [{ colour: 1 }, "listing.colour"], ["yes", "listing"],
+    [{ formats: [] }, "listing.formats"],
+    [{ formats: ["xml"] }, "listing.formats"],
+    [{ sort: "date" }, "listing.sort"],
+    [{ pageSize: 0 }, "listing.pageSize"],
+    [{ pageSize: 10_001 }, "listing.pageSize"],
+    [{ readme: "yes" }, "listing.readme"],
+    [{ colour: 1 }, "listing.colour"],
+    ["yes", "listing"],
   ];
   for (const [value, option] of bad) {
     test(`listing: ${JSON.stringify(value)} is refused`, () => {
-      assert.throws(() => createHandler({ root, listing: value as boolean }), (e: unknown) => e instanceof OptionError && e.message.includes(option));
+      assert.throws(
+        () => createHandler({ root, listing: value as boolean }),
+        (e: unknown) => e instanceof OptionError && e.message.includes(option),
+      );
     });
   }
 });
@@ -352,7 +403,7 @@ describe("item 2: every format lists exactly what answers 200", () => {
     symlinkSync(join(hostile, "nowhere"), join(hostile, "dangling"));
     symlinkSync(join(hostile, "wharf.json"), join(hostile, "to-config"));
     execFileSync("mkfifo", [join(hostile, "fifo")]);
-    writeFileSync(Buffer.concat([Buffer.from(hostile + "/bad-"), Buffer.from([0xff, 0xfe]), Buffer.from(".txt")]), "x");
+    writeFileSync(Buffer.concat([Buffer.from(`${hostile}/bad-`), Buffer.from([0xff, 0xfe]), Buffer.from(".txt")]), "x");
   });
 
   for (const format of ["html", "json", "text"] as const) {
@@ -392,7 +443,7 @@ describe("names as text: read as strings, as bytes only when a name holds U+FFFD
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, "real-\uFFFD.txt"), "x");
       writeFileSync(join(dir, "plain.txt"), "x");
-      if (bad) writeFileSync(Buffer.concat([Buffer.from(dir + "/bad-"), Buffer.from([0xff]), Buffer.from(".txt")]), "x");
+      if (bad) writeFileSync(Buffer.concat([Buffer.from(`${dir}/bad-`), Buffer.from([0xff]), Buffer.from(".txt")]), "x");
       const h = handler();
       for (const format of ["json", "text", "html"] as const) {
         const listed = namesOf(format, (await get(h, `/${bad ? "fffd-bad" : "fffd-good"}/?format=${format}`)).body).sort();
@@ -415,7 +466,9 @@ describe("wget -r mirrors a tree through the listing, and stops", () => {
     const out = join(base, "mirror-out");
     try {
       const code = await new Promise<number | null>((done, fail) => {
-        const wget = spawn("wget", ["-r", "-np", "-nH", "-q", "-e", "robots=off", "-P", out, `http://127.0.0.1:${server.port}/`], { stdio: "ignore" });
+        const wget = spawn("wget", ["-r", "-np", "-nH", "-q", "-e", "robots=off", "-P", out, `http://127.0.0.1:${server.port}/`], {
+          stdio: "ignore",
+        });
         const deadline = setTimeout(() => {
           wget.kill("SIGKILL");
           fail(new Error("wget did not finish in 50 s: a listing loop"));

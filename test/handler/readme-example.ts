@@ -2,7 +2,7 @@
 // run end to end by serve-content.test.ts, which also checks that the README shows
 // exactly this code from the first import on (with "wharf-server" for the path).
 import { createServer } from "node:http";
-import { createHandler, type Middleware, nodeListener, serveContent } from "../../src/index.js";
+import { createHandler, nodeListener, serveContent, type Middleware } from "../../src/index.js";
 
 // Inside the static handler: a route that answers with its own bytes.
 const started = new Date();

@@ -1,9 +1,10 @@
 // The example of README.md's "Custom handlers", compiled with the tests and run by
 // fast-path.test.ts, which also checks that the README shows exactly this code from
 // the first import up to the export below (with "wharf-server" for the path).
-import { createHandler, html, json, type Middleware, mapReply, withHeader } from "../../src/index.js";
+import { createHandler, html, json, mapReply, withHeader, type Middleware } from "../../src/index.js";
 
-const api: Middleware = (req, next) => (req.pathname === "/api/hello" ? json(200, { hello: "world" }) : next());
+const api: Middleware = (req, next) =>
+  req.pathname === "/api/hello" ? json(200, { hello: "world" }) : next();
 
 // A reply is read-only (one cached reply is shared by every request for a file):
 // withHeader makes a new one. Given next() as it is (a reply, or a promise of

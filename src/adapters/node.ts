@@ -5,8 +5,10 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { errorReply } from "../core/reply.js";
 import type { Reply, WharfRequest } from "../core/types.js";
-import type { Prepared } from "./body.js";
+import type { FileSystem } from "../fs/types.js";
+import { type Prepared, prepare } from "./body.js";
 import { type SlicedWriter, slicedWriter } from "./h2-send.js";
 
 /** A request from `node:http`/`node:https`, or from `node:http2`'s compatibility API. */
@@ -169,4 +171,29 @@ export async function writeReply(res: NodeResponse, prepared: Prepared): Promise
   } finally {
     await body.close();
   }
+}
+
+/**
+ * After a failure while preparing or sending a reply: reports it, then answers
+ * 500 if nothing was sent yet, else cuts the connection. A reporter that throws,
+ * or a 500 that cannot be written either, never becomes an unhandled rejection
+ * (which ends a Node process): the connection goes instead.
+ */
+export function answerFailure(
+  res: NodeResponse,
+  error: unknown,
+  request: WharfRequest,
+  fs: FileSystem,
+  report: (error: unknown, req: WharfRequest) => void,
+): void {
+  try {
+    report(error, request);
+  } catch {
+    // the reporter's own failure: nothing more to tell
+  }
+  if (res.headersSent) res.destroy();
+  else
+    prepare(async () => errorReply(500), request, fs)
+      .then((p) => writeReply(res, p))
+      .catch(() => res.destroy());
 }

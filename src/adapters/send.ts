@@ -17,7 +17,7 @@ import { nodeFileSystem } from "../fs/node.js";
 import type { FileSystem } from "../fs/types.js";
 import { type Opened, openBody, prepare } from "./body.js";
 import { fetchResponse } from "./fetch.js";
-import { fromNodeRequest, type NodeRequest, type NodeResponse, writeReply } from "./node.js";
+import { answerFailure, fromNodeRequest, type NodeRequest, type NodeResponse, writeReply } from "./node.js";
 import { closeWithConnection } from "./queued.js";
 
 /** Anything that answers a request with a reply: `handler.handle`, or a function calling `serveContent`. */
@@ -141,21 +141,8 @@ export function nodeListener(responder: Responder, options: SendOptions = {}): (
     closeWithConnection(res);
     prepare(handle, request, fs)
       .then((prepared) => writeReply(res, prepared))
-      .catch((error: unknown) => {
-        // Only opening a file can fail here (handle never throws).
-        // A reporter that throws, or a 500 that cannot be written either, must not
-        // become an unhandled rejection (which ends the process): the connection goes.
-        try {
-          report(error, request);
-        } catch {
-          // the reporter's own failure: nothing more to tell
-        }
-        if (res.headersSent) res.destroy();
-        else
-          prepare(async () => errorReply(500), request, fs)
-            .then((p) => writeReply(res, p))
-            .catch(() => res.destroy());
-      });
+      // Only opening a file can fail here (handle never throws).
+      .catch((error: unknown) => answerFailure(res, error, request, fs, report));
   };
 }
 

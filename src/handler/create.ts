@@ -7,7 +7,7 @@ import { type Stats, statSync } from "node:fs";
 import { prepare, preparedInMemory } from "../adapters/body.js";
 import { fetchResponse } from "../adapters/fetch.js";
 import { mountedLocation, mountOf } from "../adapters/mount.js";
-import { fromNodeRequest, type NodeRequest, type NodeResponse, writeReady, writeReply } from "../adapters/node.js";
+import { answerFailure, fromNodeRequest, type NodeRequest, type NodeResponse, writeReady, writeReply } from "../adapters/node.js";
 import { closeWithConnection } from "../adapters/queued.js";
 import { compose } from "../core/compose.js";
 import { empty, errorReply } from "../core/reply.js";
@@ -196,21 +196,8 @@ function chainListener(
         }
         await writeReply(res, base === undefined ? prepared : { ...prepared, reply: rebased(prepared.reply, base) });
       })
-      .catch((error: unknown) => {
-        // Only opening a file can fail here (the chain itself never throws).
-        // A reporter that throws, or a 500 that cannot be written either, must not
-        // become an unhandled rejection (which ends the process): the connection goes.
-        try {
-          report(error, request);
-        } catch {
-          // the reporter's own failure: nothing more to tell
-        }
-        if (res.headersSent) res.destroy();
-        else
-          prepare(async () => errorReply(500), request, fs)
-            .then((p) => writeReply(res, p))
-            .catch(() => res.destroy());
-      });
+      // Only opening a file can fail here (the chain itself never throws).
+      .catch((error: unknown) => answerFailure(res, error, request, fs, report));
   };
 }
 

@@ -17,6 +17,7 @@ import { type Opener, systemOpener } from "./open.js";
 import { precompressCommand } from "./precompress.js";
 import { settle } from "./settings.js";
 import { type CliTls, cliTls } from "./tls.js";
+import { whyCommand } from "./why.js";
 import { isWorker, runPrimary, runWorker } from "./workers.js";
 
 /** Where {@link main} writes; both default to the process's streams. */
@@ -122,6 +123,7 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
   const out = io.stdout ?? ((text: string) => void process.stdout.write(text));
   const err = io.stderr ?? ((text: string) => void process.stderr.write(text));
   if (argv[0] === "precompress") return precompressCommand(argv.slice(1), out, err);
+  if (argv[0] === "why") return whyCommand(argv.slice(1), out, err, io.env ?? process.env);
   const cli = parseCommandLine(argv);
   switch (cli.kind) {
     case "help":

@@ -141,6 +141,10 @@ function nonEmpty(text: string): Parsed<string> {
   return text === "" ? { problem: "must not be empty" } : { value: text };
 }
 
+function explainMode(text: string): Parsed<"auto" | "on" | "off"> {
+  return text === "auto" || text === "on" || text === "off" ? { value: text } : { problem: "must be auto, on or off" };
+}
+
 function logFormat(text: string): Parsed<LogFormat> {
   return (LOG_FORMATS as readonly string[]).includes(text)
     ? { value: text as LogFormat }
@@ -700,6 +704,33 @@ export const OPTIONS: readonly OptionSpec[] = [
         doc: "cross-origin isolation headers (SharedArrayBuffer)",
         docDefault: "off",
         set: toggle("coopCoep", true),
+      },
+    ],
+  },
+  // `--explain` alone is `on`; a value is taken only when it is a mode, so
+  // `wharf --explain dist` still serves dist.
+  {
+    name: "explain",
+    layer: "handler",
+    default: "auto",
+    env: ["WHARF_EXPLAIN"],
+    parse: explainMode,
+    configKey: "explain",
+    flags: [
+      {
+        long: "explain",
+        value: "[auto|on|off]",
+        optional: (v) => "value" in explainMode(v),
+        default: "auto, clients on this machine",
+        help: "404s and 400s say why: to this machine, all, none",
+        doc: "404 and 400 pages say the reason and the fix: `auto` to clients on this machine (loopback), `on` (or the flag alone) to everyone, `off` to nobody; behind a reverse proxy on the same host, use `off`",
+        docDefault: "`auto`: loopback clients",
+        set: (s, v) => {
+          const got = v === "" ? { value: "on" as const } : explainMode(v);
+          if ("problem" in got) return `invalid --explain '${v}': ${got.problem}`;
+          s.options.explain = got.value;
+          return undefined;
+        },
       },
     ],
   },

@@ -80,11 +80,20 @@ const NAV = `<nav><a href="./">Up to the folder</a> · <a href="/">Back to the t
  * `detail` is escaped; it must never carry a file-system path.
  */
 export function errorReply(status: number, headers: Record<string, string> = {}, detail?: string): Reply {
+  return html(status, errorPage(status, `<p>${escapeHtml(detail ?? DETAILS[status] ?? "")}</p>\n`), {
+    ...headers,
+    "x-content-type-options": "nosniff",
+    "cache-control": "no-store",
+  });
+}
+
+/**
+ * The error page around `inner`, HTML the caller has escaped (paragraphs, each
+ * ending in a newline): the same look, policy and links as {@link errorReply}'s.
+ */
+export function errorPage(status: number, inner: string): string {
   const title = escapeHtml(`${status} ${reasonPhrase(status) ?? "Error"}`);
-  const body =
-    `${HEAD}<title>${title}</title>\n<style>${STYLE}</style>\n</head>\n<body>\n<h1>${title}</h1>\n` +
-    `<p>${escapeHtml(detail ?? DETAILS[status] ?? "")}</p>\n${NAV}\n</body>\n</html>\n`;
-  return html(status, body, { ...headers, "x-content-type-options": "nosniff", "cache-control": "no-store" });
+  return `${HEAD}<title>${title}</title>\n<style>${STYLE}</style>\n</head>\n<body>\n<h1>${title}</h1>\n${inner}${NAV}\n</body>\n</html>\n`;
 }
 
 /** A reply that means "nothing here for this request": middleware may fall through. */

@@ -9,6 +9,7 @@
  * globs: then only matching paths are cleaned.
  */
 import { withPath } from "../core/request.js";
+import type { Trace } from "../core/trace.js";
 import type { Middleware } from "../core/types.js";
 import { encodePathname } from "../path/resolve.js";
 import { compileGlob, found, type MatchPath, matchPath } from "./patterns.js";
@@ -58,16 +59,31 @@ export function cleanUrlCandidate(path: MatchPath): string | undefined {
  * createHandler({ root: "site", cleanUrls: true });
  * ```
  */
-export function cleanUrls(option: CleanUrls = true): Middleware {
+export function cleanUrls(option: CleanUrls = true, trace?: Trace): Middleware {
   const inScope = cleanUrlScope(option);
   return async (req, next) => {
     const reply = await next();
     if (reply.status !== 404 || reply.miss !== true || (req.method !== "GET" && req.method !== "HEAD")) return reply;
     const path = matchPath(req.pathname);
-    if (path === undefined || !inScope(path.path)) return reply;
+    if (path === undefined || !inScope(path.path)) {
+      if (path !== undefined) trace?.step("clean-urls", `${path.path} is outside the clean URL globs`);
+      return reply;
+    }
     const candidate = cleanUrlCandidate(path);
-    if (candidate === undefined) return reply;
+    if (candidate === undefined) {
+      trace?.step("clean-urls", `${path.path} already names a .html file: nothing to add`);
+      return reply;
+    }
+    trace?.step("clean-urls", `trying ${candidate}`);
     const page = await next(withPath(req, candidate));
-    return found(page.status) ? page : reply;
+    if (found(page.status)) return page;
+    if (trace !== undefined) {
+      // Only when tracing: a `.htm` beside it is what the person most likely meant.
+      const htm = candidate.slice(0, -1);
+      trace.step("clean-urls", `${candidate} answered ${page.status}; looking for ${htm}`);
+      const other = await next(withPath(req, htm));
+      if (found(other.status)) trace.reason({ kind: "clean-urls-htm", path: encodePathname(path.segments, path.trailingSlash), htm });
+    }
+    return reply;
   };
 }

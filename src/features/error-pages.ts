@@ -15,6 +15,7 @@
  *   JSON, say — are left alone.
  */
 import { withHeaders, withPath } from "../core/request.js";
+import type { Trace } from "../core/trace.js";
 import type { Middleware, Reply } from "../core/types.js";
 import { rootFile } from "./patterns.js";
 
@@ -52,12 +53,14 @@ export function asErrorPage(page: Reply, status: number): Reply {
  * createHandler({ root: "site", notFound: "404.html" });
  * ```
  */
-export function errorPages(options: ErrorPageOptions): Middleware {
+export function errorPages(options: ErrorPageOptions, trace?: Trace): Middleware {
   const page = rootFile("notFound", options.notFound);
   return async (req, next) => {
     const reply = await next();
     if (reply.status !== 404 || reply.miss !== true || (req.method !== "GET" && req.method !== "HEAD")) return reply;
+    trace?.step("404 page", `fetching ${page}`);
     const custom = await next(withHeaders(withPath(req, page), NOT_FOR_THE_PAGE));
+    trace?.step("404 page", custom.status === 200 ? `${page} sent with status 404` : `${page} answered ${custom.status}: the plain 404`);
     return custom.status === 200 ? asErrorPage(custom, 404) : reply;
   };
 }

@@ -23,6 +23,7 @@
  */
 
 import { OptionError } from "../core/errors.js";
+import type { Trace } from "../core/trace.js";
 import type { Middleware } from "../core/types.js";
 import { booleanOption, listOption } from "../core/validate.js";
 import { type AuthOptions, basicAuth } from "./auth.js";
@@ -125,10 +126,20 @@ export interface Features {
   readonly active: readonly string[];
   /** Whether authentication is on (serve() refuses it without TLS off loopback). */
   readonly auth: boolean;
+  /**
+   * The same features built again to write their decisions to `trace`
+   * (handler/explain.ts), without CORS and authentication: they decide who may
+   * ask, not what a path leads to.
+   */
+  traced(trace: Trace): Features;
 }
 
-/** Checks the feature options and builds their middleware; throws {@link OptionError}. */
-export function buildFeatures(o: FeatureOptions): Features {
+/**
+ * Checks the feature options and builds their middleware; throws {@link OptionError}.
+ * With `trace`, each feature writes its decisions there: only a chain built for
+ * tracing (handler/explain.ts) passes one.
+ */
+export function buildFeatures(o: FeatureOptions, trace?: Trace): Features {
   const outer: Middleware[] = [];
   const inner: Middleware[] = [];
   const active: string[] = [];
@@ -163,32 +174,32 @@ export function buildFeatures(o: FeatureOptions): Features {
   }
   const redirectRules = listOption<RedirectRule>("redirects", o.redirects);
   if (redirectRules.length > 0 || clean !== false || trailingSlash !== undefined) {
-    outer.push(redirects({ rules: redirectRules, cleanUrls: clean, trailingSlash }));
+    outer.push(redirects({ rules: redirectRules, cleanUrls: clean, trailingSlash }, trace));
     if (redirectRules.length > 0) active.push("redirects");
   }
 
   if (o.notFound !== undefined && o.notFound !== false) {
-    outer.push(errorPages({ notFound: o.notFound }));
+    outer.push(errorPages({ notFound: o.notFound }, trace));
     active.push("404 page");
   }
 
   const single = o.single ?? false;
   if (typeof single !== "boolean" && typeof single !== "string") throw new OptionError("single", "must be true, false or a file name");
   if (single !== false) {
-    inner.push(spa({ file: single === true ? "index.html" : single }));
+    inner.push(spa({ file: single === true ? "index.html" : single }, trace));
     active.push("spa");
   }
   const rewriteRules = listOption<RewriteRule>("rewrites", o.rewrites);
   if (rewriteRules.length > 0) {
-    inner.push(rewrites(rewriteRules));
+    inner.push(rewrites(rewriteRules, trace));
     active.push("rewrites");
   }
   if (clean !== false) {
-    inner.push(cleanUrls(clean));
+    inner.push(cleanUrls(clean, trace));
     active.push("clean URLs");
   }
   if (trailingSlash !== undefined) active.push(`trailing slash ${trailingSlash}`);
-  if (trailingSlash === "never") inner.push(directoryWithoutSlash());
+  if (trailingSlash === "never") inner.push(directoryWithoutSlash(trace));
 
   const headerRules = [...listOption<HeaderRule>("headers", o.headers)];
   if (headerRules.length > 0) active.push("headers");
@@ -198,5 +209,6 @@ export function buildFeatures(o: FeatureOptions): Features {
   }
   if (headerRules.length > 0) inner.push(headers(headerRules));
 
-  return { outer, inner, active, auth: active.includes("auth") };
+  const { cors: _cors, auth: _auth, authFile: _authFile, ...paths } = o;
+  return { outer, inner, active, auth: active.includes("auth"), traced: (sink) => buildFeatures(paths, sink) };
 }

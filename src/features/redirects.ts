@@ -21,6 +21,7 @@
 import { OptionError } from "../core/errors.js";
 import { empty } from "../core/reply.js";
 import { withPath } from "../core/request.js";
+import type { Trace } from "../core/trace.js";
 import type { Middleware, Reply } from "../core/types.js";
 import { encodePathname } from "../path/resolve.js";
 import { type CleanUrls, cleanUrlScope, cleanUrlTarget } from "./clean-urls.js";
@@ -188,13 +189,14 @@ export function redirectDecider(options: RedirectOptions): (method: string, path
  * });
  * ```
  */
-export function redirects(options: RedirectOptions): Middleware {
+export function redirects(options: RedirectOptions, trace?: Trace): Middleware {
   const decide = redirectDecider(options);
   return (req, next) => {
     const path = matchPath(req.pathname);
     if (path === undefined) return next();
     const decision = decide(req.method, path, req.search);
     if (decision.kind === "none") return next();
+    trace?.step("redirect", `${decision.status} to ${decision.location} (redirect rules, clean URLs, trailing slash)`);
     return empty(decision.status, { location: decision.location, "content-length": "0" });
   };
 }
@@ -208,7 +210,7 @@ export function redirects(options: RedirectOptions): Middleware {
  * createHandler({ root: "site", rewrites: [{ source: "/projects/:id/edit", destination: "/edit-project-:id.html" }] });
  * ```
  */
-export function rewrites(rules: readonly RewriteRule[]): Middleware {
+export function rewrites(rules: readonly RewriteRule[], trace?: Trace): Middleware {
   const compiled = compileRules("rewrites", rules, false);
   return async (req, next) => {
     const reply: Reply = await next();
@@ -219,11 +221,21 @@ export function rewrites(rules: readonly RewriteRule[]): Middleware {
       const params = rule.match(path.path);
       if (params === undefined) continue;
       const local = localDestination(rule.destination.split("?")[0]!, params);
-      if (local === undefined) return reply;
-      const rewritten = await next(withPath(req, encodePathname(local.segments, local.trailingSlash)));
+      if (local === undefined) {
+        trace?.step("rewrite", `${path.path} matched ${rule.destination}, which names no local path`);
+        return reply;
+      }
+      const destination = encodePathname(local.segments, local.trailingSlash);
+      trace?.step("rewrite", `${path.path} matched a rule: trying ${destination}`);
+      const rewritten = await next(withPath(req, destination));
       // A destination that is missing too keeps the original 404 (and its headers).
-      return rewritten.status === 404 ? reply : rewritten;
+      if (rewritten.status === 404) {
+        trace?.reason({ kind: "rewrite-missing", path: encodePathname(path.segments, path.trailingSlash), destination });
+        return reply;
+      }
+      return rewritten;
     }
+    trace?.step("rewrite", `no rule matches ${path.path}`);
     return reply;
   };
 }

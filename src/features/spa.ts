@@ -21,7 +21,9 @@
  * URL answers differently by Accept).
  */
 import { addVary, withPath } from "../core/request.js";
+import type { Trace } from "../core/trace.js";
 import type { Middleware, Reply } from "../core/types.js";
+import { encodePathname } from "../path/resolve.js";
 import { found, hasExtension, matchPath, rootFile } from "./patterns.js";
 
 /** Options of {@link spa}. */
@@ -95,7 +97,7 @@ export function spaDecision(
  * // or simply: createHandler({ root: "dist", single: true })
  * ```
  */
-export function spa(options: SpaOptions = {}): Middleware {
+export function spa(options: SpaOptions = {}, trace?: Trace): Middleware {
   const target = rootFile("single", options.file ?? "index.html");
   return async (req, next) => {
     const reply = await next();
@@ -110,6 +112,7 @@ export function spa(options: SpaOptions = {}): Middleware {
       req.header("sec-fetch-mode"),
       req.header("sec-fetch-dest"),
     );
+    if (trace !== undefined) traceSpa(trace, path.segments, decision, target);
     if (decision.kind === "keep") {
       return decision.reason === "not-html"
         ? { ...reply, headers: { ...reply.headers, vary: addVary(reply.headers["vary"], "Accept") } }
@@ -118,7 +121,36 @@ export function spa(options: SpaOptions = {}): Middleware {
     const page = await next(withPath(req, target));
     // No index.html (or it is hidden, or a directory): the honest 404. A 304, 206,
     // 412 or 416 is the page's own answer to the client's validators and ranges.
-    if (!found(page.status)) return reply;
+    if (!found(page.status)) {
+      trace?.step("spa", `the fallback page ${target} answered ${page.status}: the 404 stays`);
+      trace?.reason({ kind: "spa-page-missing", path: encodePathname(path.segments, path.trailingSlash), page: target });
+      return reply;
+    }
+    trace?.step("spa", `served ${target} for ${encodePathname(path.segments, path.trailingSlash)}`);
     return { ...page, headers: { ...page.headers, vary: addVary(page.headers["vary"], "Accept") } };
   };
+}
+
+/** Writes down what the SPA rule decided for a miss (only in a chain built for tracing). */
+function traceSpa(trace: Trace, segments: readonly string[], decision: SpaDecision, target: string): void {
+  const url = encodePathname(segments, false);
+  if (decision.kind === "fallback") {
+    trace.step("spa", `a page navigation to a path without an extension: falling back to ${target}`);
+    return;
+  }
+  switch (decision.reason) {
+    case "method":
+      trace.step("spa", "not GET or HEAD: no fallback");
+      return;
+    case "found":
+      return;
+    case "asset":
+      trace.step("spa", `${url} has an extension: an asset, no fallback`);
+      trace.reason({ kind: "spa-asset", path: url });
+      return;
+    case "not-html":
+      trace.step("spa", "the request does not accept text/html (Accept): no fallback");
+      trace.reason({ kind: "spa-not-html", path: url });
+      return;
+  }
 }

@@ -15,7 +15,9 @@
  * redirect step (src/features/redirects.ts), so that `/about.html` with clean URLs
  * and `always` goes to `/about/` in one hop, not two.
  */
+
 import { withPath } from "../core/request.js";
+import type { Trace } from "../core/trace.js";
 import type { Middleware } from "../core/types.js";
 import { encodePathname } from "../path/resolve.js";
 import { hasExtension, matchPath } from "./patterns.js";
@@ -44,7 +46,7 @@ export function trailingSlashTarget(shape: PathShape, policy: TrailingSlash | un
  * address, serve that address's answer at the slash-less one instead (else
  * `never` and the directory redirect would chase each other forever).
  */
-export function directoryWithoutSlash(): Middleware {
+export function directoryWithoutSlash(trace?: Trace): Middleware {
   return async (req, next) => {
     const reply = await next();
     if (reply.status !== 301 || (req.method !== "GET" && req.method !== "HEAD")) return reply;
@@ -52,6 +54,7 @@ export function directoryWithoutSlash(): Middleware {
     if (path === undefined || path.trailingSlash || path.segments.length === 0) return reply;
     const slashed = encodePathname(path.segments, true);
     if (reply.headers["location"] !== slashed + req.search) return reply;
+    trace?.step("trailing-slash", `never: serving ${slashed} at ${path.path}`);
     return next(withPath(req, slashed));
   };
 }

@@ -168,6 +168,18 @@ export function memoryFileSystem(mount: string, tree: MemoryNode, defaultMtimeMs
         return { name, symlink: isLink(child), stat, real: target };
       });
     },
+    scanNames: async (path, limits) => {
+      const { entry } = canonical(path);
+      if (isFile(entry.node)) throw fsError("ENOTDIR", path);
+      const names: string[] = [];
+      let bytes = 0;
+      for (const name of Object.keys(entry.node as Record<string, MemoryNode>)) {
+        bytes += new TextEncoder().encode(name).length;
+        if (names.length >= limits.entries || bytes > limits.bytes) break;
+        names.push(name);
+      }
+      return names;
+    },
     open: async (path): Promise<OpenFile> => {
       const { entry } = canonical(path);
       if (!isFile(entry.node)) throw fsError("EISDIR", path);

@@ -3,7 +3,7 @@
  * `node:fs/promises`, with no policy (containment, dotfiles) — that is the handler's.
  */
 import { constants, type Dirent, type Stats, watch } from "node:fs";
-import { type FileHandle, lstat, open, readdir, readlink, realpath, stat } from "node:fs/promises";
+import { type FileHandle, lstat, open, opendir, readdir, readlink, realpath, stat } from "node:fs/promises";
 import { join, parse, sep } from "node:path";
 import type { DirEntry, DirectoryWatch, DirName, FileStat, FileSystem, OpenFile } from "./types.js";
 
@@ -401,6 +401,28 @@ function watchDirectory(path: string, changed: () => void): DirectoryWatch {
   return { close: () => watcher.close() };
 }
 
+/**
+ * At most `limits` of a directory's names, read through `opendir` in small
+ * batches and closed as soon as the limit is reached: the rest of a huge
+ * directory is never read. Names that are not UTF-8 come back with U+FFFD and
+ * cannot match a request's name, which is all they are read for.
+ */
+async function scanNames(path: string, limits: { readonly entries: number; readonly bytes: number }): Promise<string[]> {
+  const names: string[] = [];
+  let bytes = 0;
+  const dir = await opendir(path, { bufferSize: 32 });
+  try {
+    for (let entry = await dir.read(); entry !== null; entry = await dir.read()) {
+      bytes += Buffer.byteLength(entry.name);
+      if (names.length >= limits.entries || bytes > limits.bytes) break;
+      names.push(entry.name);
+    }
+  } finally {
+    await dir.close();
+  }
+  return names;
+}
+
 /** The real file system. */
 export const nodeFileSystem: FileSystem = {
   stat: async (path) => toFileStat(await stat(path)),
@@ -408,6 +430,7 @@ export const nodeFileSystem: FileSystem = {
   readdir: listDirectory,
   readdirNames: listNames,
   statEntries,
+  scanNames,
   open: openFile,
   watch: watchDirectory,
 };

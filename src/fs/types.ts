@@ -92,6 +92,14 @@ export interface FileSystem {
    * own checked descriptor; `undefined` for a name that is gone or is now a symlink.
    */
   statEntries?(path: string, names: readonly string[]): Promise<Array<FileStat | undefined>>;
+  /**
+   * Optional: at most `limits.entries` names of the directory at the canonical
+   * `path`, and names of at most `limits.bytes` bytes in all, in no particular
+   * order, reading no further (a directory of a million entries costs what
+   * the limit allows). Only a name and no stat: an explanation's "did you
+   * mean", which checks any name it suggests like a request would.
+   */
+  scanNames?(path: string, limits: { readonly entries: number; readonly bytes: number }): Promise<string[]>;
   /** Open the file at the canonical `path` for reading; `ENOENT` if what was opened is not at `path`. */
   open(path: string): Promise<OpenFile>;
   /**

@@ -16,6 +16,7 @@ import type { Reply, WharfRequest } from "../core/types.js";
 import { buildFeatures, type Features } from "../features/index.js";
 import type { FileSystem } from "../fs/types.js";
 import { type ErrorReporter, staticFiles } from "../responders/static.js";
+import { explainer, explainStep } from "./explain.js";
 import { OptionError, type ResolvedOptions, resolveOptions, type StaticOptions } from "./options.js";
 
 /** A Connect/Express `next`. */
@@ -102,8 +103,13 @@ export function createHandlerFromResolved(
   // The features' middleware (src/features/index.ts explains the order) around the
   // user's, built once; with no feature on, this is `use` and the static handler alone.
   const { outer, inner } = features;
-  const middleware = [...outer, ...resolved.use, ...inner];
-  const files = staticFiles(resolved, report);
+  // Explanations (./explain.ts) where the last miss is known: inside the user's
+  // middleware, around the features that may still replace it; with none of
+  // them, in the static handler itself, off the way to a 200.
+  const explain = explainer(resolved, features, resolved.explain);
+  const explainHere = explain !== undefined && inner.length > 0;
+  const middleware = [...outer, ...resolved.use, ...(explainHere ? [explainStep(explain)] : []), ...inner];
+  const files = staticFiles(resolved, report, explain !== undefined && !explainHere ? { explain } : {});
   const chain = compose(middleware, files);
   const { fs, fallthrough } = resolved;
 

@@ -179,6 +179,16 @@ export interface StaticOptions extends FeatureOptions {
    * @default 4294967296 (4 GiB)
    */
   readonly archiveMaxBytes?: number;
+  /**
+   * Who is told why a path gave 404 or 400 (docs/features.md, "Why a 404"):
+   * `"auto"` clients on this machine (loopback: the socket's address), `"on"`
+   * (or `true`) everyone, `"off"` (or `false`) nobody. The status never
+   * changes, only the body says the reason and the fix, naming URL paths only.
+   * Behind a reverse proxy on the same host every client is on loopback: turn
+   * it off there.
+   * @default "auto"
+   */
+  readonly explain?: boolean | "auto" | "on" | "off";
 }
 
 /** How directories are listed (the `listing` option). */
@@ -206,6 +216,8 @@ export interface ListingOptions {
  */
 export interface ResolvedOptions extends StaticFilesOptions {
   readonly fallthrough: boolean;
+  /** Who is told why a path gave 404 or 400. */
+  readonly explain: "auto" | "on" | "off";
 }
 
 export { OptionError };
@@ -286,6 +298,7 @@ const OPTION_NAMES: Readonly<Record<keyof StaticOptions, true>> = {
   hiddenFiles: true,
   archive: true,
   archiveMaxBytes: true,
+  explain: true,
 };
 
 /**
@@ -383,5 +396,11 @@ export function resolveOptions(options: StaticOptions = {}, extra: readonly stri
     // In the order the formats are listed, each once.
     archive: ARCHIVE_FORMATS.filter((f) => archive.includes(f)),
     archiveMaxBytes: wholeOption("archiveMaxBytes", options.archiveMaxBytes, 4 * 1024 ** 3, 0),
+    explain:
+      options.explain === true
+        ? "on"
+        : options.explain === false
+          ? "off"
+          : oneOf("explain", options.explain, ["auto", "on", "off"], "auto"),
   };
 }

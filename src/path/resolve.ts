@@ -22,7 +22,12 @@ export type PathOutcome =
       /** The request named a directory: it ended in `/`, `/.` or `/..`. */
       readonly trailingSlash: boolean;
     }
-  | { readonly kind: "bad-request"; readonly reason: string };
+  | {
+      readonly kind: "bad-request";
+      readonly reason: string;
+      /** What kind of mistake, for an explanation: the decoding, a `..` above the root, or the shape. */
+      readonly problem: "encoding" | "above-root" | "syntax";
+    };
 
 /**
  * Longest path we look at. Node's own header limit (16 KiB for the whole head)
@@ -31,7 +36,11 @@ export type PathOutcome =
  */
 export const MAX_PATH_LENGTH = 8192;
 
-const bad = (reason: string): PathOutcome => ({ kind: "bad-request", reason });
+const bad = (reason: string, problem: "encoding" | "above-root" | "syntax" = "syntax"): PathOutcome => ({
+  kind: "bad-request",
+  reason,
+  problem,
+});
 
 /**
  * Which file-name rules a decoded segment must respect: on Windows `\` is a
@@ -99,7 +108,7 @@ export function resolveRequestPath(pathname: string, dialect: PathDialect = PLAT
   let hasPercent = false;
   for (let i = 0; i < length; i++) {
     const c = pathname.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f) return bad(`raw character U+${c.toString(16).padStart(4, "0")} in path`);
+    if (c <= 0x20 || c >= 0x7f) return bad(`raw character U+${c.toString(16).padStart(4, "0")} in path`, "encoding");
     if (c === 0x5c) return bad("backslash in path");
     if (c === 0x25) hasPercent = true;
   }
@@ -112,7 +121,7 @@ export function resolveRequestPath(pathname: string, dialect: PathDialect = PLAT
       if (c === 0x25) {
         const hi = hexValue(pathname.charCodeAt(i + 1));
         const lo = hexValue(pathname.charCodeAt(i + 2));
-        if (hi < 0 || lo < 0) return bad("malformed percent-encoding");
+        if (hi < 0 || lo < 0) return bad("malformed percent-encoding", "encoding");
         bytes[n++] = (hi << 4) | lo;
         i += 2;
       } else {
@@ -122,12 +131,12 @@ export function resolveRequestPath(pathname: string, dialect: PathDialect = PLAT
     try {
       decoded = utf8.decode(bytes.subarray(0, n));
     } catch {
-      return bad("path is not valid UTF-8");
+      return bad("path is not valid UTF-8", "encoding");
     }
     const windows = dialect === "win32";
     for (let i = 0; i < decoded.length; i++) {
       const c = decoded.charCodeAt(i);
-      if (c === 0) return bad("NUL in path");
+      if (c === 0) return bad("NUL in path", "encoding");
       if (windows && (c < 0x20 || c === 0x7f)) return bad("control character in path");
       if (windows && c === 0x5c) return bad("backslash in path");
     }
@@ -145,7 +154,7 @@ export function resolveRequestPath(pathname: string, dialect: PathDialect = PLAT
       // `/a//b` is `/a/b`; `/a/.` names the directory `/a/`.
       if (last) trailingSlash = true;
     } else if (segment === "..") {
-      if (segments.pop() === undefined) return bad("path climbs above the root");
+      if (segments.pop() === undefined) return bad("path climbs above the root", "above-root");
       if (last) trailingSlash = true;
     } else {
       segments.push(segment);

@@ -8,6 +8,7 @@
 
 import { sameFile } from "../core/identity.js";
 import { empty, errorReply, MISS_404, missReply } from "../core/reply.js";
+import type { Trace } from "../core/trace.js";
 import type { Middleware, Reply, WharfRequest } from "../core/types.js";
 import type { FileSystem } from "../fs/types.js";
 import { DirectoryWatcher } from "../fs/watch.js";
@@ -18,7 +19,7 @@ import type { StaticFilesOptions } from "./config.js";
 import { statusForError } from "./errors.js";
 import { type Contents, FileContentsCache } from "./file-contents.js";
 import type { DiskFile } from "./file-variants.js";
-import { createResolver, TransientError } from "./resolver.js";
+import { BAD_PATH_400, createResolver, TransientError, traceBadPath } from "./resolver.js";
 import { type Resource, ResourceCache } from "./resources.js";
 import type { Variant } from "./variant.js";
 import { variantReply } from "./variant-reply.js";
@@ -60,10 +61,19 @@ function choose(header: string | undefined, offered: readonly Encoding[]): Encod
   return choice;
 }
 
-/** The reply for a resource that does not depend on the coding. */
-function fixedReply(req: WharfRequest, resource: Resource & { kind: "reply" | "redirect" }): Reply {
-  if (resource.kind === "reply") return resource.reply;
-  return empty(301, { location: resource.location + req.search, "content-length": "0" });
+/**
+ * Turns the static handler's own 404 miss or 400 into one that says why, for a
+ * client that gets explanations (handler/explain.ts); `undefined` leaves the
+ * reply as it is. Called only with those replies, never on the way to a 200.
+ */
+export type Explain = (req: WharfRequest, reply: Reply) => Promise<Reply> | undefined;
+
+/** What a handler built for tracing, or explaining, adds to the static handler. */
+export interface StaticHooks {
+  /** Every decision is written here (a chain built for tracing, handler/explain.ts). */
+  readonly trace?: Trace;
+  /** Explains this handler's own 404s and 400s (when nothing between it and the client can replace them). */
+  readonly explain?: Explain;
 }
 
 /** The variant of the negotiated coding (RFC 9110 §12.5.3), else identity; maybe still being made. */
@@ -89,8 +99,9 @@ async function unchanged(fs: FileSystem, files: readonly DiskFile[]): Promise<bo
 }
 
 /** Builds the static handler from resolved options. */
-export function staticFiles(options: StaticFilesOptions, report: ErrorReporter): Middleware {
+export function staticFiles(options: StaticFilesOptions, report: ErrorReporter, hooks: StaticHooks = {}): Middleware {
   const { fs } = options;
+  const { trace, explain } = hooks;
   // Two budgets (docs/design.md, "Memory"): bodies within cacheBytes, owned by the
   // contents cache; resolved URLs within RESOLVED_BYTES, which hold a body only
   // while the contents cache does (a dropped body drops the entries built on it).
@@ -103,7 +114,26 @@ export function staticFiles(options: StaticFilesOptions, report: ErrorReporter):
     { hashLimit: options.hashLimit, maxFileBytes: options.cacheFileBytes, maxBytes: options.cacheBytes },
     (dropped) => resources.release(dropped),
   );
-  const resolve = createResolver(options, contents);
+  const resolve = createResolver(options, contents, trace);
+
+  /**
+   * The reply for a resource that does not depend on the coding. Only 404s,
+   * 400s, 403s and redirects come here, never a file: with `explain`, the
+   * 404 miss and the 400 may be explained; without, nothing changes.
+   */
+  const fixedReply =
+    explain === undefined
+      ? (req: WharfRequest, resource: Resource & { kind: "reply" | "redirect" }): Reply => {
+          if (resource.kind === "reply") return resource.reply;
+          return empty(301, { location: resource.location + req.search, "content-length": "0" });
+        }
+      : (req: WharfRequest, resource: Resource & { kind: "reply" | "redirect" }): Reply | Promise<Reply> => {
+          if (resource.kind === "reply") return explain(req, resource.reply) ?? resource.reply;
+          return empty(301, { location: resource.location + req.search, "content-length": "0" });
+        };
+  /** A 404 or 400 decided here outside the resolver, explained like the resolver's. */
+  const refused = (req: WharfRequest, reply: Reply): Reply | Promise<Reply> =>
+    explain === undefined ? reply : (explain(req, reply) ?? reply);
   // Cached replies are returned as they are, to every request: a Reply is
   // read-only (core/types.ts), so middleware that changes one makes a new one.
 
@@ -127,7 +157,7 @@ export function staticFiles(options: StaticFilesOptions, report: ErrorReporter):
    * something must be waited for (a stat for a file read from disk, a variant
    * still being compressed). Most requests end here, in the same tick.
    */
-  function quickReply(req: WharfRequest, cached: Resource): Reply | undefined {
+  function quickReply(req: WharfRequest, cached: Resource): Reply | Promise<Reply> | undefined {
     const resource = cached.kind === "listing" ? cached.select(req) : cached;
     if (resource instanceof Promise) return undefined;
     if (resource.kind !== "representations") return fixedReply(req, resource);
@@ -151,8 +181,12 @@ export function staticFiles(options: StaticFilesOptions, report: ErrorReporter):
     }
     // Keyed by what the path means: every spelling of one file is one entry.
     const key = canonicalPathname(req.pathname);
-    if (key === undefined) return errorReply(400);
+    if (key === undefined) {
+      if (trace !== undefined) traceBadPath(trace, req.pathname);
+      return refused(req, BAD_PATH_400);
+    }
     if (key !== req.pathname) resources.alias(req.pathname, key);
+    trace?.step("decode", key === req.pathname ? key : `${req.pathname} -> ${key}`);
     try {
       let resource = await resources.get(key, (pins) => resolve(key, pins));
       if (resource.kind === "representations" && resource.onDisk.length > 0 && !(await unchanged(fs, resource.onDisk))) {
@@ -163,7 +197,7 @@ export function staticFiles(options: StaticFilesOptions, report: ErrorReporter):
     } catch (error) {
       const status = error instanceof TransientError ? error.status : statusForError(error);
       if (status === 500) report(error, req);
-      if (status === 404) return MISS_404;
+      if (status === 404) return refused(req, MISS_404);
       return errorReply(status, status === 503 ? { "retry-after": "1" } : {});
     }
   };

@@ -38,7 +38,7 @@ function malformed(outcome: PathOutcome): string | undefined {
  * U+10FFFF) on every input.
  */
 function reference(path: string): PathOutcome {
-  const bad: PathOutcome = { kind: "bad-request", reason: "reference" };
+  const bad: PathOutcome = { kind: "bad-request", reason: "reference", problem: "syntax" };
   if (path.length > MAX_PATH_LENGTH || !path.startsWith("/")) return bad;
   for (const ch of path) if (ch <= " " || ch >= "\x7f") return bad;
   let decoded: string;

@@ -18,14 +18,14 @@ const MEDIA: Readonly<Record<Format, readonly [string, string]>> = {
 /** At most this many elements of Accept are read; a browser sends under ten. */
 const MAX_ELEMENTS = 32;
 
-interface Range {
+export interface Range {
   readonly type: string;
   readonly subtype: string;
   readonly q: number;
 }
 
 /** The media ranges of an Accept value, lower-cased, with their weights (§12.4.2: qvalue 0 to 1, three decimals). */
-function rangesOf(accept: string): Range[] {
+export function rangesOf(accept: string): Range[] {
   const ranges: Range[] = [];
   for (const element of accept.split(",", MAX_ELEMENTS)) {
     const [media = "", ...params] = element.split(";");
@@ -43,7 +43,7 @@ function rangesOf(accept: string): Range[] {
 }
 
 /** §12.5.1: the weight of the most specific range matching `type/subtype`, or 0 when none does. */
-function weightOf(ranges: readonly Range[], [type, subtype]: readonly [string, string]): number {
+export function weightOf(ranges: readonly Range[], [type, subtype]: readonly [string, string]): number {
   let best = -1;
   let q = 0;
   for (const r of ranges) {

@@ -713,8 +713,6 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: "explain",
     layer: "handler",
     default: "auto",
-    env: ["WHARF_EXPLAIN"],
-    parse: explainMode,
     configKey: "explain",
     flags: [
       {

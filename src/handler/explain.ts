@@ -100,8 +100,22 @@ function ownReasons(trace: Trace, pathname: string): Reason[] {
 
 const hasSuggestion = (r: Reason): boolean => r.kind === "clean-urls-htm" || (r.kind === "not-found" && r.suggestion !== undefined);
 
-/** The request path as an explanation names it: printable ASCII only (it is that already, from Node's parser). */
-const shownPath = (pathname: string): string => pathname.replace(/[^\x21-\x7e]/g, (c) => encodeURIComponent(c));
+const utf8 = new TextEncoder();
+
+/**
+ * The request path as an explanation names it: printable ASCII, anything else
+ * percent-encoded as UTF-8 (Node's parser lets none through, but another
+ * adapter might; a lone surrogate becomes U+FFFD rather than throwing).
+ */
+export function shownPath(pathname: string): string {
+  if (/^[\x21-\x7e]*$/.test(pathname)) return pathname;
+  let out = "";
+  for (const ch of pathname) {
+    if (/^[\x21-\x7e]$/.test(ch)) out += ch;
+    else for (const b of utf8.encode(ch)) out += `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}
 
 /**
  * The explainer for a handler, or `undefined` when `mode` is `off`. It takes
@@ -118,16 +132,20 @@ export function explainer(resolved: ResolvedOptions, features: Features, mode: E
     const explainable = reply === BAD_PATH_400 || (reply.status === 404 && reply.miss === true && !ownNotFound);
     if (!explainable || !explainsTo(mode, req.remoteAddress) || running >= MAX_EXPLAINING) return undefined;
     running++;
-    return traceRequest(resolved, features, req, "inner")
-      .then(({ trace, reply: again }) => {
-        const reasons = explanationReasons(trace, req.pathname);
-        // Another answer now (the file appeared), or one the static handler did not make: the plain reply.
-        if (again.status !== reply.status || reasons.length === 0) return reply;
-        return explainedReply(reply, reasons, explanationFormat(req.header("accept")), shownPath(req.pathname));
-      })
-      .finally(() => {
-        running--;
-      });
+    return (
+      traceRequest(resolved, features, req, "inner")
+        .then(({ trace, reply: again }) => {
+          const reasons = explanationReasons(trace, req.pathname);
+          // Another answer now (the file appeared), or one the static handler did not make: the plain reply.
+          if (again.status !== reply.status || reasons.length === 0) return reply;
+          return explainedReply(reply, reasons, explanationFormat(req.header("accept")), shownPath(req.pathname));
+        })
+        // An explanation that fails is no reason for another status: the plain reply.
+        .catch(() => reply)
+        .finally(() => {
+          running--;
+        })
+    );
   };
 }
 

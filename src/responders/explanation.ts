@@ -89,7 +89,7 @@ export function adviceFor(reason: Reason): Advice {
       return {
         title: "Hidden dotfile",
         problem: `${reason.path} is a dotfile or inside a dot-directory, and those are hidden.`,
-        fix: 'Start wharf with --dotfiles (library: dotfiles: "allow") to serve them, but only if nothing secret (.env, .git/) is in the folder.',
+        fix: 'Start wharf with --dotfiles (library: dotfiles: "allow") to serve them, but only if the folder holds nothing private (.env, .git/).',
       };
     case "symlink-outside":
       return {

@@ -14,15 +14,26 @@ import { parseResponses, rawExchange, rawRequest } from "../helpers/raw.js";
 let fixture: Fixture;
 let server: Server;
 let port: number;
+// The same handler with explanations, which this loopback client gets by default
+// (`server` has them off): an explanation echoes the path asked for, never more.
+let explaining: Server;
+let explainingPort: number;
+
+async function listen(s: Server): Promise<number> {
+  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
+  return (s.address() as AddressInfo).port;
+}
 
 before(async () => {
   fixture = createFixture();
-  server = createServer(createHandler({ root: fixture.root }, () => {}));
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  port = (server.address() as AddressInfo).port;
+  server = createServer(createHandler({ root: fixture.root, explain: "off" }, () => {}));
+  port = await listen(server);
+  explaining = createServer(createHandler({ root: fixture.root }, () => {}));
+  explainingPort = await listen(explaining);
 });
 after(() => {
   server.close();
+  explaining.close();
   fixture.remove();
 });
 
@@ -59,6 +70,14 @@ describe("hostile targets", () => {
       assert.ok(!res.body.toString().includes("secret"), `${row.target}: leaked the outside file`);
       assert.ok(!res.body.toString().includes(fixture.root), `${row.target}: leaked a file-system path`);
       if (res.status === 301) assert.match(res.headers.location ?? "", /^\/[^/\\]/, "a same-origin path");
+    });
+    test(`${row.name}, explained`, async () => {
+      const res = await rawRequest(explainingPort, "GET", row.target);
+      assert.equal(res.status, row.status, `${row.target}: got ${res.status}, want ${row.status}`);
+      // The outside file's content is "secret"; its name, which the client sent, may be echoed.
+      const body = res.body.toString().replaceAll("secret.txt", "");
+      assert.ok(!body.includes("secret"), `${row.target}: leaked the outside file: ${body}`);
+      assert.ok(!body.includes(fixture.root), `${row.target}: leaked a file-system path`);
     });
   }
 });

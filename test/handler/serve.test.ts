@@ -27,7 +27,8 @@ let port: number;
 before(async () => {
   fixture = createFixture();
   writeFileSync(join(fixture.root, "digits.txt"), DIGITS);
-  server = createServer(createHandler({ root: fixture.root }, () => {}));
+  // The plain pages (this client is on loopback; explanations: test/handler/explain.test.ts).
+  server = createServer(createHandler({ root: fixture.root, explain: "off" }, () => {}));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   port = (server.address() as AddressInfo).port;
 });

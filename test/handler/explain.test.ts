@@ -13,7 +13,9 @@ import { after, describe, test } from "node:test";
 import { isLocalClient } from "../../src/core/trace.js";
 import type { Reply, WharfRequest } from "../../src/core/types.js";
 import { nodeFileSystem } from "../../src/fs/node.js";
+import type { FileSystem } from "../../src/fs/types.js";
 import { createHandler } from "../../src/handler/create.js";
+import { MAX_EXPLAINING } from "../../src/handler/explain.js";
 import { OptionError, type StaticOptions } from "../../src/handler/options.js";
 import { explanationFormat } from "../../src/responders/explanation.js";
 import { CASE_LOOK } from "../../src/responders/resolver.js";
@@ -311,6 +313,35 @@ describe("what is explained, and what is not", () => {
     const text = bodyOf(reply).toString();
     assert.equal(reply.status, 404);
     assert.ok(!text.includes("did you mean"), text);
+  });
+});
+
+describe("explanations at once are bounded", () => {
+  test(`past ${MAX_EXPLAINING} under way, the plain page`, { timeout: 30_000 }, async () => {
+    // The case look's directory read waits for the gate, so explanations pile up.
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let waiting = 0;
+    let allWaiting: () => void = () => {};
+    const full = new Promise<void>((resolve) => (allWaiting = resolve));
+    const fs: FileSystem = {
+      ...nodeFileSystem,
+      scanNames: async (path, limits) => {
+        if (++waiting === MAX_EXPLAINING) allWaiting();
+        await gate;
+        return nodeFileSystem.scanNames!(path, limits);
+      },
+    };
+    const handler = createHandler({ ...BASE_OPTIONS, fs }, () => {});
+    const pending = Array.from({ length: MAX_EXPLAINING }, () => handler.handle(request("/Images/logo.png", "127.0.0.1", "text/plain")));
+    await full;
+    const over = await handler.handle(request("/Images/logo.png", "127.0.0.1", "text/plain"));
+    assert.equal(over.status, 404);
+    assert.equal(sha(bodyOf(over)), MAIN_404.sha, "the plain page while the others are under way");
+    open();
+    for (const reply of await Promise.all(pending)) assert.match(bodyOf(reply).toString(), /did you mean/);
+    const later = await handler.handle(request("/Images/logo.png", "127.0.0.1", "text/plain"));
+    assert.match(bodyOf(later).toString(), /did you mean/, "explained again once they are done");
   });
 });
 

@@ -8,8 +8,9 @@
  * the chain that serves requests is built without one, so a step costs nothing
  * there. Everything a trace holds names URL paths, never file-system paths, so
  * an explanation can be shown to a client without leaking where the root is.
- * Pure; imports nothing.
+ * Pure; imports only types.
  */
+import type { Reply, WharfRequest } from "./types.js";
 
 /** Why a path was not served, as the step that decided it saw it. Every `path` is a URL path. */
 export type Reason =
@@ -43,6 +44,14 @@ export type Reason =
   | { readonly kind: "clean-urls-htm"; readonly path: string; readonly htm: string }
   /** A rewrite matched and its destination is missing too. */
   | { readonly kind: "rewrite-missing"; readonly path: string; readonly destination: string };
+
+/**
+ * What a handler does with the last miss of a request, once nothing else will
+ * replace it: handler/explain.ts explains it for a client that is told. Given
+ * to the outermost step that may still replace a miss (the SPA fallback,
+ * rewrites, clean URLs), called only on its way out with what it answers.
+ */
+export type Finish = (req: WharfRequest, reply: Reply) => Reply | Promise<Reply>;
 
 /** At most this many steps are kept: a trace is for reading, and a loop of rewrites must not grow it without end. */
 export const MAX_STEPS = 200;

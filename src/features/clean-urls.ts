@@ -9,8 +9,8 @@
  * globs: then only matching paths are cleaned.
  */
 import { withPath } from "../core/request.js";
-import type { Trace } from "../core/trace.js";
-import type { Middleware } from "../core/types.js";
+import type { Finish, Trace } from "../core/trace.js";
+import type { Middleware, Next, Reply, WharfRequest } from "../core/types.js";
 import { encodePathname } from "../path/resolve.js";
 import { compileGlob, found, type MatchPath, matchPath } from "./patterns.js";
 import type { PathShape } from "./trailing-slash.js";
@@ -59,11 +59,10 @@ export function cleanUrlCandidate(path: MatchPath): string | undefined {
  * createHandler({ root: "site", cleanUrls: true });
  * ```
  */
-export function cleanUrls(option: CleanUrls = true, trace?: Trace): Middleware {
+export function cleanUrls(option: CleanUrls = true, trace?: Trace, finish?: Finish): Middleware {
   const inScope = cleanUrlScope(option);
-  return async (req, next) => {
-    const reply = await next();
-    if (reply.status !== 404 || reply.miss !== true || (req.method !== "GET" && req.method !== "HEAD")) return reply;
+  const afterMiss = async (req: WharfRequest, next: Next, reply: Reply): Promise<Reply> => {
+    if (req.method !== "GET" && req.method !== "HEAD") return reply;
     const path = matchPath(req.pathname);
     if (path === undefined || !inScope(path.path)) {
       if (path !== undefined) trace?.step("clean-urls", `${path.path} is outside the clean URL globs`);
@@ -85,5 +84,11 @@ export function cleanUrls(option: CleanUrls = true, trace?: Trace): Middleware {
       if (found(other.status)) trace.reason({ kind: "clean-urls-htm", path: encodePathname(path.segments, path.trailingSlash), htm });
     }
     return reply;
+  };
+  return async (req, next) => {
+    const reply = await next();
+    if (reply.status !== 404 || reply.miss !== true) return reply;
+    const out = await afterMiss(req, next, reply);
+    return finish === undefined ? out : finish(req, out);
   };
 }

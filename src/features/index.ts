@@ -23,7 +23,7 @@
  */
 
 import { OptionError } from "../core/errors.js";
-import type { Trace } from "../core/trace.js";
+import type { Finish, Trace } from "../core/trace.js";
 import type { Middleware } from "../core/types.js";
 import { booleanOption, listOption } from "../core/validate.js";
 import { type AuthOptions, basicAuth } from "./auth.js";
@@ -132,6 +132,13 @@ export interface Features {
    * ask, not what a path leads to.
    */
   traced(trace: Trace): Features;
+  /**
+   * Has `finish` called with what the outermost step that may replace a miss
+   * (SPA, rewrites, clean URLs) answers after a miss, and says whether there is
+   * such a step (without one, the static handler's miss is the last). Set once,
+   * when the handler is built (explanations, handler/explain.ts).
+   */
+  finishMisses(finish: Finish): boolean;
 }
 
 /**
@@ -143,6 +150,15 @@ export function buildFeatures(o: FeatureOptions, trace?: Trace): Features {
   const outer: Middleware[] = [];
   const inner: Middleware[] = [];
   const active: string[] = [];
+  // The last miss goes to `finish` (set by finishMisses) from the outermost step
+  // that may replace one: the only one whose miss nothing else replaces.
+  let finish: Finish | undefined;
+  let finishing = false;
+  const lastStep = (): Finish | undefined => {
+    if (trace !== undefined || finishing) return undefined;
+    finishing = true;
+    return (req, reply) => (finish === undefined ? reply : finish(req, reply));
+  };
 
   if (o.cors !== undefined && o.cors !== false) {
     outer.push(cors(o.cors));
@@ -186,16 +202,16 @@ export function buildFeatures(o: FeatureOptions, trace?: Trace): Features {
   const single = o.single ?? false;
   if (typeof single !== "boolean" && typeof single !== "string") throw new OptionError("single", "must be true, false or a file name");
   if (single !== false) {
-    inner.push(spa({ file: single === true ? "index.html" : single }, trace));
+    inner.push(spa({ file: single === true ? "index.html" : single }, trace, lastStep()));
     active.push("spa");
   }
   const rewriteRules = listOption<RewriteRule>("rewrites", o.rewrites);
   if (rewriteRules.length > 0) {
-    inner.push(rewrites(rewriteRules, trace));
+    inner.push(rewrites(rewriteRules, trace, lastStep()));
     active.push("rewrites");
   }
   if (clean !== false) {
-    inner.push(cleanUrls(clean, trace));
+    inner.push(cleanUrls(clean, trace, lastStep()));
     active.push("clean URLs");
   }
   if (trailingSlash !== undefined) active.push(`trailing slash ${trailingSlash}`);
@@ -210,5 +226,15 @@ export function buildFeatures(o: FeatureOptions, trace?: Trace): Features {
   if (headerRules.length > 0) inner.push(headers(headerRules));
 
   const { cors: _cors, auth: _auth, authFile: _authFile, ...paths } = o;
-  return { outer, inner, active, auth: active.includes("auth"), traced: (sink) => buildFeatures(paths, sink) };
+  return {
+    outer,
+    inner,
+    active,
+    auth: active.includes("auth"),
+    traced: (sink) => buildFeatures(paths, sink),
+    finishMisses(hook) {
+      finish = hook;
+      return finishing;
+    },
+  };
 }

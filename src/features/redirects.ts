@@ -21,8 +21,8 @@
 import { OptionError } from "../core/errors.js";
 import { empty } from "../core/reply.js";
 import { withPath } from "../core/request.js";
-import type { Trace } from "../core/trace.js";
-import type { Middleware, Reply } from "../core/types.js";
+import type { Finish, Trace } from "../core/trace.js";
+import type { Middleware, Next, Reply, WharfRequest } from "../core/types.js";
 import { encodePathname } from "../path/resolve.js";
 import { type CleanUrls, cleanUrlScope, cleanUrlTarget } from "./clean-urls.js";
 import {
@@ -210,11 +210,9 @@ export function redirects(options: RedirectOptions, trace?: Trace): Middleware {
  * createHandler({ root: "site", rewrites: [{ source: "/projects/:id/edit", destination: "/edit-project-:id.html" }] });
  * ```
  */
-export function rewrites(rules: readonly RewriteRule[], trace?: Trace): Middleware {
+export function rewrites(rules: readonly RewriteRule[], trace?: Trace, finish?: Finish): Middleware {
   const compiled = compileRules("rewrites", rules, false);
-  return async (req, next) => {
-    const reply: Reply = await next();
-    if (reply.status !== 404 || reply.miss !== true) return reply;
+  const afterMiss = async (req: WharfRequest, next: Next, reply: Reply): Promise<Reply> => {
     const path = matchPath(req.pathname);
     if (path === undefined) return reply;
     for (const rule of compiled) {
@@ -237,5 +235,11 @@ export function rewrites(rules: readonly RewriteRule[], trace?: Trace): Middlewa
     }
     trace?.step("rewrite", `no rule matches ${path.path}`);
     return reply;
+  };
+  return async (req, next) => {
+    const reply: Reply = await next();
+    if (reply.status !== 404 || reply.miss !== true) return reply;
+    const out = await afterMiss(req, next, reply);
+    return finish === undefined ? out : finish(req, out);
   };
 }

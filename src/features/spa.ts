@@ -21,8 +21,8 @@
  * URL answers differently by Accept).
  */
 import { addVary, withPath } from "../core/request.js";
-import type { Trace } from "../core/trace.js";
-import type { Middleware, Reply } from "../core/types.js";
+import type { Finish, Trace } from "../core/trace.js";
+import type { Middleware, Next, Reply, WharfRequest } from "../core/types.js";
 import { encodePathname } from "../path/resolve.js";
 import { found, hasExtension, matchPath, rootFile } from "./patterns.js";
 
@@ -97,11 +97,9 @@ export function spaDecision(
  * // or simply: createHandler({ root: "dist", single: true })
  * ```
  */
-export function spa(options: SpaOptions = {}, trace?: Trace): Middleware {
+export function spa(options: SpaOptions = {}, trace?: Trace, finish?: Finish): Middleware {
   const target = rootFile("single", options.file ?? "index.html");
-  return async (req, next) => {
-    const reply = await next();
-    if (reply.status !== 404 || reply.miss !== true) return reply; // the common case, decided at once
+  const afterMiss = async (req: WharfRequest, next: Next, reply: Reply): Promise<Reply> => {
     const path = matchPath(req.pathname);
     if (path === undefined) return reply;
     const decision = spaDecision(
@@ -128,6 +126,12 @@ export function spa(options: SpaOptions = {}, trace?: Trace): Middleware {
     }
     trace?.step("spa", `served ${target} for ${encodePathname(path.segments, path.trailingSlash)}`);
     return { ...page, headers: { ...page.headers, vary: addVary(page.headers["vary"], "Accept") } };
+  };
+  return async (req, next) => {
+    const reply = await next();
+    if (reply.status !== 404 || reply.miss !== true) return reply; // the common case, decided at once
+    const out = await afterMiss(req, next, reply);
+    return finish === undefined ? out : finish(req, out);
   };
 }
 

@@ -16,7 +16,7 @@ import type { Reply, WharfRequest } from "../core/types.js";
 import { buildFeatures, type Features } from "../features/index.js";
 import type { FileSystem } from "../fs/types.js";
 import { type ErrorReporter, staticFiles } from "../responders/static.js";
-import { explainer, explainStep } from "./explain.js";
+import { explainer } from "./explain.js";
 import { OptionError, type ResolvedOptions, resolveOptions, type StaticOptions } from "./options.js";
 
 /** A Connect/Express `next`. */
@@ -103,13 +103,14 @@ export function createHandlerFromResolved(
   // The features' middleware (src/features/index.ts explains the order) around the
   // user's, built once; with no feature on, this is `use` and the static handler alone.
   const { outer, inner } = features;
-  // Explanations (./explain.ts) where the last miss is known: inside the user's
-  // middleware, around the features that may still replace it; with none of
-  // them, in the static handler itself, off the way to a 200.
+  // Explanations (./explain.ts) where the last miss is known, off the way to a
+  // 200: from the outermost feature that may still replace a miss (the SPA
+  // fallback, rewrites, clean URLs) as it gives up; with none of them, from the
+  // static handler's own 404. Its 400 no feature replaces: explained there.
   const explain = explainer(resolved, features, resolved.explain);
-  const explainHere = explain !== undefined && inner.length > 0;
-  const middleware = [...outer, ...resolved.use, ...(explainHere ? [explainStep(explain)] : []), ...inner];
-  const files = staticFiles(resolved, report, explain !== undefined && !explainHere ? { explain } : {});
+  const byFeatures = explain !== undefined && features.finishMisses((req, reply) => explain(req, reply) ?? reply);
+  const middleware = [...outer, ...resolved.use, ...inner];
+  const files = staticFiles(resolved, report, explain === undefined ? {} : { explain, explainMisses: !byFeatures });
   const chain = compose(middleware, files);
   const { fs, fallthrough } = resolved;
 

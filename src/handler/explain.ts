@@ -148,17 +148,3 @@ export function explainer(resolved: ResolvedOptions, features: Features, mode: E
     );
   };
 }
-
-/**
- * The explainer as the first step inside the user's middleware, for a chain
- * whose features may still replace the static handler's miss (the SPA
- * fallback, a rewrite): the explanation is made only for the miss that is
- * left after all of them.
- */
-export function explainStep(explain: Explain): (req: WharfRequest, next: () => Reply | Promise<Reply>) => Reply | Promise<Reply> {
-  const after = (req: WharfRequest, reply: Reply): Reply | Promise<Reply> => (reply.status < 400 ? reply : (explain(req, reply) ?? reply));
-  return (req, next) => {
-    const reply = next();
-    return reply instanceof Promise ? reply.then((r) => after(req, r)) : after(req, reply);
-  };
-}

@@ -72,8 +72,10 @@ export type Explain = (req: WharfRequest, reply: Reply) => Promise<Reply> | unde
 export interface StaticHooks {
   /** Every decision is written here (a chain built for tracing, handler/explain.ts). */
   readonly trace?: Trace;
-  /** Explains this handler's own 404s and 400s (when nothing between it and the client can replace them). */
+  /** Explains this handler's own 400s, and its 404s with {@link explainMisses}. */
   readonly explain?: Explain;
+  /** Whether this handler's 404 is the last miss (no feature may still replace it). */
+  readonly explainMisses?: boolean;
 }
 
 /** The variant of the negotiated coding (RFC 9110 §12.5.3), else identity; maybe still being made. */
@@ -101,7 +103,12 @@ async function unchanged(fs: FileSystem, files: readonly DiskFile[]): Promise<bo
 /** Builds the static handler from resolved options. */
 export function staticFiles(options: StaticFilesOptions, report: ErrorReporter, hooks: StaticHooks = {}): Middleware {
   const { fs } = options;
-  const { trace, explain } = hooks;
+  const { trace } = hooks;
+  // Decided once: which of this handler's refusals to explain (the 400 always, the 404 unless a feature still may replace it).
+  const ask = hooks.explain;
+  const explainMisses = hooks.explainMisses === true;
+  const explain: Explain | undefined =
+    ask === undefined ? undefined : (req, reply) => (reply === BAD_PATH_400 || explainMisses ? ask(req, reply) : undefined);
   // Two budgets (docs/design.md, "Memory"): bodies within cacheBytes, owned by the
   // contents cache; resolved URLs within RESOLVED_BYTES, which hold a body only
   // while the contents cache does (a dropped body drops the entries built on it).

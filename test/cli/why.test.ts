@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { parseCommandLine } from "../../src/cli/flags.js";
 import { runCli } from "../helpers/cli.js";
 
 const base = mkdtempSync(join(tmpdir(), "wharf-why-"));
@@ -217,4 +218,26 @@ describe("wharf why", () => {
     assert.equal(r.status, 0);
     assert.match(r.stdout, /^usage: wharf why PATH \[-d DIR\]/);
   });
+});
+
+describe("the --explain flag", () => {
+  const cases: ReadonlyArray<readonly [args: readonly string[], want: Record<string, unknown> | string]> = [
+    [["--explain"], { explain: "on" }],
+    [["--explain", "off"], { explain: "off" }],
+    [["--explain=auto"], { explain: "auto" }],
+    // A value is taken only when it is a mode: the rest is the directory or the port.
+    [["--explain", "dist"], { explain: "on", root: "dist" }],
+    [["--explain", "8080"], { explain: "on", port: 8080 }],
+    [["--explain=maybe"], "invalid --explain 'maybe': must be auto, on or off"],
+  ];
+  for (const [args, want] of cases) {
+    test(args.join(" "), () => {
+      const got = parseCommandLine(args);
+      if (typeof want === "string") assert.deepEqual(got, { kind: "error", message: want });
+      else {
+        assert.equal(got.kind, "run");
+        assert.deepEqual((got as { options: unknown }).options, want);
+      }
+    });
+  }
 });

@@ -827,7 +827,7 @@ export const OPTIONS: readonly OptionSpec[] = [
       {
         long: "qr",
         default: "off",
-        help: "QR code of the LAN address, in the terminal and listings",
+        help: "QR code of the LAN address (terminal, listings)",
         doc: "a QR code of the first private LAN address (with the secret path), in the terminal and on listing pages",
         docDefault: "off",
         set: toggle("qr", true),

@@ -59,7 +59,11 @@ export function underSecret(pathname: string, secret: Buffer): "inside" | "bare"
   const n = secret.length;
   const given = Buffer.alloc(n);
   given.write(pathname.slice(1, 1 + n), "latin1");
-  const same = timingSafeEqual(given, secret) && pathname.startsWith("/") && pathname.length > n;
+  // latin1 keeps only the low byte of a character above U+00FF (a path from a
+  // library caller need not be bytes), so a match is confirmed on the text too:
+  // only after the constant-time comparison has passed, which a guess does not.
+  const same =
+    timingSafeEqual(given, secret) && pathname.startsWith("/") && pathname.length > n && pathname.slice(1, 1 + n) === secret.toString("latin1");
   if (!same) return "outside";
   const after = pathname[1 + n];
   return after === "/" ? "inside" : after === undefined ? "bare" : "outside";

@@ -69,6 +69,8 @@ describe("underSecret", () => {
     ["*", "outside"],
     [`//${S}/`, "outside"],
     [`x${S}/`, "outside"],
+    // A character above U+00FF whose low byte is the secret's first: latin1 alone would match it.
+    [`/${String.fromCharCode(0x100 + S.charCodeAt(0))}${S.slice(1)}/`, "outside"],
   ];
   for (const [path, want] of rows) test(`${JSON.stringify(path)} is ${want}`, () => assert.equal(underSecret(path, key), want));
 });

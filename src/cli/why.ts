@@ -108,8 +108,8 @@ export async function whyCommand(
       return 2;
     }
     const handlerOptions = Object.fromEntries(Object.entries(options).filter(([name]) => HANDLER_OPTIONS.has(name))) as StaticOptions;
-    // Who may ask is not what a path leads to: no CORS, no authentication.
-    const { auth: _auth, authFile: _authFile, cors: _cors, ...paths } = handlerOptions;
+    // Who may ask is not what a path leads to: no secret path, CORS or authentication.
+    const { auth: _auth, authFile: _authFile, cors: _cors, secretPath: _secret, ...paths } = handlerOptions;
     const resolved = resolveOptions(paths);
     const target = targetOf(path);
     const req = request(target, accept);

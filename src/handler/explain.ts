@@ -124,7 +124,10 @@ export function shownPath(pathname: string): string {
  * gives the same status with a body that says why.
  */
 export function explainer(resolved: ResolvedOptions, features: Features, mode: ExplainMode): Explain | undefined {
-  if (mode === "off") return undefined;
+  // Under a secret path every miss is the plain 404, whoever asks: a shared folder
+  // answers as one with nothing in it (and the handler sees paths without the
+  // prefix, so an explanation's links would miss it).
+  if (mode === "off" || features.secretPath !== undefined) return undefined;
   // The site's own 404 page wins: the person wants to see it (`wharf why` still explains).
   const ownNotFound = features.active.includes("404 page");
   let running = 0;

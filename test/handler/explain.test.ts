@@ -291,6 +291,15 @@ describe("what is explained, and what is not", () => {
       rmSync(join(root, "404.html"));
     }
   });
+  test("under a secret path, every miss is the plain 404, even on loopback", async () => {
+    const secret = "S".repeat(22);
+    const handler = createHandler({ ...BASE_OPTIONS, secretPath: secret }, () => {});
+    for (const path of [`/${secret}/Images/logo.png`, `/${secret}/.env`, "/Images/logo.png", `/${secret}/%ff`]) {
+      const reply = await handler.handle(request(path, "127.0.0.1", "text/plain"));
+      assert.ok(reply.status === 404 || reply.status === 400, `${path}: ${reply.status}`);
+      assert.equal(sha(bodyOf(reply)), reply.status === 404 ? MAIN_404.sha : MAIN_400.sha, `${path}: explained`);
+    }
+  });
   test("a 404 of the user's own middleware is left alone", async () => {
     const handler = createHandler(
       { ...BASE_OPTIONS, use: [(req, next) => (req.pathname === "/api" ? { status: 404, headers: {}, body: { kind: "empty" } } : next())] },

@@ -9,10 +9,11 @@ import { optionSpec } from "../config/registry.js";
 import { ConfigError } from "../config/types.js";
 import { OptionError } from "../handler/options.js";
 import { type RunningServer, type ServeOptions, serve } from "../server/serve.js";
-import { onShutdownSignals } from "../server/shutdown.js";
+import { delays, onShutdownSignals } from "../server/shutdown.js";
 import type { TlsCredentials } from "../tls/credentials.js";
 import { PACKAGE_NAME } from "./about.js";
 import { helpText, parseCommandLine } from "./flags.js";
+import { healthcheckCommand } from "./healthcheck.js";
 import { type Opener, systemOpener } from "./open.js";
 import { precompressCommand } from "./precompress.js";
 import { settle } from "./settings.js";
@@ -122,6 +123,7 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
   const out = io.stdout ?? ((text: string) => void process.stdout.write(text));
   const err = io.stderr ?? ((text: string) => void process.stderr.write(text));
   if (argv[0] === "precompress") return precompressCommand(argv.slice(1), out, err);
+  if (argv[0] === "healthcheck") return healthcheckCommand(argv.slice(1), { out, err, env: io.env ?? process.env, cwd: process.cwd() });
   const cli = parseCommandLine(argv);
   switch (cli.kind) {
     case "help":
@@ -169,7 +171,7 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
   const {
     options,
     config,
-    settings: { workers = 1, open, shutdownTimeout = SHUTDOWN_TIMEOUT },
+    settings: { workers = 1, open, shutdownTimeout = SHUTDOWN_TIMEOUT, shutdownDelay = 0 },
   } = settings;
   const page = missingPage(options);
   if (page !== undefined) {
@@ -183,6 +185,7 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
     return runPrimary({
       workers,
       shutdownTimeout,
+      shutdownDelay,
       ready: (server) => {
         if (server.movedFrom !== undefined) out(`port ${server.movedFrom} is in use; serving on ${server.addresses[0]?.port}\n`);
         const lines = startupLines(options.root, server, [...featureLines(server.features), ...tlsLines]);
@@ -209,8 +212,10 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
   out(`${startupLines(options.root, server, [...featureLines(server.features), ...tlsLines]).join("\n")}\n`);
   if (open === true) (io.open ?? systemOpener)(server.urls[0] ?? "", (line) => err(`wharf: ${line}\n`));
   return new Promise<number>((done) => {
-    const stop = onShutdownSignals(() => server.close(), {
+    // SIGTERM (an orchestrator) drains first: readiness 503 for --shutdown-delay; Ctrl+C closes now.
+    const stop = onShutdownSignals((signal) => (delays(signal) ? server.drain() : server.close()), {
       shutdownTimeout,
+      shutdownDelay,
       inFlight: () => server.inFlight,
       write: (line) => err(`${line}\n`),
       exit: (code) => {

@@ -17,10 +17,12 @@ import { buildFeatures } from "../features/index.js";
 import type { FileSystem } from "../fs/types.js";
 import { createHandlerFromResolved } from "../handler/create.js";
 import { OptionError, resolveOptions, type StaticOptions } from "../handler/options.js";
+import type { ClientAddressFn } from "../http/forwarded.js";
 import type { TlsCredentials } from "../tls/credentials.js";
 import { resolveTls, type ServedCertificate } from "../tls/resolve.js";
 import { type BoundAddress, bind, urlsOf } from "./bind.js";
 import { afterBody, clientErrorListener, refuseHeadersTooLarge, refuseRequest, refuseUriTooLong } from "./connection.js";
+import { probeAnswer, probeOf, type Readiness } from "./health.js";
 import { type AccessLogEntry, accessLogFormatter, LOG_FORMATS, type LogFormat } from "./log.js";
 import { limitPipelining } from "./pipeline.js";
 import { checkRequestHead, MAX_DISCARDED_BODY } from "./request-head.js";
@@ -137,6 +139,28 @@ export interface ServeOptions extends StaticOptions {
    * @default true
    */
   readonly keepAlive?: boolean;
+  /**
+   * Answer the probes `GET`/`HEAD /__wharf/livez` (200 while the process runs) and
+   * `/__wharf/readyz` (200 once listening with a readable root, 503 from
+   * {@link RunningServer.drain} on), `text/plain`, `Cache-Control: no-store`,
+   * before the handler (auth, rewrites, the SPA fallback) and out of the access
+   * log. Off, the paths are ordinary paths.
+   * @default false
+   */
+  readonly health?: boolean;
+  /**
+   * Log the {@link health} probes too.
+   * @default false
+   */
+  readonly logHealth?: boolean;
+  /**
+   * Milliseconds {@link RunningServer.drain} keeps serving with readiness 503
+   * before it closes: long enough for the load balancer to stop sending (a
+   * Kubernetes endpoint update, a few health-check intervals). The CLI drains
+   * on SIGTERM and closes at once on Ctrl+C.
+   * @default 0
+   */
+  readonly shutdownDelay?: number;
 }
 
 /** A listening server. */
@@ -168,6 +192,13 @@ export interface RunningServer {
    * Calling it again returns the same promise.
    */
   close(): Promise<void>;
+  /**
+   * Turns readiness to 503 (`/__wharf/readyz` with `health`), keeps serving for
+   * `shutdownDelay` ms, each response ending its connection, then {@link close}s.
+   * close() during the delay closes at once. Calling it again returns the same
+   * promise.
+   */
+  drain(): Promise<void>;
 }
 
 /** serve()'s own option names, for the "did you mean" of an unknown one; the type keeps it complete. */
@@ -187,6 +218,9 @@ const SERVE_OPTION_NAMES = Object.keys({
   insecureAuth: true,
   logFormat: true,
   keepAlive: true,
+  health: true,
+  logHealth: true,
+  shutdownDelay: true,
 } satisfies Record<Exclude<keyof ServeOptions, keyof StaticOptions>, true>);
 
 const whole = (name: string, value: number | undefined, fallback: number, max?: number): number =>
@@ -255,9 +289,15 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     maxUrlLength: mu,
     maxConnections: mc,
     keepAlive = true,
+    health: healthOption,
+    logHealth: logHealthOption,
+    shutdownDelay: sd,
     ...staticOptions
   } = options;
   booleanOption("keepAlive", keepAlive, true);
+  const health = booleanOption("health", healthOption, false);
+  const logHealth = booleanOption("logHealth", logHealthOption, false);
+  const shutdownDelay = whole("shutdownDelay", sd, 0);
   const port = whole("port", portOption, 8000, 65535);
   const headersTimeout = whole("headersTimeout", h, 10_000);
   const requestTimeout = whole("requestTimeout", r, 30_000);
@@ -306,7 +346,32 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   // before the response had written anything): its line says that status.
   const answeredByConnection = new WeakMap<NodeResponse, number>();
   const logEntry = log === false ? undefined : (entry: AccessLogEntry): void => log(format(entry));
-  const { onRequest, observe } = requestListener({ handler, closer, keepAlive, maxUrlLength, logEntry, answeredByConnection });
+  let draining = false;
+  const onDisk = staticOptions.fs === undefined;
+  const probes: Probes | undefined = health
+    ? {
+        log: logHealth,
+        readiness: async () => {
+          if (draining) return { kind: "draining" };
+          const readable = await within(
+            checkRoot(resolved.root, resolved.fs, onDisk).then(() => true),
+            ROOT_CHECK_DEADLINE,
+          );
+          // Checked again after the wait: a SIGTERM may have come meanwhile.
+          return draining ? { kind: "draining" } : readable ? { kind: "ready" } : { kind: "root-unreadable" };
+        },
+      }
+    : undefined;
+  const { onRequest, observe } = requestListener({
+    handler,
+    closer,
+    keepAlive,
+    maxUrlLength,
+    logEntry,
+    answeredByConnection,
+    clientAddress: resolved.clientAddress,
+    probes,
+  });
   const onClientError = clientErrorListener(logEntry, answeredByConnection);
   const makeServer = serverFactory({
     tls,
@@ -327,14 +392,45 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   };
   const host = hostOption?.trim().replace(/^\[(.*)\]$/, "$1");
   const { addresses, movedFrom } = await bindFirstFree(makeServer, discard, host, port, portOption !== undefined);
+  // drain(): readiness 503 and `Connection: close` at once, close() after the delay
+  // (or as soon as close() itself is called).
+  let endDelay: (() => void) | undefined;
+  let drained: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    draining = true;
+    endDelay?.();
+    return closer.close();
+  };
+  const drain = (): Promise<void> =>
+    (drained ??= (async () => {
+      draining = true;
+      closer.drain();
+      if (shutdownDelay > 0) {
+        await new Promise<void>((done) => {
+          const timer = setTimeout(done, shutdownDelay);
+          endDelay = () => {
+            clearTimeout(timer);
+            done();
+          };
+        });
+      }
+      return close();
+    })());
   return {
     urls: urlsOf(addresses, host, tls === undefined ? "http" : "https"),
     addresses,
     port: addresses[0]!.port,
-    close: closer.close,
+    close,
+    drain,
     certificate: tls?.certificate,
     ...(movedFrom === undefined ? {} : { movedFrom }),
-    features: [...features.active, ...(resolved.compression ? ["compression"] : []), ...(tls === undefined ? [] : ["https", "http/2"])],
+    features: [
+      ...features.active,
+      ...(resolved.compression ? ["compression"] : []),
+      ...(tls === undefined ? [] : ["https", "http/2"]),
+      ...(health ? ["health"] : []),
+      ...(resolved.clientAddress === undefined ? [] : ["trust-proxy"]),
+    ],
     get inFlight() {
       return closer.inFlight;
     },
@@ -350,6 +446,41 @@ interface RequestListenerOptions {
   /** Writes one access-log line; `undefined` for no log. */
   readonly logEntry: ((entry: AccessLogEntry) => void) | undefined;
   readonly answeredByConnection: WeakMap<NodeResponse, number>;
+  /** With `trustProxy`: the client behind a trusted proxy, for the access log. */
+  readonly clientAddress: ClientAddressFn | undefined;
+  /** With `health`: the probes. */
+  readonly probes: Probes | undefined;
+}
+
+/** What answering the `health` probes needs. */
+interface Probes {
+  /** Log them (`logHealth`). */
+  readonly log: boolean;
+  readonly readiness: () => Promise<Readiness>;
+}
+
+/** How long a readiness probe waits for the root's stat (a hung network mount) before it says 503. */
+const ROOT_CHECK_DEADLINE = 2000;
+
+/** `promise`'s value, or false if it rejects or has not settled within `ms`. */
+function within(promise: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.catch(() => false),
+    new Promise<boolean>((done) => {
+      timer = setTimeout(() => done(false), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Writes a probe's answer (health.ts), no body for HEAD. */
+function answerProbe(req: NodeRequest, res: NodeResponse, probe: "livez" | "readyz", readiness: Readiness): void {
+  const answer = probeAnswer(probe, req.method, readiness);
+  // A probe with another method may carry a body nobody reads: end the connection after.
+  if (answer.status === 405 && "shouldKeepAlive" in res) res.shouldKeepAlive = false;
+  res.writeHead(answer.status, answer.headers);
+  if (req.method === "HEAD") res.end();
+  else res.end(answer.body);
 }
 
 /**
@@ -360,7 +491,7 @@ interface RequestListenerOptions {
  * first two, for answers the transport gives itself (the HTTP/2 431).
  */
 function requestListener(o: RequestListenerOptions): { onRequest: Listener; observe: Listener } {
-  const { handler, closer, keepAlive, maxUrlLength, logEntry: log, answeredByConnection } = o;
+  const { handler, closer, keepAlive, maxUrlLength, logEntry: log, answeredByConnection, clientAddress, probes } = o;
   // At most MAX_PIPELINED requests of one HTTP/1.1 connection under way at once (pipeline.ts).
   const pipelined = limitPipelining((req, res) => {
     try {
@@ -380,6 +511,7 @@ function requestListener(o: RequestListenerOptions): { onRequest: Listener; obse
       const time = new Date();
       // Read now: an HTTP/2 request's socket is unbound once its stream is gone.
       const remoteAddress = req.socket.remoteAddress;
+      const client = clientAddress === undefined ? undefined : clientAddress(remoteAddress, (name) => headerOf(req, name));
       res.once("close", () => {
         const finished = res.writableFinished;
         const status = finished ? undefined : answeredByConnection.get(res);
@@ -390,6 +522,7 @@ function requestListener(o: RequestListenerOptions): { onRequest: Listener; obse
         log({
           time,
           remoteAddress,
+          ...(clientAddress === undefined ? {} : { clientAddress: client }),
           method: req.method ?? "-",
           target: req.url ?? "-",
           httpVersion: req.httpVersion,
@@ -406,7 +539,10 @@ function requestListener(o: RequestListenerOptions): { onRequest: Listener; obse
   };
 
   const onRequest = (req: NodeRequest, res: NodeResponse): void => {
-    observe(req, res);
+    // Decided at startup: without `health` the probe paths are ordinary paths.
+    const probe = probes === undefined ? undefined : probeOf(req.url);
+    if (probe === undefined || probes!.log) observe(req, res);
+    else closer.track(res);
     // Node then answers with `Connection: close` and closes after the response.
     if (!keepAlive && "shouldKeepAlive" in res) res.shouldKeepAlive = false;
     // Checked as the request arrives, before any handler work: 414 (RFC 9110 §15.5.15).
@@ -414,7 +550,14 @@ function requestListener(o: RequestListenerOptions): { onRequest: Listener; obse
       refuseUriTooLong(req, res);
       return;
     }
-    const dispatch = (): void => pipelined(req, res);
+    const dispatch =
+      probe === undefined
+        ? (): void => pipelined(req, res)
+        : (): void => {
+            // Answered before the handler: no auth, rewrite or SPA fallback sees a probe.
+            if (probe === "livez") answerProbe(req, res, probe, { kind: "ready" });
+            else void probes!.readiness().then((r) => answerProbe(req, res, probe, r));
+          };
     // HTTP/1.x only: HTTP/2 frames its own messages (and has a stream).
     if ((req as Partial<Http2ServerRequest>).stream === undefined) {
       // Framing, version and Host decided from the head, the same for a cached file
@@ -432,6 +575,12 @@ function requestListener(o: RequestListenerOptions): { onRequest: Listener; obse
     dispatch();
   };
   return { onRequest, observe };
+}
+
+/** A request header as one string (repeated fields joined, RFC 9110 §5.3). */
+function headerOf(req: NodeRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(", ") : value;
 }
 
 /** A Node request listener. */

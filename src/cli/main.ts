@@ -208,10 +208,10 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
     if (process.env["WHARF_DEBUG"]) err(`${(e as Error)?.stack ?? ""}\n`);
     return exitCode;
   }
-  if (server.movedFrom !== undefined) out(`port ${server.movedFrom} is in use; serving on ${server.port}\n`);
-  out(`${startupLines(options.root, server, [...featureLines(server.features), ...tlsLines]).join("\n")}\n`);
-  if (open === true) (io.open ?? systemOpener)(server.urls[0] ?? "", (line) => err(`wharf: ${line}\n`));
-  return new Promise<number>((done) => {
+  // The signals are ours before the banner says so: an orchestrator (or a test) may
+  // send SIGTERM the moment it reads "Press Ctrl+C", and Node's default would kill
+  // the process without the drain or the graceful close.
+  const stopped = new Promise<number>((done) => {
     // SIGTERM (an orchestrator) drains first: readiness 503 for --shutdown-delay; Ctrl+C closes now.
     const stop = onShutdownSignals((signal) => (delays(signal) ? server.drain() : server.close()), {
       shutdownTimeout,
@@ -224,4 +224,8 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
       },
     });
   });
+  if (server.movedFrom !== undefined) out(`port ${server.movedFrom} is in use; serving on ${server.port}\n`);
+  out(`${startupLines(options.root, server, [...featureLines(server.features), ...tlsLines]).join("\n")}\n`);
+  if (open === true) (io.open ?? systemOpener)(server.urls[0] ?? "", (line) => err(`wharf: ${line}\n`));
+  return stopped;
 }

@@ -879,7 +879,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     ...timeout(
       "shutdown-delay",
       "shutdownDelay",
-      "on SIGTERM, readiness 503 and serve this long first",
+      "on SIGTERM, not ready but serving this long",
       0,
       "on SIGTERM, `/__wharf/readyz` answers 503 and serving goes on this long before the graceful close; Ctrl+C skips it",
     ),
@@ -894,7 +894,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     flags: [
       {
         long: "health",
-        help: "answer /__wharf/livez and /__wharf/readyz (not logged)",
+        help: "probes at /__wharf/livez and /__wharf/readyz",
         doc: "answer `GET`/`HEAD` `/__wharf/livez` and `/__wharf/readyz` before auth and rewrites, not logged (see [In production](#in-production))",
         docDefault: "off: ordinary paths",
         set: toggle("health", true),
@@ -927,7 +927,7 @@ export const OPTIONS: readonly OptionSpec[] = [
         long: "trust-proxy",
         value: "LIST",
         default: "none: the client is the peer",
-        help: "proxies believed about the client: IPs, CIDRs, loopback",
+        help: "proxies believed about the client (CIDRs)",
         doc: "proxies whose `Forwarded`/`X-Forwarded-For` is believed: addresses, CIDR ranges, `loopback`, `private` (comma-separated, repeatable)",
         docDefault: "none: the client is the peer",
         set: (s, v) => {

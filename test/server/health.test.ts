@@ -58,6 +58,12 @@ describe("health: the probes", () => {
     );
   }
 
+  test("after the checks of the request head: no Host is still 400", () =>
+    withServer({ root: dir, health: true }, async (server) => {
+      const [res] = parseResponses(await rawExchange(server.port, `GET ${LIVEZ} HTTP/1.1\r\nConnection: close\r\n\r\n`));
+      assert.equal(res?.status, 400);
+    }));
+
   test("other /__wharf/ paths go to the handler", () =>
     withServer({ root: dir, health: true }, async (server) => {
       assert.equal((await rawRequest(server.port, "GET", "/__wharf/healthz")).status, 404);

@@ -2,10 +2,12 @@
  * The features for serving real apps, assembled once from the options into two
  * lists of middleware around the user's own (`use`) and the static handler:
  *
- *     cors → auth → redirects → 404 page → [use] → spa → rewrites → clean URLs
+ *     secret path → cors → auth → redirects → 404 page → [use] → spa → rewrites → clean URLs
  *          → directory without slash → headers → static
  *
  * Why this order:
+ * - The secret path first: a path without it is a 404 before anything else can
+ *   answer (a 401 or a CORS preflight would tell that something is there).
  * - CORS first: a preflight carries no credentials, so it must be answered before
  *   authentication; and every reply, a 401 or a 404 included, needs the CORS
  *   headers or the page cannot read it.
@@ -31,6 +33,7 @@ import { type CorsOptions, cors } from "./cors.js";
 import { errorPages } from "./error-pages.js";
 import { COOP_COEP, type HeaderRule, headers } from "./headers.js";
 import { type RedirectRule, type RewriteRule, redirects, rewrites } from "./redirects.js";
+import { secretPath, secretPathOf } from "./secret-path.js";
 import { spa } from "./spa.js";
 import { directoryWithoutSlash, type TrailingSlash } from "./trailing-slash.js";
 
@@ -113,6 +116,15 @@ export interface FeatureOptions {
    * @default undefined
    */
   readonly authFile?: string;
+  /**
+   * Serve everything under `/<secretPath>/` only (`--secret-path`); every other
+   * path answers the 404 of a missing file. 22 to 128 base64url characters:
+   * `crypto.randomBytes(16).toString("base64url")`. `serve()` also takes `true`
+   * and makes one (read it back from `RunningServer.secretPath`). Replies carry
+   * `Referrer-Policy: no-referrer`; see docs/features.md, "Sharing".
+   * @default undefined (served at `/`)
+   */
+  readonly secretPath?: string | boolean;
 }
 
 /** The middleware the features add, outside and inside the user's. */
@@ -125,6 +137,8 @@ export interface Features {
   readonly active: readonly string[];
   /** Whether authentication is on (serve() refuses it without TLS off loopback). */
   readonly auth: boolean;
+  /** The secret path prefix (without slashes), when on. */
+  readonly secretPath: string | undefined;
 }
 
 /** Checks the feature options and builds their middleware; throws {@link OptionError}. */
@@ -132,6 +146,12 @@ export function buildFeatures(o: FeatureOptions): Features {
   const outer: Middleware[] = [];
   const inner: Middleware[] = [];
   const active: string[] = [];
+
+  const secret = secretPathOf(o.secretPath);
+  if (secret !== undefined) {
+    outer.push(secretPath(secret));
+    active.push("secret path");
+  }
 
   if (o.cors !== undefined && o.cors !== false) {
     outer.push(cors(o.cors));
@@ -198,5 +218,5 @@ export function buildFeatures(o: FeatureOptions): Features {
   }
   if (headerRules.length > 0) inner.push(headers(headerRules));
 
-  return { outer, inner, active, auth: active.includes("auth") };
+  return { outer, inner, active, auth: active.includes("auth"), secretPath: secret };
 }

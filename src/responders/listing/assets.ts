@@ -40,6 +40,8 @@ td.name{overflow-wrap:anywhere;word-break:break-word}
 .readme pre{overflow-x:auto;padding:.75rem;border:1px solid var(--line);border-radius:6px}
 .readme img{max-width:100%}
 .readme a{text-decoration:underline}
+.qr{margin:0 0 .75rem;color:var(--muted);font-size:.875rem;overflow-wrap:anywhere}
+.qr-code{display:block;width:12rem;height:12rem;max-width:100%}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 @media (max-width:36rem){body{padding:.5rem}th,td{padding:.35rem .25rem}.hm{display:none}.icon{margin-right:.2rem}}`;
 

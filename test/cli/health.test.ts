@@ -15,6 +15,7 @@ import { probeUrl } from "../../src/cli/healthcheck.js";
 import { READYZ } from "../../src/server/health.js";
 import { BIN, runCli, startCli } from "../helpers/cli.js";
 import { rawRequest } from "../helpers/raw.js";
+import { opensslCertificate } from "../helpers/tls.js";
 import { collect, within } from "../helpers/wait.js";
 
 const dir = mkdtempSync(join(tmpdir(), "wharf-cli-health-"));
@@ -110,6 +111,43 @@ describe("wharf healthcheck", () => {
     assert.equal(byEnv.code, 0, byEnv.stderr);
     const livez = await healthcheck([`http://127.0.0.1:${cli.port}/__wharf/livez`]);
     assert.equal(livez.code, 0, livez.stderr);
+  });
+
+  test("https with --tls-cert (the certificate not checked), and wharf.json's port", async () => {
+    const cert = opensslCertificate(dir, "probe");
+    const cli = await startCli([
+      dir,
+      "-p",
+      "0",
+      "-b",
+      "127.0.0.1",
+      "--health",
+      "-q",
+      "--tls-cert",
+      cert.certFile,
+      "--tls-key",
+      cert.keyFile,
+    ]);
+    const got = await healthcheck(["-p", String(cli.port), "--tls-cert", cert.certFile, "--tls-key", cert.keyFile]);
+    assert.equal(got.code, 0, got.stderr);
+    assert.equal(got.stdout, `https://127.0.0.1:${cli.port}${READYZ}: 200 ok\n`);
+    // The same server asked over plain HTTP: the TLS port's 307 to https is not a 2xx.
+    assert.equal((await healthcheck(["-p", String(cli.port)])).code, 1);
+    // The configuration file in the working directory gives the port, as it would the server's.
+    const conf = mkdtempSync(join(tmpdir(), "wharf-cli-health-conf-"));
+    try {
+      writeFileSync(join(conf, "wharf.json"), JSON.stringify({ port: cli.port, health: true }));
+      const byFile = spawn(process.execPath, [BIN, "healthcheck", "--tls-cert", cert.certFile, "--tls-key", cert.keyFile], {
+        cwd: conf,
+        env: { ...process.env, PORT: undefined, WHARF_PORT: undefined },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      const out = collect(byFile.stdout);
+      const code = await new Promise((resolve) => byFile.once("close", resolve));
+      assert.equal(code, 0, out.text());
+    } finally {
+      rmSync(conf, { recursive: true, force: true });
+    }
   });
 
   test("exit 1 when --health is off (404), saying so", async () => {

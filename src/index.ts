@@ -18,7 +18,7 @@ export { bytesReply, empty, errorReply, html, json, mapReply, text, withHeader, 
 // serve() (`single`, `cleanUrls`, `trailingSlash`, `cors`, `headers`, `coopCoep`,
 // `notFound`, `redirects`, `rewrites`, `auth`, `authFile`), and also a middleware
 // factory for use in `use` or elsewhere, with its pure decision function.
-export { addVary, withHeaders, withPath } from "./core/request.js";
+export { addVary, clientAddress, withHeaders, withPath } from "./core/request.js";
 export type { Body, Chunk, FileSlice, Middleware, Next, Reply, WharfRequest } from "./core/types.js";
 export type { AuthOptions } from "./features/auth.js";
 export { basicAuth, parseBasic } from "./features/auth.js";

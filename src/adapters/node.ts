@@ -8,6 +8,7 @@ import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { errorReply } from "../core/reply.js";
 import type { Reply, WharfRequest } from "../core/types.js";
 import type { FileSystem } from "../fs/types.js";
+import type { ClientAddressFn } from "../http/forwarded.js";
 import { type Prepared, prepare } from "./body.js";
 import { type SlicedWriter, slicedWriter } from "./h2-send.js";
 
@@ -33,8 +34,11 @@ export function responseUser(res: NodeResponse): string | undefined {
 // only its path and query matter here, the host having already been chosen.
 const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/[^/?]*/i;
 
-/** A {@link WharfRequest} view of a Node request. */
-export function fromNodeRequest(req: NodeRequest): WharfRequest {
+/**
+ * A {@link WharfRequest} view of a Node request; with `client` (the handler's
+ * `trustProxy`), its `clientAddress`, worked out the first time it is read.
+ */
+export function fromNodeRequest(req: NodeRequest, client?: ClientAddressFn): WharfRequest {
   let target = req.url ?? "/";
   if (!target.startsWith("/") && target !== "*") {
     const authority = ABSOLUTE_FORM.exec(target);
@@ -42,7 +46,7 @@ export function fromNodeRequest(req: NodeRequest): WharfRequest {
   }
   const q = target.indexOf("?");
   const headers = req.headers;
-  return {
+  const request: WharfRequest = {
     method: req.method ?? "GET",
     target,
     pathname: q < 0 ? target : target.slice(0, q),
@@ -53,6 +57,13 @@ export function fromNodeRequest(req: NodeRequest): WharfRequest {
     },
     remoteAddress: req.socket.remoteAddress,
   };
+  if (client === undefined) return request;
+  // Lazily: most requests never ask (the access log works it out for itself).
+  let known: { readonly address: string | undefined } | undefined;
+  return Object.defineProperty(request, "clientAddress", {
+    enumerable: true,
+    get: () => (known ??= { address: client(request.remoteAddress, request.header) }).address,
+  });
 }
 
 // Resolves on 'drain', or on 'close' when the client has gone away.

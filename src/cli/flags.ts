@@ -101,6 +101,8 @@ const EXAMPLES: readonly (readonly [string, string])[] = [
   ["wharf precompress dist", "write .br/.gz beside files, then serve them"],
   ["wharf share dist", "share ./dist: QR code, secret link, stops in 1h"],
   ["wharf why /Logo.png -d dist", "why a path is served or not, step by step"],
+  ["wharf --health", "answer probes at /__wharf/livez and /__wharf/readyz"],
+  ["wharf healthcheck", "exit 0 if the server here is ready (HEALTHCHECK)"],
 ];
 
 // Why `curl localhost:8000/deep/link` gets 404 under -s: said in --help, since it

@@ -9,10 +9,11 @@ import { optionSpec } from "../config/registry.js";
 import { ConfigError } from "../config/types.js";
 import { OptionError } from "../handler/options.js";
 import { type RunningServer, type ServeOptions, serve } from "../server/serve.js";
-import { onShutdownSignals } from "../server/shutdown.js";
+import { delays, onShutdownSignals } from "../server/shutdown.js";
 import type { TlsCredentials } from "../tls/credentials.js";
 import { PACKAGE_NAME } from "./about.js";
 import { helpText, parseCommandLine } from "./flags.js";
+import { healthcheckCommand } from "./healthcheck.js";
 import { type Opener, systemOpener } from "./open.js";
 import { precompressCommand } from "./precompress.js";
 import { settle } from "./settings.js";
@@ -125,6 +126,7 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
   const err = io.stderr ?? ((text: string) => void process.stderr.write(text));
   if (argv[0] === "precompress") return precompressCommand(argv.slice(1), out, err);
   if (argv[0] === "why") return whyCommand(argv.slice(1), out, err, io.env ?? process.env);
+  if (argv[0] === "healthcheck") return healthcheckCommand(argv.slice(1), { out, err, env: io.env ?? process.env, cwd: process.cwd() });
   // `wharf share [DIR]`: a preset of ordinary flags, which the person's own override.
   const sharing = argv[0] === "share";
   const cli = parseCommandLine(sharing ? shareArgs(argv.slice(1)) : argv);
@@ -174,7 +176,7 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
   const {
     options,
     config,
-    settings: { workers = 1, open, shutdownTimeout = SHUTDOWN_TIMEOUT },
+    settings: { workers = 1, open, shutdownTimeout = SHUTDOWN_TIMEOUT, shutdownDelay = 0 },
   } = settings;
   const page = missingPage(options);
   if (page !== undefined) {
@@ -198,6 +200,7 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
     return runPrimary({
       workers,
       shutdownTimeout,
+      shutdownDelay,
       ready: (server) => {
         if (server.movedFrom !== undefined) out(`port ${server.movedFrom} is in use; serving on ${server.addresses[0]?.port}\n`);
         const lines = startupLines(options.root, server, [...featureLines(server.features), ...tlsLines]);
@@ -220,6 +223,38 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
     if (process.env["WHARF_DEBUG"]) err(`${(e as Error)?.stack ?? ""}\n`);
     return exitCode;
   }
+  // The signals are ours before the banner says so: an orchestrator (or a test) may
+  // send SIGTERM the moment it reads "Press Ctrl+C", and Node's default would kill
+  // the process without the drain or the graceful close.
+  const stopped = new Promise<number>((done) => {
+    let signalled = false;
+    // --expire: the server stops by itself; say so and end as a signal's close would.
+    if (server.expiresAt !== undefined) {
+      void server.closed.then(() => {
+        if (signalled) return;
+        stop();
+        err("wharf: expired (--expire); stopped\n");
+        done(0);
+      });
+    }
+    // SIGTERM (an orchestrator) drains first: readiness 503 for --shutdown-delay; Ctrl+C closes now.
+    const stop = onShutdownSignals(
+      (signal) => {
+        signalled = true;
+        return delays(signal) ? server.drain() : server.close();
+      },
+      {
+        shutdownTimeout,
+        shutdownDelay,
+        inFlight: () => server.inFlight,
+        write: (line) => err(`${line}\n`),
+        exit: (code) => {
+          stop();
+          done(code);
+        },
+      },
+    );
+  });
   if (server.movedFrom !== undefined) out(`port ${server.movedFrom} is in use; serving on ${server.port}\n`);
   const sharingLines = sharing
     ? shareLines({
@@ -240,31 +275,5 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
   ];
   out(`${startupLines(options.root, server, extra).join("\n")}\n`);
   if (open === true) (io.open ?? systemOpener)(server.urls[0] ?? "", (line) => err(`wharf: ${line}\n`));
-  return new Promise<number>((done) => {
-    let signalled = false;
-    // --expire: the server stops by itself; say so and end as a signal's close would.
-    if (server.expiresAt !== undefined) {
-      void server.closed.then(() => {
-        if (signalled) return;
-        stop();
-        err("wharf: expired (--expire); stopped\n");
-        done(0);
-      });
-    }
-    const stop = onShutdownSignals(
-      () => {
-        signalled = true;
-        return server.close();
-      },
-      {
-        shutdownTimeout,
-        inFlight: () => server.inFlight,
-        write: (line) => err(`${line}\n`),
-        exit: (code) => {
-          stop();
-          done(code);
-        },
-      },
-    );
-  });
+  return stopped;
 }

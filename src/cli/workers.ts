@@ -11,7 +11,7 @@
 import cluster, { type Worker } from "node:cluster";
 import type { RunningServer, ServeOptions } from "../server/serve.js";
 import { serve } from "../server/serve.js";
-import { onShutdownSignals } from "../server/shutdown.js";
+import { delays, onShutdownSignals } from "../server/shutdown.js";
 
 /** What a worker tells the primary. */
 type WorkerMessage =
@@ -62,7 +62,9 @@ export async function runWorker(
   return new Promise((done) => {
     const stop = (): void => void server.close().then(() => done(0));
     process.on("message", (m) => {
-      if ((m as { type?: unknown }).type === "shutdown") stop();
+      const message = m as { type?: unknown; drain?: unknown };
+      // After SIGTERM the primary asks for a drain (readiness 503 for --shutdown-delay, then close).
+      if (message.type === "shutdown") void (message.drain === true ? server.drain() : server.close()).then(() => done(0));
     });
     // The primary is gone (killed): nobody will ask, so close now.
     process.on("disconnect", stop);
@@ -73,6 +75,8 @@ export async function runWorker(
 export interface PrimaryOptions {
   readonly workers: number;
   readonly shutdownTimeout: number;
+  /** `--shutdown-delay` in ms: how long workers drain after SIGTERM before closing. */
+  readonly shutdownDelay?: number;
   /** Called once, when every worker first listens, with the last one's addresses. */
   readonly ready: (server: Pick<RunningServer, "urls" | "addresses" | "features" | "movedFrom">) => void;
   /** A worker's startup error; returns the exit code after reporting it. */
@@ -127,17 +131,21 @@ export function runPrimary(o: PrimaryOptions): Promise<number> {
       start(worker.process.pid);
     });
 
+    const delay = o.shutdownDelay ?? 0;
     const stop = onShutdownSignals(
-      () =>
+      (signal) =>
         new Promise<void>((closed) => {
           stopping = true;
           const workers = alive();
           if (workers.length === 0) return closed();
-          for (const w of workers) w.send({ type: "shutdown" });
+          for (const w of workers) w.send({ type: "shutdown", drain: delays(signal) });
           // Workers bound their own wait by shutdownTimeout; this only guards a hung one.
-          const timer = setTimeout(() => {
-            for (const w of alive()) w.process.kill("SIGKILL");
-          }, o.shutdownTimeout + 2000);
+          const timer = setTimeout(
+            () => {
+              for (const w of alive()) w.process.kill("SIGKILL");
+            },
+            (delays(signal) ? delay : 0) + o.shutdownTimeout + 2000,
+          );
           cluster.on("exit", () => {
             if (alive().length === 0) {
               clearTimeout(timer);
@@ -145,7 +153,7 @@ export function runPrimary(o: PrimaryOptions): Promise<number> {
             }
           });
         }),
-      { shutdownTimeout: o.shutdownTimeout, write: o.write, exit: finish },
+      { shutdownTimeout: o.shutdownTimeout, shutdownDelay: delay, write: o.write, exit: finish },
     );
     for (let i = 0; i < o.workers; i++) start();
   });

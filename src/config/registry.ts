@@ -17,6 +17,7 @@ import { availableParallelism } from "node:os";
 import { corsPolicy } from "../features/cors.js";
 import { parseHeaderFlag } from "../features/headers.js";
 import { parseCacheRule } from "../http/cache-policy.js";
+import { proxyTrust } from "../http/forwarded.js";
 import { ARCHIVE_FORMATS } from "../responders/archive/route.js";
 import { LOG_FORMATS, type LogFormat } from "../server/log.js";
 import type { ServeOptions } from "../server/serve.js";
@@ -149,6 +150,22 @@ function logFormat(text: string): Parsed<LogFormat> {
   return (LOG_FORMATS as readonly string[]).includes(text)
     ? { value: text as LogFormat }
     : { problem: `must be one of ${LOG_FORMATS.join(", ")}` };
+}
+
+/** `--trust-proxy`'s comma-separated list, each item checked. */
+function trustList(text: string): Parsed<string[]> {
+  const items = text
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x !== "");
+  if (items.length === 0) return { problem: "name addresses, CIDR ranges, 'loopback' or 'private'" };
+  const got = proxyTrust(items);
+  return "problem" in got ? { problem: got.problem } : { value: items };
+}
+
+function headerName(text: string): Parsed<string> {
+  const got = proxyTrust(["loopback"], text);
+  return "problem" in got ? { problem: got.problem } : { value: text.toLowerCase() };
 }
 
 function account(text: string): Parsed<string> {
@@ -956,6 +973,88 @@ export const OPTIONS: readonly OptionSpec[] = [
   ),
   timeout("keep-alive-timeout", "keepAliveTimeout", "idle connections are closed after this", 5_000),
   timeout("shutdown-timeout", "shutdownTimeout", "on a signal, time for responses to finish", 10_000),
+  {
+    ...timeout(
+      "shutdown-delay",
+      "shutdownDelay",
+      "on SIGTERM, not ready but serving this long",
+      0,
+      "on SIGTERM, `/__wharf/readyz` answers 503 and serving goes on this long before the graceful close; Ctrl+C skips it",
+    ),
+    env: ["WHARF_SHUTDOWN_DELAY"],
+    parse: seconds,
+  },
+  {
+    name: "health",
+    layer: "serve",
+    default: false,
+    configKey: "health",
+    flags: [
+      {
+        long: "health",
+        help: "probes at /__wharf/livez and /__wharf/readyz",
+        doc: "answer `GET`/`HEAD` `/__wharf/livez` and `/__wharf/readyz` before auth and rewrites, not logged (see [In production](#in-production))",
+        docDefault: "off: ordinary paths",
+        set: toggle("health", true),
+      },
+    ],
+  },
+  {
+    name: "logHealth",
+    layer: "serve",
+    default: false,
+    configKey: "logHealth",
+    flags: [
+      {
+        long: "log-health",
+        help: "log the health probes too",
+        docDefault: "not logged",
+        set: toggle("logHealth", true),
+      },
+    ],
+  },
+  {
+    name: "trustProxy",
+    layer: "handler",
+    default: [],
+    env: ["WHARF_TRUST_PROXY"],
+    parse: trustList,
+    configKey: "trustProxy",
+    flags: [
+      {
+        long: "trust-proxy",
+        value: "LIST",
+        default: "none: the client is the peer",
+        help: "proxies believed about the client (CIDRs)",
+        doc: "proxies whose `Forwarded`/`X-Forwarded-For` is believed: addresses, CIDR ranges, `loopback`, `private` (comma-separated, repeatable)",
+        docDefault: "none: the client is the peer",
+        set: (s, v) => {
+          const got = trustList(v);
+          if ("problem" in got) return `invalid --trust-proxy '${v}': ${got.problem}`;
+          s.options.trustProxy = [...(s.options.trustProxy ?? []), ...got.value];
+          return undefined;
+        },
+      },
+    ],
+  },
+  {
+    name: "clientIpHeader",
+    layer: "handler",
+    env: ["WHARF_CLIENT_IP_HEADER"],
+    parse: headerName,
+    configKey: "clientIpHeader",
+    flags: [
+      {
+        long: "client-ip-header",
+        value: "NAME",
+        default: "Forwarded or X-Forwarded-For",
+        help: "the one header trusted proxies name the client in",
+        doc: "the one header trusted proxies write the client in: `forwarded`, `x-forwarded-for`, or one holding a single address (`x-real-ip`)",
+        docDefault: "`Forwarded` or `X-Forwarded-For`",
+        set: store("clientIpHeader", "--client-ip-header", headerName),
+      },
+    ],
+  },
   // The library's alone.
   { name: "index", layer: "handler", default: ["index.html", "index.htm"] },
   { name: "cacheControl", layer: "handler", default: "no-cache" },

@@ -29,6 +29,7 @@ export function withPath(req: WharfRequest, pathname: string): WharfRequest {
     search: req.search,
     header: (name) => req.header(name),
     remoteAddress: req.remoteAddress,
+    clientAddress: req.clientAddress,
   };
 }
 
@@ -45,7 +46,23 @@ export function withHeaders(req: WharfRequest, headers: Readonly<Record<string, 
     search: req.search,
     header: (name) => (Object.hasOwn(headers, name) ? headers[name] : req.header(name)),
     remoteAddress: req.remoteAddress,
+    clientAddress: req.clientAddress,
   };
+}
+
+/**
+ * The address of the client that sent `req`: the one a trusted proxy forwarded
+ * (the handler's `trustProxy`), else the peer's; `undefined` when the transport
+ * does not know it (a Fetch `Request`).
+ *
+ * @example
+ * ```ts
+ * const onlyHere: Middleware = (req, next) =>
+ *   clientAddress(req) === "127.0.0.1" ? next() : errorReply(403);
+ * ```
+ */
+export function clientAddress(req: WharfRequest): string | undefined {
+  return req.clientAddress ?? req.remoteAddress;
 }
 
 /**

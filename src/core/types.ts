@@ -28,6 +28,13 @@ export interface WharfRequest {
   header(name: string): string | undefined;
   /** The peer's address, when the transport knows it. */
   readonly remoteAddress: string | undefined;
+  /**
+   * The client's address when the handler's `trustProxy` names the peer as a
+   * trusted proxy: the address that proxy forwarded (src/http/forwarded.ts).
+   * Absent means the peer is the client; read it with `clientAddress(req)`,
+   * which falls back to {@link remoteAddress}.
+   */
+  readonly clientAddress?: string | undefined;
 }
 
 /** A slice of a file on the handler's file system (src/fs/types.ts `FileSystem`), read at send time. */

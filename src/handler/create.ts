@@ -15,6 +15,7 @@ import { escapeLogField } from "../core/text.js";
 import type { Reply, WharfRequest } from "../core/types.js";
 import { buildFeatures, type Features } from "../features/index.js";
 import type { FileSystem } from "../fs/types.js";
+import type { ClientAddressFn } from "../http/forwarded.js";
 import { type ErrorReporter, staticFiles } from "../responders/static.js";
 import { explainer } from "./explain.js";
 import { OptionError, type ResolvedOptions, resolveOptions, type StaticOptions } from "./options.js";
@@ -133,7 +134,7 @@ export function createHandlerFromResolved(
   };
   const handle = async (req: WharfRequest): Promise<Reply> => start(req);
 
-  const listener = chainListener(start, handle, fs, fallthrough, report);
+  const listener = chainListener(start, handle, fs, fallthrough, report, resolved.clientAddress);
   function both(req: WharfRequest): Promise<Reply>;
   function both(req: NodeRequest, res: NodeResponse, next?: NextFunction): void;
   function both(req: WharfRequest | NodeRequest, res?: NodeResponse, next?: NextFunction): Promise<Reply> | undefined {
@@ -163,9 +164,10 @@ function chainListener(
   fs: FileSystem,
   fallthrough: boolean,
   report: ErrorReporter,
+  client: ClientAddressFn | undefined,
 ): (req: NodeRequest, res: NodeResponse, next?: NextFunction) => void {
   return (req, res, next) => {
-    const request = fromNodeRequest(req);
+    const request = fromNodeRequest(req, client);
     // A pipelined request whose connection closes before its turn: see queued.ts.
     closeWithConnection(res);
     // Express and Connect mount points (mount.ts); a plain server has no originalUrl.

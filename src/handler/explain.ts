@@ -11,6 +11,7 @@
  * (`hashLimit` 0, nothing kept in memory) and watches nothing.
  */
 import { compose } from "../core/compose.js";
+import { clientAddress } from "../core/request.js";
 import { isLocalClient, type Reason, Trace } from "../core/trace.js";
 import type { Reply, WharfRequest } from "../core/types.js";
 import type { Features } from "../features/index.js";
@@ -133,7 +134,9 @@ export function explainer(resolved: ResolvedOptions, features: Features, mode: E
   let running = 0;
   return (req, reply) => {
     const explainable = reply === BAD_PATH_400 || (reply.status === 404 && reply.miss === true && !ownNotFound);
-    if (!explainable || !explainsTo(mode, req.remoteAddress) || running >= MAX_EXPLAINING) return undefined;
+    // The client, not the peer: behind a trusted proxy (--trust-proxy) on this
+    // machine, the person at the keyboard is whoever the proxy says.
+    if (!explainable || !explainsTo(mode, clientAddress(req)) || running >= MAX_EXPLAINING) return undefined;
     running++;
     return (
       traceRequest(resolved, features, req, "inner")

@@ -13,6 +13,7 @@ import type { FeatureOptions } from "../features/index.js";
 import { nodeFileSystem } from "../fs/node.js";
 import type { FileSystem } from "../fs/types.js";
 import { type CachePolicy, type CacheRule, cachePolicy } from "../http/cache-policy.js";
+import { type ClientAddressFn, clientAddressOf, proxyTrust } from "../http/forwarded.js";
 import type { DotfilePolicy, SymlinkPolicy } from "../path/visibility.js";
 import { ARCHIVE_FORMATS, type ArchiveFormat } from "../responders/archive/route.js";
 import type { StaticFilesOptions } from "../responders/config.js";
@@ -189,6 +190,25 @@ export interface StaticOptions extends FeatureOptions {
    * @default "auto"
    */
   readonly explain?: boolean | "auto" | "on" | "off";
+  /**
+   * The proxies whose word about the client is believed: addresses, CIDR ranges
+   * (IPv4 and IPv6), `"loopback"`, `"private"` (RFC 1918 and fc00::/7). From such
+   * a peer only, the client's address ({@link clientAddress}) is read from
+   * `Forwarded` (RFC 7239) or `X-Forwarded-For`, walking from the right past
+   * trusted addresses; from any other peer those headers are ignored. Empty: no
+   * proxy is trusted, the client is the peer. See docs/operations.md.
+   * @default []
+   */
+  readonly trustProxy?: readonly string[];
+  /**
+   * With {@link trustProxy}: the one header the proxies write the client in.
+   * `forwarded` or `x-forwarded-for` read that list alone; any other name
+   * (`x-real-ip`, `cf-connecting-ip`) holds a single address. Unset: `Forwarded`
+   * or `X-Forwarded-For`, whichever the request has (neither when it has both:
+   * one of them is then the client's own).
+   * @default undefined (Forwarded or X-Forwarded-For)
+   */
+  readonly clientIpHeader?: string;
 }
 
 /** How directories are listed (the `listing` option). */
@@ -227,6 +247,12 @@ export interface ResolvedOptions extends StaticFilesOptions {
   readonly fallthrough: boolean;
   /** Who is told why a path gave 404 or 400. */
   readonly explain: "auto" | "on" | "off";
+  /**
+   * The client's address from the peer's and the request's headers, with
+   * `trustProxy`; `undefined` when no proxy is trusted (the client is the peer,
+   * and nothing is computed per request).
+   */
+  readonly clientAddress: ClientAddressFn | undefined;
 }
 
 export { OptionError };
@@ -326,6 +352,8 @@ const OPTION_NAMES: Readonly<Record<keyof StaticOptions, true>> = {
   archive: true,
   archiveMaxBytes: true,
   explain: true,
+  trustProxy: true,
+  clientIpHeader: true,
 };
 
 /**
@@ -339,6 +367,22 @@ export function checkOptionNames(options: object, extra: readonly string[] = [])
     const near = closest(name, [...Object.keys(OPTION_NAMES), ...extra]);
     throw new OptionError(name, `is not an option${near === undefined ? "" : ` (did you mean "${near}"?)`}`);
   }
+}
+
+/** `trustProxy` and `clientIpHeader` checked, as the function the adapter asks per request (none when no proxy is trusted). */
+function clientAddressOption(list: unknown, header: unknown): ClientAddressFn | undefined {
+  if (list !== undefined && (!Array.isArray(list) || !list.every((item) => typeof item === "string"))) {
+    throw new OptionError("trustProxy", "must be a list of addresses, CIDR ranges, 'loopback' or 'private'");
+  }
+  if (header !== undefined && typeof header !== "string") throw new OptionError("clientIpHeader", "must be a header name");
+  if (list === undefined || list.length === 0) {
+    // Without a trusted proxy no header is believed: naming one would do nothing, silently.
+    if (header !== undefined) throw new OptionError("clientIpHeader", "needs trustProxy: only a trusted proxy's header is read");
+    return undefined;
+  }
+  const trust = proxyTrust(list as readonly string[], header);
+  if ("problem" in trust) throw new OptionError(trust.option, trust.problem);
+  return (peer, headerOf) => clientAddressOf(peer, headerOf, trust);
 }
 
 /**
@@ -398,6 +442,7 @@ export function resolveOptions(options: StaticOptions = {}, extra: readonly stri
     throw new OptionError("archive", `must be a list of formats: ${ARCHIVE_FORMATS.map((f) => JSON.stringify(f)).join(", ")}`);
   }
   return {
+    clientAddress: clientAddressOption(options.trustProxy, options.clientIpHeader),
     root: resolve(root),
     dotfiles: oneOf("dotfiles", options.dotfiles, ["ignore", "deny", "allow"], "ignore"),
     symlinks: oneOf("symlinks", options.symlinks, ["inside-root", "follow"], "inside-root"),

@@ -16,6 +16,12 @@ export interface AccessLogEntry {
   readonly time: Date;
   /** The peer's address; `undefined` when the socket is already gone. */
   readonly remoteAddress: string | undefined;
+  /**
+   * With `trustProxy`: the client's address as the trusted proxy forwarded it
+   * (src/http/forwarded.ts), the peer's when it is not a trusted proxy. Unset
+   * without `trustProxy`.
+   */
+  readonly clientAddress?: string | undefined;
   /** `"-"` when unknown (a request the parser refused). */
   readonly method: string;
   /** The request-target as received, still percent-encoded; `"-"` when unknown. */
@@ -71,6 +77,22 @@ export function displayAddress(address: string | undefined): string {
 }
 
 /**
+ * Who sent the request: the peer, or with a trusted proxy in between
+ * `client via peer` (`203.0.113.7 via 10.0.0.5`), so that both are in the line.
+ */
+function whoSent(e: AccessLogEntry): string {
+  const peer = displayAddress(e.remoteAddress);
+  if (e.clientAddress === undefined) return peer;
+  const client = displayAddress(e.clientAddress);
+  return client === peer ? peer : `${client} via ${peer}`;
+}
+
+/** Apache's `%h` behind a trusted proxy: the client (as mod_remoteip makes it), else the peer. */
+function clientHost(e: AccessLogEntry): string {
+  return displayAddress(e.clientAddress ?? e.remoteAddress);
+}
+
+/**
  * The request line as logged: `-` when nothing of it could be parsed (a request
  * the parser refused, as Apache logs it), without a version when it had none.
  */
@@ -84,8 +106,7 @@ function requestLine(e: AccessLogEntry): string {
 export function formatAccessLog(entry: AccessLogEntry): string {
   const request = requestLine(entry);
   const line =
-    `${entry.time.toISOString()} ${displayAddress(entry.remoteAddress)} "${request}" ` +
-    `${entry.status} ${entry.bytes} ${formatDuration(entry.durationMs)}`;
+    `${entry.time.toISOString()} ${whoSent(entry)} "${request}" ` + `${entry.status} ${entry.bytes} ${formatDuration(entry.durationMs)}`;
   return entry.aborted ? `${line} (aborted)` : line;
 }
 
@@ -114,7 +135,7 @@ function quoted(value: string | undefined): string {
 function commonLine(e: AccessLogEntry): string {
   const request = requestLine(e);
   const user = e.user === undefined || e.user === "" ? "-" : escapeLogField(e.user).replace(/ /g, "\\x20");
-  return `${displayAddress(e.remoteAddress)} - ${user} ${clfTime(e.time)} "${request}" ${e.status} ${e.bytes === 0 ? "-" : e.bytes}`;
+  return `${clientHost(e)} - ${user} ${clfTime(e.time)} "${request}" ${e.status} ${e.bytes === 0 ? "-" : e.bytes}`;
 }
 
 const COLOURS: Readonly<Record<number, string>> = { 2: "32", 3: "36", 4: "33", 5: "31" };
@@ -146,6 +167,7 @@ export function accessLogFormatter(format: LogFormat, colour = false): (entry: A
         safeJson({
           time: e.time.toISOString(),
           remote: displayAddress(e.remoteAddress),
+          ...(e.clientAddress === undefined ? {} : { client: displayAddress(e.clientAddress) }),
           method: e.method,
           target: e.target,
           protocol: e.httpVersion === "-" ? "-" : `HTTP/${e.httpVersion}`,

@@ -19,10 +19,12 @@ import { newSecretPath } from "../features/secret-path.js";
 import type { FileSystem } from "../fs/types.js";
 import { createHandlerFromResolved } from "../handler/create.js";
 import { OptionError, resolveOptions, type StaticOptions } from "../handler/options.js";
+import type { ClientAddressFn } from "../http/forwarded.js";
 import type { TlsCredentials } from "../tls/credentials.js";
 import { resolveTls, type ServedCertificate } from "../tls/resolve.js";
 import { type BoundAddress, bind, urlsOf } from "./bind.js";
 import { afterBody, clientErrorListener, refuseHeadersTooLarge, refuseRequest, refuseUriTooLong } from "./connection.js";
+import { probeAnswer, probeOf, type Readiness } from "./health.js";
 import { lanAddress, lanUrl } from "./lan.js";
 import { type AccessLogEntry, accessLogFormatter, LOG_FORMATS, type LogFormat } from "./log.js";
 import { limitPipelining } from "./pipeline.js";
@@ -158,6 +160,28 @@ export interface ServeOptions extends StaticOptions {
    * @default undefined (no expiry)
    */
   readonly expire?: number;
+  /**
+   * Answer the probes `GET`/`HEAD /__wharf/livez` (200 while the process runs) and
+   * `/__wharf/readyz` (200 once listening with a readable root, 503 from
+   * {@link RunningServer.drain} on), `text/plain`, `Cache-Control: no-store`,
+   * before the handler (auth, rewrites, the SPA fallback) and out of the access
+   * log. Off, the paths are ordinary paths.
+   * @default false
+   */
+  readonly health?: boolean;
+  /**
+   * Log the {@link health} probes too.
+   * @default false
+   */
+  readonly logHealth?: boolean;
+  /**
+   * Milliseconds {@link RunningServer.drain} keeps serving with readiness 503
+   * before it closes: long enough for the load balancer to stop sending (a
+   * Kubernetes endpoint update, a few health-check intervals). The CLI drains
+   * on SIGTERM and closes at once on Ctrl+C.
+   * @default 0
+   */
+  readonly shutdownDelay?: number;
 }
 
 /** A listening server. */
@@ -201,6 +225,13 @@ export interface RunningServer {
    * Calling it again returns the same promise.
    */
   close(): Promise<void>;
+  /**
+   * Turns readiness to 503 (`/__wharf/readyz` with `health`), keeps serving for
+   * `shutdownDelay` ms, each response ending its connection, then {@link close}s.
+   * close() during the delay closes at once. Calling it again returns the same
+   * promise.
+   */
+  drain(): Promise<void>;
 }
 
 /** serve()'s own option names, for the "did you mean" of an unknown one; the type keeps it complete. */
@@ -220,6 +251,9 @@ const SERVE_OPTION_NAMES = Object.keys({
   insecureAuth: true,
   logFormat: true,
   keepAlive: true,
+  health: true,
+  logHealth: true,
+  shutdownDelay: true,
   qr: true,
   expire: true,
 } satisfies Record<Exclude<keyof ServeOptions, keyof StaticOptions>, true>);
@@ -290,6 +324,9 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     maxUrlLength: mu,
     maxConnections: mc,
     keepAlive = true,
+    health: healthOption,
+    logHealth: logHealthOption,
+    shutdownDelay: sd,
     qr = false,
     expire: expireOption,
     secretPath: secretOption,
@@ -308,6 +345,9 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     ...(qr && listing !== false ? { listing: { ...(typeof listing === "object" ? listing : {}), qr: () => lan } } : {}),
   };
   booleanOption("keepAlive", keepAlive, true);
+  const health = booleanOption("health", healthOption, false);
+  const logHealth = booleanOption("logHealth", logHealthOption, false);
+  const shutdownDelay = whole("shutdownDelay", sd, 0);
   const port = whole("port", portOption, 8000, 65535);
   const headersTimeout = whole("headersTimeout", h, 10_000);
   const requestTimeout = whole("requestTimeout", r, 30_000);
@@ -370,7 +410,32 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
                 ...(entry.referer === undefined ? {} : { referer: redact(entry.referer) }),
               }),
             );
-  const { onRequest, observe } = requestListener({ handler, closer, keepAlive, maxUrlLength, logEntry, answeredByConnection });
+  let draining = false;
+  const onDisk = staticOptions.fs === undefined;
+  const probes: Probes | undefined = health
+    ? {
+        log: logHealth,
+        readiness: async () => {
+          if (draining) return { kind: "draining" };
+          const readable = await within(
+            checkRoot(resolved.root, resolved.fs, onDisk).then(() => true),
+            ROOT_CHECK_DEADLINE,
+          );
+          // Checked again after the wait: a SIGTERM may have come meanwhile.
+          return draining ? { kind: "draining" } : readable ? { kind: "ready" } : { kind: "root-unreadable" };
+        },
+      }
+    : undefined;
+  const { onRequest, observe } = requestListener({
+    handler,
+    closer,
+    keepAlive,
+    maxUrlLength,
+    logEntry,
+    answeredByConnection,
+    clientAddress: resolved.clientAddress,
+    probes,
+  });
   const onClientError = clientErrorListener(logEntry, answeredByConnection);
   const makeServer = serverFactory({
     tls,
@@ -400,14 +465,35 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const closed = new Promise<void>((done) => {
     stopped = done;
   });
+  // drain(): readiness 503 and `Connection: close` at once, close() after the delay
+  // (or as soon as close() itself is called).
+  let endDelay: (() => void) | undefined;
+  let drained: Promise<void> | undefined;
   const close = (): Promise<void> => {
     clearTimeout(expiry);
+    draining = true;
+    endDelay?.();
     const closing = closer.close();
     closing.then(stopped, stopped);
     return closing;
   };
   // A close that fails (it does not, short of a bug) rejects for the caller of close(); here nobody waits on it.
   if (expire !== undefined) expiry = setTimeout(() => close().catch(() => undefined), expire);
+  const drain = (): Promise<void> =>
+    (drained ??= (async () => {
+      draining = true;
+      closer.drain();
+      if (shutdownDelay > 0) {
+        await new Promise<void>((done) => {
+          const timer = setTimeout(done, shutdownDelay);
+          endDelay = () => {
+            clearTimeout(timer);
+            done();
+          };
+        });
+      }
+      return close();
+    })());
   return {
     urls: urlsOf(addresses, host, scheme).map(under),
     secretPath: features.secretPath,
@@ -417,9 +503,16 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     addresses,
     port: addresses[0]!.port,
     close,
+    drain,
     certificate: tls?.certificate,
     ...(movedFrom === undefined ? {} : { movedFrom }),
-    features: [...features.active, ...(resolved.compression ? ["compression"] : []), ...(tls === undefined ? [] : ["https", "http/2"])],
+    features: [
+      ...features.active,
+      ...(resolved.compression ? ["compression"] : []),
+      ...(tls === undefined ? [] : ["https", "http/2"]),
+      ...(health ? ["health"] : []),
+      ...(resolved.clientAddress === undefined ? [] : ["trust-proxy"]),
+    ],
     get inFlight() {
       return closer.inFlight;
     },
@@ -443,6 +536,41 @@ interface RequestListenerOptions {
   /** Writes one access-log line; `undefined` for no log. */
   readonly logEntry: ((entry: AccessLogEntry) => void) | undefined;
   readonly answeredByConnection: WeakMap<NodeResponse, number>;
+  /** With `trustProxy`: the client behind a trusted proxy, for the access log. */
+  readonly clientAddress: ClientAddressFn | undefined;
+  /** With `health`: the probes. */
+  readonly probes: Probes | undefined;
+}
+
+/** What answering the `health` probes needs. */
+interface Probes {
+  /** Log them (`logHealth`). */
+  readonly log: boolean;
+  readonly readiness: () => Promise<Readiness>;
+}
+
+/** How long a readiness probe waits for the root's stat (a hung network mount) before it says 503. */
+const ROOT_CHECK_DEADLINE = 2000;
+
+/** `promise`'s value, or false if it rejects or has not settled within `ms`. */
+function within(promise: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.catch(() => false),
+    new Promise<boolean>((done) => {
+      timer = setTimeout(() => done(false), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Writes a probe's answer (health.ts), no body for HEAD. */
+function answerProbe(req: NodeRequest, res: NodeResponse, probe: "livez" | "readyz", readiness: Readiness): void {
+  const answer = probeAnswer(probe, req.method, readiness);
+  // A probe with another method may carry a body nobody reads: end the connection after.
+  if (answer.status === 405 && "shouldKeepAlive" in res) res.shouldKeepAlive = false;
+  res.writeHead(answer.status, answer.headers);
+  if (req.method === "HEAD") res.end();
+  else res.end(answer.body);
 }
 
 /**
@@ -453,7 +581,7 @@ interface RequestListenerOptions {
  * first two, for answers the transport gives itself (the HTTP/2 431).
  */
 function requestListener(o: RequestListenerOptions): { onRequest: Listener; observe: Listener } {
-  const { handler, closer, keepAlive, maxUrlLength, logEntry: log, answeredByConnection } = o;
+  const { handler, closer, keepAlive, maxUrlLength, logEntry: log, answeredByConnection, clientAddress, probes } = o;
   // At most MAX_PIPELINED requests of one HTTP/1.1 connection under way at once (pipeline.ts).
   const pipelined = limitPipelining((req, res) => {
     try {
@@ -473,6 +601,7 @@ function requestListener(o: RequestListenerOptions): { onRequest: Listener; obse
       const time = new Date();
       // Read now: an HTTP/2 request's socket is unbound once its stream is gone.
       const remoteAddress = req.socket.remoteAddress;
+      const client = clientAddress === undefined ? undefined : clientAddress(remoteAddress, (name) => headerOf(req, name));
       res.once("close", () => {
         const finished = res.writableFinished;
         const status = finished ? undefined : answeredByConnection.get(res);
@@ -483,6 +612,7 @@ function requestListener(o: RequestListenerOptions): { onRequest: Listener; obse
         log({
           time,
           remoteAddress,
+          ...(clientAddress === undefined ? {} : { clientAddress: client }),
           method: req.method ?? "-",
           target: req.url ?? "-",
           httpVersion: req.httpVersion,
@@ -499,7 +629,10 @@ function requestListener(o: RequestListenerOptions): { onRequest: Listener; obse
   };
 
   const onRequest = (req: NodeRequest, res: NodeResponse): void => {
-    observe(req, res);
+    // Decided at startup: without `health` the probe paths are ordinary paths.
+    const probe = probes === undefined ? undefined : probeOf(req.url);
+    if (probe === undefined || probes!.log) observe(req, res);
+    else closer.track(res);
     // Node then answers with `Connection: close` and closes after the response.
     if (!keepAlive && "shouldKeepAlive" in res) res.shouldKeepAlive = false;
     // Checked as the request arrives, before any handler work: 414 (RFC 9110 §15.5.15).
@@ -507,7 +640,14 @@ function requestListener(o: RequestListenerOptions): { onRequest: Listener; obse
       refuseUriTooLong(req, res);
       return;
     }
-    const dispatch = (): void => pipelined(req, res);
+    const dispatch =
+      probe === undefined
+        ? (): void => pipelined(req, res)
+        : (): void => {
+            // Answered before the handler: no auth, rewrite or SPA fallback sees a probe.
+            if (probe === "livez") answerProbe(req, res, probe, { kind: "ready" });
+            else void probes!.readiness().then((r) => answerProbe(req, res, probe, r));
+          };
     // HTTP/1.x only: HTTP/2 frames its own messages (and has a stream).
     if ((req as Partial<Http2ServerRequest>).stream === undefined) {
       // Framing, version and Host decided from the head, the same for a cached file
@@ -525,6 +665,12 @@ function requestListener(o: RequestListenerOptions): { onRequest: Listener; obse
     dispatch();
   };
   return { onRequest, observe };
+}
+
+/** A request header as one string (repeated fields joined, RFC 9110 §5.3). */
+function headerOf(req: NodeRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(", ") : value;
 }
 
 /** A Node request listener. */

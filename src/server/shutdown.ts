@@ -23,6 +23,13 @@ export interface GracefulCloser {
   /** Responses started and not yet finished or aborted. */
   readonly inFlight: number;
   /**
+   * From now on, every response ends its HTTP/1.1 connection (`Connection: close`):
+   * during a shutdown delay, a client or proxy then opens its next connection,
+   * to another replica once the load balancer has taken this one out, instead of
+   * keeping one that close() would cut under it.
+   */
+  drain(): void;
+  /**
    * Stops accepting, closes idle keep-alive connections, waits up to `timeoutMs`
    * for in-flight responses, then destroys whatever connections remain.
    * Calling it again returns the same promise.
@@ -34,6 +41,7 @@ export interface GracefulCloser {
 export function gracefulCloser(servers: readonly Closable[], timeoutMs: number): GracefulCloser {
   let inFlight = 0;
   let closing = false;
+  let draining = false;
   let drained: (() => void) | undefined;
   let closed: Promise<void> | undefined;
   const closeIdle = (): void => {
@@ -47,7 +55,7 @@ export function gracefulCloser(servers: readonly Closable[], timeoutMs: number):
       inFlight++;
       // A request that arrives on a kept-alive connection during shutdown is still
       // answered, but told that the connection ends with it (HTTP/2 says so with GOAWAY).
-      if (closing && "shouldKeepAlive" in res) res.shouldKeepAlive = false;
+      if ((closing || draining) && "shouldKeepAlive" in res) res.shouldKeepAlive = false;
       res.once("close", () => {
         inFlight--;
         if (!closing) return;
@@ -56,6 +64,9 @@ export function gracefulCloser(servers: readonly Closable[], timeoutMs: number):
         setImmediate(closeIdle);
         if (inFlight === 0) drained?.();
       });
+    },
+    drain() {
+      draining = true;
     },
     close() {
       closed ??= (async () => {
@@ -82,6 +93,12 @@ export function gracefulCloser(servers: readonly Closable[], timeoutMs: number):
 export interface ShutdownOptions {
   /** What the shutdown line says the wait is at most, in ms. */
   readonly shutdownTimeout: number;
+  /**
+   * `--shutdown-delay`, in ms: after SIGTERM (what an orchestrator sends), what
+   * the shutdown line says is served before closing. SIGINT (Ctrl+C) skips it.
+   * @default 0
+   */
+  readonly shutdownDelay?: number;
   /** How many responses are in flight, for the shutdown line. */
   readonly inFlight?: () => number;
   /**
@@ -103,19 +120,29 @@ function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(1))}s`;
 }
 
-/** `wharf: shutting down (waiting up to 10s for 3 responses)` */
-export function shutdownLine(timeoutMs: number, inFlight: number): string {
-  if (inFlight === 0) return "wharf: shutting down";
-  return `wharf: shutting down (waiting up to ${seconds(timeoutMs)} for ${inFlight} response${inFlight === 1 ? "" : "s"})`;
+/**
+ * `wharf: shutting down (waiting up to 10s for 3 responses)`; with a delay,
+ * `wharf: draining: not ready, serving 5s more, then shutting down (...)`.
+ */
+export function shutdownLine(timeoutMs: number, inFlight: number, delayMs = 0): string {
+  const wait = inFlight === 0 ? "" : ` (waiting up to ${seconds(timeoutMs)} for ${inFlight} response${inFlight === 1 ? "" : "s"})`;
+  if (delayMs > 0) return `wharf: draining: not ready, serving ${seconds(delayMs)} more, then shutting down${wait}`;
+  return `wharf: shutting down${wait}`;
+}
+
+/** Whether `signal` asks for the shutdown delay: SIGTERM does (an orchestrator), SIGINT does not (a person at the terminal). */
+export function delays(signal: NodeJS.Signals): boolean {
+  return signal !== "SIGINT";
 }
 
 /**
- * On the first SIGINT/SIGTERM: print one line, `close()`, exit 0. On a second one,
+ * On the first SIGINT/SIGTERM: print one line, `close(signal)` (which drains
+ * first after SIGTERM, see {@link delays}), exit 0. On a second one,
  * exit at once with the shell's code for that signal (130 for SIGINT, 143 for
  * SIGTERM), for the person who does not want to wait. Returns a function that
  * removes the listeners.
  */
-export function onShutdownSignals(close: () => Promise<void>, opts: ShutdownOptions): () => void {
+export function onShutdownSignals(close: (signal: NodeJS.Signals) => Promise<void>, opts: ShutdownOptions): () => void {
   const write = opts.write ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const exit = opts.exit ?? ((code: number) => process.exit(code));
   const signals = opts.signals ?? ["SIGINT", "SIGTERM"];
@@ -126,8 +153,8 @@ export function onShutdownSignals(close: () => Promise<void>, opts: ShutdownOpti
       return;
     }
     stopping = true;
-    write(shutdownLine(opts.shutdownTimeout, opts.inFlight?.() ?? 0));
-    close().then(
+    write(shutdownLine(opts.shutdownTimeout, opts.inFlight?.() ?? 0, delays(signal) ? (opts.shutdownDelay ?? 0) : 0));
+    close(signal).then(
       () => exit(0),
       (err: unknown) => {
         write(`wharf: ${err instanceof Error ? err.message : String(err)}`);

@@ -196,6 +196,9 @@ describe("registry: environment variables", () => {
       WHARF_AUTH: "a:b",
       WHARF_AUTH_FILE: "/h",
       WHARF_LOG_FORMAT: "json",
+      WHARF_SHUTDOWN_DELAY: "5",
+      WHARF_TRUST_PROXY: "loopback,10.0.0.0/8",
+      WHARF_CLIENT_IP_HEADER: "X-Real-IP",
     };
     const flags: Record<string, string[]> = {
       port: ["-p", "9"],
@@ -205,6 +208,9 @@ describe("registry: environment variables", () => {
       auth: ["--auth", "c:d"],
       authFile: ["--auth-file", "/f"],
       logFormat: ["--log-format", "dev"],
+      shutdownDelay: ["--shutdown-delay", "2"],
+      trustProxy: ["--trust-proxy", "private"],
+      clientIpHeader: ["--client-ip-header", "forwarded"],
     };
     for (const o of OPTIONS.filter((o) => o.env !== undefined)) {
       for (const name of o.env!) {

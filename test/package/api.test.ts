@@ -21,6 +21,7 @@ const RUNTIME = [
   "basicAuth",
   "bytesReply",
   "cleanUrls",
+  "clientAddress",
   "cors",
   "corsDecision",
   "corsPolicy",

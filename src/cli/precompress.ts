@@ -155,7 +155,8 @@ async function writeDigest(path: string): Promise<boolean> {
     await sink.writeFile(formatDigestSidecar(digest, basename(path)));
     // A file dated in the future (copied from a machine whose clock is ahead) would
     // leave its sidecar older than itself, so never used: date the sidecar no earlier.
-    if (mtimeMs > Date.now()) await sink.utimes(new Date(mtimeMs), new Date(mtimeMs));
+    // A millisecond later than its time: seconds as a double lose the nanoseconds.
+    if (mtimeMs > Date.now()) await sink.utimes((Math.ceil(mtimeMs) + 1) / 1000, (Math.ceil(mtimeMs) + 1) / 1000);
     await sink.close();
     await rename(temporary, target);
     return true;

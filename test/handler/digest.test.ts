@@ -306,6 +306,16 @@ describe("digest on", () => {
     assert.deepEqual(headers304, { etag, "cache-control": "no-cache", vary: VARY_DIGEST, connection: "close" });
   });
 
+  test("listings and error pages carry no digest", async () => {
+    for (const path of ["/", "/missing.txt"]) {
+      const res = await get(portOn, "GET", path, { "want-repr-digest": "sha-256=1", "want-content-digest": "sha-256=1" });
+      assert.equal(res.status, path === "/" ? 200 : 404, path);
+      assert.equal(res.headers["repr-digest"], undefined, path);
+      assert.equal(res.headers["content-digest"], undefined, path);
+      assert.doesNotMatch(res.headers["vary"] ?? "", /want-/, path);
+    }
+  });
+
   test("412 and 416 carry no digest", async () => {
     const failed = await get(portOn, "GET", "/nums.txt", { "if-match": '"nope"', "want-repr-digest": "sha-256=1" });
     assert.equal(failed.status, 412);
@@ -318,6 +328,21 @@ describe("digest on", () => {
 });
 
 describe("digest off (the default)", () => {
+  test("exact headers of a 200, as before the option existed", async () => {
+    const ok = await get(portOff, "GET", "/nums.txt", { "want-repr-digest": "sha-512=1" });
+    const { date: _d, ...headers } = ok.headers;
+    assert.deepEqual(Object.keys(headers), [
+      "etag",
+      "cache-control",
+      "last-modified",
+      "accept-ranges",
+      "x-content-type-options",
+      "content-type",
+      "content-length",
+      "connection",
+    ]);
+  });
+
   for (const path of ["/nums.txt", "/small.js", "/pre.css", "/disk.bin"]) {
     test(`${path}: no digest fields, Vary as before`, async () => {
       const res = await get(portOff, "GET", path, {

@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createHandler } from "../../src/handler/create.js";
 import { lastModifiedOf, PLACEHOLDER_MTIME_BEFORE_MS } from "../../src/http/dates.js";
+import { serveContent, type WharfRequest } from "../../src/index.js";
 import { REPO, type RunningCli, startCli } from "../helpers/cli.js";
 import { type RawResponse, rawRequest } from "../helpers/raw.js";
 import { waitFor } from "../helpers/wait.js";
@@ -38,6 +39,7 @@ const HASHED_LATER = bytes(2);
 const STALE = bytes(3);
 const LYING = bytes(4);
 const LIE = sha256(Buffer.from("not the file"));
+const MID = bytes(5).subarray(0, 2048);
 
 describe("replicas agree on the ETag of a file above hashLimit", () => {
   let base: string;
@@ -55,6 +57,9 @@ describe("replicas agree on the ETag of a file above hashLimit", () => {
     writeFileSync(join(tree, "stale.bin.sha256"), `${LIE.toString("hex")}\n`);
     writeFileSync(join(tree, "lying.bin"), LYING);
     writeFileSync(join(tree, "lying.bin.sha256"), LIE.toString("hex").toUpperCase());
+    // Between cacheFileBytes and hashLimit: a sidecar spares reading it too.
+    writeFileSync(join(tree, "mid.bin"), MID);
+    writeFileSync(join(tree, "mid.bin.sha256"), `${LIE.toString("hex")} *mid.bin\n`);
     // The second replica's copy: new inodes, and every mtime a day later.
     cpSync(tree, join(base, "b"), { recursive: true });
     const stamp = (dir: string, name: string, seconds: number): void => utimesSync(join(base, dir, name), seconds, seconds);
@@ -62,9 +67,9 @@ describe("replicas agree on the ETag of a file above hashLimit", () => {
       ["a", 1_750_000_000],
       ["b", 1_750_086_400],
     ] as const) {
-      for (const name of ["sidecar.bin", "later.bin", "lying.bin", "stale.bin"]) stamp(dir, name, day);
+      for (const name of ["sidecar.bin", "later.bin", "lying.bin", "stale.bin", "mid.bin"]) stamp(dir, name, day);
       // Sidecars not older than their file, except the stale one, a second older.
-      for (const name of ["sidecar.bin.sha256", "lying.bin.sha256"]) stamp(dir, name, day);
+      for (const name of ["sidecar.bin.sha256", "lying.bin.sha256", "mid.bin.sha256"]) stamp(dir, name, day);
       stamp(dir, "stale.bin.sha256", day - 1);
     }
     const script = join(base, "replica.mjs");
@@ -128,10 +133,20 @@ console.log("Serving at http://127.0.0.1:" + server.port + "/ Press Ctrl+C");
 
   test("a sidecar not older than its file is trusted, even when it lies (it is the operator's file)", async () => {
     for (const replica of replicas) {
-      const res = await get(replica.port, "/lying.bin");
-      assert.equal(res.headers["etag"], tagFrom(LIE));
-      assert.equal(res.headers["repr-digest"], `sha-256=:${LIE.toString("base64")}:`);
+      for (const path of ["/lying.bin", "/mid.bin"]) {
+        const res = await get(replica.port, path);
+        assert.equal(res.headers["etag"], tagFrom(LIE), path);
+        assert.equal(res.headers["repr-digest"], `sha-256=:${LIE.toString("base64")}:`, path);
+      }
     }
+  });
+
+  test("a sidecar gives SHA-256 only: sha-512 asked alone gets none", async () => {
+    const res = await get(replicas[0]!.port, "/sidecar.bin", { "want-repr-digest": "sha-512=1" });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers["repr-digest"], undefined);
+    const both = await get(replicas[0]!.port, "/sidecar.bin", { "want-repr-digest": "sha-512=9, sha-256=1" });
+    assert.equal(both.headers["repr-digest"], `sha-256=:${sha256(SIDECAR).toString("base64")}:`);
   });
 });
 
@@ -215,6 +230,25 @@ describe("Last-Modified and placeholder mtimes", () => {
       lastModified: undefined,
     },
   ];
+  test("serveContent({ file }) follows the same rule", async () => {
+    for (const [name, want] of [
+      ["zero.txt", undefined],
+      ["real.txt", "Wed, 01 May 2024 00:00:00 GMT"],
+    ] as const) {
+      const req: WharfRequest = {
+        method: "GET",
+        target: "/x",
+        pathname: "/x",
+        search: "",
+        header: () => undefined,
+        remoteAddress: undefined,
+      };
+      const reply = await serveContent(req, { file: join(dir, name) });
+      assert.equal(reply.status, 200);
+      assert.equal(reply.headers["last-modified"], want, name);
+    }
+  });
+
   for (const row of rows) {
     for (const method of ["GET", "HEAD"]) {
       test(`${method} ${row.name}`, async () => {

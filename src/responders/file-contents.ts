@@ -72,6 +72,10 @@ export const METADATA_BYTES = 4 * 1024 * 1024;
  */
 const ENTRY_BYTES = 320;
 
+/** What an entry weighs against {@link METADATA_BYTES}: its bookkeeping, its key, its digests' text (two bytes a character). */
+const metadataWeight = (entry: Entry): number =>
+  ENTRY_BYTES + 2 * entry.key.length + 2 * ((entry.digests?.["sha-256"].length ?? 0) + (entry.digests?.["sha-512"]?.length ?? 0));
+
 /** Compressed output is at most this much larger than its input (zstd's and zlib's bounds are below it). */
 const expansionBound = (size: number): number => size + (size >> 6) + 64;
 
@@ -362,7 +366,7 @@ export class FileContentsCache {
     this.#entries.set(entry.key, entry);
     if (entry.body !== undefined) this.#held.add(entry);
     this.#bytes += entry.body?.length ?? 0;
-    this.#metadata += ENTRY_BYTES + 2 * entry.key.length;
+    this.#metadata += metadataWeight(entry);
     this.#trim(entry.key);
   }
 
@@ -395,7 +399,7 @@ export class FileContentsCache {
     if (old === undefined) return;
     this.#entries.delete(key);
     this.#bytes -= this.#weightOf(old);
-    this.#metadata -= ENTRY_BYTES + 2 * old.key.length;
+    this.#metadata -= metadataWeight(old);
     this.#release(old);
   }
 

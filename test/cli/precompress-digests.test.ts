@@ -37,6 +37,7 @@ before(() => {
   put("big.js", Buffer.from("let x = 1;\n".repeat(110_000)));
   for (const suffix of [".br", ".gz"]) put(`big.js${suffix}`, randomBytes(MiB + 7));
   put(".hidden.bin", randomBytes(MiB + 1)); // dotfiles left alone
+  put("site.htpasswd", randomBytes(MiB + 1)); // password files never: their digest helps guess them
   // The original older than its sidecars, so they are up to date.
   const earlier = new Date(Date.now() - 10_000);
   utimesSync(join(dir, "big.js"), earlier, earlier);
@@ -76,7 +77,7 @@ test("writes sha256sum's line beside every file over 1 MiB, compressed sidecars 
     assert.equal(readFileSync(join(dir, `${name}.sha256`), "utf8"), `${sha256(files[name]!).toString("hex")}  ${name}\n`, name);
     assert.match(r.out, new RegExp(`^${name.replaceAll(".", "\\.")}\\.sha256: sha256 of `, "m"));
   }
-  for (const name of ["exactly.bin", "small.txt", ".hidden.bin"]) assert.ok(!existsSync(join(dir, `${name}.sha256`)), `${name}: no digest`);
+  for (const name of ["exactly.bin", "small.txt", ".hidden.bin", "site.htpasswd"]) assert.ok(!existsSync(join(dir, `${name}.sha256`)), `${name}: no digest`);
   assert.match(r.out, /; 5 files over 1 MiB: wrote 5 digests, 0 up to date$/m);
   // The tool that wrote the format checks it.
   const checked = execFileSync("sha256sum", ["-c", ...DIGESTED.map((n) => `${n}.sha256`)], { cwd: dir, encoding: "utf8" });

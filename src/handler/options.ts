@@ -71,9 +71,11 @@ export interface StaticOptions extends FeatureOptions {
    */
   readonly cacheControl?: string;
   /**
-   * Files up to this many bytes get an ETag hashed from their content, the same on
-   * every machine that serves the same bytes. Larger files get one derived from
-   * size and modification time instead of being read in full. See docs/design.md.
+   * Files up to this many bytes are hashed for their ETag before their first
+   * answer, so the tag is the same on every machine that serves the same bytes.
+   * Larger ones take it from a `FILE.sha256` sidecar (`sha256sum`'s format, not
+   * older than the file) without being read, or answer with a size-and-mtime tag
+   * until they are hashed once in the background. See docs/design.md, "ETag scheme".
    * @default 67108864 (64 MiB)
    */
   readonly hashLimit?: number;

@@ -144,7 +144,11 @@ export const BACKGROUND_STALL_MS = 30_000;
 
 /** Limits of {@link FileContentsCache}. */
 export interface ContentsLimits {
-  /** Files up to this size are hashed; larger ones get {@link metadataTag}. */
+  /**
+   * Files up to this size are hashed before their first answer; larger ones, not
+   * kept in memory and without a digest sidecar, get {@link metadataTag} until
+   * they are hashed in the background.
+   */
   readonly hashLimit: number;
   /** Files up to this size are kept in memory. */
   readonly maxFileBytes: number;

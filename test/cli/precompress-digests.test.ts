@@ -77,7 +77,8 @@ test("writes sha256sum's line beside every file over 1 MiB, compressed sidecars 
     assert.equal(readFileSync(join(dir, `${name}.sha256`), "utf8"), `${sha256(files[name]!).toString("hex")}  ${name}\n`, name);
     assert.match(r.out, new RegExp(`^${name.replaceAll(".", "\\.")}\\.sha256: sha256 of `, "m"));
   }
-  for (const name of ["exactly.bin", "small.txt", ".hidden.bin", "site.htpasswd"]) assert.ok(!existsSync(join(dir, `${name}.sha256`)), `${name}: no digest`);
+  for (const name of ["exactly.bin", "small.txt", ".hidden.bin", "site.htpasswd"])
+    assert.ok(!existsSync(join(dir, `${name}.sha256`)), `${name}: no digest`);
   assert.match(r.out, /; 5 files over 1 MiB: wrote 5 digests, 0 up to date$/m);
   // The tool that wrote the format checks it.
   const checked = execFileSync("sha256sum", ["-c", ...DIGESTED.map((n) => `${n}.sha256`)], { cwd: dir, encoding: "utf8" });

@@ -14,8 +14,15 @@
  * there instead of writing through it; a sidecar name that is not a regular file
  * is left alone). Configuration and password files are never compressed: their
  * sidecars would hold the same secrets.
+ *
+ * `--digests` then writes a digest sidecar (`FILE.sha256`, `sha256sum`'s format,
+ * src/responders/digest-sidecar.ts) beside every file larger than 1 MiB, the
+ * compressed sidecars included: wharf hashes the files it keeps in memory when it
+ * reads them, and takes the ETag and Repr-Digest of any larger file from its
+ * digest sidecar instead of reading it, so that every replica agrees on the tag
+ * of a file above `hashLimit` from the first request (issue 15 item 5).
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { type FileHandle, lstat, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, relative } from "node:path";
@@ -26,6 +33,7 @@ import { humanSize } from "../core/text.js";
 import { isCompressible } from "../http/compressible.js";
 import { contentTypeFor } from "../http/content-type.js";
 import type { Encoding } from "../http/negotiate.js";
+import { DIGEST_SIDECAR_SUFFIX, formatDigestSidecar } from "../responders/digest-sidecar.js";
 import { compressorStream, ENCODINGS, SIDECAR_SUFFIX } from "../responders/encoders.js";
 
 const SIDECAR = /\.(br|gz|zst)$/;
@@ -62,9 +70,17 @@ export interface WalkOptions {
 export interface PrecompressOptions extends WalkOptions {
   /** Report what would be written, and write nothing. @default false */
   readonly dryRun?: boolean;
+  /** Also write digest sidecars (`FILE.sha256`) beside every file over {@link DIGEST_MIN_BYTES}. @default false */
+  readonly digests?: boolean;
   /** Called after each file examined, with the running summary (progress). */
   readonly progress?: (summary: Readonly<PrecompressSummary>) => void;
 }
+
+/**
+ * Files up to this size get no digest sidecar: wharf keeps them in memory
+ * (`cacheFileBytes`, 1 MiB by default) and hashes them when it reads them.
+ */
+export const DIGEST_MIN_BYTES = 1024 * 1024;
 
 /** What one run did. */
 export interface PrecompressSummary {
@@ -80,6 +96,12 @@ export interface PrecompressSummary {
   originalBytes: number;
   /** Bytes saved by the best coding of each file. */
   savedBytes: number;
+  /** With `digests`: files over {@link DIGEST_MIN_BYTES} looked at (compressed sidecars included). */
+  hashed: number;
+  /** Digest sidecars written (or, in a dry run, that would be). */
+  digestsWritten: number;
+  /** Digest sidecars already up to date. */
+  digestsUpToDate: number;
 }
 
 async function* walk(dir: string, options: WalkOptions): AsyncGenerator<string> {
@@ -90,6 +112,86 @@ async function* walk(dir: string, options: WalkOptions): AsyncGenerator<string> 
       if (!options.includeNodeModules && entry.name === "node_modules") continue;
       yield* walk(path, options);
     } else if (entry.isFile() && !SIDECAR.test(entry.name)) yield path; // symlinks are never followed
+  }
+}
+
+/** Every regular file a digest is for: compressed sidecars too (and a real `.gz` download), never a digest sidecar. */
+async function* walkForDigests(dir: string, options: WalkOptions): AsyncGenerator<string> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (!options.dotfiles && entry.name.startsWith(".")) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (!options.includeNodeModules && entry.name === "node_modules") continue;
+      yield* walkForDigests(path, options);
+    } else if (entry.isFile() && !entry.name.endsWith(DIGEST_SIDECAR_SUFFIX)) yield path;
+  }
+}
+
+/**
+ * Writes `path`'s digest sidecar: the file hashed through a descriptor opened
+ * without following links, the line written to a fresh temporary name and
+ * renamed over the sidecar's, as compressed sidecars are. `false` when the file
+ * changed while it was read (then the digest would describe no version of it).
+ */
+async function writeDigest(path: string): Promise<boolean> {
+  const target = path + DIGEST_SIDECAR_SUFFIX;
+  const source = await open(path, READ_FLAGS);
+  let digest: Buffer;
+  let mtimeMs: number;
+  try {
+    const before = await source.stat();
+    mtimeMs = before.mtimeMs;
+    const hash = createHash("sha256");
+    for await (const chunk of source.createReadStream({ autoClose: false, emitClose: false })) hash.update(chunk as Buffer);
+    const after = await source.stat();
+    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) return false;
+    digest = hash.digest();
+  } finally {
+    await source.close();
+  }
+  const temporary = temporaryName(target);
+  const sink = await open(temporary, CREATE_FLAGS, 0o644);
+  try {
+    await sink.writeFile(formatDigestSidecar(digest, basename(path)));
+    // A file dated in the future (copied from a machine whose clock is ahead) would
+    // leave its sidecar older than itself, so never used: date the sidecar no earlier.
+    // A millisecond later than its time: seconds as a double lose the nanoseconds.
+    if (mtimeMs > Date.now()) await sink.utimes((Math.ceil(mtimeMs) + 1) / 1000, (Math.ceil(mtimeMs) + 1) / 1000);
+    await sink.close();
+    await rename(temporary, target);
+    return true;
+  } catch (error) {
+    await sink.close().catch(() => undefined);
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** The digest pass: a sidecar for every file over {@link DIGEST_MIN_BYTES} whose sidecar is absent or stale. */
+async function writeDigests(
+  root: string,
+  log: (line: string) => void,
+  options: PrecompressOptions,
+  summary: PrecompressSummary,
+): Promise<void> {
+  for await (const path of walkForDigests(root, options)) {
+    const info = await lstat(path);
+    if (!info.isFile() || info.size <= DIGEST_MIN_BYTES || isSecretName(basename(path))) continue;
+    summary.hashed++;
+    const target = path + DIGEST_SIDECAR_SUFFIX;
+    const state = await sidecarState(target, info.mtimeMs);
+    if (state.kind === "fresh") summary.digestsUpToDate++;
+    else if (state.kind === "other") {
+      summary.leftAlone++;
+      log(`${relative(root, target)}: not a regular file, left alone`);
+    } else if (options.dryRun) {
+      summary.digestsWritten++;
+      log(`would write ${relative(root, target)}`);
+    } else if (await writeDigest(path)) {
+      summary.digestsWritten++;
+      log(`${relative(root, target)}: sha256 of ${humanSize(info.size)}`);
+    } else log(`${relative(root, path)}: changed while it was hashed, no digest written`);
+    options.progress?.(summary);
   }
 }
 
@@ -180,6 +282,9 @@ export async function precompress(
     leftAlone: 0,
     originalBytes: 0,
     savedBytes: 0,
+    hashed: 0,
+    digestsWritten: 0,
+    digestsUpToDate: 0,
   };
   for await (const path of walk(root, options)) {
     summary.scanned++;
@@ -224,22 +329,28 @@ export async function precompress(
       log(options.dryRun ? `would write ${done.join(", ")}` : `${relative(root, path)}: ${humanSize(info.size)} → ${done.join(", ")}`);
     options.progress?.(summary);
   }
+  // After the compressed sidecars are written, so that theirs are digests of what is now there.
+  if (options.digests) await writeDigests(root, log, options, summary);
   return summary;
 }
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 /** The closing line of a run. */
-export function summaryLine(s: PrecompressSummary, dryRun = false): string {
+export function summaryLine(s: PrecompressSummary, dryRun = false, digests = false): string {
+  const digestPart = digests
+    ? `; ${plural(s.hashed, "file")} over 1 MiB: ${dryRun ? "would write" : "wrote"} ${plural(s.digestsWritten, "digest")}, ${s.digestsUpToDate} up to date`
+    : "";
   if (dryRun) {
-    return `${plural(s.files, "compressible file")} (${humanSize(s.originalBytes)}): would write ${plural(s.written, "sidecar")}, ${s.upToDate} up to date; nothing written (dry run)`;
+    return `${plural(s.files, "compressible file")} (${humanSize(s.originalBytes)}): would write ${plural(s.written, "sidecar")}, ${s.upToDate} up to date${digestPart}; nothing written (dry run)`;
   }
   const pct = s.originalBytes === 0 ? 0 : Math.round((100 * s.savedBytes) / s.originalBytes);
   return (
     `${plural(s.files, "compressible file")}: wrote ${plural(s.written, "sidecar")}, ` +
     `${s.upToDate} up to date, ${s.notSmaller} not smaller` +
     (s.leftAlone > 0 ? `, ${s.leftAlone} left alone` : "") +
-    `; best codings save ${humanSize(s.savedBytes)} of ${humanSize(s.originalBytes)} (${pct}%)`
+    `; best codings save ${humanSize(s.savedBytes)} of ${humanSize(s.originalBytes)} (${pct}%)` +
+    digestPart
   );
 }
 
@@ -250,6 +361,9 @@ under DIR, at maximum compression. Up-to-date sidecars are skipped; wharf then
 serves them as they are.
 
   -n, --dry-run              list the sidecars it would write; write nothing
+      --digests              also write FILE.sha256 (sha256sum's format) beside
+                             every file over 1 MiB, compressed sidecars included:
+                             wharf takes ETags and Repr-Digest from them
       --include-node-modules also descend into node_modules directories
       --dotfiles             also dotfiles and dot-directories
   -q, --quiet                only the summary line
@@ -271,16 +385,20 @@ export interface ProgressSink {
 function progressReporter(sink: ProgressSink): { update: (s: Readonly<PrecompressSummary>) => void; end: () => void } {
   let shown = false;
   const text = (s: Readonly<PrecompressSummary>) =>
-    `precompress: ${s.scanned.toLocaleString("en")} files looked at, ${plural(s.written, "sidecar")} written`;
+    `precompress: ${s.scanned.toLocaleString("en")} files looked at, ${plural(s.written, "sidecar")} written` +
+    (s.hashed > 0 ? `, ${s.hashed.toLocaleString("en")} large files hashed, ${plural(s.digestsWritten, "digest")} written` : "");
   return {
     update(s) {
+      // Each pass counts its own files: the compression pass `scanned`, the digest pass `hashed`.
+      const count = s.hashed > 0 ? s.hashed : s.scanned;
       if (sink.isTTY) {
-        // A terminal redraws one line; every 16 files keeps the writes few on a fast disk.
-        if (s.scanned % 16 === 0) {
+        // A terminal redraws one line; every 16 files keeps the writes few on a fast
+        // disk; every large file hashed, each of which takes a while.
+        if (s.hashed > 0 || count % 16 === 0) {
           sink.write(`\r${text(s)}`);
           shown = true;
         }
-      } else if (s.scanned % PROGRESS_EVERY === 0) {
+      } else if (count % PROGRESS_EVERY === 0) {
         sink.write(`${text(s)}\n`);
       }
     },
@@ -299,7 +417,7 @@ export async function precompressCommand(
 ): Promise<number> {
   let dir: string | undefined;
   let quiet = false;
-  const options: { dryRun?: boolean; includeNodeModules?: boolean; dotfiles?: boolean } = {};
+  const options: { dryRun?: boolean; includeNodeModules?: boolean; dotfiles?: boolean; digests?: boolean } = {};
   for (const arg of argv) {
     if (arg === "-h" || arg === "--help") {
       out(USAGE);
@@ -309,6 +427,7 @@ export async function precompressCommand(
     else if (arg === "-n" || arg === "--dry-run") options.dryRun = true;
     else if (arg === "--include-node-modules") options.includeNodeModules = true;
     else if (arg === "--dotfiles") options.dotfiles = true;
+    else if (arg === "--digests") options.digests = true;
     else if (arg.startsWith("-") || dir !== undefined) {
       err(`wharf: precompress: unexpected argument '${arg}'\nTry 'wharf precompress --help'.\n`);
       return 2;
@@ -332,7 +451,7 @@ export async function precompressCommand(
       ...(progress === undefined ? {} : { progress: progress.update }),
     });
     progress?.end();
-    out(`${summaryLine(summary, options.dryRun)}\n`);
+    out(`${summaryLine(summary, options.dryRun, options.digests)}\n`);
     return 0;
   } catch (error) {
     progress?.end();

@@ -536,6 +536,21 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   { name: "precompressed", layer: "handler", default: true },
   {
+    name: "digest",
+    layer: "handler",
+    default: false,
+    configKey: "digest",
+    flags: [
+      {
+        long: "digest",
+        help: "Repr-Digest (SHA-256 of what is sent) when known",
+        doc: "`Repr-Digest: sha-256=:…:` (RFC 9530) of the bytes sent, when known; `Want-Repr-Digest`/`Want-Content-Digest` choose sha-256, sha-512 or none",
+        docDefault: "off",
+        set: toggle("digest", true),
+      },
+    ],
+  },
+  {
     name: "cache",
     layer: "handler",
     default: [],

@@ -72,12 +72,24 @@ export interface StaticOptions extends FeatureOptions {
    */
   readonly cacheControl?: string;
   /**
-   * Files up to this many bytes get an ETag hashed from their content, the same on
-   * every machine that serves the same bytes. Larger files get one derived from
-   * size and modification time instead of being read in full. See docs/design.md.
+   * Files up to this many bytes are hashed for their ETag before their first
+   * answer, so the tag is the same on every machine that serves the same bytes.
+   * Larger ones take it from a `FILE.sha256` sidecar (`sha256sum`'s format, not
+   * older than the file) without being read, or answer with a size-and-mtime tag
+   * until they are hashed once in the background. See docs/design.md, "ETag scheme".
    * @default 67108864 (64 MiB)
    */
   readonly hashLimit?: number;
+  /**
+   * Send `Repr-Digest: sha-256=:…:` (RFC 9530), the SHA-256 of the representation
+   * sent (the file, or exactly its br, zstd or gzip bytes), on 200 and 206
+   * responses whenever it is known — never delaying a response to compute it.
+   * `Want-Repr-Digest` and `Want-Content-Digest` choose sha-256, sha-512 or none,
+   * and a 206 gets a `Content-Digest` of its own body when asked. See
+   * docs/features.md, "Digests and validators".
+   * @default false
+   */
+  readonly digest?: boolean;
   /**
    * The longest, in milliseconds, that what a URL resolved to (file, listing,
    * redirect, 404) is trusted before it is checked again on the next request.
@@ -337,6 +349,7 @@ const OPTION_NAMES: Readonly<Record<keyof StaticOptions, true>> = {
   listing: true,
   cacheControl: true,
   hashLimit: true,
+  digest: true,
   revalidateMs: true,
   cacheFileBytes: true,
   cacheBytes: true,
@@ -454,6 +467,7 @@ export function resolveOptions(options: StaticOptions = {}, extra: readonly stri
     precompressed: booleanOption("precompressed", options.precompressed, true),
     cachePolicy: policy,
     hashLimit: wholeOption("hashLimit", options.hashLimit, 64 * 1024 * 1024, 0),
+    digest: booleanOption("digest", options.digest, false),
     // 0: ranges off, every Range header ignored (http/range.ts), as `--max-ranges 0` says.
     maxRanges: wholeOption("maxRanges", options.maxRanges, 100, 0),
     revalidateMs: wholeOption("revalidateMs", options.revalidateMs, 500, 0),

@@ -165,3 +165,26 @@ function daysFromCivil(year: number, month: number, day: number): number {
 function pad(n: number, width: number): string {
   return String(n).padStart(width, "0");
 }
+
+/**
+ * File times before this are not modification dates but placeholders that
+ * reproducible builds write into every file: 0 (`ko`, `kaniko --reproducible`, a
+ * tar made with `--mtime=@0`), 1 second (the Nix store), 1980-01-01 00:00:01
+ * (Cloud Native Buildpacks, and the zip format's own epoch). Sent as
+ * Last-Modified, such a date says nothing, survives every deploy unchanged (an
+ * `If-Modified-Since` client never sees the new files: paketo-buildpacks/nginx
+ * #447, NixOS/nixpkgs#25485) and lets a cache compute years of heuristic
+ * freshness (RFC 9111 §4.2.2). A real date from `SOURCE_DATE_EPOCH` (a release
+ * or commit date) is later and is kept. 1980-01-02 00:00:00 UTC.
+ */
+export const PLACEHOLDER_MTIME_BEFORE_MS = 315_619_200_000;
+
+/**
+ * The Last-Modified to send for a file modified at `mtimeMs`: the time itself, or
+ * `undefined` for a placeholder ({@link PLACEHOLDER_MTIME_BEFORE_MS}); then no
+ * Last-Modified is sent and preconditions use the ETag alone (RFC 9110 §13.1.3:
+ * If-Modified-Since is ignored without a modification date).
+ */
+export function lastModifiedOf(mtimeMs: number): number | undefined {
+  return mtimeMs < PLACEHOLDER_MTIME_BEFORE_MS ? undefined : mtimeMs;
+}

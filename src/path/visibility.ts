@@ -59,14 +59,23 @@ const HIDDEN_FILE: Visibility = { kind: "hidden-file" };
 export const SIDECAR_SUFFIXES: readonly string[] = [".br", ".gz", ".zst"];
 
 /**
+ * The digest sidecar's, responders/digest-sidecar.ts `DIGEST_SIDECAR_SUFFIX` (checked
+ * likewise): a password file's SHA-256 would let its passwords be guessed offline.
+ */
+export const DIGEST_SUFFIX = ".sha256";
+
+const HIDDEN_SUFFIXES: readonly string[] = [...SIDECAR_SUFFIXES, DIGEST_SUFFIX];
+
+/**
  * Whether the canonical path `real` is one of the hidden files, or a
- * precompressed sidecar of one (`wharf.json.br` holds the same passwords).
+ * precompressed sidecar of one (`wharf.json.br` holds the same passwords), or
+ * its digest sidecar.
  */
 export function isHiddenFile(rules: Pick<VisibilityRules, "hiddenFiles" | "fold">, real: string): boolean {
   if (rules.hiddenFiles.size === 0) return false;
   const folded = rules.fold(real);
   if (rules.hiddenFiles.has(folded)) return true;
-  for (const suffix of SIDECAR_SUFFIXES) {
+  for (const suffix of HIDDEN_SUFFIXES) {
     if (folded.endsWith(suffix) && rules.hiddenFiles.has(folded.slice(0, -suffix.length))) return true;
   }
   return false;

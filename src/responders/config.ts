@@ -26,6 +26,8 @@ export interface StaticFilesOptions {
   /** Cache-Control by path (decoded, relative to the root), compiled from `cache`. */
   readonly cachePolicy: CachePolicy;
   readonly hashLimit: number;
+  /** Repr-Digest and Content-Digest (RFC 9530) on files' responses. */
+  readonly digest: boolean;
   readonly maxRanges: number;
   readonly revalidateMs: number;
   readonly cacheFileBytes: number;

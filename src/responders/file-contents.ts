@@ -19,12 +19,15 @@
  * resource cache, resources.ts) lets go too. That is what makes `cacheBytes` a
  * bound on all bodies kept, not just on this map.
  */
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
+import { BackgroundQueue } from "../core/background.js";
 import { sameFile } from "../core/identity.js";
 import { SharedWork } from "../core/shared-work.js";
-import type { FileStat, FileSystem } from "../fs/types.js";
+import type { FileStat, FileSystem, OpenFile } from "../fs/types.js";
+import type { Digests } from "../http/digest-fields.js";
 import type { EntityTag } from "../http/etag.js";
 import type { Encoding } from "../http/negotiate.js";
+import { readDigestSidecar } from "./digest-sidecar.js";
 import { compressBytes } from "./encoders.js";
 
 /** What is known about one version of a file. */
@@ -32,6 +35,17 @@ export interface Contents {
   readonly etag: EntityTag;
   /** The whole file, when it is small enough to keep. */
   readonly body: Uint8Array | undefined;
+  /**
+   * The full digests of the bytes (Repr-Digest, RFC 9530 §3), when they are known
+   * and {@link ContentsLimits.digests} is on: hashed, or SHA-256 from a sidecar.
+   */
+  readonly digests?: Digests | undefined;
+  /**
+   * Set on the size-and-mtime tag of a file being hashed in the background: what
+   * is built on it is dropped once the content tag is known (through the
+   * `dropped` callback, as for a body), so later requests get the content tag.
+   */
+  readonly provisional?: true;
 }
 
 interface Entry extends Contents {
@@ -58,6 +72,10 @@ export const METADATA_BYTES = 4 * 1024 * 1024;
  */
 const ENTRY_BYTES = 320;
 
+/** What an entry weighs against {@link METADATA_BYTES}: its bookkeeping, its key, its digests' text (two bytes a character). */
+const metadataWeight = (entry: Entry): number =>
+  ENTRY_BYTES + 2 * entry.key.length + 2 * ((entry.digests?.["sha-256"].length ?? 0) + (entry.digests?.["sha-512"]?.length ?? 0));
+
 /** Compressed output is at most this much larger than its input (zstd's and zlib's bounds are below it). */
 const expansionBound = (size: number): number => size + (size >> 6) + 64;
 
@@ -70,20 +88,74 @@ export function metadataTag(stat: FileStat): EntityTag {
   return { weak: false, opaque: `"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"` };
 }
 
+/** The content tag of bytes whose SHA-256 is `sha256`: its first 128 bits, base64url — 22 characters. */
+export function contentTag(sha256: Uint8Array): EntityTag {
+  return { weak: false, opaque: `"${Buffer.from(sha256.buffer, sha256.byteOffset, 16).toString("base64url")}"` };
+}
+
 /** The tag of some bytes: 128 bits of SHA-256, base64url — 22 characters. */
 export function bytesTag(bytes: Uint8Array): EntityTag {
-  const hash = createHash("sha256").update(bytes).digest();
-  return { weak: false, opaque: `"${hash.subarray(0, 16).toString("base64url")}"` };
+  return contentTag(createHash("sha256").update(bytes).digest());
 }
+
+/**
+ * Hashes bytes as they come: SHA-256 for the tag always; with `digests`, SHA-512
+ * too, and both kept whole for Repr-Digest. Off, it is exactly the hash it was.
+ */
+class ContentHash {
+  readonly #sha256 = createHash("sha256");
+  readonly #sha512: Hash | undefined;
+  constructor(digests: boolean) {
+    this.#sha512 = digests ? createHash("sha512") : undefined;
+  }
+  update(chunk: Uint8Array): void {
+    this.#sha256.update(chunk);
+    this.#sha512?.update(chunk);
+  }
+  /** The tag and, with digests on, the digests. */
+  result(): { readonly etag: EntityTag; readonly digests: Digests | undefined } {
+    const sha256 = this.#sha256.digest();
+    const etag = contentTag(sha256);
+    if (this.#sha512 === undefined) return { etag, digests: undefined };
+    return { etag, digests: { "sha-256": sha256.toString("base64"), "sha-512": this.#sha512.digest("base64") } };
+  }
+}
+
+/** The tag and digests of bytes in memory. */
+function hashBytes(bytes: Uint8Array, digests: boolean): { readonly etag: EntityTag; readonly digests: Digests | undefined } {
+  const hash = new ContentHash(digests);
+  hash.update(bytes);
+  return hash.result();
+}
+
+/**
+ * Files hashed in the background at once, per handler: one, so that the disk and
+ * a core are shared with requests, not taken from them; and how many more may
+ * wait (a flood of first requests for distinct large files is refused past it,
+ * and asks again on a later request).
+ */
+export const BACKGROUND_HASHES = { concurrency: 1, waiting: 64 } as const;
+
+/**
+ * A background hash gives up when the file yields nothing for this long (a stuck
+ * network mount): the slot is not held for ever.
+ */
+export const BACKGROUND_STALL_MS = 30_000;
 
 /** Limits of {@link FileContentsCache}. */
 export interface ContentsLimits {
-  /** Files up to this size are hashed; larger ones get {@link metadataTag}. */
+  /**
+   * Files up to this size are hashed before their first answer; larger ones, not
+   * kept in memory and without a digest sidecar, get {@link metadataTag} until
+   * they are hashed in the background.
+   */
   readonly hashLimit: number;
   /** Files up to this size are kept in memory. */
   readonly maxFileBytes: number;
   /** All kept bodies together stay under this. */
   readonly maxBytes: number;
+  /** Keep full digests, SHA-256 and SHA-512, of what is hashed (Repr-Digest). @default false */
+  readonly digests?: boolean;
 }
 
 export class FileContentsCache {
@@ -92,6 +164,10 @@ export class FileContentsCache {
   readonly #dropped: (contents: Contents) => void;
   readonly #entries = new Map<string, Entry>();
   readonly #pending = new SharedWork<string, Contents>();
+  /** Large files to hash once, after a first request (see {@link contentsOf}). */
+  readonly #background = new BackgroundQueue(BACKGROUND_HASHES.concurrency, BACKGROUND_HASHES.waiting);
+  /** The provisional tag of each file queued or being hashed, by version key: bounded by the queue. */
+  readonly #provisional = new Map<string, Contents>();
   /** Every Contents with a body that this cache holds: entries and their compressed forms. */
   readonly #held = new WeakSet<Contents>();
   #bytes = 0;
@@ -119,24 +195,79 @@ export class FileContentsCache {
     return this.#held.has(contents);
   }
 
-  /** The tag (and, if small, the bytes) of the file at `path`, whose current stat is `stat`. */
-  contentsOf(path: string, stat: FileStat): Promise<Contents> | Contents {
-    const known = this.#entries.get(path);
-    const { hashLimit, maxFileBytes, maxBytes } = this.#limits;
-    const keep = stat.size <= maxFileBytes && stat.size <= maxBytes;
-    // A known version whose body was dropped for room is read again, not hashed again.
-    const knownTag = known !== undefined && sameFile(known, stat) ? known.etag : undefined;
-    if (knownTag !== undefined && (known!.body !== undefined || !keep)) return known!;
-    if (stat.size > hashLimit && stat.size > maxFileBytes) return { etag: metadataTag(stat), body: undefined };
-    // Concurrent first requests for one file share a single read.
-    const key = `${path}\0${stat.ino}\0${stat.size}\0${stat.mtimeMs}`;
-    return this.#pending.get(key, () => this.#read(path, stat, knownTag));
+  /** Files waiting or being hashed in the background. */
+  get backgroundHashes(): number {
+    return this.#background.size;
   }
 
-  async #read(path: string, stat: FileStat, knownTag: EntityTag | undefined): Promise<Contents> {
+  /**
+   * The tag (and, if small, the bytes) of the file at `path`, whose current stat is `stat`:
+   *
+   * - kept in memory (up to `maxFileBytes`): read once, hashed from the bytes;
+   * - else, a digest sidecar (`FILE.sha256`, digest-sidecar.ts) not older than the
+   *   file gives the content tag without reading the file;
+   * - else, up to `hashLimit`: hashed by streaming the file once;
+   * - else, the size-and-mtime tag for now, and the file is hashed once in the
+   *   background ({@link BACKGROUND_HASHES}); the tag is marked provisional, so
+   *   that what is built on it is dropped once the content tag is known.
+   */
+  contentsOf(path: string, stat: FileStat): Promise<Contents> | Contents {
+    const known = this.#entries.get(path);
+    const { maxFileBytes, maxBytes } = this.#limits;
+    const keep = stat.size <= maxFileBytes && stat.size <= maxBytes;
+    // A known version whose body was dropped for room is read again, not hashed again.
+    const same = known !== undefined && sameFile(known, stat) ? known : undefined;
+    if (same !== undefined && (same.body !== undefined || !keep)) return same;
+    // Concurrent first requests for one file share a single read.
+    const key = `${path}\0${stat.ino}\0${stat.size}\0${stat.mtimeMs}`;
+    if (!keep) return this.#provisional.get(key) ?? this.#pending.get(key, () => this.#unkept(path, stat, key));
+    return this.#pending.get(key, () => this.#read(path, stat, same));
+  }
+
+  /** A file not kept in memory: its sidecar's digest, its streamed hash, or a provisional tag and a hash later. */
+  async #unkept(path: string, stat: FileStat, key: string): Promise<Contents> {
+    const sha256 = await readDigestSidecar(this.#fs, path, stat);
+    if (sha256 !== undefined) {
+      const digests = this.#limits.digests ? { "sha-256": Buffer.from(sha256).toString("base64") } : undefined;
+      return this.#remembered(path, stat, stat, { etag: contentTag(sha256), body: undefined, digests });
+    }
+    if (stat.size <= this.#limits.hashLimit) return this.#read(path, stat, undefined);
+    const provisional: Contents = { etag: metadataTag(stat), body: undefined, provisional: true };
+    const queued = this.#background.add(key, async () => {
+      try {
+        await this.#hashLater(path, stat);
+      } finally {
+        this.#provisional.delete(key);
+        if (this.#held.delete(provisional)) this.#dropped(provisional);
+      }
+    });
+    // Refused (the queue is full): a plain tag, asked again on a later resolution.
+    if (!queued) return { etag: metadataTag(stat), body: undefined };
+    this.#provisional.set(key, provisional);
+    this.#held.add(provisional);
+    return provisional;
+  }
+
+  /** Hashes a large file off the request path and remembers its content tag, if it is still the version asked for. */
+  async #hashLater(path: string, stat: FileStat): Promise<void> {
+    const file = await this.#fs.open(path);
+    try {
+      const opened = await file.stat();
+      if (!sameFile(opened, stat)) return;
+      const hash = new ContentHash(this.#limits.digests === true);
+      for await (const chunk of withStallDeadline(file, opened.size, BACKGROUND_STALL_MS)) hash.update(chunk);
+      // Rewritten in place while it was read: the hash describes no version.
+      this.#remembered(path, stat, await file.stat(), { ...hash.result(), body: undefined });
+    } finally {
+      await file.close();
+    }
+  }
+
+  async #read(path: string, stat: FileStat, known: Contents | undefined): Promise<Contents> {
     const file = await this.#fs.open(path);
     let contents: Contents;
     let opened: FileStat;
+    const digests = this.#limits.digests === true;
     try {
       opened = await file.stat();
       const keep = opened.size <= this.#limits.maxFileBytes && opened.size <= this.#limits.maxBytes;
@@ -147,20 +278,25 @@ export class FileContentsCache {
           body.set(chunk.subarray(0, opened.size - offset), offset);
           offset += chunk.length;
         }
+        // The bytes are in memory: hashed whatever hashLimit says (it bounds reading, not hashing).
         // Shorter than its stat: it is being rewritten; serve what the stat promised never.
-        const etag = knownTag ?? (opened.size <= this.#limits.hashLimit ? bytesTag(body) : metadataTag(opened));
-        contents = offset === opened.size ? { etag, body } : { etag: metadataTag(opened), body: undefined };
+        const hashed = known === undefined ? hashBytes(body, digests) : { etag: known.etag, digests: known.digests };
+        contents = offset === opened.size ? { ...hashed, body } : { etag: metadataTag(opened), body: undefined };
       } else if (opened.size <= this.#limits.hashLimit) {
-        const hash = createHash("sha256");
+        const hash = new ContentHash(digests);
         for await (const chunk of file.read(0, opened.size)) hash.update(chunk);
-        contents = { etag: { weak: false, opaque: `"${hash.digest().subarray(0, 16).toString("base64url")}"` }, body: undefined };
+        contents = { ...hash.result(), body: undefined };
       } else {
         contents = { etag: metadataTag(opened), body: undefined };
       }
     } finally {
       await file.close();
     }
-    // Remember it only if the file is still what the request saw.
+    return this.#remembered(path, stat, opened, contents);
+  }
+
+  /** Remembers `contents` only if the file is still what the request saw (`opened` is `stat`). */
+  #remembered(path: string, stat: FileStat, opened: FileStat, contents: Contents): Contents {
     if (sameFile(opened, stat)) {
       const entry: Entry = { ...contents, key: path, ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, encoded: new Map() };
       this.#remember(entry);
@@ -208,7 +344,7 @@ export class FileContentsCache {
       reserved += form instanceof Promise ? expansionBound(identity.body.length) : (form.body?.length ?? 0);
     if (identity.body.length + reserved > this.#limits.maxBytes) return undefined;
     const pending = compressBytes(encoding, identity.body).then((body) => {
-      const contents: Contents = { etag: bytesTag(body), body };
+      const contents: Contents = { ...hashBytes(body, this.#limits.digests === true), body };
       if (this.#entries.get(entry.key) === entry && entry.encoded.get(encoding) === pending) {
         entry.encoded.set(encoding, contents);
         this.#held.add(contents);
@@ -234,7 +370,7 @@ export class FileContentsCache {
     this.#entries.set(entry.key, entry);
     if (entry.body !== undefined) this.#held.add(entry);
     this.#bytes += entry.body?.length ?? 0;
-    this.#metadata += ENTRY_BYTES + 2 * entry.key.length;
+    this.#metadata += metadataWeight(entry);
     this.#trim(entry.key);
   }
 
@@ -267,7 +403,7 @@ export class FileContentsCache {
     if (old === undefined) return;
     this.#entries.delete(key);
     this.#bytes -= this.#weightOf(old);
-    this.#metadata -= ENTRY_BYTES + 2 * old.key.length;
+    this.#metadata -= metadataWeight(old);
     this.#release(old);
   }
 
@@ -279,5 +415,32 @@ export class FileContentsCache {
       this.#dropped(form);
     }
     if (this.#held.delete(entry)) this.#dropped(entry);
+  }
+}
+
+/**
+ * The bytes of `file`, `[0, size)`, failing when no chunk comes for `stallMs`:
+ * background work holds its slot for as long as the file keeps coming, never
+ * for ever.
+ */
+async function* withStallDeadline(file: OpenFile, size: number, stallMs: number): AsyncGenerator<Uint8Array> {
+  const chunks = file.read(0, size)[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const stalled = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("wharf: background hash stalled")), stallMs);
+        timer.unref();
+      });
+      try {
+        const next = await Promise.race([chunks.next(), stalled]);
+        if (next.done === true) return;
+        yield next.value;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  } finally {
+    await chunks.return?.();
   }
 }

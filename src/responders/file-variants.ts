@@ -14,6 +14,7 @@
 import { chunksBody, EMPTY } from "../core/reply.js";
 import type { Body, Chunk, FileSlice } from "../core/types.js";
 import type { FileStat } from "../fs/types.js";
+import { lastModifiedOf } from "../http/dates.js";
 import type { EntityTag } from "../http/etag.js";
 import type { Encoding } from "../http/negotiate.js";
 import type { Contents, FileContentsCache } from "./file-contents.js";
@@ -53,12 +54,14 @@ function storedVariant(facts: FileFacts, source: DiskFile, contents: Contents, e
   return buildVariant({
     etag: contents.etag,
     // The representation was last changed when the original was.
-    lastModifiedMs: facts.stat.mtimeMs,
+    lastModifiedMs: lastModifiedOf(facts.stat.mtimeMs),
     size: contents.body?.length ?? source.stat.size,
     contentType: facts.contentType,
     cacheControl: facts.cacheControl,
     encoding,
     negotiable: facts.negotiable,
+    // Of the bytes this variant sends: the sidecar's or the compressed ones (RFC 9530 §3).
+    digests: contents.digests,
     body: wholeBody(contents.body, source),
     slice: slicer(contents.body, source),
   });
@@ -98,7 +101,7 @@ export async function encodedVariant(
   }
   return buildVariant({
     etag: streamTag(identity.etag, encoding),
-    lastModifiedMs: facts.stat.mtimeMs,
+    lastModifiedMs: lastModifiedOf(facts.stat.mtimeMs),
     size: undefined,
     contentType: facts.contentType,
     cacheControl: facts.cacheControl,

@@ -56,9 +56,12 @@ export class TransientError extends Error {
 /** A resolver: the resource for a request path, its bodies declared through `pins`. */
 export type Resolve = (pathname: string, pins: Pins) => Promise<Resource>;
 
-/** Declares `contents`'s body, if it has one, as held by the resource being built. */
+/**
+ * Declares `contents`'s body, if it has one, as held by the resource being built;
+ * and a provisional tag, so that the resource goes once the file is hashed.
+ */
 function pin(pins: Pins, contents: Contents): void {
-  if (contents.body !== undefined) pins.hold(contents);
+  if (contents.body !== undefined || contents.provisional === true) pins.hold(contents);
 }
 
 /** Bytes of a string, at two a character (the worst case), for a resource's footprint. */

@@ -17,6 +17,7 @@ import type { Body, Chunk, Reply, WharfRequest } from "../core/types.js";
 import { nodeFileSystem } from "../fs/node.js";
 import type { FileStat, FileSystem } from "../fs/types.js";
 import { contentTypeFor } from "../http/content-type.js";
+import { lastModifiedOf } from "../http/dates.js";
 import { type EntityTag, parseEntityTag } from "../http/etag.js";
 import { DEFAULT_MAX_RANGES } from "../http/range.js";
 import { statusForError } from "./errors.js";
@@ -228,7 +229,8 @@ async function fileReply(req: WharfRequest, content: FileContent, common: Common
     // The rule file-contents.ts applies to a file it does not hash: strong, and new
     // whenever the file is rewritten. Hashing here would read the file on every call.
     etag: common.etag ?? metadataTag(file.stat),
-    lastModifiedMs: common.lastModifiedMs ?? file.stat.mtimeMs,
+    // A placeholder time (a reproducible image's) is no date: see http/dates.ts.
+    lastModifiedMs: common.lastModifiedMs ?? lastModifiedOf(file.stat.mtimeMs),
     size,
     contentType,
     cacheControl: common.cacheControl,

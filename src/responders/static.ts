@@ -16,6 +16,7 @@ import { type Encoding, type EncodingChoice, negotiateEncoding } from "../http/n
 import { canonicalPathname } from "../path/resolve.js";
 import { archiveRoute } from "./archive/route.js";
 import type { StaticFilesOptions } from "./config.js";
+import { withDigests } from "./digest-reply.js";
 import { statusForError } from "./errors.js";
 import { type Contents, FileContentsCache } from "./file-contents.js";
 import type { DiskFile } from "./file-variants.js";
@@ -118,7 +119,7 @@ export function staticFiles(options: StaticFilesOptions, report: ErrorReporter, 
   const resources = new ResourceCache(options.revalidateMs, { isHeld: (owner) => contents.holds(owner as Contents), watcher });
   const contents = new FileContentsCache(
     fs,
-    { hashLimit: options.hashLimit, maxFileBytes: options.cacheFileBytes, maxBytes: options.cacheBytes },
+    { hashLimit: options.hashLimit, maxFileBytes: options.cacheFileBytes, maxBytes: options.cacheBytes, digests: options.digest },
     (dropped) => resources.release(dropped),
   );
   const resolve = createResolver(options, contents, trace);
@@ -159,6 +160,12 @@ export function staticFiles(options: StaticFilesOptions, report: ErrorReporter, 
     return variantReply(req, variant, options.maxRanges);
   }
 
+  // Decided once: with `digest` off, a reply is exactly replyFrom's; on, the
+  // Want-* fields adjust it (digest-reply.ts).
+  const answer = options.digest
+    ? (req: WharfRequest, variant: Variant): Reply => withDigests(req, variant, replyFrom(req, variant))
+    : replyFrom;
+
   /**
    * The reply from a fresh cached resource without any await, or `undefined` when
    * something must be waited for (a stat for a file read from disk, a variant
@@ -170,13 +177,13 @@ export function staticFiles(options: StaticFilesOptions, report: ErrorReporter, 
     if (resource.kind !== "representations") return fixedReply(req, resource);
     if (resource.onDisk.length > 0) return undefined;
     const variant = codedVariant(req, resource);
-    return variant instanceof Promise ? undefined : replyFrom(req, rangeable(req, resource, variant));
+    return variant instanceof Promise ? undefined : answer(req, rangeable(req, resource, variant));
   }
 
   async function replyFor(req: WharfRequest, found: Resource): Promise<Reply> {
     const resource = found.kind === "listing" ? await found.select(req) : found;
     if (resource.kind !== "representations") return fixedReply(req, resource);
-    return replyFrom(req, rangeable(req, resource, await codedVariant(req, resource)));
+    return answer(req, rangeable(req, resource, await codedVariant(req, resource)));
   }
 
   const slow = async (req: WharfRequest): Promise<Reply> => {

@@ -7,6 +7,7 @@
 import { EMPTY } from "../core/reply.js";
 import type { Body, Chunk, Reply } from "../core/types.js";
 import { formatHttpDate } from "../http/dates.js";
+import { type Digests, formatDigest } from "../http/digest-fields.js";
 import { type EntityTag, formatEntityTag } from "../http/etag.js";
 import type { Encoding } from "../http/negotiate.js";
 
@@ -17,6 +18,8 @@ export interface Variant {
   /** Length in bytes; `undefined` for a stream compressed on the fly. */
   readonly size: number | undefined;
   readonly contentType: string;
+  /** The representation's digests (Repr-Digest), when `digest` is on and they are known. */
+  readonly digests: Digests | undefined;
   /** The plain 200. */
   readonly ok: Reply;
   /** The 304 (RFC 9110 §15.4.5). */
@@ -43,7 +46,15 @@ export interface VariantSpec {
   readonly vary?: string | undefined;
   /** Further headers of the 200 (a listing's Link and Content-Security-Policy). */
   readonly headers?: Readonly<Record<string, string>> | undefined;
+  /** The digests of the whole representation (`body`), when known and wanted. */
+  readonly digests?: Digests | undefined;
 }
+
+/**
+ * The request headers a response with digests varies on (RFC 9530 §4): they
+ * choose the algorithm, or none, of Repr-Digest and Content-Digest.
+ */
+export const DIGEST_VARY = "want-repr-digest, want-content-digest";
 
 /** Builds a variant's 200 and 304 once, so a request only picks one. */
 export function buildVariant(spec: VariantSpec): Variant {
@@ -52,7 +63,9 @@ export function buildVariant(spec: VariantSpec): Variant {
   const cacheHeaders: Record<string, string> = { etag: formatEntityTag(spec.etag), "cache-control": spec.cacheControl };
   // §12.5.5: every response of a negotiated resource says what it varied on,
   // identity and 304 included, or a shared cache would hand br to a client without it.
-  const vary = [spec.vary, spec.negotiable ? "accept-encoding" : undefined].filter((v) => v !== undefined);
+  const vary = [spec.vary, spec.negotiable ? "accept-encoding" : undefined, spec.digests !== undefined ? DIGEST_VARY : undefined].filter(
+    (v) => v !== undefined,
+  );
   if (vary.length > 0) cacheHeaders["vary"] = vary.join(", ");
   const headers: Record<string, string> = { ...cacheHeaders, ...spec.headers };
   // §8.8.2.1: never later than the response's Date.
@@ -63,11 +76,15 @@ export function buildVariant(spec: VariantSpec): Variant {
   headers["content-type"] = spec.contentType;
   if (spec.encoding !== undefined) headers["content-encoding"] = spec.encoding;
   if (spec.size !== undefined) headers["content-length"] = String(spec.size);
+  // RFC 9530 §3: SHA-256 unless the request asks otherwise (digest-reply.ts); a
+  // 206 copies it, since it describes the whole representation, not the part.
+  if (spec.digests !== undefined) headers["repr-digest"] = formatDigest("sha-256", spec.digests["sha-256"]);
   return {
     etag: spec.etag,
     lastModifiedMs: spec.lastModifiedMs,
     size: spec.size,
     contentType: spec.contentType,
+    digests: spec.digests,
     ok: { status: 200, headers, body: spec.body },
     notModified: { status: 304, headers: cacheHeaders, body: EMPTY },
     slice: spec.slice,

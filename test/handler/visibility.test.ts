@@ -15,7 +15,8 @@ import { memoryFileSystem } from "../../src/fs/memory.js";
 import type { FileSystem } from "../../src/fs/types.js";
 import { createHandler, type WharfHandler } from "../../src/handler/create.js";
 import type { StaticOptions } from "../../src/handler/options.js";
-import { SIDECAR_SUFFIXES } from "../../src/path/visibility.js";
+import { DIGEST_SUFFIX, SIDECAR_SUFFIXES } from "../../src/path/visibility.js";
+import { DIGEST_SIDECAR_SUFFIX } from "../../src/responders/digest-sidecar.js";
 import { SIDECAR_SUFFIX } from "../../src/responders/encoders.js";
 import { startCli } from "../helpers/cli.js";
 import { createFixture } from "../helpers/fixture.js";
@@ -36,6 +37,7 @@ const files: Record<string, string | Buffer> = {
   "wharf.json.br": zlib.brotliCompressSync(CONFIG),
   "wharf.json.gz": zlib.gzipSync(CONFIG),
   "conf/htpasswd": HTPASSWD,
+  "conf/htpasswd.sha256": `${createHash("sha256").update(HTPASSWD).digest("hex")}  htpasswd\n`,
   "conf/readme.txt": "readme",
   "page.html": "<p>HIDDEN-PAGE-5d4c</p>",
   "dir/index.html": "<p>HIDDEN-INDEX-3b2a</p>",
@@ -83,6 +85,7 @@ describe("hidden files, by real path (item 7)", () => {
     ["its brotli sidecar, by name", "/wharf.json.br"],
     ["its gzip sidecar, by name", "/files/wharf.json.gz"],
     ["its sidecar, negotiated", "/wharf.json", { "accept-encoding": "br, gzip" }],
+    ["the password file's digest sidecar", "/conf/htpasswd.sha256"],
     ["a symlink to it", "/config-link.json"],
     ["a symlinked directory", "/conf-link/htpasswd"],
     ["the password file", "/conf/htpasswd"],
@@ -178,6 +181,7 @@ describe("hidden files, by real path (item 7)", () => {
 
   test("the sidecar suffixes agree with the encoders'", () => {
     assert.deepEqual([...SIDECAR_SUFFIXES].sort(), Object.values(SIDECAR_SUFFIX).sort());
+    assert.equal(DIGEST_SUFFIX, DIGEST_SIDECAR_SUFFIX);
   });
 });
 

@@ -17,6 +17,20 @@ export interface Validators {
   readonly etag: EntityTag | undefined;
   /** The modification time (ms since the epoch) behind Last-Modified, if any. */
   readonly lastModifiedMs: number | undefined;
+  /**
+   * A strong tag the same bytes were sent with before, which still stands for
+   * them: a large file's size-and-mtime tag, given until its content hash was
+   * known. A download begun under it resumes (If-Range) and revalidates as the
+   * same representation, as long as the file's size and mtime are unchanged
+   * (RFC 9110 §8.8.3: how tags are compared is the origin's to define, as long as
+   * a strong match means the same bytes).
+   */
+  readonly formerEtag?: EntityTag | undefined;
+}
+
+/** Whether `test` (strongly or weakly, by `match`) matches the current tag or the former one. */
+function matchesCurrent(tag: EntityTag, v: Validators, match: (a: EntityTag, b: EntityTag) => boolean): boolean {
+  return (v.etag !== undefined && match(tag, v.etag)) || (v.formerEtag !== undefined && match(tag, v.formerEtag));
 }
 
 /** What to do after evaluating the preconditions of §13.2.2 steps 1–4. */
@@ -91,8 +105,7 @@ export function evaluatePreconditions(
 function ifMatchHolds(value: string, v: Validators): boolean {
   const list = parseEntityTagList(value);
   if (list.kind === "any") return true;
-  const current = v.etag;
-  return current !== undefined && list.tags.some((tag) => strongMatch(tag, current));
+  return v.etag !== undefined && list.tags.some((tag) => matchesCurrent(tag, v, strongMatch));
 }
 
 /**
@@ -102,8 +115,7 @@ function ifMatchHolds(value: string, v: Validators): boolean {
 function ifNoneMatchHolds(value: string, v: Validators): boolean {
   const list = parseEntityTagList(value);
   if (list.kind === "any") return false;
-  const current = v.etag;
-  return current === undefined || !list.tags.some((tag) => weakMatch(tag, current));
+  return v.etag === undefined || !list.tags.some((tag) => matchesCurrent(tag, v, weakMatch));
 }
 
 /**
@@ -148,8 +160,7 @@ export function evaluateIfRange(ifRange: string | undefined, validators: Validat
   // An entity-tag starts with DQUOTE or W/; an HTTP-date starts with a day name.
   if (value.startsWith('"') || value.startsWith("W/")) {
     const tag = parseEntityTag(value);
-    const current = validators.etag;
-    return tag !== undefined && current !== undefined && strongMatch(tag, current) ? APPLY_RANGE : SEND_FULL;
+    return tag !== undefined && matchesCurrent(tag, validators, strongMatch) ? APPLY_RANGE : SEND_FULL;
   }
   const date = parseHttpDate(value);
   const last = validators.lastModifiedMs;

@@ -46,6 +46,12 @@ export interface Contents {
    * `dropped` callback, as for a body), so later requests get the content tag.
    */
   readonly provisional?: true;
+  /**
+   * On the content tag of a file hashed in the background: the provisional tag
+   * it had before, which still stands for the same bytes (a download begun then
+   * resumes with If-Range, see preconditions.ts `formerEtag`).
+   */
+  readonly formerEtag?: EntityTag | undefined;
 }
 
 interface Entry extends Contents {
@@ -257,7 +263,7 @@ export class FileContentsCache {
       const hash = new ContentHash(this.#limits.digests === true);
       for await (const chunk of withStallDeadline(file, opened.size, BACKGROUND_STALL_MS)) hash.update(chunk);
       // Rewritten in place while it was read: the hash describes no version.
-      this.#remembered(path, stat, await file.stat(), { ...hash.result(), body: undefined });
+      this.#remembered(path, stat, await file.stat(), { ...hash.result(), body: undefined, formerEtag: metadataTag(stat) });
     } finally {
       await file.close();
     }

@@ -53,6 +53,8 @@ function slicer(bytes: Uint8Array | undefined, file: DiskFile): (start: number, 
 function storedVariant(facts: FileFacts, source: DiskFile, contents: Contents, encoding: Encoding | undefined): Variant {
   return buildVariant({
     etag: contents.etag,
+    // The file's own bytes only: a sidecar's never had a provisional tag.
+    formerEtag: encoding === undefined ? contents.formerEtag : undefined,
     // The representation was last changed when the original was.
     lastModifiedMs: lastModifiedOf(facts.stat.mtimeMs),
     size: contents.body?.length ?? source.stat.size,

@@ -12,7 +12,7 @@ import type { Variant } from "./variant.js";
 
 /** The reply to `req` from `variant`, honouring preconditions (RFC 9110 §13) and ranges (§14). */
 export function variantReply(req: WharfRequest, variant: Variant, maxRanges: number): Reply {
-  const validators = { etag: variant.etag, lastModifiedMs: variant.lastModifiedMs };
+  const validators = { etag: variant.etag, lastModifiedMs: variant.lastModifiedMs, formerEtag: variant.formerEtag };
   const precondition = evaluatePreconditions(req.method, (n) => req.header(n), validators);
   if (precondition.kind === "not-modified") return variant.notModified;
   if (precondition.kind === "precondition-failed") return errorReply(412);

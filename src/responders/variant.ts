@@ -14,6 +14,8 @@ import type { Encoding } from "../http/negotiate.js";
 /** One representation, with its replies built once. */
 export interface Variant {
   readonly etag: EntityTag;
+  /** A tag the same bytes were sent with before, still matched (preconditions.ts `formerEtag`). */
+  readonly formerEtag?: EntityTag | undefined;
   readonly lastModifiedMs: number | undefined;
   /** Length in bytes; `undefined` for a stream compressed on the fly. */
   readonly size: number | undefined;
@@ -31,6 +33,7 @@ export interface Variant {
 /** What {@link buildVariant} needs. */
 export interface VariantSpec {
   readonly etag: EntityTag;
+  readonly formerEtag?: EntityTag | undefined;
   readonly lastModifiedMs: number | undefined;
   readonly size: number | undefined;
   readonly contentType: string;
@@ -81,6 +84,7 @@ export function buildVariant(spec: VariantSpec): Variant {
   if (spec.digests !== undefined) headers["repr-digest"] = formatDigest("sha-256", spec.digests["sha-256"]);
   return {
     etag: spec.etag,
+    formerEtag: spec.formerEtag,
     lastModifiedMs: spec.lastModifiedMs,
     size: spec.size,
     contentType: spec.contentType,

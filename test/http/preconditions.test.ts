@@ -15,6 +15,8 @@ const BOTH: Validators = { etag: ETAG, lastModifiedMs: LAST_MODIFIED };
 const WEAK: Validators = { etag: WEAK_ETAG, lastModifiedMs: LAST_MODIFIED };
 const NO_ETAG: Validators = { etag: undefined, lastModifiedMs: LAST_MODIFIED };
 const NO_DATE: Validators = { etag: ETAG, lastModifiedMs: undefined };
+/** A large file's content tag, and the size-and-mtime tag it was sent with before its hash was known. */
+const FORMER: Validators = { etag: ETAG, lastModifiedMs: LAST_MODIFIED, formerEtag: { weak: false, opaque: '"4001000-19e807aec00"' } };
 
 const PROCEED = "proceed";
 const NOT_MODIFIED = "not-modified";
@@ -122,6 +124,38 @@ const rows: readonly Row[] = [
     headers: { "if-modified-since": AFTER },
     want: PROCEED,
   },
+  {
+    name: "If-None-Match with the former tag: 304",
+    headers: { "if-none-match": '"4001000-19e807aec00"' },
+    validators: FORMER,
+    want: NOT_MODIFIED,
+  },
+  {
+    name: "If-None-Match with the current tag, a former one known: 304",
+    headers: { "if-none-match": '"abc"' },
+    validators: FORMER,
+    want: NOT_MODIFIED,
+  },
+  {
+    name: "If-None-Match with another tag, a former one known: proceed",
+    headers: { "if-none-match": '"4001000-0"' },
+    validators: FORMER,
+    want: PROCEED,
+  },
+  {
+    name: "If-Match with the former tag holds",
+    methods: UNSAFE,
+    headers: { "if-match": '"4001000-19e807aec00"' },
+    validators: FORMER,
+    want: PROCEED,
+  },
+  {
+    name: "If-Match with the former tag, weak: 412",
+    methods: UNSAFE,
+    headers: { "if-match": 'W/"4001000-19e807aec00"' },
+    validators: FORMER,
+    want: FAILED,
+  },
 ];
 
 describe("evaluatePreconditions", () => {
@@ -162,6 +196,10 @@ describe("evaluateIfRange", () => {
     { name: "date without Last-Modified", input: AT, validators: NO_DATE, want: FULL },
     { name: "unparseable", input: "yesterday", want: FULL },
     { name: "empty", input: "", want: FULL },
+    { name: "the former tag of the same bytes still resumes", input: '"4001000-19e807aec00"', validators: FORMER, want: APPLY },
+    { name: "the current tag, a former one known", input: '"abc"', validators: FORMER, want: APPLY },
+    { name: "another size-and-mtime tag", input: '"4001000-19e807aec01"', validators: FORMER, want: FULL },
+    { name: "the former tag, weak", input: 'W/"4001000-19e807aec00"', validators: FORMER, want: FULL },
   ];
   for (const row of ifRangeRows) {
     test(row.name, () => {

@@ -257,24 +257,38 @@ describe("replicas behind nginx: validators", () => {
     });
   }
 
-  // The gap issue 15 item 5 closes: above hashLimit, without a digest sidecar, the tag
-  // is size and mtime, so copies with other mtimes disagree and a resume starts over.
-  // When item 5 lands (sidecar or background hash), this row is to become a 304/206.
-  test("file above hashLimit with other mtimes: each replica has its own tag (item 5 closes this)", async () => {
+  // Above hashLimit, the first answers carry the size-and-mtime tag, which differs
+  // between copies with other mtimes; each replica hashes the file once in the
+  // background and then answers with the content tag, the same on all of them.
+  test("file above hashLimit with other mtimes: once hashed in the background, one tag everywhere, 304 and If-Range 206 from every replica", async () => {
+    const provisional = /^"[0-9a-f]+-[0-9a-f]+"$/;
     const tags = new Set<string>();
     for (const a of ADDRESSES) {
-      const got = await new Promise<string | undefined>((resolve, reject) => {
-        request({ host: a, port: upstreamPort, method: "HEAD", path: "/big-varied.bin", agent: false }, (res) => {
-          res.resume();
-          resolve(res.headers.etag);
-        })
-          .on("error", reject)
-          .end();
-      });
-      assert.match(got ?? "", /^"[0-9a-f]+-[0-9a-f]+"$/);
-      tags.add(got!);
+      const head = (): Promise<string | undefined> =>
+        new Promise((resolve, reject) => {
+          request({ host: a, port: upstreamPort, method: "HEAD", path: "/big-varied.bin", agent: false }, (res) => {
+            res.resume();
+            resolve(res.headers.etag);
+          })
+            .on("error", reject)
+            .end();
+        });
+      const first = await head();
+      assert.match(first ?? "", provisional, `${a}: the first answer, before any hash`);
+      let tag: string | undefined;
+      assert.ok(
+        await waitFor(async () => !provisional.test((tag = await head()) ?? ""), { deadline: 60_000, interval: 100 }),
+        `${a} still answers ${tag}`,
+      );
+      tags.add(tag!);
     }
-    assert.equal(tags.size, ADDRESSES.length, [...tags].join(" "));
+    assert.equal(tags.size, 1, [...tags].join(" "));
+    const etag = [...tags][0]!;
+    const revalidated = await spread("/big-varied.bin", { "if-none-match": etag });
+    assert.deepEqual(new Set(revalidated.statuses), new Set([304]));
+    const resumed = await spread("/big-varied.bin", { "if-range": etag, range: "bytes=100-199" });
+    assert.deepEqual(new Set(resumed.statuses), new Set([206]));
+    for (const a of resumed.answers) assert.deepEqual(a.body, Buffer.alloc(100));
   });
 });
 

@@ -70,6 +70,17 @@ function featureLines(features: readonly string[]): string[] {
   return features.length === 0 ? [] : [`  features: ${features.join(", ")}`];
 }
 
+/** The banner's live-reload line: on, and how much of the tree is followed. */
+export function liveLines(live: RunningServer["live"], pollMs: number | undefined): string[] {
+  if (live === undefined) return [];
+  const n = `${live.directories.toLocaleString("en-US")} director${live.directories === 1 ? "y" : "ies"}`;
+  return [
+    live.mode === "watch"
+      ? `  live reload: on, watching ${n}`
+      : `  live reload: on, polling ${n} every ${pollMs !== undefined && pollMs > 0 ? pollMs : 1000} ms`,
+  ];
+}
+
 /** One line a person can act on, and the exit code, for an error that stopped wharf. */
 export function describeError(err: unknown): { message: string; exitCode: 1 | 2 } {
   const message = err instanceof Error ? err.message.replace(/^wharf: /, "") : String(err);
@@ -179,6 +190,12 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
   // One line per serve.json key wharf cannot honour exactly.
   for (const note of config?.notes ?? []) err(`wharf: ${config!.path.replace(/^.*[\\/]/, "")}: ${note}\n`);
   const tlsLines = [...settings.lines, ...(tls?.lines ?? [])];
+  // Each worker would watch the tree and name itself differently: a page served by
+  // one and listening to another would reload for ever. One process is plenty locally.
+  if (workers > 1 && options.live === true) {
+    err("wharf: --live runs in one process: drop --workers\n");
+    return 2;
+  }
   if (workers > 1) {
     return runPrimary({
       workers,
@@ -206,7 +223,8 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
     return exitCode;
   }
   if (server.movedFrom !== undefined) out(`port ${server.movedFrom} is in use; serving on ${server.port}\n`);
-  out(`${startupLines(options.root, server, [...featureLines(server.features), ...tlsLines]).join("\n")}\n`);
+  const live = liveLines(server.live, options.livePoll);
+  out(`${startupLines(options.root, server, [...featureLines(server.features), ...live, ...tlsLines]).join("\n")}\n`);
   if (open === true) (io.open ?? systemOpener)(server.urls[0] ?? "", (line) => err(`wharf: ${line}\n`));
   return new Promise<number>((done) => {
     const stop = onShutdownSignals(() => server.close(), {

@@ -2,7 +2,7 @@
  * The features for serving real apps, assembled once from the options into two
  * lists of middleware around the user's own (`use`) and the static handler:
  *
- *     cors → auth → redirects → 404 page → [use] → spa → rewrites → clean URLs
+ *     allowed hosts → live → cors → auth → redirects → 404 page → [use] → spa → rewrites → clean URLs
  *          → directory without slash → headers → static
  *
  * Why this order:
@@ -30,6 +30,7 @@ import { type CleanUrls, cleanUrls } from "./clean-urls.js";
 import { type CorsOptions, cors } from "./cors.js";
 import { errorPages } from "./error-pages.js";
 import { COOP_COEP, type HeaderRule, headers } from "./headers.js";
+import { buildLive, type Live, type LiveOptions, type LiveSite } from "./live/index.js";
 import { type RedirectRule, type RewriteRule, redirects, rewrites } from "./redirects.js";
 import { spa } from "./spa.js";
 import { directoryWithoutSlash, type TrailingSlash } from "./trailing-slash.js";
@@ -39,7 +40,7 @@ import { directoryWithoutSlash, type TrailingSlash } from "./trailing-slash.js";
  * (docs/features.md). None is on by default, and with none of them the chain is
  * the static handler (and `use`) alone.
  */
-export interface FeatureOptions {
+export interface FeatureOptions extends LiveOptions {
   /**
    * Single-page app fallback (`-s/--single [FILE]`): a GET or HEAD navigation
    * (Accept: text/html) to a path with no file and no extension answers FILE with
@@ -125,13 +126,26 @@ export interface Features {
   readonly active: readonly string[];
   /** Whether authentication is on (serve() refuses it without TLS off loopback). */
   readonly auth: boolean;
+  /** Live reload (src/features/live): its controls; inert when off. */
+  readonly live: Live;
 }
 
-/** Checks the feature options and builds their middleware; throws {@link OptionError}. */
-export function buildFeatures(o: FeatureOptions): Features {
+/**
+ * Checks the feature options and builds their middleware; throws {@link OptionError}.
+ * `site` (the resolved root, file system, dotfile policy) is needed by live reload only.
+ */
+export function buildFeatures(o: FeatureOptions, site?: LiveSite): Features {
   const outer: Middleware[] = [];
   const inner: Middleware[] = [];
   const active: string[] = [];
+
+  // Outermost: the Host allow-list, then the live routes, before CORS so that
+  // they never carry its headers (a page of another origin must not read them).
+  if (o.live !== undefined && o.live !== false && site === undefined) throw new OptionError("live", "needs the handler's root");
+  const live = buildLive(o, site ?? { root: ".", fs: undefined as never, dotfiles: "ignore", compression: false });
+  outer.push(...live.middleware);
+  if (live.middleware.length > 0 && !live.on) active.push("allowed hosts");
+  if (live.on) active.push("live reload");
 
   if (o.cors !== undefined && o.cors !== false) {
     outer.push(cors(o.cors));
@@ -198,5 +212,5 @@ export function buildFeatures(o: FeatureOptions): Features {
   }
   if (headerRules.length > 0) inner.push(headers(headerRules));
 
-  return { outer, inner, active, auth: active.includes("auth") };
+  return { outer, inner, active, auth: active.includes("auth"), live };
 }

@@ -52,6 +52,12 @@ export interface WharfHandler {
    * every event stream gets a last event and ends. Without `live`, does nothing.
    */
   close(): void;
+  /**
+   * With `live`: settles once the whole tree is watched (or polled once), with how
+   * and how many directories; changes made before may be missed. Without `live`,
+   * `undefined` at once.
+   */
+  readonly watching: Promise<{ readonly mode: "watch" | "poll"; readonly directories: number } | undefined>;
 }
 
 /** Throws {@link OptionError} when `root` is not a directory on disk (checked once, at construction). */
@@ -160,6 +166,7 @@ export function createHandlerFromResolved(
     handle: both,
     notify: (paths: readonly string[]) => features.live.notify(paths),
     close: () => features.live.close(),
+    watching: features.live.ready,
   });
   return { handler, features };
 }

@@ -194,18 +194,22 @@ export class TreeWatcher {
     const rel = dir === "" ? name : `${dir}/${name}`;
     const base = name.slice(name.lastIndexOf("/") + 1);
     if (this.o.skip(rel, base)) return;
-    this.o.changed(rel);
-    // A directory made (or moved in) here: watch it and what is below it. A
-    // file made inside it before its watch exists would be missed, so anything
-    // found in the walk counts as changed too (the race of node issue 48437).
-    if (this.mode === "watch" && !this.watches.has(rel)) {
-      void fsp
-        .stat(this.absolute(rel))
-        .then((s) => {
-          if (s.isDirectory() && !this.closed) void this.watchTree(rel, true);
-        })
-        .catch(() => undefined);
+    if (this.mode !== "watch" || this.watches.has(rel)) {
+      this.o.changed(rel);
+      return;
     }
+    // A directory made (or moved in) here is watched, with what is below it,
+    // before the change is reported: the batch it ends up in cannot be sent
+    // before the new watch exists. A file made inside it before its watch did
+    // would be missed, so everything the walk finds counts as changed too (the
+    // race of node issue 48437).
+    void fsp.stat(this.absolute(rel)).then(
+      (s) => {
+        if (s.isDirectory() && !this.closed) void this.watchTree(rel, true).then(() => this.o.changed(rel));
+        else this.o.changed(rel);
+      },
+      () => this.o.changed(rel),
+    );
   }
 
   private fallBack(code: string): void {

@@ -20,7 +20,6 @@ export const CLIENT_SCRIPT = `// wharf live reload (--live): https://github.com/
   if (window.top !== window.self) return;
   if (document.documentElement.getAttribute("data-wharf-live") === "off") return;
   if (window.__wharfLive) return;
-  window.__wharfLive = true;
   const me = document.currentScript;
   const src = new URL(me ? me.src : "/__wharf/live.js", location.href);
   let instance = src.searchParams.get("v");
@@ -32,6 +31,8 @@ export const CLIENT_SCRIPT = `// wharf live reload (--live): https://github.com/
     location.reload();
   };
   const source = new EventSource(new URL("events", src));
+  // The stream, for a page (or a test) that wants to know whether it is connected.
+  window.__wharfLive = source;
   source.addEventListener("hello", (e) => {
     const id = JSON.parse(e.data).id;
     if (instance !== null && id !== instance) reload();

@@ -765,7 +765,7 @@ export const OPTIONS: readonly OptionSpec[] = [
       {
         long: "allowed-hosts",
         value: "LIST",
-        help: "answer only these Host names (comma-separated; all: any)",
+        help: "answer only these Host names (comma-separated)",
         doc: "answer only these `Host` names, comma-separated (`*.example.com`, `all`); localhost, IP addresses and this machine's names always; on with `--live`",
         docDefault: "off (on with `--live`)",
         set: (s, v) => {

@@ -30,7 +30,7 @@ import { type CleanUrls, cleanUrls } from "./clean-urls.js";
 import { type CorsOptions, cors } from "./cors.js";
 import { errorPages } from "./error-pages.js";
 import { COOP_COEP, type HeaderRule, headers } from "./headers.js";
-import { buildLive, type Live, type LiveOptions, type LiveSite } from "./live/index.js";
+import { buildLive, type Live, type LiveSite } from "./live/index.js";
 import { type RedirectRule, type RewriteRule, redirects, rewrites } from "./redirects.js";
 import { spa } from "./spa.js";
 import { directoryWithoutSlash, type TrailingSlash } from "./trailing-slash.js";
@@ -40,7 +40,7 @@ import { directoryWithoutSlash, type TrailingSlash } from "./trailing-slash.js";
  * (docs/features.md). None is on by default, and with none of them the chain is
  * the static handler (and `use`) alone.
  */
-export interface FeatureOptions extends LiveOptions {
+export interface FeatureOptions {
   /**
    * Single-page app fallback (`-s/--single [FILE]`): a GET or HEAD navigation
    * (Accept: text/html) to a path with no file and no extension answers FILE with
@@ -114,6 +114,37 @@ export interface FeatureOptions extends LiveOptions {
    * @default undefined
    */
   readonly authFile?: string;
+  /**
+   * Live reload (`--live`): pages served get a small same-origin script that
+   * reloads them, or swaps their stylesheets, when a file under the root changes
+   * (docs/features.md). Turns on {@link allowedHosts}' check. Build tools can push
+   * changes with the handler's `notify(paths)`; `close()` stops watching.
+   * @default false
+   */
+  readonly live?: boolean;
+  /**
+   * Globs (relative to the root) of paths live reload does not watch
+   * (`--live-ignore GLOB`, repeatable), beside dotfiles (unless served) and
+   * `node_modules`.
+   * @default []
+   */
+  readonly liveIgnore?: readonly string[];
+  /**
+   * Poll the tree every this many milliseconds (50 or more) instead of watching
+   * it (`--live-poll MS`): for network and WSL drives, where change events never
+   * come. `0` watches.
+   * @default 0
+   */
+  readonly livePoll?: number;
+  /**
+   * The host names this server answers to (`--allowed-hosts LIST`); any other
+   * `Host` gets 403, a malformed one 400 (against DNS rebinding). Always allowed:
+   * `localhost`, `*.localhost`, IP addresses, this machine's name and, with
+   * `serve()`, the names of its certificate. `*.example.com` allows subdomains,
+   * `"all"` turns the check off. Unset, the check is on only with {@link live}.
+   * @default undefined
+   */
+  readonly allowedHosts?: readonly string[];
 }
 
 /** The middleware the features add, outside and inside the user's. */

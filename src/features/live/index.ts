@@ -26,37 +26,11 @@ import { type TreeState, TreeWatcher, type WatchDirectory } from "./watch-tree.j
 /** The most event streams per handler, beside the server's `--max-connections`. */
 export const MAX_STREAMS = 10_000;
 
-/** Live reload's options, part of {@link import("../index.js").FeatureOptions}. */
+/** Live reload's options: documented on {@link import("../index.js").FeatureOptions}. */
 export interface LiveOptions {
-  /**
-   * Live reload (`--live`): pages served get a small script that reloads them
-   * (or swaps their stylesheets) when a file under the root changes. Turns on
-   * {@link allowedHosts}' defaults. Build tools can push changes with the
-   * handler's `notify(paths)`.
-   * @default false
-   */
   readonly live?: boolean;
-  /**
-   * Globs (relative to the root) of paths live reload does not watch
-   * (`--live-ignore GLOB`, repeatable), beside dotfiles and `node_modules`.
-   * @default []
-   */
   readonly liveIgnore?: readonly string[];
-  /**
-   * Poll the tree every this many milliseconds instead of watching it
-   * (`--live-poll MS`): for network and WSL drives, where change events never
-   * come. `0` watches.
-   * @default 0
-   */
   readonly livePoll?: number;
-  /**
-   * The host names this server answers to (`--allowed-hosts LIST`); any other
-   * `Host` gets 403, a malformed one 400 (DNS rebinding). Always allowed:
-   * `localhost`, `*.localhost`, IP addresses, this machine's name; `*.example.com`
-   * allows subdomains, `"all"` turns the check off. Unset, the check is on only
-   * with {@link live}.
-   * @default undefined
-   */
   readonly allowedHosts?: readonly string[];
 }
 

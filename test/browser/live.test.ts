@@ -145,6 +145,57 @@ describe("live reload in Chromium", { skip: skipWithoutChromium, timeout: 180_00
     await p.context().close();
   });
 
+  test("a restart: the page reconnects to the new server and reloads once", async () => {
+    const first = await serve({ root, port: 0, host: "127.0.0.1", live: true, log: false });
+    const url = `http://127.0.0.1:${first.port}/`;
+    const p = await open(url);
+    const before = await loads(p);
+    await first.close();
+    const second = await serve({ root, port: first.port, host: "127.0.0.1", live: true, log: false });
+    servers.push(second);
+    await p.waitForFunction((n) => Number(sessionStorage.getItem("loads")) > n, before, { timeout: 20_000 });
+    await p.waitForLoadState("load");
+    await connected(p);
+    // Connected to the instance that served it: a stylesheet edit now swaps, no further reload.
+    writeFileSync(join(root, "css", "a.css"), "body { color: rgb(1, 2, 3); }");
+    await p.waitForFunction(() => getComputedStyle(document.body).color === "rgb(1, 2, 3)", undefined, { timeout: 20_000 });
+    assert.equal(await loads(p), before + 1);
+    await p.context().close();
+  });
+
+  test("nothing inside an iframe, nothing with data-wharf-live=off", async () => {
+    writeFileSync(join(root, "off.html"), `<!doctype html><html data-wharf-live="off"><head><title>off</title></head><body></body></html>`);
+    writeFileSync(
+      join(root, "outer.html"),
+      `<!doctype html><html><head><title>outer</title></head><body><iframe src="/off2.html"></iframe></body></html>`,
+    );
+    writeFileSync(join(root, "off2.html"), `<!doctype html><html><head><title>inner</title></head><body>inner</body></html>`);
+    const url = await start();
+    const context = await browser!.newContext();
+    const p = await context.newPage();
+    const scripts: string[] = [];
+    p.on("requestfinished", (r) => {
+      if (r.url().includes("/__wharf/live.js")) scripts.push(r.frame().url());
+    });
+    await p.goto(`${url}off.html`, { waitUntil: "load" });
+    await p.waitForFunction(() =>
+      (performance.getEntriesByType("resource") as PerformanceResourceTiming[]).some((e) => e.name.includes("/__wharf/live.js")),
+    );
+    assert.equal(await p.evaluate(() => "__wharfLive" in window), false);
+    await p.goto(`${url}outer.html`, { waitUntil: "load" });
+    await connected(p);
+    const inner = p.frames().find((f) => f.url().endsWith("/off2.html"))!;
+    await inner.waitForFunction(() =>
+      (performance.getEntriesByType("resource") as PerformanceResourceTiming[]).some((e) => e.name.includes("/__wharf/live.js")),
+    );
+    assert.equal(await inner.evaluate(() => "__wharfLive" in window), false);
+    assert.ok(
+      scripts.some((u) => u.endsWith("/off2.html")),
+      "the frame loaded the script and it stayed quiet",
+    );
+    await context.close();
+  });
+
   for (const coding of ["br", "gzip"]) {
     test(`a ${coding} client reloads (the page is compressed after injection)`, async () => {
       // Over 1 KiB, so that it is compressed.

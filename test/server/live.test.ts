@@ -7,7 +7,9 @@
  * `--live` refuses `--workers`.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -112,4 +114,56 @@ test("--live with --workers is refused with one line", () => {
   const r = runCli(["0", "--live", "--workers", "2", "-d", root]);
   assert.equal(r.status, 2);
   assert.equal(r.stderr, "wharf: --live runs in one process: drop --workers\n");
+});
+
+test("with --tls, the certificate's names are allowed hosts", { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "wharf-live-cert-"));
+  try {
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=wharf-cert.test",
+        "-addext",
+        "subjectAltName=DNS:wharf-cert.test,DNS:*.wild.test",
+        "-keyout",
+        join(dir, "key.pem"),
+        "-out",
+        join(dir, "cert.pem"),
+      ],
+      { stdio: "ignore" },
+    );
+    const tls = { cert: readFileSync(join(dir, "cert.pem"), "utf8"), key: readFileSync(join(dir, "key.pem"), "utf8") };
+    const server = await serve({ root, port: 0, host: "127.0.0.1", live: true, log: false, tls });
+    try {
+      const status = (host: string): Promise<number> =>
+        new Promise((resolve, reject) => {
+          const req = httpsRequest(
+            { host: "127.0.0.1", port: server.port, path: "/", headers: { host }, rejectUnauthorized: false, agent: false },
+            (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            },
+          );
+          req.on("error", reject);
+          req.end();
+        });
+      assert.equal(await status("wharf-cert.test"), 200);
+      assert.equal(await status("a.wild.test"), 200);
+      assert.equal(await status("other.test"), 403);
+    } finally {
+      await server.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -5,6 +5,7 @@
  */
 import { errorReply, text } from "../../core/reply.js";
 import type { Middleware, Next, Reply, WharfRequest } from "../../core/types.js";
+import { bytesTag } from "../../responders/file-contents.js";
 import { serveContent } from "../../responders/serve-content.js";
 import { CLIENT_SCRIPT } from "./client.js";
 import type { EventHub } from "./events.js";
@@ -43,8 +44,10 @@ export interface LiveRoutes {
 
 /** The live routes, and the tag in every whole HTML page the rest of the chain answers. */
 export function liveMiddleware({ hub, injector }: LiveRoutes): Middleware {
+  // Hashed once: serveContent would hash the body on every call without a tag.
+  const scriptTag = bytesTag(new TextEncoder().encode(CLIENT_SCRIPT)).opaque;
   const scriptReply = (req: WharfRequest): Reply =>
-    serveContent(req, { body: CLIENT_SCRIPT, contentType: "text/javascript; charset=utf-8", cacheControl: "no-cache" });
+    serveContent(req, { body: CLIENT_SCRIPT, contentType: "text/javascript; charset=utf-8", cacheControl: "no-cache", etag: scriptTag });
   return (req, next) => {
     if (req.pathname.startsWith(LIVE_PREFIX)) {
       const route = req.pathname === SCRIPT_PATH ? "script" : req.pathname === EVENTS_PATH ? "events" : undefined;
@@ -59,7 +62,10 @@ export function liveMiddleware({ hub, injector }: LiveRoutes): Middleware {
     const origin = originDecision(req.header("origin"), req.header("host"), req.header("sec-fetch-site"));
     if (origin.kind === "malformed") return text(400, "wharf: the Origin header is malformed\n", ONE_LINE);
     if (origin.kind === "cross-site") return text(403, "wharf: live reload answers pages of this server only\n", ONE_LINE);
-    if (route === "script") return { ...scriptReply(req), headers: { ...scriptReply(req).headers, "x-content-type-options": "nosniff" } };
+    if (route === "script") {
+      const reply = scriptReply(req);
+      return { ...reply, headers: { ...reply.headers, "x-content-type-options": "nosniff" } };
+    }
     if (req.method !== "GET" && req.method !== "HEAD") return errorReply(405, { allow: "GET, HEAD" });
     if (hub.full) return text(503, "wharf: too many live-reload pages are open\n", { ...ONE_LINE, "retry-after": "5" });
     return {

@@ -7,7 +7,7 @@
  * the fallback to polling. Each test uses a fresh temporary tree.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -322,8 +322,10 @@ describe("live: the event stream", { timeout: 15_000 }, () => {
     await s.close();
   });
 
-  test("dotfiles, node_modules and --live-ignore are not watched; a new directory is", async () => {
-    const root = tree({ ".git/HEAD": "x", "node_modules/p/i.js": "x", "gen/out.txt": "x" });
+  test("dotfiles (not /.well-known/), node_modules, --live-ignore and symlinked directories are not watched; a new directory is", async () => {
+    const root = tree({ ".git/HEAD": "x", "node_modules/p/i.js": "x", "gen/out.txt": "x", ".well-known/w.css": "x" });
+    const outside = tree();
+    symlinkSync(join(outside, "css"), join(root, "linked"));
     const h = await watching(root, { liveIgnore: ["gen/**"] });
     const s = await events(h);
     await s.next();
@@ -331,9 +333,11 @@ describe("live: the event stream", { timeout: 15_000 }, () => {
     writeFileSync(join(root, "node_modules", "p", "i.js"), "y");
     writeFileSync(join(root, "gen", "out.txt"), "y");
     writeFileSync(join(root, ".env"), "y");
+    writeFileSync(join(outside, "css", "a.css"), "y"); // through the symlink: not followed
+    writeFileSync(join(root, ".well-known", "w.css"), "body{color:blue}");
     writeFileSync(join(root, "css", "a.css"), "body{color:blue}");
     // One batch: had any of the others been seen, it would be a reload naming them.
-    assert.deepEqual(await s.next(), { event: "css", data: '["/css/a.css"]' });
+    assert.deepEqual(await s.next(), { event: "css", data: '["/.well-known/w.css","/css/a.css"]' });
     mkdirSync(join(root, "new"));
     writeFileSync(join(root, "new", "b.css"), "y");
     assert.deepEqual(await s.next(), { event: "reload", data: "{}" });

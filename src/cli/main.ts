@@ -73,6 +73,17 @@ function featureLines(features: readonly string[]): string[] {
   return features.length === 0 ? [] : [`  features: ${features.join(", ")}`];
 }
 
+/** The banner's live-reload line: on, and how much of the tree is followed. */
+export function liveLines(live: RunningServer["live"], pollMs: number | undefined): string[] {
+  if (live === undefined) return [];
+  const n = `${live.directories.toLocaleString("en-US")} director${live.directories === 1 ? "y" : "ies"}`;
+  return [
+    live.mode === "watch"
+      ? `  live reload: on, watching ${n}`
+      : `  live reload: on, polling ${n} every ${pollMs !== undefined && pollMs > 0 ? pollMs : 1000} ms`,
+  ];
+}
+
 /** One line a person can act on, and the exit code, for an error that stopped wharf. */
 export function describeError(err: unknown): { message: string; exitCode: 1 | 2 } {
   const message = err instanceof Error ? err.message.replace(/^wharf: /, "") : String(err);
@@ -187,13 +198,16 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
   for (const note of config?.notes ?? []) err(`wharf: ${config!.path.replace(/^.*[\\/]/, "")}: ${note}\n`);
   const tlsLines = [...settings.lines, ...(tls?.lines ?? [])];
   // One process makes one secret and one timer: workers would each make their own.
+  // Each worker would also watch the tree and name itself differently: a page
+  // served by one and listening to another would reload for ever (--live).
   const single = [
     ["--secret-path", options.secretPath === true],
     ["--expire", options.expire !== undefined],
     ["--qr", options.qr === true],
+    ["--live", options.live === true],
   ].find(([, on]) => on);
   if (workers > 1 && single !== undefined) {
-    err(`wharf: ${single[0]} works with one process: drop --workers\n`);
+    err(`wharf: ${single[0]} ${single[0] === "--live" ? "runs in" : "works with"} one process: drop --workers\n`);
     return 2;
   }
   if (workers > 1) {
@@ -268,6 +282,7 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
     : [];
   const extra = [
     ...featureLines(server.features),
+    ...liveLines(server.live, options.livePoll),
     ...tlsLines,
     ...sharingLines,
     ...expiryLines(server.expiresAt),

@@ -16,6 +16,7 @@
 import { availableParallelism } from "node:os";
 import { corsPolicy } from "../features/cors.js";
 import { parseHeaderFlag } from "../features/headers.js";
+import { hostEntryProblem } from "../features/live/hosts.js";
 import { parseCacheRule } from "../http/cache-policy.js";
 import { proxyTrust } from "../http/forwarded.js";
 import { ARCHIVE_FORMATS } from "../responders/archive/route.js";
@@ -778,6 +779,84 @@ export const OPTIONS: readonly OptionSpec[] = [
           const got = v === "" ? { value: "on" as const } : explainMode(v);
           if ("problem" in got) return `invalid --explain '${v}': ${got.problem}`;
           s.options.explain = got.value;
+          return undefined;
+        },
+      },
+    ],
+  },
+  {
+    name: "live",
+    layer: "handler",
+    default: false,
+    configKey: "live",
+    flags: [
+      {
+        long: "live",
+        help: "reload pages (or swap stylesheets) when files change",
+        doc: "reload open pages, or swap their stylesheets, when a served file changes; turns on `--allowed-hosts`",
+        docDefault: "off",
+        set: toggle("live", true),
+      },
+    ],
+  },
+  {
+    name: "liveIgnore",
+    layer: "handler",
+    default: [],
+    configKey: "liveIgnore",
+    flags: [
+      {
+        long: "live-ignore",
+        value: "GLOB",
+        help: "do not watch these paths for --live (repeatable)",
+        doc: "paths `--live` does not watch (repeatable; dotfiles and `node_modules` never are)",
+        set: (s, v) => {
+          if (v === "") return "invalid --live-ignore '': must not be empty";
+          s.options.liveIgnore = [...(s.options.liveIgnore ?? []), v];
+          return undefined;
+        },
+      },
+    ],
+  },
+  {
+    name: "livePoll",
+    layer: "handler",
+    default: 0,
+    configKey: "livePoll",
+    flags: [
+      {
+        long: "live-poll",
+        value: "MS",
+        help: "poll for --live every MS ms instead of watching",
+        doc: "poll the tree every MS milliseconds instead of watching it (network and WSL drives)",
+        docDefault: "watch",
+        set: store("livePoll", "--live-poll", (t) => {
+          const got = whole(50, 3_600_000)(t);
+          return got;
+        }),
+      },
+    ],
+  },
+  {
+    name: "allowedHosts",
+    layer: "handler",
+    configKey: "allowedHosts",
+    flags: [
+      {
+        long: "allowed-hosts",
+        value: "LIST",
+        help: "answer only these Host names (comma-separated)",
+        doc: "answer only these `Host` names, comma-separated (`*.example.com`, `all`); localhost, IP addresses and this machine's names always; on with `--live`",
+        docDefault: "off (on with `--live`)",
+        set: (s, v) => {
+          const names = v
+            .split(",")
+            .map((x) => x.trim())
+            .filter((x) => x !== "");
+          if (names.length === 0) return `invalid --allowed-hosts '${v}': must name at least one host`;
+          const problem = names.map(hostEntryProblem).find((p) => p !== undefined);
+          if (problem !== undefined) return `invalid --allowed-hosts '${v}': ${problem}`;
+          s.options.allowedHosts = [...(s.options.allowedHosts ?? []), ...names];
           return undefined;
         },
       },

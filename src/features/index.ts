@@ -2,7 +2,7 @@
  * The features for serving real apps, assembled once from the options into two
  * lists of middleware around the user's own (`use`) and the static handler:
  *
- *     secret path → cors → auth → redirects → 404 page → [use] → spa → rewrites → clean URLs
+ *     secret path → allowed hosts → live → cors → auth → redirects → 404 page → [use] → spa → rewrites → clean URLs
  *          → directory without slash → headers → static
  *
  * Why this order:
@@ -33,6 +33,7 @@ import { type CleanUrls, cleanUrls } from "./clean-urls.js";
 import { type CorsOptions, cors } from "./cors.js";
 import { errorPages } from "./error-pages.js";
 import { COOP_COEP, type HeaderRule, headers } from "./headers.js";
+import { buildLive, type Live, type LiveSite } from "./live/index.js";
 import { type RedirectRule, type RewriteRule, redirects, rewrites } from "./redirects.js";
 import { secretPath, secretPathOf } from "./secret-path.js";
 import { spa } from "./spa.js";
@@ -126,6 +127,37 @@ export interface FeatureOptions {
    * @default undefined (served at `/`)
    */
   readonly secretPath?: string | boolean;
+  /**
+   * Live reload (`--live`): pages served get a small same-origin script that
+   * reloads them, or swaps their stylesheets, when a file under the root changes
+   * (docs/features.md). Turns on {@link allowedHosts}' check. Build tools can push
+   * changes with the handler's `notify(paths)`; `close()` stops watching.
+   * @default false
+   */
+  readonly live?: boolean;
+  /**
+   * Globs (relative to the root) of paths live reload does not watch
+   * (`--live-ignore GLOB`, repeatable), beside dotfiles (unless served) and
+   * `node_modules`.
+   * @default []
+   */
+  readonly liveIgnore?: readonly string[];
+  /**
+   * Poll the tree every this many milliseconds (50 or more) instead of watching
+   * it (`--live-poll MS`): for network and WSL drives, where change events never
+   * come. `0` watches.
+   * @default 0
+   */
+  readonly livePoll?: number;
+  /**
+   * The host names this server answers to (`--allowed-hosts LIST`); any other
+   * `Host` gets 403, a malformed one 400 (against DNS rebinding). Always allowed:
+   * `localhost`, `*.localhost`, IP addresses, this machine's name and, with
+   * `serve()`, the names of its certificate. `*.example.com` allows subdomains,
+   * `"all"` turns the check off. Unset, the check is on only with {@link live}.
+   * @default undefined
+   */
+  readonly allowedHosts?: readonly string[];
 }
 
 /** The middleware the features add, outside and inside the user's. */
@@ -153,14 +185,17 @@ export interface Features {
    * when the handler is built (explanations, handler/explain.ts).
    */
   finishMisses(finish: Finish): boolean;
+  /** Live reload (src/features/live): its controls; inert when off. */
+  readonly live: Live;
 }
 
 /**
  * Checks the feature options and builds their middleware; throws {@link OptionError}.
  * With `trace`, each feature writes its decisions there: only a chain built for
- * tracing (handler/explain.ts) passes one.
+ * tracing (handler/explain.ts) passes one. `site` (the resolved root, file
+ * system, dotfile policy) is needed by live reload only.
  */
-export function buildFeatures(o: FeatureOptions, trace?: Trace): Features {
+export function buildFeatures(o: FeatureOptions, trace?: Trace, site?: LiveSite): Features {
   const outer: Middleware[] = [];
   const inner: Middleware[] = [];
   const active: string[] = [];
@@ -179,6 +214,18 @@ export function buildFeatures(o: FeatureOptions, trace?: Trace): Features {
     outer.push(secretPath(secret));
     active.push("secret path");
   }
+
+  // Outermost: the Host allow-list, then the live routes, before CORS so that
+  // they never carry its headers (a page of another origin must not read them).
+  if (o.live !== undefined && o.live !== false && site === undefined) throw new OptionError("live", "needs the handler's root");
+  // The event stream names changed stylesheets, and its script lives at
+  // /__wharf/: under a secret path it would tell anyone what is shared.
+  if (o.live === true && secret !== undefined)
+    throw new OptionError("live", "cannot be combined with secretPath (wharf share): live reload is for the machine you edit on");
+  const live = buildLive(o, site ?? { root: ".", fs: undefined as never, dotfiles: "ignore", compression: false });
+  outer.push(...live.middleware);
+  if (live.middleware.length > 0 && !live.on) active.push("allowed hosts");
+  if (live.on) active.push("live reload");
 
   if (o.cors !== undefined && o.cors !== false) {
     outer.push(cors(o.cors));
@@ -245,14 +292,26 @@ export function buildFeatures(o: FeatureOptions, trace?: Trace): Features {
   }
   if (headerRules.length > 0) inner.push(headers(headerRules));
 
-  // Who may ask (the secret path, CORS, authentication) is not what a path leads to.
-  const { cors: _cors, auth: _auth, authFile: _authFile, secretPath: _secret, ...paths } = o;
+  // Who may ask (the secret path, CORS, authentication) is not what a path leads
+  // to, and the traced chain serves one request: no live reload (no second watcher).
+  const {
+    cors: _cors,
+    auth: _auth,
+    authFile: _authFile,
+    secretPath: _secret,
+    live: _live,
+    liveIgnore: _liveIgnore,
+    livePoll: _livePoll,
+    allowedHosts: _allowedHosts,
+    ...paths
+  } = o;
   return {
     outer,
     inner,
     active,
     auth: active.includes("auth"),
     secretPath: secret,
+    live,
     traced: (sink) => buildFeatures(paths, sink),
     finishMisses(hook) {
       finish = hook;

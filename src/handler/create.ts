@@ -14,6 +14,7 @@ import { empty, errorReply } from "../core/reply.js";
 import { escapeLogField } from "../core/text.js";
 import type { Reply, WharfRequest } from "../core/types.js";
 import { buildFeatures, type Features } from "../features/index.js";
+import type { LiveSite } from "../features/live/index.js";
 import type { FileSystem } from "../fs/types.js";
 import type { ClientAddressFn } from "../http/forwarded.js";
 import { type ErrorReporter, staticFiles } from "../responders/static.js";
@@ -41,6 +42,24 @@ export interface WharfHandler {
    * `handle` is the listener, so the handler works in `connect().use()` too.
    */
   handle(req: NodeRequest, res: NodeResponse, next?: NextFunction): void;
+  /**
+   * With `live`: tells open pages that these files changed (paths absolute or
+   * relative to the root, or URL paths), as the watcher does; for build tools
+   * that know before the file system says. Batched like the watcher's changes.
+   * Without `live`, does nothing.
+   */
+  notify(paths: readonly string[]): void;
+  /**
+   * Stops what the handler runs besides answering: with `live`, the watcher, and
+   * every event stream gets a last event and ends. Without `live`, does nothing.
+   */
+  close(): void;
+  /**
+   * With `live`: settles once the whole tree is watched (or polled once), with how
+   * and how many directories; changes made before may be missed. Without `live`,
+   * `undefined` at once.
+   */
+  readonly watching: Promise<{ readonly mode: "watch" | "poll"; readonly directories: number } | undefined>;
 }
 
 /** Throws {@link OptionError} when `root` is not a directory on disk (checked once, at construction). */
@@ -77,10 +96,15 @@ const defaultReporter: ErrorReporter = (error, req) => {
  */
 export function createHandler(options: StaticOptions = {}, report: ErrorReporter = defaultReporter): WharfHandler {
   const resolved = resolveOptions(options);
-  const features = buildFeatures(options);
+  const features = buildFeatures(options, undefined, liveSite(resolved));
   // As serve() does: a root that is not there fails now, not as a 404 on every request.
   if (options?.fs === undefined) checkRootDirectory(resolved.root);
   return createHandlerFromResolved(resolved, features, report).handler;
+}
+
+/** What live reload needs of the resolved options (internal; serve() adds the certificate's names). */
+export function liveSite(resolved: ResolvedOptions, certificateNames: readonly string[] = []): LiveSite {
+  return { root: resolved.root, fs: resolved.fs, dotfiles: resolved.dotfiles, compression: resolved.compression, certificateNames };
 }
 
 /** What {@link createHandlerFromResolved} built: the handler, and the features it serves with. */
@@ -148,6 +172,9 @@ export function createHandlerFromResolved(
   const handler = Object.assign(listener, {
     fetch: (request: Request) => fetchResponse(handle, fs, request),
     handle: both,
+    notify: (paths: readonly string[]) => features.live.notify(paths),
+    close: () => features.live.close(),
+    watching: features.live.ready,
   });
   return { handler, features };
 }

@@ -17,7 +17,7 @@ import { booleanOption, wholeOption } from "../core/validate.js";
 import { buildFeatures } from "../features/index.js";
 import { newSecretPath } from "../features/secret-path.js";
 import type { FileSystem } from "../fs/types.js";
-import { createHandlerFromResolved } from "../handler/create.js";
+import { createHandlerFromResolved, liveSite } from "../handler/create.js";
 import { OptionError, resolveOptions, type StaticOptions } from "../handler/options.js";
 import type { ClientAddressFn } from "../http/forwarded.js";
 import type { TlsCredentials } from "../tls/credentials.js";
@@ -205,6 +205,8 @@ export interface RunningServer {
   readonly movedFrom?: number;
   /** The features on (`["spa", "cors", "compression"]`), for a banner. */
   readonly features: readonly string[];
+  /** With `live`: how the tree is followed (watched or polled) and how many directories, for a banner. */
+  readonly live?: { readonly mode: "watch" | "poll"; readonly directories: number };
   /** Responses started and not yet finished. */
   readonly inFlight: number;
   /** With {@link StaticOptions.secretPath}: the prefix every URL has (`true` made a new one), without slashes. */
@@ -295,6 +297,16 @@ function isLoopback(host: string | undefined): boolean {
   return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
+/** The DNS names of a certificate (`DNS:localhost, IP Address:127.0.0.1` → `["localhost"]`). */
+function certificateNames(certificate: ServedCertificate | undefined): string[] {
+  if (certificate === undefined) return [];
+  return certificate.subjectAltName
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.startsWith("DNS:"))
+    .map((s) => s.slice(4));
+}
+
 /**
  * Serves static files over HTTP/1.1 (or, with `tls`, HTTP/2 and HTTP/1.1 over
  * TLS) until {@link RunningServer.close} is called.
@@ -376,9 +388,10 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     log === stderrLine && process.stderr.isTTY === true && process.env["NO_COLOR"] === undefined && process.env["TERM"] !== "dumb";
   const format = accessLogFormatter(logFormat, colour);
   const resolved = resolveOptions(staticOptions, SERVE_OPTION_NAMES);
-  const features = buildFeatures(staticOptions);
   await checkRoot(resolved.root, resolved.fs, staticOptions.fs === undefined);
   const tls = await resolveTls(tlsOption);
+  // Live reload's Host allow-list takes the certificate's names too.
+  const features = buildFeatures(staticOptions, undefined, liveSite(resolved, certificateNames(tls?.certificate)));
   // Built once from the one resolution: the auth check and the banner below look at
   // the features of the handler that answers (and the htpasswd file is read once).
   const { handler } = createHandlerFromResolved(resolved, features);
@@ -455,7 +468,16 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     await Promise.all(servers.splice(0).map((srv) => new Promise((done) => srv.close(done))));
   };
   const host = hostOption?.trim().replace(/^\[(.*)\]$/, "$1");
-  const { addresses, movedFrom } = await bindFirstFree(makeServer, discard, host, port, portOption !== undefined);
+  let bound: Awaited<ReturnType<typeof bindFirstFree>>;
+  try {
+    bound = await bindFirstFree(makeServer, discard, host, port, portOption !== undefined);
+  } catch (error) {
+    features.live.close();
+    throw error;
+  }
+  const { addresses, movedFrom } = bound;
+  // Ready within the start-up: the banner says how much is watched.
+  const liveState = await features.live.ready;
   const scheme = tls === undefined ? "http" : "https";
   const under = (url: string): string => (features.secretPath === undefined ? url : `${url}${features.secretPath}/`);
   const lanAt = lanAddress(addresses, networkInterfaces());
@@ -473,6 +495,9 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     clearTimeout(expiry);
     draining = true;
     endDelay?.();
+    // Event streams never end by themselves: each gets a last event and ends
+    // before the graceful close waits for responses in flight.
+    features.live.close();
     const closing = closer.close();
     closing.then(stopped, stopped);
     return closing;
@@ -505,6 +530,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     close,
     drain,
     certificate: tls?.certificate,
+    ...(liveState === undefined ? {} : { live: liveState }),
     ...(movedFrom === undefined ? {} : { movedFrom }),
     features: [
       ...features.active,

@@ -52,6 +52,9 @@ export function fromNodeRequest(req: NodeRequest): WharfRequest {
       return Array.isArray(value) ? value.join(", ") : value;
     },
     remoteAddress: req.socket.remoteAddress,
+    // Not the stream's own iterator: returning from that one early destroys the
+    // request, and the socket with it, before an early answer (a 409, a 413) is written.
+    body: () => req.iterator({ destroyOnReturn: false }),
   };
 }
 

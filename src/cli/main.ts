@@ -8,6 +8,8 @@ import { resolve } from "node:path";
 import { optionSpec } from "../config/registry.js";
 import { ConfigError } from "../config/types.js";
 import { OptionError } from "../handler/options.js";
+import { humanSize } from "../core/text.js";
+import { DEFAULT_UPLOAD_MAX_SIZE } from "../features/upload/rules.js";
 import { type RunningServer, type ServeOptions, serve } from "../server/serve.js";
 import { onShutdownSignals } from "../server/shutdown.js";
 import type { TlsCredentials } from "../tls/credentials.js";
@@ -68,6 +70,28 @@ export function startupLines(root: string, server: Pick<RunningServer, "urls" | 
 /** The banner's line naming the features on (`spa, cors, compression`). */
 function featureLines(features: readonly string[]): string[] {
   return features.length === 0 ? [] : [`  features: ${features.join(", ")}`];
+}
+
+/** The banner's lines on uploads: where, and who may write (a warning when anyone may). */
+export function uploadLines(o: ServeOptions): string[] {
+  const upload = o.upload;
+  if (upload === undefined || upload === false) return [];
+  const where = upload === true ? "anywhere" : `under ${(typeof upload === "string" ? [upload] : upload).join(", ")}`;
+  const max = o.uploadMaxSize === 0 ? "no size limit" : `up to ${humanSize(o.uploadMaxSize ?? DEFAULT_UPLOAD_MAX_SIZE)}`;
+  const extras = [o.mkdir === true ? "folders" : "", o.delete === true ? "delete" : ""].filter((x) => x !== "");
+  const who =
+    o.uploadAuth !== undefined
+      ? "writes need an --upload-auth account"
+      : o.auth !== undefined || o.authFile !== undefined
+        ? "writes need an --auth account"
+        : o.uploadAnonymous === true
+          ? "anyone who can reach this server may write"
+          : "writes from this machine only";
+  const lines = [`  uploads: ${where}, ${max}, on conflict ${o.onConflict ?? "error"}${extras.length > 0 ? `, ${extras.join(", ")}` : ""}; ${who}`];
+  if (o.uploadAnonymous === true && o.uploadAuth === undefined && o.auth === undefined && o.authFile === undefined) {
+    lines.push("  WARNING: --upload-anonymous: anyone on the network can write files here, without a password");
+  }
+  return lines;
 }
 
 /** One line a person can act on, and the exit code, for an error that stopped wharf. */
@@ -185,7 +209,7 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
       shutdownTimeout,
       ready: (server) => {
         if (server.movedFrom !== undefined) out(`port ${server.movedFrom} is in use; serving on ${server.addresses[0]?.port}\n`);
-        const lines = startupLines(options.root, server, [...featureLines(server.features), ...tlsLines]);
+        const lines = startupLines(options.root, server, [...featureLines(server.features), ...uploadLines(options), ...tlsLines]);
         lines.splice(-1, 0, `  ${workers} worker processes`);
         out(`${lines.join("\n")}\n`);
       },
@@ -206,7 +230,7 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
     return exitCode;
   }
   if (server.movedFrom !== undefined) out(`port ${server.movedFrom} is in use; serving on ${server.port}\n`);
-  out(`${startupLines(options.root, server, [...featureLines(server.features), ...tlsLines]).join("\n")}\n`);
+  out(`${startupLines(options.root, server, [...featureLines(server.features), ...uploadLines(options), ...tlsLines]).join("\n")}\n`);
   if (open === true) (io.open ?? systemOpener)(server.urls[0] ?? "", (line) => err(`wharf: ${line}\n`));
   return new Promise<number>((done) => {
     const stop = onShutdownSignals(() => server.close(), {

@@ -29,6 +29,7 @@ export function withPath(req: WharfRequest, pathname: string): WharfRequest {
     search: req.search,
     header: (name) => req.header(name),
     remoteAddress: req.remoteAddress,
+    ...(req.body === undefined ? {} : { body: () => req.body!() }),
   };
 }
 
@@ -45,6 +46,7 @@ export function withHeaders(req: WharfRequest, headers: Readonly<Record<string, 
     search: req.search,
     header: (name) => (Object.hasOwn(headers, name) ? headers[name] : req.header(name)),
     remoteAddress: req.remoteAddress,
+    ...(req.body === undefined ? {} : { body: () => req.body!() }),
   };
 }
 

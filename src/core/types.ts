@@ -28,6 +28,12 @@ export interface WharfRequest {
   header(name: string): string | undefined;
   /** The peer's address, when the transport knows it. */
   readonly remoteAddress: string | undefined;
+  /**
+   * The request body, read once, as it arrives (a Node request, a web
+   * `Request`'s stream). Only uploads (src/features/upload) read it; everything
+   * else answers from the head. Absent where the adapter has no body to give.
+   */
+  body?(): AsyncIterable<Uint8Array>;
 }
 
 /** A slice of a file on the handler's file system (src/fs/types.ts `FileSystem`), read at send time. */

@@ -125,6 +125,8 @@ export interface Features {
   readonly active: readonly string[];
   /** Whether authentication is on (serve() refuses it without TLS off loopback). */
   readonly auth: boolean;
+  /** The authentication middleware itself, when on: uploads check writes with it (src/features/upload). */
+  readonly authGate?: Middleware | undefined;
 }
 
 /** Checks the feature options and builds their middleware; throws {@link OptionError}. */
@@ -138,6 +140,7 @@ export function buildFeatures(o: FeatureOptions): Features {
     active.push("cors");
   }
 
+  let authGate: Middleware | undefined;
   const authOption = o.auth;
   if (authOption !== undefined || o.authFile !== undefined) {
     if (o.authFile !== undefined && (typeof o.authFile !== "string" || o.authFile === ""))
@@ -149,7 +152,8 @@ export function buildFeatures(o: FeatureOptions): Features {
     else if (typeof authOption === "object" && authOption !== null) options = authOption as AuthOptions;
     else throw new OptionError("auth", 'must be "user:password", a list of them, or { users, file, realm }');
     const file = o.authFile ?? options.file;
-    outer.push(basicAuth({ ...options, ...(file === undefined ? {} : { file }) }));
+    authGate = basicAuth({ ...options, ...(file === undefined ? {} : { file }) });
+    outer.push(authGate);
     active.push("auth");
   }
 
@@ -198,5 +202,5 @@ export function buildFeatures(o: FeatureOptions): Features {
   }
   if (headerRules.length > 0) inner.push(headers(headerRules));
 
-  return { outer, inner, active, auth: active.includes("auth") };
+  return { outer, inner, active, auth: active.includes("auth"), authGate };
 }

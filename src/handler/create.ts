@@ -13,8 +13,11 @@ import { compose } from "../core/compose.js";
 import { empty, errorReply } from "../core/reply.js";
 import { escapeLogField } from "../core/text.js";
 import type { Reply, WharfRequest } from "../core/types.js";
+import { authMiddleware, verifier } from "../features/auth.js";
 import { buildFeatures, type Features } from "../features/index.js";
+import { uploads } from "../features/upload/index.js";
 import type { FileSystem } from "../fs/types.js";
+import { canonicalRules } from "../responders/hidden-files.js";
 import { type ErrorReporter, staticFiles } from "../responders/static.js";
 import { OptionError, type ResolvedOptions, resolveOptions, type StaticOptions } from "./options.js";
 
@@ -102,7 +105,9 @@ export function createHandlerFromResolved(
   // The features' middleware (src/features/index.ts explains the order) around the
   // user's, built once; with no feature on, this is `use` and the static handler alone.
   const { outer, inner } = features;
-  const middleware = [...outer, ...resolved.use, ...inner];
+  // Uploads, when on, outside everything (features/upload/index.ts says why).
+  const upload = resolved.upload === undefined ? [] : [uploadMiddleware(resolved, features)];
+  const middleware = [...upload, ...outer, ...resolved.use, ...inner];
   const files = staticFiles(resolved, report);
   const chain = compose(middleware, files);
   const { fs, fallthrough } = resolved;
@@ -142,6 +147,30 @@ export function createHandlerFromResolved(
     handle: both,
   });
   return { handler, features };
+}
+
+/**
+ * The upload middleware of `resolved` (which has uploads on). Writes are checked
+ * with the `uploadAuth` accounts when there are any (reads stay as they are),
+ * else with the handler's authentication, if on.
+ */
+function uploadMiddleware(resolved: ResolvedOptions, features: Features) {
+  const settings = resolved.upload!;
+  const gate =
+    settings.accounts.length > 0 ? authMiddleware(verifier(settings.accounts, new Map()), "wharf uploads") : features.authGate;
+  let rules: ReturnType<typeof canonicalRules> | undefined;
+  return uploads(settings, {
+    rules: () =>
+      (rules ??= canonicalRules({
+        root: resolved.root,
+        fs: resolved.fs,
+        dotfiles: resolved.dotfiles,
+        symlinks: resolved.symlinks,
+        hiddenFiles: resolved.hiddenFiles,
+      })),
+    hashLimit: resolved.hashLimit,
+    gate,
+  });
 }
 
 /**

@@ -10,6 +10,7 @@ import { closest } from "../core/suggest.js";
 import type { Middleware } from "../core/types.js";
 import { booleanOption, wholeOption } from "../core/validate.js";
 import type { FeatureOptions } from "../features/index.js";
+import { type UploadOptions, type UploadSettings, uploadSettings } from "../features/upload/rules.js";
 import { nodeFileSystem } from "../fs/node.js";
 import type { FileSystem } from "../fs/types.js";
 import { type CachePolicy, type CacheRule, cachePolicy } from "../http/cache-policy.js";
@@ -34,7 +35,7 @@ export type { DotfilePolicy, SymlinkPolicy };
  * (SPA, clean URLs, CORS, headers, redirects, auth) are documented on
  * {@link FeatureOptions}.
  */
-export interface StaticOptions extends FeatureOptions {
+export interface StaticOptions extends FeatureOptions, UploadOptions {
   /**
    * The directory to serve.
    * @default process.cwd()
@@ -206,6 +207,8 @@ export interface ListingOptions {
  */
 export interface ResolvedOptions extends StaticFilesOptions {
   readonly fallthrough: boolean;
+  /** Uploads (src/features/upload), checked; `undefined` when off. */
+  readonly upload: UploadSettings | undefined;
 }
 
 export { OptionError };
@@ -286,6 +289,13 @@ const OPTION_NAMES: Readonly<Record<keyof StaticOptions, true>> = {
   hiddenFiles: true,
   archive: true,
   archiveMaxBytes: true,
+  upload: true,
+  mkdir: true,
+  delete: true,
+  onConflict: true,
+  uploadMaxSize: true,
+  uploadAuth: true,
+  uploadAnonymous: true,
 };
 
 /**
@@ -357,13 +367,17 @@ export function resolveOptions(options: StaticOptions = {}, extra: readonly stri
   if (!Array.isArray(archive) || !archive.every((f) => (ARCHIVE_FORMATS as readonly unknown[]).includes(f))) {
     throw new OptionError("archive", `must be a list of formats: ${ARCHIVE_FORMATS.map((f) => JSON.stringify(f)).join(", ")}`);
   }
+  const upload = uploadSettings(options);
+  // Uploads write with node:fs beside the files they serve; another FileSystem has no such place.
+  if (upload !== undefined && options.fs !== undefined) throw new OptionError("upload", "needs the Node file system (no fs option)");
+  const listing = listingSettingsOf(options.listing);
   return {
     root: resolve(root),
     dotfiles: oneOf("dotfiles", options.dotfiles, ["ignore", "deny", "allow"], "ignore"),
     symlinks: oneOf("symlinks", options.symlinks, ["inside-root", "follow"], "inside-root"),
     index,
     listing: options.listing !== false,
-    listingSettings: listingSettingsOf(options.listing),
+    listingSettings: upload === undefined ? listing : { ...listing, upload: { areas: upload.areas, folders: upload.mkdir } },
     cacheControl,
     compression: booleanOption("compression", options.compression, true),
     precompressed: booleanOption("precompressed", options.precompressed, true),
@@ -383,5 +397,6 @@ export function resolveOptions(options: StaticOptions = {}, extra: readonly stri
     // In the order the formats are listed, each once.
     archive: ARCHIVE_FORMATS.filter((f) => archive.includes(f)),
     archiveMaxBytes: wholeOption("archiveMaxBytes", options.archiveMaxBytes, 4 * 1024 ** 3, 0),
+    upload,
   };
 }

@@ -292,7 +292,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   // Built once from the one resolution: the auth check and the banner below look at
   // the features of the handler that answers (and the htpasswd file is read once).
   const { handler } = createHandlerFromResolved(resolved, features);
-  if (features.auth && tls === undefined && insecureAuth !== true && !isLoopback(hostOption)) {
+  const uploadAccounts = (resolved.upload?.accounts.length ?? 0) > 0;
+  if ((features.auth || uploadAccounts) && tls === undefined && insecureAuth !== true && !isLoopback(hostOption)) {
     throw new OptionError(
       "auth",
       `would send passwords in clear text to ${hostOption === undefined ? "every interface" : hostOption}: ` +
@@ -306,7 +307,9 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   // before the response had written anything): its line says that status.
   const answeredByConnection = new WeakMap<NodeResponse, number>();
   const logEntry = log === false ? undefined : (entry: AccessLogEntry): void => log(format(entry));
-  const { onRequest, observe } = requestListener({ handler, closer, keepAlive, maxUrlLength, logEntry, answeredByConnection });
+  // With uploads on, the bodies of writes go to the handler instead of being dropped.
+  const writes = resolved.upload === undefined ? undefined : new Set(resolved.upload.delete ? ["PUT", "POST", "DELETE"] : ["PUT", "POST"]);
+  const { onRequest, observe } = requestListener({ handler, closer, keepAlive, maxUrlLength, logEntry, answeredByConnection, writes });
   const onClientError = clientErrorListener(logEntry, answeredByConnection);
   const makeServer = serverFactory({
     tls,
@@ -334,7 +337,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     close: closer.close,
     certificate: tls?.certificate,
     ...(movedFrom === undefined ? {} : { movedFrom }),
-    features: [...features.active, ...(resolved.compression ? ["compression"] : []), ...(tls === undefined ? [] : ["https", "http/2"])],
+    features: [...features.active, ...(resolved.upload === undefined ? [] : ["uploads"]), ...(resolved.compression ? ["compression"] : []), ...(tls === undefined ? [] : ["https", "http/2"])],
     get inFlight() {
       return closer.inFlight;
     },
@@ -350,6 +353,8 @@ interface RequestListenerOptions {
   /** Writes one access-log line; `undefined` for no log. */
   readonly logEntry: ((entry: AccessLogEntry) => void) | undefined;
   readonly answeredByConnection: WeakMap<NodeResponse, number>;
+  /** Methods whose body the handler reads (uploads); `undefined`: every body is dropped. */
+  readonly writes: ReadonlySet<string> | undefined;
 }
 
 /**
@@ -360,7 +365,7 @@ interface RequestListenerOptions {
  * first two, for answers the transport gives itself (the HTTP/2 431).
  */
 function requestListener(o: RequestListenerOptions): { onRequest: Listener; observe: Listener } {
-  const { handler, closer, keepAlive, maxUrlLength, logEntry: log, answeredByConnection } = o;
+  const { handler, closer, keepAlive, maxUrlLength, logEntry: log, answeredByConnection, writes } = o;
   // At most MAX_PIPELINED requests of one HTTP/1.1 connection under way at once (pipeline.ts).
   const pipelined = limitPipelining((req, res) => {
     try {
@@ -419,12 +424,14 @@ function requestListener(o: RequestListenerOptions): { onRequest: Listener; obse
     if ((req as Partial<Http2ServerRequest>).stream === undefined) {
       // Framing, version and Host decided from the head, the same for a cached file
       // as for one still on disk (see request-head.ts).
-      const verdict = checkRequestHead(req as IncomingMessage);
+      // An upload's body is the handler's to read and to limit (features/upload).
+      const upload = writes !== undefined && writes.has(req.method ?? "");
+      const verdict = checkRequestHead(req as IncomingMessage, upload ? Number.POSITIVE_INFINITY : MAX_DISCARDED_BODY);
       if (verdict.kind === "refuse") {
         refuseRequest(req, res, verdict.status);
         return;
       }
-      if (verdict.body !== "none") {
+      if (verdict.body !== "none" && !upload) {
         afterBody(req as IncomingMessage, res, MAX_DISCARDED_BODY, dispatch);
         return;
       }

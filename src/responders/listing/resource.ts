@@ -46,6 +46,23 @@ export type Representations = Extract<Resource, { kind: "representations" }>;
 export interface ListingSettings extends ListingDefaults {
   /** Render README.md below the table. */
   readonly readme: boolean;
+  /** Uploads (src/features/upload): the page of a directory in an area shows the upload form. */
+  readonly upload?: UploadForm | undefined;
+}
+
+/** What the listing needs to know of uploads. */
+export interface UploadForm {
+  /** The upload directories, as decoded URL segments (`[[]]`: everywhere). */
+  readonly areas: readonly (readonly string[])[];
+  /** Whether folders may be uploaded (`mkdir`). */
+  readonly folders: boolean;
+}
+
+/** The form for the directory at `segments`, if it is in an upload area. */
+function uploadFormAt(form: UploadForm | undefined, segments: readonly string[]): { readonly folders: boolean } | undefined {
+  if (form === undefined) return undefined;
+  const inside = form.areas.some((area) => area.length <= segments.length && area.every((s, i) => segments[i] === s));
+  return inside ? { folders: form.folders } : undefined;
 }
 
 const CONTENT_TYPE: Readonly<Record<Format, string>> = {
@@ -166,11 +183,12 @@ export async function listingResource(ctx: ListingContext, real: string, segment
     if (span.prev !== undefined) links.push(`<${ref(span.prev)}>; rel="prev"`);
     if (span.next !== undefined) links.push(`<${ref(span.next)}>; rel="next"`);
     if (links.length > 0) headers["link"] = links.join(", ");
-    if (view.format === "html") headers["content-security-policy"] = listingPolicy(images);
+    if (view.format === "html") headers["content-security-policy"] = listingPolicy(images, upload !== undefined);
     return headers;
   }
 
   const varyAccept = settings.formats.length > 1 ? "accept" : undefined;
+  const upload = uploadFormAt(settings.upload, segments);
 
   async function build(view: View, keep: boolean): Promise<Representations> {
     const { shown, span } = await pageOf(view);
@@ -180,7 +198,7 @@ export async function listingResource(ctx: ListingContext, real: string, segment
         ? renderJson(shown)
         : view.format === "text"
           ? renderText(shown)
-          : renderHtml({ segments, entries: shown, view, span, defaults: settings, readme: withReadme, archiveLinks: ctx.archiveLinks });
+          : renderHtml({ segments, entries: shown, view, span, defaults: settings, readme: withReadme, archiveLinks: ctx.archiveLinks, upload });
     const bytes = new TextEncoder().encode(text);
     const type = CONTENT_TYPE[view.format];
     const extra = { vary: varyAccept, headers: headersOf(view, span, withReadme !== undefined) };

@@ -7,9 +7,9 @@ import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { optionSpec } from "../config/registry.js";
 import { ConfigError } from "../config/types.js";
-import { OptionError } from "../handler/options.js";
 import { humanSize } from "../core/text.js";
 import { DEFAULT_UPLOAD_MAX_SIZE } from "../features/upload/rules.js";
+import { OptionError } from "../handler/options.js";
 import { type RunningServer, type ServeOptions, serve } from "../server/serve.js";
 import { onShutdownSignals } from "../server/shutdown.js";
 import type { TlsCredentials } from "../tls/credentials.js";
@@ -87,7 +87,9 @@ export function uploadLines(o: ServeOptions): string[] {
         : o.uploadAnonymous === true
           ? "anyone who can reach this server may write"
           : "writes from this machine only";
-  const lines = [`  uploads: ${where}, ${max}, on conflict ${o.onConflict ?? "error"}${extras.length > 0 ? `, ${extras.join(", ")}` : ""}; ${who}`];
+  const lines = [
+    `  uploads: ${where}, ${max}, on conflict ${o.onConflict ?? "error"}${extras.length > 0 ? `, ${extras.join(", ")}` : ""}; ${who}`,
+  ];
   if (o.uploadAnonymous === true && o.uploadAuth === undefined && o.auth === undefined && o.authFile === undefined) {
     lines.push("  WARNING: --upload-anonymous: anyone on the network can write files here, without a password");
   }

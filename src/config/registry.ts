@@ -804,7 +804,7 @@ export const OPTIONS: readonly OptionSpec[] = [
         value: "[URLPATH]",
         // Taken when it is a URL path (`--upload /inbox`); `--upload DIR` still names the directory to serve.
         optional: (v) => v.startsWith("/"),
-        help: "accept uploads, everywhere or under URLPATH (repeatable)",
+        help: "accept uploads, anywhere or under URLPATH",
         doc: "accept uploads (PUT, POST from the listing page) everywhere, or under each URLPATH given (repeatable)",
         docDefault: "off: nothing is written",
         set: (s, v) => {
@@ -846,7 +846,7 @@ export const OPTIONS: readonly OptionSpec[] = [
         long: "on-conflict",
         value: "MODE",
         default: "error",
-        help: "an upload to an existing name: error (409), rename, overwrite",
+        help: "existing name: error (409), rename, overwrite",
         doc: "an upload to an existing name: `error` (409), `rename` (`name (1).ext`) or `overwrite`",
         docDefault: "`error`",
         set: store("onConflict", "--on-conflict", onConflict),
@@ -883,7 +883,7 @@ export const OPTIONS: readonly OptionSpec[] = [
       {
         long: "upload-auth",
         value: "USER:PASSWORD",
-        help: "an account for writes only; reads stay public (repeatable)",
+        help: "account for writes only",
         docDefault: "writes use --auth",
         set: (s, v) => {
           const got = account(v);
@@ -903,7 +903,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     flags: [
       {
         long: "upload-anonymous",
-        help: "accept uploads from other machines without credentials",
+        help: "uploads from anywhere, no password",
         doc: "accept uploads from other machines without credentials (the banner warns)",
         docDefault: "loopback only",
         set: toggle("uploadAnonymous", true),

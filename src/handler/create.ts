@@ -106,7 +106,7 @@ export function createHandlerFromResolved(
   // user's, built once; with no feature on, this is `use` and the static handler alone.
   const { outer, inner } = features;
   // Uploads, when on, outside everything (features/upload/index.ts says why).
-  const upload = resolved.upload === undefined ? [] : [uploadMiddleware(resolved, features)];
+  const upload = resolved.uploads === undefined ? [] : [uploadMiddleware(resolved, features)];
   const middleware = [...upload, ...outer, ...resolved.use, ...inner];
   const files = staticFiles(resolved, report);
   const chain = compose(middleware, files);
@@ -155,9 +155,8 @@ export function createHandlerFromResolved(
  * else with the handler's authentication, if on.
  */
 function uploadMiddleware(resolved: ResolvedOptions, features: Features) {
-  const settings = resolved.upload!;
-  const gate =
-    settings.accounts.length > 0 ? authMiddleware(verifier(settings.accounts, new Map()), "wharf uploads") : features.authGate;
+  const settings = resolved.uploads!;
+  const gate = settings.accounts.length > 0 ? authMiddleware(verifier(settings.accounts, new Map()), "wharf uploads") : features.authGate;
   let rules: ReturnType<typeof canonicalRules> | undefined;
   return uploads(settings, {
     rules: () =>

@@ -208,7 +208,7 @@ export interface ListingOptions {
 export interface ResolvedOptions extends StaticFilesOptions {
   readonly fallthrough: boolean;
   /** Uploads (src/features/upload), checked; `undefined` when off. */
-  readonly upload: UploadSettings | undefined;
+  readonly uploads: UploadSettings | undefined;
 }
 
 export { OptionError };
@@ -397,6 +397,6 @@ export function resolveOptions(options: StaticOptions = {}, extra: readonly stri
     // In the order the formats are listed, each once.
     archive: ARCHIVE_FORMATS.filter((f) => archive.includes(f)),
     archiveMaxBytes: wholeOption("archiveMaxBytes", options.archiveMaxBytes, 4 * 1024 ** 3, 0),
-    upload,
+    uploads: upload,
   };
 }

@@ -292,7 +292,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   // Built once from the one resolution: the auth check and the banner below look at
   // the features of the handler that answers (and the htpasswd file is read once).
   const { handler } = createHandlerFromResolved(resolved, features);
-  const uploadAccounts = (resolved.upload?.accounts.length ?? 0) > 0;
+  const uploadAccounts = (resolved.uploads?.accounts.length ?? 0) > 0;
   if ((features.auth || uploadAccounts) && tls === undefined && insecureAuth !== true && !isLoopback(hostOption)) {
     throw new OptionError(
       "auth",
@@ -308,7 +308,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const answeredByConnection = new WeakMap<NodeResponse, number>();
   const logEntry = log === false ? undefined : (entry: AccessLogEntry): void => log(format(entry));
   // With uploads on, the bodies of writes go to the handler instead of being dropped.
-  const writes = resolved.upload === undefined ? undefined : new Set(resolved.upload.delete ? ["PUT", "POST", "DELETE"] : ["PUT", "POST"]);
+  const writes =
+    resolved.uploads === undefined ? undefined : new Set(resolved.uploads.delete ? ["PUT", "POST", "DELETE"] : ["PUT", "POST"]);
   const { onRequest, observe } = requestListener({ handler, closer, keepAlive, maxUrlLength, logEntry, answeredByConnection, writes });
   const onClientError = clientErrorListener(logEntry, answeredByConnection);
   const makeServer = serverFactory({
@@ -337,7 +338,12 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     close: closer.close,
     certificate: tls?.certificate,
     ...(movedFrom === undefined ? {} : { movedFrom }),
-    features: [...features.active, ...(resolved.upload === undefined ? [] : ["uploads"]), ...(resolved.compression ? ["compression"] : []), ...(tls === undefined ? [] : ["https", "http/2"])],
+    features: [
+      ...features.active,
+      ...(resolved.uploads === undefined ? [] : ["uploads"]),
+      ...(resolved.compression ? ["compression"] : []),
+      ...(tls === undefined ? [] : ["https", "http/2"]),
+    ],
     get inFlight() {
       return closer.inFlight;
     },
@@ -425,7 +431,7 @@ function requestListener(o: RequestListenerOptions): { onRequest: Listener; obse
       // Framing, version and Host decided from the head, the same for a cached file
       // as for one still on disk (see request-head.ts).
       // An upload's body is the handler's to read and to limit (features/upload).
-      const upload = writes !== undefined && writes.has(req.method ?? "");
+      const upload = writes?.has(req.method ?? "") === true;
       const verdict = checkRequestHead(req as IncomingMessage, upload ? Number.POSITIVE_INFINITY : MAX_DISCARDED_BODY);
       if (verdict.kind === "refuse") {
         refuseRequest(req, res, verdict.status);

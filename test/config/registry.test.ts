@@ -129,7 +129,12 @@ function leadingValue(text: string): { value: unknown } | { prose: string } {
 }
 
 describe("registry: TSDoc @default of the library's options", () => {
-  const documented = new Map([...tsdocDefaults("FeatureOptions"), ...tsdocDefaults("StaticOptions"), ...tsdocDefaults("ServeOptions")]);
+  const documented = new Map([
+    ...tsdocDefaults("FeatureOptions"),
+    ...tsdocDefaults("UploadOptions"),
+    ...tsdocDefaults("StaticOptions"),
+    ...tsdocDefaults("ServeOptions"),
+  ]);
   test("every option of StaticOptions and ServeOptions is in the registry, and back", () => {
     const library = OPTIONS.filter((o) => o.layer !== "cli").map((o) => o.name as string);
     assert.deepEqual([...documented.keys()].sort(), [...library].sort());
@@ -196,6 +201,9 @@ describe("registry: environment variables", () => {
       WHARF_AUTH: "a:b",
       WHARF_AUTH_FILE: "/h",
       WHARF_LOG_FORMAT: "json",
+      WHARF_ON_CONFLICT: "rename",
+      WHARF_UPLOAD_MAX_SIZE: "100M",
+      WHARF_UPLOAD_AUTH: "u:p:q",
     };
     const flags: Record<string, string[]> = {
       port: ["-p", "9"],
@@ -205,6 +213,9 @@ describe("registry: environment variables", () => {
       auth: ["--auth", "c:d"],
       authFile: ["--auth-file", "/f"],
       logFormat: ["--log-format", "dev"],
+      onConflict: ["--on-conflict", "overwrite"],
+      uploadMaxSize: ["--upload-max-size", "2G"],
+      uploadAuth: ["--upload-auth", "w:x"],
     };
     for (const o of OPTIONS.filter((o) => o.env !== undefined)) {
       for (const name of o.env!) {

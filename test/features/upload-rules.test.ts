@@ -63,19 +63,72 @@ describe("writeTarget", () => {
     { name: "PUT an encoded name", path: "/a%20b%23.txt", method: "PUT", want: { kind: "file", parent: [], name: "a b#.txt" } },
     { name: "POST to a directory", path: "/dir/", method: "POST", want: { kind: "directory", segments: ["dir"] } },
     { name: "POST to the root", path: "/", method: "POST", want: { kind: "directory", segments: [] } },
-    { name: "POST without the slash", path: "/dir", method: "POST", want: { kind: "refused", status: 400, reason: "POST to a directory, with its slash" } },
-    { name: "PUT to a directory URL", path: "/dir/", method: "PUT", want: { kind: "refused", status: 400, reason: "PUT needs a file name" } },
-    { name: "traversal above the root", path: "/../etc/passwd", method: "PUT", want: { kind: "refused", status: 400, reason: "a malformed path" } },
+    {
+      name: "POST without the slash",
+      path: "/dir",
+      method: "POST",
+      want: { kind: "refused", status: 400, reason: "POST to a directory, with its slash" },
+    },
+    {
+      name: "PUT to a directory URL",
+      path: "/dir/",
+      method: "PUT",
+      want: { kind: "refused", status: 400, reason: "PUT needs a file name" },
+    },
+    {
+      name: "traversal above the root",
+      path: "/../etc/passwd",
+      method: "PUT",
+      want: { kind: "refused", status: 400, reason: "a malformed path" },
+    },
     { name: "encoded traversal", path: "/%2e%2e/x", method: "PUT", want: { kind: "refused", status: 400, reason: "a malformed path" } },
     { name: "a NUL", path: "/a%00b", method: "PUT", want: { kind: "refused", status: 400, reason: "a malformed path" } },
-    { name: "a control character", path: "/a%0Ab", method: "PUT", want: { kind: "refused", status: 400, reason: "a separator or control character in the name" } },
-    { name: "an encoded backslash", path: "/a%5Cb", method: "PUT", want: { kind: "refused", status: 400, reason: "a separator or control character in the name" } },
-    { name: "a dotfile", path: "/.env", method: "PUT", want: { kind: "refused", status: 400, reason: "a dotfile (--dotfiles allows them)" } },
-    { name: "into a dot-directory", path: "/.git/config", method: "PUT", want: { kind: "refused", status: 403, reason: "a dot-directory" } },
+    {
+      name: "a control character",
+      path: "/a%0Ab",
+      method: "PUT",
+      want: { kind: "refused", status: 400, reason: "a separator or control character in the name" },
+    },
+    {
+      name: "an encoded backslash",
+      path: "/a%5Cb",
+      method: "PUT",
+      want: { kind: "refused", status: 400, reason: "a separator or control character in the name" },
+    },
+    {
+      name: "a dotfile",
+      path: "/.env",
+      method: "PUT",
+      want: { kind: "refused", status: 400, reason: "a dotfile (--dotfiles allows them)" },
+    },
+    {
+      name: "into a dot-directory",
+      path: "/.git/config",
+      method: "PUT",
+      want: { kind: "refused", status: 403, reason: "a dot-directory" },
+    },
     { name: "a dotfile with --dotfiles", path: "/.env", method: "PUT", dotfiles: true, want: { kind: "file", parent: [], name: ".env" } },
-    { name: "outside the areas", path: "/public/a", method: "PUT", s: { areas: [["inbox"]] }, want: { kind: "refused", status: 403, reason: "not an upload directory" } },
-    { name: "a sibling with the area's prefix", path: "/inbox-old/a", method: "PUT", s: { areas: [["inbox"]] }, want: { kind: "refused", status: 403, reason: "not an upload directory" } },
-    { name: "below an area", path: "/inbox/x/a", method: "PUT", s: { areas: [["inbox"]] }, want: { kind: "file", parent: ["inbox", "x"], name: "a" } },
+    {
+      name: "outside the areas",
+      path: "/public/a",
+      method: "PUT",
+      s: { areas: [["inbox"]] },
+      want: { kind: "refused", status: 403, reason: "not an upload directory" },
+    },
+    {
+      name: "a sibling with the area's prefix",
+      path: "/inbox-old/a",
+      method: "PUT",
+      s: { areas: [["inbox"]] },
+      want: { kind: "refused", status: 403, reason: "not an upload directory" },
+    },
+    {
+      name: "below an area",
+      path: "/inbox/x/a",
+      method: "PUT",
+      s: { areas: [["inbox"]] },
+      want: { kind: "file", parent: ["inbox", "x"], name: "a" },
+    },
   ];
   for (const row of ROWS) {
     test(row.name, () => assert.deepEqual(writeTarget(row.path, row.method, settings(row.s), row.dotfiles ?? false), row.want));
@@ -138,7 +191,8 @@ describe("uploadSettings", () => {
     ["an account without a colon", { upload: true, uploadAuth: "admin" }, /user:password/],
   ];
   for (const [name, o, message] of BAD) test(`refused: ${name}`, () => assert.throws(() => uploadSettings(o), message));
-  test("a colon in the password is kept", () => assert.deepEqual(uploadSettings({ upload: true, uploadAuth: "me:a:b:c" })!.accounts, ["me:a:b:c"]));
+  test("a colon in the password is kept", () =>
+    assert.deepEqual(uploadSettings({ upload: true, uploadAuth: "me:a:b:c" })!.accounts, ["me:a:b:c"]));
 });
 
 describe("the rest", () => {

@@ -69,7 +69,11 @@ const ROWS: { name: string; body: Buffer; want: { name?: string | undefined; fil
   },
   {
     name: "a UTF-8 file name",
-    body: Buffer.concat([Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="f"; filename="`), Buffer.from("été.txt"), Buffer.from(`"\r\n\r\nx\r\n--${B}--`)]),
+    body: Buffer.concat([
+      Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="f"; filename="`),
+      Buffer.from("été.txt"),
+      Buffer.from(`"\r\n\r\nx\r\n--${B}--`),
+    ]),
     want: [{ name: "f", filename: "été.txt", data: "x" }],
   },
 ];
@@ -88,7 +92,11 @@ describe("formEvents", () => {
   const BAD: { name: string; body: Buffer; message: RegExp }[] = [
     { name: "no close delimiter", body: Buffer.from(part('name="f"; filename="a"', "123")), message: /ended before/ },
     { name: "nothing at all", body: Buffer.alloc(0), message: /ended before/ },
-    { name: "a part without Content-Disposition", body: body(`--${B}\r\nContent-Type: text/plain\r\n\r\nx\r\n`), message: /Content-Disposition/ },
+    {
+      name: "a part without Content-Disposition",
+      body: body(`--${B}\r\nContent-Type: text/plain\r\n\r\nx\r\n`),
+      message: /Content-Disposition/,
+    },
     { name: "a part with no header", body: body(`--${B}\r\n\r\nx\r\n`), message: /Content-Disposition/ },
     { name: "garbage after a delimiter", body: Buffer.from(`--${B}xx\r\n`), message: /no CRLF/ },
     {

@@ -78,6 +78,8 @@ const TYPES = [
   "FileSystem",
   "HeaderRule",
   "ListingFormat",
+  "OnConflict",
+  "UploadOptions",
   "ListingOptions",
   "ListingOrder",
   "ListingSort",

@@ -23,7 +23,7 @@ import { createHash, type Hash } from "node:crypto";
 import { empty, errorReply, json } from "../../core/reply.js";
 import type { Middleware, Reply, WharfRequest } from "../../core/types.js";
 import { type DigestAlgorithm, digestFields, type ExpectedDigests, NODE_HASH } from "../../http/digest.js";
-import { FormDataError, formBoundary, formEvents, type FormEvent } from "../../http/form-data.js";
+import { FormDataError, type FormEvent, formBoundary, formEvents } from "../../http/form-data.js";
 import { encodePathname } from "../../path/resolve.js";
 import type { VisibilityRules } from "../../path/visibility.js";
 import { crossOriginCheck, declaredLength, isLoopback, nameProblem, type UploadSettings, writeTarget } from "./rules.js";
@@ -46,7 +46,13 @@ export interface UploadContext {
  * A problem details reply (RFC 9457) for API clients, or the HTML error page for
  * a browser's form post (the page works without JavaScript).
  */
-function problem(req: WharfRequest, status: number, detail: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): Reply {
+function problem(
+  req: WharfRequest,
+  status: number,
+  detail: string,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Reply {
   const all = { ...headers, "cache-control": "no-store" };
   if (wantsHtml(req)) return errorReply(status, all, detail);
   const body = JSON.stringify({ type: "about:blank", status, title: TITLES[status] ?? "Error", detail, ...extra });
@@ -174,7 +180,8 @@ export function uploads(s: UploadSettings, ctx: UploadContext): Middleware {
       return closing(problem(req, 415, "Content-Encoding is not accepted on uploads; send the bytes as they are."));
     }
     const length = declaredLength(req.header("content-length"), s.maxSize);
-    if (length.kind === "too-large") return closing(problem(req, 413, "The upload is larger than this server accepts.", { limit: s.maxSize }));
+    if (length.kind === "too-large")
+      return closing(problem(req, 413, "The upload is larger than this server accepts.", { limit: s.maxSize }));
     const digests = digestFields(req.header("content-digest"), req.header("repr-digest"));
     if (digests.kind === "malformed") return closing(problem(req, 400, `${digests.field} is not a valid RFC 9530 digest field.`));
     const expected = digests.kind === "check" ? digests.expected : undefined;

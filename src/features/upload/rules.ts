@@ -117,7 +117,8 @@ export function uploadSettings(o: UploadOptions): UploadSettings | undefined {
   const onConflict = o.onConflict ?? "error";
   if (!ON_CONFLICT.includes(onConflict)) throw new OptionError("onConflict", `must be one of ${ON_CONFLICT.join(", ")}`);
   const max = o.uploadMaxSize ?? DEFAULT_UPLOAD_MAX_SIZE;
-  if (typeof max !== "number" || !Number.isSafeInteger(max) || max < 0) throw new OptionError("uploadMaxSize", "must be a whole number of bytes (0: no limit)");
+  if (typeof max !== "number" || !Number.isSafeInteger(max) || max < 0)
+    throw new OptionError("uploadMaxSize", "must be a whole number of bytes (0: no limit)");
   const accounts = o.uploadAuth === undefined ? [] : typeof o.uploadAuth === "string" ? [o.uploadAuth] : o.uploadAuth;
   if (!Array.isArray(accounts) || !accounts.every((a) => typeof a === "string" && a.indexOf(":") > 0)) {
     throw new OptionError("uploadAuth", 'must be "user:password" or a list of them');
@@ -175,7 +176,8 @@ export function writeTarget(pathname: string, method: string, s: UploadSettings,
   }
   if (!inUploadArea(s.areas, dirs)) return { kind: "refused", status: 403, reason: "not an upload directory" };
   if (method === "POST") {
-    if (!resolved.trailingSlash && segments.length > 0) return { kind: "refused", status: 400, reason: "POST to a directory, with its slash" };
+    if (!resolved.trailingSlash && segments.length > 0)
+      return { kind: "refused", status: 400, reason: "POST to a directory, with its slash" };
     return { kind: "directory", segments };
   }
   if (resolved.trailingSlash || segments.length === 0) return { kind: "refused", status: 400, reason: "PUT needs a file name" };
@@ -224,7 +226,9 @@ export function crossOriginCheck(secFetchSite: string | undefined, origin: strin
 }
 
 /** What a declared body length means for the limit. */
-export type LengthVerdict = { readonly kind: "ok"; readonly length: number | undefined } | { readonly kind: "too-large"; readonly length: number };
+export type LengthVerdict =
+  | { readonly kind: "ok"; readonly length: number | undefined }
+  | { readonly kind: "too-large"; readonly length: number };
 
 /** RFC 9110 §15.5.14: a Content-Length above the limit is refused before the body is read. */
 export function declaredLength(contentLength: string | undefined, maxSize: number): LengthVerdict {

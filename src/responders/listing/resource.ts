@@ -198,7 +198,16 @@ export async function listingResource(ctx: ListingContext, real: string, segment
         ? renderJson(shown)
         : view.format === "text"
           ? renderText(shown)
-          : renderHtml({ segments, entries: shown, view, span, defaults: settings, readme: withReadme, archiveLinks: ctx.archiveLinks, upload });
+          : renderHtml({
+              segments,
+              entries: shown,
+              view,
+              span,
+              defaults: settings,
+              readme: withReadme,
+              archiveLinks: ctx.archiveLinks,
+              upload,
+            });
     const bytes = new TextEncoder().encode(text);
     const type = CONTENT_TYPE[view.format];
     const extra = { vary: varyAccept, headers: headersOf(view, span, withReadme !== undefined) };

@@ -169,6 +169,17 @@ describe("containment: the same rules as reads, after realpath", () => {
     assert.deepEqual(readdirSync(outside), []);
   });
 
+  test("a link to a sibling named with the root's prefix (updog 73's character-prefix check): 403", async () => {
+    const { root: r } = root();
+    const sibling = `${r}-old`;
+    mkdirSync(sibling);
+    symlinkSync(sibling, join(r, "old"));
+    await serving({ root: r, upload: true }, async (base) => {
+      assert.equal((await put(`${base}/old/x.txt`, "x")).status, 403);
+    });
+    assert.deepEqual(readdirSync(sibling), []);
+  });
+
   test("traversal sent raw (miniserve 518): 400, nothing written", async () => {
     const { root: r, outside } = root();
     await serving({ root: r, upload: true, onConflict: "overwrite" }, async (_base, port) => {
@@ -308,6 +319,7 @@ describe("limits and digests", () => {
         headers: { "content-type": type, "content-digest": `sha-256=:${createHash("sha256").update("x").digest("base64")}:` },
       });
       assert.equal(wrong.status, 400);
+      assert.equal(existsSync(join(r, "sub", "f.txt")), false, "nothing of a form whose digest failed");
       const right = await fetch(`${base}/sub/`, {
         method: "POST",
         body: bytes,
@@ -360,6 +372,53 @@ describe("POST multipart/form-data", () => {
       assert.equal((await fetch(`${base}/sub/`, { method: "POST", body: "x", headers: { "content-type": "text/plain" } })).status, 415);
     });
     assert.deepEqual(tree(join(r, "sub")), []);
+  });
+});
+
+describe("the rest", () => {
+  test("a form is all or nothing: a good file then a bad name leaves neither", async () => {
+    const { root: r } = root();
+    await serving({ root: r, upload: true }, async (base) => {
+      const form = new FormData();
+      form.append("file", new Blob(["good"]), "good.txt");
+      form.append("file", new Blob(["bad"]), ".hidden");
+      const res = await fetch(`${base}/sub/`, { method: "POST", body: form });
+      assert.equal(res.status, 400);
+      assert.equal((await problemOf(res))["detail"], "File name refused: a dotfile (--dotfiles allows them).");
+    });
+    assert.deepEqual(tree(join(r, "sub")), []);
+  });
+
+  test("Content-Encoding on an upload: 415, nothing written", async () => {
+    const { root: r } = root();
+    await serving({ root: r, upload: true }, async (base) => {
+      assert.equal((await put(`${base}/x.gz`, "x", { "content-encoding": "gzip" })).status, 415);
+    });
+    assert.equal(existsSync(join(r, "x.gz")), false);
+  });
+
+  test("the page's check: POST ./?check is 204 and writes nothing; outside the upload paths 403", async () => {
+    const { root: r } = root();
+    await serving({ root: r, upload: ["/sub"] }, async (base) => {
+      assert.equal((await fetch(`${base}/sub/?check`, { method: "POST" })).status, 204);
+      assert.equal((await fetch(`${base}/?check`, { method: "POST" })).status, 403);
+    });
+    assert.deepEqual(tree(join(r, "sub")), []);
+  });
+
+  test("uploads need the Node file system: a custom fs is refused at construction", () => {
+    const { root: r } = root();
+    const fs = { open: () => undefined } as unknown as NonNullable<Parameters<typeof createHandler>[0]>["fs"];
+    assert.throws(() => createHandler({ root: r, upload: true, ...(fs === undefined ? {} : { fs }) }), /needs the Node file system/);
+  });
+
+  test("OPTIONS and GET pass through unchanged with uploads on", async () => {
+    const { root: r } = root();
+    await serving({ root: r, upload: true }, async (base) => {
+      const get = await fetch(`${base}/nums.txt`);
+      assert.equal(await get.text(), "123456789");
+      assert.equal((await fetch(`${base}/nums.txt`, { method: "OPTIONS" })).status, 204);
+    });
   });
 });
 

@@ -33,8 +33,12 @@ export function responseUser(res: NodeResponse): string | undefined {
 // only its path and query matter here, the host having already been chosen.
 const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/[^/?]*/i;
 
-/** A {@link WharfRequest} view of a Node request. */
-export function fromNodeRequest(req: NodeRequest): WharfRequest {
+/**
+ * A {@link WharfRequest} view of a Node request. `withBody` adds
+ * {@link WharfRequest.body}: decided once per handler (uploads on), so that a
+ * handler that never reads a body does not make one more function per request.
+ */
+export function fromNodeRequest(req: NodeRequest, withBody = false): WharfRequest {
   let target = req.url ?? "/";
   if (!target.startsWith("/") && target !== "*") {
     const authority = ABSOLUTE_FORM.exec(target);
@@ -42,7 +46,7 @@ export function fromNodeRequest(req: NodeRequest): WharfRequest {
   }
   const q = target.indexOf("?");
   const headers = req.headers;
-  return {
+  const request: WharfRequest = {
     method: req.method ?? "GET",
     target,
     pathname: q < 0 ? target : target.slice(0, q),
@@ -52,10 +56,10 @@ export function fromNodeRequest(req: NodeRequest): WharfRequest {
       return Array.isArray(value) ? value.join(", ") : value;
     },
     remoteAddress: req.socket.remoteAddress,
-    // Not the stream's own iterator: returning from that one early destroys the
-    // request, and the socket with it, before an early answer (a 409, a 413) is written.
-    body: () => req.iterator({ destroyOnReturn: false }),
   };
+  // Not the stream's own iterator: returning from that one early destroys the
+  // request, and the socket with it, before an early answer (a 409, a 413) is written.
+  return withBody ? { ...request, body: () => req.iterator({ destroyOnReturn: false }) } : request;
 }
 
 // Resolves on 'drain', or on 'close' when the client has gone away.

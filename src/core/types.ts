@@ -29,9 +29,10 @@ export interface WharfRequest {
   /** The peer's address, when the transport knows it. */
   readonly remoteAddress: string | undefined;
   /**
-   * The request body, read once, as it arrives (a Node request, a web
-   * `Request`'s stream). Only uploads (src/features/upload) read it; everything
-   * else answers from the head. Absent where the adapter has no body to give.
+   * The request body, read once, as it arrives (a web `Request`'s stream; a
+   * Node request's, when the handler takes uploads). Only uploads
+   * (src/features/upload) read it; everything else answers from the head.
+   * Absent where the adapter gives no body.
    */
   body?(): AsyncIterable<Uint8Array>;
 }

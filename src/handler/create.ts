@@ -131,7 +131,7 @@ export function createHandlerFromResolved(
   };
   const handle = async (req: WharfRequest): Promise<Reply> => start(req);
 
-  const listener = chainListener(start, handle, fs, fallthrough, report);
+  const listener = chainListener(start, handle, fs, fallthrough, report, resolved.uploads !== undefined);
   function both(req: WharfRequest): Promise<Reply>;
   function both(req: NodeRequest, res: NodeResponse, next?: NextFunction): void;
   function both(req: WharfRequest | NodeRequest, res?: NodeResponse, next?: NextFunction): Promise<Reply> | undefined {
@@ -184,9 +184,10 @@ function chainListener(
   fs: FileSystem,
   fallthrough: boolean,
   report: ErrorReporter,
+  withBody: boolean,
 ): (req: NodeRequest, res: NodeResponse, next?: NextFunction) => void {
   return (req, res, next) => {
-    const request = fromNodeRequest(req);
+    const request = fromNodeRequest(req, withBody);
     // A pipelined request whose connection closes before its turn: see queued.ts.
     closeWithConnection(res);
     // Express and Connect mount points (mount.ts); a plain server has no originalUrl.

@@ -49,8 +49,7 @@ export function formBoundary(contentType: string | undefined): string | undefine
   const semicolon = contentType.indexOf(";");
   const type = (semicolon < 0 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
   if (type !== "multipart/form-data" || semicolon < 0) return undefined;
-  const match = /(?:^|;)\s*boundary=(?:"([^"]{1,70})"|([^\s;"]{1,70}))\s*(?:;|$)/i.exec(contentType.slice(semicolon));
-  const boundary = match?.[1] ?? match?.[2];
+  const boundary = headerParameters(contentType).get("boundary");
   if (boundary === undefined || !/^[0-9A-Za-z'()+_,./:=? -]{0,69}[0-9A-Za-z'()+_,./:=?-]$/.test(boundary)) return undefined;
   return boundary;
 }
@@ -60,18 +59,45 @@ const HEADER_END = Buffer.from("\r\n\r\n");
 const utf8 = new TextDecoder("utf-8", { fatal: false });
 
 /**
- * A parameter of a Content-Disposition value (`name`, `filename`): a quoted
- * string or a token. The HTML standard (§4.10.21.8, "multipart/form-data
- * encoding algorithm") has browsers send a name's `"`, CR and LF as `%22`,
- * `%0D`, `%0A`, and nothing else escaped; older curl escaped `"` with a
- * backslash. Both are undone; the result is checked by the caller like any name.
+ * The parameters of a header value (`; name=...; filename=...` of a
+ * Content-Disposition, `; boundary=...` of a Content-Type), each a
+ * quoted string or a token, scanned by hand in one pass (no pattern built at
+ * run time). The HTML standard (§4.10.21.8, "multipart/form-data encoding
+ * algorithm") has browsers send a name's `"`, CR and LF as `%22`, `%0D`, `%0A`,
+ * and nothing else escaped; older curl escaped `"` with a backslash. Both are
+ * undone; the result is checked by the caller like any name. The first value
+ * of a parameter wins.
  */
-function dispositionParameter(value: string, key: string): string | undefined {
-  const re = new RegExp(`;\\s*${key}\\s*=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|([^;\\s]*))`, "i");
-  const match = re.exec(value);
-  if (match === null) return undefined;
-  const raw = match[1] !== undefined ? match[1].replace(/\\(.)/g, "$1") : match[2]!;
-  return raw.replace(/%(22|0D|0A)/gi, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+function headerParameters(value: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let i = value.indexOf(";");
+  while (i >= 0 && i < value.length) {
+    i++; // past ";"
+    while (value[i] === " " || value[i] === "\t") i++;
+    const eq = value.indexOf("=", i);
+    if (eq < 0) break;
+    const key = value.slice(i, eq).trim().toLowerCase();
+    i = eq + 1;
+    while (value[i] === " " || value[i] === "\t") i++;
+    let raw = "";
+    if (value[i] === '"') {
+      for (i++; i < value.length && value[i] !== '"'; i++) {
+        if (value[i] === "\\" && i + 1 < value.length) i++;
+        raw += value[i];
+      }
+      i = value.indexOf(";", i);
+    } else {
+      const semicolon = value.indexOf(";", i);
+      raw = (semicolon < 0 ? value.slice(i) : value.slice(i, semicolon)).trim();
+      i = semicolon;
+    }
+    if (!out.has(key))
+      out.set(
+        key,
+        raw.replace(/%(22|0D|0A)/gi, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16))),
+      );
+  }
+  return out;
 }
 
 /** Reads one part's header block (without its final CRLF CRLF). */
@@ -90,12 +116,8 @@ function partHead(block: Uint8Array): FormEvent {
   if (disposition === undefined || !/^form-data\s*(;|$)/i.test(disposition)) {
     throw new FormDataError("a part without Content-Disposition: form-data");
   }
-  return {
-    kind: "part",
-    name: dispositionParameter(disposition, "name"),
-    filename: dispositionParameter(disposition, "filename"),
-    contentType,
-  };
+  const parameters = headerParameters(disposition);
+  return { kind: "part", name: parameters.get("name"), filename: parameters.get("filename"), contentType };
 }
 
 type State = "preamble" | "after-delimiter" | "head" | "data" | "epilogue";

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { connect as http2Connect } from "node:http2";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +17,7 @@ import { createHandler } from "../../src/handler/create.js";
 import type { ServeOptions } from "../../src/server/serve.js";
 import { parseResponses, rawExchange } from "../helpers/raw.js";
 import { withServer } from "../helpers/server.js";
+import { opensslCertificate } from "../helpers/tls.js";
 import { waitFor } from "../helpers/wait.js";
 
 const dirs: string[] = [];
@@ -575,4 +577,49 @@ test("50 concurrent uploads of one name with on-conflict error: one 201, 49 409,
     "the file is exactly one of the bodies",
   );
   assert.deepEqual(temps(r), []);
+});
+
+test("over HTTP/2 (with TLS): PUT 201 and a form post 201; a 409 over the same connection", async () => {
+  const { root: r } = root();
+  const cert = opensslCertificate(join(r, ".."), "upload");
+  await withServer({ root: r, upload: true, tls: { cert: cert.cert, key: cert.key } }, async (server) => {
+    const session = http2Connect(`https://localhost:${server.port}`, { ca: cert.cert });
+    const send = (headers: Record<string, string>, body: Buffer): Promise<{ status: number; text: string }> =>
+      new Promise((resolve, reject) => {
+        const stream = session.request(headers);
+        let status = 0;
+        let text = "";
+        stream.on("response", (h) => {
+          status = Number(h[":status"]);
+        });
+        stream.setEncoding("utf8");
+        stream.on("data", (d: string) => {
+          text += d;
+        });
+        stream.on("end", () => resolve({ status, text }));
+        stream.on("error", reject);
+        stream.end(body);
+      });
+    try {
+      const put = await send({ ":method": "PUT", ":path": "/h2.bin" }, Buffer.alloc(200_000, 5));
+      assert.equal(put.status, 201, put.text);
+      const again = await send({ ":method": "PUT", ":path": "/h2.bin" }, Buffer.from("x"));
+      assert.equal(again.status, 409);
+      const form = new Request("http://x/", {
+        method: "POST",
+        body: (() => {
+          const f = new FormData();
+          f.append("file", new Blob(["over h2"]), "form.txt");
+          return f;
+        })(),
+      });
+      const bytes = Buffer.from(await form.arrayBuffer());
+      const post = await send({ ":method": "POST", ":path": "/sub/", "content-type": form.headers.get("content-type")! }, bytes);
+      assert.equal(post.status, 201, post.text);
+    } finally {
+      session.close();
+    }
+  });
+  assert.deepEqual(readFileSync(join(r, "h2.bin")), Buffer.alloc(200_000, 5));
+  assert.equal(readFileSync(join(r, "sub", "form.txt"), "utf8"), "over h2");
 });

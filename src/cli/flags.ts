@@ -99,6 +99,7 @@ const EXAMPLES: readonly (readonly [string, string])[] = [
   ["wharf -s dist", "a single-page app: deep links get index.html"],
   ["wharf --cors -H 'X-A: 1'", "CORS for any origin, and a header"],
   ["wharf precompress dist", "write .br/.gz beside files, then serve them"],
+  ["wharf share dist", "share ./dist: QR code, secret link, stops in 1h"],
 ];
 
 // Why `curl localhost:8000/deep/link` gets 404 under -s: said in --help, since it

@@ -18,6 +18,7 @@ import { helpText, parseCommandLine } from "./flags.js";
 import { type Opener, systemOpener } from "./open.js";
 import { precompressCommand } from "./precompress.js";
 import { settle } from "./settings.js";
+import { expiryLines, qrLines, shareArgs, shareLines } from "./share.js";
 import { type CliTls, cliTls } from "./tls.js";
 import { isWorker, runPrimary, runWorker } from "./workers.js";
 
@@ -148,7 +149,9 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
   const out = io.stdout ?? ((text: string) => void process.stdout.write(text));
   const err = io.stderr ?? ((text: string) => void process.stderr.write(text));
   if (argv[0] === "precompress") return precompressCommand(argv.slice(1), out, err);
-  const cli = parseCommandLine(argv);
+  // `wharf share [DIR]`: a preset of ordinary flags, which the person's own override.
+  const sharing = argv[0] === "share";
+  const cli = parseCommandLine(sharing ? shareArgs(argv.slice(1)) : argv);
   switch (cli.kind) {
     case "help":
       out(helpText());
@@ -205,6 +208,16 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
   // One line per serve.json key wharf cannot honour exactly.
   for (const note of config?.notes ?? []) err(`wharf: ${config!.path.replace(/^.*[\\/]/, "")}: ${note}\n`);
   const tlsLines = [...settings.lines, ...(tls?.lines ?? [])];
+  // One process makes one secret and one timer: workers would each make their own.
+  const single = [
+    ["--secret-path", options.secretPath === true],
+    ["--expire", options.expire !== undefined],
+    ["--qr", options.qr === true],
+  ].find(([, on]) => on);
+  if (workers > 1 && single !== undefined) {
+    err(`wharf: ${single[0]} works with one process: drop --workers\n`);
+    return 2;
+  }
   if (workers > 1) {
     return runPrimary({
       workers,
@@ -232,17 +245,51 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
     return exitCode;
   }
   if (server.movedFrom !== undefined) out(`port ${server.movedFrom} is in use; serving on ${server.port}\n`);
-  out(`${startupLines(options.root, server, [...featureLines(server.features), ...uploadLines(options), ...tlsLines]).join("\n")}\n`);
+  const sharingLines = sharing
+    ? shareLines({
+        root: options.root,
+        host: options.host,
+        secretPath: server.secretPath !== undefined,
+        auth: server.features.includes("auth"),
+        upload: Boolean((options as { upload?: unknown }).upload),
+        expiresAt: server.expiresAt,
+      })
+    : [];
+  const extra = [
+    ...featureLines(server.features),
+    ...uploadLines(options),
+    ...tlsLines,
+    ...sharingLines,
+    ...expiryLines(server.expiresAt),
+    ...(options.qr === true ? qrLines(server) : []),
+  ];
+  out(`${startupLines(options.root, server, extra).join("\n")}\n`);
   if (open === true) (io.open ?? systemOpener)(server.urls[0] ?? "", (line) => err(`wharf: ${line}\n`));
   return new Promise<number>((done) => {
-    const stop = onShutdownSignals(() => server.close(), {
-      shutdownTimeout,
-      inFlight: () => server.inFlight,
-      write: (line) => err(`${line}\n`),
-      exit: (code) => {
+    let signalled = false;
+    // --expire: the server stops by itself; say so and end as a signal's close would.
+    if (server.expiresAt !== undefined) {
+      void server.closed.then(() => {
+        if (signalled) return;
         stop();
-        done(code);
+        err("wharf: expired (--expire); stopped\n");
+        done(0);
+      });
+    }
+    const stop = onShutdownSignals(
+      () => {
+        signalled = true;
+        return server.close();
       },
-    });
+      {
+        shutdownTimeout,
+        inFlight: () => server.inFlight,
+        write: (line) => err(`${line}\n`),
+        exit: (code) => {
+          stop();
+          done(code);
+        },
+      },
+    );
   });
 }

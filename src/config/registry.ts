@@ -173,6 +173,25 @@ function protocol(text: string): Parsed<boolean> {
   return { value: version === "HTTP/1.1" };
 }
 
+/** The longest timer Node keeps (2^31 - 1 ms, 24.8 days); a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A duration (`90s`, `30m`, `1h`, `1h30m`, `2d`), kept in milliseconds: units
+ * from days down to seconds, each once, in that order. A bare number is refused
+ * rather than guessed (seconds? minutes?).
+ */
+export function duration(text: string): Parsed<number> {
+  const m = /^(?:(\d{1,5})d)?(?:(\d{1,5})h)?(?:(\d{1,5})m)?(?:(\d{1,7})s)?$/.exec(text);
+  const bad = { problem: "must be a duration like 90s, 30m, 1h or 1h30m (d, h, m, s), or never" };
+  if (text === "" || m === null) return bad;
+  const [d = 0, h = 0, min = 0, sec = 0] = m.slice(1).map((x) => Number(x ?? 0));
+  const ms = (((d * 24 + h) * 60 + min) * 60 + sec) * 1000;
+  if (ms < 1000) return { problem: "must be at least 1s" };
+  if (ms > MAX_TIMER_MS) return { problem: "must be at most 24d" };
+  return { value: ms };
+}
+
 // ---- setters -----------------------------------------------------------------
 
 /** Sets `name` to what `read` makes of the value; the message names `shown`. */
@@ -932,6 +951,56 @@ export const OPTIONS: readonly OptionSpec[] = [
     layer: "cli",
     default: false,
     flags: [{ long: "open", short: "o", help: "open the browser once serving", doc: "open the browser", set: toggle("open", true) }],
+  },
+  {
+    name: "qr",
+    layer: "serve",
+    default: false,
+    flags: [
+      {
+        long: "qr",
+        default: "off",
+        help: "QR code of the LAN address (terminal, listings)",
+        doc: "a QR code of the first private LAN address (with the secret path), in the terminal and on listing pages",
+        docDefault: "off",
+        set: toggle("qr", true),
+      },
+      { long: "no-qr", help: "no QR code (wharf share shows one)", set: toggle("qr", false) },
+    ],
+  },
+  {
+    name: "secretPath",
+    layer: "handler",
+    flags: [
+      {
+        long: "secret-path",
+        help: "serve only under a random /<22 characters>/ prefix",
+        doc: "everything under a random 128-bit prefix, `/<22 characters>/`; any other path is 404 (see [Sharing](docs/features.md#sharing))",
+        docDefault: "off",
+        set: toggle("secretPath", true),
+      },
+      { long: "no-secret-path", help: "serve at / (wharf share adds a secret path)", set: toggle("secretPath", false) },
+    ],
+  },
+  {
+    name: "expire",
+    layer: "serve",
+    flags: [
+      {
+        long: "expire",
+        value: "DURATION",
+        help: "stop after 90s, 30m, 1h, 1h30m, ...; never",
+        doc: "stop gracefully after this long: `90s`, `30m`, `1h`, `1h30m`, `2d`; `never` (for `wharf share`)",
+        docDefault: "never",
+        set: (s, v) => {
+          if (v === "never") {
+            delete s.options.expire;
+            return undefined;
+          }
+          return store("expire", "--expire", duration)(s, v);
+        },
+      },
+    ],
   },
   {
     name: "logFormat",

@@ -2,10 +2,14 @@
  * The features for serving real apps, assembled once from the options into two
  * lists of middleware around the user's own (`use`) and the static handler:
  *
- *     cors → auth → redirects → 404 page → [use] → spa → rewrites → clean URLs
- *          → directory without slash → headers → static
+ *     secret path → [uploads] → cors → auth → redirects → 404 page → [use] → spa → rewrites
+ *          → clean URLs → directory without slash → headers → static
+ *
+ * (Uploads, src/features/upload, are added by createHandler right after the secret path.)
  *
  * Why this order:
+ * - The secret path first: a path without it is a 404 before anything else can
+ *   answer (a 401 or a CORS preflight would tell that something is there).
  * - CORS first: a preflight carries no credentials, so it must be answered before
  *   authentication; and every reply, a 401 or a 404 included, needs the CORS
  *   headers or the page cannot read it.
@@ -31,6 +35,7 @@ import { type CorsOptions, cors } from "./cors.js";
 import { errorPages } from "./error-pages.js";
 import { COOP_COEP, type HeaderRule, headers } from "./headers.js";
 import { type RedirectRule, type RewriteRule, redirects, rewrites } from "./redirects.js";
+import { secretPath, secretPathOf } from "./secret-path.js";
 import { spa } from "./spa.js";
 import { directoryWithoutSlash, type TrailingSlash } from "./trailing-slash.js";
 
@@ -113,6 +118,15 @@ export interface FeatureOptions {
    * @default undefined
    */
   readonly authFile?: string;
+  /**
+   * Serve everything under `/<secretPath>/` only (`--secret-path`); every other
+   * path answers the 404 of a missing file. 22 to 128 base64url characters:
+   * `crypto.randomBytes(16).toString("base64url")`. `serve()` also takes `true`
+   * and makes one (read it back from `RunningServer.secretPath`). Replies carry
+   * `Referrer-Policy: no-referrer`; see docs/features.md, "Sharing".
+   * @default undefined (served at `/`)
+   */
+  readonly secretPath?: string | boolean;
 }
 
 /** The middleware the features add, outside and inside the user's. */
@@ -127,6 +141,8 @@ export interface Features {
   readonly auth: boolean;
   /** The authentication middleware itself, when on: uploads check writes with it (src/features/upload). */
   readonly authGate?: Middleware | undefined;
+  /** The secret path prefix (without slashes), when on. */
+  readonly secretPath: string | undefined;
 }
 
 /** Checks the feature options and builds their middleware; throws {@link OptionError}. */
@@ -134,6 +150,12 @@ export function buildFeatures(o: FeatureOptions): Features {
   const outer: Middleware[] = [];
   const inner: Middleware[] = [];
   const active: string[] = [];
+
+  const secret = secretPathOf(o.secretPath);
+  if (secret !== undefined) {
+    outer.push(secretPath(secret));
+    active.push("secret path");
+  }
 
   if (o.cors !== undefined && o.cors !== false) {
     outer.push(cors(o.cors));
@@ -202,5 +224,5 @@ export function buildFeatures(o: FeatureOptions): Features {
   }
   if (headerRules.length > 0) inner.push(headers(headerRules));
 
-  return { outer, inner, active, auth: active.includes("auth"), authGate };
+  return { outer, inner, active, auth: active.includes("auth"), authGate, secretPath: secret };
 }

@@ -105,9 +105,11 @@ export function createHandlerFromResolved(
   // The features' middleware (src/features/index.ts explains the order) around the
   // user's, built once; with no feature on, this is `use` and the static handler alone.
   const { outer, inner } = features;
-  // Uploads, when on, outside everything (features/upload/index.ts says why).
+  // Uploads, when on, outside every feature but the secret path (features/upload/index.ts
+  // says why): a write must know the secret as a read must, and sees the path without it.
   const upload = resolved.uploads === undefined ? [] : [uploadMiddleware(resolved, features)];
-  const middleware = [...upload, ...outer, ...resolved.use, ...inner];
+  const secret = features.secretPath === undefined ? 0 : 1; // the secret path is outer[0] (features/index.ts)
+  const middleware = [...outer.slice(0, secret), ...upload, ...outer.slice(secret), ...resolved.use, ...inner];
   const files = staticFiles(resolved, report);
   const chain = compose(middleware, files);
   const { fs, fallthrough } = resolved;

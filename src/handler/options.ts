@@ -198,6 +198,15 @@ export interface ListingOptions {
   readonly pageSize?: number;
   /** Render the directory's README.md below the table (Markdown, raw HTML off, links sanitised). @default false */
   readonly readme?: boolean;
+  /**
+   * A QR code on HTML pages for opening the directory on another device: the
+   * base URL it is reached at from there (`"http://192.168.1.20:8000/"`), each
+   * page adding its directory's path. A function is asked when a page is
+   * rendered, and may answer `undefined` for none: `serve({ qr: true })` passes
+   * its LAN address that way, known only once it is bound.
+   * @default undefined (no QR code)
+   */
+  readonly qr?: string | (() => string | undefined);
 }
 
 /**
@@ -221,12 +230,12 @@ function oneOf<T extends string>(name: string, value: unknown, allowed: readonly
 
 /** The `listing` option checked: a boolean, or an object of {@link ListingOptions}. */
 function listingSettingsOf(value: unknown): ListingSettings {
-  if (value === undefined || typeof value === "boolean") return { ...LISTING_DEFAULTS, readme: false };
+  if (value === undefined || typeof value === "boolean") return { ...LISTING_DEFAULTS, readme: false, qr: undefined };
   if (typeof value !== "object" || value === null || Array.isArray(value))
     throw new OptionError("listing", "must be true, false or an object");
   const o = value as Record<string, unknown>;
   for (const key of Object.keys(o)) {
-    if (!["formats", "sort", "order", "pageSize", "readme"].includes(key))
+    if (!["formats", "sort", "order", "pageSize", "readme", "qr"].includes(key))
       throw new OptionError(`listing.${key}`, "is not a listing option");
   }
   const formats = o["formats"] ?? FORMATS;
@@ -246,7 +255,24 @@ function listingSettingsOf(value: unknown): ListingSettings {
     order: oneOf("listing.order", o["order"], ["asc", "desc"], "asc"),
     pageSize,
     readme: booleanOption("listing.readme", o["readme"], false),
+    qr: qrBaseOf(o["qr"]),
   };
+}
+
+/** `listing.qr` checked: a function, or an http(s) URL (kept with a trailing slash). */
+function qrBaseOf(value: unknown): (() => string | undefined) | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === "function") return value as () => string | undefined;
+  let url: URL | undefined;
+  try {
+    url = typeof value === "string" ? new URL(value) : undefined;
+  } catch {
+    // not a URL: said below
+  }
+  if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:") || url.search !== "" || url.hash !== "")
+    throw new OptionError("listing.qr", "must be an http:// or https:// URL without query, or a function returning one");
+  const base = url.href.endsWith("/") ? url.href : `${url.href}/`;
+  return () => base;
 }
 
 // A header value may not contain CR, LF or NUL (RFC 9110 §5.5).
@@ -268,6 +294,7 @@ const OPTION_NAMES: Readonly<Record<keyof StaticOptions, true>> = {
   rewrites: true,
   auth: true,
   authFile: true,
+  secretPath: true,
   root: true,
   dotfiles: true,
   symlinks: true,

@@ -9,11 +9,13 @@ import { access, constants } from "node:fs/promises";
 import { createServer, type IncomingMessage } from "node:http";
 import type { Http2ServerRequest } from "node:http2";
 import type { Server as NetServer, Socket } from "node:net";
+import { networkInterfaces } from "node:os";
 import { type NodeRequest, type NodeResponse, responseBodyBytes, responseUser } from "../adapters/node.js";
 import { wasAbandoned } from "../adapters/queued.js";
 import { codeOf, ServeError } from "../core/errors.js";
 import { booleanOption, wholeOption } from "../core/validate.js";
 import { buildFeatures } from "../features/index.js";
+import { newSecretPath } from "../features/secret-path.js";
 import type { FileSystem } from "../fs/types.js";
 import { createHandlerFromResolved } from "../handler/create.js";
 import { OptionError, resolveOptions, type StaticOptions } from "../handler/options.js";
@@ -21,6 +23,7 @@ import type { TlsCredentials } from "../tls/credentials.js";
 import { resolveTls, type ServedCertificate } from "../tls/resolve.js";
 import { type BoundAddress, bind, urlsOf } from "./bind.js";
 import { afterBody, clientErrorListener, refuseHeadersTooLarge, refuseRequest, refuseUriTooLong } from "./connection.js";
+import { lanAddress, lanUrl } from "./lan.js";
 import { type AccessLogEntry, accessLogFormatter, LOG_FORMATS, type LogFormat } from "./log.js";
 import { limitPipelining } from "./pipeline.js";
 import { checkRequestHead, MAX_DISCARDED_BODY } from "./request-head.js";
@@ -137,6 +140,24 @@ export interface ServeOptions extends StaticOptions {
    * @default true
    */
   readonly keepAlive?: boolean;
+  /**
+   * A QR code of {@link RunningServer.lanUrl} on listing pages (each page adds its
+   * directory's path), for opening the folder on a phone; the command line also
+   * prints one in the terminal. Only for a private LAN address (RFC 1918, or an
+   * IPv6 unique local address) of the bound interfaces: never `localhost`, never
+   * the `Host` a page was asked with. Loads `qrcode-generator`.
+   * @default false
+   */
+  readonly qr?: boolean;
+  /**
+   * Stop after this many milliseconds, gracefully as {@link RunningServer.close}
+   * does (in-flight responses get `shutdownTimeout` to finish): a shared link
+   * that ends by itself. {@link RunningServer.expiresAt} says when;
+   * {@link RunningServer.closed} settles once it has stopped. At most
+   * 2,147,483,647 (24.8 days, the longest timer Node keeps).
+   * @default undefined (no expiry)
+   */
+  readonly expire?: number;
 }
 
 /** A listening server. */
@@ -162,6 +183,18 @@ export interface RunningServer {
   readonly features: readonly string[];
   /** Responses started and not yet finished. */
   readonly inFlight: number;
+  /** With {@link StaticOptions.secretPath}: the prefix every URL has (`true` made a new one), without slashes. */
+  readonly secretPath: string | undefined;
+  /**
+   * The URL another device on the LAN opens (with the secret path): the first
+   * private address of the bound interfaces (see {@link ServeOptions.qr}), or
+   * `undefined` when there is none (bound to loopback only, or no private network).
+   */
+  readonly lanUrl: string | undefined;
+  /** With {@link ServeOptions.expire}: when the server stops by itself. */
+  readonly expiresAt: Date | undefined;
+  /** Settles once the server has stopped: after {@link close}, or when it expired. */
+  readonly closed: Promise<void>;
   /**
    * Stops accepting connections, closes idle keep-alive ones, lets in-flight
    * responses finish for up to `shutdownTimeout` ms, then destroys the rest.
@@ -187,6 +220,8 @@ const SERVE_OPTION_NAMES = Object.keys({
   insecureAuth: true,
   logFormat: true,
   keepAlive: true,
+  qr: true,
+  expire: true,
 } satisfies Record<Exclude<keyof ServeOptions, keyof StaticOptions>, true>);
 
 const whole = (name: string, value: number | undefined, fallback: number, max?: number): number =>
@@ -255,8 +290,23 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     maxUrlLength: mu,
     maxConnections: mc,
     keepAlive = true,
-    ...staticOptions
+    qr = false,
+    expire: expireOption,
+    secretPath: secretOption,
+    ...rest
   } = options;
+  booleanOption("qr", qr, false);
+  const expire = expireOption === undefined ? undefined : wholeOption("expire", expireOption, 0, 1, 2 ** 31 - 1);
+  // `true` is serve()'s to turn into a prefix: the handler takes the prefix itself.
+  const secret = secretOption === true ? newSecretPath() : secretOption;
+  // The listing's QR code asks for the LAN URL when it renders a page: known once bound, below.
+  let lan: string | undefined;
+  const listing = rest.listing;
+  const staticOptions: StaticOptions = {
+    ...rest,
+    ...(secret === undefined ? {} : { secretPath: secret }),
+    ...(qr && listing !== false ? { listing: { ...(typeof listing === "object" ? listing : {}), qr: () => lan } } : {}),
+  };
   booleanOption("keepAlive", keepAlive, true);
   const port = whole("port", portOption, 8000, 65535);
   const headersTimeout = whole("headersTimeout", h, 10_000);
@@ -306,7 +356,21 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   // A response the connection answered instead (onClientError wrote its status
   // before the response had written anything): its line says that status.
   const answeredByConnection = new WeakMap<NodeResponse, number>();
-  const logEntry = log === false ? undefined : (entry: AccessLogEntry): void => log(format(entry));
+  // The secret prefix never reaches the log (features/secret-path.ts): a log is shared more freely than a link.
+  const redact = features.secretPath === undefined ? undefined : secretRedactor(features.secretPath);
+  const logEntry =
+    log === false
+      ? undefined
+      : redact === undefined
+        ? (entry: AccessLogEntry): void => log(format(entry))
+        : (entry: AccessLogEntry): void =>
+            log(
+              format({
+                ...entry,
+                target: redact(entry.target),
+                ...(entry.referer === undefined ? {} : { referer: redact(entry.referer) }),
+              }),
+            );
   // With uploads on, the bodies of writes go to the handler instead of being dropped.
   const writes =
     resolved.uploads === undefined ? undefined : new Set(resolved.uploads.delete ? ["PUT", "POST", "DELETE"] : ["PUT", "POST"]);
@@ -331,11 +395,32 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   };
   const host = hostOption?.trim().replace(/^\[(.*)\]$/, "$1");
   const { addresses, movedFrom } = await bindFirstFree(makeServer, discard, host, port, portOption !== undefined);
+  const scheme = tls === undefined ? "http" : "https";
+  const under = (url: string): string => (features.secretPath === undefined ? url : `${url}${features.secretPath}/`);
+  const lanAt = lanAddress(addresses, networkInterfaces());
+  lan = lanAt === undefined ? undefined : under(lanUrl(lanAt, addresses[0]!.port, scheme));
+  let expiry: NodeJS.Timeout | undefined;
+  let stopped!: () => void;
+  const closed = new Promise<void>((done) => {
+    stopped = done;
+  });
+  const close = (): Promise<void> => {
+    clearTimeout(expiry);
+    const closing = closer.close();
+    closing.then(stopped, stopped);
+    return closing;
+  };
+  // A close that fails (it does not, short of a bug) rejects for the caller of close(); here nobody waits on it.
+  if (expire !== undefined) expiry = setTimeout(() => close().catch(() => undefined), expire);
   return {
-    urls: urlsOf(addresses, host, tls === undefined ? "http" : "https"),
+    urls: urlsOf(addresses, host, scheme).map(under),
+    secretPath: features.secretPath,
+    lanUrl: lan,
+    expiresAt: expire === undefined ? undefined : new Date(Date.now() + expire),
+    closed,
     addresses,
     port: addresses[0]!.port,
-    close: closer.close,
+    close,
     certificate: tls?.certificate,
     ...(movedFrom === undefined ? {} : { movedFrom }),
     features: [
@@ -348,6 +433,14 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       return closer.inFlight;
     },
   };
+}
+
+/**
+ * The secret prefix out of a logged target or Referer: `/…/file` instead. Every
+ * occurrence, so an absolute-form target (`http://host/<secret>/`) is covered too.
+ */
+function secretRedactor(secret: string): (text: string) => string {
+  return (text) => (text.includes(secret) ? text.split(secret).join("…") : text);
 }
 
 /** What {@link requestListener} needs. */

@@ -623,3 +623,24 @@ test("over HTTP/2 (with TLS): PUT 201 and a form post 201; a 409 over the same c
   assert.deepEqual(readFileSync(join(r, "h2.bin")), Buffer.alloc(200_000, 5));
   assert.equal(readFileSync(join(r, "sub", "form.txt"), "utf8"), "over h2");
 });
+
+test("with --secret-path: a write without the secret is the plain 404 and writes nothing; with it, 201 and a Location under it", async () => {
+  const { root: r } = root();
+  const secret = "AAAAAAAAAAAAAAAAAAAAAA-upload";
+  await serving({ root: r, upload: true, secretPath: secret }, async (base) => {
+    const origin = new URL(base).origin;
+    const outside = await put(`${origin}/x.txt`, "x");
+    assert.equal(outside.status, 404);
+    const form = new FormData();
+    form.append("file", new Blob(["x"]), "y.txt");
+    assert.equal((await fetch(`${origin}/`, { method: "POST", body: form })).status, 404);
+    const inside = await put(`${origin}/${secret}/sub/x.txt`, "x");
+    assert.equal(inside.status, 201);
+    assert.equal(inside.headers.get("location"), `/${secret}/sub/x.txt`);
+    const listing = await (await fetch(`${origin}/${secret}/sub/`)).text();
+    assert.match(listing, /enctype="multipart\/form-data"/);
+  });
+  assert.equal(existsSync(join(r, "x.txt")), false);
+  assert.equal(existsSync(join(r, "y.txt")), false);
+  assert.equal(readFileSync(join(r, "sub", "x.txt"), "utf8"), "x");
+});

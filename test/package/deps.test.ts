@@ -36,6 +36,7 @@ const FEATURE_ONLY: Readonly<Record<string, string>> = {
   bcryptjs: "the first bcrypt password check, in the hash worker (test/features/auth-cost.test.ts)",
   "apache-md5": "the first $apr1$ password check, in the hash worker (test/features/auth-cost.test.ts)",
   "markdown-it": "the first README rendered below a listing, with `--readme` (responders/listing/readme.ts)",
+  "qrcode-generator": "the first QR code made, with `--qr`: the terminal's, or a listing page's (core/qr.ts)",
 };
 
 const hooks = join(dir, "hooks.mjs");
@@ -105,6 +106,17 @@ const rows: { name: string; body: string; want: (loaded: string[]) => void }[] =
     body: `const s = await wharf.serve({ root: ${JSON.stringify(dir)}, port: 0, host: "127.0.0.1", log: false });
       await (await fetch(s.urls[0] + "hooks.mjs")).arrayBuffer(); await s.close();`,
     want: (l) => assert.deepEqual(l, SERVING),
+  },
+  {
+    name: "serve({ qr: true }) serving a file loads no QR encoder",
+    body: `const s = await wharf.serve({ root: ${JSON.stringify(dir)}, port: 0, host: "127.0.0.1", log: false, qr: true });
+      await (await fetch(s.urls[0] + "hooks.mjs")).arrayBuffer(); await s.close();`,
+    want: (l) => assert.deepEqual(l, SERVING),
+  },
+  {
+    name: "a QR code loads qrcode-generator",
+    body: `const { qrMatrix } = await import(dist + "/core/qr.js"); qrMatrix("http://192.168.1.20:8000/");`,
+    want: (l) => assert.deepEqual(l, [...SERVING, "qrcode-generator"].sort()),
   },
   {
     name: "a `cache` glob loads picomatch",

@@ -1,6 +1,7 @@
 /**
  * Uploads, the request flow (docs/features.md "Uploads", docs/security.md): a
- * middleware outside every other feature that takes `PUT` (the raw body, as
+ * middleware outside every other feature but the secret path (a write must
+ * know the secret as a read must) that takes `PUT` (the raw body, as
  * `curl -T` sends it), `POST` (`multipart/form-data`, the listing page's form)
  * and, with `delete`, `DELETE`. Every other request goes on unchanged, so reads
  * cost one method comparison more; with uploads off the middleware is not there

@@ -44,6 +44,8 @@ td.name{overflow-wrap:anywhere;word-break:break-word}
 .upload li{overflow-wrap:anywhere}
 .upload progress{vertical-align:middle}
 body.dropping{outline:3px dashed var(--link);outline-offset:-6px}
+.qr{margin:0 0 .75rem;color:var(--muted);font-size:.875rem;overflow-wrap:anywhere}
+.qr-code{display:block;width:12rem;height:12rem;max-width:100%}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 @media (max-width:36rem){body{padding:.5rem}th,td{padding:.35rem .25rem}.hm{display:none}.icon{margin-right:.2rem}}`;
 

@@ -40,6 +40,8 @@ export interface HtmlPageInput {
    * `?download=zip|tar`): the hook for features that add links to the page.
    */
   readonly archiveLinks?: readonly PageLink[] | undefined;
+  /** A QR code of the directory's LAN address (`--qr`): a `<figure>` with inline SVG, trusted markup (core/qr.ts). */
+  readonly qr?: string | undefined;
   /** The directory takes uploads (src/features/upload): show the form; `folders` when directories may be made. */
   readonly upload?: { readonly folders: boolean } | undefined;
 }
@@ -211,7 +213,7 @@ ${SPRITE}
 <header>
 ${breadcrumbs(segments)}
 <h1>Index of <bdi dir=ltr>${path}</bdi></h1>
-${filterForm(view, span, defaults)}${downloads === "" ? "" : `\n<p class=downloads>Download: ${downloads}</p>`}${input.upload === undefined ? "" : `\n${uploadForm(input.upload.folders)}`}
+${filterForm(view, span, defaults)}${downloads === "" ? "" : `\n<p class=downloads>Download: ${downloads}</p>`}${input.qr === undefined ? "" : `\n${input.qr}`}${input.upload === undefined ? "" : `\n${uploadForm(input.upload.folders)}`}
 </header>
 <main>
 <table>

@@ -22,6 +22,8 @@
  * on names, and a symlink's target is resolved when the directory is read.
  */
 import { dirname } from "node:path";
+import { qrMatrix, qrSvg } from "../../core/qr.js";
+import { escapeHtml } from "../../core/text.js";
 import type { WharfRequest } from "../../core/types.js";
 import type { DirName, FileSystem } from "../../fs/types.js";
 import type { Encoding } from "../../http/negotiate.js";
@@ -46,6 +48,8 @@ export type Representations = Extract<Resource, { kind: "representations" }>;
 export interface ListingSettings extends ListingDefaults {
   /** Render README.md below the table. */
   readonly readme: boolean;
+  /** The base URL another device opens, for the page's QR code (`--qr`); `undefined` for none. */
+  readonly qr: (() => string | undefined) | undefined;
   /** Uploads (src/features/upload): the page of a directory in an area shows the upload form. */
   readonly upload?: UploadForm | undefined;
 }
@@ -190,6 +194,18 @@ export async function listingResource(ctx: ListingContext, real: string, segment
   const varyAccept = settings.formats.length > 1 ? "accept" : undefined;
   const upload = uploadFormAt(settings.upload, segments);
 
+  // `--qr`: this directory's address on the LAN, made once per snapshot and only
+  // for an HTML page. Never from the request's Host (see server/lan.ts).
+  let qr: string | undefined;
+  const qrOf = (): string | undefined => {
+    if (settings.qr === undefined) return undefined;
+    const lan = settings.qr();
+    if (lan === undefined) return undefined;
+    const url = lan + base.slice(1);
+    qr ??= `<figure class=qr>${qrSvg(qrMatrix(url), `QR code of ${escapeHtml(url)}`)}<figcaption>Scan to open <bdi dir=ltr>${escapeHtml(url)}</bdi></figcaption></figure>`;
+    return qr;
+  };
+
   async function build(view: View, keep: boolean): Promise<Representations> {
     const { shown, span } = await pageOf(view);
     const withReadme = view.format === "html" && readme !== undefined && view.offset === 0 && view.q === "" ? readme : undefined;
@@ -207,6 +223,7 @@ export async function listingResource(ctx: ListingContext, real: string, segment
               readme: withReadme,
               archiveLinks: ctx.archiveLinks,
               upload,
+              qr: qrOf(),
             });
     const bytes = new TextEncoder().encode(text);
     const type = CONTENT_TYPE[view.format];

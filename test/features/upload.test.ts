@@ -414,12 +414,19 @@ describe("the rest", () => {
     assert.throws(() => createHandler({ root: r, upload: true, ...(fs === undefined ? {} : { fs }) }), /needs the Node file system/);
   });
 
-  test("OPTIONS and GET pass through unchanged with uploads on", async () => {
+  test("GET passes through unchanged; OPTIONS and a 405 list the writes in Allow, in upload directories only", async () => {
     const { root: r } = root();
-    await serving({ root: r, upload: true }, async (base) => {
+    await serving({ root: r, upload: ["/sub"], delete: true }, async (base) => {
       const get = await fetch(`${base}/nums.txt`);
       assert.equal(await get.text(), "123456789");
-      assert.equal((await fetch(`${base}/nums.txt`, { method: "OPTIONS" })).status, 204);
+      assert.equal(get.headers.get("allow"), null);
+      const options = await fetch(`${base}/sub/x.txt`, { method: "OPTIONS" });
+      assert.equal(options.status, 204);
+      assert.equal(options.headers.get("allow"), "GET, HEAD, OPTIONS, PUT, POST, DELETE");
+      const patch = await fetch(`${base}/sub/x.txt`, { method: "PATCH", body: "x" });
+      assert.equal(patch.status, 405);
+      assert.equal(patch.headers.get("allow"), "GET, HEAD, OPTIONS, PUT, POST, DELETE");
+      assert.equal((await fetch(`${base}/nums.txt`, { method: "OPTIONS" })).headers.get("allow"), "GET, HEAD, OPTIONS");
     });
   });
 });

@@ -21,13 +21,13 @@
  * answers writes itself.
  */
 import { createHash, type Hash } from "node:crypto";
-import { empty, errorReply, json } from "../../core/reply.js";
+import { empty, errorReply, json, mapReply } from "../../core/reply.js";
 import type { Middleware, Reply, WharfRequest } from "../../core/types.js";
 import { type DigestAlgorithm, digestFields, type ExpectedDigests, NODE_HASH } from "../../http/digest.js";
 import { FormDataError, type FormEvent, formBoundary, formEvents } from "../../http/form-data.js";
-import { encodePathname } from "../../path/resolve.js";
+import { encodePathname, resolveRequestPath } from "../../path/resolve.js";
 import type { VisibilityRules } from "../../path/visibility.js";
-import { crossOriginCheck, declaredLength, isLoopback, nameProblem, type UploadSettings, writeTarget } from "./rules.js";
+import { crossOriginCheck, declaredLength, inUploadArea, isLoopback, nameProblem, type UploadSettings, writeTarget } from "./rules.js";
 import { discard, exists, publish, removeFile, uploadDirectory, WriteError, type WriteFailure, type Written, writeTemp } from "./store.js";
 
 export type { OnConflict, UploadOptions, UploadSettings } from "./rules.js";
@@ -268,8 +268,19 @@ export function uploads(s: UploadSettings, ctx: UploadContext): Middleware {
     }
   };
 
+  // RFC 9110 §10.2.1: `Allow` lists what the resource takes; in an upload directory that is the writes too.
+  const allow = `GET, HEAD, OPTIONS, ${[...writes].join(", ")}`;
+  const withWrites = (reply: Reply): Reply =>
+    reply.headers["allow"] === undefined ? reply : { ...reply, headers: { ...reply.headers, allow } };
+
   return (req, next) => {
-    if (!writes.has(req.method)) return next();
+    if (!writes.has(req.method)) {
+      if (req.method === "GET" || req.method === "HEAD") return next();
+      // OPTIONS (204) and the 405 of another method, in an upload directory: say what is allowed.
+      const path = resolveRequestPath(req.pathname);
+      const dir = path.kind === "ok" ? (path.trailingSlash ? path.segments : path.segments.slice(0, -1)) : undefined;
+      return dir !== undefined && inUploadArea(s.areas, dir) ? mapReply(next(), withWrites) : next();
+    }
     // 1. CSRF, before anything else: a cross-site request learns nothing, not even whether to sign in.
     const origin = crossOriginCheck(req.header("sec-fetch-site"), req.header("origin"), req.header("host") ?? req.header(":authority"));
     if (origin.kind === "cross-origin") return closing(problem(req, 403, "Cross-site writes are refused."));

@@ -33,6 +33,30 @@ export function responseUser(res: NodeResponse): string | undefined {
 // only its path and query matter here, the host having already been chosen.
 const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/[^/?]*/i;
 
+const awaitingContinue = new WeakMap<NodeRequest, ServerResponse>();
+
+/**
+ * serve(), for an upload that asked `Expect: 100-continue` (curl does for large
+ * ones): the interim 100 is sent when the handler first reads the body, so an
+ * answer decided from the head alone (413, 409, 401, 403) goes out before the
+ * client has sent a byte of it (RFC 9110 §10.1.1).
+ */
+export function deferContinue(req: IncomingMessage, res: ServerResponse): void {
+  awaitingContinue.set(req, res);
+}
+
+/** The body's iterator, after the 100 it waits for, if any. */
+function readBody(req: NodeRequest): AsyncIterable<Uint8Array> {
+  const res = awaitingContinue.get(req);
+  if (res !== undefined) {
+    awaitingContinue.delete(req);
+    if (!res.headersSent) res.writeContinue();
+  }
+  // Not the stream's own iterator: returning from that one early destroys the
+  // request, and the socket with it, before an early answer (a 409, a 413) is written.
+  return req.iterator({ destroyOnReturn: false });
+}
+
 /**
  * A {@link WharfRequest} view of a Node request. `withBody` adds
  * {@link WharfRequest.body}: decided once per handler (uploads on), so that a
@@ -57,9 +81,7 @@ export function fromNodeRequest(req: NodeRequest, withBody = false): WharfReques
     },
     remoteAddress: req.socket.remoteAddress,
   };
-  // Not the stream's own iterator: returning from that one early destroys the
-  // request, and the socket with it, before an early answer (a 409, a 413) is written.
-  return withBody ? { ...request, body: () => req.iterator({ destroyOnReturn: false }) } : request;
+  return withBody ? { ...request, body: () => readBody(req) } : request;
 }
 
 // Resolves on 'drain', or on 'close' when the client has gone away.

@@ -6,11 +6,11 @@
  */
 
 import { access, constants } from "node:fs/promises";
-import { createServer, type IncomingMessage } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Http2ServerRequest } from "node:http2";
 import type { Server as NetServer, Socket } from "node:net";
 import { networkInterfaces } from "node:os";
-import { type NodeRequest, type NodeResponse, responseBodyBytes, responseUser } from "../adapters/node.js";
+import { deferContinue, type NodeRequest, type NodeResponse, responseBodyBytes, responseUser } from "../adapters/node.js";
 import { wasAbandoned } from "../adapters/queued.js";
 import { codeOf, ServeError } from "../core/errors.js";
 import { booleanOption, wholeOption } from "../core/validate.js";
@@ -388,6 +388,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     observe,
     onClientError,
     servers,
+    writes,
     report: log || stderrLine,
   });
   const discard = async (): Promise<void> => {
@@ -556,6 +557,8 @@ interface ServerFactoryOptions {
   /** Tracks and logs an answer the transport gives itself. */
   readonly observe: Listener;
   readonly onClientError: ReturnType<typeof clientErrorListener>;
+  /** Methods whose body the handler reads (uploads); `undefined`: none. */
+  readonly writes: ReadonlySet<string> | undefined;
   /** Every server made is added here (for the graceful close and a retry's discard). */
   readonly servers: Closable[];
   /** Where an error after startup is reported. */
@@ -576,6 +579,7 @@ function serverFactory(o: ServerFactoryOptions): () => NetServer {
     observe,
     onClientError,
     servers,
+    writes,
   } = o;
   const sends = sendWatch(sendTimeout);
   // How often timeouts are checked; Node's 30 s default lets a slowloris linger.
@@ -596,6 +600,16 @@ function serverFactory(o: ServerFactoryOptions): () => NetServer {
         },
         onRequest,
       );
+      // With uploads on, a write's `Expect: 100-continue` is answered when the handler
+      // reads the body (adapters/node.ts), so a 413 or 409 goes out before the bytes;
+      // without uploads Node's own automatic 100 stays (nothing here is on that path).
+      if (writes !== undefined) {
+        plain.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+          if (writes.has(req.method ?? "")) deferContinue(req, res);
+          else res.writeContinue();
+          onRequest(req, res);
+        });
+      }
       plain.on("clientError", onClientError);
       plain.on("connection", sends.watch);
       servers.push(plain);

@@ -271,6 +271,32 @@ describe("limits and digests", () => {
     assert.equal(existsSync(join(r, "big.bin")), false);
   });
 
+  test("Expect: 100-continue: a 413 or 409 comes instead of the 100, before any byte; an accepted upload gets its 100 first", async () => {
+    const { root: r } = root();
+    await serving({ root: r, upload: true, uploadMaxSize: 100 }, async (_base, port) => {
+      const head = (path: string, length: number): string =>
+        `PUT ${path} HTTP/1.1\r\nHost: h\r\nContent-Length: ${length}\r\nExpect: 100-continue\r\n\r\n`;
+      const big = (await rawExchange(port, head("/big.bin", 101))).toString("latin1");
+      assert.match(big, /^HTTP\/1\.1 413 /, big.slice(0, 40));
+      const taken = (await rawExchange(port, head("/nums.txt", 5))).toString("latin1");
+      assert.match(taken, /^HTTP\/1\.1 409 /, taken.slice(0, 40));
+      // Accepted: the 100 comes, then the body is sent, then the 201.
+      const socket = connect({ port, host: "127.0.0.1" });
+      let got = "";
+      socket.on("data", (d: Buffer) => {
+        got += d.toString("latin1");
+      });
+      socket.write(`${head("/ok.txt", 5).replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n")}`);
+      assert.ok(await waitFor(() => got.includes("100 Continue")), `got ${JSON.stringify(got)}`);
+      assert.doesNotMatch(got, /201/);
+      socket.write("hello");
+      assert.ok(await waitFor(() => /HTTP\/1\.1 201 /.test(got)), `got ${JSON.stringify(got)}`);
+      socket.destroy();
+    });
+    assert.equal(readFileSync(join(r, "ok.txt"), "utf8"), "hello");
+    assert.equal(existsSync(join(r, "big.bin")), false);
+  });
+
   test("413 while streaming a body without Content-Length; nothing left behind", async () => {
     const { root: r } = root();
     await serving({ root: r, upload: true, uploadMaxSize: 100 }, async (_base, port) => {

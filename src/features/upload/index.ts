@@ -186,8 +186,10 @@ export function uploads(s: UploadSettings, ctx: UploadContext): Middleware {
     const digests = digestFields(req.header("content-digest"), req.header("repr-digest"));
     if (digests.kind === "malformed") return closing(problem(req, 400, `${digests.field} is not a valid RFC 9530 digest field.`));
     const expected = digests.kind === "check" ? digests.expected : undefined;
-    const body = req.body?.();
-    if (body === undefined) return problem(req, 501, "This server's adapter gives no request body.");
+    // Opened only once everything the head decides is decided: opening it sends an
+    // awaited `100 Continue` (adapters/node.ts), after which the client sends the bytes.
+    if (req.body === undefined) return problem(req, 501, "This server's adapter gives no request body.");
+    const body = (): AsyncIterable<Uint8Array> => req.body!();
     const parent = target.kind === "file" ? target.parent : target.segments;
     const dir = await uploadDirectory(rules, parent, s.mkdir);
     if (dir.kind !== "ok") return failureReply(req, dir, parent);
@@ -198,7 +200,7 @@ export function uploads(s: UploadSettings, ctx: UploadContext): Middleware {
         if (s.onConflict === "error" && (await exists(dir.real, target.name))) {
           return closing(failureReply(req, { kind: "exists", name: target.name }, parent));
         }
-        const written = await writeTemp(dir.real, body, { maxSize: s.maxSize, expected: length.length, digests: expected });
+        const written = await writeTemp(dir.real, body(), { maxSize: s.maxSize, expected: length.length, digests: expected });
         const done = await publish(rules, written, target.name, s.onConflict);
         const url = encodePathname([...parent, done.name], false);
         // RFC 9110 §9.3.4: 201 with the new resource's Location; 200 when one was replaced.
@@ -220,7 +222,7 @@ export function uploads(s: UploadSettings, ctx: UploadContext): Middleware {
 
   const formPost = async (
     req: WharfRequest,
-    body: AsyncIterable<Uint8Array>,
+    body: () => AsyncIterable<Uint8Array>,
     parent: readonly string[],
     dir: string,
     digests: ExpectedDigests | undefined,
@@ -228,7 +230,7 @@ export function uploads(s: UploadSettings, ctx: UploadContext): Middleware {
   ): Promise<Reply> => {
     const boundary = formBoundary(req.header("content-type"));
     if (boundary === undefined) return closing(problem(req, 415, "POST takes multipart/form-data (a form with a file input)."));
-    const checked = checkedBody(body, s.maxSize, digests);
+    const checked = checkedBody(body(), s.maxSize, digests);
     const events = formEvents(checked.bytes, boundary);
     // Every file of the form is written first and published only once the whole
     // body is in and its digest checked; a failure removes every one of them.

@@ -13,7 +13,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import type { WharfRequest } from "../../src/core/types.js";
+import { publish, WriteError, writeTemp } from "../../src/features/upload/store.js";
+import { nodeFileSystem } from "../../src/fs/node.js";
 import { createHandler } from "../../src/handler/create.js";
+import { canonicalRules } from "../../src/responders/hidden-files.js";
 import type { ServeOptions } from "../../src/server/serve.js";
 import { parseResponses, rawExchange } from "../helpers/raw.js";
 import { withServer } from "../helpers/server.js";
@@ -676,4 +679,34 @@ test("with --secret-path: a write without the secret is the plain 404 and writes
   assert.equal(existsSync(join(r, "x.txt")), false);
   assert.equal(existsSync(join(r, "y.txt")), false);
   assert.equal(readFileSync(join(r, "sub", "x.txt"), "utf8"), "x");
+});
+
+test("publishing alone (no early 409): 50 written files linked to one name at once, exactly one wins whole", async () => {
+  const { root: r } = root();
+  const rules = await canonicalRules({ root: r, fs: nodeFileSystem, dotfiles: "ignore", symlinks: "inside-root", hiddenFiles: [] });
+  const bodies = Array.from({ length: 50 }, (_, i) => Buffer.alloc(64 * 1024, i));
+  const written = await Promise.all(
+    bodies.map((b) =>
+      writeTemp(
+        rules.root,
+        (async function* () {
+          yield b;
+        })(),
+        { maxSize: Number.POSITIVE_INFINITY },
+      ),
+    ),
+  );
+  const outcomes = await Promise.all(
+    written.map((w) =>
+      publish(rules, w, "race.bin", "error").then(
+        () => "published",
+        (e: unknown) => (e instanceof WriteError ? e.failure.kind : String(e)),
+      ),
+    ),
+  );
+  assert.equal(outcomes.filter((o) => o === "published").length, 1, String(outcomes));
+  assert.equal(outcomes.filter((o) => o === "exists").length, 49, String(outcomes));
+  const file = readFileSync(join(r, "race.bin"));
+  assert.ok(bodies.some((b) => b.equals(file)));
+  assert.deepEqual(temps(r), []);
 });

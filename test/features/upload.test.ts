@@ -574,6 +574,10 @@ describe("credentials (uploadserver 53)", () => {
     const refused = await closed.handle(fromPeer("192.168.1.20", "x"));
     assert.equal(refused.status, 403);
     assert.equal(existsSync(join(r, "peer.txt")), false);
+    // A reverse proxy on this machine forwards for others: not a local user.
+    assert.equal((await closed.handle(fromPeer("127.0.0.1", "x", { "x-forwarded-for": "203.0.113.9" }))).status, 403);
+    assert.equal((await closed.handle(fromPeer("::1", "x", { forwarded: "for=203.0.113.9" }))).status, 403);
+    assert.equal(existsSync(join(r, "peer.txt")), false);
     assert.equal((await closed.handle(fromPeer("127.0.0.1", "x"))).status, 201);
     rmSync(join(r, "peer.txt"));
     const open = createHandler({ root: r, upload: true, uploadAnonymous: true });

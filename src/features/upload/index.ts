@@ -288,7 +288,10 @@ export function uploads(s: UploadSettings, ctx: UploadContext): Middleware {
     if (origin.kind === "cross-origin") return closing(problem(req, 403, "Cross-site writes are refused."));
     // 2. Credentials.
     if (ctx.gate !== undefined) return ctx.gate(req, () => write(req));
-    if (!s.anonymous && !isLoopback(req.remoteAddress)) {
+    // A loopback peer that forwards for someone else (a reverse proxy on this
+    // machine) is not this machine's user: its header says so, and proxies add it.
+    const local = isLoopback(req.remoteAddress) && req.header("forwarded") === undefined && req.header("x-forwarded-for") === undefined;
+    if (!s.anonymous && !local) {
       return closing(problem(req, 403, "Uploads from another machine need credentials (--upload-auth, --auth) or --upload-anonymous."));
     }
     return write(req);

@@ -180,7 +180,7 @@ export function writeTarget(pathname: string, method: string, s: UploadSettings,
       return { kind: "refused", status: 400, reason: "POST to a directory, with its slash" };
     return { kind: "directory", segments };
   }
-  if (resolved.trailingSlash || segments.length === 0) return { kind: "refused", status: 400, reason: "PUT needs a file name" };
+  if (resolved.trailingSlash || segments.length === 0) return { kind: "refused", status: 400, reason: `${method} needs a file name` };
   const name = segments.at(-1)!;
   const problem = nameProblem(name, dotfiles);
   if (problem !== undefined) return { kind: "refused", status: 400, reason: problem };

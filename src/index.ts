@@ -36,6 +36,8 @@ export type { SpaDecision, SpaOptions } from "./features/spa.js";
 export { spa, spaDecision, wantsHtml } from "./features/spa.js";
 export type { TrailingSlash } from "./features/trailing-slash.js";
 export { directoryWithoutSlash, trailingSlashTarget } from "./features/trailing-slash.js";
+// Uploads (docs/features.md "Uploads"): options of createHandler and serve(), off by default.
+export type { OnConflict, UploadOptions } from "./features/upload/rules.js";
 export type { MemoryNode } from "./fs/memory.js";
 export { memoryFileSystem } from "./fs/memory.js";
 export { nodeFileSystem } from "./fs/node.js";

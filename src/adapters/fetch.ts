@@ -17,8 +17,11 @@ export function fromWebRequest(request: Request): WharfRequest {
     search: url.search,
     header: (name) => request.headers.get(name) ?? undefined,
     remoteAddress: undefined,
+    body: () => request.body ?? emptyBody(),
   };
 }
+
+async function* emptyBody(): AsyncIterable<Uint8Array> {}
 
 /** Runs `handle` for `request` and streams the reply as a `Response`. */
 export async function fetchResponse(handle: (req: WharfRequest) => Promise<Reply>, fs: FileSystem, request: Request): Promise<Response> {

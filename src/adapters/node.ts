@@ -34,11 +34,38 @@ export function responseUser(res: NodeResponse): string | undefined {
 // only its path and query matter here, the host having already been chosen.
 const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/[^/?]*/i;
 
+const awaitingContinue = new WeakMap<NodeRequest, ServerResponse>();
+
 /**
- * A {@link WharfRequest} view of a Node request; with `client` (the handler's
- * `trustProxy`), its `clientAddress`, worked out the first time it is read.
+ * serve(), for an upload that asked `Expect: 100-continue` (curl does for large
+ * ones): the interim 100 is sent when the handler first reads the body, so an
+ * answer decided from the head alone (413, 409, 401, 403) goes out before the
+ * client has sent a byte of it (RFC 9110 §10.1.1).
  */
-export function fromNodeRequest(req: NodeRequest, client?: ClientAddressFn): WharfRequest {
+export function deferContinue(req: IncomingMessage, res: ServerResponse): void {
+  awaitingContinue.set(req, res);
+}
+
+/** The body's iterator, after the 100 it waits for, if any. */
+function readBody(req: NodeRequest): AsyncIterable<Uint8Array> {
+  const res = awaitingContinue.get(req);
+  if (res !== undefined) {
+    awaitingContinue.delete(req);
+    if (!res.headersSent) res.writeContinue();
+  }
+  // Not the stream's own iterator: returning from that one early destroys the
+  // request, and the socket with it, before an early answer (a 409, a 413) is written.
+  return req.iterator({ destroyOnReturn: false });
+}
+
+/**
+ * A {@link WharfRequest} view of a Node request. `withBody` adds
+ * {@link WharfRequest.body}: decided once per handler (uploads on), so that a
+ * handler that never reads a body does not make one more function per request.
+ * With `client` (the handler's `trustProxy`), its `clientAddress`, worked out the
+ * first time it is read.
+ */
+export function fromNodeRequest(req: NodeRequest, withBody = false, client?: ClientAddressFn): WharfRequest {
   let target = req.url ?? "/";
   if (!target.startsWith("/") && target !== "*") {
     const authority = ABSOLUTE_FORM.exec(target);
@@ -57,12 +84,13 @@ export function fromNodeRequest(req: NodeRequest, client?: ClientAddressFn): Wha
     },
     remoteAddress: req.socket.remoteAddress,
   };
-  if (client === undefined) return request;
+  const full = withBody ? { ...request, body: () => readBody(req) } : request;
+  if (client === undefined) return full;
   // Lazily: most requests never ask (the access log works it out for itself).
   let known: { readonly address: string | undefined } | undefined;
-  return Object.defineProperty(request, "clientAddress", {
+  return Object.defineProperty(full, "clientAddress", {
     enumerable: true,
-    get: () => (known ??= { address: client(request.remoteAddress, request.header) }).address,
+    get: () => (known ??= { address: client(full.remoteAddress, full.header) }).address,
   });
 }
 

@@ -7,6 +7,8 @@ import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { optionSpec } from "../config/registry.js";
 import { ConfigError } from "../config/types.js";
+import { humanSize } from "../core/text.js";
+import { DEFAULT_UPLOAD_MAX_SIZE } from "../features/upload/rules.js";
 import { OptionError } from "../handler/options.js";
 import { type RunningServer, type ServeOptions, serve } from "../server/serve.js";
 import { delays, onShutdownSignals } from "../server/shutdown.js";
@@ -82,6 +84,30 @@ export function liveLines(live: RunningServer["live"], pollMs: number | undefine
       ? `  live reload: on, watching ${n}`
       : `  live reload: on, polling ${n} every ${pollMs !== undefined && pollMs > 0 ? pollMs : 1000} ms`,
   ];
+}
+
+/** The banner's lines on uploads: where, and who may write (a warning when anyone may). */
+export function uploadLines(o: ServeOptions): string[] {
+  const upload = o.upload;
+  if (upload === undefined || upload === false) return [];
+  const where = upload === true ? "anywhere" : `under ${(typeof upload === "string" ? [upload] : upload).join(", ")}`;
+  const max = o.uploadMaxSize === 0 ? "no size limit" : `up to ${humanSize(o.uploadMaxSize ?? DEFAULT_UPLOAD_MAX_SIZE)}`;
+  const extras = [o.mkdir === true ? "folders" : "", o.delete === true ? "delete" : ""].filter((x) => x !== "");
+  const who =
+    o.uploadAuth !== undefined
+      ? "writes need an --upload-auth account"
+      : o.auth !== undefined || o.authFile !== undefined
+        ? "writes need an --auth account"
+        : o.uploadAnonymous === true
+          ? "anyone who can reach this server may write"
+          : "writes from this machine only";
+  const lines = [
+    `  uploads: ${where}, ${max}, on conflict ${o.onConflict ?? "error"}${extras.length > 0 ? `, ${extras.join(", ")}` : ""}; ${who}`,
+  ];
+  if (o.uploadAnonymous === true && o.uploadAuth === undefined && o.auth === undefined && o.authFile === undefined) {
+    lines.push("  WARNING: --upload-anonymous: anyone on the network can write files here, without a password");
+  }
+  return lines;
 }
 
 /** One line a person can act on, and the exit code, for an error that stopped wharf. */
@@ -217,7 +243,7 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
       shutdownDelay,
       ready: (server) => {
         if (server.movedFrom !== undefined) out(`port ${server.movedFrom} is in use; serving on ${server.addresses[0]?.port}\n`);
-        const lines = startupLines(options.root, server, [...featureLines(server.features), ...tlsLines]);
+        const lines = startupLines(options.root, server, [...featureLines(server.features), ...uploadLines(options), ...tlsLines]);
         lines.splice(-1, 0, `  ${workers} worker processes`);
         out(`${lines.join("\n")}\n`);
       },
@@ -283,6 +309,7 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
   const extra = [
     ...featureLines(server.features),
     ...liveLines(server.live, options.livePoll),
+    ...uploadLines(options),
     ...tlsLines,
     ...sharingLines,
     ...expiryLines(server.expiresAt),

@@ -17,6 +17,7 @@ import { availableParallelism } from "node:os";
 import { corsPolicy } from "../features/cors.js";
 import { parseHeaderFlag } from "../features/headers.js";
 import { hostEntryProblem } from "../features/live/hosts.js";
+import { DEFAULT_UPLOAD_MAX_SIZE, ON_CONFLICT, type OnConflict } from "../features/upload/rules.js";
 import { parseCacheRule } from "../http/cache-policy.js";
 import { proxyTrust } from "../http/forwarded.js";
 import { ARCHIVE_FORMATS } from "../responders/archive/route.js";
@@ -171,6 +172,20 @@ function headerName(text: string): Parsed<string> {
 
 function account(text: string): Parsed<string> {
   return text.indexOf(":") > 0 ? { value: text } : { problem: "expected USER:PASSWORD" };
+}
+
+function onConflict(text: string): Parsed<OnConflict> {
+  return (ON_CONFLICT as readonly string[]).includes(text)
+    ? { value: text as OnConflict }
+    : { problem: `must be one of ${ON_CONFLICT.join(", ")}` };
+}
+
+/** Bytes, with an optional binary suffix: `1048576`, `512K`, `100M`, `2G` (`0`: no limit). */
+function byteSize(text: string): Parsed<number> {
+  const match = /^(\d{1,15})([KMGT]?)(?:i?B)?$/i.exec(text);
+  if (match === null) return { problem: "must be bytes, like 1048576, 100M or 2G" };
+  const n = Number(match[1]) * 1024 ** "_KMGT".indexOf(match[2]!.toUpperCase() || "_");
+  return Number.isSafeInteger(n) ? { value: n } : { problem: "too large" };
 }
 
 function protocol(text: string): Parsed<boolean> {
@@ -933,6 +948,124 @@ export const OPTIONS: readonly OptionSpec[] = [
         doc: "allow auth without TLS on a non-loopback address",
         docDefault: "refused",
         set: toggle("insecureAuth", true),
+      },
+    ],
+  },
+  // Uploads (src/features/upload): nothing is written unless --upload is given.
+  {
+    name: "upload",
+    layer: "handler",
+    default: false,
+    configKey: "upload",
+    flags: [
+      {
+        long: "upload",
+        value: "[URLPATH]",
+        // Taken when it is a URL path (`--upload /inbox`); `--upload DIR` still names the directory to serve.
+        optional: (v) => v.startsWith("/"),
+        help: "accept uploads, anywhere or under URLPATH",
+        doc: "accept uploads (PUT, POST from the listing page) everywhere, or under each URLPATH given (repeatable)",
+        docDefault: "off: nothing is written",
+        set: (s, v) => {
+          if (v === "") {
+            s.options.upload ??= true;
+            return undefined;
+          }
+          if (!v.startsWith("/")) return `invalid --upload '${v}': a URL path starts with /`;
+          const before = s.options.upload;
+          s.options.upload = [...(Array.isArray(before) ? (before as readonly string[]) : []), v];
+          return undefined;
+        },
+      },
+    ],
+  },
+  {
+    name: "mkdir",
+    layer: "handler",
+    default: false,
+    configKey: "mkdir",
+    flags: [{ long: "mkdir", help: "uploads may create directories (folders)", docDefault: "off", set: toggle("mkdir", true) }],
+  },
+  {
+    name: "delete",
+    layer: "handler",
+    default: false,
+    configKey: "delete",
+    flags: [{ long: "delete", help: "DELETE removes files where uploads go", docDefault: "off", set: toggle("delete", true) }],
+  },
+  {
+    name: "onConflict",
+    layer: "handler",
+    default: "error",
+    env: ["WHARF_ON_CONFLICT"],
+    parse: onConflict,
+    configKey: "onConflict",
+    flags: [
+      {
+        long: "on-conflict",
+        value: "MODE",
+        default: "error",
+        help: "existing name: error (409), rename, overwrite",
+        doc: "an upload to an existing name: `error` (409), `rename` (`name (1).ext`) or `overwrite`",
+        docDefault: "`error`",
+        set: store("onConflict", "--on-conflict", onConflict),
+      },
+    ],
+  },
+  {
+    name: "uploadMaxSize",
+    layer: "handler",
+    default: DEFAULT_UPLOAD_MAX_SIZE,
+    env: ["WHARF_UPLOAD_MAX_SIZE"],
+    parse: byteSize,
+    configKey: "uploadMaxSize",
+    flags: [
+      {
+        long: "upload-max-size",
+        value: "BYTES",
+        default: String(DEFAULT_UPLOAD_MAX_SIZE),
+        help: "largest upload (K, M, G suffixes); 0: no limit",
+        doc: "largest upload, in bytes or with a `K`, `M`, `G` suffix (`0`: no limit); larger ones get 413",
+        docDefault: "1 GiB",
+        set: store("uploadMaxSize", "--upload-max-size", byteSize),
+      },
+    ],
+  },
+  {
+    name: "uploadAuth",
+    layer: "handler",
+    env: ["WHARF_UPLOAD_AUTH"],
+    parse: account,
+    secret: true,
+    configKey: "uploadAuth",
+    flags: [
+      {
+        long: "upload-auth",
+        value: "USER:PASSWORD",
+        help: "account for writes only",
+        docDefault: "writes use --auth",
+        set: (s, v) => {
+          const got = account(v);
+          if ("problem" in got) return `invalid --upload-auth '${v.replace(/:.*/, ":...")}': ${got.problem}`;
+          const before = s.options.uploadAuth;
+          s.options.uploadAuth = [...(Array.isArray(before) ? (before as readonly string[]) : []), got.value];
+          return undefined;
+        },
+      },
+    ],
+  },
+  {
+    name: "uploadAnonymous",
+    layer: "handler",
+    default: false,
+    configKey: "uploadAnonymous",
+    flags: [
+      {
+        long: "upload-anonymous",
+        help: "uploads from anywhere, no password",
+        doc: "accept uploads from other machines without credentials (the banner warns)",
+        docDefault: "loopback only",
+        set: toggle("uploadAnonymous", true),
       },
     ],
   },

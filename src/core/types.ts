@@ -35,6 +35,13 @@ export interface WharfRequest {
    * which falls back to {@link remoteAddress}.
    */
   readonly clientAddress?: string | undefined;
+  /**
+   * The request body, read once, as it arrives (a web `Request`'s stream; a
+   * Node request's, when the handler takes uploads). Only uploads
+   * (src/features/upload) read it; everything else answers from the head.
+   * Absent where the adapter gives no body.
+   */
+  body?(): AsyncIterable<Uint8Array>;
 }
 
 /** A slice of a file on the handler's file system (src/fs/types.ts `FileSystem`), read at send time. */

@@ -2,8 +2,11 @@
  * The features for serving real apps, assembled once from the options into two
  * lists of middleware around the user's own (`use`) and the static handler:
  *
- *     secret path → allowed hosts → live → cors → auth → redirects → 404 page → [use] → spa → rewrites → clean URLs
- *          → directory without slash → headers → static
+ *     secret path → allowed hosts → live → [uploads] → cors → auth → redirects → 404 page → [use]
+ *          → spa → rewrites → clean URLs → directory without slash → headers → static
+ *
+ * (Uploads, src/features/upload, are added by createHandler right after the gates:
+ * the secret path, the Host allow-list and the live routes.)
  *
  * Why this order:
  * - The secret path first: a path without it is a 404 before anything else can
@@ -170,8 +173,15 @@ export interface Features {
   readonly active: readonly string[];
   /** Whether authentication is on (serve() refuses it without TLS off loopback). */
   readonly auth: boolean;
+  /** The authentication middleware itself, when on: uploads check writes with it (src/features/upload). */
+  readonly authGate?: Middleware | undefined;
   /** The secret path prefix (without slashes), when on. */
   readonly secretPath: string | undefined;
+  /**
+   * How many of {@link outer} come first, before anything else may answer: the
+   * secret path, the Host allow-list and the live routes. Uploads go right after them.
+   */
+  readonly gates: number;
   /**
    * The same features built again to write their decisions to `trace`
    * (handler/explain.ts), without the secret path, CORS and authentication:
@@ -226,12 +236,14 @@ export function buildFeatures(o: FeatureOptions, trace?: Trace, site?: LiveSite)
   outer.push(...live.middleware);
   if (live.middleware.length > 0 && !live.on) active.push("allowed hosts");
   if (live.on) active.push("live reload");
+  const gates = outer.length;
 
   if (o.cors !== undefined && o.cors !== false) {
     outer.push(cors(o.cors));
     active.push("cors");
   }
 
+  let authGate: Middleware | undefined;
   const authOption = o.auth;
   if (authOption !== undefined || o.authFile !== undefined) {
     if (o.authFile !== undefined && (typeof o.authFile !== "string" || o.authFile === ""))
@@ -243,7 +255,8 @@ export function buildFeatures(o: FeatureOptions, trace?: Trace, site?: LiveSite)
     else if (typeof authOption === "object" && authOption !== null) options = authOption as AuthOptions;
     else throw new OptionError("auth", 'must be "user:password", a list of them, or { users, file, realm }');
     const file = o.authFile ?? options.file;
-    outer.push(basicAuth({ ...options, ...(file === undefined ? {} : { file }) }));
+    authGate = basicAuth({ ...options, ...(file === undefined ? {} : { file }) });
+    outer.push(authGate);
     active.push("auth");
   }
 
@@ -310,8 +323,10 @@ export function buildFeatures(o: FeatureOptions, trace?: Trace, site?: LiveSite)
     inner,
     active,
     auth: active.includes("auth"),
+    authGate,
     secretPath: secret,
     live,
+    gates,
     traced: (sink) => buildFeatures(paths, sink),
     finishMisses(hook) {
       finish = hook;

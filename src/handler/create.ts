@@ -13,10 +13,13 @@ import { compose } from "../core/compose.js";
 import { empty, errorReply } from "../core/reply.js";
 import { escapeLogField } from "../core/text.js";
 import type { Reply, WharfRequest } from "../core/types.js";
+import { authMiddleware, verifier } from "../features/auth.js";
 import { buildFeatures, type Features } from "../features/index.js";
 import type { LiveSite } from "../features/live/index.js";
+import { uploads } from "../features/upload/index.js";
 import type { FileSystem } from "../fs/types.js";
 import type { ClientAddressFn } from "../http/forwarded.js";
+import { canonicalRules } from "../responders/hidden-files.js";
 import { type ErrorReporter, staticFiles } from "../responders/static.js";
 import { explainer } from "./explain.js";
 import { OptionError, type ResolvedOptions, resolveOptions, type StaticOptions } from "./options.js";
@@ -134,7 +137,13 @@ export function createHandlerFromResolved(
   // static handler's own 404. Its 400 no feature replaces: explained there.
   const explain = explainer(resolved, features, resolved.explain);
   const byFeatures = explain !== undefined && features.finishMisses((req, reply) => explain(req, reply) ?? reply);
-  const middleware = [...outer, ...resolved.use, ...inner];
+  // Uploads, when on, outside every feature but the gates (the secret path, the
+  // Host allow-list, the live routes; features/upload/index.ts says why): a write
+  // must know the secret as a read must, a rebound page's Host is refused for
+  // writes too, and a write sees the path without the secret.
+  const upload = resolved.uploads === undefined ? [] : [uploadMiddleware(resolved, features)];
+  const gates = features.gates;
+  const middleware = [...outer.slice(0, gates), ...upload, ...outer.slice(gates), ...resolved.use, ...inner];
   const files = staticFiles(resolved, report, explain === undefined ? {} : { explain, explainMisses: !byFeatures });
   const chain = compose(middleware, files);
   const { fs, fallthrough } = resolved;
@@ -158,7 +167,7 @@ export function createHandlerFromResolved(
   };
   const handle = async (req: WharfRequest): Promise<Reply> => start(req);
 
-  const listener = chainListener(start, handle, fs, fallthrough, report, resolved.clientAddress);
+  const listener = chainListener(start, handle, fs, fallthrough, report, resolved.uploads !== undefined, resolved.clientAddress);
   function both(req: WharfRequest): Promise<Reply>;
   function both(req: NodeRequest, res: NodeResponse, next?: NextFunction): void;
   function both(req: WharfRequest | NodeRequest, res?: NodeResponse, next?: NextFunction): Promise<Reply> | undefined {
@@ -180,6 +189,29 @@ export function createHandlerFromResolved(
 }
 
 /**
+ * The upload middleware of `resolved` (which has uploads on). Writes are checked
+ * with the `uploadAuth` accounts when there are any (reads stay as they are),
+ * else with the handler's authentication, if on.
+ */
+function uploadMiddleware(resolved: ResolvedOptions, features: Features) {
+  const settings = resolved.uploads!;
+  const gate = settings.accounts.length > 0 ? authMiddleware(verifier(settings.accounts, new Map()), "wharf uploads") : features.authGate;
+  let rules: ReturnType<typeof canonicalRules> | undefined;
+  return uploads(settings, {
+    rules: () =>
+      (rules ??= canonicalRules({
+        root: resolved.root,
+        fs: resolved.fs,
+        dotfiles: resolved.dotfiles,
+        symlinks: resolved.symlinks,
+        hiddenFiles: resolved.hiddenFiles,
+      })),
+    hashLimit: resolved.hashLimit,
+    gate,
+  });
+}
+
+/**
  * The Node `(req, res[, next])` listener around the chain: a reply ready in memory
  * is written in the same tick; anything else is prepared (files opened and
  * checked, adapters/body.ts) and written, or, mounted with `next` and
@@ -191,10 +223,11 @@ function chainListener(
   fs: FileSystem,
   fallthrough: boolean,
   report: ErrorReporter,
+  withBody: boolean,
   client: ClientAddressFn | undefined,
 ): (req: NodeRequest, res: NodeResponse, next?: NextFunction) => void {
   return (req, res, next) => {
-    const request = fromNodeRequest(req, client);
+    const request = fromNodeRequest(req, withBody, client);
     // A pipelined request whose connection closes before its turn: see queued.ts.
     closeWithConnection(res);
     // Express and Connect mount points (mount.ts); a plain server has no originalUrl.

@@ -10,6 +10,7 @@ import { closest } from "../core/suggest.js";
 import type { Middleware } from "../core/types.js";
 import { booleanOption, wholeOption } from "../core/validate.js";
 import type { FeatureOptions } from "../features/index.js";
+import { type UploadOptions, type UploadSettings, uploadSettings } from "../features/upload/rules.js";
 import { nodeFileSystem } from "../fs/node.js";
 import type { FileSystem } from "../fs/types.js";
 import { type CachePolicy, type CacheRule, cachePolicy } from "../http/cache-policy.js";
@@ -35,7 +36,7 @@ export type { DotfilePolicy, SymlinkPolicy };
  * (SPA, clean URLs, CORS, headers, redirects, auth) are documented on
  * {@link FeatureOptions}.
  */
-export interface StaticOptions extends FeatureOptions {
+export interface StaticOptions extends FeatureOptions, UploadOptions {
   /**
    * The directory to serve.
    * @default process.cwd()
@@ -265,6 +266,8 @@ export interface ResolvedOptions extends StaticFilesOptions {
    * and nothing is computed per request).
    */
   readonly clientAddress: ClientAddressFn | undefined;
+  /** Uploads (src/features/upload), checked; `undefined` when off. */
+  readonly uploads: UploadSettings | undefined;
 }
 
 export { OptionError };
@@ -371,6 +374,13 @@ const OPTION_NAMES: Readonly<Record<keyof StaticOptions, true>> = {
   explain: true,
   trustProxy: true,
   clientIpHeader: true,
+  upload: true,
+  mkdir: true,
+  delete: true,
+  onConflict: true,
+  uploadMaxSize: true,
+  uploadAuth: true,
+  uploadAnonymous: true,
 };
 
 /**
@@ -458,6 +468,10 @@ export function resolveOptions(options: StaticOptions = {}, extra: readonly stri
   if (!Array.isArray(archive) || !archive.every((f) => (ARCHIVE_FORMATS as readonly unknown[]).includes(f))) {
     throw new OptionError("archive", `must be a list of formats: ${ARCHIVE_FORMATS.map((f) => JSON.stringify(f)).join(", ")}`);
   }
+  const upload = uploadSettings(options);
+  // Uploads write with node:fs beside the files they serve; another FileSystem has no such place.
+  if (upload !== undefined && options.fs !== undefined) throw new OptionError("upload", "needs the Node file system (no fs option)");
+  const listing = listingSettingsOf(options.listing);
   return {
     clientAddress: clientAddressOption(options.trustProxy, options.clientIpHeader),
     root: resolve(root),
@@ -465,7 +479,7 @@ export function resolveOptions(options: StaticOptions = {}, extra: readonly stri
     symlinks: oneOf("symlinks", options.symlinks, ["inside-root", "follow"], "inside-root"),
     index,
     listing: options.listing !== false,
-    listingSettings: listingSettingsOf(options.listing),
+    listingSettings: upload === undefined ? listing : { ...listing, upload: { areas: upload.areas, folders: upload.mkdir } },
     cacheControl,
     compression: booleanOption("compression", options.compression, true),
     precompressed: booleanOption("precompressed", options.precompressed, true),
@@ -492,5 +506,6 @@ export function resolveOptions(options: StaticOptions = {}, extra: readonly stri
         : options.explain === false
           ? "off"
           : oneOf("explain", options.explain, ["auto", "on", "off"], "auto"),
+    uploads: upload,
   };
 }

@@ -82,12 +82,27 @@ export function isHiddenFile(rules: Pick<VisibilityRules, "hiddenFiles" | "fold"
 }
 
 /**
+ * The name prefix of an upload's temporary file (src/features/upload/store.ts).
+ * Such a file holds a partial upload: it is never served, listed or archived,
+ * whatever `dotfiles` says, so a reader never sees half a file.
+ */
+export const UPLOAD_TEMP_PREFIX = ".wharf-upload-";
+
+/** Whether the last segment of `path` (either separator) is an upload's temporary file. */
+export function isUploadTemp(path: string): boolean {
+  const at = path.lastIndexOf(UPLOAD_TEMP_PREFIX);
+  if (at < 0) return false;
+  const before = path.charCodeAt(at - 1);
+  return (at === 0 || before === 0x2f || before === 0x5c) && !/[/\\]/.test(path.slice(at));
+}
+
+/**
  * What a client may see of `real`, reached by the URL `segments`. Hidden files
  * come first and regardless of where they are, so no policy (`--dotfiles`,
  * `--follow-symlinks`) ever lets one through.
  */
 export function visibilityOf(rules: VisibilityRules, segments: readonly string[], real: string): Visibility {
-  if (isHiddenFile(rules, real)) return HIDDEN_FILE;
+  if (isHiddenFile(rules, real) || isUploadTemp(real)) return HIDDEN_FILE;
   const dotfiles = rules.dotfiles !== "allow";
   if (dotfiles && isHidden(segments)) return DOTFILE;
   if (!isInside(rules.root, real)) return rules.symlinks === "follow" ? VISIBLE : OUTSIDE;

@@ -6,11 +6,11 @@
  */
 
 import { access, constants } from "node:fs/promises";
-import { createServer, type IncomingMessage } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Http2ServerRequest } from "node:http2";
 import type { Server as NetServer, Socket } from "node:net";
 import { networkInterfaces } from "node:os";
-import { type NodeRequest, type NodeResponse, responseBodyBytes, responseUser } from "../adapters/node.js";
+import { deferContinue, type NodeRequest, type NodeResponse, responseBodyBytes, responseUser } from "../adapters/node.js";
 import { wasAbandoned } from "../adapters/queued.js";
 import { codeOf, ServeError } from "../core/errors.js";
 import { booleanOption, wholeOption } from "../core/validate.js";
@@ -395,7 +395,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   // Built once from the one resolution: the auth check and the banner below look at
   // the features of the handler that answers (and the htpasswd file is read once).
   const { handler } = createHandlerFromResolved(resolved, features);
-  if (features.auth && tls === undefined && insecureAuth !== true && !isLoopback(hostOption)) {
+  const uploadAccounts = (resolved.uploads?.accounts.length ?? 0) > 0;
+  if ((features.auth || uploadAccounts) && tls === undefined && insecureAuth !== true && !isLoopback(hostOption)) {
     throw new OptionError(
       "auth",
       `would send passwords in clear text to ${hostOption === undefined ? "every interface" : hostOption}: ` +
@@ -423,6 +424,9 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
                 ...(entry.referer === undefined ? {} : { referer: redact(entry.referer) }),
               }),
             );
+  // With uploads on, the bodies of writes go to the handler instead of being dropped.
+  const writes =
+    resolved.uploads === undefined ? undefined : new Set(resolved.uploads.delete ? ["PUT", "POST", "DELETE"] : ["PUT", "POST"]);
   let draining = false;
   const onDisk = staticOptions.fs === undefined;
   const probes: Probes | undefined = health
@@ -448,6 +452,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     answeredByConnection,
     clientAddress: resolved.clientAddress,
     probes,
+    writes,
   });
   const onClientError = clientErrorListener(logEntry, answeredByConnection);
   const makeServer = serverFactory({
@@ -462,6 +467,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     observe,
     onClientError,
     servers,
+    writes,
     report: log || stderrLine,
   });
   const discard = async (): Promise<void> => {
@@ -534,6 +540,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     ...(movedFrom === undefined ? {} : { movedFrom }),
     features: [
       ...features.active,
+      ...(resolved.uploads === undefined ? [] : ["uploads"]),
       ...(resolved.compression ? ["compression"] : []),
       ...(tls === undefined ? [] : ["https", "http/2"]),
       ...(health ? ["health"] : []),
@@ -566,6 +573,8 @@ interface RequestListenerOptions {
   readonly clientAddress: ClientAddressFn | undefined;
   /** With `health`: the probes. */
   readonly probes: Probes | undefined;
+  /** Methods whose body the handler reads (uploads); `undefined`: every body is dropped. */
+  readonly writes: ReadonlySet<string> | undefined;
 }
 
 /** What answering the `health` probes needs. */
@@ -607,7 +616,7 @@ function answerProbe(req: NodeRequest, res: NodeResponse, probe: "livez" | "read
  * first two, for answers the transport gives itself (the HTTP/2 431).
  */
 function requestListener(o: RequestListenerOptions): { onRequest: Listener; observe: Listener } {
-  const { handler, closer, keepAlive, maxUrlLength, logEntry: log, answeredByConnection, clientAddress, probes } = o;
+  const { handler, closer, keepAlive, maxUrlLength, logEntry: log, answeredByConnection, clientAddress, probes, writes } = o;
   // At most MAX_PIPELINED requests of one HTTP/1.1 connection under way at once (pipeline.ts).
   const pipelined = limitPipelining((req, res) => {
     try {
@@ -678,12 +687,14 @@ function requestListener(o: RequestListenerOptions): { onRequest: Listener; obse
     if ((req as Partial<Http2ServerRequest>).stream === undefined) {
       // Framing, version and Host decided from the head, the same for a cached file
       // as for one still on disk (see request-head.ts).
-      const verdict = checkRequestHead(req as IncomingMessage);
+      // An upload's body is the handler's to read and to limit (features/upload).
+      const upload = writes?.has(req.method ?? "") === true;
+      const verdict = checkRequestHead(req as IncomingMessage, upload ? Number.POSITIVE_INFINITY : MAX_DISCARDED_BODY);
       if (verdict.kind === "refuse") {
         refuseRequest(req, res, verdict.status);
         return;
       }
-      if (verdict.body !== "none") {
+      if (verdict.body !== "none" && !upload) {
         afterBody(req as IncomingMessage, res, MAX_DISCARDED_BODY, dispatch);
         return;
       }
@@ -715,6 +726,8 @@ interface ServerFactoryOptions {
   /** Tracks and logs an answer the transport gives itself. */
   readonly observe: Listener;
   readonly onClientError: ReturnType<typeof clientErrorListener>;
+  /** Methods whose body the handler reads (uploads); `undefined`: none. */
+  readonly writes: ReadonlySet<string> | undefined;
   /** Every server made is added here (for the graceful close and a retry's discard). */
   readonly servers: Closable[];
   /** Where an error after startup is reported. */
@@ -735,6 +748,7 @@ function serverFactory(o: ServerFactoryOptions): () => NetServer {
     observe,
     onClientError,
     servers,
+    writes,
   } = o;
   const sends = sendWatch(sendTimeout);
   // How often timeouts are checked; Node's 30 s default lets a slowloris linger.
@@ -755,6 +769,16 @@ function serverFactory(o: ServerFactoryOptions): () => NetServer {
         },
         onRequest,
       );
+      // With uploads on, a write's `Expect: 100-continue` is answered when the handler
+      // reads the body (adapters/node.ts), so a 413 or 409 goes out before the bytes;
+      // without uploads Node's own automatic 100 stays (nothing here is on that path).
+      if (writes !== undefined) {
+        plain.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+          if (writes.has(req.method ?? "")) deferContinue(req, res);
+          else res.writeContinue();
+          onRequest(req, res);
+        });
+      }
       plain.on("clientError", onClientError);
       plain.on("connection", sends.watch);
       servers.push(plain);

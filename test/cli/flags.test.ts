@@ -105,7 +105,7 @@ const rows: { argv: string[]; want: CommandLine }[] = [
   },
   { argv: ["--dir", "public"], want: run({ root: "public" }, "flag") },
   { argv: ["--direc=public"], want: run({ root: "public" }, "flag") },
-  { argv: ["--d", "x"], want: error("ambiguous option '--d': could be --directory, --dotfiles, --digest") },
+  { argv: ["--d", "x"], want: error("ambiguous option '--d': could be --directory, --dotfiles, --digest, --delete") },
   { argv: ["--quie"], want: run({ log: false }) },
   { argv: ["--host", "0.0.0.0"], want: error("unknown option '--host'; wharf uses -b/--bind ADDR") },
   { argv: ["-a", "0.0.0.0"], want: error("unknown option '-a'; wharf uses -b ADDR (http-server's -a)") },

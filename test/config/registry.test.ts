@@ -129,7 +129,12 @@ function leadingValue(text: string): { value: unknown } | { prose: string } {
 }
 
 describe("registry: TSDoc @default of the library's options", () => {
-  const documented = new Map([...tsdocDefaults("FeatureOptions"), ...tsdocDefaults("StaticOptions"), ...tsdocDefaults("ServeOptions")]);
+  const documented = new Map([
+    ...tsdocDefaults("FeatureOptions"),
+    ...tsdocDefaults("UploadOptions"),
+    ...tsdocDefaults("StaticOptions"),
+    ...tsdocDefaults("ServeOptions"),
+  ]);
   test("every option of StaticOptions and ServeOptions is in the registry, and back", () => {
     const library = OPTIONS.filter((o) => o.layer !== "cli").map((o) => o.name as string);
     assert.deepEqual([...documented.keys()].sort(), [...library].sort());
@@ -199,6 +204,9 @@ describe("registry: environment variables", () => {
       WHARF_SHUTDOWN_DELAY: "5",
       WHARF_TRUST_PROXY: "loopback,10.0.0.0/8",
       WHARF_CLIENT_IP_HEADER: "X-Real-IP",
+      WHARF_ON_CONFLICT: "rename",
+      WHARF_UPLOAD_MAX_SIZE: "100M",
+      WHARF_UPLOAD_AUTH: "u:p:q",
     };
     const flags: Record<string, string[]> = {
       port: ["-p", "9"],
@@ -211,6 +219,9 @@ describe("registry: environment variables", () => {
       shutdownDelay: ["--shutdown-delay", "2"],
       trustProxy: ["--trust-proxy", "private"],
       clientIpHeader: ["--client-ip-header", "forwarded"],
+      onConflict: ["--on-conflict", "overwrite"],
+      uploadMaxSize: ["--upload-max-size", "2G"],
+      uploadAuth: ["--upload-auth", "w:x"],
     };
     for (const o of OPTIONS.filter((o) => o.env !== undefined)) {
       for (const name of o.env!) {

@@ -79,6 +79,8 @@ const TYPES = [
   "FileSystem",
   "HeaderRule",
   "ListingFormat",
+  "OnConflict",
+  "UploadOptions",
   "ListingOptions",
   "ListingOrder",
   "ListingSort",

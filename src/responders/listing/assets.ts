@@ -40,6 +40,10 @@ td.name{overflow-wrap:anywhere;word-break:break-word}
 .readme pre{overflow-x:auto;padding:.75rem;border:1px solid var(--line);border-radius:6px}
 .readme img{max-width:100%}
 .readme a{text-decoration:underline}
+.upload ul{list-style:none;margin:0;padding:0;flex-basis:100%}
+.upload li{overflow-wrap:anywhere}
+.upload progress{vertical-align:middle}
+body.dropping{outline:3px dashed var(--link);outline-offset:-6px}
 .qr{margin:0 0 .75rem;color:var(--muted);font-size:.875rem;overflow-wrap:anywhere}
 .qr-code{display:block;width:12rem;height:12rem;max-width:100%}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
@@ -63,8 +67,40 @@ export const SPRITE = `<svg class=sprite aria-hidden="true" focusable="false">
  */
 export const FILTER_SCRIPT = `(()=>{const f=document.querySelector("form[data-live]"),i=f&&f.elements.namedItem("q");if(!i)return;const rows=[...document.querySelectorAll("tbody tr[data-entry]")];i.addEventListener("input",()=>{const n=i.value.toLowerCase();for(const r of rows)r.hidden=n!==""&&!r.textContent.toLowerCase().includes(n)})})()`;
 
+/**
+ * Uploads from the page (src/features/upload), on a directory that takes them.
+ * Without it the form posts multipart/form-data and the server redirects back
+ * here. With it: files chosen or dropped anywhere on the page (folders too when
+ * the server makes directories), a credentials check (`POST ./?check`) before
+ * any byte is sent (a 401 makes the browser ask for the password first, not
+ * after a long upload), then one `PUT` per file, one at a time, with its own
+ * progress bar and the server's answer (a 409 names the file that is there).
+ */
+export const UPLOAD_SCRIPT = `(()=>{const f=document.querySelector("form[data-upload]");if(!f)return;const input=f.elements.namedItem("file"),list=f.querySelector("ul"),out=f.querySelector("output"),folders=f.hasAttribute("data-folders"),pick=f.querySelector("[data-folder]");
+const enc=p=>p.split("/").map(encodeURIComponent).join("/");
+const say=t=>{out.textContent=t};
+async function entries(entry,prefix,acc){if(entry.isFile){acc.push(await new Promise((ok,no)=>entry.file(file=>ok({file,path:prefix+file.name}),no)));return}
+if(!entry.isDirectory||!folders)return;const reader=entry.createReader();for(;;){const batch=await new Promise((ok,no)=>reader.readEntries(ok,no));if(batch.length===0)break;for(const e of batch)await entries(e,prefix+entry.name+"/",acc)}}
+function put(item){return new Promise(done=>{const li=document.createElement("li"),bar=document.createElement("progress"),note=document.createElement("span");li.textContent=item.path+" ";bar.max=item.file.size||1;bar.value=0;li.append(bar," ",note);list.append(li);
+const x=new XMLHttpRequest();x.open("PUT","./"+enc(item.path));x.setRequestHeader("accept","application/json");x.upload.onprogress=e=>{bar.value=e.loaded};
+x.onload=()=>{let d="";try{d=JSON.parse(x.responseText).detail||""}catch{}bar.value=bar.max;note.textContent=x.status<300?"done":x.status+" "+d;li.dataset.status=String(x.status);done(x.status<300)};
+x.onerror=()=>{note.textContent="failed";li.dataset.status="error";done(false)};x.send(item.file)})}
+async function send(items){if(items.length===0)return;say("Checking that this folder takes uploads…");
+const check=await fetch("./?check",{method:"POST",headers:{accept:"application/json"}}).catch(()=>undefined);
+if(!check||check.status!==204){let d="";try{d=(await check.json()).detail||""}catch{}say("Uploads refused: "+(check?check.status+" "+d:"no answer"));return}
+let ok=0;say("Uploading "+items.length+" file"+(items.length===1?"":"s")+"…");for(const item of items)if(await put(item))ok++;
+say(ok+" of "+items.length+" uploaded.");f.dataset.done=String(ok);if(ok===items.length)setTimeout(()=>location.reload(),600)}
+f.addEventListener("submit",e=>{e.preventDefault();send([...input.files].map(file=>({file,path:file.name})))});
+if(pick){pick.hidden=false;const dir=document.createElement("input");dir.type="file";dir.webkitdirectory=true;dir.hidden=true;f.append(dir);pick.addEventListener("click",()=>dir.click());dir.addEventListener("change",()=>send([...dir.files].map(file=>({file,path:file.webkitRelativePath||file.name}))))}
+document.addEventListener("dragover",e=>{e.preventDefault();document.body.classList.add("dropping")});
+document.addEventListener("dragleave",e=>{if(e.relatedTarget===null)document.body.classList.remove("dropping")});
+document.addEventListener("drop",async e=>{e.preventDefault();document.body.classList.remove("dropping");const acc=[],dt=e.dataTransfer;
+const es=[...dt.items].map(i=>i.webkitGetAsEntry&&i.webkitGetAsEntry()).filter(Boolean);
+if(es.length>0){for(const en of es)await entries(en,"",acc)}else for(const file of dt.files)acc.push({file,path:file.name});send(acc)})})()`;
+
 export const STYLE_HASH = hashSource(LISTING_CSS);
 export const SCRIPT_HASH = hashSource(FILTER_SCRIPT);
+export const UPLOAD_SCRIPT_HASH = hashSource(UPLOAD_SCRIPT);
 
 /**
  * The page's policy: nothing loads or runs but this one style sheet and script;
@@ -72,6 +108,8 @@ export const SCRIPT_HASH = hashSource(FILTER_SCRIPT);
  * default-src); no `<base>` can redirect the relative links. Images from the
  * same origin only when a README (which may show the directory's pictures) is on the page.
  */
-export function listingPolicy(images: boolean): string {
-  return `default-src 'none'; style-src ${STYLE_HASH}; script-src ${SCRIPT_HASH}; ${images ? "img-src 'self'; " : ""}form-action 'self'; base-uri 'none'`;
+export function listingPolicy(images: boolean, upload = false): string {
+  // An upload page also runs the upload script, which talks to this origin only (connect-src).
+  const scripts = upload ? `${SCRIPT_HASH} ${UPLOAD_SCRIPT_HASH}` : SCRIPT_HASH;
+  return `default-src 'none'; style-src ${STYLE_HASH}; script-src ${scripts}; ${upload ? "connect-src 'self'; " : ""}${images ? "img-src 'self'; " : ""}form-action 'self'; base-uri 'none'`;
 }

@@ -10,7 +10,7 @@
  */
 import { escapeHtml, humanSize } from "../../core/text.js";
 import { encodeSegment, resolveRequestPath } from "../../path/resolve.js";
-import { FILTER_SCRIPT, ICON, LISTING_CSS, listingPolicy, SPRITE } from "./assets.js";
+import { FILTER_SCRIPT, ICON, LISTING_CSS, listingPolicy, SPRITE, UPLOAD_SCRIPT } from "./assets.js";
 import { compareEntries, type ListedEntry, type PageSpan, pageSpan } from "./order.js";
 
 export type { ListedEntry } from "./order.js";
@@ -42,6 +42,18 @@ export interface HtmlPageInput {
   readonly archiveLinks?: readonly PageLink[] | undefined;
   /** A QR code of the directory's LAN address (`--qr`): a `<figure>` with inline SVG, trusted markup (core/qr.ts). */
   readonly qr?: string | undefined;
+  /** The directory takes uploads (src/features/upload): show the form; `folders` when directories may be made. */
+  readonly upload?: { readonly folders: boolean } | undefined;
+}
+
+/**
+ * The upload form: a plain multipart POST to this directory, complete without
+ * JavaScript (the server answers 303 back to this page); the script adds drag
+ * and drop, folders, progress and the credentials check (assets.ts).
+ */
+function uploadForm(folders: boolean): string {
+  const folder = folders ? `<button type=button data-folder hidden>Upload a folder…</button>` : "";
+  return `<form class=upload method=post action="./" enctype="multipart/form-data" data-upload${folders ? " data-folders" : ""}><label for=upload-files>Upload files</label><input id=upload-files name=file type=file multiple required><button>Upload</button>${folder}<output aria-live=polite></output><ul></ul></form>`;
 }
 
 /**
@@ -190,7 +202,7 @@ export function renderHtml(input: HtmlPageInput): string {
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${listingPolicy(input.readme !== undefined)}">
+<meta http-equiv="Content-Security-Policy" content="${listingPolicy(input.readme !== undefined, input.upload !== undefined)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>Index of ${path}</title>
@@ -201,7 +213,7 @@ ${SPRITE}
 <header>
 ${breadcrumbs(segments)}
 <h1>Index of <bdi dir=ltr>${path}</bdi></h1>
-${filterForm(view, span, defaults)}${downloads === "" ? "" : `\n<p class=downloads>Download: ${downloads}</p>`}${input.qr === undefined ? "" : `\n${input.qr}`}
+${filterForm(view, span, defaults)}${downloads === "" ? "" : `\n<p class=downloads>Download: ${downloads}</p>`}${input.qr === undefined ? "" : `\n${input.qr}`}${input.upload === undefined ? "" : `\n${uploadForm(input.upload.folders)}`}
 </header>
 <main>
 <table>
@@ -214,7 +226,7 @@ ${rows.join("\n")}
 ${paged ? pager(view, span, defaults) : ""}
 ${input.readme === undefined ? "" : `<article class=readme aria-label="README.md">\n${input.readme}</article>\n`}</main>
 <script>${FILTER_SCRIPT}</script>
-</body>
+${input.upload === undefined ? "" : `<script>${UPLOAD_SCRIPT}</script>\n`}</body>
 </html>
 `;
 }

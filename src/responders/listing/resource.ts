@@ -50,6 +50,23 @@ export interface ListingSettings extends ListingDefaults {
   readonly readme: boolean;
   /** The base URL another device opens, for the page's QR code (`--qr`); `undefined` for none. */
   readonly qr: (() => string | undefined) | undefined;
+  /** Uploads (src/features/upload): the page of a directory in an area shows the upload form. */
+  readonly upload?: UploadForm | undefined;
+}
+
+/** What the listing needs to know of uploads. */
+export interface UploadForm {
+  /** The upload directories, as decoded URL segments (`[[]]`: everywhere). */
+  readonly areas: readonly (readonly string[])[];
+  /** Whether folders may be uploaded (`mkdir`). */
+  readonly folders: boolean;
+}
+
+/** The form for the directory at `segments`, if it is in an upload area. */
+function uploadFormAt(form: UploadForm | undefined, segments: readonly string[]): { readonly folders: boolean } | undefined {
+  if (form === undefined) return undefined;
+  const inside = form.areas.some((area) => area.length <= segments.length && area.every((s, i) => segments[i] === s));
+  return inside ? { folders: form.folders } : undefined;
 }
 
 const CONTENT_TYPE: Readonly<Record<Format, string>> = {
@@ -170,11 +187,12 @@ export async function listingResource(ctx: ListingContext, real: string, segment
     if (span.prev !== undefined) links.push(`<${ref(span.prev)}>; rel="prev"`);
     if (span.next !== undefined) links.push(`<${ref(span.next)}>; rel="next"`);
     if (links.length > 0) headers["link"] = links.join(", ");
-    if (view.format === "html") headers["content-security-policy"] = listingPolicy(images);
+    if (view.format === "html") headers["content-security-policy"] = listingPolicy(images, upload !== undefined);
     return headers;
   }
 
   const varyAccept = settings.formats.length > 1 ? "accept" : undefined;
+  const upload = uploadFormAt(settings.upload, segments);
 
   // `--qr`: this directory's address on the LAN, made once per snapshot and only
   // for an HTML page. Never from the request's Host (see server/lan.ts).
@@ -204,6 +222,7 @@ export async function listingResource(ctx: ListingContext, real: string, segment
               defaults: settings,
               readme: withReadme,
               archiveLinks: ctx.archiveLinks,
+              upload,
               qr: qrOf(),
             });
     const bytes = new TextEncoder().encode(text);

@@ -8,7 +8,7 @@
 import { sameFile } from "../core/identity.js";
 import { errorReply } from "../core/reply.js";
 import type { Body, Chunk, Reply, WharfRequest } from "../core/types.js";
-import type { FileSystem, OpenFile } from "../fs/types.js";
+import type { FileSystem, OpenFile, Recycling } from "../fs/types.js";
 import { compressIterable } from "../responders/encoders.js";
 import { statusForError } from "../responders/errors.js";
 
@@ -34,9 +34,9 @@ const DONE: IteratorResult<Uint8Array> = { value: undefined, done: true };
  * async generator, for the reason in src/fs/node.ts: a generator suspended while
  * the client is slow kept a piece it had already sent.
  */
-class BodyBytes implements AsyncIterableIterator<Uint8Array> {
+class BodyBytes implements AsyncIterableIterator<Uint8Array>, Recycling {
   private index = 0;
-  private current: AsyncIterator<Uint8Array> | undefined;
+  private current: (AsyncIterator<Uint8Array> & Recycling) | undefined;
   private expected = 0;
 
   constructor(
@@ -61,6 +61,11 @@ class BodyBytes implements AsyncIterableIterator<Uint8Array> {
       this.expected = chunk.end - chunk.start;
       this.current = (this.files.get(chunk.path) as OpenFile).read(chunk.start, chunk.end)[Symbol.asyncIterator]();
     }
+  }
+
+  /** Gives a piece back to the file it came from (see {@link Recycling}); a chunk held in memory is never taken. */
+  recycle(piece: Uint8Array): void {
+    this.current?.recycle?.(piece);
   }
 
   async return(): Promise<IteratorResult<Uint8Array>> {

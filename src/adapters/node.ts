@@ -5,9 +5,10 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { TLSSocket } from "node:tls";
 import { errorReply } from "../core/reply.js";
 import type { Reply, WharfRequest } from "../core/types.js";
-import type { FileSystem } from "../fs/types.js";
+import type { FileSystem, Recycling } from "../fs/types.js";
 import type { ClientAddressFn } from "../http/forwarded.js";
 import { type Prepared, prepare } from "./body.js";
 import { type SlicedWriter, slicedWriter } from "./h2-send.js";
@@ -150,7 +151,7 @@ export function writeReady(res: NodeResponse, reply: Reply, body: Uint8Array | u
  */
 async function writeNext(
   res: NodeResponse,
-  pieces: AsyncIterator<Uint8Array>,
+  pieces: AsyncIterator<Uint8Array> & Recycling,
   gone: () => boolean,
   sliced: SlicedWriter | undefined,
 ): Promise<"done" | "gone" | "wait" | "more"> {
@@ -163,8 +164,38 @@ async function writeNext(
     await sliced.write(res as Http2ServerResponse, next.value);
     return "more";
   }
-  // Both kinds take a Uint8Array; the cast only merges their overloads.
-  return (res as ServerResponse).write(next.value) ? "more" : "wait";
+  const piece = next.value;
+  // Once the socket has written the piece (the callback of its write, or of its
+  // last slice's), nothing holds it: the file reads the next piece into it.
+  const done = pieces.recycle === undefined ? undefined : () => pieces.recycle?.(piece);
+  if (piece.length > TLS_SLICE && ((res as ServerResponse).socket as TLSSocket | null)?.encrypted === true) {
+    return writeTlsSlices(res as ServerResponse, piece, gone, done);
+  }
+  return (res as ServerResponse).write(piece, done) ? "more" : "wait";
+}
+
+/**
+ * The largest write handed to a TLS socket at once. A write is encrypted whole
+ * into OpenSSL's output as soon as it is made, so a client that stops reading
+ * left a 512 KiB piece's ciphertext beside its plaintext, and the allocator's
+ * churn on those large buffers kept more: 50 stalled HTTPS downloads measured
+ * 2.9-3.1 MiB each, against 1.4 MiB over plain HTTP. In 64 KiB slices (four TLS
+ * records), 1.6-1.9 MiB. A slice is written once the one before has drained.
+ */
+const TLS_SLICE = 64 * 1024;
+
+/** Writes `piece` to a TLS socket in {@link TLS_SLICE}s; the last slice's outcome as {@link writeNext}'s. */
+async function writeTlsSlices(
+  res: ServerResponse,
+  piece: Uint8Array,
+  gone: () => boolean,
+  done: (() => void) | undefined,
+): Promise<"gone" | "wait" | "more"> {
+  for (let at = 0; ; at += TLS_SLICE) {
+    if (gone()) return "gone";
+    if (at + TLS_SLICE >= piece.length) return res.write(piece.subarray(at), done) ? "more" : "wait";
+    if (!res.write(piece.subarray(at, at + TLS_SLICE))) await drained(res);
+  }
 }
 
 /**
@@ -192,7 +223,7 @@ export async function writeReply(res: NodeResponse, prepared: Prepared): Promise
   // Http2ServerResponse has no `destroyed` (Node 20); its stream does.
   const gone = stream === undefined ? () => (res as ServerResponse).destroyed : () => stream.destroyed;
   const sliced = stream === undefined ? undefined : slicedWriter(res as Http2ServerResponse);
-  const pieces = body.bytes[Symbol.asyncIterator]();
+  const pieces: AsyncIterator<Uint8Array> & Recycling = body.bytes[Symbol.asyncIterator]();
   try {
     for (;;) {
       const step = await writeNext(res, pieces, gone, sliced);

@@ -56,7 +56,10 @@ export interface DirName {
 export interface OpenFile {
   /** Stat of the open descriptor (fstat), not of the path. */
   stat(): Promise<FileStat>;
-  /** Bytes `[start, end)`, as a stream of chunks. */
+  /**
+   * Bytes `[start, end)`, as a stream of chunks. Its iterator may offer
+   * {@link Recycling.recycle}.
+   */
   read(start: number, end: number): AsyncIterable<Uint8Array>;
   /** Releases the descriptor; called once, after the last read. */
   close(): Promise<void>;
@@ -117,4 +120,15 @@ export interface FileSystem {
 /** A watch made by {@link FileSystem.watch}; `close` stops it (idempotent). */
 export interface DirectoryWatch {
   close(): void;
+}
+
+/**
+ * An iterator of pieces that can take a piece back once its consumer is done
+ * with it, to read the next one into: a download then reuses two buffers instead
+ * of allocating one per piece. Only for a consumer that knows no one holds the
+ * piece any longer (the Node writer, once the socket's write of it completed);
+ * a piece it did not yield last is ignored.
+ */
+export interface Recycling {
+  recycle?(piece: Uint8Array): void;
 }

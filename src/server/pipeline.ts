@@ -36,6 +36,18 @@ import { closeWithConnection } from "../adapters/queued.js";
  */
 export const MAX_PIPELINED = 16;
 
+/**
+ * Requests of one connection waiting their turn, at most. Node parses the whole
+ * of every read (64 KiB) before the connection can be paused, making a request
+ * and a response object for each: about 1,900 minimal requests, 12-15 MiB, per
+ * read of a client that pipelines without reading answers. Past this many the
+ * connection is closed, as nginx closes one after `keepalive_requests`: what was
+ * parsed and not started goes with it, and a client that does read its answers
+ * sends the rest again on a new connection (RFC 9112 §9.3.2). 256 is more than
+ * any pipelining tool sends at once, and about 2 MiB.
+ */
+export const MAX_WAITING = 256;
+
 /** Node's own fields of a server-side socket (lib/_http_server.js), not in @types/node. */
 interface HttpSocket extends Socket {
   _paused?: boolean;
@@ -134,8 +146,15 @@ export function limitPipelining(
       start(res.req, res, socket, line);
       return;
     }
-    line.waiting.push(res.req, res);
     closeWithConnection(res);
+    // Node goes on parsing the rest of a read after the connection was closed
+    // below: those requests are closed with it (queued.ts), never kept.
+    if (socket.destroyed) return;
+    line.waiting.push(res.req, res);
+    if (line.waiting.length - line.head > 2 * MAX_WAITING) {
+      socket.destroy();
+      return;
+    }
     if (!line.paused) {
       // Node pauses the parser itself once the current read is parsed.
       line.paused = true;

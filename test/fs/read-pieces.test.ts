@@ -1,0 +1,122 @@
+/**
+ * How a download's pieces are read (src/fs/node.ts): a piece given back once
+ * written is read into again, and only that one; the first piece is read alone;
+ * a piece read ahead that is not asked for within the shed delay is dropped and
+ * read again when it is. Every case checks the bytes against the file's.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { grownPieceBytes, nodeFileSystem, setShedDelay } from "../../src/fs/node.js";
+import type { Recycling } from "../../src/fs/types.js";
+import { waitFor } from "../helpers/wait.js";
+
+const dir = realpathSync(mkdtempSync(join(tmpdir(), "wharf-pieces-")));
+const SIZE = 6 * 1024 * 1024 + 12_345;
+const path = join(dir, "data.bin");
+// Every 4 bytes their own offset: a piece read into the wrong buffer, at the
+// wrong place or overwritten later shows.
+const content = Buffer.alloc(SIZE);
+for (let i = 0; i + 4 <= SIZE; i += 4) content.writeUInt32LE(i, i);
+const digest = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
+
+before(() => writeFileSync(path, content));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+type Reader = AsyncIterator<Uint8Array> & Recycling;
+
+async function reader(start = 0, end = SIZE): Promise<{ read: Reader; close: () => Promise<void> }> {
+  const file = await nodeFileSystem.open(path);
+  return { read: file.read(start, end)[Symbol.asyncIterator]() as Reader, close: () => file.close() };
+}
+
+test("a download that gives each piece back once written reads into a handful of buffers, and the bytes are the file's", async () => {
+  const { read, close } = await reader();
+  const hash = createHash("sha256");
+  const buffers = new Set<ArrayBufferLike>();
+  let pieces = 0;
+  try {
+    for (let r = await read.next(); r.done !== true; r = await read.next()) {
+      hash.update(r.value);
+      buffers.add(r.value.buffer);
+      pieces++;
+      read.recycle?.(r.value);
+    }
+  } finally {
+    await close();
+  }
+  assert.equal(hash.digest("hex"), digest(content));
+  // 64, 128, 256, 512 KiB, then 512 KiB pieces read into the two in turn (a
+  // 256 KiB one given back does not fit a 512 KiB read). Without recycling, one
+  // buffer per piece: 16 here.
+  assert.ok(pieces >= 14, `${pieces} pieces`);
+  assert.ok(buffers.size <= 6, `${buffers.size} buffers for ${pieces} pieces`);
+});
+
+test("a piece not given back is never read into; giving back any but the last one handed out does nothing", async () => {
+  const { read, close } = await reader();
+  const kept: Uint8Array[] = [];
+  const copies: string[] = [];
+  try {
+    let previous: Uint8Array | undefined;
+    for (let r = await read.next(); r.done !== true; r = await read.next()) {
+      kept.push(r.value);
+      copies.push(digest(r.value));
+      // The one before the last: never taken back.
+      if (previous !== undefined) read.recycle?.(previous);
+      previous = r.value;
+    }
+  } finally {
+    await close();
+  }
+  assert.deepEqual(
+    kept.map((p) => digest(p)),
+    copies,
+    "a piece held by its consumer changed after it was handed out",
+  );
+  assert.equal(digest(Buffer.concat(kept)), digest(content));
+  assert.equal(new Set(kept.map((p) => p.buffer)).size, kept.length, "two pieces share a buffer");
+});
+
+test("the first piece is read alone; the read ahead starts once it is taken", async () => {
+  const { read, close } = await reader();
+  try {
+    assert.equal(grownPieceBytes(), 0);
+    const first = await read.next();
+    assert.equal(first.value?.length, 64 * 1024);
+    // Nothing read ahead: the next piece (128 KiB, counted in the budget) is not under way.
+    assert.equal(grownPieceBytes(), 0, "a piece read ahead of the first");
+    const second = await read.next();
+    assert.equal(second.value?.length, 128 * 1024);
+    assert.equal(digest(Buffer.concat([first.value as Uint8Array, second.value as Uint8Array])), digest(content.subarray(0, 192 * 1024)));
+    // Now the third (256 KiB) is read ahead.
+    assert.equal(grownPieceBytes(), 128 * 1024 + 256 * 1024);
+  } finally {
+    await close();
+  }
+  assert.equal(grownPieceBytes(), 0);
+});
+
+test("a piece read ahead and not asked for within the shed delay is dropped, then read again when asked for", async () => {
+  const before = setShedDelay(50);
+  const { read, close } = await reader();
+  try {
+    const got: Uint8Array[] = [];
+    for (let i = 0; i < 4; i++) got.push((await read.next()).value as Uint8Array); // 64, 128, 256, 512 KiB
+    // Held: the 512 KiB piece handed out, and 512 KiB read ahead.
+    assert.equal(grownPieceBytes(), 1024 * 1024);
+    assert.ok(await waitFor(() => grownPieceBytes() === 512 * 1024, { deadline: 10_000 }), `held ${grownPieceBytes()} bytes`);
+    // Asked for at last: read again, from the first size, at the right place.
+    const next = (await read.next()).value as Uint8Array;
+    assert.equal(next.length, 64 * 1024);
+    got.push(next);
+    assert.equal(digest(Buffer.concat(got)), digest(content.subarray(0, 960 * 1024 + 64 * 1024)));
+  } finally {
+    setShedDelay(before);
+    await close();
+  }
+  assert.equal(grownPieceBytes(), 0);
+});

@@ -11,9 +11,23 @@ const MiB = 1024 * 1024;
 
 /** Whether this build of wharf knows `--send-timeout` (another change adds it). */
 export function hasSendTimeoutFlag(bin = BIN) {
+  return helpOf(bin).includes("--send-timeout");
+}
+
+/**
+ * Whether this build explains 404s to loopback clients (`--explain`, default
+ * `auto`). The attackers run on loopback only because a load test must; a real
+ * attacker is not on the server's machine, so the server is started with
+ * `--explain off` and answers them as it would answer anyone else.
+ */
+export function hasExplainFlag(bin = BIN) {
+  return helpOf(bin).includes("--explain");
+}
+
+function helpOf(bin) {
   const help = spawnSync(process.execPath, [bin, "--help"], { encoding: "utf8" });
   if (help.status !== 0) throw new Error(`wharf --help failed (is dist/ built? run npm run build): ${help.stderr}`);
-  return /--send-timeout\b/.test(help.stdout);
+  return help.stdout;
 }
 
 /**
@@ -25,6 +39,7 @@ export async function startWharf({ bin = BIN, base, root, host, tls, sendTimeout
   const args = [resolve(bin), "0", "-b", host, "-d", root, "-q"];
   if (tls) args.push("--tls");
   if (sendTimeoutFlag) args.push("--send-timeout", String(sendTimeoutMs / 1000));
+  if (hasExplainFlag(bin)) args.push("--explain", "off");
   // The development certificate goes to $XDG_CONFIG_HOME/wharf: a temp one, not the user's.
   const config = join(base, "xdg");
   mkdirSync(config, { recursive: true });

@@ -19,7 +19,7 @@ import { healthcheckCommand } from "./healthcheck.js";
 import { type Opener, systemOpener } from "./open.js";
 import { precompressCommand } from "./precompress.js";
 import { settle } from "./settings.js";
-import { expiryLines, qrLines, shareArgs, shareLines } from "./share.js";
+import { expiryLines, qrLines, shareArgs, shareLines, uploadAudience } from "./share.js";
 import { type CliTls, cliTls } from "./tls.js";
 import { whyCommand } from "./why.js";
 import { isWorker, runPrimary, runWorker } from "./workers.js";
@@ -302,7 +302,7 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
         host: options.host,
         secretPath: server.secretPath !== undefined,
         auth: server.features.includes("auth"),
-        upload: Boolean((options as { upload?: unknown }).upload),
+        upload: uploadAudience(options),
         expiresAt: server.expiresAt,
       })
     : [];

@@ -75,8 +75,12 @@ export interface ShareFacts {
   readonly host: string | undefined;
   readonly secretPath: boolean;
   readonly auth: boolean;
-  /** Whether an upload option is on (`--upload`, when wharf has it). */
-  readonly upload: boolean;
+  /**
+   * Who may upload: nobody (`--upload` off), this machine only (uploads on, no
+   * account: writes from other machines need one), holders of an account
+   * (`--upload-auth`, `--auth`), or anyone who reaches it (`--upload-anonymous`).
+   */
+  readonly upload: "off" | "this machine" | "account" | "anyone";
   readonly expiresAt: Date | undefined;
 }
 
@@ -101,8 +105,25 @@ export function shareLines(f: ShareFacts): string[] {
       : "with no password and no secret link";
   // The time it stops is the expiry line's (expiryLines); without one, say that it does not.
   const until = f.expiresAt === undefined ? ", until stopped (no --expire)" : "";
-  return [
-    `  who: ${who}, ${key}${until}`,
-    `  what: ${f.root}, ${f.upload ? "read and upload" : "read-only (nothing can be uploaded, changed or deleted)"}`,
-  ];
+  return [`  who: ${who}, ${key}${until}`, `  what: ${f.root}, ${UPLOADS[f.upload]}`];
+}
+
+const UPLOADS: Readonly<Record<ShareFacts["upload"], string>> = {
+  off: "read-only (nothing can be uploaded, changed or deleted)",
+  "this machine": "read-only from other machines; uploads from this machine only (add --upload-auth USER:PASS, or --upload-anonymous)",
+  account: "read, and upload with an account",
+  anyone: "read and upload, by anyone who can reach it (--upload-anonymous)",
+};
+
+/** Who may upload, from the options `wharf share` was given (see {@link ShareFacts.upload}). */
+export function uploadAudience(o: {
+  readonly upload?: unknown;
+  readonly uploadAuth?: unknown;
+  readonly auth?: unknown;
+  readonly authFile?: unknown;
+  readonly uploadAnonymous?: unknown;
+}): ShareFacts["upload"] {
+  if (o.upload === undefined || o.upload === false) return "off";
+  if (o.uploadAuth !== undefined || o.auth !== undefined || o.authFile !== undefined) return "account";
+  return o.uploadAnonymous === true ? "anyone" : "this machine";
 }

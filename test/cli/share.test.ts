@@ -10,7 +10,7 @@ import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { parseCommandLine } from "../../src/cli/flags.js";
-import { expiryLines, humanDuration, localTime, SHARE_PRESET, shareArgs, shareLines } from "../../src/cli/share.js";
+import { expiryLines, humanDuration, localTime, SHARE_PRESET, shareArgs, shareLines, uploadAudience } from "../../src/cli/share.js";
 import { duration } from "../../src/config/registry.js";
 import { qrMatrix, qrText } from "../../src/core/qr.js";
 import { isPrivateAddress, lanAddress } from "../../src/server/lan.js";
@@ -194,7 +194,7 @@ describe("wharf share", () => {
   });
 
   test("who can reach what, by case", () => {
-    const base = { root: "/srv/x", host: undefined, secretPath: true, auth: false, upload: false, expiresAt: new Date() };
+    const base = { root: "/srv/x", host: undefined, secretPath: true, auth: false, upload: "off", expiresAt: new Date() } as const;
     assert.deepEqual(shareLines(base), [
       "  who: anyone on a network this machine is on (every interface), who has the link (no password: the link is the key)",
       "  what: /srv/x, read-only (nothing can be uploaded, changed or deleted)",
@@ -203,10 +203,33 @@ describe("wharf share", () => {
       "  who: only this machine, with no password and no secret link, until stopped (no --expire)",
       "  what: /srv/x, read-only (nothing can be uploaded, changed or deleted)",
     ]);
-    assert.deepEqual(shareLines({ ...base, host: "192.168.1.20", auth: true, upload: true }), [
+    assert.deepEqual(shareLines({ ...base, host: "192.168.1.20", auth: true, upload: "account" }), [
       "  who: anyone who can reach 192.168.1.20, with a password and the link",
-      "  what: /srv/x, read and upload",
+      "  what: /srv/x, read, and upload with an account",
     ]);
+    assert.deepEqual(
+      shareLines({ ...base, upload: "this machine" }).at(-1),
+      "  what: /srv/x, read-only from other machines; uploads from this machine only (add --upload-auth USER:PASS, or --upload-anonymous)",
+    );
+    assert.deepEqual(
+      shareLines({ ...base, upload: "anyone" }).at(-1),
+      "  what: /srv/x, read and upload, by anyone who can reach it (--upload-anonymous)",
+    );
+  });
+
+  test("who may upload, from the options", () => {
+    const rows: [Parameters<typeof uploadAudience>[0], ReturnType<typeof uploadAudience>][] = [
+      [{}, "off"],
+      [{ upload: false }, "off"],
+      [{ upload: true }, "this machine"],
+      [{ upload: ["/in"] }, "this machine"],
+      [{ upload: true, uploadAuth: "u:p" }, "account"],
+      [{ upload: true, auth: "u:p" }, "account"],
+      [{ upload: true, authFile: ".htpasswd" }, "account"],
+      [{ upload: true, uploadAnonymous: true }, "anyone"],
+      [{ upload: true, uploadAnonymous: true, uploadAuth: "u:p" }, "account"],
+    ];
+    for (const [options, want] of rows) assert.equal(uploadAudience(options), want, JSON.stringify(options));
   });
 
   test("on loopback: a secret link, read-only, an expiry in 1h, and one line instead of a QR code", async () => {

@@ -208,6 +208,24 @@ describe("byte for byte what main sends to any other client", () => {
   }
 });
 
+describe("explain: auto goes by the client a trusted proxy names, not the peer", () => {
+  // What the Node adapter sets with trustProxy: the client behind a proxy on this machine.
+  const rows: [string, string | undefined, boolean][] = [
+    ["a remote client behind a proxy on loopback", "203.0.113.9", false],
+    ["a client on this machine behind that proxy", "127.0.0.1", true],
+    ["no proxy trusted: the peer", undefined, true],
+  ];
+  for (const [name, client, explained] of rows) {
+    test(name, async () => {
+      const handler = createHandler(BASE_OPTIONS, () => {});
+      const req = { ...request("/Images/logo.png", "127.0.0.1", "text/plain"), ...(client === undefined ? {} : { clientAddress: client }) };
+      const reply = await handler.handle(req);
+      assert.equal(reply.status, 404);
+      assert.equal(/did you mean/.test(bodyOf(reply).toString()), explained);
+    });
+  }
+});
+
 describe("explain: on tells everyone", () => {
   for (const address of ["192.0.2.7", undefined]) {
     test(`${address ?? "no address"}`, async () => {

@@ -2,7 +2,7 @@
  * The Node implementation of the {@link FileSystem} interface: thin wrappers over
  * `node:fs/promises`, with no policy (containment, dotfiles) — that is the handler's.
  */
-import { constants, type Dirent, type Stats, watch } from "node:fs";
+import { constants, type Dirent, lstat as fsLstat, type Stats, watch } from "node:fs";
 import { type FileHandle, lstat, open, readdir, readlink, realpath, stat } from "node:fs/promises";
 import { join, parse, sep } from "node:path";
 import type { DirEntry, DirectoryWatch, DirName, FileStat, FileSystem, OpenFile } from "./types.js";
@@ -229,13 +229,51 @@ async function listNames(path: string): Promise<DirName[]> {
   });
 }
 
+/**
+ * How many stats of one {@link statEntries} call are queued on libuv's thread
+ * pool at once: enough to keep its threads busy while this thread turns results
+ * into objects, few enough that another request's read waits behind at most this
+ * many short calls.
+ */
+const STATS_IN_FLIGHT = 128;
+
+/**
+ * The `lstat` of each of `names` in `dir`, at most {@link STATS_IN_FLIGHT} at a
+ * time, each started as the one before it finished. Callbacks rather than
+ * promises, and no batches: for 100,000 names (a listing sorted by size) the
+ * promise per call and the wait for each batch's slowest stat cost 1.3-1.5 s, the
+ * callbacks 0.7-1.2 s on the same loaded 2-core machine.
+ */
+function lstatAll(dir: string, names: readonly string[]): Promise<Array<FileStat | undefined>> {
+  const out = new Array<FileStat | undefined>(names.length).fill(undefined);
+  return new Promise((resolve) => {
+    let next = 0;
+    let done = 0;
+    /** Starts the next stat, if any is left; resolves once all are done. */
+    const startNext = (): void => {
+      while (next < names.length) {
+        const i = next++;
+        const name = names[i]!;
+        // Never outside `dir`: a name that cannot be one entry's is not stat'ed.
+        if (name === "" || name === "." || name === ".." || name.includes(sep) || name.includes("/")) {
+          done++;
+          continue;
+        }
+        fsLstat(dir + sep + name, (error, s) => {
+          if (error === null && !s.isSymbolicLink()) out[i] = toFileStat(s);
+          done++;
+          startNext();
+        });
+        return;
+      }
+      if (done === names.length) resolve(out);
+    };
+    for (let k = 0; k < STATS_IN_FLIGHT; k++) startNext();
+  });
+}
+
 async function statEntries(path: string, names: readonly string[]): Promise<Array<FileStat | undefined>> {
-  return inDirectory(path, (dir) =>
-    batched(names, async (name) => {
-      const s = await lstat(join(dir, name)).catch(() => undefined);
-      return s === undefined || s.isSymbolicLink() ? undefined : toFileStat(s);
-    }),
-  );
+  return inDirectory(path, (dir) => lstatAll(dir, names));
 }
 
 // Reads one piece ahead: the next read runs on the thread pool while the socket

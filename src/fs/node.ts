@@ -4,8 +4,11 @@
  */
 import { constants, type Dirent, lstat as fsLstat, type Stats, watch } from "node:fs";
 import { type FileHandle, lstat, open, readdir, readlink, realpath, stat } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { join, parse, sep } from "node:path";
-import type { DirEntry, DirectoryWatch, DirName, FileStat, FileSystem, OpenFile } from "./types.js";
+import { Worker } from "node:worker_threads";
+import type { StatJob } from "./stat-worker.js";
+import type { DirEntry, DirectoryWatch, DirName, DirNames, FileStat, FileSystem, OpenFile } from "./types.js";
 
 function toFileStat(s: Stats): FileStat {
   return {
@@ -189,15 +192,13 @@ async function typedNames(dir: string): Promise<ReadonlyArray<Dirent | Dirent<Bu
  * they are shown); an entry whose type the file system does not report
  * (DT_UNKNOWN) is lstat'ed.
  */
-async function listNames(path: string): Promise<DirName[]> {
+async function listNames(path: string): Promise<DirNames> {
   return inDirectory(path, async (dir) => {
     const dirents = await typedNames(dir);
-    const names: DirName[] = [];
-    // `path` is canonical and a name holds no separator: concatenation is the join
-    // (path.join normalises, which costs more than the readdir for 100,000 names).
-    const prefix = path.endsWith(sep) ? path : path + sep;
-    // Most entries are decided by their type alone, synchronously; only symlinks
-    // and untyped entries cost a system call.
+    const names: string[] = [];
+    const kinds: Array<FileStat["kind"]> = [];
+    // Most entries are decided by their type alone, synchronously, into two
+    // columns; only symlinks and untyped entries cost a system call and an object.
     const rest: Array<{ name: string; symlink: boolean }> = [];
     for (const d of dirents) {
       const name = typeof d.name === "string" ? d.name : textName(d.name);
@@ -209,8 +210,10 @@ async function listNames(path: string): Promise<DirName[]> {
           : d.isFIFO() || d.isSocket() || d.isCharacterDevice() || d.isBlockDevice()
             ? "other"
             : undefined;
-      if (kind !== undefined) names.push({ name, symlink: false, kind, stat: undefined, real: prefix + name });
-      else rest.push({ name, symlink: d.isSymbolicLink() });
+      if (kind !== undefined) {
+        names.push(name);
+        kinds.push(kind);
+      } else rest.push({ name, symlink: d.isSymbolicLink() });
     }
     const resolved = await batched(rest, async ({ name, symlink }): Promise<DirName | undefined> => {
       let link = symlink;
@@ -224,8 +227,7 @@ async function listNames(path: string): Promise<DirName[]> {
       const target = await linkTarget(join(dir, name));
       return { name, symlink: true, kind: target.stat?.kind, ...target };
     });
-    for (const e of resolved) if (e !== undefined) names.push(e);
-    return names;
+    return { names, kinds, others: resolved.filter((e): e is DirName => e !== undefined) };
   });
 }
 
@@ -272,8 +274,81 @@ function lstatAll(dir: string, names: readonly string[]): Promise<Array<FileStat
   });
 }
 
+/** Batches of at least this many names are stat'ed in workers: below it, starting one (about 30 ms) costs more than it saves. */
+const WORKER_MIN_NAMES = 4096;
+/**
+ * Workers per batch, each taking an equal share of the names: two where there
+ * are two cores (100,000 stats in about half the time), one on a single core.
+ */
+const STAT_WORKERS = Math.max(1, Math.min(2, availableParallelism()));
+/** Numbers per name in a worker's answer (./stat-worker.ts): kind (0 none, 1 file, 2 directory, 3 other), size, mtimeMs, ino. */
+const STAT_FIELDS = 4;
+const KINDS: ReadonlyArray<FileStat["kind"] | undefined> = [undefined, "file", "directory", "other"];
+const STAT_WORKER_URL = new URL("./stat-worker.js", import.meta.url);
+/** One batch in workers at a time in the process (an isolate costs a few MiB): a second large batch meanwhile uses callbacks. */
+let statWorkersBusy = false;
+let workerBatches = 0;
+
+/** Batches stat workers have answered so far (for tests: the workers' path is taken, not only its fallback). */
+export function statWorkerBatches(): number {
+  return workerBatches;
+}
+
+/** The answer of one worker for `names`, or `undefined` if it could not start or did not answer. */
+function statWorker(dir: string, names: readonly string[]): Promise<Float64Array | undefined> {
+  const job: StatJob = { kind: "wharf-stat", dir, sep, names };
+  return new Promise((resolve) => {
+    let worker: Worker;
+    try {
+      // None of the process's own flags (`--input-type`, `--inspect`: see features/hash-pool.ts).
+      worker = new Worker(STAT_WORKER_URL, { workerData: job, execArgv: [] });
+    } catch {
+      resolve(undefined);
+      return;
+    }
+    worker.once("message", (answer: unknown) =>
+      resolve(answer instanceof Float64Array && answer.length === names.length * STAT_FIELDS ? answer : undefined),
+    );
+    worker.once("error", () => resolve(undefined));
+    worker.once("exit", () => resolve(undefined)); // after the message, when there was one
+  });
+}
+
+/**
+ * The stats of `names` from worker threads (./stat-worker.ts), or `undefined`
+ * when they could not run (busy with another batch, or one failed to start or
+ * to answer): the caller then uses {@link lstatAll}. Started per batch and gone
+ * after it, so an idle server holds no thread.
+ */
+async function lstatInWorkers(dir: string, names: readonly string[]): Promise<Array<FileStat | undefined> | undefined> {
+  if (statWorkersBusy) return undefined;
+  statWorkersBusy = true;
+  try {
+    const share = Math.ceil(names.length / STAT_WORKERS);
+    const parts: Array<readonly string[]> = [];
+    for (let from = 0; from < names.length; from += share) parts.push(names.slice(from, from + share));
+    const answers = await Promise.all(parts.map((part) => statWorker(dir, part)));
+    if (answers.some((a) => a === undefined)) return undefined;
+    workerBatches++;
+    const out = new Array<FileStat | undefined>(names.length);
+    let i = 0;
+    for (const numbers of answers as Float64Array[]) {
+      for (let at = 0; at < numbers.length; at += STAT_FIELDS, i++) {
+        const kind = KINDS[numbers[at]!];
+        out[i] = kind === undefined ? undefined : { kind, size: numbers[at + 1]!, mtimeMs: numbers[at + 2]!, ino: numbers[at + 3]! };
+      }
+    }
+    return out;
+  } finally {
+    statWorkersBusy = false;
+  }
+}
+
 async function statEntries(path: string, names: readonly string[]): Promise<Array<FileStat | undefined>> {
-  return inDirectory(path, (dir) => lstatAll(dir, names));
+  return inDirectory(path, async (dir) => {
+    const fromWorker = names.length >= WORKER_MIN_NAMES ? await lstatInWorkers(dir, names) : undefined;
+    return fromWorker ?? lstatAll(dir, names);
+  });
 }
 
 // Reads one piece ahead: the next read runs on the thread pool while the socket

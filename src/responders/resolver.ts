@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { once } from "../core/once.js";
 import { errorReply, MISS_404 } from "../core/reply.js";
 import type { Reply } from "../core/types.js";
-import type { DirName, FileStat } from "../fs/types.js";
+import type { FileStat } from "../fs/types.js";
 import { directoriesOf } from "../fs/watch.js";
 import { isCompressible } from "../http/compressible.js";
 import { contentTypeFor } from "../http/content-type.js";
@@ -174,7 +174,8 @@ async function fileResource(ctx: Context, real: string, stat: FileStat, segments
 async function listingOf(ctx: Context, real: string, segments: readonly string[], pins: Pins): Promise<Resource> {
   const { options, contents } = ctx;
   const visibility = directoryVisibility(await ctx.visibilityRules(), segments, real);
-  const listable = (entry: DirName): boolean => !options.unlisted(entry.name) && isListable(visibility, entry);
+  const listable = (name: string, kind: FileStat["kind"] | undefined, link: string | undefined): boolean =>
+    !options.unlisted(name) && isListable(visibility, name, kind, link);
   const links = archiveLinks(options);
   return listingResource(
     {
@@ -200,13 +201,18 @@ async function listingOf(ctx: Context, real: string, segments: readonly string[]
  * `.git/`, a hidden configuration file or a link out of the root is never shown
  * with its target's size and date (issue 10 items 7, 8, 17).
  */
-function isListable(visibility: ReturnType<typeof directoryVisibility>, entry: DirName): boolean {
-  if (entry.real === undefined || entry.kind === undefined) return false; // dangling or looping
+function isListable(
+  visibility: ReturnType<typeof directoryVisibility>,
+  name: string,
+  kind: FileStat["kind"] | undefined,
+  link: string | undefined,
+): boolean {
+  if (kind === undefined) return false; // dangling or looping
   // FIFOs, sockets and devices are never served (see resolve), so never listed.
-  if (entry.kind === "other") return false;
-  if (!linksBackTo(entry.name)) return false;
+  if (kind === "other") return false;
+  if (!linksBackTo(name)) return false;
   // A symlink by its target's canonical path; any other entry is the directory's path and its name.
-  return visibility(entry.name, entry.symlink ? entry.real : undefined).kind === "visible";
+  return visibility(name, link).kind === "visible";
 }
 
 /** A directory: the redirect that adds its slash, its index file, its listing, or 404. */

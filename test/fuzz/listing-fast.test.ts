@@ -3,7 +3,8 @@
  * for, so that a 100,000-entry directory is listed quickly without deciding
  * anything differently (issue 13 item 5):
  * - `sortByName` (keys, the collator only where a key is not exact) against a
- *   sort by `compareNames` (the collator on every pair);
+ *   sort by `compareNames` (the collator on every pair), and `firstByName` (a
+ *   heap of the first `count`) against the first `count` of that sort;
  * - `linksBackTo` (a plain name is its own link) against building the link and
  *   resolving it with `resolveRequestPath`;
  * - `entryVisibility` (one more segment, no array) and `directoryVisibility`
@@ -16,7 +17,7 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import { encodeSegment, isHidden, isHiddenBelow, linksBackTo, relativeSegments, resolveRequestPath } from "../../src/path/resolve.js";
 import { directoryVisibility, entryVisibility, type VisibilityRules, visibilityOf } from "../../src/path/visibility.js";
-import { compareNames, nameKey, sortByName } from "../../src/responders/listing/order.js";
+import { compareNames, firstByName, nameKey, sortByName } from "../../src/responders/listing/order.js";
 import { runs } from "./settings.js";
 
 /** Every printable ASCII character, and some that are not: the alphabet of awkward names. */
@@ -92,6 +93,42 @@ describe("sortByName: the collator's order, through exact keys where they are ex
       }),
       runs(300),
     );
+  });
+});
+
+describe("firstByName: the first count of the sorted names, without sorting the rest", () => {
+  test("random names and counts, in any order", () => {
+    const char = fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom(..."aAb_.-0129 ") },
+      { weight: 1, arbitrary: fc.constantFrom(...AWKWARD) },
+    );
+    const name = fc.array(char, { minLength: 1, maxLength: 8 }).map((cs) => cs.join(""));
+    fc.assert(
+      fc.property(fc.uniqueArray(name, { maxLength: 300 }), fc.nat({ max: 320 }), (names, count) => {
+        const want = sortedByCollator(names).slice(0, count);
+        assert.deepEqual(
+          firstByName(names, (n) => n, count),
+          want,
+        );
+      }),
+      runs(300),
+    );
+  });
+
+  test("10,000 names read in reverse, shuffled, or in order: the first 1,000", () => {
+    const names = Array.from({ length: 10_000 }, (_, i) => `f${i}.txt`);
+    const want = sortedByCollator(names).slice(0, 1000);
+    const shuffled = [...names];
+    for (let i = shuffled.length - 1, seed = 1; i > 0; i--) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      const j = seed % (i + 1);
+      [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+    }
+    for (const order of [names, [...names].reverse(), shuffled])
+      assert.deepEqual(
+        firstByName(order, (n) => n, 1000),
+        want,
+      );
   });
 });
 

@@ -145,6 +145,51 @@ export function sortByName<T>(items: T[], nameOf: (item: T) => string): T[] {
   return items;
 }
 
+/**
+ * The first `count` of `items` in {@link compareNames} order of `nameOf(item)`
+ * (the same as the first `count` of {@link sortByName}), without sorting the
+ * rest: a heap of the `count` smallest seen so far, which most items pass with
+ * one comparison against its largest. For 100,000 names in no order and a page
+ * of 1,000: about 150,000 comparisons instead of 1.7 million. `items` is not
+ * changed.
+ */
+export function firstByName<T>(items: readonly T[], nameOf: (item: T) => string, count: number): T[] {
+  if (count >= items.length) return sortByName([...items], nameOf);
+  if (count <= 0) return [];
+  // A max-heap by byName: heap[0] is the largest of the smallest `count` so far.
+  const heap: Keyed<T>[] = [];
+  const down = (from: number): void => {
+    const size = heap.length;
+    let i = from;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= size) return;
+      const right = left + 1;
+      const child = right < size && byName(heap[right]!, heap[left]!) > 0 ? right : left;
+      if (byName(heap[child]!, heap[i]!) <= 0) return;
+      [heap[i], heap[child]] = [heap[child]!, heap[i]!];
+      i = child;
+    }
+  };
+  for (const item of items) {
+    const k = keyedOf(nameOf(item), item);
+    if (heap.length < count) {
+      heap.push(k);
+      // Sift up.
+      for (let i = heap.length - 1; i > 0; ) {
+        const parent = (i - 1) >> 1;
+        if (byName(heap[i]!, heap[parent]!) <= 0) break;
+        [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+        i = parent;
+      }
+    } else if (byName(k, heap[0]!) < 0) {
+      heap[0] = k;
+      down(0);
+    }
+  }
+  return heap.sort(byName).map((k) => k.item);
+}
+
 /** Directories first, then by name. */
 export function compareEntries(a: Pick<ListedEntry, "name" | "kind">, b: Pick<ListedEntry, "name" | "kind">): number {
   if (a.kind !== b.kind) return a.kind === "directory" ? -1 : 1;
@@ -162,13 +207,14 @@ export function nameFilter(q: string): ((name: string) => boolean) | undefined {
 }
 
 /**
- * A directory's visible entries as columns, in listing order: directories
- * first, each group in {@link compareNames} order. A column per field, not an
- * object per entry: 100,000 entries are a few arrays, not 100,000 objects for
- * the collector to copy.
+ * A directory's visible entries as columns: directories first, each group in
+ * the order the directory was read (name order is a separate list of indices,
+ * made when a view needs it). A column per field, not an object per entry:
+ * 100,000 entries are a few arrays, not 100,000 objects for the collector to
+ * copy.
  */
 export interface Columns {
-  /** Names, in listing order. */
+  /** Names: the directories', then the files'. */
   readonly names: readonly string[];
   /** How many of the first names are directories. */
   readonly dirs: number;
@@ -186,8 +232,8 @@ function keyAt(columns: Columns, i: number, key: Exclude<SortKey, "name">): numb
 }
 
 /**
- * The indices `among` (ascending, so in name order: {@link compareEntries}) in
- * the order of `sort`/`order`. A new array; the input is not changed. The sort
+ * The indices `among` (in name order, directories first: {@link compareEntries})
+ * in the order of `sort`/`order`. A new array; the input is not changed. The sort
  * is stable (ECMAScript 2019), so equal sizes or dates keep name order without a
  * single call to the collator.
  */

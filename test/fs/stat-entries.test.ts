@@ -51,9 +51,9 @@ describe("statEntries", () => {
       const got = await nodeFileSystem.statEntries!(dir, names);
       assert.equal(statWorkerBatches() - before, workers, "batches answered by the worker");
       assert.equal(got.length, names.length);
-      names.forEach((name, i) =>
-        assert.deepEqual(got[i], expected(name), `statEntries of ${JSON.stringify(name)}: got ${JSON.stringify(got[i])}`),
-      );
+      for (const [i, name] of names.entries()) {
+        assert.deepEqual(got[i], expected(name), `statEntries of ${JSON.stringify(name)}: got ${JSON.stringify(got[i])}`);
+      }
     });
   }
 

@@ -2,10 +2,13 @@
  * The Node implementation of the {@link FileSystem} interface: thin wrappers over
  * `node:fs/promises`, with no policy (containment, dotfiles) — that is the handler's.
  */
-import { constants, type Dirent, type Stats, watch } from "node:fs";
+import { constants, type Dirent, lstat as fsLstat, type Stats, watch } from "node:fs";
 import { type FileHandle, lstat, open, opendir, readdir, readlink, realpath, stat } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { join, parse, sep } from "node:path";
-import type { DirEntry, DirectoryWatch, DirName, FileStat, FileSystem, OpenFile, Recycling } from "./types.js";
+import { Worker } from "node:worker_threads";
+import type { StatJob } from "./stat-worker.js";
+import type { DirEntry, DirectoryWatch, DirName, DirNames, FileStat, FileSystem, OpenFile, Recycling } from "./types.js";
 
 function toFileStat(s: Stats): FileStat {
   return {
@@ -189,15 +192,13 @@ async function typedNames(dir: string): Promise<ReadonlyArray<Dirent | Dirent<Bu
  * they are shown); an entry whose type the file system does not report
  * (DT_UNKNOWN) is lstat'ed.
  */
-async function listNames(path: string): Promise<DirName[]> {
+async function listNames(path: string): Promise<DirNames> {
   return inDirectory(path, async (dir) => {
     const dirents = await typedNames(dir);
-    const names: DirName[] = [];
-    // `path` is canonical and a name holds no separator: concatenation is the join
-    // (path.join normalises, which costs more than the readdir for 100,000 names).
-    const prefix = path.endsWith(sep) ? path : path + sep;
-    // Most entries are decided by their type alone, synchronously; only symlinks
-    // and untyped entries cost a system call.
+    const names: string[] = [];
+    const kinds: Array<FileStat["kind"]> = [];
+    // Most entries are decided by their type alone, synchronously, into two
+    // columns; only symlinks and untyped entries cost a system call and an object.
     const rest: Array<{ name: string; symlink: boolean }> = [];
     for (const d of dirents) {
       const name = typeof d.name === "string" ? d.name : textName(d.name);
@@ -209,8 +210,10 @@ async function listNames(path: string): Promise<DirName[]> {
           : d.isFIFO() || d.isSocket() || d.isCharacterDevice() || d.isBlockDevice()
             ? "other"
             : undefined;
-      if (kind !== undefined) names.push({ name, symlink: false, kind, stat: undefined, real: prefix + name });
-      else rest.push({ name, symlink: d.isSymbolicLink() });
+      if (kind !== undefined) {
+        names.push(name);
+        kinds.push(kind);
+      } else rest.push({ name, symlink: d.isSymbolicLink() });
     }
     const resolved = await batched(rest, async ({ name, symlink }): Promise<DirName | undefined> => {
       let link = symlink;
@@ -224,18 +227,128 @@ async function listNames(path: string): Promise<DirName[]> {
       const target = await linkTarget(join(dir, name));
       return { name, symlink: true, kind: target.stat?.kind, ...target };
     });
-    for (const e of resolved) if (e !== undefined) names.push(e);
-    return names;
+    return { names, kinds, others: resolved.filter((e): e is DirName => e !== undefined) };
   });
 }
 
+/**
+ * How many stats of one {@link statEntries} call are queued on libuv's thread
+ * pool at once: enough to keep its threads busy while this thread turns results
+ * into objects, few enough that another request's read waits behind at most this
+ * many short calls.
+ */
+const STATS_IN_FLIGHT = 128;
+
+/**
+ * The `lstat` of each of `names` in `dir`, at most {@link STATS_IN_FLIGHT} at a
+ * time, each started as the one before it finished. Callbacks rather than
+ * promises, and no batches: for 100,000 names (a listing sorted by size) the
+ * promise per call and the wait for each batch's slowest stat cost 1.3-1.5 s, the
+ * callbacks 0.7-1.2 s on the same loaded 2-core machine.
+ */
+function lstatAll(dir: string, names: readonly string[]): Promise<Array<FileStat | undefined>> {
+  const out = new Array<FileStat | undefined>(names.length).fill(undefined);
+  return new Promise((resolve) => {
+    let next = 0;
+    let done = 0;
+    /** Starts the next stat, if any is left; resolves once all are done. */
+    const startNext = (): void => {
+      while (next < names.length) {
+        const i = next++;
+        const name = names[i]!;
+        // Never outside `dir`: a name that cannot be one entry's is not stat'ed.
+        if (name === "" || name === "." || name === ".." || name.includes(sep) || name.includes("/")) {
+          done++;
+          continue;
+        }
+        fsLstat(dir + sep + name, (error, s) => {
+          if (error === null && !s.isSymbolicLink()) out[i] = toFileStat(s);
+          done++;
+          startNext();
+        });
+        return;
+      }
+      if (done === names.length) resolve(out);
+    };
+    for (let k = 0; k < STATS_IN_FLIGHT; k++) startNext();
+  });
+}
+
+/** Batches of at least this many names are stat'ed in workers: below it, starting one (about 30 ms) costs more than it saves. */
+const WORKER_MIN_NAMES = 4096;
+/**
+ * Workers per batch, each taking an equal share of the names: two where there
+ * are two cores (100,000 stats in about half the time), one on a single core.
+ */
+const STAT_WORKERS = Math.max(1, Math.min(2, availableParallelism()));
+/** Numbers per name in a worker's answer (./stat-worker.ts): kind (0 none, 1 file, 2 directory, 3 other), size, mtimeMs, ino. */
+const STAT_FIELDS = 4;
+const KINDS: ReadonlyArray<FileStat["kind"] | undefined> = [undefined, "file", "directory", "other"];
+const STAT_WORKER_URL = new URL("./stat-worker.js", import.meta.url);
+/** One batch in workers at a time in the process (an isolate costs a few MiB): a second large batch meanwhile uses callbacks. */
+let statWorkersBusy = false;
+let workerBatches = 0;
+
+/** Batches stat workers have answered so far (for tests: the workers' path is taken, not only its fallback). */
+export function statWorkerBatches(): number {
+  return workerBatches;
+}
+
+/** The answer of one worker for `names`, or `undefined` if it could not start or did not answer. */
+function statWorker(dir: string, names: readonly string[]): Promise<Float64Array | undefined> {
+  const job: StatJob = { kind: "wharf-stat", dir, sep, names };
+  return new Promise((resolve) => {
+    let worker: Worker;
+    try {
+      // None of the process's own flags (`--input-type`, `--inspect`: see features/hash-pool.ts).
+      worker = new Worker(STAT_WORKER_URL, { workerData: job, execArgv: [] });
+    } catch {
+      resolve(undefined);
+      return;
+    }
+    worker.once("message", (answer: unknown) =>
+      resolve(answer instanceof Float64Array && answer.length === names.length * STAT_FIELDS ? answer : undefined),
+    );
+    worker.once("error", () => resolve(undefined));
+    worker.once("exit", () => resolve(undefined)); // after the message, when there was one
+  });
+}
+
+/**
+ * The stats of `names` from worker threads (./stat-worker.ts), or `undefined`
+ * when they could not run (busy with another batch, or one failed to start or
+ * to answer): the caller then uses {@link lstatAll}. Started per batch and gone
+ * after it, so an idle server holds no thread.
+ */
+async function lstatInWorkers(dir: string, names: readonly string[]): Promise<Array<FileStat | undefined> | undefined> {
+  if (statWorkersBusy) return undefined;
+  statWorkersBusy = true;
+  try {
+    const share = Math.ceil(names.length / STAT_WORKERS);
+    const parts: Array<readonly string[]> = [];
+    for (let from = 0; from < names.length; from += share) parts.push(names.slice(from, from + share));
+    const answers = await Promise.all(parts.map((part) => statWorker(dir, part)));
+    if (answers.some((a) => a === undefined)) return undefined;
+    workerBatches++;
+    const out = new Array<FileStat | undefined>(names.length);
+    let i = 0;
+    for (const numbers of answers as Float64Array[]) {
+      for (let at = 0; at < numbers.length; at += STAT_FIELDS, i++) {
+        const kind = KINDS[numbers[at]!];
+        out[i] = kind === undefined ? undefined : { kind, size: numbers[at + 1]!, mtimeMs: numbers[at + 2]!, ino: numbers[at + 3]! };
+      }
+    }
+    return out;
+  } finally {
+    statWorkersBusy = false;
+  }
+}
+
 async function statEntries(path: string, names: readonly string[]): Promise<Array<FileStat | undefined>> {
-  return inDirectory(path, (dir) =>
-    batched(names, async (name) => {
-      const s = await lstat(join(dir, name)).catch(() => undefined);
-      return s === undefined || s.isSymbolicLink() ? undefined : toFileStat(s);
-    }),
-  );
+  return inDirectory(path, async (dir) => {
+    const fromWorker = names.length >= WORKER_MIN_NAMES ? await lstatInWorkers(dir, names) : undefined;
+    return fromWorker ?? lstatAll(dir, names);
+  });
 }
 
 // Reads one piece ahead: the next read runs on the thread pool while the socket

@@ -218,6 +218,50 @@ export function encodeSegment(segment: string): string {
 }
 
 /**
+ * Whether the link to the directory entry `name` (`/` and {@link encodeSegment}
+ * of it) resolves back to exactly that one name: false for a name a URL cannot
+ * carry (a lone surrogate, NUL; on Windows `\\` and controls; `.`, `..`). The
+ * same answer as running {@link resolveRequestPath} on the link, which is what it
+ * does for any name with a character that needs encoding; a name of characters
+ * left as themselves (most names: `IMG_0001.JPG`) is its own link, has no `%`,
+ * backslash, `/` or control for the parser to refuse, and so resolves to itself
+ * unless it is too long or a dot segment. A listing asks this of every entry
+ * (100,000 links built and parsed cost 60 ms).
+ */
+export function linksBackTo(name: string, dialect: PathDialect = PLATFORM_DIALECT): boolean {
+  let plain = name.length + 1 <= MAX_PATH_LENGTH;
+  for (let i = 0; plain && i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 0x80 || SAFE[c] === 0) plain = false;
+  }
+  if (plain) return name !== "" && name !== "." && name !== "..";
+  const link = resolveRequestPath(`/${encodeSegment(name)}`, dialect);
+  return link.kind === "ok" && link.segments.length === 1 && link.segments[0] === name;
+}
+
+/**
+ * Whether `candidate`, below `root`, has a hidden segment there: the same as
+ * `isHidden(relativeSegments(root, candidate))`, without the array (a listing asks
+ * it of every entry). Assumes {@link isInside}.
+ */
+export function isHiddenBelow(root: string, candidate: string): boolean {
+  if (candidate === root) return false;
+  const from = root.endsWith(sep) ? root.length : root.length + 1;
+  // Segments are the runs between separators; empty ones (`a//b`) are skipped, as relativeSegments filters them.
+  let index = 0;
+  for (let start = from; start < candidate.length; ) {
+    let end = candidate.indexOf(sep, start);
+    if (end < 0) end = candidate.length;
+    if (end > start) {
+      if (candidate.charCodeAt(start) === 0x2e && !(index === 0 && candidate.slice(start, end) === ".well-known")) return true;
+      index++;
+    }
+    start = end + 1;
+  }
+  return false;
+}
+
+/**
  * Builds an absolute URL path (for `Location`, links) from decoded segments, such
  * that {@link resolveRequestPath} gives the same segments back.
  *
@@ -258,8 +302,10 @@ export function canonicalPathname(pathname: string): string | undefined {
  */
 export function isInside(root: string, candidate: string): boolean {
   if (candidate === root) return true;
-  const prefix = root.endsWith(sep) ? root : root + sep;
-  return candidate.startsWith(prefix);
+  // `root` then a separator (the one it ends with, or the next character), with
+  // no `root + sep` built per call: a listing asks this of every entry.
+  if (!candidate.startsWith(root)) return false;
+  return root.endsWith(sep) || candidate.startsWith(sep, root.length);
 }
 
 /**

@@ -7,7 +7,8 @@
  *
  * Pure: the caller resolves the path (realpath) and gives both forms.
  */
-import { isHidden, isInside, relativeSegments } from "./resolve.js";
+import { sep } from "node:path";
+import { isHidden, isHiddenBelow, isInside, relativeSegments } from "./resolve.js";
 
 /** What to do with a request for a dotfile or anything below a dot-directory. */
 export type DotfilePolicy =
@@ -102,11 +103,57 @@ export function isUploadTemp(path: string): boolean {
  * `--follow-symlinks`) ever lets one through.
  */
 export function visibilityOf(rules: VisibilityRules, segments: readonly string[], real: string): Visibility {
+  return entryVisibility(rules, segments, undefined, real);
+}
+
+/**
+ * {@link visibilityOf} for the entry `name` of the directory at URL `segments`:
+ * the decision for `[...segments, name]`, without building that array for each
+ * of a listing's 100,000 entries.
+ */
+export function entryVisibility(rules: VisibilityRules, segments: readonly string[], name: string | undefined, real: string): Visibility {
   if (isHiddenFile(rules, real) || isUploadTemp(real)) return HIDDEN_FILE;
   const dotfiles = rules.dotfiles !== "allow";
-  if (dotfiles && isHidden(segments)) return DOTFILE;
+  if (dotfiles && (isHidden(segments) || (name !== undefined && isHiddenLast(segments.length, name)))) return DOTFILE;
   if (!isInside(rules.root, real)) return rules.symlinks === "follow" ? VISIBLE : OUTSIDE;
   // A symlink inside the root that points into `.git/` is as hidden as `.git/` itself.
-  if (dotfiles && isHidden(relativeSegments(rules.root, real))) return DOTFILE;
+  if (dotfiles && isHiddenBelow(rules.root, real)) return DOTFILE;
   return VISIBLE;
+}
+
+/**
+ * The decision for each entry of the directory at URL `segments` whose canonical
+ * path is `dir`: {@link entryVisibility}, with what is the same for every entry
+ * decided once. `real` is a symlink's target's canonical path, decided in full;
+ * `undefined` for any other entry, whose canonical path is `dir` and its `name`
+ * (a name read from the directory: not empty, no separator, not `.` or `..`).
+ * Then, with `dir` inside the root, so is the entry, and its path below the root
+ * is `dir`'s and one segment more: only the name is left to check, and no path
+ * is built for each of a listing's 100,000 entries. The same answers as
+ * {@link visibilityOf} on the joined path (test/fuzz/listing-fast.test.ts).
+ */
+export function directoryVisibility(
+  rules: VisibilityRules,
+  segments: readonly string[],
+  dir: string,
+): (name: string, real: string | undefined) => Visibility {
+  const prefix = dir.endsWith(sep) ? dir : dir + sep;
+  const dotfiles = rules.dotfiles !== "allow";
+  const inside = isInside(rules.root, dir);
+  const urlHidden = dotfiles && isHidden(segments);
+  const realHidden = dotfiles && inside && isHiddenBelow(rules.root, dir);
+  const depth = inside ? relativeSegments(rules.root, dir).length : 0;
+  return (name, real) => {
+    if (real !== undefined || !inside) return entryVisibility(rules, segments, name, real ?? prefix + name);
+    if (rules.hiddenFiles.size > 0 && isHiddenFile(rules, prefix + name)) return HIDDEN_FILE;
+    if (name.startsWith(UPLOAD_TEMP_PREFIX)) return HIDDEN_FILE;
+    if (dotfiles && (urlHidden || isHiddenLast(segments.length, name))) return DOTFILE;
+    if (dotfiles && (realHidden || isHiddenLast(depth, name))) return DOTFILE;
+    return VISIBLE;
+  };
+}
+
+/** {@link isHidden} of one more segment `name` at `index`: a dot name, except `.well-known` first. */
+function isHiddenLast(index: number, name: string): boolean {
+  return name.charCodeAt(0) === 0x2e && !(index === 0 && name === ".well-known");
 }

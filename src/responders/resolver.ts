@@ -18,13 +18,13 @@ import { once } from "../core/once.js";
 import { errorReply, MISS_404 } from "../core/reply.js";
 import type { Reason, Trace } from "../core/trace.js";
 import type { Reply } from "../core/types.js";
-import type { DirName, FileStat } from "../fs/types.js";
+import type { FileStat } from "../fs/types.js";
 import { directoriesOf } from "../fs/watch.js";
 import { isCompressible } from "../http/compressible.js";
 import { contentTypeFor } from "../http/content-type.js";
 import type { Encoding } from "../http/negotiate.js";
-import { encodePathname, encodeSegment, isHidden, isInside, resolveRequestPath } from "../path/resolve.js";
-import { type Visibility, type VisibilityRules, visibilityOf } from "../path/visibility.js";
+import { encodePathname, isHidden, isInside, linksBackTo, resolveRequestPath } from "../path/resolve.js";
+import { directoryVisibility, type Visibility, type VisibilityRules, visibilityOf } from "../path/visibility.js";
 import { archiveLinks } from "./archive/route.js";
 import type { StaticFilesOptions } from "./config.js";
 import { ENCODINGS, offerOf, SIDECAR_SUFFIX } from "./encoders.js";
@@ -197,8 +197,9 @@ async function fileResource(ctx: Context, real: string, stat: FileStat, segments
  */
 async function listingOf(ctx: Context, real: string, segments: readonly string[], pins: Pins): Promise<Resource> {
   const { options, contents } = ctx;
-  const rules = await ctx.visibilityRules();
-  const listable = (entry: DirName): boolean => !options.unlisted(entry.name) && isListable(rules, segments, entry);
+  const visibility = directoryVisibility(await ctx.visibilityRules(), segments, real);
+  const listable = (name: string, kind: FileStat["kind"] | undefined, link: string | undefined): boolean =>
+    !options.unlisted(name) && isListable(visibility, name, kind, link);
   const links = archiveLinks(options);
   return listingResource(
     {
@@ -224,13 +225,18 @@ async function listingOf(ctx: Context, real: string, segments: readonly string[]
  * `.git/`, a hidden configuration file or a link out of the root is never shown
  * with its target's size and date (issue 10 items 7, 8, 17).
  */
-function isListable(rules: VisibilityRules, segments: readonly string[], entry: DirName): boolean {
-  if (entry.real === undefined || entry.kind === undefined) return false; // dangling or looping
+function isListable(
+  visibility: ReturnType<typeof directoryVisibility>,
+  name: string,
+  kind: FileStat["kind"] | undefined,
+  link: string | undefined,
+): boolean {
+  if (kind === undefined) return false; // dangling or looping
   // FIFOs, sockets and devices are never served (see resolve), so never listed.
-  if (entry.kind === "other") return false;
-  const link = resolveRequestPath(`/${encodeSegment(entry.name)}`);
-  if (link.kind !== "ok" || link.segments.length !== 1 || link.segments[0] !== entry.name) return false;
-  return visibilityOf(rules, [...segments, entry.name], entry.real).kind === "visible";
+  if (kind === "other") return false;
+  if (!linksBackTo(name)) return false;
+  // A symlink by its target's canonical path; any other entry is the directory's path and its name.
+  return visibility(name, link).kind === "visible";
 }
 
 /** A directory: the redirect that adds its slash, its index file, its listing, or 404. */

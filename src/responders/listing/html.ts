@@ -9,7 +9,7 @@
  * allowed by hash in its CSP: see assets.ts).
  */
 import { escapeHtml, humanSize } from "../../core/text.js";
-import { encodeSegment, resolveRequestPath } from "../../path/resolve.js";
+import { encodeSegment, linksBackTo } from "../../path/resolve.js";
 import { FILTER_SCRIPT, ICON, LISTING_CSS, listingPolicy, SPRITE, UPLOAD_SCRIPT } from "./assets.js";
 import { compareEntries, type ListedEntry, type PageSpan, pageSpan } from "./order.js";
 
@@ -69,16 +69,16 @@ export function visibleName(name: string): string {
 }
 
 /**
- * Whether the link to `name` leads back to it: resolveRequestPath refuses some
- * characters (NUL anywhere; on Windows `\\` and controls), so linking such a name
- * would only produce a 400. The resolver leaves those names out of a listing;
- * here they are shown without a link, as a second line of defence.
+ * Whether the link to `name` leads back to it ({@link linksBackTo}: the
+ * resolver refuses some characters, NUL anywhere, on Windows `\\` and
+ * controls, so linking such a name would only produce a 400). The resolver
+ * leaves those names out of a listing; here they are shown without a link, as a
+ * second line of defence.
  */
-function isLinkable(name: string): boolean {
-  if (name === "" || name === "." || name === ".." || name.includes("/")) return false;
-  const back = resolveRequestPath(`/${encodeSegment(name)}`);
-  return back.kind === "ok" && back.segments.length === 1 && back.segments[0] === name;
-}
+const isLinkable = (name: string): boolean => linksBackTo(name);
+
+/** Thousands separators for the exact size in a title: `toLocaleString("en")`, with one formatter for every row. */
+const BYTES = new Intl.NumberFormat("en");
 
 // Past ±8.64e15 ms a Date is invalid and toISOString throws; a corrupt mtime must
 // not take the listing down.
@@ -90,7 +90,7 @@ function sizeCell(entry: ListedEntry): string {
   if (entry.kind === "directory" || entry.size === undefined || !Number.isFinite(entry.size)) {
     return "<td class=size>—</td>";
   }
-  return `<td class=size title="${entry.size.toLocaleString("en")} ${entry.size === 1 ? "byte" : "bytes"}">${humanSize(entry.size)}</td>`;
+  return `<td class=size title="${BYTES.format(entry.size)} ${entry.size === 1 ? "byte" : "bytes"}">${humanSize(entry.size)}</td>`;
 }
 
 function modifiedCell(mtimeMs: number | undefined): string {

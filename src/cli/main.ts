@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { optionSpec } from "../config/registry.js";
 import { ConfigError } from "../config/types.js";
 import { OptionError } from "../handler/options.js";
+import { metricsAddress } from "../server/metrics.js";
 import { type RunningServer, type ServeOptions, serve } from "../server/serve.js";
 import { onShutdownSignals } from "../server/shutdown.js";
 import type { TlsCredentials } from "../tls/credentials.js";
@@ -68,6 +69,11 @@ export function startupLines(root: string, server: Pick<RunningServer, "urls" | 
 /** The banner's line naming the features on (`spa, cors, compression`). */
 function featureLines(features: readonly string[]): string[] {
   return features.length === 0 ? [] : [`  features: ${features.join(", ")}`];
+}
+
+/** The banner's line saying where the metrics are. */
+function metricsLines(server: Pick<RunningServer, "metricsUrl">): string[] {
+  return server.metricsUrl === undefined ? [] : [`  metrics at ${server.metricsUrl}`];
 }
 
 /** One line a person can act on, and the exit code, for an error that stopped wharf. */
@@ -183,10 +189,12 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
     return runPrimary({
       workers,
       shutdownTimeout,
+      metrics: options.metrics === undefined ? undefined : metricsAddress(options.metrics),
       ready: (server) => {
         if (server.movedFrom !== undefined) out(`port ${server.movedFrom} is in use; serving on ${server.addresses[0]?.port}\n`);
-        const lines = startupLines(options.root, server, [...featureLines(server.features), ...tlsLines]);
-        lines.splice(-1, 0, `  ${workers} worker processes`);
+        const lines = startupLines(options.root, server, [...featureLines(server.features), ...tlsLines, ...metricsLines(server)]);
+        const sharing = server.mode === "reuseport" ? "each with its own socket (SO_REUSEPORT)" : "sharing one socket (cluster)";
+        lines.splice(-1, 0, `  ${workers} worker processes, ${sharing}`);
         out(`${lines.join("\n")}\n`);
       },
       failed: (e) => {
@@ -206,7 +214,7 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
     return exitCode;
   }
   if (server.movedFrom !== undefined) out(`port ${server.movedFrom} is in use; serving on ${server.port}\n`);
-  out(`${startupLines(options.root, server, [...featureLines(server.features), ...tlsLines]).join("\n")}\n`);
+  out(`${startupLines(options.root, server, [...featureLines(server.features), ...tlsLines, ...metricsLines(server)]).join("\n")}\n`);
   if (open === true) (io.open ?? systemOpener)(server.urls[0] ?? "", (line) => err(`wharf: ${line}\n`));
   return new Promise<number>((done) => {
     const stop = onShutdownSignals(() => server.close(), {

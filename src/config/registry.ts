@@ -19,6 +19,7 @@ import { parseHeaderFlag } from "../features/headers.js";
 import { parseCacheRule } from "../http/cache-policy.js";
 import { ARCHIVE_FORMATS } from "../responders/archive/route.js";
 import { LOG_FORMATS, type LogFormat } from "../server/log.js";
+import { metricsAddress } from "../server/metrics.js";
 import type { ServeOptions } from "../server/serve.js";
 
 /** Options only the command line takes (serve() never sees them). */
@@ -145,6 +146,16 @@ function logFormat(text: string): Parsed<LogFormat> {
   return (LOG_FORMATS as readonly string[]).includes(text)
     ? { value: text as LogFormat }
     : { problem: `must be one of ${LOG_FORMATS.join(", ")}` };
+}
+
+/** `[ADDR:]PORT` for the metrics listener, kept as written (serve() reads it). */
+function metricsListen(text: string): Parsed<string> {
+  try {
+    metricsAddress(text);
+    return { value: text };
+  } catch {
+    return { problem: "must be PORT or ADDR:PORT, like 9100 or 0.0.0.0:9100" };
+  }
 }
 
 function account(text: string): Parsed<string> {
@@ -818,6 +829,24 @@ export const OPTIONS: readonly OptionSpec[] = [
           .replace(/, ([^,]*)$/, " or $1"),
         docDefault: "`default`: wharf's own line",
         set: store("logFormat", "--log-format", logFormat),
+      },
+    ],
+  },
+  {
+    name: "metrics",
+    layer: "serve",
+    env: ["WHARF_METRICS"],
+    parse: metricsListen,
+    configKey: "metrics",
+    flags: [
+      {
+        long: "metrics",
+        value: "[ADDR:]PORT",
+        default: "off",
+        help: "Prometheus metrics at /metrics on this port (loopback unless ADDR)",
+        doc: "Prometheus metrics at `/metrics` on a listener of their own: `9100` (both loopbacks) or `ADDR:PORT` (`0.0.0.0:9100`)",
+        docDefault: "off",
+        set: store("metrics", "--metrics", metricsListen),
       },
     ],
   },

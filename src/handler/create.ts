@@ -15,7 +15,7 @@ import { escapeLogField } from "../core/text.js";
 import type { Reply, WharfRequest } from "../core/types.js";
 import { buildFeatures, type Features } from "../features/index.js";
 import type { FileSystem } from "../fs/types.js";
-import { type ErrorReporter, staticFiles } from "../responders/static.js";
+import { type ErrorReporter, type HandlerCaches, staticFiles } from "../responders/static.js";
 import { OptionError, type ResolvedOptions, resolveOptions, type StaticOptions } from "./options.js";
 
 /** A Connect/Express `next`. */
@@ -98,12 +98,13 @@ export function createHandlerFromResolved(
   resolved: ResolvedOptions,
   features: Features,
   report: ErrorReporter = defaultReporter,
+  caches?: (c: HandlerCaches) => void,
 ): BuiltHandler {
   // The features' middleware (src/features/index.ts explains the order) around the
   // user's, built once; with no feature on, this is `use` and the static handler alone.
   const { outer, inner } = features;
   const middleware = [...outer, ...resolved.use, ...inner];
-  const files = staticFiles(resolved, report);
+  const files = staticFiles(resolved, report, caches);
   const chain = compose(middleware, files);
   const { fs, fallthrough } = resolved;
 

@@ -19,7 +19,7 @@ import { statusForError } from "./errors.js";
 import { type Contents, FileContentsCache } from "./file-contents.js";
 import type { DiskFile } from "./file-variants.js";
 import { createResolver, TransientError } from "./resolver.js";
-import { type Resource, ResourceCache } from "./resources.js";
+import { type CacheCounts, CountingResourceCache, type Resource, ResourceCache } from "./resources.js";
 import type { Variant } from "./variant.js";
 import { variantReply } from "./variant-reply.js";
 
@@ -88,8 +88,19 @@ async function unchanged(fs: FileSystem, files: readonly DiskFile[]): Promise<bo
   return true;
 }
 
-/** Builds the static handler from resolved options. */
-export function staticFiles(options: StaticFilesOptions, report: ErrorReporter): Middleware {
+/** The handler's two caches, for `--metrics`: what they weigh now and how their lookups went. */
+export interface HandlerCaches {
+  /** Resolved URLs (resources.ts). */
+  readonly resources: { readonly bytes: number } & CacheCounts;
+  /** File tags and bodies (file-contents.ts). */
+  readonly contents: { readonly bytes: number; readonly metadataBytes: number } & CacheCounts;
+}
+
+/**
+ * Builds the static handler from resolved options. With `caches`, its caches count
+ * their lookups and are handed to it (decided here, once: without it nothing counts).
+ */
+export function staticFiles(options: StaticFilesOptions, report: ErrorReporter, caches?: (c: HandlerCaches) => void): Middleware {
   const { fs } = options;
   // Two budgets (docs/design.md, "Memory"): bodies within cacheBytes, owned by the
   // contents cache; resolved URLs within RESOLVED_BYTES, which hold a body only
@@ -97,12 +108,17 @@ export function staticFiles(options: StaticFilesOptions, report: ErrorReporter):
   // Watches only where the file system has them and entries are kept at all.
   const watch = fs.watch?.bind(fs);
   const watcher = watch !== undefined && options.revalidateMs > 0 ? new DirectoryWatcher(watch) : undefined;
-  const resources = new ResourceCache(options.revalidateMs, { isHeld: (owner) => contents.holds(owner as Contents), watcher });
+  const cacheOptions = { isHeld: (owner: object) => contents.holds(owner as Contents), watcher };
+  const resources =
+    caches === undefined
+      ? new ResourceCache(options.revalidateMs, cacheOptions)
+      : new CountingResourceCache(options.revalidateMs, cacheOptions);
   const contents = new FileContentsCache(
     fs,
     { hashLimit: options.hashLimit, maxFileBytes: options.cacheFileBytes, maxBytes: options.cacheBytes },
     (dropped) => resources.release(dropped),
   );
+  if (caches !== undefined) caches({ resources: resources as CountingResourceCache, contents });
   const resolve = createResolver(options, contents);
   // Cached replies are returned as they are, to every request: a Reply is
   // read-only (core/types.ts), so middleware that changes one makes a new one.

@@ -9,6 +9,7 @@ import { access, constants } from "node:fs/promises";
 import { createServer, type IncomingMessage } from "node:http";
 import type { Http2ServerRequest } from "node:http2";
 import type { Server as NetServer, Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
 import { type NodeRequest, type NodeResponse, responseBodyBytes, responseUser } from "../adapters/node.js";
 import { wasAbandoned } from "../adapters/queued.js";
 import { codeOf, ServeError } from "../core/errors.js";
@@ -22,6 +23,7 @@ import { resolveTls, type ServedCertificate } from "../tls/resolve.js";
 import { type BoundAddress, bind, urlsOf } from "./bind.js";
 import { afterBody, clientErrorListener, refuseHeadersTooLarge, refuseRequest, refuseUriTooLong } from "./connection.js";
 import { type AccessLogEntry, accessLogFormatter, LOG_FORMATS, type LogFormat } from "./log.js";
+import { createMetrics, listenMetrics, type MetricsAddress, metricsAddress, type ServerMetrics } from "./metrics.js";
 import { limitPipelining } from "./pipeline.js";
 import { checkRequestHead, MAX_DISCARDED_BODY } from "./request-head.js";
 import { secureTransport } from "./secure.js";
@@ -137,6 +139,27 @@ export interface ServeOptions extends StaticOptions {
    * @default true
    */
   readonly keepAlive?: boolean;
+  /**
+   * Prometheus metrics at `/metrics` on a listener of their own: a port (on both
+   * loopbacks, `127.0.0.1` and `::1`) or `"ADDR:PORT"` (`"0.0.0.0:9100"`,
+   * `"[::1]:9100"`); `0` picks a free port (read it back from
+   * {@link RunningServer.metricsUrl}). Requests by method, status and kind, their
+   * duration, bytes by coding, responses in flight, connections, the caches and
+   * the build; no label takes a value from a request's host or path (docs/operations.md).
+   * @default undefined (no metrics)
+   */
+  readonly metrics?: number | string;
+}
+
+/** What the `--workers` supervisor (cli/workers.ts) asks of serve() beyond its options. */
+export interface ServeInternals {
+  /**
+   * Bind with `SO_REUSEPORT` (Node 22.12 and later), so that worker processes each
+   * have a socket of their own on the port and the kernel spreads connections.
+   */
+  readonly reusePort?: boolean;
+  /** A `--workers` worker: metrics are gathered here and served by the primary. */
+  readonly worker?: boolean;
 }
 
 /** A listening server. */
@@ -162,6 +185,8 @@ export interface RunningServer {
   readonly features: readonly string[];
   /** Responses started and not yet finished. */
   readonly inFlight: number;
+  /** Where the metrics are (`http://127.0.0.1:9100/metrics`), with {@link ServeOptions.metrics}. */
+  readonly metricsUrl: string | undefined;
   /**
    * Stops accepting connections, closes idle keep-alive ones, lets in-flight
    * responses finish for up to `shutdownTimeout` ms, then destroys the rest.
@@ -187,6 +212,7 @@ const SERVE_OPTION_NAMES = Object.keys({
   insecureAuth: true,
   logFormat: true,
   keepAlive: true,
+  metrics: true,
 } satisfies Record<Exclude<keyof ServeOptions, keyof StaticOptions>, true>);
 
 const whole = (name: string, value: number | undefined, fallback: number, max?: number): number =>
@@ -239,6 +265,11 @@ function isLoopback(host: string | undefined): boolean {
  * ```
  */
 export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
+  return serveWith(options, {});
+}
+
+/** {@link serve}, with what the `--workers` supervisor adds (internal). */
+export async function serveWith(options: ServeOptions, internals: ServeInternals): Promise<RunningServer> {
   const {
     port: portOption,
     host: hostOption,
@@ -255,6 +286,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     maxUrlLength: mu,
     maxConnections: mc,
     keepAlive = true,
+    metrics: metricsOption,
     ...staticOptions
   } = options;
   booleanOption("keepAlive", keepAlive, true);
@@ -281,6 +313,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const log = logOption ?? stderrLine;
   if (!LOG_FORMATS.includes(logFormat)) throw new OptionError("logFormat", `must be one of ${LOG_FORMATS.join(", ")}`);
   booleanOption("insecureAuth", insecureAuth, false);
+  const metricsAt: MetricsAddress | undefined = metricsOption === undefined ? undefined : metricsAddress(metricsOption);
   // Colour only for a person watching a terminal, and never against NO_COLOR (no-color.org).
   const colour =
     log === stderrLine && process.stderr.isTTY === true && process.env["NO_COLOR"] === undefined && process.env["TERM"] !== "dumb";
@@ -289,9 +322,17 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const features = buildFeatures(staticOptions);
   await checkRoot(resolved.root, resolved.fs, staticOptions.fs === undefined);
   const tls = await resolveTls(tlsOption);
+  // Decided once: without metrics, none of their hooks is installed.
+  const metrics = metricsAt === undefined ? undefined : await createMetrics(internals.worker === true);
   // Built once from the one resolution: the auth check and the banner below look at
   // the features of the handler that answers (and the htpasswd file is read once).
-  const { handler } = createHandlerFromResolved(resolved, features);
+  const { handler: files } =
+    metrics === undefined
+      ? createHandlerFromResolved(resolved, features)
+      : createHandlerFromResolved(resolved, { ...features, outer: [metrics.middleware, ...features.outer] }, undefined, (c) =>
+          metrics.caches(c),
+        );
+  const handler = metrics === undefined ? files : metrics.wrap(files);
   if (features.auth && tls === undefined && insecureAuth !== true && !isLoopback(hostOption)) {
     throw new OptionError(
       "auth",
@@ -306,8 +347,19 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   // before the response had written anything): its line says that status.
   const answeredByConnection = new WeakMap<NodeResponse, number>();
   const logEntry = log === false ? undefined : (entry: AccessLogEntry): void => log(format(entry));
-  const { onRequest, observe } = requestListener({ handler, closer, keepAlive, maxUrlLength, logEntry, answeredByConnection });
-  const onClientError = clientErrorListener(logEntry, answeredByConnection);
+  // What happens when a request is over: its log line, its metrics, both or neither.
+  const record: ((entry: AccessLogEntry, res?: NodeResponse) => void) | undefined =
+    metrics === undefined
+      ? logEntry
+      : logEntry === undefined
+        ? metrics.record
+        : (entry, res) => {
+            logEntry(entry);
+            metrics.record(entry, res);
+          };
+  metrics?.inFlight(() => closer.inFlight);
+  const { onRequest, observe } = requestListener({ handler, closer, keepAlive, maxUrlLength, record, answeredByConnection });
+  const onClientError = clientErrorListener(record, answeredByConnection);
   const makeServer = serverFactory({
     tls,
     headersTimeout,
@@ -321,13 +373,35 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     onClientError,
     servers,
     report: log || stderrLine,
+    metrics,
   });
   const discard = async (): Promise<void> => {
     await Promise.all(servers.splice(0).map((srv) => new Promise((done) => srv.close(done))));
   };
   const host = hostOption?.trim().replace(/^\[(.*)\]$/, "$1");
-  const { addresses, movedFrom } = await bindFirstFree(makeServer, discard, host, port, portOption !== undefined);
+  const { addresses, movedFrom } = await bindFirstFree(
+    makeServer,
+    discard,
+    host,
+    port,
+    portOption !== undefined,
+    internals.reusePort === true,
+  );
+  // The metrics listener, unless a worker's (the primary serves the workers' sum).
+  let metricsUrl: string | undefined;
+  if (metrics !== undefined && metricsAt !== undefined && internals.worker !== true) {
+    const { registry } = metrics;
+    try {
+      const listener = await listenMetrics(() => registry.metrics(), registry.contentType, metricsAt);
+      servers.push(...listener.servers);
+      metricsUrl = listener.url;
+    } catch (error) {
+      await discard();
+      throw error;
+    }
+  }
   return {
+    metricsUrl,
     urls: urlsOf(addresses, host, tls === undefined ? "http" : "https"),
     addresses,
     port: addresses[0]!.port,
@@ -347,8 +421,8 @@ interface RequestListenerOptions {
   readonly closer: GracefulCloser;
   readonly keepAlive: boolean;
   readonly maxUrlLength: number;
-  /** Writes one access-log line; `undefined` for no log. */
-  readonly logEntry: ((entry: AccessLogEntry) => void) | undefined;
+  /** Writes one access-log line, records the metrics, or both; `undefined` for neither. */
+  readonly record: ((entry: AccessLogEntry, res?: NodeResponse) => void) | undefined;
   readonly answeredByConnection: WeakMap<NodeResponse, number>;
 }
 
@@ -360,7 +434,7 @@ interface RequestListenerOptions {
  * first two, for answers the transport gives itself (the HTTP/2 431).
  */
 function requestListener(o: RequestListenerOptions): { onRequest: Listener; observe: Listener } {
-  const { handler, closer, keepAlive, maxUrlLength, logEntry: log, answeredByConnection } = o;
+  const { handler, closer, keepAlive, maxUrlLength, record: log, answeredByConnection } = o;
   // At most MAX_PIPELINED requests of one HTTP/1.1 connection under way at once (pipeline.ts).
   const pipelined = limitPipelining((req, res) => {
     try {
@@ -387,20 +461,23 @@ function requestListener(o: RequestListenerOptions): { onRequest: Listener; obse
         // behind one whose client hung up): no status was sent, so none is claimed.
         // 499 is nginx's "client closed request", the code operators know for it.
         const unanswered = !finished && status === undefined && wasAbandoned(res);
-        log({
-          time,
-          remoteAddress,
-          method: req.method ?? "-",
-          target: req.url ?? "-",
-          httpVersion: req.httpVersion,
-          status: status ?? (unanswered ? 499 : res.statusCode),
-          bytes: status === undefined && !unanswered ? responseBodyBytes(res) : 0,
-          durationMs: performance.now() - start,
-          aborted: !finished && status === undefined,
-          referer: req.headers.referer,
-          userAgent: req.headers["user-agent"],
-          user: responseUser(res),
-        });
+        log(
+          {
+            time,
+            remoteAddress,
+            method: req.method ?? "-",
+            target: req.url ?? "-",
+            httpVersion: req.httpVersion,
+            status: status ?? (unanswered ? 499 : res.statusCode),
+            bytes: status === undefined && !unanswered ? responseBodyBytes(res) : 0,
+            durationMs: performance.now() - start,
+            aborted: !finished && status === undefined,
+            referer: req.headers.referer,
+            userAgent: req.headers["user-agent"],
+            user: responseUser(res),
+          },
+          res,
+        );
       });
     }
   };
@@ -454,6 +531,8 @@ interface ServerFactoryOptions {
   readonly servers: Closable[];
   /** Where an error after startup is reported. */
   readonly report: (line: string) => void;
+  /** Counts connections when metrics are on. */
+  readonly metrics: ServerMetrics | undefined;
 }
 
 /** Makes one listening server per call: plain HTTP/1.1, or HTTP/2 and HTTP/1.1 over TLS (secure.ts). */
@@ -470,6 +549,7 @@ function serverFactory(o: ServerFactoryOptions): () => NetServer {
     observe,
     onClientError,
     servers,
+    metrics,
   } = o;
   const sends = sendWatch(sendTimeout);
   // How often timeouts are checked; Node's 30 s default lets a slowloris linger.
@@ -492,6 +572,7 @@ function serverFactory(o: ServerFactoryOptions): () => NetServer {
       );
       plain.on("clientError", onClientError);
       plain.on("connection", sends.watch);
+      if (metrics !== undefined) plain.on("connection", (socket: Socket) => metrics.connection(socket, "http/1.1"));
       servers.push(plain);
       server = plain;
     } else {
@@ -504,6 +585,9 @@ function serverFactory(o: ServerFactoryOptions): () => NetServer {
         maxHeaderSize,
         sendTimeout,
         onClientError,
+        ...(metrics === undefined
+          ? {}
+          : { onSecure: (socket: TLSSocket) => metrics.connection(socket, socket.alpnProtocol === "h2" ? "h2" : "http/1.1") }),
         // An HTTP/2 header list past maxHeaderSize, refused by the transport: logged like any answer.
         onRefused: (req, res) => {
           observe(req, res);
@@ -540,10 +624,11 @@ async function bindFirstFree(
   host: string | undefined,
   port: number,
   fixed: boolean,
+  reusePort: boolean,
 ): Promise<{ addresses: BoundAddress[]; movedFrom: number | undefined }> {
   for (let candidate = port; ; candidate++) {
     try {
-      const addresses = await bind(make, discard, host, candidate);
+      const addresses = await bind(make, discard, host, candidate, reusePort);
       return { addresses, movedFrom: candidate !== port ? port : undefined };
     } catch (err) {
       await discard();

@@ -841,9 +841,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     flags: [
       {
         long: "metrics",
-        value: "[ADDR:]PORT",
+        value: "PORT",
         default: "off",
-        help: "Prometheus metrics at /metrics on this port (loopback unless ADDR)",
+        help: "Prometheus /metrics on PORT (loopback) or ADDR:PORT",
         doc: "Prometheus metrics at `/metrics` on a listener of their own: `9100` (both loopbacks) or `ADDR:PORT` (`0.0.0.0:9100`)",
         docDefault: "off",
         set: store("metrics", "--metrics", metricsListen),

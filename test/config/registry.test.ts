@@ -196,6 +196,7 @@ describe("registry: environment variables", () => {
       WHARF_AUTH: "a:b",
       WHARF_AUTH_FILE: "/h",
       WHARF_LOG_FORMAT: "json",
+      WHARF_METRICS: "127.0.0.1:9100",
     };
     const flags: Record<string, string[]> = {
       port: ["-p", "9"],
@@ -205,6 +206,7 @@ describe("registry: environment variables", () => {
       auth: ["--auth", "c:d"],
       authFile: ["--auth-file", "/f"],
       logFormat: ["--log-format", "dev"],
+      metrics: ["--metrics", "9101"],
     };
     for (const o of OPTIONS.filter((o) => o.env !== undefined)) {
       for (const name of o.env!) {

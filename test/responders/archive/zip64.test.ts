@@ -127,8 +127,13 @@ test("a 4 GiB + 65,536-entry tree: ZIP64 that unzip, Python and bsdtar read; ser
     // the 4.9 MB central directory, and the 65,536-entry directory read whole with
     // the garbage its reading leaves for V8 to collect. A tree-sized buffer would be
     // gigabytes: the 4 GiB file is never more than a piece or two.
-    assert.ok(growth < 192 * MiB, `server RSS grew by ${(growth / MiB).toFixed(1)} MiB`);
-    assert.ok(stalledRss - baseline < 192 * MiB, `stalled RSS +${((stalledRss - baseline) / MiB).toFixed(1)} MiB`);
+    // Node 24 keeps more of it as native memory after the garbage is gone: measured
+    // +266 MiB peak, +226 MiB stalled, with 14 MB of JS heap and 10 MB external
+    // after two full collections (Node 22: +176 MiB): memory the allocator kept,
+    // not buffers wharf holds, so its bound is higher; still far from the 4 GiB.
+    const bound = Number(process.versions.node.split(".")[0]) >= 24 ? 320 * MiB : 192 * MiB;
+    assert.ok(growth < bound, `server RSS grew by ${(growth / MiB).toFixed(1)} MiB`);
+    assert.ok(stalledRss - baseline < bound, `stalled RSS +${((stalledRss - baseline) / MiB).toFixed(1)} MiB`);
 
     // Every name and size, as Python's zipfile reads the ZIP64 central directory.
     const py = spawnSync(

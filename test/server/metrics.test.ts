@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { OptionError } from "../../src/core/errors.js";
 import { methodLabel, metricsAddress, requestKind } from "../../src/server/metrics.js";
+import { canListen } from "../helpers/net.js";
 import { rawExchange } from "../helpers/raw.js";
 import { withServer } from "../helpers/server.js";
 import { opensslCertificate } from "../helpers/tls.js";
@@ -173,6 +174,12 @@ describe("serve({ metrics })", () => {
       const build = [...series.keys()].find((k) => k.startsWith("wharf_build_info{"));
       assert.match(build ?? "", new RegExp(`node="${process.versions.node.replace(/\./g, "\\.")}",version="\\d+\\.\\d+\\.\\d+`));
 
+      // Both loopbacks, where this machine has IPv6.
+      if (await canListen("::1")) {
+        const v6 = await fetch(url.replace("127.0.0.1", "[::1]"));
+        assert.equal(v6.status, 200);
+        assert.match(await v6.text(), /^wharf_build_info/m);
+      }
       // Only /metrics, only GET and HEAD.
       assert.equal((await fetch(url.replace(/metrics$/, ""))).status, 404);
       assert.equal((await fetch(url, { method: "POST" })).status, 405);

@@ -19,7 +19,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { Server, Socket } from "node:net";
 import type * as PromClient from "prom-client";
 import type { NodeRequest, NodeResponse } from "../adapters/node.js";
-import { OptionError } from "../core/errors.js";
+import { OptionError, ServeError } from "../core/errors.js";
 import { mapReply } from "../core/reply.js";
 import type { Middleware, Reply } from "../core/types.js";
 import { isListingReply } from "../responders/listing/resource.js";
@@ -341,6 +341,8 @@ export async function listenMetrics(text: () => Promise<string>, contentType: st
     addresses = await bind(make, discard, host, at.port);
   } catch (error) {
     await discard();
+    // Which listener: `metrics: port 9100 is already in use on 127.0.0.1`.
+    if (error instanceof ServeError) throw new ServeError(error.code, `metrics: ${error.message}`, { cause: error });
     throw error;
   }
   return { servers, addresses, url: `${urlsOf(addresses, at.host === undefined ? undefined : host, "http")[0]}metrics` };

@@ -9,7 +9,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { OptionError } from "../../src/core/errors.js";
+import { OptionError, ServeError } from "../../src/core/errors.js";
 import { methodLabel, metricsAddress, requestKind } from "../../src/server/metrics.js";
 import { canListen } from "../helpers/net.js";
 import { rawExchange } from "../helpers/raw.js";
@@ -126,6 +126,28 @@ describe("serve({ metrics })", () => {
       withServer({ root: root(), metrics: "nowhere" }, async () => undefined),
       OptionError,
     );
+  });
+
+  test("a busy metrics port: a ServeError that says so, and the files' port is let go", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const busy = (blocker.address() as { port: number }).port;
+    const port = await freePort();
+    try {
+      await assert.rejects(
+        withServer({ root: root(), port, metrics: `127.0.0.1:${busy}` }, async () => undefined),
+        (e: unknown) => {
+          assert.ok(e instanceof ServeError);
+          assert.equal(e.code, "EADDRINUSE");
+          assert.equal(e.message, `metrics: port ${busy} is already in use on 127.0.0.1`);
+          return true;
+        },
+      );
+      // Nothing left listening on the files' port.
+      await withServer({ root: root(), port }, async (server) => assert.equal(server.port, port));
+    } finally {
+      blocker.close();
+    }
   });
 
   test("counts requests by method, code and kind; bytes by coding; the caches; the build", async () => {

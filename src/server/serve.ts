@@ -145,7 +145,7 @@ export interface ServeOptions extends StaticOptions {
    * `"[::1]:9100"`); `0` picks a free port (read it back from
    * {@link RunningServer.metricsUrl}). Requests by method, status and kind, their
    * duration, bytes by coding, responses in flight, connections, the caches and
-   * the build; no label takes a value from a request's host or path (docs/operations.md).
+   * the build; no label takes a value from a request's host or path (docs/features.md, "Metrics").
    * @default undefined (no metrics)
    */
   readonly metrics?: number | string;

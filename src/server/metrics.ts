@@ -132,7 +132,13 @@ interface Sample {
  * Registry formats and its AggregatorRegistry sums (its `get()` contract).
  */
 function tallied(name: string, type: "counter" | "histogram", help: string, samples: () => Sample[]): PromClient.Metric {
-  const metric = { name, help, type, aggregator: "sum" as const, get: async () => ({ name, help, type, aggregator: "sum", values: samples() }) };
+  const metric = {
+    name,
+    help,
+    type,
+    aggregator: "sum" as const,
+    get: async () => ({ name, help, type, aggregator: "sum", values: samples() }),
+  };
   return metric as unknown as PromClient.Metric;
 }
 
@@ -161,11 +167,15 @@ export async function createMetrics(aggregated = false): Promise<ServerMetrics> 
   const durations = new Map<RequestKind, { readonly buckets: Float64Array; sum: number; count: number }>();
   const codingBytes = new Map<string, number>();
   registry.registerMetric(
-    tallied("wharf_http_requests_total", "counter", "HTTP requests answered, by method, status code and kind (file, listing, redirect, not_found, error).", () =>
-      [...requestCounts].map(([key, value]) => {
-        const [method = "", code = "", kind = ""] = key.split(" ");
-        return { labels: { method, code, kind }, value };
-      }),
+    tallied(
+      "wharf_http_requests_total",
+      "counter",
+      "HTTP requests answered, by method, status code and kind (file, listing, redirect, not_found, error).",
+      () =>
+        [...requestCounts].map(([key, value]) => {
+          const [method = "", code = "", kind = ""] = key.split(" ");
+          return { labels: { method, code, kind }, value };
+        }),
     ),
   );
   registry.registerMetric(
@@ -189,8 +199,11 @@ export async function createMetrics(aggregated = false): Promise<ServerMetrics> 
     ),
   );
   registry.registerMetric(
-    tallied("wharf_http_response_bytes_total", "counter", "Response body bytes written, by content coding (identity, br, zstd, gzip).", () =>
-      [...codingBytes].map(([coding, value]) => ({ labels: { coding }, value })),
+    tallied(
+      "wharf_http_response_bytes_total",
+      "counter",
+      "Response body bytes written, by content coding (identity, br, zstd, gzip).",
+      () => [...codingBytes].map(([coding, value]) => ({ labels: { coding }, value })),
     ),
   );
   let readInFlight = (): number => 0;

@@ -80,6 +80,12 @@ describe("live: what a batch means", () => {
     { name: "a stylesheet and a page: reload", paths: ["/a.css", "/index.html"], want: { kind: "reload" } },
     { name: "a directory: reload", paths: ["/css"], want: { kind: "reload" } },
     { name: "too many paths: reload", paths: ["/a.css"], overflow: true, want: { kind: "reload" } },
+    {
+      name: "stylesheets whose paths pass 16 KiB: reload",
+      paths: Array.from({ length: 60 }, (_, i) => `/${"d".repeat(300)}/${i}.css`),
+      want: { kind: "reload" },
+    },
+    { name: "one stylesheet path of 20,000 bytes: reload", paths: [`/${"é".repeat(10_000)}.css`], want: { kind: "reload" } },
   ];
   for (const row of rows) test(row.name, () => assert.deepEqual(eventFor(new Set(row.paths), row.overflow ?? false), row.want));
 });

@@ -347,6 +347,21 @@ describe("live: the event stream", { timeout: 15_000 }, () => {
     await s.close();
   });
 
+  test("stylesheet paths that would not fit a stream's queue: a reload, and the stream stays open", async () => {
+    const h = live(tree());
+    const s = await events(h);
+    await s.next(); // hello
+    // 256 stylesheets with 300-byte paths: about 77 KiB of JSON, over the 64 KiB a stream may queue.
+    h.notify(Array.from({ length: 256 }, (_, i) => `/${"d".repeat(300)}/${i}.css`));
+    assert.deepEqual(await s.next(), { event: "reload", data: "{}" });
+    // One path from a build tool, of 100,000 bytes.
+    h.notify([`/${"x".repeat(100_000)}.css`]);
+    assert.deepEqual(await s.next(), { event: "reload", data: "{}" });
+    h.notify(["/css/a.css"]);
+    assert.deepEqual(await s.next(), { event: "css", data: '["/css/a.css"]' });
+    await s.close();
+  });
+
   test("close(): every stream gets a last event and ends; none opens after", async () => {
     const h = live(tree());
     const a = await events(h);

@@ -20,12 +20,22 @@ export const EVENTS_PATH = "/__wharf/events";
 const ONE_LINE = { "cache-control": "no-store", "x-content-type-options": "nosniff" };
 
 /**
+ * The authority a request names: `Host`, or HTTP/2's `:authority` (RFC 9113
+ * §8.3.1: a client may send it alone, and Node's compatibility layer does not
+ * copy it into `host`). Reading `host` alone let every HTTP/2 request past the
+ * allow-list, whatever name it was sent to.
+ */
+function authorityOf(req: WharfRequest): string | undefined {
+  return req.header("host") ?? req.header(":authority");
+}
+
+/**
  * Refuses a request whose `Host` is not in the list: 403 with one line saying
  * how to allow it (DNS rebinding: hosts.ts), 400 when `Host` is malformed.
  */
 export function allowedHosts(list: HostList): Middleware {
   return (req, next) => {
-    const d = hostDecision(list, req.header("host"));
+    const d = hostDecision(list, authorityOf(req));
     if (d.kind === "allowed") return next();
     if (d.kind === "malformed") return text(400, "wharf: the Host header is malformed\n", ONE_LINE);
     return text(
@@ -59,7 +69,7 @@ export function liveMiddleware({ hub, injector }: LiveRoutes): Middleware {
   };
 
   function liveRoute(req: WharfRequest, route: "script" | "events"): Reply {
-    const origin = originDecision(req.header("origin"), req.header("host"), req.header("sec-fetch-site"));
+    const origin = originDecision(req.header("origin"), authorityOf(req), req.header("sec-fetch-site"));
     if (origin.kind === "malformed") return text(400, "wharf: the Origin header is malformed\n", ONE_LINE);
     if (origin.kind === "cross-site") return text(403, "wharf: live reload answers pages of this server only\n", ONE_LINE);
     if (route === "script") {

@@ -208,6 +208,23 @@ describe("live: the routes", () => {
     assert.equal(events.headers.get("access-control-allow-origin"), null);
   });
 
+  test("with auth: the live routes ask for the password too, and still carry no CORS headers", async () => {
+    const h = live(tree(), { auth: "u:p", cors: true });
+    const basic = { authorization: `Basic ${Buffer.from("u:p").toString("base64")}` };
+    for (const path of ["/__wharf/events", "/__wharf/live.js"]) {
+      const refused = await get(h, path);
+      assert.equal(refused.status, 401, `${path} without a password: got ${refused.status}`);
+      assert.equal(refused.headers.get("access-control-allow-origin"), null);
+      const wrong = await get(h, path, { authorization: `Basic ${Buffer.from("u:x").toString("base64")}` });
+      assert.equal(wrong.status, 401, `${path} with a wrong password: got ${wrong.status}`);
+      const allowed = await get(h, path, basic);
+      assert.equal(allowed.status, 200, `${path} with the password: got ${allowed.status}`);
+      assert.equal(allowed.headers.get("access-control-allow-origin"), null);
+      await allowed.body?.cancel();
+    }
+    assert.equal((await get(h, "/")).status, 401);
+  });
+
   const rows: { name: string; path: string; headers: Record<string, string>; status: number; body: RegExp }[] = [
     {
       name: "cross-site Origin",

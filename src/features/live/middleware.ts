@@ -50,10 +50,17 @@ export function allowedHosts(list: HostList): Middleware {
 export interface LiveRoutes {
   readonly hub: EventHub;
   readonly injector: PageInjector;
+  /**
+   * Authentication (`--auth`): the live routes are answered ahead of CORS, so
+   * that they never carry its headers, but not ahead of this. Without it, a
+   * client with no password held event streams (connection slots) and was told
+   * the paths of every stylesheet saved.
+   */
+  readonly gate?: Middleware;
 }
 
 /** The live routes, and the tag in every whole HTML page the rest of the chain answers. */
-export function liveMiddleware({ hub, injector }: LiveRoutes): Middleware {
+export function liveMiddleware({ hub, injector, gate }: LiveRoutes): Middleware {
   // Hashed once: serveContent would hash the body on every call without a tag.
   const scriptTag = bytesTag(new TextEncoder().encode(CLIENT_SCRIPT)).opaque;
   const scriptReply = (req: WharfRequest): Reply =>
@@ -61,7 +68,7 @@ export function liveMiddleware({ hub, injector }: LiveRoutes): Middleware {
   return (req, next) => {
     if (req.pathname.startsWith(LIVE_PREFIX)) {
       const route = req.pathname === SCRIPT_PATH ? "script" : req.pathname === EVENTS_PATH ? "events" : undefined;
-      if (route !== undefined) return liveRoute(req, route);
+      if (route !== undefined) return gate === undefined ? liveRoute(req, route) : gate(req, () => liveRoute(req, route));
     }
     if (req.method !== "GET" && req.method !== "HEAD") return next(req);
     const first = next(req);

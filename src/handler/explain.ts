@@ -27,13 +27,15 @@ export type ExplainMode = "auto" | "on" | "off";
 /** Explanations built at once, at most; past it a 404 is sent plain (a flood of them under `--explain on`). */
 export const MAX_EXPLAINING = 16;
 
-// What a reverse proxy writes the client in: nginx (`X-Real-IP`, `X-Forwarded-For`), Caddy, RFC 7239.
-const FORWARDING = ["forwarded", "x-forwarded-for", "x-real-ip"] as const;
+// What reverse proxies add: the client (RFC 7239 `Forwarded`, `X-Forwarded-For` from
+// Apache, Caddy and most nginx setups, nginx's usual `X-Real-IP`), the scheme and
+// host they were asked for, and `Via` (RFC 9110 §7.6.3). A browser sends none.
+const FORWARDING = ["forwarded", "x-forwarded-for", "x-real-ip", "x-forwarded-proto", "x-forwarded-host", "via"] as const;
 
 /**
  * Whether the client of `req` is told why under `mode`. `auto`: the client is
- * on this machine. A peer on loopback whose request carries a proxy's
- * forwarding header, not believed (no `--trust-proxy`, or not from a trusted
+ * on this machine. A peer on loopback whose request carries a header that
+ * proxies add, not believed (no `--trust-proxy`, or not from a trusted
  * peer), is a reverse proxy on this machine with a client anywhere behind it:
  * not told, as uploads refuse it (features/upload). Without such a header a
  * same-host proxy cannot be told apart: docs/security.md says to use

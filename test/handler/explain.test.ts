@@ -234,6 +234,9 @@ describe("explain: auto does not tell a client behind an untrusted proxy on loop
     ["X-Forwarded-For naming loopback (client-chosen)", { "x-forwarded-for": "127.0.0.1" }, false],
     ["Forwarded", { forwarded: "for=203.0.113.9;proto=https" }, false],
     ["X-Real-IP", { "x-real-ip": "203.0.113.9" }, false],
+    ["X-Forwarded-Proto alone", { "x-forwarded-proto": "https" }, false],
+    ["X-Forwarded-Host alone", { "x-forwarded-host": "example.com" }, false],
+    ["Via", { via: "1.1 proxy" }, false],
     ["no forwarding header", {}, true],
   ];
   for (const [name, headers, explained] of rows) {

@@ -193,6 +193,27 @@ describe("live: the tag in pages", () => {
   });
 });
 
+describe("live: integrity fields", () => {
+  test("with digest: an injected page carries no Repr-Digest or Content-Digest of the file's bytes", async () => {
+    const h = live(tree(), { digest: true });
+    for (const headers of [
+      {},
+      { "accept-encoding": "gzip" },
+      { "want-content-digest": "sha-256=5" },
+      { "want-repr-digest": "sha-512=5" },
+    ]) {
+      const res = await get(h, "/", headers);
+      assert.equal(res.status, 200);
+      const body = Buffer.from(await res.arrayBuffer());
+      assert.match((res.headers.get("content-encoding") === "gzip" ? gunzipSync(body) : body).toString(), TAG);
+      assert.equal(res.headers.get("repr-digest"), null, `${JSON.stringify(headers)}: ${res.headers.get("repr-digest")}`);
+      assert.equal(res.headers.get("content-digest"), null, `${JSON.stringify(headers)}: ${res.headers.get("content-digest")}`);
+    }
+    // Files that are not pages keep theirs.
+    assert.match((await get(h, "/app.js")).headers.get("repr-digest") ?? "", /^sha-256=:/);
+  });
+});
+
 describe("live: the routes", () => {
   test("/__wharf/live.js is same-origin JavaScript, without CORS headers even with cors", async () => {
     const h = live(tree(), { cors: true });

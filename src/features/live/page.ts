@@ -75,8 +75,20 @@ interface Injected {
   weight: number;
 }
 
-// Headers that describe the file's bytes, not the injected ones: made again.
-const REPLACED = new Set(["content-length", "etag", "last-modified", "content-encoding", "accept-ranges", "content-range", "vary"]);
+// Headers that describe the file's bytes, not the injected ones: made again, or
+// (the integrity fields, RFC 9530) left out: the file's digest on the injected
+// bytes made every client that checks it refuse the page.
+const REPLACED = new Set([
+  "content-length",
+  "etag",
+  "last-modified",
+  "content-encoding",
+  "accept-ranges",
+  "content-range",
+  "vary",
+  "repr-digest",
+  "content-digest",
+]);
 
 /**
  * Compressed at the levels used for streams (brotli 5, gzip 6, zstd 3): a page is

@@ -28,6 +28,8 @@ const USAGE = `usage: npm run bench:ab -- (--base REV | --base-bin PATH) [option
   --duration S     seconds per measurement (default 4)
   --cases a,b      cases (default small,etag304,notfound,close)
   --flags "..."    extra wharf flags for both builds (e.g. "--send-timeout 30")
+  --head-flags "..." extra wharf flags for this checkout's build only: with --base-bin
+                   a copy of this build, what a flag costs (e.g. "--metrics 0")
   --config JSON    write JSON as wharf.json in the served directory (e.g. '{"cleanUrls":false}'),
                    to measure a site that carries its configuration file
   -h, --help       this text`;
@@ -40,6 +42,7 @@ const { values } = parseArgs({
     duration: { type: "string", default: "4" },
     cases: { type: "string", default: "small,etag304,notfound,close" },
     flags: { type: "string", default: "" },
+    "head-flags": { type: "string", default: "" },
     config: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
@@ -77,9 +80,10 @@ const system = ensureSystemTools(log);
 const headBin = ensureWharfBuilt(log);
 const base = baseBin();
 const extra = values.flags.split(/\s+/).filter(Boolean);
+const headExtra = values["head-flags"].split(/\s+/).filter(Boolean);
 const builds = [
-  { name: "base", bin: base },
-  { name: "head", bin: headBin },
+  { name: "base", bin: base, flags: extra },
+  { name: "head", bin: headBin, flags: [...extra, ...headExtra] },
 ];
 const root = mkdtempSync(join(os.tmpdir(), "wharf-ab-"));
 onCleanup(() => rmSync(root, { recursive: true, force: true }));
@@ -100,7 +104,7 @@ for (let round = 0; round < rounds; round++) {
   for (const build of order) {
     const def = {
       name: build.name,
-      command: ({ port }) => [process.execPath, [build.bin, String(port), "-b", "127.0.0.1", "-d", root, "-q", ...extra]],
+      command: ({ port }) => [process.execPath, [build.bin, String(port), "-b", "127.0.0.1", "-d", root, "-q", ...build.flags]],
     };
     const server = await startServer(def, { taskset: system.taskset, cpu: 0, root, workDir: root });
     try {

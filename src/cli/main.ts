@@ -10,6 +10,7 @@ import { ConfigError } from "../config/types.js";
 import { humanSize } from "../core/text.js";
 import { DEFAULT_UPLOAD_MAX_SIZE } from "../features/upload/rules.js";
 import { OptionError } from "../handler/options.js";
+import { metricsAddress } from "../server/metrics.js";
 import { type RunningServer, type ServeOptions, serve } from "../server/serve.js";
 import { delays, onShutdownSignals } from "../server/shutdown.js";
 import type { TlsCredentials } from "../tls/credentials.js";
@@ -108,6 +109,11 @@ export function uploadLines(o: ServeOptions): string[] {
     lines.push("  WARNING: --upload-anonymous: anyone on the network can write files here, without a password");
   }
   return lines;
+}
+
+/** The banner's line saying where the metrics are. */
+function metricsLines(server: Pick<RunningServer, "metricsUrl">): string[] {
+  return server.metricsUrl === undefined ? [] : [`  metrics at ${server.metricsUrl}`];
 }
 
 /** One line a person can act on, and the exit code, for an error that stopped wharf. */
@@ -241,10 +247,17 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
       workers,
       shutdownTimeout,
       shutdownDelay,
+      metrics: options.metrics === undefined ? undefined : metricsAddress(options.metrics),
       ready: (server) => {
         if (server.movedFrom !== undefined) out(`port ${server.movedFrom} is in use; serving on ${server.addresses[0]?.port}\n`);
-        const lines = startupLines(options.root, server, [...featureLines(server.features), ...uploadLines(options), ...tlsLines]);
-        lines.splice(-1, 0, `  ${workers} worker processes`);
+        const lines = startupLines(options.root, server, [
+          ...featureLines(server.features),
+          ...uploadLines(options),
+          ...tlsLines,
+          ...metricsLines(server),
+        ]);
+        const sharing = server.mode === "reuseport" ? "each with its own socket (SO_REUSEPORT)" : "sharing one socket (cluster)";
+        lines.splice(-1, 0, `  ${workers} worker processes, ${sharing}`);
         out(`${lines.join("\n")}\n`);
       },
       failed: (e) => {
@@ -311,6 +324,7 @@ export async function main(argv: readonly string[], io: CliIO = {}): Promise<num
     ...liveLines(server.live, options.livePoll),
     ...uploadLines(options),
     ...tlsLines,
+    ...metricsLines(server),
     ...sharingLines,
     ...expiryLines(server.expiresAt),
     ...(options.qr === true ? qrLines(server) : []),

@@ -1,6 +1,14 @@
 /**
- * `--workers N`: N processes serve one port (Node's `cluster`: the primary owns
- * the listening socket and hands connections to the workers). The primary prints
+ * `--workers N`: N processes serve one port. Where Node can (22.12 and later, on
+ * Linux or FreeBSD: bind.ts `reusePortAvailable`), each worker binds a socket of
+ * its own with `SO_REUSEPORT` and the kernel spreads new connections over them:
+ * the primary takes no part in accepting, which with `cluster`'s default (the
+ * primary accepts and passes each connection to a worker over IPC) costs a
+ * message per connection (docs/benchmarks.md measures both). The first worker
+ * binds (port 0, or the next free one when 8000 is busy) and the others, and any
+ * replacement, bind the port it got. Elsewhere, `cluster`'s shared socket.
+ * Either way workers are cluster workers: the primary supervises them and, with
+ * `--metrics`, serves one scrape for all of them (server/metrics.ts). The primary prints
  * the banner once, reports the first startup error as the one line it is, replaces
  * a worker that dies, and on SIGINT/SIGTERM asks every worker to close gracefully.
  *
@@ -9,9 +17,18 @@
  * would read the second as "exit now" and cut its downloads.
  */
 import cluster, { type Worker } from "node:cluster";
+import { reusePortAvailable } from "../server/bind.js";
+import { listenMetrics, type MetricsAddress, type MetricsListener, workersMetrics } from "../server/metrics.js";
 import type { RunningServer, ServeOptions } from "../server/serve.js";
-import { serve } from "../server/serve.js";
+import { serveWith } from "../server/serve.js";
 import { delays, onShutdownSignals } from "../server/shutdown.js";
+
+/** How the workers share the port. */
+export type WorkerMode = "reuseport" | "cluster";
+
+/** Set in a worker's environment: bind with SO_REUSEPORT; and the port, once the first worker has one. */
+const REUSE_PORT_ENV = "WHARF_WORKER_REUSE_PORT";
+const PORT_ENV = "WHARF_WORKER_PORT";
 
 /** What a worker tells the primary. */
 type WorkerMessage =
@@ -39,7 +56,10 @@ export async function runWorker(
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => undefined);
   let server: RunningServer;
   try {
-    server = await serve(await options);
+    const reusePort = process.env[REUSE_PORT_ENV] === "1";
+    const port = process.env[PORT_ENV];
+    const settled = await options;
+    server = await serveWith(port === undefined ? settled : { ...settled, port: Number(port) }, { reusePort, worker: true });
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     process.send?.({
@@ -77,8 +97,14 @@ export interface PrimaryOptions {
   readonly shutdownTimeout: number;
   /** `--shutdown-delay` in ms: how long workers drain after SIGTERM before closing. */
   readonly shutdownDelay?: number;
-  /** Called once, when every worker first listens, with the last one's addresses. */
-  readonly ready: (server: Pick<RunningServer, "urls" | "addresses" | "features" | "movedFrom">) => void;
+  /** Where the workers' metrics are served, summed; `undefined` for none. */
+  readonly metrics: MetricsAddress | undefined;
+  /** How the port is shared. @default "reuseport" where available, else "cluster" */
+  readonly mode?: WorkerMode;
+  /** Called once, when every worker first listens, with the first one's addresses. */
+  readonly ready: (
+    server: Pick<RunningServer, "urls" | "addresses" | "features" | "movedFrom" | "metricsUrl"> & { readonly mode: WorkerMode },
+  ) => void;
   /** A worker's startup error; returns the exit code after reporting it. */
   readonly failed: (error: Error & { code?: string | undefined; option: boolean }) => number;
   readonly write: (line: string) => void;
@@ -90,6 +116,11 @@ export function runPrimary(o: PrimaryOptions): Promise<number> {
     // Workers listening now, by id; the banner is printed the first time all are,
     // and never again: a replacement for a crashed worker only says it took over.
     const listening = new Set<number>();
+    const mode = o.mode ?? (reusePortAvailable() ? "reuseport" : "cluster");
+    // With reusePort: the port the first worker bound, which every other binds too.
+    let port: number | undefined;
+    let first: Extract<WorkerMessage, { type: "listening" }> | undefined;
+    let metrics: MetricsListener | undefined;
     let announced = false;
     let stopping = false;
     let finished = false;
@@ -97,26 +128,53 @@ export function runPrimary(o: PrimaryOptions): Promise<number> {
       if (finished) return;
       finished = true;
       stop();
+      for (const server of metrics?.servers ?? []) server.close();
       done(code);
+    };
+    const fail = (error: Error & { code?: string | undefined; option: boolean }): void => {
+      if (stopping) return;
+      stopping = true;
+      for (const w of alive()) w.kill();
+      finish(o.failed(error));
+    };
+    // Every worker listens: the metrics listener, then the banner, once.
+    const announce = async (): Promise<void> => {
+      announced = true;
+      if (o.metrics !== undefined) {
+        try {
+          const { text, contentType } = await workersMetrics();
+          metrics = await listenMetrics(text, contentType, o.metrics);
+        } catch (e) {
+          const code = (e as { code?: unknown }).code;
+          fail(
+            Object.assign(e instanceof Error ? e : new Error(String(e)), {
+              code: typeof code === "string" ? code : undefined,
+              option: false,
+            }),
+          );
+          return;
+        }
+      }
+      if (!stopping) o.ready({ ...first!, mode, metricsUrl: metrics?.url });
     };
     const alive = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
 
     const start = (replacing?: number): void => {
-      const worker = cluster.fork();
+      const env = mode === "cluster" ? {} : { [REUSE_PORT_ENV]: "1", ...(port === undefined ? {} : { [PORT_ENV]: String(port) }) };
+      const worker = cluster.fork(env);
       worker.on("message", (m: WorkerMessage) => {
         if (m.type === "listening") {
           listening.add(worker.id);
+          first ??= m;
           if (replacing !== undefined) o.write(`wharf: worker ${worker.process.pid} took over from worker ${replacing}`);
-          if (!announced && listening.size === o.workers) {
-            announced = true;
-            o.ready(m);
+          // reusePort: the first worker has chosen the port; the others bind it now.
+          if (mode === "reuseport" && port === undefined) {
+            port = m.addresses[0]!.port;
+            for (let i = 1; i < o.workers; i++) start();
           }
+          if (!announced && listening.size === o.workers) void announce();
         }
-        if (m.type === "failed" && !stopping) {
-          stopping = true;
-          for (const w of alive()) w.kill();
-          finish(o.failed(Object.assign(new Error(m.error.message), { code: m.error.code, option: m.error.option })));
-        }
+        if (m.type === "failed") fail(Object.assign(new Error(m.error.message), { code: m.error.code, option: m.error.option }));
       });
     };
 
@@ -155,6 +213,7 @@ export function runPrimary(o: PrimaryOptions): Promise<number> {
         }),
       { shutdownTimeout: o.shutdownTimeout, shutdownDelay: delay, write: o.write, exit: finish },
     );
-    for (let i = 0; i < o.workers; i++) start();
+    // reusePort: one worker first, to choose the port (see `start`).
+    for (let i = 0; i < (mode === "reuseport" ? 1 : o.workers); i++) start();
   });
 }

@@ -22,6 +22,7 @@ import { parseCacheRule } from "../http/cache-policy.js";
 import { proxyTrust } from "../http/forwarded.js";
 import { ARCHIVE_FORMATS } from "../responders/archive/route.js";
 import { LOG_FORMATS, type LogFormat } from "../server/log.js";
+import { metricsAddress } from "../server/metrics.js";
 import type { ServeOptions } from "../server/serve.js";
 
 /** Options only the command line takes (serve() never sees them). */
@@ -168,6 +169,16 @@ function trustList(text: string): Parsed<string[]> {
 function headerName(text: string): Parsed<string> {
   const got = proxyTrust(["loopback"], text);
   return "problem" in got ? { problem: got.problem } : { value: text.toLowerCase() };
+}
+
+/** `[ADDR:]PORT` for the metrics listener, kept as written (serve() reads it). */
+function metricsListen(text: string): Parsed<string> {
+  try {
+    metricsAddress(text);
+    return { value: text };
+  } catch {
+    return { problem: "must be PORT or ADDR:PORT, like 9100 or 0.0.0.0:9100" };
+  }
 }
 
 function account(text: string): Parsed<string> {
@@ -1160,6 +1171,24 @@ export const OPTIONS: readonly OptionSpec[] = [
           .replace(/, ([^,]*)$/, " or $1"),
         docDefault: "`default`: wharf's own line",
         set: store("logFormat", "--log-format", logFormat),
+      },
+    ],
+  },
+  {
+    name: "metrics",
+    layer: "serve",
+    env: ["WHARF_METRICS"],
+    parse: metricsListen,
+    configKey: "metrics",
+    flags: [
+      {
+        long: "metrics",
+        value: "PORT",
+        default: "off",
+        help: "Prometheus /metrics on PORT (loopback) or ADDR:PORT",
+        doc: "Prometheus metrics at `/metrics` on a listener of their own: `9100` (both loopbacks) or `ADDR:PORT` (`0.0.0.0:9100`)",
+        docDefault: "off",
+        set: store("metrics", "--metrics", metricsListen),
       },
     ],
   },

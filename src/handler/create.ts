@@ -20,7 +20,7 @@ import { uploads } from "../features/upload/index.js";
 import type { FileSystem } from "../fs/types.js";
 import type { ClientAddressFn } from "../http/forwarded.js";
 import { canonicalRules } from "../responders/hidden-files.js";
-import { type ErrorReporter, staticFiles } from "../responders/static.js";
+import { type ErrorReporter, type HandlerCaches, staticFiles } from "../responders/static.js";
 import { explainer } from "./explain.js";
 import { OptionError, type ResolvedOptions, resolveOptions, type StaticOptions } from "./options.js";
 
@@ -127,6 +127,7 @@ export function createHandlerFromResolved(
   resolved: ResolvedOptions,
   features: Features,
   report: ErrorReporter = defaultReporter,
+  caches?: (c: HandlerCaches) => void,
 ): BuiltHandler {
   // The features' middleware (src/features/index.ts explains the order) around the
   // user's, built once; with no feature on, this is `use` and the static handler alone.
@@ -144,7 +145,7 @@ export function createHandlerFromResolved(
   const upload = resolved.uploads === undefined ? [] : [uploadMiddleware(resolved, features)];
   const gates = features.gates;
   const middleware = [...outer.slice(0, gates), ...upload, ...outer.slice(gates), ...resolved.use, ...inner];
-  const files = staticFiles(resolved, report, explain === undefined ? {} : { explain, explainMisses: !byFeatures });
+  const files = staticFiles(resolved, report, { caches, ...(explain === undefined ? {} : { explain, explainMisses: !byFeatures }) });
   const chain = compose(middleware, files);
   const { fs, fallthrough } = resolved;
 

@@ -186,6 +186,13 @@ export class FileContentsCache {
   readonly #held = new WeakSet<Contents>();
   #bytes = 0;
   #metadata = 0;
+  /**
+   * Lookups of a file's tag and bytes answered from memory, and those that read or
+   * hashed the file (for `--metrics`). Counted always: only a resolution asks,
+   * never a request answered from the resolved-URL cache.
+   */
+  hits = 0;
+  misses = 0;
 
   /** `dropped` is called with each Contents (with a body) the cache stops holding. */
   constructor(fs: FileSystem, limits: ContentsLimits, dropped: (contents: Contents) => void = () => {}) {
@@ -231,7 +238,11 @@ export class FileContentsCache {
     const keep = stat.size <= maxFileBytes && stat.size <= maxBytes;
     // A known version whose body was dropped for room is read again, not hashed again.
     const same = known !== undefined && sameFile(known, stat) ? known : undefined;
-    if (same !== undefined && (same.body !== undefined || !keep)) return same;
+    if (same !== undefined && (same.body !== undefined || !keep)) {
+      this.hits++;
+      return same;
+    }
+    this.misses++;
     // Concurrent first requests for one file share a single read.
     const key = `${path}\0${stat.ino}\0${stat.size}\0${stat.mtimeMs}`;
     if (!keep) return this.#provisional.get(key) ?? this.#pending.get(key, () => this.#unkept(path, stat, key));

@@ -364,3 +364,36 @@ export class ResourceCache {
     }
   }
 }
+
+/** Lookups a cache answered from memory, and those it had to resolve or read. */
+export interface CacheCounts {
+  readonly hits: number;
+  readonly misses: number;
+}
+
+/**
+ * A {@link ResourceCache} that counts its lookups, for `--metrics`. A subclass,
+ * chosen once when the handler is built, so that without metrics the hot path's
+ * `peek` is the plain one and counts nothing. A lookup is a hit when it answers
+ * from a fresh entry and a miss when it must resolve (or wait for a resolution
+ * under way); a request for a file read from disk looks up twice (the quick
+ * path's `peek`, then `get` after the stat), so lookups can exceed requests.
+ */
+export class CountingResourceCache extends ResourceCache implements CacheCounts {
+  hits = 0;
+  misses = 0;
+
+  override get(key: string, resolve: (pins: Pins) => Promise<Resource>): Resource | Promise<Resource> {
+    const found = super.get(key, resolve);
+    if (found instanceof Promise) this.misses++;
+    else this.hits++;
+    return found;
+  }
+
+  // A peek that finds nothing is not counted: the request goes on to `get`, which counts it.
+  override peek(raw: string): Resource | undefined {
+    const found = super.peek(raw);
+    if (found !== undefined) this.hits++;
+    return found;
+  }
+}

@@ -21,7 +21,7 @@ import { statusForError } from "./errors.js";
 import { type Contents, FileContentsCache } from "./file-contents.js";
 import type { DiskFile } from "./file-variants.js";
 import { BAD_PATH_400, createResolver, TransientError, traceBadPath } from "./resolver.js";
-import { type Resource, ResourceCache } from "./resources.js";
+import { type CacheCounts, CountingResourceCache, type Resource, ResourceCache } from "./resources.js";
 import type { Variant } from "./variant.js";
 import { variantReply } from "./variant-reply.js";
 
@@ -77,6 +77,8 @@ export interface StaticHooks {
   readonly explain?: Explain;
   /** Whether this handler's 404 is the last miss (no feature may still replace it). */
   readonly explainMisses?: boolean;
+  /** `--metrics`: the caches count their lookups and are handed here, once. */
+  readonly caches?: ((c: HandlerCaches) => void) | undefined;
 }
 
 /** The variant of the negotiated coding (RFC 9110 §12.5.3), else identity; maybe still being made. */
@@ -101,7 +103,18 @@ async function unchanged(fs: FileSystem, files: readonly DiskFile[]): Promise<bo
   return true;
 }
 
-/** Builds the static handler from resolved options. */
+/** The handler's two caches, for `--metrics`: what they weigh now and how their lookups went. */
+export interface HandlerCaches {
+  /** Resolved URLs (resources.ts). */
+  readonly resources: { readonly bytes: number } & CacheCounts;
+  /** File tags and bodies (file-contents.ts). */
+  readonly contents: { readonly bytes: number; readonly metadataBytes: number } & CacheCounts;
+}
+
+/**
+ * Builds the static handler from resolved options. With `hooks.caches`, its caches
+ * count their lookups and are handed to it (decided here, once: without it nothing counts).
+ */
 export function staticFiles(options: StaticFilesOptions, report: ErrorReporter, hooks: StaticHooks = {}): Middleware {
   const { fs } = options;
   const { trace } = hooks;
@@ -116,12 +129,17 @@ export function staticFiles(options: StaticFilesOptions, report: ErrorReporter, 
   // Watches only where the file system has them and entries are kept at all.
   const watch = fs.watch?.bind(fs);
   const watcher = watch !== undefined && options.revalidateMs > 0 ? new DirectoryWatcher(watch) : undefined;
-  const resources = new ResourceCache(options.revalidateMs, { isHeld: (owner) => contents.holds(owner as Contents), watcher });
+  const cacheOptions = { isHeld: (owner: object) => contents.holds(owner as Contents), watcher };
+  const resources =
+    hooks.caches === undefined
+      ? new ResourceCache(options.revalidateMs, cacheOptions)
+      : new CountingResourceCache(options.revalidateMs, cacheOptions);
   const contents = new FileContentsCache(
     fs,
     { hashLimit: options.hashLimit, maxFileBytes: options.cacheFileBytes, maxBytes: options.cacheBytes, digests: options.digest },
     (dropped) => resources.release(dropped),
   );
+  if (hooks.caches !== undefined) hooks.caches({ resources: resources as CountingResourceCache, contents });
   const resolve = createResolver(options, contents, trace);
 
   /**

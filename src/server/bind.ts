@@ -39,12 +39,26 @@ function listenError(err: unknown, host: string, port: number): Error {
   return new ServeError(code, `cannot listen on ${hostForUrl(host)}:${port}: ${(err as Error).message}`, { cause: err });
 }
 
-function listen(server: Server, host: string, port: number): Promise<BoundAddress> {
+/**
+ * Whether this Node can bind with `SO_REUSEPORT` (`reusePort`, Node 22.12 and
+ * 23.1), on a system where the kernel then spreads connections over the sockets
+ * (Linux 3.9, FreeBSD 12). Earlier versions ignore the option, so a second bind
+ * would fail with EADDRINUSE.
+ */
+export function reusePortAvailable(version = process.versions.node, platform = process.platform): boolean {
+  const [major = 0, minor = 0] = version.split(".").map(Number);
+  const node = major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+  return node && (platform === "linux" || platform === "freebsd");
+}
+
+function listen(server: Server, host: string, port: number, reusePort: boolean): Promise<BoundAddress> {
   return new Promise((resolve, reject) => {
     const fail = (err: unknown): void => reject(listenError(err, host, port));
     server.once("error", fail);
     // ipv6Only false: on `::` one socket takes IPv4 too, whatever the OS default.
-    server.listen({ host, port, ipv6Only: false }, () => {
+    // reusePort: a socket of this process's own (exclusive: not the cluster
+    // primary's shared one), which other processes may bind too.
+    server.listen({ host, port, ipv6Only: false, ...(reusePort ? { reusePort: true, exclusive: true } : {}) }, () => {
       server.off("error", fail);
       const a = server.address();
       if (a === null || typeof a === "string") return fail(new Error("not a TCP socket"));
@@ -62,23 +76,24 @@ export async function bind(
   discard: () => Promise<unknown>,
   host: string | undefined,
   port: number,
+  reusePort = false,
 ): Promise<BoundAddress[]> {
   if (host === undefined) {
     try {
-      return [await listen(make(), "::", port)];
+      return [await listen(make(), "::", port, reusePort)];
     } catch (err) {
       if (!UNAVAILABLE.has(codeOf(err) ?? "")) throw err;
       await discard(); // no IPv6 on this machine
-      return [await listen(make(), "0.0.0.0", port)];
+      return [await listen(make(), "0.0.0.0", port, reusePort)];
     }
   }
-  if (host.toLowerCase() !== "localhost") return [await listen(make(), host, port)];
+  if (host.toLowerCase() !== "localhost") return [await listen(make(), host, port, reusePort)];
   // Node would bind whichever address `localhost` resolves to first, and a browser
   // trying the other one would find nothing there (or someone else's server).
   for (let attempt = 1; ; attempt++) {
-    const v4 = await listen(make(), "127.0.0.1", port);
+    const v4 = await listen(make(), "127.0.0.1", port, reusePort);
     try {
-      return [v4, await listen(make(), "::1", v4.port)];
+      return [v4, await listen(make(), "::1", v4.port, reusePort)];
     } catch (err) {
       const code = codeOf(err) ?? "";
       if (UNAVAILABLE.has(code)) return [v4]; // no IPv6 loopback on this machine

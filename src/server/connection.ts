@@ -121,10 +121,15 @@ export function refusedRequest(rawPacket: unknown, onlyPacket: boolean): { metho
   return { method: match[1]!, target: match[2]!, httpVersion: match[3] ?? "-" };
 }
 
+/** The request a response answers (`req` on both Node's HTTP/1.1 and HTTP/2 responses). */
+function requestOf(res: NodeResponse): { readonly complete?: boolean } | undefined {
+  return (res as { req?: { complete?: boolean } }).req;
+}
+
 /**
  * The server's 'clientError' listener: answers a request the parser refused with
- * its status (client-error.ts decides which) and closes the connection lingering,
- * unless a response is already under way. `log` gets the refused request's line;
+ * its status (client-error.ts decides which) and closes the connection lingering;
+ * a response still under way for an earlier request goes first. `log` gets the refused request's line;
  * `answeredByConnection` learns of the in-flight response whose answer this was.
  */
 export function clientErrorListener(
@@ -147,6 +152,30 @@ export function clientErrorListener(
     const current = (socket as { _httpMessage?: NodeResponse | null })._httpMessage ?? undefined;
     // A response already ended has handed all its bytes to the socket: the status goes after them.
     const inFlight = current === undefined || current.writableEnded ? undefined : current;
+    // A response to an earlier request still under way (answered asynchronously:
+    // a file opened, a cache revalidated, a download): its answer first, then the
+    // status, as responses go in the order of their requests (RFC 9112 §9.3.2).
+    // The response ends or goes within the send and request timeouts.
+    // (Not when the refused bytes are that request's own body: it never completes.)
+    if (inFlight !== undefined && code !== "ECONNRESET" && socket.writable && requestOf(inFlight)?.complete === true) {
+      const listener = clientErrorListener(log, answeredByConnection);
+      const after = (): void => {
+        inFlight.off("finish", after);
+        inFlight.off("close", after);
+        if (!socket.writable || socket.destroyed) {
+          socket.destroy();
+          return;
+        }
+        // Now between requests: the refused one gets its own status and line.
+        (socket as { _httpMessage?: NodeResponse | null })._httpMessage = null;
+        listener(err, socket);
+      };
+      inFlight.once("finish", after);
+      inFlight.once("close", after);
+      return;
+    }
+    // Here no response is under way, or it is this request's own (its body was
+    // refused): the status is its answer, if nothing of it was written yet.
     const answer = code !== "ECONNRESET" && socket.writable && (socket.bytesWritten === 0 || inFlight === undefined);
     if (answer) {
       // The status is decided in client-error.ts (501 for an unknown method, 505 for a version).

@@ -90,6 +90,8 @@ export interface SecureTransportOptions {
   readonly onRefused?: (req: NodeRequest, res: NodeResponse, status: 431) => void;
   /** A malformed HTTP/1.1 request over TLS (the same handler as plain HTTP's). */
   readonly onClientError: (err: Error, socket: Duplex) => void;
+  /** A TLS handshake finished (its ALPN protocol chosen): for the metrics' connection count. */
+  readonly onSecure?: (socket: TLSSocket) => void;
 }
 
 /** The listening server, and how to close everything it accepted. */
@@ -209,6 +211,7 @@ export function secureTransport(o: SecureTransportOptions): SecureTransport {
   };
   secure.on("secureConnection", (socket: TLSSocket) => {
     track(socket);
+    o.onSecure?.(socket);
     // The handshake is done in time: from here HTTP/1.1's header timeout, or HTTP/2's
     // idle and send timeouts, take over.
     const connection = accepted.get(peerOf(socket));

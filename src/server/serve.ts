@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { Http2ServerRequest } from "node:http2";
 import type { Server as NetServer, Socket } from "node:net";
 import { networkInterfaces } from "node:os";
+import type { TLSSocket } from "node:tls";
 import { deferContinue, type NodeRequest, type NodeResponse, responseBodyBytes, responseUser } from "../adapters/node.js";
 import { wasAbandoned } from "../adapters/queued.js";
 import { codeOf, ServeError } from "../core/errors.js";
@@ -27,6 +28,7 @@ import { afterBody, clientErrorListener, refuseHeadersTooLarge, refuseRequest, r
 import { probeAnswer, probeOf, type Readiness } from "./health.js";
 import { lanAddress, lanUrl } from "./lan.js";
 import { type AccessLogEntry, accessLogFormatter, LOG_FORMATS, type LogFormat } from "./log.js";
+import { createMetrics, listenMetrics, type MetricsAddress, metricsAddress, type ServerMetrics } from "./metrics.js";
 import { limitPipelining } from "./pipeline.js";
 import { checkRequestHead, MAX_DISCARDED_BODY } from "./request-head.js";
 import { secureTransport } from "./secure.js";
@@ -182,6 +184,27 @@ export interface ServeOptions extends StaticOptions {
    * @default 0
    */
   readonly shutdownDelay?: number;
+  /**
+   * Prometheus metrics at `/metrics` on a listener of their own: a port (on both
+   * loopbacks, `127.0.0.1` and `::1`) or `"ADDR:PORT"` (`"0.0.0.0:9100"`,
+   * `"[::1]:9100"`); `0` picks a free port (read it back from
+   * {@link RunningServer.metricsUrl}). Requests by method, status and kind, their
+   * duration, bytes by coding, responses in flight, connections, the caches and
+   * the build; no label takes a value from a request's host or path (docs/features.md, "Metrics").
+   * @default undefined (no metrics)
+   */
+  readonly metrics?: number | string;
+}
+
+/** What the `--workers` supervisor (cli/workers.ts) asks of serve() beyond its options. */
+export interface ServeInternals {
+  /**
+   * Bind with `SO_REUSEPORT` (Node 22.12 and later), so that worker processes each
+   * have a socket of their own on the port and the kernel spreads connections.
+   */
+  readonly reusePort?: boolean;
+  /** A `--workers` worker: metrics are gathered here and served by the primary. */
+  readonly worker?: boolean;
 }
 
 /** A listening server. */
@@ -221,6 +244,8 @@ export interface RunningServer {
   readonly expiresAt: Date | undefined;
   /** Settles once the server has stopped: after {@link close}, or when it expired. */
   readonly closed: Promise<void>;
+  /** Where the metrics are (`http://127.0.0.1:9100/metrics`), with {@link ServeOptions.metrics}. */
+  readonly metricsUrl: string | undefined;
   /**
    * Stops accepting connections, closes idle keep-alive ones, lets in-flight
    * responses finish for up to `shutdownTimeout` ms, then destroys the rest.
@@ -258,6 +283,7 @@ const SERVE_OPTION_NAMES = Object.keys({
   shutdownDelay: true,
   qr: true,
   expire: true,
+  metrics: true,
 } satisfies Record<Exclude<keyof ServeOptions, keyof StaticOptions>, true>);
 
 const whole = (name: string, value: number | undefined, fallback: number, max?: number): number =>
@@ -320,6 +346,11 @@ function certificateNames(certificate: ServedCertificate | undefined): string[] 
  * ```
  */
 export async function serve(options: ServeOptions = {}): Promise<RunningServer> {
+  return serveWith(options, {});
+}
+
+/** {@link serve}, with what the `--workers` supervisor adds (internal). */
+export async function serveWith(options: ServeOptions, internals: ServeInternals): Promise<RunningServer> {
   const {
     port: portOption,
     host: hostOption,
@@ -342,6 +373,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     qr = false,
     expire: expireOption,
     secretPath: secretOption,
+    metrics: metricsOption,
     ...rest
   } = options;
   booleanOption("qr", qr, false);
@@ -383,6 +415,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const log = logOption ?? stderrLine;
   if (!LOG_FORMATS.includes(logFormat)) throw new OptionError("logFormat", `must be one of ${LOG_FORMATS.join(", ")}`);
   booleanOption("insecureAuth", insecureAuth, false);
+  const metricsAt: MetricsAddress | undefined = metricsOption === undefined ? undefined : metricsAddress(metricsOption);
   // Colour only for a person watching a terminal, and never against NO_COLOR (no-color.org).
   const colour =
     log === stderrLine && process.stderr.isTTY === true && process.env["NO_COLOR"] === undefined && process.env["TERM"] !== "dumb";
@@ -392,9 +425,20 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const tls = await resolveTls(tlsOption);
   // Live reload's Host allow-list takes the certificate's names too.
   const features = buildFeatures(staticOptions, undefined, liveSite(resolved, certificateNames(tls?.certificate)));
+  // Decided once: without metrics, none of their hooks is installed.
+  const metrics = metricsAt === undefined ? undefined : await createMetrics(internals.worker === true);
   // Built once from the one resolution: the auth check and the banner below look at
   // the features of the handler that answers (and the htpasswd file is read once).
-  const { handler } = createHandlerFromResolved(resolved, features);
+  const { handler: files } =
+    metrics === undefined
+      ? createHandlerFromResolved(resolved, features)
+      : createHandlerFromResolved(
+          resolved,
+          { ...features, outer: [metrics.middleware, ...features.outer], gates: features.gates + 1 },
+          undefined,
+          (c) => metrics.caches(c),
+        );
+  const handler = metrics === undefined ? files : metrics.wrap(files);
   const uploadAccounts = (resolved.uploads?.accounts.length ?? 0) > 0;
   if ((features.auth || uploadAccounts) && tls === undefined && insecureAuth !== true && !isLoopback(hostOption)) {
     throw new OptionError(
@@ -411,7 +455,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const answeredByConnection = new WeakMap<NodeResponse, number>();
   // The secret prefix never reaches the log (features/secret-path.ts): a log is shared more freely than a link.
   const redact = features.secretPath === undefined ? undefined : secretRedactor(features.secretPath);
-  const logEntry =
+  const logEntry: ((entry: AccessLogEntry) => void) | undefined =
     log === false
       ? undefined
       : redact === undefined
@@ -427,6 +471,17 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   // With uploads on, the bodies of writes go to the handler instead of being dropped.
   const writes =
     resolved.uploads === undefined ? undefined : new Set(resolved.uploads.delete ? ["PUT", "POST", "DELETE"] : ["PUT", "POST"]);
+  // What happens when a request is over: its log line, its metrics, both or neither.
+  const record: ((entry: AccessLogEntry, res?: NodeResponse) => void) | undefined =
+    metrics === undefined
+      ? logEntry
+      : logEntry === undefined
+        ? metrics.record
+        : (entry, res) => {
+            logEntry(entry);
+            metrics.record(entry, res);
+          };
+  metrics?.inFlight(() => closer.inFlight);
   let draining = false;
   const onDisk = staticOptions.fs === undefined;
   // One check of the root at a time, shared by the probes that come meanwhile: on a
@@ -457,13 +512,13 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     closer,
     keepAlive,
     maxUrlLength,
-    logEntry,
+    record,
     answeredByConnection,
     clientAddress: resolved.clientAddress,
     probes,
     writes,
   });
-  const onClientError = clientErrorListener(logEntry, answeredByConnection);
+  const onClientError = clientErrorListener(record, answeredByConnection);
   const makeServer = serverFactory({
     tls,
     headersTimeout,
@@ -478,6 +533,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     servers,
     writes,
     report: log || stderrLine,
+    metrics,
   });
   const discard = async (): Promise<void> => {
     await Promise.all(servers.splice(0).map((srv) => new Promise((done) => srv.close(done))));
@@ -485,12 +541,26 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const host = hostOption?.trim().replace(/^\[(.*)\]$/, "$1");
   let bound: Awaited<ReturnType<typeof bindFirstFree>>;
   try {
-    bound = await bindFirstFree(makeServer, discard, host, port, portOption !== undefined);
+    bound = await bindFirstFree(makeServer, discard, host, port, portOption !== undefined, internals.reusePort === true);
   } catch (error) {
     features.live.close();
     throw error;
   }
   const { addresses, movedFrom } = bound;
+  // The metrics listener, unless a worker's (the primary serves the workers' sum).
+  let metricsUrl: string | undefined;
+  if (metrics !== undefined && metricsAt !== undefined && internals.worker !== true) {
+    const { registry } = metrics;
+    try {
+      const listener = await listenMetrics(() => registry.metrics(), registry.contentType, metricsAt);
+      servers.push(...listener.servers);
+      metricsUrl = listener.url;
+    } catch (error) {
+      features.live.close();
+      await discard();
+      throw error;
+    }
+  }
   // Ready within the start-up: the banner says how much is watched.
   const liveState = await features.live.ready;
   const scheme = tls === undefined ? "http" : "https";
@@ -535,6 +605,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
       return close();
     })());
   return {
+    metricsUrl,
     urls: urlsOf(addresses, host, scheme).map(under),
     secretPath: features.secretPath,
     lanUrl: lan,
@@ -575,8 +646,8 @@ interface RequestListenerOptions {
   readonly closer: GracefulCloser;
   readonly keepAlive: boolean;
   readonly maxUrlLength: number;
-  /** Writes one access-log line; `undefined` for no log. */
-  readonly logEntry: ((entry: AccessLogEntry) => void) | undefined;
+  /** Writes one access-log line, records the metrics, or both; `undefined` for neither. */
+  readonly record: ((entry: AccessLogEntry, res?: NodeResponse) => void) | undefined;
   readonly answeredByConnection: WeakMap<NodeResponse, number>;
   /** With `trustProxy`: the client behind a trusted proxy, for the access log. */
   readonly clientAddress: ClientAddressFn | undefined;
@@ -625,7 +696,7 @@ function answerProbe(req: NodeRequest, res: NodeResponse, probe: "livez" | "read
  * first two, for answers the transport gives itself (the HTTP/2 431).
  */
 function requestListener(o: RequestListenerOptions): { onRequest: Listener; observe: Listener } {
-  const { handler, closer, keepAlive, maxUrlLength, logEntry: log, answeredByConnection, clientAddress, probes, writes } = o;
+  const { handler, closer, keepAlive, maxUrlLength, record: log, answeredByConnection, clientAddress, probes, writes } = o;
   // At most MAX_PIPELINED requests of one HTTP/1.1 connection under way at once (pipeline.ts).
   const pipelined = limitPipelining((req, res) => {
     try {
@@ -653,21 +724,24 @@ function requestListener(o: RequestListenerOptions): { onRequest: Listener; obse
         // behind one whose client hung up): no status was sent, so none is claimed.
         // 499 is nginx's "client closed request", the code operators know for it.
         const unanswered = !finished && status === undefined && wasAbandoned(res);
-        log({
-          time,
-          remoteAddress,
-          ...(clientAddress === undefined ? {} : { clientAddress: client }),
-          method: req.method ?? "-",
-          target: req.url ?? "-",
-          httpVersion: req.httpVersion,
-          status: status ?? (unanswered ? 499 : res.statusCode),
-          bytes: status === undefined && !unanswered ? responseBodyBytes(res) : 0,
-          durationMs: performance.now() - start,
-          aborted: !finished && status === undefined,
-          referer: req.headers.referer,
-          userAgent: req.headers["user-agent"],
-          user: responseUser(res),
-        });
+        log(
+          {
+            time,
+            remoteAddress,
+            ...(clientAddress === undefined ? {} : { clientAddress: client }),
+            method: req.method ?? "-",
+            target: req.url ?? "-",
+            httpVersion: req.httpVersion,
+            status: status ?? (unanswered ? 499 : res.statusCode),
+            bytes: status === undefined && !unanswered ? responseBodyBytes(res) : 0,
+            durationMs: performance.now() - start,
+            aborted: !finished && status === undefined,
+            referer: req.headers.referer,
+            userAgent: req.headers["user-agent"],
+            user: responseUser(res),
+          },
+          res,
+        );
       });
     }
   };
@@ -741,6 +815,8 @@ interface ServerFactoryOptions {
   readonly servers: Closable[];
   /** Where an error after startup is reported. */
   readonly report: (line: string) => void;
+  /** Counts connections when metrics are on. */
+  readonly metrics: ServerMetrics | undefined;
 }
 
 /** Makes one listening server per call: plain HTTP/1.1, or HTTP/2 and HTTP/1.1 over TLS (secure.ts). */
@@ -758,6 +834,7 @@ function serverFactory(o: ServerFactoryOptions): () => NetServer {
     onClientError,
     servers,
     writes,
+    metrics,
   } = o;
   const sends = sendWatch(sendTimeout);
   // How often timeouts are checked; Node's 30 s default lets a slowloris linger.
@@ -790,6 +867,7 @@ function serverFactory(o: ServerFactoryOptions): () => NetServer {
       }
       plain.on("clientError", onClientError);
       plain.on("connection", sends.watch);
+      if (metrics !== undefined) plain.on("connection", (socket: Socket) => metrics.connection(socket, "http/1.1"));
       servers.push(plain);
       server = plain;
     } else {
@@ -802,6 +880,9 @@ function serverFactory(o: ServerFactoryOptions): () => NetServer {
         maxHeaderSize,
         sendTimeout,
         onClientError,
+        ...(metrics === undefined
+          ? {}
+          : { onSecure: (socket: TLSSocket) => metrics.connection(socket, socket.alpnProtocol === "h2" ? "h2" : "http/1.1") }),
         // An HTTP/2 header list past maxHeaderSize, refused by the transport: logged like any answer.
         onRefused: (req, res) => {
           observe(req, res);
@@ -838,10 +919,11 @@ async function bindFirstFree(
   host: string | undefined,
   port: number,
   fixed: boolean,
+  reusePort: boolean,
 ): Promise<{ addresses: BoundAddress[]; movedFrom: number | undefined }> {
   for (let candidate = port; ; candidate++) {
     try {
-      const addresses = await bind(make, discard, host, candidate);
+      const addresses = await bind(make, discard, host, candidate, reusePort);
       return { addresses, movedFrom: candidate !== port ? port : undefined };
     } catch (err) {
       await discard();

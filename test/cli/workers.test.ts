@@ -7,6 +7,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { reusePortAvailable } from "../../src/server/bind.js";
 import { BIN, startCli } from "../helpers/cli.js";
 
 let dir = "";
@@ -107,6 +108,54 @@ describe("--workers", () => {
       assert.equal(err, `wharf: port ${port} is already in use on 127.0.0.1\n`);
     } finally {
       blocker.close();
+    }
+  });
+
+  test("the port is shared as this Node can: SO_REUSEPORT sockets, or cluster's one", async () => {
+    const w = await startCli(["0", "-b", "127.0.0.1", "-d", dir, "--workers", "2", "-q"]);
+    try {
+      const reuse = reusePortAvailable();
+      assert.match(
+        w.stdout(),
+        reuse ? /2 worker processes, each with its own socket \(SO_REUSEPORT\)/ : /2 worker processes, sharing one socket \(cluster\)/,
+      );
+      // What the kernel has: one listening socket per worker, or the primary's one.
+      const listening = execFileSync("ss", ["-Hltn", `sport = :${w.port}`], { encoding: "utf8" })
+        .trim()
+        .split("\n")
+        .filter(Boolean);
+      assert.equal(listening.length, reuse ? 2 : 1, listening.join("\n"));
+      for (let i = 0; i < 6; i++) {
+        const res = await fetch(`${w.url}nums.txt`, { headers: { connection: "close" } });
+        assert.equal(await res.text(), "123456789");
+      }
+    } finally {
+      await w.stop("SIGTERM");
+    }
+  });
+
+  test("--metrics: one scrape sums every worker", async () => {
+    const w = await startCli(["0", "-b", "127.0.0.1", "-d", dir, "--workers", "2", "-q", "--metrics", "0"]);
+    try {
+      const metrics = /metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(w.stdout())?.[1];
+      assert.ok(metrics !== undefined, `the banner names the metrics: ${w.stdout()}`);
+      // A new connection each: both workers answer some (cluster deals them in
+      // turn; SO_REUSEPORT spreads them by address and port).
+      for (let i = 0; i < 20; i++) {
+        const res = await fetch(`${w.url}nums.txt`, { headers: { connection: "close" } });
+        assert.equal(await res.text(), "123456789");
+      }
+      const text = await (await fetch(metrics)).text();
+      const count = (series: string): number | undefined => {
+        const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+        return line === undefined ? undefined : Number(line.slice(series.length + 1));
+      };
+      assert.equal(count('wharf_http_requests_total{method="GET",code="200",kind="file"}'), 20, text);
+      assert.equal(count('wharf_http_request_duration_seconds_count{kind="file"}'), 20, text);
+      // Not summed: one build, whatever the number of workers.
+      assert.match(text, /^wharf_build_info\{version="[^"]+",node="[^"]+"\} 1$/m);
+    } finally {
+      await w.stop("SIGTERM");
     }
   });
 });

@@ -207,6 +207,7 @@ describe("registry: environment variables", () => {
       WHARF_ON_CONFLICT: "rename",
       WHARF_UPLOAD_MAX_SIZE: "100M",
       WHARF_UPLOAD_AUTH: "u:p:q",
+      WHARF_METRICS: "127.0.0.1:9100",
     };
     const flags: Record<string, string[]> = {
       port: ["-p", "9"],
@@ -222,6 +223,7 @@ describe("registry: environment variables", () => {
       onConflict: ["--on-conflict", "overwrite"],
       uploadMaxSize: ["--upload-max-size", "2G"],
       uploadAuth: ["--upload-auth", "w:x"],
+      metrics: ["--metrics", "9101"],
     };
     for (const o of OPTIONS.filter((o) => o.env !== undefined)) {
       for (const name of o.env!) {

@@ -118,6 +118,13 @@ describe("a handler with a secret path", () => {
   });
 });
 
+test("live reload is refused with a secret path: its event stream would name what is shared to anyone", () => {
+  assert.throws(
+    () => handlerFor(tree, { secretPath: S, live: true }),
+    (e: unknown) => e instanceof OptionError && /secretPath/.test(e.message),
+  );
+});
+
 describe("serve() with secretPath: true", () => {
   const dir = mkdtempSync(join(tmpdir(), "wharf-secret-"));
   after(() => rmSync(dir, { recursive: true, force: true }));

@@ -37,6 +37,7 @@ const FEATURE_ONLY: Readonly<Record<string, string>> = {
   "apache-md5": "the first $apr1$ password check, in the hash worker (test/features/auth-cost.test.ts)",
   "markdown-it": "the first README rendered below a listing, with `--readme` (responders/listing/readme.ts)",
   "qrcode-generator": "the first QR code made, with `--qr`: the terminal's, or a listing page's (core/qr.ts)",
+  "prom-client": "serve() with `metrics` (`--metrics`), when it starts (server/metrics.ts)",
 };
 
 const hooks = join(dir, "hooks.mjs");
@@ -117,6 +118,12 @@ const rows: { name: string; body: string; want: (loaded: string[]) => void }[] =
     name: "a QR code loads qrcode-generator",
     body: `const { qrMatrix } = await import(dist + "/core/qr.js"); qrMatrix("http://192.168.1.20:8000/");`,
     want: (l) => assert.deepEqual(l, [...SERVING, "qrcode-generator"].sort()),
+  },
+  {
+    name: "serve() with metrics loads prom-client",
+    body: `const s = await wharf.serve({ root: ${JSON.stringify(dir)}, port: 0, host: "127.0.0.1", log: false, metrics: 0 });
+      await (await fetch(s.urls[0] + "hooks.mjs")).arrayBuffer(); await (await fetch(s.metricsUrl)).text(); await s.close();`,
+    want: (l) => assert.ok(l.includes("prom-client"), `got ${l.join(", ")}`),
   },
   {
     name: "a `cache` glob loads picomatch",

@@ -130,10 +130,12 @@ describe("access log: requests refused before any handler", () => {
       want: [/^"POST \/cold-chunk\.txt HTTP\/1\.1" 400 \d+ Nms$/],
     },
     {
-      name: "400: garbage pipelined behind a request still in flight",
+      // The request before the garbage is answered first, whenever its answer is
+      // ready (RFC 9112 §9.3.2: in order); then the 400, with a line of its own.
+      name: "garbage pipelined behind a request still in flight: its 200 first, then 400",
       bytes: "GET /cold-pipe.txt HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\n",
-      statuses: [400],
-      want: ['"GET /cold-pipe.txt HTTP/1.1" 400 0 Nms'],
+      statuses: [200, 400],
+      want: ['"-" 400 0 Nms', '"GET /cold-pipe.txt HTTP/1.1" 200 9 Nms'],
     },
   ];
   let log: Awaited<ReturnType<typeof logged>>;
@@ -148,7 +150,8 @@ describe("access log: requests refused before any handler", () => {
     test(row.name, async () => {
       const { lines, statuses } = await linesOf(log, row.bytes, `s${i}`, row.want.length);
       assert.deepEqual(statuses, row.statuses, `${JSON.stringify(row.bytes.slice(0, 80))}: statuses sent`);
-      const got = lines.map(stripPrefix);
+      // Sorted: two lines are written as their responses close, in either order.
+      const got = lines.map(stripPrefix).sort();
       assert.equal(
         got.length,
         row.want.length,

@@ -30,7 +30,7 @@ import type { Encoding } from "../../http/negotiate.js";
 import { encodePathname } from "../../path/resolve.js";
 import { ENCODINGS } from "../encoders.js";
 import { bytesTag, type Contents, type FileContentsCache } from "../file-contents.js";
-import { bytesVariant } from "../file-variants.js";
+import { bytesVariant as fileBytesVariant } from "../file-variants.js";
 import type { Pins, Resource } from "../resources.js";
 import type { Variant } from "../variant.js";
 import { listingPolicy } from "./assets.js";
@@ -50,6 +50,26 @@ import {
 } from "./order.js";
 import { type Format, isDefaultView, type ListingDefaults, parseListingQuery, searchOf, type View, viewOf } from "./query.js";
 import { renderReadme } from "./readme.js";
+
+/**
+ * The replies a listing's variants were built with (their 200 and 304), so that
+ * `--metrics` can count a listing as one without the hot path carrying a tag: a
+ * WeakSet filled when a page is rendered, looked up only by the metrics.
+ */
+const LISTING_REPLIES = new WeakSet<object>();
+
+/** Whether `reply` is a listing's 200 or 304 (for the `kind` of the request metrics). */
+export function isListingReply(reply: object): boolean {
+  return LISTING_REPLIES.has(reply);
+}
+
+/** {@link fileBytesVariant}, its replies remembered as a listing's. */
+function bytesVariant(...args: Parameters<typeof fileBytesVariant>): Variant {
+  const variant = fileBytesVariant(...args);
+  LISTING_REPLIES.add(variant.ok);
+  LISTING_REPLIES.add(variant.notModified);
+  return variant;
+}
 
 /** A resource in one or more codings. */
 export type Representations = Extract<Resource, { kind: "representations" }>;

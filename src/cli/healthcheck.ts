@@ -126,7 +126,13 @@ export async function healthcheckCommand(argv: readonly string[], io: Healthchec
     io.err(`wharf healthcheck: ${url}: ${got.error}\n`);
     return 1;
   }
-  const line = `${url}: ${got.status}${got.body === "" ? "" : ` ${got.body.split("\n")[0]}`}\n`;
+  // The answer's first line, its control characters escaped: whatever answers at the
+  // URL (not always wharf) must not write terminal escapes into the container's log.
+  const said = (got.body.split("\n")[0] ?? "").replace(
+    /[\x00-\x1f\x7f-\x9f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+  const line = `${url}: ${got.status}${said === "" ? "" : ` ${said}`}\n`;
   if (got.status >= 200 && got.status < 300) {
     io.out(line);
     return 0;

@@ -15,6 +15,8 @@
  *   authentication; and every reply, a 401 or a 404 included, needs the CORS
  *   headers or the page cannot read it.
  * - Auth before anything that reveals what exists (redirects, 404 pages, files).
+ *   The live routes come before CORS (they never carry its headers) but pass
+ *   the same authentication: they call it themselves (live/middleware.ts).
  * - Redirects look at the address as the client sent it, before any rewriting.
  * - The 404 page wraps the user's routes too, but only replaces the static
  *   handler's misses.
@@ -225,24 +227,7 @@ export function buildFeatures(o: FeatureOptions, trace?: Trace, site?: LiveSite)
     active.push("secret path");
   }
 
-  // Outermost: the Host allow-list, then the live routes, before CORS so that
-  // they never carry its headers (a page of another origin must not read them).
-  if (o.live !== undefined && o.live !== false && site === undefined) throw new OptionError("live", "needs the handler's root");
-  // The event stream names changed stylesheets, and its script lives at
-  // /__wharf/: under a secret path it would tell anyone what is shared.
-  if (o.live === true && secret !== undefined)
-    throw new OptionError("live", "cannot be combined with secretPath (wharf share): live reload is for the machine you edit on");
-  const live = buildLive(o, site ?? { root: ".", fs: undefined as never, dotfiles: "ignore", compression: false });
-  outer.push(...live.middleware);
-  if (live.middleware.length > 0 && !live.on) active.push("allowed hosts");
-  if (live.on) active.push("live reload");
-  const gates = outer.length;
-
-  if (o.cors !== undefined && o.cors !== false) {
-    outer.push(cors(o.cors));
-    active.push("cors");
-  }
-
+  // Built first: the live routes are answered before CORS, but behind authentication too.
   let authGate: Middleware | undefined;
   const authOption = o.auth;
   if (authOption !== undefined || o.authFile !== undefined) {
@@ -256,6 +241,27 @@ export function buildFeatures(o: FeatureOptions, trace?: Trace, site?: LiveSite)
     else throw new OptionError("auth", 'must be "user:password", a list of them, or { users, file, realm }');
     const file = o.authFile ?? options.file;
     authGate = basicAuth({ ...options, ...(file === undefined ? {} : { file }) });
+  }
+
+  // Outermost: the Host allow-list, then the live routes, before CORS so that
+  // they never carry its headers (a page of another origin must not read them).
+  if (o.live !== undefined && o.live !== false && site === undefined) throw new OptionError("live", "needs the handler's root");
+  // The event stream names changed stylesheets, and its script lives at
+  // /__wharf/: under a secret path it would tell anyone what is shared.
+  if (o.live === true && secret !== undefined)
+    throw new OptionError("live", "cannot be combined with secretPath (wharf share): live reload is for the machine you edit on");
+  const live = buildLive(o, site ?? { root: ".", fs: undefined as never, dotfiles: "ignore", compression: false }, authGate);
+  outer.push(...live.middleware);
+  if (live.middleware.length > 0 && !live.on) active.push("allowed hosts");
+  if (live.on) active.push("live reload");
+  const gates = outer.length;
+
+  if (o.cors !== undefined && o.cors !== false) {
+    outer.push(cors(o.cors));
+    active.push("cors");
+  }
+
+  if (authGate !== undefined) {
     outer.push(authGate);
     active.push("auth");
   }

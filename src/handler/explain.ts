@@ -27,9 +27,28 @@ export type ExplainMode = "auto" | "on" | "off";
 /** Explanations built at once, at most; past it a 404 is sent plain (a flood of them under `--explain on`). */
 export const MAX_EXPLAINING = 16;
 
-/** Whether the client at `address` is told why under `mode`. */
-export function explainsTo(mode: ExplainMode, address: string | undefined): boolean {
-  return mode === "on" || (mode === "auto" && isLocalClient(address));
+// What reverse proxies add: the client (RFC 7239 `Forwarded`, `X-Forwarded-For` from
+// Apache, Caddy and most nginx setups, nginx's usual `X-Real-IP`), the scheme and
+// host they were asked for, and `Via` (RFC 9110 §7.6.3). A browser sends none.
+const FORWARDING = ["forwarded", "x-forwarded-for", "x-real-ip", "x-forwarded-proto", "x-forwarded-host", "via"] as const;
+
+/**
+ * Whether the client of `req` is told why under `mode`. `auto`: the client is
+ * on this machine. A peer on loopback whose request carries a header that
+ * proxies add, not believed (no `--trust-proxy`, or not from a trusted
+ * peer), is a reverse proxy on this machine with a client anywhere behind it:
+ * not told, as uploads refuse it (features/upload). Without such a header a
+ * same-host proxy cannot be told apart: docs/security.md says to use
+ * `--trust-proxy` or `--explain off` there.
+ */
+export function explainsTo(mode: ExplainMode, req: WharfRequest): boolean {
+  if (mode === "on") return true;
+  if (mode !== "auto") return false;
+  const address = clientAddress(req);
+  if (!isLocalClient(address)) return false;
+  // The address is the peer's (nothing forwarded was believed): a forwarding header says a proxy sent it.
+  const fromPeer = req.clientAddress === undefined || req.clientAddress === req.remoteAddress;
+  return !fromPeer || FORWARDING.every((name) => req.header(name) === undefined);
 }
 
 /** What a traced run found: its steps and reasons, and the reply the chain gave. */
@@ -136,7 +155,7 @@ export function explainer(resolved: ResolvedOptions, features: Features, mode: E
     const explainable = reply === BAD_PATH_400 || (reply.status === 404 && reply.miss === true && !ownNotFound);
     // The client, not the peer: behind a trusted proxy (--trust-proxy) on this
     // machine, the person at the keyboard is whoever the proxy says.
-    if (!explainable || !explainsTo(mode, clientAddress(req)) || running >= MAX_EXPLAINING) return undefined;
+    if (!explainable || !explainsTo(mode, req) || running >= MAX_EXPLAINING) return undefined;
     running++;
     return (
       traceRequest(resolved, features, req, "inner")

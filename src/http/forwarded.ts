@@ -13,6 +13,15 @@
  */
 import { type IpBytes, parseIp, rangeMatcher } from "./ip.js";
 
+/**
+ * The most hops a forwarding header is read for: past this many trusted hops,
+ * or `Forwarded` elements, the client is not known (the peer is used). Real
+ * chains have a handful of proxies; without a cap, a client whose own address
+ * is trusted (`--trust-proxy private` on a LAN) could send 2,000 trusted hops in
+ * 16 KiB and cost 7-10 ms of parsing per request.
+ */
+export const MAX_HOPS = 32;
+
 /** One hop named in a forwarding header. */
 export type ForwardedNode =
   | { readonly kind: "address"; readonly address: string; readonly bytes: IpBytes }
@@ -70,7 +79,7 @@ const OWS = /[ \t]/;
  * farthest from us); `undefined` when the value is malformed anywhere (RFC 7239
  * §4: pairs are `token=token` or `token="quoted string"`, separated by `;`,
  * elements by `,`; a parameter at most once per element). An element without
- * `for` is an unknown hop.
+ * `for` is an unknown hop. More than {@link MAX_HOPS} elements: `undefined` too.
  */
 export function parseForwarded(value: string): ForwardedNode[] | undefined {
   const nodes: ForwardedNode[] = [];
@@ -120,6 +129,7 @@ export function parseForwarded(value: string): ForwardedNode[] | undefined {
     const c = value[i]!;
     if (c === ",") {
       endElement();
+      if (nodes.length >= MAX_HOPS) return undefined;
       i++;
       skipOws();
       continue;
@@ -194,12 +204,14 @@ export function proxyTrust(
  * The client in a list of `count` hops, `nodeAt(k)` the k-th from the left:
  * walking from the right past trusted addresses, the first one not trusted; the
  * leftmost when every one is trusted. `undefined` when the walk meets a hop that
- * is malformed, unknown or obfuscated before that (the client is then not known).
+ * is malformed, unknown or obfuscated before that, or passes {@link MAX_HOPS}
+ * trusted ones (the client is then not known).
  * Hops left of the client are never looked at.
  */
 function walk(count: number, nodeAt: (k: number) => ForwardedNode | undefined, trust: ProxyTrust): string | undefined {
   let last: string | undefined;
   for (let k = count - 1; k >= 0; k--) {
+    if (count - k > MAX_HOPS) return undefined;
     const node = nodeAt(k);
     if (node === undefined || node.kind !== "address") return undefined;
     if (!trust.trusted(node.bytes)) return node.address;

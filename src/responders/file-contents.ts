@@ -148,6 +148,14 @@ export const BACKGROUND_HASHES = { concurrency: 1, waiting: 64 } as const;
  */
 export const BACKGROUND_STALL_MS = 30_000;
 
+/**
+ * A background hash looks at the file's path again after each this many bytes,
+ * and stops when it is another version: a large file rewritten or appended to
+ * all the time (a growing log, a build writing an image) would otherwise keep
+ * the one hashing slot reading gigabytes whose hash is thrown away at the end.
+ */
+export const BACKGROUND_RECHECK_BYTES = 16 * 1024 * 1024;
+
 /** Limits of {@link FileContentsCache}. */
 export interface ContentsLimits {
   /**
@@ -272,7 +280,17 @@ export class FileContentsCache {
       const opened = await file.stat();
       if (!sameFile(opened, stat)) return;
       const hash = new ContentHash(this.#limits.digests === true);
-      for await (const chunk of withStallDeadline(file, opened.size, BACKGROUND_STALL_MS)) hash.update(chunk);
+      let unchecked = 0;
+      for await (const chunk of withStallDeadline(file, opened.size, BACKGROUND_STALL_MS)) {
+        hash.update(chunk);
+        unchecked += chunk.length;
+        if (unchecked >= BACKGROUND_RECHECK_BYTES) {
+          unchecked = 0;
+          // The path, not the descriptor: a file replaced by rename is another version too.
+          const now = await this.#fs.stat(path).catch(() => undefined);
+          if (now === undefined || !sameFile(now, stat)) return;
+        }
+      }
       // Rewritten in place while it was read: the hash describes no version.
       this.#remembered(path, stat, await file.stat(), { ...hash.result(), body: undefined, formerEtag: metadataTag(stat) });
     } finally {

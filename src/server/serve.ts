@@ -484,15 +484,24 @@ export async function serveWith(options: ServeOptions, internals: ServeInternals
   metrics?.inFlight(() => closer.inFlight);
   let draining = false;
   const onDisk = staticOptions.fs === undefined;
+  // One check of the root at a time, shared by the probes that come meanwhile: on a
+  // hung mount each probe (unlogged, unauthenticated) left a stat waiting in the
+  // thread pool, without end; now there is one, and the probes answer 503 at the deadline.
+  let rootCheck: Promise<boolean> | undefined;
   const probes: Probes | undefined = health
     ? {
         log: logHealth,
         readiness: async () => {
           if (draining) return { kind: "draining" };
-          const readable = await within(
-            checkRoot(resolved.root, resolved.fs, onDisk).then(() => true),
-            ROOT_CHECK_DEADLINE,
-          );
+          rootCheck ??= checkRoot(resolved.root, resolved.fs, onDisk)
+            .then(
+              () => true,
+              () => false,
+            )
+            .finally(() => {
+              rootCheck = undefined;
+            });
+          const readable = await within(rootCheck, ROOT_CHECK_DEADLINE);
           // Checked again after the wait: a SIGTERM may have come meanwhile.
           return draining ? { kind: "draining" } : readable ? { kind: "ready" } : { kind: "root-unreadable" };
         },

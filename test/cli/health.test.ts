@@ -183,6 +183,22 @@ describe("wharf healthcheck", () => {
     }
   });
 
+  test("the answer's line is printed with its control characters escaped", async () => {
+    // Something else answers on the port: a 503 whose body holds terminal escapes.
+    const { createServer: httpServer } = await import("node:http");
+    const hostile = httpServer((_req, res) => res.writeHead(503, { "content-type": "text/plain" }).end("\x1b]0;pwned\x07\x1b[2Jdown\r\n"));
+    await new Promise<void>((resolve) => hostile.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (hostile.address() as { port: number }).port;
+      const got = await healthcheck([`http://127.0.0.1:${port}/`]);
+      assert.equal(got.code, 1);
+      assert.ok(!/[\x00-\x08\x0b-\x1f\x7f]/.test(got.stderr), `raw control characters: ${JSON.stringify(got.stderr)}`);
+      assert.match(got.stderr, /: 503 \\x1b\]0;pwned\\x07\\x1b\[2Jdown\n$/);
+    } finally {
+      hostile.close();
+    }
+  });
+
   test("usage errors exit 1, never 2 (Docker reserves 2)", () => {
     for (const args of [["--timeout", "x"], ["--no-such-flag"], ["not a url%"]]) {
       const got = runCli(["healthcheck", ...args], { cwd: dir });

@@ -80,6 +80,12 @@ describe("live: what a batch means", () => {
     { name: "a stylesheet and a page: reload", paths: ["/a.css", "/index.html"], want: { kind: "reload" } },
     { name: "a directory: reload", paths: ["/css"], want: { kind: "reload" } },
     { name: "too many paths: reload", paths: ["/a.css"], overflow: true, want: { kind: "reload" } },
+    {
+      name: "stylesheets whose paths pass 16 KiB: reload",
+      paths: Array.from({ length: 60 }, (_, i) => `/${"d".repeat(300)}/${i}.css`),
+      want: { kind: "reload" },
+    },
+    { name: "one stylesheet path of 20,000 bytes: reload", paths: [`/${"é".repeat(10_000)}.css`], want: { kind: "reload" } },
   ];
   for (const row of rows) test(row.name, () => assert.deepEqual(eventFor(new Set(row.paths), row.overflow ?? false), row.want));
 });
@@ -113,6 +119,19 @@ describe("live: Host allow-list", () => {
     { host: "user@host", want: "malformed" },
     { host: "évil.example", want: "malformed" },
     { host: "x".repeat(300), want: "malformed" },
+    // Odd forms a rebinding page or a raw client may send.
+    { host: "[fe80::1%25eth0]:8000", want: "allowed" },
+    { host: "[::ffff:127.0.0.1]", want: "allowed" },
+    { host: "A.PREVIEW.TEST.:8000", want: "allowed" },
+    { host: "127.0.0.1.", want: "refused" },
+    { host: "2130706433", want: "refused" },
+    { host: "0x7f.0.0.1", want: "refused" },
+    { host: "xn--80ak6aa92e.com", want: "refused" },
+    { host: "evil.example.", want: "refused" },
+    { host: "localhost:", want: "malformed" },
+    { host: "localhost:80:80", want: "malformed" },
+    { host: "localhost%00", want: "malformed" },
+    { host: "[]", want: "malformed" },
   ];
   for (const row of rows) {
     test(`${JSON.stringify(row.host)}: ${row.want}`, () => assert.equal(hostDecision(list, row.host).kind, row.want, `Host ${row.host}`));

@@ -193,6 +193,27 @@ describe("live: the tag in pages", () => {
   });
 });
 
+describe("live: integrity fields", () => {
+  test("with digest: an injected page carries no Repr-Digest or Content-Digest of the file's bytes", async () => {
+    const h = live(tree(), { digest: true });
+    for (const headers of [
+      {},
+      { "accept-encoding": "gzip" },
+      { "want-content-digest": "sha-256=5" },
+      { "want-repr-digest": "sha-512=5" },
+    ]) {
+      const res = await get(h, "/", headers);
+      assert.equal(res.status, 200);
+      const body = Buffer.from(await res.arrayBuffer());
+      assert.match((res.headers.get("content-encoding") === "gzip" ? gunzipSync(body) : body).toString(), TAG);
+      assert.equal(res.headers.get("repr-digest"), null, `${JSON.stringify(headers)}: ${res.headers.get("repr-digest")}`);
+      assert.equal(res.headers.get("content-digest"), null, `${JSON.stringify(headers)}: ${res.headers.get("content-digest")}`);
+    }
+    // Files that are not pages keep theirs.
+    assert.match((await get(h, "/app.js")).headers.get("repr-digest") ?? "", /^sha-256=:/);
+  });
+});
+
 describe("live: the routes", () => {
   test("/__wharf/live.js is same-origin JavaScript, without CORS headers even with cors", async () => {
     const h = live(tree(), { cors: true });
@@ -206,6 +227,23 @@ describe("live: the routes", () => {
     const events = await get(h, "/__wharf/events", { origin: "https://other.example" });
     assert.equal(events.status, 403);
     assert.equal(events.headers.get("access-control-allow-origin"), null);
+  });
+
+  test("with auth: the live routes ask for the password too, and still carry no CORS headers", async () => {
+    const h = live(tree(), { auth: "u:p", cors: true });
+    const basic = { authorization: `Basic ${Buffer.from("u:p").toString("base64")}` };
+    for (const path of ["/__wharf/events", "/__wharf/live.js"]) {
+      const refused = await get(h, path);
+      assert.equal(refused.status, 401, `${path} without a password: got ${refused.status}`);
+      assert.equal(refused.headers.get("access-control-allow-origin"), null);
+      const wrong = await get(h, path, { authorization: `Basic ${Buffer.from("u:x").toString("base64")}` });
+      assert.equal(wrong.status, 401, `${path} with a wrong password: got ${wrong.status}`);
+      const allowed = await get(h, path, basic);
+      assert.equal(allowed.status, 200, `${path} with the password: got ${allowed.status}`);
+      assert.equal(allowed.headers.get("access-control-allow-origin"), null);
+      await allowed.body?.cancel();
+    }
+    assert.equal((await get(h, "/")).status, 401);
   });
 
   const rows: { name: string; path: string; headers: Record<string, string>; status: number; body: RegExp }[] = [
@@ -344,6 +382,21 @@ describe("live: the event stream", { timeout: 15_000 }, () => {
     // The new directory was watched before that event was sent: a file made there now is seen.
     writeFileSync(join(root, "new", "c.css"), "z");
     assert.deepEqual(await s.next(), { event: "css", data: '["/new/c.css"]' });
+    await s.close();
+  });
+
+  test("stylesheet paths that would not fit a stream's queue: a reload, and the stream stays open", async () => {
+    const h = live(tree());
+    const s = await events(h);
+    await s.next(); // hello
+    // 256 stylesheets with 300-byte paths: about 77 KiB of JSON, over the 64 KiB a stream may queue.
+    h.notify(Array.from({ length: 256 }, (_, i) => `/${"d".repeat(300)}/${i}.css`));
+    assert.deepEqual(await s.next(), { event: "reload", data: "{}" });
+    // One path from a build tool, of 100,000 bytes.
+    h.notify([`/${"x".repeat(100_000)}.css`]);
+    assert.deepEqual(await s.next(), { event: "reload", data: "{}" });
+    h.notify(["/css/a.css"]);
+    assert.deepEqual(await s.next(), { event: "css", data: '["/css/a.css"]' });
     await s.close();
   });
 

@@ -226,6 +226,41 @@ describe("explain: auto goes by the client a trusted proxy names, not the peer",
   }
 });
 
+describe("explain: auto does not tell a client behind an untrusted proxy on loopback", () => {
+  // A reverse proxy on this machine (no --trust-proxy) connects from loopback and
+  // writes the real client in a header: that client may be anywhere.
+  const rows: [string, Record<string, string>, boolean][] = [
+    ["X-Forwarded-For", { "x-forwarded-for": "203.0.113.9" }, false],
+    ["X-Forwarded-For naming loopback (client-chosen)", { "x-forwarded-for": "127.0.0.1" }, false],
+    ["Forwarded", { forwarded: "for=203.0.113.9;proto=https" }, false],
+    ["X-Real-IP", { "x-real-ip": "203.0.113.9" }, false],
+    ["X-Forwarded-Proto alone", { "x-forwarded-proto": "https" }, false],
+    ["X-Forwarded-Host alone", { "x-forwarded-host": "example.com" }, false],
+    ["Via", { via: "1.1 proxy" }, false],
+    ["no forwarding header", {}, true],
+  ];
+  for (const [name, headers, explained] of rows) {
+    for (const address of ["127.0.0.1", "::1"]) {
+      test(`${name} from ${address}: ${explained ? "explained" : "plain"}`, async () => {
+        const handler = createHandler(BASE_OPTIONS, () => {});
+        const base = request("/Images/logo.png", address, "text/plain");
+        const req: WharfRequest = { ...base, header: (n) => headers[n] ?? base.header(n) };
+        const reply = await handler.handle(req);
+        assert.equal(reply.status, 404);
+        const got = bodyOf(reply).toString();
+        assert.equal(/did you mean/.test(got), explained, `got ${JSON.stringify(got)}`);
+        if (!explained) assert.equal(sha(bodyOf(reply)), MAIN_404.sha, "not main's plain 404");
+      });
+    }
+  }
+  test("on: told even so (the operator asked for everyone)", async () => {
+    const handler = createHandler({ ...BASE_OPTIONS, explain: "on" }, () => {});
+    const base = request("/Images/logo.png", "127.0.0.1", "text/plain");
+    const reply = await handler.handle({ ...base, header: (n) => (n === "x-forwarded-for" ? "203.0.113.9" : base.header(n)) });
+    assert.match(bodyOf(reply).toString(), /did you mean/);
+  });
+});
+
 describe("explain: on tells everyone", () => {
   for (const address of ["192.0.2.7", undefined]) {
     test(`${address ?? "no address"}`, async () => {

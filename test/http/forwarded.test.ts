@@ -5,7 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { type ClientSource, clientAddressOf, type ForwardedNode, parseForwarded, parseNode, proxyTrust } from "../../src/http/forwarded.js";
+import {
+  type ClientSource,
+  clientAddressOf,
+  type ForwardedNode,
+  MAX_HOPS,
+  parseForwarded,
+  parseNode,
+  proxyTrust,
+} from "../../src/http/forwarded.js";
 import { inRange, parseIp, parseRange, rangeMatcher } from "../../src/http/ip.js";
 
 const hex = (bytes: Uint8Array | undefined): string | undefined => (bytes === undefined ? undefined : Buffer.from(bytes).toString("hex"));
@@ -359,6 +367,41 @@ describe("clientAddressOf: the walk from the right", () => {
       want: "203.0.113.5",
     },
     { name: "unknown peer", peer: undefined, trusted: ["loopback"], headers: { "x-forwarded-for": "203.0.113.9" }, want: undefined },
+    {
+      name: `XFF: ${MAX_HOPS} trusted hops, every one: the leftmost`,
+      peer: "10.0.0.1",
+      trusted: ["private"],
+      headers: { "x-forwarded-for": ["10.9.9.9", ...Array<string>(MAX_HOPS - 1).fill("10.0.0.2")].join(", ") },
+      want: "10.9.9.9",
+    },
+    {
+      name: `XFF: more than ${MAX_HOPS} trusted hops: not read, the peer`,
+      peer: "10.0.0.1",
+      trusted: ["private"],
+      headers: { "x-forwarded-for": ["203.0.113.9", ...Array<string>(MAX_HOPS).fill("10.0.0.2")].join(", ") },
+      want: "10.0.0.1",
+    },
+    {
+      name: "XFF: 2,000 trusted hops (16 KiB): the peer",
+      peer: "10.0.0.1",
+      trusted: ["private"],
+      headers: { "x-forwarded-for": Array<string>(2000).fill("10.0.0.2").join(",") },
+      want: "10.0.0.1",
+    },
+    {
+      name: `Forwarded: ${MAX_HOPS} elements: read`,
+      peer: "10.0.0.1",
+      trusted: ["private"],
+      headers: { forwarded: ["for=203.0.113.9", ...Array<string>(MAX_HOPS - 1).fill("for=10.0.0.2")].join(", ") },
+      want: "203.0.113.9",
+    },
+    {
+      name: `Forwarded: more than ${MAX_HOPS} elements: not read, the peer`,
+      peer: "10.0.0.1",
+      trusted: ["private"],
+      headers: { forwarded: ["for=203.0.113.9", ...Array<string>(MAX_HOPS).fill("for=10.0.0.2")].join(", ") },
+      want: "10.0.0.1",
+    },
   ];
   for (const r of rows) {
     test(r.name, () => {

@@ -10,7 +10,7 @@ import { describe, test } from "node:test";
 import { memoryFileSystem } from "../../src/fs/memory.js";
 import type { FileSystem } from "../../src/fs/types.js";
 import { formatDigestSidecar, parseDigestSidecar, readDigestSidecar } from "../../src/responders/digest-sidecar.js";
-import { BACKGROUND_HASHES, type Contents, FileContentsCache } from "../../src/responders/file-contents.js";
+import { BACKGROUND_HASHES, BACKGROUND_RECHECK_BYTES, type Contents, FileContentsCache } from "../../src/responders/file-contents.js";
 import { waitFor } from "../helpers/wait.js";
 
 const HEX = "15e2b0d3c33891ebb0f1ef609ec419420c20e320ce94c65fbc8c3312448eb225"; // SHA-256 of "123456789"
@@ -158,5 +158,41 @@ describe("background hash of files above hashLimit", () => {
     const hashed = await cache.contentsOf("/m/big.bin", now);
     assert.equal(hashed.etag.opaque, tagOf("b".repeat(3001)));
     assert.equal(hashed.digests, undefined, "digests off: no full digests kept, no SHA-512");
+  });
+
+  test(`a file rewritten while it is hashed: the hash stops within ${BACKGROUND_RECHECK_BYTES / (1 << 20)} MiB of the change`, async () => {
+    // 256 MiB that change (a new mtime) once the first MiB has been read: a growing
+    // log or an image being written. The same MiB is yielded again and again.
+    const MiB = 1 << 20;
+    const size = 256 * MiB;
+    const piece = new Uint8Array(MiB).fill(7);
+    const before = { kind: "file" as const, size, mtimeMs: 1_750_000_000_000, ino: 42 };
+    let mtimeMs = before.mtimeMs;
+    let read = 0;
+    const statNow = () => Promise.resolve({ ...before, mtimeMs });
+    const fs: FileSystem = {
+      ...memoryFileSystem("/m", {}),
+      // No digest sidecar: only the file itself is there.
+      stat: (p) => (p === "/m/log.bin" ? statNow() : Promise.reject(Object.assign(new Error("ENOENT"), { code: "ENOENT" }))),
+      realpath: (p) => Promise.resolve(p),
+      open: () =>
+        Promise.resolve({
+          stat: statNow,
+          read: async function* () {
+            for (let at = 0; at < size; at += MiB) {
+              read += MiB;
+              if (read === MiB) mtimeMs += 1000;
+              yield piece;
+            }
+          },
+          close: () => Promise.resolve(),
+        }),
+    };
+    const cache = new FileContentsCache(fs, { hashLimit: 1000, maxFileBytes: 100, maxBytes: 1 << 20 });
+    assert.equal((await cache.contentsOf("/m/log.bin", before)).provisional, true);
+    assert.ok(await waitFor(() => cache.backgroundHashes === 0, { deadline: 60_000 }), "the background hash did not end");
+    console.log(`# background hash of a 256 MiB file changed after 1 MiB: ${read / MiB} MiB read`);
+    assert.ok(read <= BACKGROUND_RECHECK_BYTES + MiB, `${read / MiB} MiB read after the file changed at 1 MiB`);
+    assert.notEqual((await cache.contentsOf("/m/log.bin", before)).provisional, undefined, "nothing remembered for the old version");
   });
 });

@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { text } from "../../src/core/reply.js";
 import { clientAddress } from "../../src/core/request.js";
+import { nodeFileSystem } from "../../src/fs/node.js";
+import type { FileSystem } from "../../src/fs/types.js";
 import { LIVEZ, READYZ } from "../../src/server/health.js";
 import { parseResponses, rawExchange, rawRequest } from "../helpers/raw.js";
 import { startServer, withServer } from "../helpers/server.js";
@@ -129,6 +131,32 @@ describe("health: the probes", () => {
       assert.equal((await rawRequest(server.port, "GET", LIVEZ)).status, 200);
       renameSync(away, root);
       assert.equal((await rawRequest(server.port, "GET", READYZ)).status, 200);
+    });
+  });
+});
+
+describe("readiness on a root that hangs (a network mount gone)", () => {
+  test("20 probes at once: each 503 at the deadline, and one stat of the root waits, not 20", { timeout: 30_000 }, async () => {
+    let hang = false;
+    let waiting = 0;
+    const fs: FileSystem = {
+      ...nodeFileSystem,
+      stat: (path) => {
+        if (!hang || path !== dir) return nodeFileSystem.stat(path);
+        waiting++;
+        return new Promise<never>(() => {});
+      },
+    };
+    await withServer({ root: dir, health: true, fs }, async (server) => {
+      assert.equal((await rawRequest(server.port, "GET", READYZ)).status, 200);
+      hang = true;
+      const answers = await Promise.all(Array.from({ length: 20 }, () => rawRequest(server.port, "GET", READYZ)));
+      for (const res of answers) {
+        assert.equal(res.status, 503);
+        assert.equal(res.body.toString(), "root not readable\n");
+      }
+      assert.equal(waiting, 1, `${waiting} stats of the root left waiting`);
+      assert.equal((await rawRequest(server.port, "GET", LIVEZ)).status, 200);
     });
   });
 });

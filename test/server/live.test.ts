@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect as http2Connect } from "node:http2";
 import { request as httpsRequest } from "node:https";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -160,6 +161,27 @@ test("with --tls, the certificate's names are allowed hosts", { timeout: 30_000 
       assert.equal(await status("wharf-cert.test"), 200);
       assert.equal(await status("a.wild.test"), 200);
       assert.equal(await status("other.test"), 403);
+      // HTTP/2 names the host in :authority alone: the same list applies.
+      const session = http2Connect(`https://127.0.0.1:${server.port}`, { rejectUnauthorized: false });
+      try {
+        const h2 = (authority: string, path = "/", extra: Record<string, string> = {}): Promise<number> =>
+          new Promise((resolve, reject) => {
+            const stream = session.request({ ":path": path, ":authority": authority, ...extra });
+            stream.on("response", (headers) => {
+              resolve(Number(headers[":status"]));
+              stream.close();
+            });
+            stream.on("error", reject);
+            stream.end();
+          });
+        assert.equal(await h2("wharf-cert.test"), 200);
+        assert.equal(await h2("other.test"), 403, "an HTTP/2 request to another name got past the allow-list");
+        assert.equal(await h2("wharf-cert.test:1"), 200);
+        assert.equal(await h2("wharf-cert.test", "/__wharf/events", { origin: "https://wharf-cert.test" }), 200);
+        assert.equal(await h2("wharf-cert.test", "/__wharf/events", { origin: "https://other.test" }), 403);
+      } finally {
+        session.close();
+      }
     } finally {
       await server.close();
     }

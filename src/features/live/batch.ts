@@ -14,6 +14,16 @@ export const DEBOUNCE_MS = 100;
 export const MAX_WAIT_MS = 3000;
 /** Paths kept per batch; more means "reload" (a stylesheet swap of hundreds of files is no longer a swap). */
 export const MAX_PATHS = 256;
+/**
+ * The most bytes of paths (as JSON) a `css` event carries; past it, `reload`.
+ * Each stream queues at most events.ts `MAX_QUEUED` (64 KiB) and is dropped when
+ * one event would not fit: 256 long paths (or one from notify()) made a `css`
+ * event bigger than that, which ended every page's stream without the change,
+ * and the pages reconnected to the same instance and never reloaded.
+ */
+export const MAX_CSS_EVENT_BYTES = 16 * 1024;
+
+const encoder = new TextEncoder();
 
 /**
  * The event for a batch of changed URL paths: `css` when every one is a
@@ -22,7 +32,9 @@ export const MAX_PATHS = 256;
 export function eventFor(paths: ReadonlySet<string>, overflow: boolean): LiveEvent {
   if (overflow || paths.size === 0) return { kind: "reload" };
   for (const p of paths) if (!p.toLowerCase().endsWith(".css")) return { kind: "reload" };
-  return { kind: "css", paths: [...paths].sort() };
+  const sorted = [...paths].sort();
+  if (encoder.encode(JSON.stringify(sorted)).length > MAX_CSS_EVENT_BYTES) return { kind: "reload" };
+  return { kind: "css", paths: sorted };
 }
 
 /** Collects URL paths and calls `flush` once per batch. */

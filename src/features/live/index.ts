@@ -70,8 +70,12 @@ function stringList(name: string, value: unknown): readonly string[] {
   return value as readonly string[];
 }
 
-/** Checks the options and builds live reload and the Host allow-list; nothing when both are off. */
-export function buildLive(o: LiveOptions, site: LiveSite): Live {
+/**
+ * Checks the options and builds live reload and the Host allow-list; nothing
+ * when both are off. `gate`: the authentication the site is behind, which the
+ * live routes pass too.
+ */
+export function buildLive(o: LiveOptions, site: LiveSite, gate?: Middleware): Live {
   if (o.live !== undefined && typeof o.live !== "boolean") throw new OptionError("live", "must be true or false");
   const ignore = stringList("liveIgnore", o.liveIgnore);
   const poll = o.livePoll ?? 0;
@@ -112,7 +116,7 @@ export function buildLive(o: LiveOptions, site: LiveSite): Live {
     ...(site.watchDirectory === undefined ? {} : { watchDirectory: site.watchDirectory }),
   });
   const injector = new PageInjector(site.fs, `${SCRIPT_PATH}?v=${instance}`, site.compression, warn);
-  middleware.push(liveMiddleware({ hub, injector }));
+  middleware.push(liveMiddleware({ hub, injector, ...(gate === undefined ? {} : { gate }) }));
   return {
     middleware,
     on: true,

@@ -20,12 +20,22 @@ export const EVENTS_PATH = "/__wharf/events";
 const ONE_LINE = { "cache-control": "no-store", "x-content-type-options": "nosniff" };
 
 /**
+ * The authority a request names: `Host`, or HTTP/2's `:authority` (RFC 9113
+ * §8.3.1: a client may send it alone, and Node's compatibility layer does not
+ * copy it into `host`). Reading `host` alone let every HTTP/2 request past the
+ * allow-list, whatever name it was sent to.
+ */
+function authorityOf(req: WharfRequest): string | undefined {
+  return req.header("host") ?? req.header(":authority");
+}
+
+/**
  * Refuses a request whose `Host` is not in the list: 403 with one line saying
  * how to allow it (DNS rebinding: hosts.ts), 400 when `Host` is malformed.
  */
 export function allowedHosts(list: HostList): Middleware {
   return (req, next) => {
-    const d = hostDecision(list, req.header("host"));
+    const d = hostDecision(list, authorityOf(req));
     if (d.kind === "allowed") return next();
     if (d.kind === "malformed") return text(400, "wharf: the Host header is malformed\n", ONE_LINE);
     return text(
@@ -40,10 +50,17 @@ export function allowedHosts(list: HostList): Middleware {
 export interface LiveRoutes {
   readonly hub: EventHub;
   readonly injector: PageInjector;
+  /**
+   * Authentication (`--auth`): the live routes are answered ahead of CORS, so
+   * that they never carry its headers, but not ahead of this. Without it, a
+   * client with no password held event streams (connection slots) and was told
+   * the paths of every stylesheet saved.
+   */
+  readonly gate?: Middleware;
 }
 
 /** The live routes, and the tag in every whole HTML page the rest of the chain answers. */
-export function liveMiddleware({ hub, injector }: LiveRoutes): Middleware {
+export function liveMiddleware({ hub, injector, gate }: LiveRoutes): Middleware {
   // Hashed once: serveContent would hash the body on every call without a tag.
   const scriptTag = bytesTag(new TextEncoder().encode(CLIENT_SCRIPT)).opaque;
   const scriptReply = (req: WharfRequest): Reply =>
@@ -51,7 +68,7 @@ export function liveMiddleware({ hub, injector }: LiveRoutes): Middleware {
   return (req, next) => {
     if (req.pathname.startsWith(LIVE_PREFIX)) {
       const route = req.pathname === SCRIPT_PATH ? "script" : req.pathname === EVENTS_PATH ? "events" : undefined;
-      if (route !== undefined) return liveRoute(req, route);
+      if (route !== undefined) return gate === undefined ? liveRoute(req, route) : gate(req, () => liveRoute(req, route));
     }
     if (req.method !== "GET" && req.method !== "HEAD") return next(req);
     const first = next(req);
@@ -59,7 +76,7 @@ export function liveMiddleware({ hub, injector }: LiveRoutes): Middleware {
   };
 
   function liveRoute(req: WharfRequest, route: "script" | "events"): Reply {
-    const origin = originDecision(req.header("origin"), req.header("host"), req.header("sec-fetch-site"));
+    const origin = originDecision(req.header("origin"), authorityOf(req), req.header("sec-fetch-site"));
     if (origin.kind === "malformed") return text(400, "wharf: the Origin header is malformed\n", ONE_LINE);
     if (origin.kind === "cross-site") return text(403, "wharf: live reload answers pages of this server only\n", ONE_LINE);
     if (route === "script") {

@@ -11,6 +11,7 @@
  * with their compressed forms, so a reload costs no re-injection.
  */
 import { sameFile } from "../../core/identity.js";
+import { errorReply } from "../../core/reply.js";
 import { addVary, withHeaders } from "../../core/request.js";
 import type { Body, Reply, WharfRequest } from "../../core/types.js";
 import type { FileSystem } from "../../fs/types.js";
@@ -25,6 +26,14 @@ import { cspNonce, inject, injectedTag, scriptTag } from "./inject.js";
 export const PAGE_CACHE_BYTES = 8 * 1024 * 1024;
 /** The largest page read to inject into; a larger one is sent as it is, with a warning once. */
 export const MAX_PAGE_BYTES = 16 * 1024 * 1024;
+/**
+ * Bytes of distinct pages being read and injected at once; past it, a 503 with
+ * `Retry-After` (a page is never sent without its tag for being busy). The same
+ * page asked for by many at once is read once and shared, and a large page
+ * (one the cache does not keep) is reused while any response still holds it:
+ * before, each of 100 requests for a 16 MiB page read and copied its own.
+ */
+export const INJECTING_BYTES = 64 * 1024 * 1024;
 // Compression is not worth it below this (as for files: src/http/compressible.ts's 1 KiB).
 const MIN_COMPRESS = 1024;
 
@@ -66,8 +75,20 @@ interface Injected {
   weight: number;
 }
 
-// Headers that describe the file's bytes, not the injected ones: made again.
-const REPLACED = new Set(["content-length", "etag", "last-modified", "content-encoding", "accept-ranges", "content-range", "vary"]);
+// Headers that describe the file's bytes, not the injected ones: made again, or
+// (the integrity fields, RFC 9530) left out: the file's digest on the injected
+// bytes made every client that checks it refuse the page.
+const REPLACED = new Set([
+  "content-length",
+  "etag",
+  "last-modified",
+  "content-encoding",
+  "accept-ranges",
+  "content-range",
+  "vary",
+  "repr-digest",
+  "content-digest",
+]);
 
 /**
  * Compressed at the levels used for streams (brotli 5, gzip 6, zstd 3): a page is
@@ -88,6 +109,11 @@ export class PageInjector {
   private readonly cache = new Map<string, Injected>();
   private weight = 0;
   private readonly warned = new Set<string>();
+  /** Pages being read and injected, by key, and their bytes in all. */
+  private readonly pending = new Map<string, Promise<Injected | undefined>>();
+  private injecting = 0;
+  /** Pages too large for the cache, for as long as a response holds them. */
+  private readonly large = new Map<string, WeakRef<Injected>>();
 
   constructor(
     private readonly fs: FileSystem,
@@ -96,26 +122,40 @@ export class PageInjector {
     private readonly warn: (line: string) => void,
   ) {}
 
+  /** Bytes of injected pages (and their compressed forms) the cache holds. */
+  get bytes(): number {
+    return this.weight;
+  }
+
   /** The reply to `req` for the whole page `page` (an identity 200), with the tag in it. */
   async reply(req: WharfRequest, page: Reply): Promise<Reply | undefined> {
     const csp = page.headers["content-security-policy"];
     const tag = scriptTag(this.scriptSrc, cspNonce(csp));
     const key = `${page.headers["etag"] ?? ""}\0${tag}`;
-    let entry = page.headers["etag"] === undefined ? undefined : this.cache.get(key);
+    const tagged = page.headers["etag"] !== undefined;
+    let entry = tagged ? (this.cache.get(key) ?? this.large.get(key)?.deref()) : undefined;
     if (entry === undefined) {
-      const bytes = await this.readPage(page.body);
-      if (bytes === undefined) {
+      let made = tagged ? this.pending.get(key) : undefined;
+      if (made === undefined) {
+        const length = page.body.kind === "chunks" ? page.body.length : 0;
+        const size = length <= MAX_PAGE_BYTES ? length : 0;
+        if (this.injecting + size > INJECTING_BYTES) return errorReply(503, { "retry-after": "1" });
+        this.injecting += size;
+        made = this.injected(page, tag, key).finally(() => {
+          this.injecting -= size;
+          if (this.pending.get(key) === made) this.pending.delete(key);
+        });
+        if (tagged) this.pending.set(key, made);
+      }
+      entry = await made;
+      if (entry === undefined) {
         if (!this.warned.has(req.pathname) && this.warned.size < 100) {
           this.warned.add(req.pathname);
           this.warn(`wharf: live reload: ${req.pathname} is over ${MAX_PAGE_BYTES} bytes and is sent without the reload script`);
         }
         return undefined;
       }
-      const out = inject(bytes, encoder.encode(tag));
-      const etag = injectedTag(page.headers["etag"], tag) ?? bytesTag(out).opaque;
-      entry = { bytes: out, etag, coded: new Map(), weight: out.length };
-      if (page.headers["etag"] !== undefined) this.remember(key, entry);
-    } else {
+    } else if (this.cache.get(key) === entry) {
       // Most recently used last.
       this.cache.delete(key);
       this.cache.set(key, entry);
@@ -153,20 +193,42 @@ export class PageInjector {
     return { ...answered, headers, ...(page.user === undefined ? {} : { user: page.user }) };
   }
 
+  /** The page read and injected, remembered when it has a tag; undefined when too large. */
+  private async injected(page: Reply, tag: string, key: string): Promise<Injected | undefined> {
+    const bytes = await this.readPage(page.body);
+    if (bytes === undefined) return undefined;
+    const out = inject(bytes, encoder.encode(tag));
+    const etag = injectedTag(page.headers["etag"], tag) ?? bytesTag(out).opaque;
+    const entry: Injected = { bytes: out, etag, coded: new Map(), weight: out.length };
+    if (page.headers["etag"] !== undefined) this.remember(key, entry);
+    return entry;
+  }
+
   private compress(key: string, entry: Injected, coding: Encoding): Promise<{ bytes: Uint8Array; etag: string }> {
     const made = fastCompress(coding, entry.bytes).then((bytes) => {
-      entry.weight += bytes.length;
-      this.weight += bytes.length;
-      this.trim();
+      // Weighed only while the cache holds the page: the bytes of one it never kept
+      // (or dropped meanwhile) once stayed in the total for ever, and the cache,
+      // always over its budget, then kept nothing.
+      if (this.cache.get(key) === entry) {
+        entry.weight += bytes.length;
+        this.weight += bytes.length;
+        this.trim();
+      }
       const m = /^(W\/)?"([^"]*)"$/.exec(entry.etag)!;
       return { bytes, etag: `${m[1] ?? ""}"${m[2]}-${coding}"` };
     });
-    if (this.cache.get(key) === entry) entry.coded.set(coding, made);
+    // Shared by whoever holds the page (the cache, or responses to a large one).
+    entry.coded.set(coding, made);
     return made;
   }
 
   private remember(key: string, entry: Injected): void {
-    if (entry.weight > PAGE_CACHE_BYTES / 4) return;
+    if (entry.weight > PAGE_CACHE_BYTES / 4) {
+      // Kept only while some response holds it; entries of pages gone are pruned as they pile up.
+      if (this.large.size >= 64) for (const [k, ref] of this.large) if (ref.deref() === undefined) this.large.delete(k);
+      if (this.large.size < 256) this.large.set(key, new WeakRef(entry));
+      return;
+    }
     this.cache.set(key, entry);
     this.weight += entry.weight;
     this.trim();

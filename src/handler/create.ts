@@ -208,6 +208,7 @@ function uploadMiddleware(resolved: ResolvedOptions, features: Features) {
       })),
     hashLimit: resolved.hashLimit,
     gate,
+    hosts: features.live.hosts,
   });
 }
 

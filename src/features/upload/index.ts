@@ -27,7 +27,17 @@ import { type DigestAlgorithm, digestFields, type ExpectedDigests, NODE_HASH } f
 import { FormDataError, type FormEvent, formBoundary, formEvents } from "../../http/form-data.js";
 import { encodePathname, resolveRequestPath } from "../../path/resolve.js";
 import type { VisibilityRules } from "../../path/visibility.js";
-import { crossOriginCheck, declaredLength, inUploadArea, isLoopback, nameProblem, type UploadSettings, writeTarget } from "./rules.js";
+import { type HostList, hostDecision } from "../live/hosts.js";
+import {
+  crossOriginCheck,
+  declaredLength,
+  inUploadArea,
+  isLoopback,
+  nameProblem,
+  standsInFor,
+  type UploadSettings,
+  writeTarget,
+} from "./rules.js";
 import { discard, exists, publish, removeFile, uploadDirectory, WriteError, type WriteFailure, type Written, writeTemp } from "./store.js";
 
 export type { OnConflict, UploadOptions, UploadSettings } from "./rules.js";
@@ -41,6 +51,11 @@ export interface UploadContext {
   readonly hashLimit: number;
   /** Checks credentials and calls its `next` only when they hold (auth.ts `authMiddleware`). */
   readonly gate: Middleware | undefined;
+  /**
+   * The names this server answers to (live/hosts.ts): a write without
+   * credentials must be sent to one of them (DNS rebinding, below).
+   */
+  readonly hosts: HostList;
 }
 
 /**
@@ -94,6 +109,12 @@ function failureReply(req: WharfRequest, f: WriteFailure, parent: readonly strin
     case "exists": {
       const url = encodePathname([...parent, f.name], false);
       return problem(req, 409, `${url} already exists`, { existing: url });
+    }
+    case "stands-in": {
+      const url = encodePathname([...parent, f.of], false);
+      return problem(req, 409, `${encodePathname([...parent, f.name], false)} would be served in place of ${url}, which exists`, {
+        existing: url,
+      });
     }
     case "too-large":
       return closing(problem(req, 413, "The upload is larger than this server accepts."));
@@ -200,6 +221,10 @@ export function uploads(s: UploadSettings, ctx: UploadContext): Middleware {
         if (s.onConflict === "error" && (await exists(dir.real, target.name))) {
           return closing(failureReply(req, { kind: "exists", name: target.name }, parent));
         }
+        const of = s.onConflict === "error" ? standsInFor(target.name) : undefined;
+        if (of !== undefined && (await exists(dir.real, of))) {
+          return closing(failureReply(req, { kind: "stands-in", name: target.name, of }, parent));
+        }
         const written = await writeTemp(dir.real, body(), { maxSize: s.maxSize, expected: length.length, digests: expected });
         const done = await publish(rules, written, target.name, s.onConflict);
         const url = encodePathname([...parent, done.name], false);
@@ -288,6 +313,18 @@ export function uploads(s: UploadSettings, ctx: UploadContext): Middleware {
     if (origin.kind === "cross-origin") return closing(problem(req, 403, "Cross-site writes are refused."));
     // 2. Credentials.
     if (ctx.gate !== undefined) return ctx.gate(req, () => write(req));
+    // No credentials asked: the browser's same-origin rule is all that keeps other
+    // sites out, and DNS rebinding defeats it: a page on `evil.example` re-pointed
+    // at this server is same-origin to itself (`Sec-Fetch-Site: same-origin`,
+    // `Origin: http://evil.example:PORT`, and a loopback peer when the browser is on
+    // this machine). Its `Host` is the one thing it cannot choose: only the names
+    // this server answers to (IP literals, localhost, this machine's names,
+    // `--allowed-hosts`) may write without credentials, as live reload's allow-list decides.
+    const host = hostDecision(ctx.hosts, req.header("host") ?? req.header(":authority"));
+    if (host.kind !== "allowed") {
+      const named = host.kind === "refused" ? ` (start wharf with --allowed-hosts ${host.name} to allow it)` : "";
+      return closing(problem(req, 403, `Writes without credentials are refused for this Host${named}.`));
+    }
     // A loopback peer that forwards for someone else (a reverse proxy on this
     // machine) is not this machine's user: its header says so, and proxies add it.
     const local = isLoopback(req.remoteAddress) && req.header("forwarded") === undefined && req.header("x-forwarded-for") === undefined;

@@ -152,6 +152,43 @@ export function nameProblem(name: string, dotfiles: boolean): string | undefined
   return undefined;
 }
 
+/**
+ * The names wharf reads its own configuration from when it starts (config/load.ts:
+ * `wharf.json` in the working directory, `serve.json` in the served one). Where
+ * none existed, nothing hides the name; an upload of one would configure the next
+ * start (rewrites, headers, `directory`, `dotfiles`, `upload`...). Refused
+ * everywhere, in any case: the working directory may be any directory of the tree,
+ * and a case-insensitive file system reads `Serve.JSON` as `serve.json`.
+ */
+const CONFIG_NAMES = new Set(["wharf.json", "serve.json"]);
+
+/** Whether `name` is one wharf reads its configuration from (see {@link CONFIG_NAMES}). */
+export function isConfigName(name: string): boolean {
+  return CONFIG_NAMES.has(name.toLowerCase());
+}
+
+/**
+ * Suffixes of the files wharf serves *in place of* another: precompressed
+ * sidecars (responders/encoders.ts `SIDECAR_SUFFIX`: `x.br` is sent for `x` to a
+ * client that accepts br) and digest sidecars (responders/digest-sidecar.ts:
+ * `x.sha256` gives a large `x` its ETag and Repr-Digest). Each is used when it is
+ * not older than `x`, which an upload never is.
+ */
+const STAND_IN_SUFFIXES = [".br", ".zst", ".gz", ".sha256"] as const;
+
+/**
+ * The name `name` would stand in for, when it has a sidecar's suffix
+ * (case-insensitively: a case-insensitive file system finds `x.GZ` as `x.gz`), or
+ * `undefined`. `x.gz` → `x`.
+ */
+export function standsInFor(name: string): string | undefined {
+  const lower = name.toLowerCase();
+  for (const suffix of STAND_IN_SUFFIXES) {
+    if (lower.endsWith(suffix) && name.length > suffix.length) return name.slice(0, -suffix.length);
+  }
+  return undefined;
+}
+
 /** Where a write goes, decided from its URL alone. */
 export type WriteTarget =
   | { readonly kind: "file"; readonly parent: readonly string[]; readonly name: string }
@@ -184,6 +221,10 @@ export function writeTarget(pathname: string, method: string, s: UploadSettings,
   const name = segments.at(-1)!;
   const problem = nameProblem(name, dotfiles);
   if (problem !== undefined) return { kind: "refused", status: 400, reason: problem };
+  // Replaced, it would change how the next start is configured (removed: store.ts
+  // `removeFile` refuses it after its hidden-file check, which answers 404).
+  if (method !== "DELETE" && isConfigName(name))
+    return { kind: "refused", status: 403, reason: "a name wharf reads its configuration from" };
   return { kind: "file", parent: dirs, name };
 }
 

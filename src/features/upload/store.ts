@@ -20,11 +20,13 @@ import { join, sep } from "node:path";
 import { codeOf } from "../../core/errors.js";
 import { type DigestAlgorithm, type ExpectedDigests, NODE_HASH } from "../../http/digest.js";
 import { isHiddenFile, UPLOAD_TEMP_PREFIX, type VisibilityRules, visibilityOf } from "../../path/visibility.js";
-import { nameProblem, type OnConflict, renamed } from "./rules.js";
+import { isConfigName, nameProblem, type OnConflict, renamed, standsInFor } from "./rules.js";
 
 /** Why a write could not be done; ./index.ts maps each to a status. */
 export type WriteFailure =
   | { readonly kind: "exists"; readonly name: string }
+  /** `name` is a sidecar wharf would serve in place of the existing file `of` (rules.ts `standsInFor`). */
+  | { readonly kind: "stands-in"; readonly name: string; readonly of: string }
   | { readonly kind: "too-large" }
   | { readonly kind: "digest-mismatch"; readonly algorithm: DigestAlgorithm }
   | { readonly kind: "short" }
@@ -226,6 +228,7 @@ export async function publish(rules: VisibilityRules, written: Written, name: st
   try {
     const target = (candidate: string): string => (written.dir.endsWith(sep) ? written.dir : written.dir + sep) + candidate;
     if (isHiddenFile(rules, target(name))) fail({ kind: "forbidden", reason: "a file the server keeps hidden" });
+    if (isConfigName(name)) fail({ kind: "forbidden", reason: "a name wharf reads its configuration from" });
     if (onConflict === "overwrite") {
       const there = await lstat(target(name)).catch(() => undefined);
       // A directory is never replaced by a file (rename would refuse a non-empty one anyway).
@@ -234,15 +237,29 @@ export async function publish(rules: VisibilityRules, written: Written, name: st
       await syncDirectory(written.dir);
       return { name, replaced: there !== undefined };
     }
+    // Without overwrite, an existing file is never replaced, nor made to look replaced:
+    // `x.gz` uploaded beside `x` would be what every gzip client gets for `x`.
+    let standsIn: string | undefined;
     for (let n = 0; n <= (onConflict === "rename" ? MAX_RENAMES : 0); n++) {
       const candidate = n === 0 ? name : renamed(name, n);
       if (n > 0 && (nameProblem(candidate, true) !== undefined || isHiddenFile(rules, target(candidate)))) break;
+      const of = standsInFor(candidate);
+      if (of !== undefined && (await exists(written.dir, of))) {
+        standsIn ??= of;
+        continue;
+      }
       if ((await linkExclusive(written.temp, target(candidate))) === "linked") {
+        // `x` published meanwhile (its check passed before this link): take the
+        // sidecar back, so that it stands in for `x` for a moment at most.
+        if (of !== undefined && (await exists(written.dir, of))) {
+          await unlink(target(candidate)).catch(() => {});
+          return fail({ kind: "stands-in", name: candidate, of });
+        }
         await syncDirectory(written.dir);
         return { name: candidate, replaced: false };
       }
     }
-    return fail({ kind: "exists", name });
+    return fail(standsIn !== undefined && onConflict === "error" ? { kind: "stands-in", name, of: standsIn } : { kind: "exists", name });
   } finally {
     // After link() both names are the file: the temporary one goes; after rename it is gone already.
     await unlink(written.temp).catch(() => {});
@@ -261,6 +278,7 @@ async function syncDirectory(dir: string): Promise<void> {
 export async function removeFile(rules: VisibilityRules, dir: string, name: string): Promise<"removed" | WriteFailure> {
   const target = (dir.endsWith(sep) ? dir : dir + sep) + name;
   if (isHiddenFile(rules, target)) return { kind: "not-found", reason: "no such file" };
+  if (isConfigName(name)) return { kind: "forbidden", reason: "a name wharf reads its configuration from" };
   const stat = await lstat(target).catch(() => undefined);
   if (stat === undefined) return { kind: "not-found", reason: "no such file" };
   if (stat.isDirectory()) return { kind: "forbidden", reason: "a directory is never deleted" };

@@ -1,0 +1,209 @@
+/**
+ * Uploads attacked through what else wharf does: files it serves in place of
+ * others (precompressed and digest sidecars), files it reads when it starts
+ * (serve.json, wharf.json), and DNS rebinding against writes that need no
+ * credentials. Each test failed before its fix (docs/security.md, "Uploads").
+ */
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { gzipSync } from "node:zlib";
+import { publish, WriteError, writeTemp } from "../../src/features/upload/store.js";
+import { nodeFileSystem } from "../../src/fs/node.js";
+import { canonicalRules } from "../../src/responders/hidden-files.js";
+import type { ServeOptions } from "../../src/server/serve.js";
+import { parseResponses, rawExchange } from "../helpers/raw.js";
+import { withServer } from "../helpers/server.js";
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const PAGE = "<p>the real page</p>\n".repeat(100);
+
+/** A fresh root holding `index.html` (PAGE) and `sub/`. */
+function root(): string {
+  const base = mkdtempSync(join(tmpdir(), "wharf-upload-attack-"));
+  dirs.push(base);
+  mkdirSync(join(base, "sub"));
+  writeFileSync(join(base, "index.html"), PAGE);
+  return base;
+}
+
+async function serving(options: ServeOptions, fn: (base: string, port: number) => Promise<void>): Promise<void> {
+  await withServer(options, (server) => fn(server.urls[0]!.replace(/\/$/, ""), server.port));
+}
+
+const put = (url: string, body: string | Uint8Array<ArrayBuffer>, headers: Record<string, string> = {}): Promise<Response> =>
+  fetch(url, { method: "PUT", body, headers });
+
+const listed = (dir: string): string[] => readdirSync(dir).sort();
+
+describe("sidecars: an upload never stands in for an existing file", () => {
+  // Each of these would be served for /index.html (to a client that accepts the
+  // coding), or give a large file its ETag and Repr-Digest, because an upload is
+  // never older than the file it sits beside.
+  const ROWS: [string, Uint8Array<ArrayBuffer>][] = [
+    ["index.html.gz", new Uint8Array(gzipSync("<p>planted</p>"))],
+    ["index.html.br", new Uint8Array(Buffer.from("planted"))],
+    ["index.html.zst", new Uint8Array(Buffer.from("planted"))],
+    ["index.html.sha256", new Uint8Array(Buffer.from(`${"0".repeat(64)}  index.html\n`))],
+    ["index.html.GZ", new Uint8Array(gzipSync("<p>planted</p>"))],
+  ];
+  for (const [name, body] of ROWS) {
+    test(`PUT ${name} beside index.html with on-conflict error: 409 naming index.html; GET /index.html is the real page`, async () => {
+      const r = root();
+      await serving({ root: r, upload: true }, async (base) => {
+        const res = await put(`${base}/${name}`, body);
+        assert.equal(res.status, 409, `PUT ${name}: got ${res.status}, want 409`);
+        const p = (await res.json()) as Record<string, unknown>;
+        assert.equal(p["existing"], "/index.html");
+        assert.equal(p["detail"], `/${name} would be served in place of /index.html, which exists`);
+        for (const coding of ["gzip", "br", "zstd"]) {
+          const get = await fetch(`${base}/index.html`, { headers: { "accept-encoding": coding } });
+          assert.equal(await get.text(), PAGE, `GET with Accept-Encoding: ${coding}`);
+        }
+      });
+      assert.deepEqual(listed(r), ["index.html", "sub"]);
+    });
+  }
+
+  test("a form post of index.html.gz: 409, nothing published", async () => {
+    const r = root();
+    await serving({ root: r, upload: true }, async (base) => {
+      const form = new FormData();
+      form.append("file", new Blob([gzipSync("<p>planted</p>")]), "index.html.gz");
+      const res = await fetch(`${base}/`, { method: "POST", body: form });
+      assert.equal(res.status, 409);
+      const get = await fetch(`${base}/`, { headers: { "accept-encoding": "gzip" } });
+      assert.equal(await get.text(), PAGE);
+    });
+    assert.deepEqual(listed(r), ["index.html", "sub"]);
+  });
+
+  test("on-conflict rename keeps both: index.html.gz becomes index.html (1).gz, which stands in for nothing", async () => {
+    const r = root();
+    await serving({ root: r, upload: true, onConflict: "rename" }, async (base) => {
+      const res = await put(`${base}/index.html.gz`, new Uint8Array(gzipSync("x")));
+      assert.equal(res.status, 201);
+      assert.equal(res.headers.get("location"), "/index.html%20(1).gz");
+      assert.equal(await (await fetch(`${base}/index.html`, { headers: { "accept-encoding": "gzip" } })).text(), PAGE);
+    });
+    assert.deepEqual(listed(r), ["index.html", "index.html (1).gz", "sub"]);
+  });
+
+  test("a sidecar name with nothing beside it, and archive.tar.gz beside nothing, upload as usual", async () => {
+    const r = root();
+    await serving({ root: r, upload: true }, async (base) => {
+      assert.equal((await put(`${base}/archive.tar.gz`, new Uint8Array(gzipSync("t")))).status, 201);
+      assert.equal((await put(`${base}/sub/page.html.br`, "b")).status, 201);
+    });
+    assert.deepEqual(listed(r), ["archive.tar.gz", "index.html", "sub"]);
+  });
+
+  test("with overwrite, which may replace index.html itself, a sidecar is accepted", async () => {
+    const r = root();
+    await serving({ root: r, upload: true, onConflict: "overwrite" }, async (base) => {
+      assert.equal((await put(`${base}/index.html.gz`, new Uint8Array(gzipSync("new")))).status, 201);
+    });
+    assert.ok(existsSync(join(r, "index.html.gz")));
+  });
+
+  test("publishing: the file appears while its sidecar is being linked; the sidecar is taken back (409)", async () => {
+    // The race the early check cannot close: `x` published after `x.gz` was checked.
+    // publish() checks again after its link.
+    const r = root();
+    const rules = await canonicalRules({ root: r, fs: nodeFileSystem, dotfiles: "ignore", symlinks: "inside-root", hiddenFiles: [] });
+    const single = async function* (text: string) {
+      yield new TextEncoder().encode(text);
+    };
+    const sidecar = await writeTemp(join(r, "sub"), single("planted"), { maxSize: 100 });
+    const file = await writeTemp(join(r, "sub"), single("real"), { maxSize: 100 });
+    // Both uploads passed their early checks; the file is published first, then the sidecar.
+    await publish(rules, file, "x", "error");
+    await assert.rejects(
+      publish(rules, sidecar, "x.gz", "error"),
+      (e: unknown) => e instanceof WriteError && (e.failure.kind as string) === "stands-in",
+    );
+    assert.deepEqual(listed(join(r, "sub")), ["x"]);
+  });
+});
+
+describe("configuration files: an upload never configures the next start", () => {
+  // serve.json in the served directory (and wharf.json in the working directory)
+  // is read when wharf starts: had one been uploaded where none was, the next
+  // `wharf` (or `wharf share`) there would take its rewrites, headers, listing...
+  for (const name of ["serve.json", "wharf.json", "Serve.JSON"]) {
+    test(`PUT /${name} and /sub/${name}: 403; a form post of it: 403; DELETE of one: 403`, async () => {
+      const r = root();
+      writeFileSync(join(r, "sub", "serve.json"), "{}");
+      await serving({ root: r, upload: true, delete: true }, async (base) => {
+        const config = JSON.stringify({ rewrites: [{ source: "**", destination: "/evil.html" }] });
+        for (const path of [`/${name}`, `/sub/${name}`]) {
+          const res = await put(`${base}${path}`, config);
+          assert.equal(res.status, 403, `PUT ${path}: got ${res.status}`);
+          assert.match(((await res.json()) as { detail: string }).detail, /a name wharf reads its configuration from/);
+        }
+        const form = new FormData();
+        form.append("file", new Blob([config]), name);
+        assert.equal((await fetch(`${base}/`, { method: "POST", body: form })).status, 403);
+        assert.equal((await fetch(`${base}/sub/serve.json`, { method: "DELETE" })).status, 403);
+      });
+      assert.deepEqual(listed(r), ["index.html", "sub"]);
+      assert.deepEqual(listed(join(r, "sub")), ["serve.json"]);
+    });
+  }
+});
+
+describe("DNS rebinding: writes without credentials go only to the names this server answers to", () => {
+  /** A PUT sent raw with `host` as its Host and the headers a rebound page's fetch carries. */
+  const rebound = async (port: number, host: string, name: string): Promise<number> => {
+    const body = "planted";
+    const head =
+      `PUT /${name} HTTP/1.1\r\nHost: ${host}\r\nOrigin: http://${host}\r\nSec-Fetch-Site: same-origin\r\n` +
+      `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+    const [res] = parseResponses(await rawExchange(port, head + body));
+    return res!.status;
+  };
+
+  test("loopback without accounts: a page on evil.example re-pointed at 127.0.0.1 gets 403, nothing written", async () => {
+    const r = root();
+    await serving({ root: r, upload: true }, async (_base, port) => {
+      assert.equal(await rebound(port, `evil.example:${port}`, "a.txt"), 403);
+      assert.equal(await rebound(port, `EVIL.example.:${port}`, "b.txt"), 403);
+      // The names it answers to: an address, localhost, this machine's name.
+      assert.equal(await rebound(port, `127.0.0.1:${port}`, "ip.txt"), 201);
+      assert.equal(await rebound(port, `localhost:${port}`, "localhost.txt"), 201);
+      assert.equal(await rebound(port, `${hostname().toLowerCase()}:${port}`, "host.txt"), 201);
+    });
+    assert.deepEqual(listed(r), ["host.txt", "index.html", "ip.txt", "localhost.txt", "sub"]);
+  });
+
+  test("--upload-anonymous: the same; --allowed-hosts lets a name in", async () => {
+    const r = root();
+    await serving({ root: r, upload: true, uploadAnonymous: true, allowedHosts: ["files.example"] }, async (_base, port) => {
+      assert.equal(await rebound(port, `evil.example:${port}`, "a.txt"), 403);
+      assert.equal(await rebound(port, `files.example:${port}`, "allowed.txt"), 201);
+    });
+    await serving({ root: r, upload: true, uploadAnonymous: true }, async (_base, port) => {
+      assert.equal(await rebound(port, `evil.example:${port}`, "a.txt"), 403);
+    });
+    assert.deepEqual(listed(r), ["allowed.txt", "index.html", "sub"]);
+  });
+
+  test("with --upload-auth, credentials are the guard: a known name is not needed", async () => {
+    const r = root();
+    await serving({ root: r, upload: true, uploadAuth: "u:p" }, async (_base, port) => {
+      const body = "x";
+      const head =
+        `PUT /named.txt HTTP/1.1\r\nHost: files.example:${port}\r\nAuthorization: Basic ${Buffer.from("u:p").toString("base64")}\r\n` +
+        `Content-Length: 1\r\nConnection: close\r\n\r\n`;
+      const [res] = parseResponses(await rawExchange(port, head + body));
+      assert.equal(res!.status, 201);
+    });
+    assert.equal(readFileSync(join(r, "named.txt"), "utf8"), "x");
+  });
+});

@@ -207,3 +207,52 @@ describe("DNS rebinding: writes without credentials go only to the names this se
     assert.equal(readFileSync(join(r, "named.txt"), "utf8"), "x");
   });
 });
+
+describe("a form is all or nothing, conflicts included", () => {
+  const formOf = (...files: [string, string][]): FormData => {
+    const form = new FormData();
+    for (const [name, text] of files) form.append("file", new Blob([text]), name);
+    return form;
+  };
+
+  test("on-conflict error: a new file then one that exists: 409 naming it, the new file not published", async () => {
+    const r = root();
+    await serving({ root: r, upload: true }, async (base) => {
+      const res = await fetch(`${base}/`, { method: "POST", body: formOf(["new.txt", "n"], ["index.html", "x"]) });
+      assert.equal(res.status, 409);
+      assert.equal(((await res.json()) as Record<string, unknown>)["existing"], "/index.html");
+      assert.equal((await fetch(`${base}/new.txt`)).status, 404);
+    });
+    assert.deepEqual(listed(r), ["index.html", "sub"]);
+    assert.equal(readFileSync(join(r, "index.html"), "utf8"), PAGE);
+  });
+
+  test("on-conflict error: two files of one name in one form: 409, neither published", async () => {
+    const r = root();
+    await serving({ root: r, upload: true }, async (base) => {
+      const res = await fetch(`${base}/sub/`, { method: "POST", body: formOf(["a.txt", "first"], ["a.txt", "second"]) });
+      assert.equal(res.status, 409);
+    });
+    assert.deepEqual(listed(join(r, "sub")), []);
+  });
+
+  test("on-conflict overwrite: a file then a configuration name: 403, the first file not replaced", async () => {
+    const r = root();
+    await serving({ root: r, upload: true, onConflict: "overwrite" }, async (base) => {
+      const res = await fetch(`${base}/`, { method: "POST", body: formOf(["index.html", "replaced"], ["serve.json", "{}"]) });
+      assert.equal(res.status, 403);
+    });
+    assert.equal(readFileSync(join(r, "index.html"), "utf8"), PAGE);
+    assert.deepEqual(listed(r), ["index.html", "sub"]);
+  });
+
+  test("on-conflict rename: two files of one name are both kept", async () => {
+    const r = root();
+    await serving({ root: r, upload: true, onConflict: "rename" }, async (base) => {
+      const res = await fetch(`${base}/sub/`, { method: "POST", body: formOf(["a.txt", "first"], ["a.txt", "second"]) });
+      assert.equal(res.status, 201);
+    });
+    assert.deepEqual(listed(join(r, "sub")), ["a (1).txt", "a.txt"]);
+    assert.equal(readFileSync(join(r, "sub", "a.txt"), "utf8"), "first");
+  });
+});

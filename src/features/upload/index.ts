@@ -38,7 +38,19 @@ import {
   type UploadSettings,
   writeTarget,
 } from "./rules.js";
-import { discard, exists, publish, removeFile, uploadDirectory, WriteError, type WriteFailure, type Written, writeTemp } from "./store.js";
+import {
+  discard,
+  exists,
+  publish,
+  publishProblem,
+  removeFile,
+  unpublish,
+  uploadDirectory,
+  WriteError,
+  type WriteFailure,
+  type Written,
+  writeTemp,
+} from "./store.js";
 
 export type { OnConflict, UploadOptions, UploadSettings } from "./rules.js";
 export { DEFAULT_UPLOAD_MAX_SIZE, uploadSettings } from "./rules.js";
@@ -280,11 +292,27 @@ export function uploads(s: UploadSettings, ctx: UploadContext): Middleware {
       const mismatch = checked.mismatch();
       if (mismatch !== undefined) throw new WriteError({ kind: "digest-mismatch", algorithm: mismatch });
       if (written.length === 0) return problem(req, 400, "The form carried no file.");
+      // All or nothing: every name is checked before any is published (two files of
+      // one name are a conflict unless renamed or overwritten), and a file that still
+      // fails to publish takes back those published before it (none was replaced:
+      // only `overwrite` replaces, and it fails only as checked here).
+      const names = new Set<string>();
+      for (const { name } of written) {
+        if (s.onConflict === "error" && names.has(name)) throw new WriteError({ kind: "exists", name });
+        names.add(name);
+        const failure = await publishProblem(rules, dir, name, s.onConflict);
+        if (failure !== undefined) throw new WriteError(failure);
+      }
       const files: { name: string; url: string; size: number }[] = [];
-      for (const { file, name } of written) {
-        published++;
-        const done = await publish(rules, file, name, s.onConflict);
-        files.push({ name: done.name, url: encodePathname([...parent, done.name], false), size: file.size });
+      try {
+        for (const { file, name } of written) {
+          published++;
+          const done = await publish(rules, file, name, s.onConflict);
+          files.push({ name: done.name, url: encodePathname([...parent, done.name], false), size: file.size });
+        }
+      } catch (error) {
+        if (s.onConflict !== "overwrite") for (const f of files) await unpublish(dir, f.name);
+        throw error;
       }
       // A browser's plain form post: back to the listing, which now shows the files (RFC 9110 §15.4.4).
       if (wantsHtml(req)) return empty(303, { location: "./", "content-length": "0", "cache-control": "no-store" });

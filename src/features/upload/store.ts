@@ -266,6 +266,37 @@ export async function publish(rules: VisibilityRules, written: Written, name: st
   }
 }
 
+/**
+ * Why `name` could not be published in `dir` as `onConflict` says, decided
+ * before anything of a form is published (a form is all or nothing), or
+ * `undefined`. {@link publish} decides again, atomically: this is what can be
+ * known first.
+ */
+export async function publishProblem(
+  rules: VisibilityRules,
+  dir: string,
+  name: string,
+  onConflict: OnConflict,
+): Promise<WriteFailure | undefined> {
+  const target = (dir.endsWith(sep) ? dir : dir + sep) + name;
+  if (isHiddenFile(rules, target)) return { kind: "forbidden", reason: "a file the server keeps hidden" };
+  if (isConfigName(name)) return { kind: "forbidden", reason: "a name wharf reads its configuration from" };
+  if (onConflict === "rename") return undefined;
+  const there = await lstat(target).catch(() => undefined);
+  if (there !== undefined && (onConflict === "error" || there.isDirectory())) return { kind: "exists", name };
+  const of = onConflict === "error" ? standsInFor(name) : undefined;
+  if (of !== undefined && (await exists(dir, of))) return { kind: "stands-in", name, of };
+  return undefined;
+}
+
+/**
+ * Takes back a file this request published with `error` or `rename` (a link to
+ * a new name: nothing was replaced), when a later file of its form failed.
+ */
+export async function unpublish(dir: string, name: string): Promise<void> {
+  await unlink(join(dir, name)).catch(() => {});
+}
+
 /** fsync of the directory, so the new name survives a crash as the bytes do. */
 async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, "r").catch(() => undefined);

@@ -78,7 +78,7 @@ function checkRootDirectory(root: string): void {
 }
 
 /** Logs an unexpected error as one line on stderr, without leaking it to the client. */
-const defaultReporter: ErrorReporter = (error, req) => {
+export const defaultReporter: ErrorReporter = (error, req) => {
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(
     `wharf: internal error on ${escapeLogField(req.method)} ${escapeLogField(req.target)}: ${escapeLogField(message)}\n`,

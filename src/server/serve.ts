@@ -17,9 +17,10 @@ import { booleanOption, wholeOption } from "../core/validate.js";
 import { buildFeatures } from "../features/index.js";
 import { newSecretPath } from "../features/secret-path.js";
 import type { FileSystem } from "../fs/types.js";
-import { createHandlerFromResolved, liveSite } from "../handler/create.js";
+import { createHandlerFromResolved, defaultReporter, liveSite } from "../handler/create.js";
 import { OptionError, resolveOptions, type StaticOptions } from "../handler/options.js";
 import type { ClientAddressFn } from "../http/forwarded.js";
+import type { ErrorReporter } from "../responders/static.js";
 import type { TlsCredentials } from "../tls/credentials.js";
 import { resolveTls, type ServedCertificate } from "../tls/resolve.js";
 import { type BoundAddress, bind, urlsOf } from "./bind.js";
@@ -394,7 +395,12 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const features = buildFeatures(staticOptions, undefined, liveSite(resolved, certificateNames(tls?.certificate)));
   // Built once from the one resolution: the auth check and the banner below look at
   // the features of the handler that answers (and the htpasswd file is read once).
-  const { handler } = createHandlerFromResolved(resolved, features);
+  // An internal error's line names the request's target: without the secret
+  // prefix, as in the access log (secretRedactor below).
+  const hideSecret = features.secretPath === undefined ? undefined : secretRedactor(features.secretPath);
+  const reporter: ErrorReporter =
+    hideSecret === undefined ? defaultReporter : (error, req) => defaultReporter(error, { ...req, target: hideSecret(req.target) });
+  const { handler } = createHandlerFromResolved(resolved, features, reporter);
   const uploadAccounts = (resolved.uploads?.accounts.length ?? 0) > 0;
   if ((features.auth || uploadAccounts) && tls === undefined && insecureAuth !== true && !isLoopback(hostOption)) {
     throw new OptionError(

@@ -271,10 +271,13 @@ function chainListener(
   };
 }
 
-/** A redirect's Location as seen from outside the mount point `base` (mount.ts); other replies as they are. */
+/**
+ * A Location as seen from outside the mount point `base` (mount.ts): a redirect's,
+ * and an upload's 201 (RFC 9110 §10.2.2: the new resource); other replies as they are.
+ */
 function rebased(reply: Reply, base: string): Reply {
   const location = reply.headers["location"];
-  if (location === undefined || reply.status < 300 || reply.status > 399) return reply;
+  if (location === undefined) return reply;
   // Replies may be shared (cached): copy, never change them.
   return { ...reply, headers: { ...reply.headers, location: mountedLocation(location, base) } };
 }

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { constants as h2, connect as http2Connect } from "node:http2";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -16,6 +17,8 @@ import { canonicalRules } from "../../src/responders/hidden-files.js";
 import type { ServeOptions } from "../../src/server/serve.js";
 import { parseResponses, rawExchange } from "../helpers/raw.js";
 import { withServer } from "../helpers/server.js";
+import { opensslCertificate } from "../helpers/tls.js";
+import { waitFor } from "../helpers/wait.js";
 
 const dirs: string[] = [];
 after(() => {
@@ -255,4 +258,37 @@ describe("a form is all or nothing, conflicts included", () => {
     assert.deepEqual(listed(join(r, "sub")), ["a (1).txt", "a.txt"]);
     assert.equal(readFileSync(join(r, "sub", "a.txt"), "utf8"), "first");
   });
+});
+
+test("over HTTP/2, an upload still sending after requestTimeout is reset (CANCEL) and its temporary file removed", async () => {
+  // HTTP/1.1 answers 408 (Node's requestTimeout); HTTP/2 streams had no deadline
+  // at all: a byte now and then held each stream and its open temporary file.
+  const r = root();
+  const cert = opensslCertificate(r, "trickle");
+  const options = { root: r, upload: true, tls: { cert: cert.cert, key: cert.key }, requestTimeout: 1000, headersTimeout: 500 };
+  await withServer(options, async (server) => {
+    const session = http2Connect(`https://localhost:${server.port}`, { ca: cert.cert });
+    session.on("error", () => undefined);
+    const codes: number[] = [];
+    const streams = [0, 1, 2].map((i) => {
+      const stream = session.request({ ":method": "PUT", ":path": `/sub/slow${i}.bin` });
+      stream.on("error", () => undefined);
+      stream.once("close", () => codes.push(stream.rstCode ?? -1));
+      return stream;
+    });
+    // The client keeps sending: it is never idle, only slow.
+    const trickle = setInterval(() => {
+      for (const s of streams) if (!s.destroyed) s.write("x");
+    }, 100);
+    try {
+      assert.ok(await waitFor(() => codes.length === 3, { deadline: 20_000 }), `streams still open: ${3 - codes.length}`);
+      assert.deepEqual(codes, [h2.NGHTTP2_CANCEL, h2.NGHTTP2_CANCEL, h2.NGHTTP2_CANCEL]);
+      const temps = (): string[] => readdirSync(join(r, "sub")).filter((n) => n.startsWith(".wharf-upload-"));
+      assert.ok(await waitFor(() => temps().length === 0), `left behind: ${temps()}`);
+    } finally {
+      clearInterval(trickle);
+      session.destroy();
+    }
+  });
+  assert.deepEqual(listed(join(r, "sub")), []);
 });

@@ -292,3 +292,23 @@ test("over HTTP/2, an upload still sending after requestTimeout is reset (CANCEL
   });
   assert.deepEqual(listed(join(r, "sub")), []);
 });
+
+test("a hidden file's name answers a PUT the same whether it exists or not (403), in every conflict mode", async () => {
+  // GET answers 404 for both; the early 409 ("already exists") told an uploader
+  // which hidden names were there.
+  for (const onConflict of ["error", "rename", "overwrite"] as const) {
+    const r = root();
+    writeFileSync(join(r, "secret.txt"), "s");
+    const hiddenFiles = [join(r, "secret.txt"), join(r, "absent.txt")];
+    await serving({ root: r, upload: true, onConflict, hiddenFiles }, async (base) => {
+      const there = await put(`${base}/secret.txt`, "x");
+      const absent = await put(`${base}/absent.txt`, "x");
+      assert.equal(there.status, 403, `${onConflict}: existing hidden file: got ${there.status}`);
+      assert.equal(absent.status, 403, `${onConflict}: absent hidden file: got ${absent.status}`);
+      const detail = (p: Response): Promise<unknown> => p.json().then((j) => (j as { detail: unknown }).detail);
+      assert.equal(await detail(there), await detail(absent));
+    });
+    assert.deepEqual(listed(r), ["index.html", "secret.txt", "sub"]);
+    assert.equal(readFileSync(join(r, "secret.txt"), "utf8"), "s");
+  }
+});

@@ -28,19 +28,9 @@ import { FormDataError, type FormEvent, formBoundary, formEvents } from "../../h
 import { encodePathname, resolveRequestPath } from "../../path/resolve.js";
 import type { VisibilityRules } from "../../path/visibility.js";
 import { type HostList, hostDecision } from "../live/hosts.js";
-import {
-  crossOriginCheck,
-  declaredLength,
-  inUploadArea,
-  isLoopback,
-  nameProblem,
-  standsInFor,
-  type UploadSettings,
-  writeTarget,
-} from "./rules.js";
+import { crossOriginCheck, declaredLength, inUploadArea, isLoopback, nameProblem, type UploadSettings, writeTarget } from "./rules.js";
 import {
   discard,
-  exists,
   publish,
   publishProblem,
   removeFile,
@@ -229,14 +219,12 @@ export function uploads(s: UploadSettings, ctx: UploadContext): Middleware {
 
     try {
       if (target.kind === "file") {
-        // Known to exist already: 409 before the body is read (publish still decides, atomically, for a race).
-        if (s.onConflict === "error" && (await exists(dir.real, target.name))) {
-          return closing(failureReply(req, { kind: "exists", name: target.name }, parent));
-        }
-        const of = s.onConflict === "error" ? standsInFor(target.name) : undefined;
-        if (of !== undefined && (await exists(dir.real, of))) {
-          return closing(failureReply(req, { kind: "stands-in", name: target.name, of }, parent));
-        }
+        // What can be known before the body is read: a hidden or configuration name
+        // (403 whether or not it exists: a GET answers 404 for both, and a 409 would
+        // tell which hidden names are there), then, with `error`, a name or a file it
+        // would stand in for that exists (409). publish() decides again, atomically.
+        const early = await publishProblem(rules, dir.real, target.name, s.onConflict);
+        if (early !== undefined) return closing(failureReply(req, early, parent));
         const written = await writeTemp(dir.real, body(), { maxSize: s.maxSize, expected: length.length, digests: expected });
         const done = await publish(rules, written, target.name, s.onConflict);
         const url = encodePathname([...parent, done.name], false);

@@ -143,8 +143,14 @@ export function inUploadArea(areas: UploadSettings["areas"], segments: readonly 
 export function nameProblem(name: string, dotfiles: boolean): string | undefined {
   if (name === "" || name === "." || name === "..") return "not a file name";
   // One segment: no separator of any platform, no NUL, no control (a name with a
-  // newline forges lines in every log and listing that prints it).
-  if (/[/\\\u0000-\u001f\u007f]/.test(name)) return "a separator or control character in the name";
+  // newline forges lines in every log and listing that prints it): C0, DEL and C1
+  // (U+0085 is a newline to some readers, U+009B a terminal's CSI), the line and
+  // paragraph separators, and the bidirectional embeddings, overrides and isolates
+  // (U+202E turns `photo\u202Egnp.exe` into what reads as `photoexe.png` in a
+  // listing: extension spoofing, against people who download what others upload).
+  if (/[/\\\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(name)) {
+    return "a separator or control character in the name";
+  }
   if (name.startsWith(UPLOAD_TEMP_PREFIX)) return "a reserved name";
   if (name.startsWith(".") && !dotfiles) return "a dotfile (--dotfiles allows them)";
   // NAME_MAX on Linux, macOS and Windows alike.

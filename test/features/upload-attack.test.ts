@@ -312,3 +312,27 @@ test("a hidden file's name answers a PUT the same whether it exists or not (403)
     assert.equal(readFileSync(join(r, "secret.txt"), "utf8"), "s");
   }
 });
+
+test("a path the file system cannot store (over PATH_MAX with the temporary name): 400 for PUT and a form post, never a 500", async () => {
+  // Each name is within 255 bytes; the whole path is what the kernel refuses (ENAMETOOLONG).
+  const r = root();
+  const segments: string[] = [];
+  let length = r.length;
+  while (length < 4070) {
+    const l = Math.min(250, 4070 - length);
+    segments.push(String.fromCharCode(97 + (segments.length % 26)).repeat(l));
+    length += l + 1;
+  }
+  mkdirSync(join(r, ...segments), { recursive: true });
+  await serving({ root: r, upload: true }, async (base) => {
+    const dir = `${base}/${segments.join("/")}/`;
+    const res = await put(`${dir}f.txt`, "x");
+    assert.equal(res.status, 400, `PUT: got ${res.status}`);
+    assert.match(((await res.json()) as { detail: string }).detail, /cannot store this name or path/);
+    const form = new FormData();
+    form.append("file", new Blob(["x"]), "g.txt");
+    const post = await fetch(dir, { method: "POST", body: form });
+    assert.equal(post.status, 400, `POST: got ${post.status}`);
+  });
+  assert.deepEqual(readdirSync(join(r, ...segments)), []);
+});

@@ -124,6 +124,8 @@ function failureReply(req: WharfRequest, f: WriteFailure, parent: readonly strin
       return closing(problem(req, 400, `The body does not match its ${f.algorithm} digest.`, { algorithm: f.algorithm }));
     case "short":
       return closing(problem(req, 400, "The body ended before its declared length."));
+    case "unstorable":
+      return closing(problem(req, 400, "The file system here cannot store this name or path (too long, or a character it refuses)."));
     case "no-space":
       return closing(problem(req, 507, "The server has no space left for this upload."));
     case "forbidden":

@@ -31,6 +31,8 @@ export type WriteFailure =
   | { readonly kind: "digest-mismatch"; readonly algorithm: DigestAlgorithm }
   | { readonly kind: "short" }
   | { readonly kind: "no-space" }
+  /** The file system cannot store the name or path (ENAMETOOLONG: over PATH_MAX; EINVAL, EILSEQ: a character it refuses). */
+  | { readonly kind: "unstorable" }
   | { readonly kind: "forbidden"; readonly reason: string }
   | { readonly kind: "not-found"; readonly reason: string };
 
@@ -52,7 +54,21 @@ function diskFailure(error: unknown): never {
   if (code === "ENOSPC" || code === "EDQUOT" || code === "EFBIG") fail({ kind: "no-space" });
   if (code === "EACCES" || code === "EPERM" || code === "EROFS") fail({ kind: "forbidden", reason: "the directory cannot be written" });
   if (code === "ENOENT" || code === "ENOTDIR") fail({ kind: "not-found", reason: "the directory is gone" });
+  // Names pass nameProblem (255 bytes each), but a deep path can still pass
+  // PATH_MAX once the temporary name is added, and some file systems refuse
+  // characters (FAT's `:`, ZFS utf8only): the client's doing, never a 500.
+  if (code === "ENAMETOOLONG" || code === "EINVAL" || code === "EILSEQ") fail({ kind: "unstorable" });
   throw error;
+}
+
+/** What {@link diskFailure} would throw for `error`, as a value; other errors are rethrown. */
+function failureOf(error: unknown): WriteFailure {
+  try {
+    return diskFailure(error);
+  } catch (thrown) {
+    if (thrown instanceof WriteError) return thrown.failure;
+    throw thrown;
+  }
 }
 
 /**
@@ -81,7 +97,8 @@ export async function uploadDirectory(
       try {
         await mkdir(join(real, name));
       } catch (made) {
-        if (codeOf(made) !== "EEXIST") return diskFailure(made);
+        // Returned, not thrown: the caller asks for the directory before its try (a 500 otherwise).
+        if (codeOf(made) !== "EEXIST") return failureOf(made);
       }
       next = await realpath(join(real, name));
     }

@@ -115,6 +115,8 @@ export interface BuiltHandler {
   readonly handler: WharfHandler;
   /** The features of this very handler, for serve()'s banner and its auth-without-TLS check. */
   readonly features: Features;
+  /** Settles once no upload is in progress (features/upload `settled`); at once without uploads. */
+  readonly uploadsSettled: () => Promise<void>;
 }
 
 /**
@@ -141,7 +143,8 @@ export function createHandlerFromResolved(
   // Host allow-list, the live routes; features/upload/index.ts says why): a write
   // must know the secret as a read must, a rebound page's Host is refused for
   // writes too, and a write sees the path without the secret.
-  const upload = resolved.uploads === undefined ? [] : [uploadMiddleware(resolved, features)];
+  const uploading = resolved.uploads === undefined ? undefined : uploadMiddleware(resolved, features);
+  const upload = uploading === undefined ? [] : [uploading];
   const gates = features.gates;
   const middleware = [...outer.slice(0, gates), ...upload, ...outer.slice(gates), ...resolved.use, ...inner];
   const files = staticFiles(resolved, report, explain === undefined ? {} : { explain, explainMisses: !byFeatures });
@@ -185,7 +188,7 @@ export function createHandlerFromResolved(
     close: () => features.live.close(),
     watching: features.live.ready,
   });
-  return { handler, features };
+  return { handler, features, uploadsSettled: () => uploading?.settled() ?? Promise.resolve() };
 }
 
 /**

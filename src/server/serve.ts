@@ -400,7 +400,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   const hideSecret = features.secretPath === undefined ? undefined : secretRedactor(features.secretPath);
   const reporter: ErrorReporter =
     hideSecret === undefined ? defaultReporter : (error, req) => defaultReporter(error, { ...req, target: hideSecret(req.target) });
-  const { handler } = createHandlerFromResolved(resolved, features, reporter);
+  const { handler, uploadsSettled } = createHandlerFromResolved(resolved, features, reporter);
   const uploadAccounts = (resolved.uploads?.accounts.length ?? 0) > 0;
   if ((features.auth || uploadAccounts) && tls === undefined && insecureAuth !== true && !isLoopback(hostOption)) {
     throw new OptionError(
@@ -510,9 +510,16 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     // Event streams never end by themselves: each gets a last event and ends
     // before the graceful close waits for responses in flight.
     features.live.close();
-    const closing = closer.close();
+    // Then the uploads the close cut short remove their temporary files, before
+    // the caller (the CLI exits at once) may end the process; bounded, as every wait.
+    const closing = closer.close().then(() =>
+      within(
+        uploadsSettled().then(() => true),
+        UPLOADS_SETTLE_DEADLINE,
+      ),
+    );
     closing.then(stopped, stopped);
-    return closing;
+    return closing.then(() => undefined);
   };
   // A close that fails (it does not, short of a bug) rejects for the caller of close(); here nobody waits on it.
   if (expire !== undefined) expiry = setTimeout(() => close().catch(() => undefined), expire);
@@ -589,6 +596,12 @@ interface Probes {
   readonly log: boolean;
   readonly readiness: () => Promise<Readiness>;
 }
+
+/**
+ * How long close() waits, once the connections are cut, for cut uploads to remove
+ * their temporary files (an unlink each: milliseconds, unless the disk hangs).
+ */
+const UPLOADS_SETTLE_DEADLINE = 2000;
 
 /** How long a readiness probe waits for the root's stat (a hung network mount) before it says 503. */
 const ROOT_CHECK_DEADLINE = 2000;

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { constants as h2, connect as http2Connect } from "node:http2";
+import { connect } from "node:net";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -16,7 +17,7 @@ import { nodeFileSystem } from "../../src/fs/node.js";
 import { canonicalRules } from "../../src/responders/hidden-files.js";
 import type { ServeOptions } from "../../src/server/serve.js";
 import { parseResponses, rawExchange } from "../helpers/raw.js";
-import { withServer } from "../helpers/server.js";
+import { startServer, withServer } from "../helpers/server.js";
 import { opensslCertificate } from "../helpers/tls.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -335,4 +336,25 @@ test("a path the file system cannot store (over PATH_MAX with the temporary name
     assert.equal(post.status, 400, `POST: got ${post.status}`);
   });
   assert.deepEqual(readdirSync(join(r, ...segments)), []);
+});
+
+test("a server stopping (--expire, Ctrl+C) cuts an upload in progress, and close() settles only once its temporary file is gone", async () => {
+  // The CLI exits as soon as close() settles: a temporary file still being
+  // removed then stayed on disk for good (hidden, up to the size limit each).
+  const r = root();
+  const server = await startServer({ root: r, upload: true, shutdownTimeout: 200 });
+  const socket = connect({ port: server.port, host: "127.0.0.1" });
+  socket.on("error", () => undefined);
+  try {
+    socket.write("PUT /sub/half.bin HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\n\r\n");
+    socket.write(Buffer.alloc(1000, 1));
+    const temps = (): string[] => readdirSync(join(r, "sub")).filter((n) => n.startsWith(".wharf-upload-"));
+    assert.ok(await waitFor(() => temps().length === 1), "a temporary file while the body comes");
+    await server.close();
+    assert.deepEqual(temps(), [], "left behind once close() settled");
+  } finally {
+    socket.destroy();
+    await server.close();
+  }
+  assert.deepEqual(listed(join(r, "sub")), []);
 });

@@ -178,11 +178,34 @@ function etagOf(w: Written, hashLimit: number): string {
     : `"${w.size.toString(16)}-${Math.floor(w.mtimeMs).toString(16)}"`;
 }
 
+/** The upload middleware, and a way to wait for the writes in progress. */
+export interface UploadMiddleware extends Middleware {
+  /**
+   * Settles once no write is in progress. serve() awaits it when it stops, after
+   * cutting the connections: each cut upload then removes its temporary file
+   * before the process may exit (the CLI exits as soon as close() settles).
+   */
+  settled(): Promise<void>;
+}
+
 /** The upload middleware; see the module comment for what it checks, in which order. */
-export function uploads(s: UploadSettings, ctx: UploadContext): Middleware {
+export function uploads(s: UploadSettings, ctx: UploadContext): UploadMiddleware {
   const writes = new Set(s.delete ? ["PUT", "POST", "DELETE"] : ["PUT", "POST"]);
 
-  const write = async (req: WharfRequest): Promise<Reply> => {
+  // Writes in progress, so that a server stopping can wait for their temporary
+  // files to be removed (see UploadMiddleware.settled).
+  const pending = new Set<Promise<Reply>>();
+  const write = (req: WharfRequest): Promise<Reply> => {
+    const done = writing(req);
+    pending.add(done);
+    done.then(
+      () => pending.delete(done),
+      () => pending.delete(done),
+    );
+    return done;
+  };
+
+  const writing = async (req: WharfRequest): Promise<Reply> => {
     const rules = await ctx.rules();
     const dotfiles = rules.dotfiles === "allow";
     const target = writeTarget(req.pathname, req.method, s, dotfiles);
@@ -318,7 +341,7 @@ export function uploads(s: UploadSettings, ctx: UploadContext): Middleware {
   const withWrites = (reply: Reply): Reply =>
     reply.headers["allow"] === undefined ? reply : { ...reply, headers: { ...reply.headers, allow } };
 
-  return (req, next) => {
+  const middleware: Middleware = (req, next) => {
     if (!writes.has(req.method)) {
       if (req.method === "GET" || req.method === "HEAD") return next();
       // OPTIONS (204) and the 405 of another method, in an upload directory: say what is allowed.
@@ -351,4 +374,9 @@ export function uploads(s: UploadSettings, ctx: UploadContext): Middleware {
     }
     return write(req);
   };
+  return Object.assign(middleware, {
+    settled: async () => {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+  });
 }

@@ -5,7 +5,7 @@
  * credentials. Each test failed before its fix (docs/security.md, "Uploads").
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { constants as h2, connect as http2Connect } from "node:http2";
 import { connect } from "node:net";
 import { hostname, tmpdir } from "node:os";
@@ -357,4 +357,39 @@ test("a server stopping (--expire, Ctrl+C) cuts an upload in progress, and close
     await server.close();
   }
   assert.deepEqual(listed(join(r, "sub")), []);
+});
+
+describe("links inside an upload area", () => {
+  test("--upload /inbox: a link inbox/site -> ../site does not let a write out of /inbox (403); /inbox itself still takes it", async () => {
+    const r = root();
+    mkdirSync(join(r, "inbox"));
+    mkdirSync(join(r, "site"));
+    symlinkSync("../site", join(r, "inbox", "site"));
+    await serving({ root: r, upload: ["/inbox"], mkdir: true }, async (base) => {
+      assert.equal((await put(`${base}/site/x.html`, "direct")).status, 403);
+      const via = await put(`${base}/inbox/site/x.html`, "through the link");
+      assert.equal(via.status, 403, `PUT through the link: got ${via.status}`);
+      assert.match(((await via.json()) as { detail: string }).detail, /a link out of the upload directory/);
+      const deeper = await put(`${base}/inbox/site/new/x.html`, "and make a directory there");
+      assert.equal(deeper.status, 403);
+      const form = new FormData();
+      form.append("file", new Blob(["x"]), "y.html");
+      assert.equal((await fetch(`${base}/inbox/site/`, { method: "POST", body: form })).status, 403);
+      assert.equal((await put(`${base}/inbox/ok.txt`, "ok")).status, 201);
+      // A read follows the link as before.
+      assert.equal((await fetch(`${base}/inbox/site/`)).status, 200);
+    });
+    assert.deepEqual(listed(join(r, "site")), []);
+    assert.deepEqual(listed(join(r, "inbox")), ["ok.txt", "site"]);
+  });
+
+  test("--mkdir through a dangling link: 404, never a 500", async () => {
+    const r = root();
+    symlinkSync(join(r, "nowhere"), join(r, "dangling"));
+    await serving({ root: r, upload: true, mkdir: true }, async (base) => {
+      const res = await put(`${base}/dangling/x.txt`, "x");
+      assert.equal(res.status, 404, `got ${res.status}`);
+    });
+    assert.equal(existsSync(join(r, "nowhere")), false);
+  });
 });

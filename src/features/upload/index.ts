@@ -28,7 +28,16 @@ import { FormDataError, type FormEvent, formBoundary, formEvents } from "../../h
 import { encodePathname, resolveRequestPath } from "../../path/resolve.js";
 import type { VisibilityRules } from "../../path/visibility.js";
 import { type HostList, hostDecision } from "../live/hosts.js";
-import { crossOriginCheck, declaredLength, inUploadArea, isLoopback, nameProblem, type UploadSettings, writeTarget } from "./rules.js";
+import {
+  crossOriginCheck,
+  declaredLength,
+  inUploadArea,
+  isLoopback,
+  nameProblem,
+  type UploadSettings,
+  uploadAreaDepth,
+  writeTarget,
+} from "./rules.js";
 import {
   discard,
   publish,
@@ -212,7 +221,7 @@ export function uploads(s: UploadSettings, ctx: UploadContext): UploadMiddleware
     if (target.kind === "refused") return closing(problem(req, target.status, `Writing here is not allowed: ${target.reason}.`));
     if (req.method === "DELETE") {
       if (target.kind !== "file") return problem(req, 400, "DELETE needs a file name.");
-      const dir = await uploadDirectory(rules, target.parent, false);
+      const dir = await uploadDirectory(rules, target.parent, false, uploadAreaDepth(s.areas, target.parent));
       if (dir.kind !== "ok") return failureReply(req, dir, target.parent);
       const removed = await removeFile(rules, dir.real, target.name);
       return removed === "removed" ? empty(204) : failureReply(req, removed, target.parent);
@@ -220,7 +229,8 @@ export function uploads(s: UploadSettings, ctx: UploadContext): UploadMiddleware
     // The page's check before it sends any byte: credentials (the gate ran
     // already), origin and directory, answered without a body.
     if (req.method === "POST" && req.search === "?check") {
-      const dir = await uploadDirectory(rules, target.kind === "file" ? target.parent : target.segments, false);
+      const segments = target.kind === "file" ? target.parent : target.segments;
+      const dir = await uploadDirectory(rules, segments, false, uploadAreaDepth(s.areas, segments));
       return dir.kind === "ok" ? empty(204, { "cache-control": "no-store" }) : failureReply(req, dir, []);
     }
     // Uploads take the bytes as they are: a coded body would be stored coded.
@@ -239,7 +249,7 @@ export function uploads(s: UploadSettings, ctx: UploadContext): UploadMiddleware
     if (req.body === undefined) return problem(req, 501, "This server's adapter gives no request body.");
     const body = (): AsyncIterable<Uint8Array> => req.body!();
     const parent = target.kind === "file" ? target.parent : target.segments;
-    const dir = await uploadDirectory(rules, parent, s.mkdir);
+    const dir = await uploadDirectory(rules, parent, s.mkdir, uploadAreaDepth(s.areas, parent));
     if (dir.kind !== "ok") return failureReply(req, dir, parent);
 
     try {

@@ -134,6 +134,15 @@ export function uploadSettings(o: UploadOptions): UploadSettings | undefined {
   };
 }
 
+/** The length of the longest upload area `segments` is in or below (0 for the whole tree), or -1 for none. */
+export function uploadAreaDepth(areas: UploadSettings["areas"], segments: readonly string[]): number {
+  let depth = -1;
+  for (const area of areas) {
+    if (area.length > depth && area.length <= segments.length && area.every((s, i) => segments[i] === s)) depth = area.length;
+  }
+  return depth;
+}
+
 /** Whether `segments` is an upload area or below one (segment by segment: `/up` does not cover `/upload`). */
 export function inUploadArea(areas: UploadSettings["areas"], segments: readonly string[]): boolean {
   return areas.some((area) => area.length <= segments.length && area.every((s, i) => segments[i] === s));

@@ -19,6 +19,7 @@ import { type FileHandle, link, lstat, mkdir, open, realpath, rename, unlink } f
 import { join, sep } from "node:path";
 import { codeOf } from "../../core/errors.js";
 import { type DigestAlgorithm, type ExpectedDigests, NODE_HASH } from "../../http/digest.js";
+import { isInside } from "../../path/resolve.js";
 import { isHiddenFile, UPLOAD_TEMP_PREFIX, type VisibilityRules, visibilityOf } from "../../path/visibility.js";
 import { isConfigName, nameProblem, type OnConflict, renamed, standsInFor } from "./rules.js";
 
@@ -82,8 +83,13 @@ export async function uploadDirectory(
   rules: VisibilityRules,
   segments: readonly string[],
   create: boolean,
+  area = 0,
 ): Promise<{ readonly kind: "ok"; readonly real: string } | WriteFailure> {
   let real = rules.root;
+  // Below an upload area (its first `area` segments), every directory must stay
+  // inside the area's own real directory: `--upload /inbox` must not write to
+  // `/site/` through a link `inbox/site -> ../site`, which a read may follow.
+  let fence: string | undefined;
   for (let i = 0; i < segments.length; i++) {
     const name = segments[i]!;
     let next: string;
@@ -100,11 +106,18 @@ export async function uploadDirectory(
         // Returned, not thrown: the caller asks for the directory before its try (a 500 otherwise).
         if (codeOf(made) !== "EEXIST") return failureOf(made);
       }
-      next = await realpath(join(real, name));
+      // EEXIST for a dangling symlink too, whose realpath still fails.
+      const made = await realpath(join(real, name)).catch(() => undefined);
+      if (made === undefined) return { kind: "not-found", reason: "no such directory" };
+      next = made;
     }
     const seen = visibilityOf(rules, segments.slice(0, i + 1), next);
     if (seen.kind !== "visible") return { kind: "forbidden", reason: "not a directory uploads may reach" };
+    if (fence !== undefined && !isInside(fence, next)) {
+      return { kind: "forbidden", reason: "a link out of the upload directory" };
+    }
     real = next;
+    if (area > 0 && i + 1 === area) fence = real;
   }
   const stat = await lstat(real).catch(() => undefined);
   if (stat === undefined || !stat.isDirectory()) return { kind: "not-found", reason: "not a directory" };

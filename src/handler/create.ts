@@ -78,7 +78,7 @@ function checkRootDirectory(root: string): void {
 }
 
 /** Logs an unexpected error as one line on stderr, without leaking it to the client. */
-const defaultReporter: ErrorReporter = (error, req) => {
+export const defaultReporter: ErrorReporter = (error, req) => {
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(
     `wharf: internal error on ${escapeLogField(req.method)} ${escapeLogField(req.target)}: ${escapeLogField(message)}\n`,
@@ -115,6 +115,8 @@ export interface BuiltHandler {
   readonly handler: WharfHandler;
   /** The features of this very handler, for serve()'s banner and its auth-without-TLS check. */
   readonly features: Features;
+  /** Settles once no upload is in progress (features/upload `settled`); at once without uploads. */
+  readonly uploadsSettled: () => Promise<void>;
 }
 
 /**
@@ -142,7 +144,8 @@ export function createHandlerFromResolved(
   // Host allow-list, the live routes; features/upload/index.ts says why): a write
   // must know the secret as a read must, a rebound page's Host is refused for
   // writes too, and a write sees the path without the secret.
-  const upload = resolved.uploads === undefined ? [] : [uploadMiddleware(resolved, features)];
+  const uploading = resolved.uploads === undefined ? undefined : uploadMiddleware(resolved, features);
+  const upload = uploading === undefined ? [] : [uploading];
   const gates = features.gates;
   const middleware = [...outer.slice(0, gates), ...upload, ...outer.slice(gates), ...resolved.use, ...inner];
   const files = staticFiles(resolved, report, { caches, ...(explain === undefined ? {} : { explain, explainMisses: !byFeatures }) });
@@ -186,7 +189,7 @@ export function createHandlerFromResolved(
     close: () => features.live.close(),
     watching: features.live.ready,
   });
-  return { handler, features };
+  return { handler, features, uploadsSettled: () => uploading?.settled() ?? Promise.resolve() };
 }
 
 /**
@@ -209,6 +212,7 @@ function uploadMiddleware(resolved: ResolvedOptions, features: Features) {
       })),
     hashLimit: resolved.hashLimit,
     gate,
+    hosts: features.live.hosts,
   });
 }
 
@@ -271,10 +275,13 @@ function chainListener(
   };
 }
 
-/** A redirect's Location as seen from outside the mount point `base` (mount.ts); other replies as they are. */
+/**
+ * A Location as seen from outside the mount point `base` (mount.ts): a redirect's,
+ * and an upload's 201 (RFC 9110 §10.2.2: the new resource); other replies as they are.
+ */
 function rebased(reply: Reply, base: string): Reply {
   const location = reply.headers["location"];
-  if (location === undefined || reply.status < 300 || reply.status > 399) return reply;
+  if (location === undefined) return reply;
   // Replies may be shared (cached): copy, never change them.
   return { ...reply, headers: { ...reply.headers, location: mountedLocation(location, base) } };
 }

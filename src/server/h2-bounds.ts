@@ -27,6 +27,28 @@ export function headerListSize(rawHeaders: readonly string[]): number {
   return size + 16 * rawHeaders.length; // 32 per name-value pair
 }
 
+/**
+ * HTTP/1.1's `requestTimeout` for HTTP/2: Node applies it to HTTP/1.1 only, so a
+ * stream could take as long as it liked to send its body, one byte before each
+ * idle timeout, holding its stream and, for an upload, an open temporary file
+ * (100 streams a connection). A stream whose request has a body (no END_STREAM
+ * on its HEADERS, RFC 9113 §8.1) and whose client has not ended it `timeoutMs`
+ * after the headers is reset with CANCEL (RFC 9113 §8.7), as HTTP/1.1 answers
+ * 408 and closes; the handler's read of the body then fails, and an upload
+ * removes its temporary file. Requests without a body (every GET a browser
+ * sends) cost one flag test.
+ */
+export function h2RequestDeadline(session: ServerHttp2Session, timeoutMs: number): void {
+  session.on("stream", (stream: Http2Stream, _headers: unknown, flags: number) => {
+    if ((flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0) return;
+    const timer = setTimeout(() => {
+      if (!stream.destroyed && !stream.closed && stream.state.remoteClose !== 1) stream.close(constants.NGHTTP2_CANCEL);
+    }, timeoutMs);
+    timer.unref();
+    stream.once("close", () => clearTimeout(timer));
+  });
+}
+
 /** The shortest queue {@link ResponseGate} looks through for items that are gone. */
 const MIN_PRUNE = 128;
 

@@ -30,7 +30,7 @@ import type { TLSSocket } from "node:tls";
 import type { NodeRequest, NodeResponse } from "../adapters/node.js";
 import type { TlsCredentials } from "../tls/credentials.js";
 import { certificateNames, withAddresses } from "../tls/names.js";
-import { h2SendTimeout, headerListSize, ResponseGate } from "./h2-bounds.js";
+import { h2RequestDeadline, h2SendTimeout, headerListSize, ResponseGate } from "./h2-bounds.js";
 import { answerPlainHttp } from "./plain-on-tls.js";
 import type { Closable } from "./shutdown.js";
 
@@ -224,6 +224,7 @@ export function secureTransport(o: SecureTransportOptions): SecureTransport {
     // client open a new one whenever it wants (RFC 9113 §6.8).
     if (o.keepAliveTimeout > 0) session.setTimeout(o.keepAliveTimeout, () => session.close());
     limitResets(session);
+    if (o.requestTimeout > 0) h2RequestDeadline(session, o.requestTimeout);
     gates.set(
       session,
       new ResponseGate(HTTP2_LIMITS.responsesInProgress, startResponse, ({ res }) => res.stream.destroyed || res.stream.closed),

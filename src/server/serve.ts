@@ -18,9 +18,10 @@ import { booleanOption, wholeOption } from "../core/validate.js";
 import { buildFeatures } from "../features/index.js";
 import { newSecretPath } from "../features/secret-path.js";
 import type { FileSystem } from "../fs/types.js";
-import { createHandlerFromResolved, liveSite } from "../handler/create.js";
+import { createHandlerFromResolved, defaultReporter, liveSite } from "../handler/create.js";
 import { OptionError, resolveOptions, type StaticOptions } from "../handler/options.js";
 import type { ClientAddressFn } from "../http/forwarded.js";
+import type { ErrorReporter } from "../responders/static.js";
 import type { TlsCredentials } from "../tls/credentials.js";
 import { resolveTls, type ServedCertificate } from "../tls/resolve.js";
 import { type BoundAddress, bind, urlsOf } from "./bind.js";
@@ -429,13 +430,18 @@ export async function serveWith(options: ServeOptions, internals: ServeInternals
   const metrics = metricsAt === undefined ? undefined : await createMetrics(internals.worker === true);
   // Built once from the one resolution: the auth check and the banner below look at
   // the features of the handler that answers (and the htpasswd file is read once).
-  const { handler: files } =
+  // An internal error's line names the request's target: without the secret
+  // prefix, as in the access log (secretRedactor below).
+  const hideSecret = features.secretPath === undefined ? undefined : secretRedactor(features.secretPath);
+  const reporter: ErrorReporter =
+    hideSecret === undefined ? defaultReporter : (error, req) => defaultReporter(error, { ...req, target: hideSecret(req.target) });
+  const { handler: files, uploadsSettled } =
     metrics === undefined
-      ? createHandlerFromResolved(resolved, features)
+      ? createHandlerFromResolved(resolved, features, reporter)
       : createHandlerFromResolved(
           resolved,
           { ...features, outer: [metrics.middleware, ...features.outer], gates: features.gates + 1 },
-          undefined,
+          reporter,
           (c) => metrics.caches(c),
         );
   const handler = metrics === undefined ? files : metrics.wrap(files);
@@ -583,9 +589,16 @@ export async function serveWith(options: ServeOptions, internals: ServeInternals
     // Event streams never end by themselves: each gets a last event and ends
     // before the graceful close waits for responses in flight.
     features.live.close();
-    const closing = closer.close();
+    // Then the uploads the close cut short remove their temporary files, before
+    // the caller (the CLI exits at once) may end the process; bounded, as every wait.
+    const closing = closer.close().then(() =>
+      within(
+        uploadsSettled().then(() => true),
+        UPLOADS_SETTLE_DEADLINE,
+      ),
+    );
     closing.then(stopped, stopped);
-    return closing;
+    return closing.then(() => undefined);
   };
   // A close that fails (it does not, short of a bug) rejects for the caller of close(); here nobody waits on it.
   if (expire !== undefined) expiry = setTimeout(() => close().catch(() => undefined), expire);
@@ -663,6 +676,12 @@ interface Probes {
   readonly log: boolean;
   readonly readiness: () => Promise<Readiness>;
 }
+
+/**
+ * How long close() waits, once the connections are cut, for cut uploads to remove
+ * their temporary files (an unlink each: milliseconds, unless the disk hangs).
+ */
+const UPLOADS_SETTLE_DEADLINE = 2000;
 
 /** How long a readiness probe waits for the root's stat (a hung network mount) before it says 503. */
 const ROOT_CHECK_DEADLINE = 2000;

@@ -159,6 +159,37 @@ describe("serve() with secretPath: true", () => {
     }
   });
 
+  test("an internal error's line on stderr never prints the prefix either", async () => {
+    const server = await serve({
+      root: dir,
+      port: 0,
+      host: "127.0.0.1",
+      secretPath: true,
+      log: false,
+      use: [
+        () => {
+          throw new Error("boom");
+        },
+      ],
+    });
+    const lines: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      assert.equal((await fetch(`${server.urls[0]}sub/f.txt`)).status, 500);
+    } finally {
+      process.stderr.write = write;
+      await server.close();
+    }
+    const internal = lines.filter((l) => l.includes("internal error"));
+    assert.equal(internal.length, 1, lines.join(""));
+    assert.ok(!internal[0]!.includes(server.secretPath!), `stderr names the secret: ${internal[0]}`);
+    assert.match(internal[0]!, /internal error on GET \/…\/sub\/f\.txt: boom/);
+  });
+
   test("two servers make two prefixes; a given one is kept", async () => {
     const a = await serve({ root: dir, port: 0, host: "127.0.0.1", secretPath: true, log: false });
     const b = await serve({ root: dir, port: 0, host: "127.0.0.1", secretPath: S, log: false });

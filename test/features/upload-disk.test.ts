@@ -55,3 +55,32 @@ test("a full disk: 507 problem+json for PUT and for a form post; nothing left be
   assert.deepEqual(readdirSync(dir), ["small.bin"]);
   assert.ok(free() >= before - 64 * 1024, `free space back: ${free()} of ${before}`);
 });
+
+test("a read-only file system: 403 for a PUT, and for one that must make its directory (--mkdir); never a 500", async (t) => {
+  if (skip !== false) {
+    t.skip(skip);
+    return;
+  }
+  const ro = mkdtempSync(join(tmpdir(), "wharf-upload-ro-"));
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=64k,ro", "tmpfs", ro], { stdio: "pipe" });
+  } catch (error) {
+    rmSync(ro, { recursive: true, force: true });
+    t.skip(`cannot mount a read-only tmpfs here: ${String(error)}`);
+    return;
+  }
+  try {
+    await withServer({ root: ro, upload: true, mkdir: true }, async (server) => {
+      const base = server.urls[0]!;
+      const flat = await fetch(`${base}a.txt`, { method: "PUT", body: "a" });
+      assert.equal(flat.status, 403, `PUT a.txt: got ${flat.status}`);
+      // mkdir(2) failing (EROFS) was thrown outside the upload's own error handling: 500.
+      const deep = await fetch(`${base}new/a.txt`, { method: "PUT", body: "a" });
+      assert.equal(deep.status, 403, `PUT new/a.txt: got ${deep.status}`);
+      assert.equal(deep.headers.get("content-type"), "application/problem+json");
+    });
+  } finally {
+    execFileSync("umount", [ro]);
+    rmSync(ro, { recursive: true, force: true });
+  }
+});

@@ -31,6 +31,13 @@ describe("nameProblem: one segment, never a path", () => {
     ["a\u0000b", false, false],
     ["a\nb", false, false],
     ["a\u007fb", false, false],
+    ["a\u0085b", false, false], // C1: NEL
+    ["a\u009bb", false, false], // C1: CSI
+    ["a\u2028b", false, false], // line separator
+    ["photo\u202egnp.exe", false, false], // right-to-left override
+    ["a\u2066b", false, false], // left-to-right isolate
+    ["a\u00a0b", false, true], // a no-break space is a character
+    ["\u05e9\u05dc\u05d5\u05dd.txt", false, true], // Hebrew needs no override
     [".env", false, false],
     [".env", true, true],
     [".wharf-upload-abc", true, false],

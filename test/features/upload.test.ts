@@ -189,7 +189,7 @@ describe("containment: the same rules as reads, after realpath", () => {
     const { root: r, outside } = root();
     await serving({ root: r, upload: true, onConflict: "overwrite" }, async (_base, port) => {
       for (const path of ["/../outside/x", "/%2e%2e/outside/x", "/sub/..%2f..%2foutside%2fx", "/a%00b", "/..\\outside\\x"]) {
-        const raw = await rawExchange(port, `PUT ${path} HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx`);
+        const raw = await rawExchange(port, `PUT ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx`);
         const [res] = parseResponses(raw);
         assert.ok(res !== undefined && (res.status === 400 || res.status === 403), `${path}: got ${res?.status}`);
       }
@@ -249,7 +249,7 @@ describe("temporary files", () => {
     await serving({ root: r, upload: true }, async (_base, port) => {
       const socket = connect({ port, host: "127.0.0.1" });
       await new Promise((ok) => socket.once("connect", ok));
-      socket.write("PUT /sub/half.bin HTTP/1.1\r\nHost: h\r\nContent-Length: 1000000\r\n\r\n");
+      socket.write("PUT /sub/half.bin HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\n\r\n");
       socket.write(Buffer.alloc(300_000, 1));
       // Wait until the temporary file exists (the server is writing), then hang up.
       assert.ok(await waitFor(() => temps(r).length === 1), "a temporary file while the body comes");
@@ -265,7 +265,7 @@ describe("limits and digests", () => {
     const { root: r } = root();
     await serving({ root: r, upload: true, uploadMaxSize: 100 }, async (_base, port) => {
       // The body is never sent: the answer must come from the head alone.
-      const raw = await rawExchange(port, "PUT /big.bin HTTP/1.1\r\nHost: h\r\nContent-Length: 101\r\n\r\n");
+      const raw = await rawExchange(port, "PUT /big.bin HTTP/1.1\r\nHost: localhost\r\nContent-Length: 101\r\n\r\n");
       const [res] = parseResponses(raw);
       assert.equal(res?.status, 413);
       assert.equal(res?.headers["connection"], "close");
@@ -278,7 +278,7 @@ describe("limits and digests", () => {
     const { root: r } = root();
     await serving({ root: r, upload: true, uploadMaxSize: 100 }, async (_base, port) => {
       const head = (path: string, length: number): string =>
-        `PUT ${path} HTTP/1.1\r\nHost: h\r\nContent-Length: ${length}\r\nExpect: 100-continue\r\n\r\n`;
+        `PUT ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${length}\r\nExpect: 100-continue\r\n\r\n`;
       const big = (await rawExchange(port, head("/big.bin", 101))).toString("latin1");
       assert.match(big, /^HTTP\/1\.1 413 /, big.slice(0, 40));
       const taken = (await rawExchange(port, head("/nums.txt", 5))).toString("latin1");
@@ -306,7 +306,7 @@ describe("limits and digests", () => {
       const chunk = (s: string): string => `${s.length.toString(16)}\r\n${s}\r\n`;
       const raw = await rawExchange(
         port,
-        `PUT /big.bin HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n${chunk("x".repeat(60))}${chunk("y".repeat(60))}0\r\n\r\n`,
+        `PUT /big.bin HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n${chunk("x".repeat(60))}${chunk("y".repeat(60))}0\r\n\r\n`,
       );
       assert.equal(parseResponses(raw)[0]?.status, 413);
     });

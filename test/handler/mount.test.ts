@@ -128,6 +128,29 @@ for (const framework of FRAMEWORKS) {
         if (row.method === "GET" && row.status === 200 && row.path.endsWith("/sub/")) assert.match(got.body, /href="\.\/b\.txt"/);
       });
     }
+    test("an upload's 201 Location (and a form post's 303) keeps the mount path", async () => {
+      const root = mkdtempSync(join(tmpdir(), "wharf-mount-upload-"));
+      const { port: p, server: s } = await listen(framework.app(createHandler({ root, upload: true })));
+      try {
+        const res = await fetch(`http://127.0.0.1:${p}/static/new.txt`, { method: "PUT", body: "n" });
+        assert.equal(res.status, 201);
+        assert.equal(res.headers.get("location"), "/static/new.txt");
+        assert.equal(await (await fetch(`http://127.0.0.1:${p}${res.headers.get("location")}`)).text(), "n");
+        const form = new FormData();
+        form.append("file", new Blob(["f"]), "f.txt");
+        const post = await fetch(`http://127.0.0.1:${p}/static/`, {
+          method: "POST",
+          body: form,
+          redirect: "manual",
+          headers: { accept: "text/html" },
+        });
+        assert.equal(post.status, 303);
+        assert.equal(post.headers.get("location"), "./");
+      } finally {
+        s.close();
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
     test("a redirect of a feature (clean URLs) keeps the mount path too", async () => {
       const { port: p, server: s } = await listen(framework.app(createHandler({ root: dir, cleanUrls: true })));
       try {

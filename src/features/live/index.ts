@@ -18,7 +18,7 @@ import type { Middleware } from "../../core/types.js";
 import type { FileSystem } from "../../fs/types.js";
 import { Batcher, type LiveEvent } from "./batch.js";
 import { EventHub, eventBlock } from "./events.js";
-import { hostEntryProblem, hostList } from "./hosts.js";
+import { type HostList, hostEntryProblem, hostList } from "./hosts.js";
 import { allowedHosts, liveMiddleware, SCRIPT_PATH } from "./middleware.js";
 import { PageInjector } from "./page.js";
 import { type TreeState, TreeWatcher, type WatchDirectory } from "./watch-tree.js";
@@ -55,6 +55,13 @@ export interface Live {
   readonly middleware: readonly Middleware[];
   /** Whether live reload is on (the allow-list may be on alone). */
   readonly on: boolean;
+  /**
+   * The names this server answers to (this machine's, the certificate's, the
+   * operator's `allowedHosts`), built whether or not the allow-list is on:
+   * uploads refuse writes without credentials from any other `Host` (a rebound
+   * page, src/features/upload).
+   */
+  readonly hosts: HostList;
   /** Tells the pages that these paths changed (file-system paths, absolute or relative to the root). */
   notify(paths: readonly string[]): void;
   /** Stops watching and ends every event stream with a last event. */
@@ -88,12 +95,11 @@ export function buildLive(o: LiveOptions, site: LiveSite, gate?: Middleware): Li
   }
   const live = o.live === true;
   const middleware: Middleware[] = [];
-  if (hosts !== undefined || live) {
-    const name = hostname().toLowerCase();
-    middleware.push(allowedHosts(hostList([...(hosts ?? []), name, `${name}.local`, ...(site.certificateNames ?? [])])));
-  }
+  const name = hostname().toLowerCase();
+  const known = hostList([...(hosts ?? []), name, `${name}.local`, ...(site.certificateNames ?? [])]);
+  if (hosts !== undefined || live) middleware.push(allowedHosts(known));
   if (!live) {
-    return { middleware, on: false, notify: () => undefined, close: () => undefined, ready: Promise.resolve(undefined) };
+    return { middleware, on: false, hosts: known, notify: () => undefined, close: () => undefined, ready: Promise.resolve(undefined) };
   }
 
   const warn = site.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -120,6 +126,7 @@ export function buildLive(o: LiveOptions, site: LiveSite, gate?: Middleware): Li
   return {
     middleware,
     on: true,
+    hosts: known,
     notify(paths) {
       if (!Array.isArray(paths)) throw new TypeError("notify takes a list of paths");
       for (const p of paths) {

@@ -27,8 +27,29 @@ import { type DigestAlgorithm, digestFields, type ExpectedDigests, NODE_HASH } f
 import { FormDataError, type FormEvent, formBoundary, formEvents } from "../../http/form-data.js";
 import { encodePathname, resolveRequestPath } from "../../path/resolve.js";
 import type { VisibilityRules } from "../../path/visibility.js";
-import { crossOriginCheck, declaredLength, inUploadArea, isLoopback, nameProblem, type UploadSettings, writeTarget } from "./rules.js";
-import { discard, exists, publish, removeFile, uploadDirectory, WriteError, type WriteFailure, type Written, writeTemp } from "./store.js";
+import { type HostList, hostDecision } from "../live/hosts.js";
+import {
+  crossOriginCheck,
+  declaredLength,
+  inUploadArea,
+  isLoopback,
+  nameProblem,
+  type UploadSettings,
+  uploadAreaDepth,
+  writeTarget,
+} from "./rules.js";
+import {
+  discard,
+  publish,
+  publishProblem,
+  removeFile,
+  unpublish,
+  uploadDirectory,
+  WriteError,
+  type WriteFailure,
+  type Written,
+  writeTemp,
+} from "./store.js";
 
 export type { OnConflict, UploadOptions, UploadSettings } from "./rules.js";
 export { DEFAULT_UPLOAD_MAX_SIZE, uploadSettings } from "./rules.js";
@@ -41,6 +62,11 @@ export interface UploadContext {
   readonly hashLimit: number;
   /** Checks credentials and calls its `next` only when they hold (auth.ts `authMiddleware`). */
   readonly gate: Middleware | undefined;
+  /**
+   * The names this server answers to (live/hosts.ts): a write without
+   * credentials must be sent to one of them (DNS rebinding, below).
+   */
+  readonly hosts: HostList;
 }
 
 /**
@@ -95,12 +121,20 @@ function failureReply(req: WharfRequest, f: WriteFailure, parent: readonly strin
       const url = encodePathname([...parent, f.name], false);
       return problem(req, 409, `${url} already exists`, { existing: url });
     }
+    case "stands-in": {
+      const url = encodePathname([...parent, f.of], false);
+      return problem(req, 409, `${encodePathname([...parent, f.name], false)} would be served in place of ${url}, which exists`, {
+        existing: url,
+      });
+    }
     case "too-large":
       return closing(problem(req, 413, "The upload is larger than this server accepts."));
     case "digest-mismatch":
       return closing(problem(req, 400, `The body does not match its ${f.algorithm} digest.`, { algorithm: f.algorithm }));
     case "short":
       return closing(problem(req, 400, "The body ended before its declared length."));
+    case "unstorable":
+      return closing(problem(req, 400, "The file system here cannot store this name or path (too long, or a character it refuses)."));
     case "no-space":
       return closing(problem(req, 507, "The server has no space left for this upload."));
     case "forbidden":
@@ -153,18 +187,41 @@ function etagOf(w: Written, hashLimit: number): string {
     : `"${w.size.toString(16)}-${Math.floor(w.mtimeMs).toString(16)}"`;
 }
 
+/** The upload middleware, and a way to wait for the writes in progress. */
+export interface UploadMiddleware extends Middleware {
+  /**
+   * Settles once no write is in progress. serve() awaits it when it stops, after
+   * cutting the connections: each cut upload then removes its temporary file
+   * before the process may exit (the CLI exits as soon as close() settles).
+   */
+  settled(): Promise<void>;
+}
+
 /** The upload middleware; see the module comment for what it checks, in which order. */
-export function uploads(s: UploadSettings, ctx: UploadContext): Middleware {
+export function uploads(s: UploadSettings, ctx: UploadContext): UploadMiddleware {
   const writes = new Set(s.delete ? ["PUT", "POST", "DELETE"] : ["PUT", "POST"]);
 
-  const write = async (req: WharfRequest): Promise<Reply> => {
+  // Writes in progress, so that a server stopping can wait for their temporary
+  // files to be removed (see UploadMiddleware.settled).
+  const pending = new Set<Promise<Reply>>();
+  const write = (req: WharfRequest): Promise<Reply> => {
+    const done = writing(req);
+    pending.add(done);
+    done.then(
+      () => pending.delete(done),
+      () => pending.delete(done),
+    );
+    return done;
+  };
+
+  const writing = async (req: WharfRequest): Promise<Reply> => {
     const rules = await ctx.rules();
     const dotfiles = rules.dotfiles === "allow";
     const target = writeTarget(req.pathname, req.method, s, dotfiles);
     if (target.kind === "refused") return closing(problem(req, target.status, `Writing here is not allowed: ${target.reason}.`));
     if (req.method === "DELETE") {
       if (target.kind !== "file") return problem(req, 400, "DELETE needs a file name.");
-      const dir = await uploadDirectory(rules, target.parent, false);
+      const dir = await uploadDirectory(rules, target.parent, false, uploadAreaDepth(s.areas, target.parent));
       if (dir.kind !== "ok") return failureReply(req, dir, target.parent);
       const removed = await removeFile(rules, dir.real, target.name);
       return removed === "removed" ? empty(204) : failureReply(req, removed, target.parent);
@@ -172,7 +229,8 @@ export function uploads(s: UploadSettings, ctx: UploadContext): Middleware {
     // The page's check before it sends any byte: credentials (the gate ran
     // already), origin and directory, answered without a body.
     if (req.method === "POST" && req.search === "?check") {
-      const dir = await uploadDirectory(rules, target.kind === "file" ? target.parent : target.segments, false);
+      const segments = target.kind === "file" ? target.parent : target.segments;
+      const dir = await uploadDirectory(rules, segments, false, uploadAreaDepth(s.areas, segments));
       return dir.kind === "ok" ? empty(204, { "cache-control": "no-store" }) : failureReply(req, dir, []);
     }
     // Uploads take the bytes as they are: a coded body would be stored coded.
@@ -191,15 +249,17 @@ export function uploads(s: UploadSettings, ctx: UploadContext): Middleware {
     if (req.body === undefined) return problem(req, 501, "This server's adapter gives no request body.");
     const body = (): AsyncIterable<Uint8Array> => req.body!();
     const parent = target.kind === "file" ? target.parent : target.segments;
-    const dir = await uploadDirectory(rules, parent, s.mkdir);
+    const dir = await uploadDirectory(rules, parent, s.mkdir, uploadAreaDepth(s.areas, parent));
     if (dir.kind !== "ok") return failureReply(req, dir, parent);
 
     try {
       if (target.kind === "file") {
-        // Known to exist already: 409 before the body is read (publish still decides, atomically, for a race).
-        if (s.onConflict === "error" && (await exists(dir.real, target.name))) {
-          return closing(failureReply(req, { kind: "exists", name: target.name }, parent));
-        }
+        // What can be known before the body is read: a hidden or configuration name
+        // (403 whether or not it exists: a GET answers 404 for both, and a 409 would
+        // tell which hidden names are there), then, with `error`, a name or a file it
+        // would stand in for that exists (409). publish() decides again, atomically.
+        const early = await publishProblem(rules, dir.real, target.name, s.onConflict);
+        if (early !== undefined) return closing(failureReply(req, early, parent));
         const written = await writeTemp(dir.real, body(), { maxSize: s.maxSize, expected: length.length, digests: expected });
         const done = await publish(rules, written, target.name, s.onConflict);
         const url = encodePathname([...parent, done.name], false);
@@ -255,11 +315,27 @@ export function uploads(s: UploadSettings, ctx: UploadContext): Middleware {
       const mismatch = checked.mismatch();
       if (mismatch !== undefined) throw new WriteError({ kind: "digest-mismatch", algorithm: mismatch });
       if (written.length === 0) return problem(req, 400, "The form carried no file.");
+      // All or nothing: every name is checked before any is published (two files of
+      // one name are a conflict unless renamed or overwritten), and a file that still
+      // fails to publish takes back those published before it (none was replaced:
+      // only `overwrite` replaces, and it fails only as checked here).
+      const names = new Set<string>();
+      for (const { name } of written) {
+        if (s.onConflict === "error" && names.has(name)) throw new WriteError({ kind: "exists", name });
+        names.add(name);
+        const failure = await publishProblem(rules, dir, name, s.onConflict);
+        if (failure !== undefined) throw new WriteError(failure);
+      }
       const files: { name: string; url: string; size: number }[] = [];
-      for (const { file, name } of written) {
-        published++;
-        const done = await publish(rules, file, name, s.onConflict);
-        files.push({ name: done.name, url: encodePathname([...parent, done.name], false), size: file.size });
+      try {
+        for (const { file, name } of written) {
+          published++;
+          const done = await publish(rules, file, name, s.onConflict);
+          files.push({ name: done.name, url: encodePathname([...parent, done.name], false), size: file.size });
+        }
+      } catch (error) {
+        if (s.onConflict !== "overwrite") for (const f of files) await unpublish(dir, f.name);
+        throw error;
       }
       // A browser's plain form post: back to the listing, which now shows the files (RFC 9110 §15.4.4).
       if (wantsHtml(req)) return empty(303, { location: "./", "content-length": "0", "cache-control": "no-store" });
@@ -275,7 +351,7 @@ export function uploads(s: UploadSettings, ctx: UploadContext): Middleware {
   const withWrites = (reply: Reply): Reply =>
     reply.headers["allow"] === undefined ? reply : { ...reply, headers: { ...reply.headers, allow } };
 
-  return (req, next) => {
+  const middleware: Middleware = (req, next) => {
     if (!writes.has(req.method)) {
       if (req.method === "GET" || req.method === "HEAD") return next();
       // OPTIONS (204) and the 405 of another method, in an upload directory: say what is allowed.
@@ -288,6 +364,18 @@ export function uploads(s: UploadSettings, ctx: UploadContext): Middleware {
     if (origin.kind === "cross-origin") return closing(problem(req, 403, "Cross-site writes are refused."));
     // 2. Credentials.
     if (ctx.gate !== undefined) return ctx.gate(req, () => write(req));
+    // No credentials asked: the browser's same-origin rule is all that keeps other
+    // sites out, and DNS rebinding defeats it: a page on `evil.example` re-pointed
+    // at this server is same-origin to itself (`Sec-Fetch-Site: same-origin`,
+    // `Origin: http://evil.example:PORT`, and a loopback peer when the browser is on
+    // this machine). Its `Host` is the one thing it cannot choose: only the names
+    // this server answers to (IP literals, localhost, this machine's names,
+    // `--allowed-hosts`) may write without credentials, as live reload's allow-list decides.
+    const host = hostDecision(ctx.hosts, req.header("host") ?? req.header(":authority"));
+    if (host.kind !== "allowed") {
+      const named = host.kind === "refused" ? ` (start wharf with --allowed-hosts ${host.name} to allow it)` : "";
+      return closing(problem(req, 403, `Writes without credentials are refused for this Host${named}.`));
+    }
     // A loopback peer that forwards for someone else (a reverse proxy on this
     // machine) is not this machine's user: its header says so, and proxies add it.
     const local = isLoopback(req.remoteAddress) && req.header("forwarded") === undefined && req.header("x-forwarded-for") === undefined;
@@ -296,4 +384,9 @@ export function uploads(s: UploadSettings, ctx: UploadContext): Middleware {
     }
     return write(req);
   };
+  return Object.assign(middleware, {
+    settled: async () => {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+  });
 }

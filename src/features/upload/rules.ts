@@ -134,6 +134,15 @@ export function uploadSettings(o: UploadOptions): UploadSettings | undefined {
   };
 }
 
+/** The length of the longest upload area `segments` is in or below (0 for the whole tree), or -1 for none. */
+export function uploadAreaDepth(areas: UploadSettings["areas"], segments: readonly string[]): number {
+  let depth = -1;
+  for (const area of areas) {
+    if (area.length > depth && area.length <= segments.length && area.every((s, i) => segments[i] === s)) depth = area.length;
+  }
+  return depth;
+}
+
 /** Whether `segments` is an upload area or below one (segment by segment: `/up` does not cover `/upload`). */
 export function inUploadArea(areas: UploadSettings["areas"], segments: readonly string[]): boolean {
   return areas.some((area) => area.length <= segments.length && area.every((s, i) => segments[i] === s));
@@ -143,12 +152,55 @@ export function inUploadArea(areas: UploadSettings["areas"], segments: readonly 
 export function nameProblem(name: string, dotfiles: boolean): string | undefined {
   if (name === "" || name === "." || name === "..") return "not a file name";
   // One segment: no separator of any platform, no NUL, no control (a name with a
-  // newline forges lines in every log and listing that prints it).
-  if (/[/\\\u0000-\u001f\u007f]/.test(name)) return "a separator or control character in the name";
+  // newline forges lines in every log and listing that prints it): C0, DEL and C1
+  // (U+0085 is a newline to some readers, U+009B a terminal's CSI), the line and
+  // paragraph separators, and the bidirectional embeddings, overrides and isolates
+  // (U+202E turns `photo\u202Egnp.exe` into what reads as `photoexe.png` in a
+  // listing: extension spoofing, against people who download what others upload).
+  if (/[/\\\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(name)) {
+    return "a separator or control character in the name";
+  }
   if (name.startsWith(UPLOAD_TEMP_PREFIX)) return "a reserved name";
   if (name.startsWith(".") && !dotfiles) return "a dotfile (--dotfiles allows them)";
   // NAME_MAX on Linux, macOS and Windows alike.
   if (Buffer.byteLength(name, "utf8") > 255) return "a name longer than 255 bytes";
+  return undefined;
+}
+
+/**
+ * The names wharf reads its own configuration from when it starts (config/load.ts:
+ * `wharf.json` in the working directory, `serve.json` in the served one). Where
+ * none existed, nothing hides the name; an upload of one would configure the next
+ * start (rewrites, headers, `directory`, `dotfiles`, `upload`...). Refused
+ * everywhere, in any case: the working directory may be any directory of the tree,
+ * and a case-insensitive file system reads `Serve.JSON` as `serve.json`.
+ */
+const CONFIG_NAMES = new Set(["wharf.json", "serve.json"]);
+
+/** Whether `name` is one wharf reads its configuration from (see {@link CONFIG_NAMES}). */
+export function isConfigName(name: string): boolean {
+  return CONFIG_NAMES.has(name.toLowerCase());
+}
+
+/**
+ * Suffixes of the files wharf serves *in place of* another: precompressed
+ * sidecars (responders/encoders.ts `SIDECAR_SUFFIX`: `x.br` is sent for `x` to a
+ * client that accepts br) and digest sidecars (responders/digest-sidecar.ts:
+ * `x.sha256` gives a large `x` its ETag and Repr-Digest). Each is used when it is
+ * not older than `x`, which an upload never is.
+ */
+const STAND_IN_SUFFIXES = [".br", ".zst", ".gz", ".sha256"] as const;
+
+/**
+ * The name `name` would stand in for, when it has a sidecar's suffix
+ * (case-insensitively: a case-insensitive file system finds `x.GZ` as `x.gz`), or
+ * `undefined`. `x.gz` → `x`.
+ */
+export function standsInFor(name: string): string | undefined {
+  const lower = name.toLowerCase();
+  for (const suffix of STAND_IN_SUFFIXES) {
+    if (lower.endsWith(suffix) && name.length > suffix.length) return name.slice(0, -suffix.length);
+  }
   return undefined;
 }
 
@@ -184,6 +236,10 @@ export function writeTarget(pathname: string, method: string, s: UploadSettings,
   const name = segments.at(-1)!;
   const problem = nameProblem(name, dotfiles);
   if (problem !== undefined) return { kind: "refused", status: 400, reason: problem };
+  // Replaced, it would change how the next start is configured (removed: store.ts
+  // `removeFile` refuses it after its hidden-file check, which answers 404).
+  if (method !== "DELETE" && isConfigName(name))
+    return { kind: "refused", status: 403, reason: "a name wharf reads its configuration from" };
   return { kind: "file", parent: dirs, name };
 }
 

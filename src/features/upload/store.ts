@@ -19,16 +19,21 @@ import { type FileHandle, link, lstat, mkdir, open, realpath, rename, unlink } f
 import { join, sep } from "node:path";
 import { codeOf } from "../../core/errors.js";
 import { type DigestAlgorithm, type ExpectedDigests, NODE_HASH } from "../../http/digest.js";
+import { isInside } from "../../path/resolve.js";
 import { isHiddenFile, UPLOAD_TEMP_PREFIX, type VisibilityRules, visibilityOf } from "../../path/visibility.js";
-import { nameProblem, type OnConflict, renamed } from "./rules.js";
+import { isConfigName, nameProblem, type OnConflict, renamed, standsInFor } from "./rules.js";
 
 /** Why a write could not be done; ./index.ts maps each to a status. */
 export type WriteFailure =
   | { readonly kind: "exists"; readonly name: string }
+  /** `name` is a sidecar wharf would serve in place of the existing file `of` (rules.ts `standsInFor`). */
+  | { readonly kind: "stands-in"; readonly name: string; readonly of: string }
   | { readonly kind: "too-large" }
   | { readonly kind: "digest-mismatch"; readonly algorithm: DigestAlgorithm }
   | { readonly kind: "short" }
   | { readonly kind: "no-space" }
+  /** The file system cannot store the name or path (ENAMETOOLONG: over PATH_MAX; EINVAL, EILSEQ: a character it refuses). */
+  | { readonly kind: "unstorable" }
   | { readonly kind: "forbidden"; readonly reason: string }
   | { readonly kind: "not-found"; readonly reason: string };
 
@@ -50,7 +55,21 @@ function diskFailure(error: unknown): never {
   if (code === "ENOSPC" || code === "EDQUOT" || code === "EFBIG") fail({ kind: "no-space" });
   if (code === "EACCES" || code === "EPERM" || code === "EROFS") fail({ kind: "forbidden", reason: "the directory cannot be written" });
   if (code === "ENOENT" || code === "ENOTDIR") fail({ kind: "not-found", reason: "the directory is gone" });
+  // Names pass nameProblem (255 bytes each), but a deep path can still pass
+  // PATH_MAX once the temporary name is added, and some file systems refuse
+  // characters (FAT's `:`, ZFS utf8only): the client's doing, never a 500.
+  if (code === "ENAMETOOLONG" || code === "EINVAL" || code === "EILSEQ") fail({ kind: "unstorable" });
   throw error;
+}
+
+/** What {@link diskFailure} would throw for `error`, as a value; other errors are rethrown. */
+function failureOf(error: unknown): WriteFailure {
+  try {
+    return diskFailure(error);
+  } catch (thrown) {
+    if (thrown instanceof WriteError) return thrown.failure;
+    throw thrown;
+  }
 }
 
 /**
@@ -64,8 +83,13 @@ export async function uploadDirectory(
   rules: VisibilityRules,
   segments: readonly string[],
   create: boolean,
+  area = 0,
 ): Promise<{ readonly kind: "ok"; readonly real: string } | WriteFailure> {
   let real = rules.root;
+  // Below an upload area (its first `area` segments), every directory must stay
+  // inside the area's own real directory: `--upload /inbox` must not write to
+  // `/site/` through a link `inbox/site -> ../site`, which a read may follow.
+  let fence: string | undefined;
   for (let i = 0; i < segments.length; i++) {
     const name = segments[i]!;
     let next: string;
@@ -79,13 +103,21 @@ export async function uploadDirectory(
       try {
         await mkdir(join(real, name));
       } catch (made) {
-        if (codeOf(made) !== "EEXIST") return diskFailure(made);
+        // Returned, not thrown: the caller asks for the directory before its try (a 500 otherwise).
+        if (codeOf(made) !== "EEXIST") return failureOf(made);
       }
-      next = await realpath(join(real, name));
+      // EEXIST for a dangling symlink too, whose realpath still fails.
+      const made = await realpath(join(real, name)).catch(() => undefined);
+      if (made === undefined) return { kind: "not-found", reason: "no such directory" };
+      next = made;
     }
     const seen = visibilityOf(rules, segments.slice(0, i + 1), next);
     if (seen.kind !== "visible") return { kind: "forbidden", reason: "not a directory uploads may reach" };
+    if (fence !== undefined && !isInside(fence, next)) {
+      return { kind: "forbidden", reason: "a link out of the upload directory" };
+    }
     real = next;
+    if (area > 0 && i + 1 === area) fence = real;
   }
   const stat = await lstat(real).catch(() => undefined);
   if (stat === undefined || !stat.isDirectory()) return { kind: "not-found", reason: "not a directory" };
@@ -226,6 +258,7 @@ export async function publish(rules: VisibilityRules, written: Written, name: st
   try {
     const target = (candidate: string): string => (written.dir.endsWith(sep) ? written.dir : written.dir + sep) + candidate;
     if (isHiddenFile(rules, target(name))) fail({ kind: "forbidden", reason: "a file the server keeps hidden" });
+    if (isConfigName(name)) fail({ kind: "forbidden", reason: "a name wharf reads its configuration from" });
     if (onConflict === "overwrite") {
       const there = await lstat(target(name)).catch(() => undefined);
       // A directory is never replaced by a file (rename would refuse a non-empty one anyway).
@@ -234,19 +267,64 @@ export async function publish(rules: VisibilityRules, written: Written, name: st
       await syncDirectory(written.dir);
       return { name, replaced: there !== undefined };
     }
+    // Without overwrite, an existing file is never replaced, nor made to look replaced:
+    // `x.gz` uploaded beside `x` would be what every gzip client gets for `x`.
+    let standsIn: string | undefined;
     for (let n = 0; n <= (onConflict === "rename" ? MAX_RENAMES : 0); n++) {
       const candidate = n === 0 ? name : renamed(name, n);
       if (n > 0 && (nameProblem(candidate, true) !== undefined || isHiddenFile(rules, target(candidate)))) break;
+      const of = standsInFor(candidate);
+      if (of !== undefined && (await exists(written.dir, of))) {
+        standsIn ??= of;
+        continue;
+      }
       if ((await linkExclusive(written.temp, target(candidate))) === "linked") {
+        // `x` published meanwhile (its check passed before this link): take the
+        // sidecar back, so that it stands in for `x` for a moment at most.
+        if (of !== undefined && (await exists(written.dir, of))) {
+          await unlink(target(candidate)).catch(() => {});
+          return fail({ kind: "stands-in", name: candidate, of });
+        }
         await syncDirectory(written.dir);
         return { name: candidate, replaced: false };
       }
     }
-    return fail({ kind: "exists", name });
+    return fail(standsIn !== undefined && onConflict === "error" ? { kind: "stands-in", name, of: standsIn } : { kind: "exists", name });
   } finally {
     // After link() both names are the file: the temporary one goes; after rename it is gone already.
     await unlink(written.temp).catch(() => {});
   }
+}
+
+/**
+ * Why `name` could not be published in `dir` as `onConflict` says, decided
+ * before anything of a form is published (a form is all or nothing), or
+ * `undefined`. {@link publish} decides again, atomically: this is what can be
+ * known first.
+ */
+export async function publishProblem(
+  rules: VisibilityRules,
+  dir: string,
+  name: string,
+  onConflict: OnConflict,
+): Promise<WriteFailure | undefined> {
+  const target = (dir.endsWith(sep) ? dir : dir + sep) + name;
+  if (isHiddenFile(rules, target)) return { kind: "forbidden", reason: "a file the server keeps hidden" };
+  if (isConfigName(name)) return { kind: "forbidden", reason: "a name wharf reads its configuration from" };
+  if (onConflict === "rename") return undefined;
+  const there = await lstat(target).catch(() => undefined);
+  if (there !== undefined && (onConflict === "error" || there.isDirectory())) return { kind: "exists", name };
+  const of = onConflict === "error" ? standsInFor(name) : undefined;
+  if (of !== undefined && (await exists(dir, of))) return { kind: "stands-in", name, of };
+  return undefined;
+}
+
+/**
+ * Takes back a file this request published with `error` or `rename` (a link to
+ * a new name: nothing was replaced), when a later file of its form failed.
+ */
+export async function unpublish(dir: string, name: string): Promise<void> {
+  await unlink(join(dir, name)).catch(() => {});
 }
 
 /** fsync of the directory, so the new name survives a crash as the bytes do. */
@@ -261,6 +339,7 @@ async function syncDirectory(dir: string): Promise<void> {
 export async function removeFile(rules: VisibilityRules, dir: string, name: string): Promise<"removed" | WriteFailure> {
   const target = (dir.endsWith(sep) ? dir : dir + sep) + name;
   if (isHiddenFile(rules, target)) return { kind: "not-found", reason: "no such file" };
+  if (isConfigName(name)) return { kind: "forbidden", reason: "a name wharf reads its configuration from" };
   const stat = await lstat(target).catch(() => undefined);
   if (stat === undefined) return { kind: "not-found", reason: "no such file" };
   if (stat.isDirectory()) return { kind: "forbidden", reason: "a directory is never deleted" };

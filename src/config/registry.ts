@@ -1219,7 +1219,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     layer: "handler",
   },
   timeout("headers-timeout", "headersTimeout", "time to send the request head (slowloris)", 10_000),
-  timeout("request-timeout", "requestTimeout", "time to send the whole request", 30_000),
+  timeout(
+    "request-timeout",
+    "requestTimeout",
+    "time to send the whole request",
+    30_000,
+    "time to send the whole request; with `--upload`, an upload's body is cut only when no byte of it came for this long",
+  ),
   timeout(
     "send-timeout",
     "sendTimeout",

@@ -13,7 +13,7 @@ import { clientErrorStatus } from "./client-error.js";
 import type { AccessLogEntry } from "./log.js";
 
 /** A socket as 'clientError' gets it. */
-type ParserSocket = Duplex & { bytesWritten?: number; bytesRead?: number; remoteAddress?: string };
+type ParserSocket = Duplex & { bytesWritten?: number; bytesRead?: number; remoteAddress?: string | undefined };
 
 const URI_TOO_LONG = errorReply(414, {}, "The address is too long.");
 const URI_TOO_LONG_BODY = URI_TOO_LONG.body.kind === "chunks" ? (URI_TOO_LONG.body.chunks[0] as Uint8Array) : undefined;

@@ -37,10 +37,20 @@ export function headerListSize(rawHeaders: readonly string[]): number {
  * 408 and closes; the handler's read of the body then fails, and an upload
  * removes its temporary file. Requests without a body (every GET a browser
  * sends) cost one flag test.
+ *
+ * A body the handler reads (a method in `idle`: an upload) is cut instead only
+ * when it stops arriving for `timeoutMs` (body-deadline.ts says why): the
+ * stream's own idle timeout, which Node restarts on every frame read or written.
  */
-export function h2RequestDeadline(session: ServerHttp2Session, timeoutMs: number): void {
-  session.on("stream", (stream: Http2Stream, _headers: unknown, flags: number) => {
+export function h2RequestDeadline(session: ServerHttp2Session, timeoutMs: number, idle?: ReadonlySet<string>): void {
+  session.on("stream", (stream: Http2Stream, headers: Record<string, unknown>, flags: number) => {
     if ((flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0) return;
+    if (idle?.has(String(headers[constants.HTTP2_HEADER_METHOD])) === true) {
+      stream.setTimeout(timeoutMs, () => {
+        if (!stream.destroyed && !stream.closed && stream.state.remoteClose !== 1) stream.close(constants.NGHTTP2_CANCEL);
+      });
+      return;
+    }
     const timer = setTimeout(() => {
       if (!stream.destroyed && !stream.closed && stream.state.remoteClose !== 1) stream.close(constants.NGHTTP2_CANCEL);
     }, timeoutMs);

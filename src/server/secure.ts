@@ -69,6 +69,12 @@ export interface SecureTransportOptions {
   readonly credentials: TlsCredentials;
   readonly headersTimeout: number;
   readonly requestTimeout: number;
+  /**
+   * Methods whose body the handler reads (uploads): their body's deadline is idle
+   * time, not absolute (body-deadline.ts). Over HTTP/1.1 the caller keeps both of
+   * its body deadlines then, so Node's `requestTimeout` is turned off here.
+   */
+  readonly writes?: ReadonlySet<string> | undefined;
   readonly keepAliveTimeout: number;
   readonly connectionsCheckingInterval: number;
   /**
@@ -192,7 +198,7 @@ export function secureTransport(o: SecureTransportOptions): SecureTransport {
   // these, and starts checking them on 'listening', which `server` forwards below.
   Object.assign(secure, {
     headersTimeout: o.headersTimeout,
-    requestTimeout: o.requestTimeout,
+    requestTimeout: o.writes === undefined ? o.requestTimeout : 0,
     keepAliveTimeout: o.keepAliveTimeout,
     connectionsCheckingInterval: o.connectionsCheckingInterval,
     ...(o.maxHeaderSize === undefined ? {} : { maxHeaderSize: o.maxHeaderSize }),
@@ -224,7 +230,7 @@ export function secureTransport(o: SecureTransportOptions): SecureTransport {
     // client open a new one whenever it wants (RFC 9113 §6.8).
     if (o.keepAliveTimeout > 0) session.setTimeout(o.keepAliveTimeout, () => session.close());
     limitResets(session);
-    if (o.requestTimeout > 0) h2RequestDeadline(session, o.requestTimeout);
+    if (o.requestTimeout > 0) h2RequestDeadline(session, o.requestTimeout, o.writes);
     gates.set(
       session,
       new ResponseGate(HTTP2_LIMITS.responsesInProgress, startResponse, ({ res }) => res.stream.destroyed || res.stream.closed),

@@ -25,6 +25,7 @@ import type { ErrorReporter } from "../responders/static.js";
 import type { TlsCredentials } from "../tls/credentials.js";
 import { resolveTls, type ServedCertificate } from "../tls/resolve.js";
 import { type BoundAddress, bind, urlsOf } from "./bind.js";
+import { absoluteDeadline, requestTimeoutError, watchUploadBody } from "./body-deadline.js";
 import { afterBody, clientErrorListener, refuseHeadersTooLarge, refuseRequest, refuseUriTooLong } from "./connection.js";
 import { probeAnswer, probeOf, type Readiness } from "./health.js";
 import { lanAddress, lanUrl } from "./lan.js";
@@ -61,7 +62,10 @@ export interface ServeOptions extends StaticOptions {
    */
   readonly headersTimeout?: number;
   /**
-   * Milliseconds a client may take to send the complete request.
+   * Milliseconds a client may take to send the complete request. With uploads on,
+   * a body the handler reads (an upload) has instead an idle deadline: it is cut
+   * only when none of its bytes came for this long (nginx's `client_body_timeout`),
+   * so a slow link can finish a large file (src/server/body-deadline.ts).
    * @default 30000
    */
   readonly requestTimeout?: number;
@@ -513,6 +517,9 @@ export async function serveWith(options: ServeOptions, internals: ServeInternals
         },
       }
     : undefined;
+  const onClientError = clientErrorListener(record, answeredByConnection);
+  // With uploads on, body deadlines are kept here (body-deadline.ts), Node's turned off.
+  const bodyTimeout = writes !== undefined ? requestTimeout : 0;
   const { onRequest, observe } = requestListener({
     handler,
     closer,
@@ -523,8 +530,9 @@ export async function serveWith(options: ServeOptions, internals: ServeInternals
     clientAddress: resolved.clientAddress,
     probes,
     writes,
+    bodyTimeout,
+    timedOut: (socket) => onClientError(requestTimeoutError(), socket),
   });
-  const onClientError = clientErrorListener(record, answeredByConnection);
   const makeServer = serverFactory({
     tls,
     headersTimeout,
@@ -668,6 +676,13 @@ interface RequestListenerOptions {
   readonly probes: Probes | undefined;
   /** Methods whose body the handler reads (uploads); `undefined`: every body is dropped. */
   readonly writes: ReadonlySet<string> | undefined;
+  /**
+   * With uploads on, `requestTimeout` as kept here instead of by Node (body-deadline.ts):
+   * idle for a body the handler reads, absolute for one dropped. 0: Node's, or none.
+   */
+  readonly bodyTimeout: number;
+  /** Answers a request whose body ran out of time, as Node does at its request timeout. */
+  readonly timedOut: (socket: NodeRequest["socket"]) => void;
 }
 
 /** What answering the `health` probes needs. */
@@ -715,7 +730,19 @@ function answerProbe(req: NodeRequest, res: NodeResponse, probe: "livez" | "read
  * first two, for answers the transport gives itself (the HTTP/2 431).
  */
 function requestListener(o: RequestListenerOptions): { onRequest: Listener; observe: Listener } {
-  const { handler, closer, keepAlive, maxUrlLength, record: log, answeredByConnection, clientAddress, probes, writes } = o;
+  const {
+    handler,
+    closer,
+    keepAlive,
+    maxUrlLength,
+    record: log,
+    answeredByConnection,
+    clientAddress,
+    probes,
+    writes,
+    bodyTimeout,
+    timedOut,
+  } = o;
   // At most MAX_PIPELINED requests of one HTTP/1.1 connection under way at once (pipeline.ts).
   const pipelined = limitPipelining((req, res) => {
     try {
@@ -797,9 +824,21 @@ function requestListener(o: RequestListenerOptions): { onRequest: Listener; obse
         return;
       }
       if (verdict.body !== "none" && !upload) {
-        afterBody(req as IncomingMessage, res, MAX_DISCARDED_BODY, dispatch);
+        if (bodyTimeout === 0) {
+          afterBody(req as IncomingMessage, res, MAX_DISCARDED_BODY, dispatch);
+          return;
+        }
+        // Uploads on: Node's request timeout is off, this body keeps it (absolute).
+        const stop = absoluteDeadline(req, bodyTimeout, timedOut);
+        res.once("close", stop);
+        afterBody(req as IncomingMessage, res, MAX_DISCARDED_BODY, () => {
+          stop();
+          dispatch();
+        });
         return;
       }
+      // An upload's body: cut only when it stops arriving (body-deadline.ts).
+      if (verdict.body !== "none" && bodyTimeout > 0) watchUploadBody(req, res, bodyTimeout, timedOut);
     }
     dispatch();
   };
@@ -865,7 +904,8 @@ function serverFactory(o: ServerFactoryOptions): () => NetServer {
         {
           insecureHTTPParser: false,
           headersTimeout,
-          requestTimeout,
+          // With uploads on, kept per body by requestListener (body-deadline.ts).
+          requestTimeout: writes === undefined ? requestTimeout : 0,
           keepAliveTimeout,
           connectionsCheckingInterval,
           maxHeaderSize,
@@ -894,6 +934,7 @@ function serverFactory(o: ServerFactoryOptions): () => NetServer {
         credentials: tls.credentials,
         headersTimeout,
         requestTimeout,
+        writes,
         keepAliveTimeout,
         connectionsCheckingInterval,
         maxHeaderSize,

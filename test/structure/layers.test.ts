@@ -259,3 +259,18 @@ test("core, http and path load no I/O module", () => {
     .map((x) => `${x.file} imports "${x.spec}"`);
   assert.deepEqual(bad, [], `pure layers doing I/O:\n  ${bad.join("\n  ")}`);
 });
+
+test("docs/design.md's layer table names every module of src/, in its folder's row", () => {
+  const design = readFileSync(join(SRC, "..", "docs", "design.md"), "utf8");
+  const rows = design.split("\n").filter((line) => /^\| \d \| /.test(line));
+  const missing: string[] = [];
+  for (const file of sourceFiles(SRC)) {
+    const path = relative(SRC, file).split(sep).join("/");
+    if (!path.includes("/")) continue; // src/index.ts: the public surface row
+    const folder = path.slice(0, path.indexOf("/"));
+    const name = path.slice(path.lastIndexOf("/") + 1).replace(/\.ts$/, "");
+    const row = rows.find((r) => r.includes(`\`src/${folder}/\``));
+    if (row === undefined || !row.includes(`\`${name}\``)) missing.push(path);
+  }
+  assert.deepEqual(missing, [], `docs/design.md does not name: ${missing.join(", ")}`);
+});

@@ -675,14 +675,6 @@ function requestListener(o: RequestListenerOptions): { onRequest: Listener; obse
       refuseUriTooLong(req, res);
       return;
     }
-    const dispatch =
-      probe === undefined
-        ? (): void => pipelined(req, res)
-        : (): void => {
-            // Answered before the handler: no auth, rewrite or SPA fallback sees a probe.
-            if (probe === "livez") answerProbe(req, res, probe, { kind: "ready" });
-            else void probes!.readiness().then((r) => answerProbe(req, res, probe, r));
-          };
     // HTTP/1.x only: HTTP/2 frames its own messages (and has a stream).
     if ((req as Partial<Http2ServerRequest>).stream === undefined) {
       // Framing, version and Host decided from the head, the same for a cached file
@@ -695,11 +687,19 @@ function requestListener(o: RequestListenerOptions): { onRequest: Listener; obse
         return;
       }
       if (verdict.body !== "none" && !upload) {
-        afterBody(req as IncomingMessage, res, MAX_DISCARDED_BODY, dispatch);
+        afterBody(req as IncomingMessage, res, MAX_DISCARDED_BODY, () => dispatch(req, res, probe));
         return;
       }
     }
-    dispatch();
+    dispatch(req, res, probe);
+  };
+  // A function of its own, not a closure made per request: only a request with a
+  // body to read first needs one (above).
+  const dispatch = (req: NodeRequest, res: NodeResponse, probe: ReturnType<typeof probeOf>): void => {
+    if (probe === undefined) pipelined(req, res);
+    // Answered before the handler: no auth, rewrite or SPA fallback sees a probe.
+    else if (probe === "livez") answerProbe(req, res, probe, { kind: "ready" });
+    else void probes!.readiness().then((r) => answerProbe(req, res, probe, r));
   };
   return { onRequest, observe };
 }

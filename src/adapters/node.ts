@@ -81,15 +81,6 @@ export function fromNodeRequest(req: NodeRequest, withBody = false, client?: Cli
   }
   const q = target.indexOf("?");
   const headers = req.headers;
-  const socket = req.socket;
-  // Read when first asked, then kept: the first read of a connection's peer is a
-  // getpeername() call (Node keeps it for the connection's later requests), 2-3%
-  // of a request on a new connection, and with no access log and no trustProxy
-  // nothing asks. A request handled past this tick is asked at once by its
-  // listener (pinRemoteAddress), while the connection is surely there, as the
-  // eager read did; HTTP/2 reads it now, its socket being unbound with the stream.
-  let peer: { readonly address: string | undefined } | undefined =
-    (req as Partial<Http2ServerRequest>).stream === undefined ? undefined : { address: socket.remoteAddress };
   const request: WharfRequest = {
     method: req.method ?? "GET",
     target,
@@ -99,9 +90,7 @@ export function fromNodeRequest(req: NodeRequest, withBody = false, client?: Cli
       const value = headers[name];
       return Array.isArray(value) ? value.join(", ") : value;
     },
-    get remoteAddress(): string | undefined {
-      return (peer ??= { address: socket.remoteAddress }).address;
-    },
+    remoteAddress: req.socket.remoteAddress,
   };
   const full = withBody ? { ...request, body: () => readBody(req) } : request;
   if (client === undefined) return full;
@@ -111,15 +100,6 @@ export function fromNodeRequest(req: NodeRequest, withBody = false, client?: Cli
     enumerable: true,
     get: () => (known ??= { address: client(full.remoteAddress, full.header) }).address,
   });
-}
-
-/**
- * Reads `request`'s peer address now (see {@link fromNodeRequest}): for a request
- * whose handling goes on past the tick it arrived in, so that a later read still
- * finds the address after the client has gone.
- */
-export function pinRemoteAddress(request: WharfRequest): void {
-  if (request.remoteAddress === undefined) return;
 }
 
 // Resolves on 'drain', or on 'close' when the client has gone away.

@@ -17,7 +17,7 @@ import { nodeFileSystem } from "../fs/node.js";
 import type { FileSystem } from "../fs/types.js";
 import { type Opened, openBody, prepare } from "./body.js";
 import { fetchResponse } from "./fetch.js";
-import { answerFailure, fromNodeRequest, type NodeRequest, type NodeResponse, pinRemoteAddress, writeReply } from "./node.js";
+import { answerFailure, fromNodeRequest, type NodeRequest, type NodeResponse, writeReply } from "./node.js";
 import { closeWithConnection } from "./queued.js";
 
 /** Anything that answers a request with a reply: `handler.handle`, or a function calling `serveContent`. */
@@ -137,7 +137,6 @@ export function nodeListener(responder: Responder, options: SendOptions = {}): (
   const handle = guarded(responder, report);
   return (req, res) => {
     const request = fromNodeRequest(req);
-    pinRemoteAddress(request); // always handled past this tick
     // A pipelined request whose connection closes before its turn: see queued.ts.
     closeWithConnection(res);
     prepare(handle, request, fs)

@@ -7,15 +7,7 @@ import { type Stats, statSync } from "node:fs";
 import { prepare, preparedInMemory } from "../adapters/body.js";
 import { fetchResponse } from "../adapters/fetch.js";
 import { mountedLocation, mountOf } from "../adapters/mount.js";
-import {
-  answerFailure,
-  fromNodeRequest,
-  type NodeRequest,
-  type NodeResponse,
-  pinRemoteAddress,
-  writeReady,
-  writeReply,
-} from "../adapters/node.js";
+import { answerFailure, fromNodeRequest, type NodeRequest, type NodeResponse, writeReady, writeReply } from "../adapters/node.js";
 import { closeWithConnection } from "../adapters/queued.js";
 import { compose } from "../core/compose.js";
 import { empty, errorReply } from "../core/reply.js";
@@ -264,8 +256,6 @@ function chainListener(
         return;
       }
     }
-    // Handled past this tick: the peer's address is read while the connection is there.
-    pinRemoteAddress(request);
     prepare(handle, request, fs, first)
       .then(async (prepared) => {
         if (next !== undefined && fallthrough && prepared.reply.miss === true) {

@@ -7,7 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 // round, so machine noise falls on all alike. The server is pinned to CPU 0 and
 // wrk to CPU 1, as in `npm run bench` and bench/ab.mjs.
 //
-// Configurations: bare (no middleware); sync, `(req, next) => withHeader(next(),
+// Configurations: bare (no middleware); next, `(req, next) => next(req)`, one
+// synchronous middleware that passes every request on (the cost of a step of the
+// chain itself, issue 12 item 4); sync, `(req, next) => withHeader(next(),
 // "x-frame-options", "DENY")`, the README's way, which keeps a cached file in the
 // same tick; await, `async (req, next) => withHeader(await next(), ...)`, the same
 // header through an awaiting middleware (a promise per request); cli, the wharf
@@ -36,13 +38,14 @@ function cpuMs(pid) {
   return (Number(f[11]) + Number(f[12])) * 10;
 }
 
-const CONFIGS = ["bare", "sync", "await", "cli", "cli-json"];
+const CONFIGS = ["bare", "next", "sync", "await", "cli", "cli-json"];
 
 if (process.argv[2] === "--serve") {
   const [, , , port, config, root] = process.argv;
   const { createHandler, withHeader } = await import(pathToFileURL(join(REPO_ROOT, "dist", "index.js")).href);
   const use = {
     bare: [],
+    next: [(req, next) => next(req)],
     sync: [(_req, next) => withHeader(next(), "x-frame-options", "DENY")],
     await: [async (_req, next) => withHeader(await next(), "x-frame-options", "DENY")],
   }[config];

@@ -90,6 +90,11 @@ export function summarize(cases, serverNames, runs, maxOtherLoad = Infinity) {
       servers,
       ratios: {
         wharfToCeiling: ratio("wharf", "ceiling"),
+        wharfToSame: ratio("wharf", "same-headers"),
+        rssOverSameMiB:
+          servers.wharf?.peakRssMiB !== undefined && servers["same-headers"]?.peakRssMiB !== undefined
+            ? servers.wharf.peakRssMiB - servers["same-headers"].peakRssMiB
+            : undefined,
         wharfToNginx: ratio("wharf", "nginx"),
         ceilingToSirv: ratio("ceiling", "sirv"),
       },
@@ -130,6 +135,7 @@ const int = (x) => Math.round(x).toLocaleString("en-US");
 const fmtValue = (x, metric) => (metric === "MiB/s" ? int(x) : int(x));
 const fmtMs = (x) => (x === undefined ? "–" : x < 10 ? `${x.toFixed(2)} ms` : x < 100 ? `${x.toFixed(1)} ms` : `${int(x)} ms`);
 const fmtRatio = (x) => (x === undefined ? "n/a" : `${x.toFixed(2)}×`);
+const fmtDeltaMiB = (x) => (x === undefined ? "n/a" : `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(1)} MiB`);
 const fmtMiB = (x) => (x === undefined ? "–" : `${int(x)} MiB`);
 
 function caseHeading(c) {
@@ -154,7 +160,7 @@ function rowsFor(c, serverNames) {
 
 function ratioLine(c) {
   const r = c.ratios;
-  return `wharf/ceiling ${fmtRatio(r.wharfToCeiling)} · wharf/nginx ${fmtRatio(r.wharfToNginx)} · ceiling/sirv ${fmtRatio(r.ceilingToSirv)}`;
+  return `wharf/same-headers ${fmtRatio(r.wharfToSame)} (peak RSS ${fmtDeltaMiB(r.rssOverSameMiB)}) · wharf/ceiling ${fmtRatio(r.wharfToCeiling)} · wharf/nginx ${fmtRatio(r.wharfToNginx)} · ceiling/sirv ${fmtRatio(r.ceilingToSirv)}`;
 }
 
 function textTable(header, rows, rightAligned) {
@@ -185,7 +191,7 @@ const OVERVIEW_NOTE =
   " ~: other processes loaded the machine in every round, even after repeats (see the case's table).";
 
 function overview(summary, serverNames) {
-  const header = ["case", ...serverNames, "wharf/ceiling", "wharf/nginx", "ceiling/sirv"];
+  const header = ["case", ...serverNames, "wharf/same-headers", "RSS wharf − same", "wharf/ceiling", "wharf/nginx", "ceiling/sirv"];
   const rows = summary.map((c) => [
     `(${c.letter}) ${c.title}${c.metric === "MiB/s" ? " (MiB/s)" : ""}`,
     ...serverNames.map((n) => {
@@ -193,6 +199,8 @@ function overview(summary, serverNames) {
       if (s.status !== "ok") return s.status;
       return fmtValue(s.median, c.metric) + (s.problems.length ? " !" : "") + (s.disturbed ? " ~" : "");
     }),
+    fmtRatio(c.ratios.wharfToSame),
+    fmtDeltaMiB(c.ratios.rssOverSameMiB),
     fmtRatio(c.ratios.wharfToCeiling),
     fmtRatio(c.ratios.wharfToNginx),
     fmtRatio(c.ratios.ceilingToSirv),

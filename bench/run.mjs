@@ -11,7 +11,8 @@ import { waitForQuiet } from "./cpu.mjs";
 import { buildFixture, buildLargeTree, FILES, STARTUP_PATH } from "./fixture.mjs";
 import { cleanupNow, installExitHandlers, onCleanup } from "./procs.mjs";
 import { metricValue, renderMarkdown, renderText, summarize, summarizeStartup } from "./report.mjs";
-import { serverDefinitions, startServer } from "./servers.mjs";
+import { captureWharf } from "./same-headers.mjs";
+import { sameHeadersDir, serverDefinitions, startServer } from "./servers.mjs";
 import { BENCH_DIR, describeEnvironment, ensureNpmTools, ensureSystemTools, ensureWharfBuilt, snapshotWharf } from "./tools.mjs";
 import { runWrk } from "./wrk.mjs";
 
@@ -24,7 +25,7 @@ const USAGE = `usage: npm run bench -- [options]
   --duration S        seconds per measurement (default 5)
   --warmup S          seconds of load before each measurement, 0 for none (default 1)
   --quick             smoke run: 1 round, 2 s, no warm-up, startup on 10,000 files
-  --servers a,b       only these servers (wharf,ceiling,sirv,serve,http-server,python,nginx)
+  --servers a,b       only these servers (wharf,ceiling,same-headers,sirv,serve,http-server,python,nginx)
   --cases a,b         only these cases (small,medium,large,close,notfound,listing,listing-100k,etag304,br,gzip)
   --max-other-load P  a measurement during which other processes used more than
                       P% of a CPU is repeated (default 10)
@@ -220,6 +221,24 @@ async function main() {
   ]) {
     const unknown = (wanted ?? []).filter((w) => !known.includes(w));
     if (unknown.length) throw new Error(`unknown ${kind}: ${unknown.join(", ")} (known: ${known.join(", ")})`);
+  }
+
+  if (defs.some((d) => d.name === "same-headers")) {
+    // The same-headers ceiling answers with what this wharf answered: capture it once, from the same fixture.
+    const wharfDef = allDefs.find((d) => d.name === "wharf");
+    const w = await startServer(wharfDef, {
+      taskset: system.taskset,
+      cpu: SERVER_CPU,
+      root: fixture,
+      workDir,
+      readyPath: FILES.small.path,
+    });
+    try {
+      const n = await captureWharf(w.port, cases, sameHeadersDir(workDir));
+      log(`captured wharf's answers to ${n} request(s) for the same-headers ceiling`);
+    } finally {
+      await w.stop();
+    }
   }
 
   log(

@@ -4,9 +4,12 @@
 // hold is the server's own, so /proc/PID/status is the server's memory.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { freePort, HOST, waitForAnswer } from "./probe.mjs";
 import { track } from "./procs.mjs";
+
+/** Where the bench keeps wharf's captured answers for the same-headers ceiling. */
+export const sameHeadersDir = (workDir) => join(workDir, "same-headers");
 
 /**
  * The servers, in the order they are listed in reports. `command(ctx)` returns
@@ -23,6 +26,13 @@ export function serverDefinitions({ system, npmTools, wharfBin, ceilingBin }) {
       // Preloaded Buffers and precomputed headers: the fastest node:http can answer.
       name: "ceiling",
       command: ({ port, root }) => [node, [ceilingBin, String(port), root, HOST]],
+    },
+    {
+      // The ceiling with wharf's own answers: the same status, headers (names, values,
+      // order) and bodies, captured from wharf at the start of the run
+      // (bench/same-headers.mjs). wharf/same-headers measures wharf, not header bytes.
+      name: "same-headers",
+      command: ({ port, workDir }) => [node, [join(dirname(ceilingBin), "same-headers.mjs"), String(port), sameHeadersDir(workDir), HOST]],
     },
     {
       // Production mode (no --dev): sirv indexes the tree once at startup. --etag so 304 can be measured.

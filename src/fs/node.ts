@@ -383,6 +383,26 @@ export function grownPieceBytes(): number {
 const DONE: IteratorResult<Buffer> = { value: undefined, done: true };
 
 /**
+ * Full-size pieces ({@link MAX_READ}) that downloads gave back once written and
+ * no longer need (their last, or the spare left at the end), for the next
+ * download to read into. Without it every 16 MiB download allocated its two
+ * 512 KiB buffers afresh and dropped them at its end: garbage the collector is
+ * driven by (V8 counts the memory of array buffers) and holes the allocator
+ * keeps resident. At most {@link POOLED} of them (4 MiB) are kept.
+ */
+const POOLED = 8;
+const pool: Buffer[] = [];
+
+/** Full-size pieces kept for the next downloads right now (for tests). */
+export function pooledPieces(): number {
+  return pool.length;
+}
+
+function giveBack(piece: Buffer | undefined): void {
+  if (piece !== undefined && piece.length === MAX_READ && piece.byteOffset === 0 && pool.length < POOLED) pool.push(piece);
+}
+
+/**
  * A piece read ahead that is not asked for within this long (ms) is dropped, and read
  * again (from the first size up) when it is: the socket has not taken the piece
  * before it for a second, so the client takes under 512 KiB/s, and what the
@@ -439,9 +459,14 @@ class Pieces implements AsyncIterableIterator<Buffer>, Recycling {
       this.readingAhead = size;
       grownBytes += size;
     }
-    const spare = this.spare;
+    let spare = this.spare;
     this.spare = undefined;
-    const piece = this.readAt(this.position, size, spare?.length === size ? spare : undefined);
+    if (spare !== undefined && spare.length !== size) {
+      giveBack(spare);
+      spare = undefined;
+    }
+    if (spare === undefined && size === MAX_READ) spare = pool.pop();
+    const piece = this.readAt(this.position, size, spare);
     // Nobody awaits it until the next piece is asked for, which can be seconds away
     // (a sender parked on 'drain'): a read error (EIO, ESTALE) meanwhile would be an
     // unhandled rejection, which ends the process. Marked handled here; next() still
@@ -498,9 +523,11 @@ class Pieces implements AsyncIterableIterator<Buffer>, Recycling {
 
   /** Takes back the piece handed out last, once the socket has written it (src/adapters/node.ts). */
   recycle(piece: Uint8Array): void {
-    if (piece !== this.lastOut || this.position >= this.end) return;
-    this.spare = this.lastOut;
+    if (piece !== this.lastOut) return;
     this.lastOut = undefined;
+    // The last piece: nothing more to read into it here, the next download may.
+    if (this.position >= this.end) giveBack(piece as Buffer);
+    else this.spare = piece as Buffer;
   }
 
   /** Gives back what this download holds of the budget, except a read still running. */
@@ -514,6 +541,9 @@ class Pieces implements AsyncIterableIterator<Buffer>, Recycling {
     this.release();
     grownBytes -= this.readingAhead;
     this.readingAhead = 0;
+    // A spare was written and is held by no one: the next download's.
+    giveBack(this.spare);
+    this.spare = undefined;
   }
 
   /** Stopped early (client gone): lets the read ahead settle before the handle closes. */

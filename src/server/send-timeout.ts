@@ -100,7 +100,8 @@ export function sendWatch(timeoutMs: number): SendWatch {
     watch(socket) {
       if (timeoutMs === 0 || watched.has(socket) || socket.destroyed) return;
       watched.set(socket, { completed: 0, since: -1 });
-      socket.once("close", unwatch);
+      // `on`, not `once`: a socket closes once, and unwatch is idempotent; no wrapper per connection.
+      socket.on("close", unwatch);
       if (timer === undefined) {
         timer = setInterval(sweep, sendCheckInterval(timeoutMs));
         timer.unref();

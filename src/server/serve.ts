@@ -804,14 +804,6 @@ function requestListener(o: RequestListenerOptions): { onRequest: Listener; obse
       refuseUriTooLong(req, res);
       return;
     }
-    const dispatch =
-      probe === undefined
-        ? (): void => pipelined(req, res)
-        : (): void => {
-            // Answered before the handler: no auth, rewrite or SPA fallback sees a probe.
-            if (probe === "livez") answerProbe(req, res, probe, { kind: "ready" });
-            else void probes!.readiness().then((r) => answerProbe(req, res, probe, r));
-          };
     // HTTP/1.x only: HTTP/2 frames its own messages (and has a stream).
     if ((req as Partial<Http2ServerRequest>).stream === undefined) {
       // Framing, version and Host decided from the head, the same for a cached file
@@ -825,7 +817,7 @@ function requestListener(o: RequestListenerOptions): { onRequest: Listener; obse
       }
       if (verdict.body !== "none" && !upload) {
         if (bodyTimeout === 0) {
-          afterBody(req as IncomingMessage, res, MAX_DISCARDED_BODY, dispatch);
+          afterBody(req as IncomingMessage, res, MAX_DISCARDED_BODY, () => dispatch(req, res, probe));
           return;
         }
         // Uploads on: Node's request timeout is off, this body keeps it (absolute).
@@ -833,14 +825,22 @@ function requestListener(o: RequestListenerOptions): { onRequest: Listener; obse
         res.once("close", stop);
         afterBody(req as IncomingMessage, res, MAX_DISCARDED_BODY, () => {
           stop();
-          dispatch();
+          dispatch(req, res, probe);
         });
         return;
       }
       // An upload's body: cut only when it stops arriving (body-deadline.ts).
       if (verdict.body !== "none" && bodyTimeout > 0) watchUploadBody(req, res, bodyTimeout, timedOut);
     }
-    dispatch();
+    dispatch(req, res, probe);
+  };
+  // A function of its own, not a closure made per request: only a request with a
+  // body to read first needs one (above).
+  const dispatch = (req: NodeRequest, res: NodeResponse, probe: ReturnType<typeof probeOf>): void => {
+    if (probe === undefined) pipelined(req, res);
+    // Answered before the handler: no auth, rewrite or SPA fallback sees a probe.
+    else if (probe === "livez") answerProbe(req, res, probe, { kind: "ready" });
+    else void probes!.readiness().then((r) => answerProbe(req, res, probe, r));
   };
   return { onRequest, observe };
 }

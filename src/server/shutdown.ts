@@ -37,6 +37,12 @@ export interface GracefulCloser {
   close(): Promise<void>;
 }
 
+/** Marks a response counted in flight (true) until its 'close' (false). */
+const TRACKED = Symbol("wharf.inFlight");
+interface Tracked {
+  [TRACKED]?: boolean;
+}
+
 /** A {@link GracefulCloser} over `servers` (which may still be added to until close). */
 export function gracefulCloser(servers: readonly Closable[], timeoutMs: number): GracefulCloser {
   let inFlight = 0;
@@ -47,23 +53,31 @@ export function gracefulCloser(servers: readonly Closable[], timeoutMs: number):
   const closeIdle = (): void => {
     for (const server of servers) server.closeIdleConnections();
   };
+  // One listener shared by every response, rather than a closure and a `once`
+  // wrapper each (about 130 ns a request); the mark makes a second 'close' of
+  // one response (queued.ts emits one itself) count once.
+  function untrack(this: NodeResponse & Tracked): void {
+    if (this[TRACKED] !== true) return;
+    this[TRACKED] = false;
+    inFlight--;
+    if (!closing) return;
+    // The connection has just become idle; without this it would linger until
+    // keepAliveTimeout. Next tick, once Node has detached the response from it.
+    setImmediate(closeIdle);
+    if (inFlight === 0) drained?.();
+  }
   return {
     get inFlight() {
       return inFlight;
     },
     track(res) {
+      if ((res as Tracked)[TRACKED] !== undefined) return; // counted once, however often asked
       inFlight++;
       // A request that arrives on a kept-alive connection during shutdown is still
       // answered, but told that the connection ends with it (HTTP/2 says so with GOAWAY).
       if ((closing || draining) && "shouldKeepAlive" in res) res.shouldKeepAlive = false;
-      res.once("close", () => {
-        inFlight--;
-        if (!closing) return;
-        // The connection has just become idle; without this it would linger until
-        // keepAliveTimeout. Next tick, once Node has detached the response from it.
-        setImmediate(closeIdle);
-        if (inFlight === 0) drained?.();
-      });
+      (res as Tracked)[TRACKED] = true;
+      res.on("close", untrack);
     },
     drain() {
       draining = true;

@@ -2,7 +2,9 @@
  * How a download's pieces are read (src/fs/node.ts): a piece given back once
  * written is read into again, and only that one; the first piece is read alone;
  * a piece read ahead that is not asked for within the shed delay is dropped and
- * read again when it is. Every case checks the bytes against the file's.
+ * read again when it is; the full-size pieces a download gives back at its end
+ * are read into by the next download, a bounded number of them kept. Every case
+ * checks the bytes against the file's.
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -10,7 +12,7 @@ import { mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { grownPieceBytes, nodeFileSystem, setShedDelay } from "../../src/fs/node.js";
+import { grownPieceBytes, nodeFileSystem, pooledPieces, setShedDelay } from "../../src/fs/node.js";
 import type { Recycling } from "../../src/fs/types.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -119,4 +121,67 @@ test("a piece read ahead and not asked for within the shed delay is dropped, the
     await close();
   }
   assert.equal(grownPieceBytes(), 0);
+});
+
+test("full-size pieces given back at a download's end are read into by the next download, and at most 8 are kept", async () => {
+  // Downloads that give every piece back, one after the other: the second and
+  // later read their 512 KiB pieces into the buffers the ones before left.
+  const seen: Set<ArrayBufferLike>[] = [];
+  for (let d = 0; d < 3; d++) {
+    const { read, close } = await reader();
+    const hash = createHash("sha256");
+    const buffers = new Set<ArrayBufferLike>();
+    try {
+      for (let r = await read.next(); r.done !== true; r = await read.next()) {
+        hash.update(r.value);
+        if (r.value.length === 512 * 1024) buffers.add(r.value.buffer);
+        read.recycle?.(r.value);
+      }
+    } finally {
+      await close();
+    }
+    assert.equal(hash.digest("hex"), digest(content), `download ${d + 1}`);
+    seen.push(buffers);
+  }
+  const [first, second] = seen as [Set<ArrayBufferLike>, Set<ArrayBufferLike>];
+  assert.ok(
+    [...second].some((b) => first.has(b)),
+    "the second download allocated all its 512 KiB pieces afresh",
+  );
+  assert.ok(pooledPieces() >= 1 && pooledPieces() <= 8, `${pooledPieces()} pieces kept`);
+
+  // A crowd of downloads ending at once keeps 8 at most; a piece still held by its
+  // consumer (not given back) is never kept.
+  const open = await Promise.all(Array.from({ length: 12 }, () => reader()));
+  const held: Uint8Array[] = [];
+  for (const { read } of open) {
+    for (let i = 0; i < 5; i++) {
+      const r = await read.next();
+      held.push(r.value as Uint8Array);
+      read.recycle?.(r.value as Uint8Array);
+    }
+    // Taken and not given back: must not be read into by anyone.
+    held.push((await read.next()).value as Uint8Array);
+  }
+  const copies = held.map((p) => digest(p));
+  for (const { read, close } of open) {
+    await read.return?.();
+    await close();
+  }
+  assert.ok(pooledPieces() <= 8, `${pooledPieces()} pieces kept`);
+  // More downloads now read into the kept pieces: what was not given back is unchanged.
+  for (let d = 0; d < 2; d++) {
+    const { read, close } = await reader();
+    try {
+      for (let r = await read.next(); r.done !== true; r = await read.next()) read.recycle?.(r.value);
+    } finally {
+      await close();
+    }
+  }
+  const notGivenBack = held.filter((_, i) => i % 6 === 5);
+  assert.deepEqual(
+    notGivenBack.map((p) => digest(p)),
+    copies.filter((_, i) => i % 6 === 5),
+    "a piece not given back was read into",
+  );
 });

@@ -31,7 +31,11 @@ if (files.length === 0) {
   console.error(`test/run.mjs: no test file under build/test matches ${args.join(" ")}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files], {
+// A test that hangs (a child process that never exits, an event that never comes)
+// fails after 5 minutes instead of stalling the run until CI's own limit; tests
+// that need longer say so with their own `timeout`.
+const TEST_TIMEOUT_MS = 300_000;
+const result = spawnSync(process.execPath, ["--test", "--test-reporter=spec", `--test-timeout=${TEST_TIMEOUT_MS}`, ...files], {
   stdio: "inherit",
 });
 process.exit(result.status ?? 1);

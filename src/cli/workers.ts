@@ -91,6 +91,18 @@ export async function runWorker(
   });
 }
 
+/**
+ * The workers that have not exited. `cluster.workers` is not that: Node removes a
+ * worker from it only once both its process has exited and its IPC channel has
+ * closed, and the two events come in either order. When 'exit' comes last the
+ * worker is already gone from the list; when it comes first (seen under load)
+ * the exited worker is still listed, and a primary waiting for "no worker left"
+ * on 'exit' waits forever.
+ */
+export function living(workers: NodeJS.Dict<Worker> | undefined): Worker[] {
+  return Object.values(workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
+}
+
 /** Options of {@link runPrimary}. */
 export interface PrimaryOptions {
   readonly workers: number;
@@ -144,6 +156,9 @@ export function runPrimary(o: PrimaryOptions): Promise<number> {
         try {
           const { text, contentType } = await workersMetrics();
           metrics = await listenMetrics(text, contentType, o.metrics);
+          // A signal (or a failed worker) ended the run while the listener was binding:
+          // finish() found nothing to close, so close it here or it keeps the process alive.
+          if (finished) for (const server of metrics.servers) server.close();
         } catch (e) {
           const code = (e as { code?: unknown }).code;
           fail(
@@ -157,7 +172,7 @@ export function runPrimary(o: PrimaryOptions): Promise<number> {
       }
       if (!stopping) o.ready({ ...first!, mode, metricsUrl: metrics?.url });
     };
-    const alive = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    const alive = (): Worker[] => living(cluster.workers);
 
     const start = (replacing?: number): void => {
       const env = mode === "cluster" ? {} : { [REUSE_PORT_ENV]: "1", ...(port === undefined ? {} : { [PORT_ENV]: String(port) }) };

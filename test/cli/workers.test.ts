@@ -2,11 +2,13 @@
 
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
+import type { Worker } from "node:cluster";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { living } from "../../src/cli/workers.js";
 import { reusePortAvailable } from "../../src/server/bind.js";
 import { BIN, startCli } from "../helpers/cli.js";
 
@@ -29,6 +31,29 @@ function children(pid: number): number[] {
     return []; // pgrep exits 1 when there are none
   }
 }
+
+describe("living: the workers a shutting-down primary still waits for", () => {
+  // Node lists a worker in cluster.workers until its process has exited *and* its
+  // IPC channel has closed; the 'exit' event can come before the channel closes.
+  // A primary that counted cluster.workers on 'exit' then waited for a worker
+  // that was already dead, and never exited (seen under load).
+  const worker = (id: number, dead: boolean): Worker => ({ id, isDead: () => dead }) as unknown as Worker;
+  const cases: readonly { name: string; workers: NodeJS.Dict<Worker> | undefined; ids: readonly number[] }[] = [
+    { name: "no cluster.workers (not a primary)", workers: undefined, ids: [] },
+    { name: "all running", workers: { 1: worker(1, false), 2: worker(2, false) }, ids: [1, 2] },
+    { name: "one exited, channel still open", workers: { 1: worker(1, true), 2: worker(2, false) }, ids: [2] },
+    { name: "the last one exited, channel still open", workers: { 2: worker(2, true) }, ids: [] },
+    { name: "a removed slot", workers: { 1: undefined, 3: worker(3, false) }, ids: [3] },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      assert.deepEqual(
+        living(c.workers).map((w) => w.id),
+        c.ids,
+      );
+    });
+  }
+});
 
 describe("--workers", () => {
   test("two workers serve one port; SIGTERM stops them all and exits 0", async () => {

@@ -247,16 +247,34 @@ export function basicAuth(options: AuthOptions): Middleware {
  */
 export function authMiddleware(verify: Verifier, realm: string, signedIn = new SignedIn()): Middleware {
   const challenge = `Basic realm="${realm}", charset="UTF-8"`;
-  const authenticate = async (header: string | undefined): Promise<Verdict> => {
+  // Checks under way, by key: the requests a page makes at once, before the first
+  // answer is remembered, wait for one check instead of each queueing its own (a
+  // browser's dozen parallel requests took a dozen places in the bounded queue,
+  // and during a guessing flood got 503 where one check would have fitted). At
+  // most as many entries as checks can be pending (the pool answers busy past its bound).
+  const checking = new Map<string, Promise<Verdict>>();
+  const authenticate = (header: string | undefined): Verdict | Promise<Verdict> => {
     if (header === undefined) return DENIED;
     const key = signedIn.key(header);
     const user = signedIn.get(key);
     if (user !== undefined) return { kind: "authenticated", user };
+    const pending = checking.get(key);
+    if (pending !== undefined) return pending;
     const credentials = parseBasic(header);
     if (credentials === undefined) return DENIED;
-    const verdict = await verify(credentials);
-    if (verdict.kind === "authenticated") signedIn.set(key, verdict.user);
-    return verdict;
+    const check = verify(credentials).then(
+      (verdict) => {
+        checking.delete(key);
+        if (verdict.kind === "authenticated") signedIn.set(key, verdict.user);
+        return verdict;
+      },
+      (error: unknown) => {
+        checking.delete(key);
+        throw error;
+      },
+    );
+    checking.set(key, check);
+    return check;
   };
 
   return async (req, next) => {

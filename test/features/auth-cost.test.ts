@@ -190,6 +190,43 @@ describe("signed-in browsers cost one check", () => {
     assert.equal(checks, 4);
   });
 
+  test("requests with one header at once share one check, whatever its answer", async () => {
+    const calls: string[] = [];
+    const waiting: (() => void)[] = [];
+    const verify = async ({ user, password }: { user: string; password: string }): Promise<Verdict> => {
+      calls.push(password);
+      await new Promise<void>((go) => waiting.push(go));
+      if (password === "busy") return { kind: "busy" };
+      return password === "pw" ? { kind: "authenticated", user } : { kind: "denied" };
+    };
+    const auth = authMiddleware(verify, "wharf");
+    const next = async () => empty(204);
+    const cases = [
+      { password: "pw", status: 204 },
+      { password: "no", status: 401 },
+      { password: "busy", status: 503 },
+    ];
+    for (const c of cases) {
+      calls.length = 0;
+      const answers = Array.from({ length: 12 }, () => auth(req(basic("me", c.password)), next));
+      // Let every request reach its check before the one check answers.
+      await new Promise((go) => setImmediate(go));
+      assert.deepEqual(calls, [c.password], `${c.password}: one check for twelve requests`);
+      for (const go of waiting.splice(0)) go();
+      assert.deepEqual(
+        (await Promise.all(answers)).map((r) => r.status),
+        Array(12).fill(c.status),
+      );
+    }
+    // Over, a check is not shared any more: a wrong password is checked again.
+    calls.length = 0;
+    const again = auth(req(basic("me", "no")), next);
+    await new Promise((go) => setImmediate(go));
+    for (const go of waiting.splice(0)) go();
+    assert.equal((await again).status, 401);
+    assert.deepEqual(calls, ["no"]);
+  });
+
   test("the cache is weighed in bytes, drops the oldest first, and forgets after its time", () => {
     const cache = new SignedIn(4096, 1000);
     const long = "u".repeat(500);

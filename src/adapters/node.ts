@@ -162,6 +162,11 @@ async function writeNext(
   gone: () => boolean,
   sliced: SlicedWriter | undefined,
 ): Promise<"done" | "gone" | "wait" | "more"> {
+  // Gone while the last piece was waiting to drain (a send timeout cut a client
+  // that stopped reading): no next piece. Asking for it read one more piece and
+  // started the read ahead of another (up to 1 MiB per connection cut, garbage
+  // at once), and the attack run cuts 50 slow readers every few seconds.
+  if (gone()) return "gone";
   const next = await pieces.next();
   if (next.done === true) return "done";
   if (gone()) return "gone";

@@ -23,7 +23,8 @@ import { createHash, type Hash } from "node:crypto";
 import { BackgroundQueue } from "../core/background.js";
 import { sameFile } from "../core/identity.js";
 import { SharedWork } from "../core/shared-work.js";
-import type { FileStat, FileSystem, OpenFile } from "../fs/types.js";
+import { eachPiece } from "../fs/each-piece.js";
+import type { FileStat, FileSystem, OpenFile, Recycling } from "../fs/types.js";
 import type { Digests } from "../http/digest-fields.js";
 import type { EntityTag } from "../http/etag.js";
 import type { Encoding } from "../http/negotiate.js";
@@ -309,17 +310,18 @@ export class FileContentsCache {
       if (keep) {
         const body = new Uint8Array(opened.size);
         let offset = 0;
-        for await (const chunk of file.read(0, opened.size)) {
+        // Copied out, each piece is given back and the next read into it.
+        await eachPiece(file.read(0, opened.size), (chunk) => {
           body.set(chunk.subarray(0, opened.size - offset), offset);
           offset += chunk.length;
-        }
+        });
         // The bytes are in memory: hashed whatever hashLimit says (it bounds reading, not hashing).
         // Shorter than its stat: it is being rewritten; serve what the stat promised never.
         const hashed = known === undefined ? hashBytes(body, digests) : { etag: known.etag, digests: known.digests };
         contents = offset === opened.size ? { ...hashed, body } : { etag: metadataTag(opened), body: undefined };
       } else if (opened.size <= this.#limits.hashLimit) {
         const hash = new ContentHash(digests);
-        for await (const chunk of file.read(0, opened.size)) hash.update(chunk);
+        await eachPiece(file.read(0, opened.size), (chunk) => hash.update(chunk));
         contents = { ...hash.result(), body: undefined };
       } else {
         contents = { etag: metadataTag(opened), body: undefined };
@@ -459,7 +461,7 @@ export class FileContentsCache {
  * for ever.
  */
 async function* withStallDeadline(file: OpenFile, size: number, stallMs: number): AsyncGenerator<Uint8Array> {
-  const chunks = file.read(0, size)[Symbol.asyncIterator]();
+  const chunks = file.read(0, size)[Symbol.asyncIterator]() as AsyncIterator<Uint8Array> & Recycling;
   try {
     for (;;) {
       let timer: NodeJS.Timeout | undefined;
@@ -471,6 +473,8 @@ async function* withStallDeadline(file: OpenFile, size: number, stallMs: number)
         const next = await Promise.race([chunks.next(), stalled]);
         if (next.done === true) return;
         yield next.value;
+        // The consumer (a hash) has taken it: read the next piece into it (fs/each-piece.ts says why).
+        chunks.recycle?.(next.value);
       } finally {
         clearTimeout(timer);
       }

@@ -108,3 +108,46 @@ test("over a plain socket, given back once the write of it completed", async () 
   await writeReply(res as unknown as ServerResponse, { reply, body: body([512, 256], res.events) });
   assert.deepEqual(res.events, ["write 512", "written 512", "recycled 512", "write 256", "written 256", "recycled 256"]);
 });
+
+test("a connection cut while a piece waits to drain asks for no further piece, and the read is stopped", async () => {
+  // HTTP/1.1 (plain and TLS) and a watched HTTP/2 stream take the same path: the
+  // response is gone by the time the write it waited on settles.
+  for (const encrypted of [false, true]) {
+    const events: string[] = [];
+    let asked = 0;
+    let returned = 0;
+    const pieces = [Buffer.alloc(512 * KiB), Buffer.alloc(512 * KiB), Buffer.alloc(512 * KiB)];
+    const iterator = {
+      next: async (): Promise<IteratorResult<Uint8Array>> => {
+        asked++;
+        const piece = pieces[asked - 1];
+        return piece === undefined ? { value: undefined, done: true } : { value: piece, done: false };
+      },
+      return: async (): Promise<IteratorResult<Uint8Array>> => {
+        returned++;
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+    // A client that stopped reading: its first write never completes; then the send timeout cuts it.
+    const res = new (class extends FakeResponse {
+      override write(chunk: Uint8Array): boolean {
+        this.writes.push(chunk.length);
+        if (this.writes.length === 1) {
+          setImmediate(() => {
+            this.destroyed = true;
+            this.emit("close");
+          });
+        }
+        return false;
+      }
+    })({ encrypted });
+    await writeReply(res as unknown as ServerResponse, { reply, body: { bytes: iterator, close: async () => undefined } });
+    assert.equal(asked, 1, `${encrypted ? "TLS" : "plain"}: pieces asked for`);
+    assert.equal(returned, 1, "the read is stopped (its read ahead settled and released)");
+    assert.equal(res.ended, false);
+    assert.deepEqual(events, []);
+  }
+});

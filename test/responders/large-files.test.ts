@@ -6,9 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { describe, test } from "node:test";
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
 import { memoryFileSystem } from "../../src/fs/memory.js";
-import type { FileSystem } from "../../src/fs/types.js";
+import { nodeFileSystem } from "../../src/fs/node.js";
+import type { FileSystem, Recycling } from "../../src/fs/types.js";
 import { formatDigestSidecar, parseDigestSidecar, readDigestSidecar } from "../../src/responders/digest-sidecar.js";
 import { BACKGROUND_HASHES, BACKGROUND_RECHECK_BYTES, type Contents, FileContentsCache } from "../../src/responders/file-contents.js";
 import { waitFor } from "../helpers/wait.js";
@@ -75,9 +79,9 @@ describe("readDigestSidecar", () => {
   }
 });
 
-describe("background hash of files above hashLimit", () => {
-  const tagOf = (s: string): string => `"${createHash("sha256").update(s).digest().subarray(0, 16).toString("base64url")}"`;
+const tagOf = (s: string | Uint8Array): string => `"${createHash("sha256").update(s).digest().subarray(0, 16).toString("base64url")}"`;
 
+describe("background hash of files above hashLimit", () => {
   /** A memory file system that counts opens by path. */
   function counted(tree: Record<string, string>): { fs: FileSystem; opens: Map<string, number> } {
     const inner = memoryFileSystem("/m", tree);
@@ -195,4 +199,79 @@ describe("background hash of files above hashLimit", () => {
     assert.ok(read <= BACKGROUND_RECHECK_BYTES + MiB, `${read / MiB} MiB read after the file changed at 1 MiB`);
     assert.notEqual((await cache.contentsOf("/m/log.bin", before)).provisional, undefined, "nothing remembered for the old version");
   });
+});
+
+describe("reading a file to hash or keep it goes through a handful of buffers", () => {
+  // Each piece is given back once hashed or copied and the next read into it
+  // (fs/each-piece.ts): before, hashing a 64 MiB file dropped 128 pieces of
+  // 512 KiB as garbage, which glibc kept resident.
+  const MiB = 1024 * 1024;
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), "wharf-hash-buffers-")));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The node file system, noting the buffer behind every piece a read hands out. */
+  function watched(): { fs: FileSystem; buffers: Set<ArrayBufferLike>; pieces: () => number } {
+    const buffers = new Set<ArrayBufferLike>();
+    let pieces = 0;
+    const fs: FileSystem = {
+      ...nodeFileSystem,
+      open: async (p) => {
+        const file = await nodeFileSystem.open(p);
+        return {
+          stat: () => file.stat(),
+          close: () => file.close(),
+          read: (start, end) => ({
+            [Symbol.asyncIterator]: () => {
+              const inner = file.read(start, end)[Symbol.asyncIterator]() as AsyncIterator<Uint8Array> & Recycling;
+              return {
+                next: async () => {
+                  const r = await inner.next();
+                  if (r.done !== true) {
+                    buffers.add(r.value.buffer);
+                    pieces++;
+                  }
+                  return r;
+                },
+                return: async () => (await inner.return?.()) ?? { done: true as const, value: undefined },
+                recycle: (piece: Uint8Array) => inner.recycle?.(piece),
+              };
+            },
+          }),
+        };
+      },
+    };
+    return { fs, buffers, pieces: () => pieces };
+  }
+
+  const rows = [
+    { name: "above hashLimit: the background hash", size: 12 * MiB, limits: { hashLimit: MiB, maxFileBytes: 100, maxBytes: MiB } },
+    {
+      name: "within hashLimit, not kept: hashed on request",
+      size: 12 * MiB,
+      limits: { hashLimit: 64 * MiB, maxFileBytes: 100, maxBytes: MiB },
+    },
+    { name: "kept in memory", size: 6 * MiB, limits: { hashLimit: 64 * MiB, maxFileBytes: 8 * MiB, maxBytes: 16 * MiB } },
+  ];
+  for (const row of rows) {
+    test(row.name, async () => {
+      const path = join(dir, `${row.size}-${row.limits.hashLimit}-${row.limits.maxFileBytes}.bin`);
+      const content = Buffer.alloc(row.size);
+      for (let i = 0; i + 4 <= row.size; i += 4) content.writeUInt32LE(i, i);
+      writeFileSync(path, content);
+      const { fs, buffers, pieces } = watched();
+      const cache = new FileContentsCache(fs, row.limits);
+      const stat = await fs.stat(path);
+      let contents = await cache.contentsOf(path, stat);
+      if (contents.provisional === true) {
+        assert.ok(await waitFor(() => cache.backgroundHashes === 0), "the background hash did not finish");
+        contents = await cache.contentsOf(path, stat);
+      }
+      assert.equal(contents.etag.opaque, tagOf(content), "the content tag");
+      if (contents.body !== undefined) assert.ok(Buffer.from(contents.body).equals(content), "the kept bytes are the file's");
+      assert.ok(pieces() >= row.size / (512 * 1024), `${pieces()} pieces`);
+      // 64, 128, 256 KiB, then two 512 KiB buffers in turn (and one from the pool of a
+      // read before); one per piece, 24 or 12 here, without giving them back.
+      assert.ok(buffers.size <= 6, `${buffers.size} buffers for ${pieces()} pieces`);
+    });
+  }
 });

@@ -14,6 +14,7 @@ import { sameFile } from "../../core/identity.js";
 import { errorReply } from "../../core/reply.js";
 import { addVary, withHeaders } from "../../core/request.js";
 import type { Body, Reply, WharfRequest } from "../../core/types.js";
+import { eachPiece } from "../../fs/each-piece.js";
 import type { FileSystem } from "../../fs/types.js";
 import { isCompressible } from "../../http/compressible.js";
 import { type Encoding, negotiateEncoding } from "../../http/negotiate.js";
@@ -258,10 +259,10 @@ export class PageInjector {
       try {
         // The file the reply was built on, or the request is answered again (as the adapter does).
         if (!sameFile(await file.stat(), chunk.identity)) throw Object.assign(new Error("page changed while read"), { code: "ESTALE" });
-        for await (const piece of file.read(chunk.start, chunk.end)) {
+        await eachPiece(file.read(chunk.start, chunk.end), (piece) => {
           out.set(piece, at);
           at += piece.length;
-        }
+        });
       } finally {
         await file.close();
       }

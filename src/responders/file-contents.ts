@@ -23,7 +23,6 @@ import { createHash, type Hash } from "node:crypto";
 import { BackgroundQueue } from "../core/background.js";
 import { sameFile } from "../core/identity.js";
 import { SharedWork } from "../core/shared-work.js";
-import { eachPiece } from "../fs/each-piece.js";
 import type { FileStat, FileSystem, OpenFile, Recycling } from "../fs/types.js";
 import type { Digests } from "../http/digest-fields.js";
 import type { EntityTag } from "../http/etag.js";
@@ -310,18 +309,17 @@ export class FileContentsCache {
       if (keep) {
         const body = new Uint8Array(opened.size);
         let offset = 0;
-        // Copied out, each piece is given back and the next read into it.
-        await eachPiece(file.read(0, opened.size), (chunk) => {
+        for await (const chunk of file.read(0, opened.size)) {
           body.set(chunk.subarray(0, opened.size - offset), offset);
           offset += chunk.length;
-        });
+        }
         // The bytes are in memory: hashed whatever hashLimit says (it bounds reading, not hashing).
         // Shorter than its stat: it is being rewritten; serve what the stat promised never.
         const hashed = known === undefined ? hashBytes(body, digests) : { etag: known.etag, digests: known.digests };
         contents = offset === opened.size ? { ...hashed, body } : { etag: metadataTag(opened), body: undefined };
       } else if (opened.size <= this.#limits.hashLimit) {
         const hash = new ContentHash(digests);
-        await eachPiece(file.read(0, opened.size), (chunk) => hash.update(chunk));
+        for await (const chunk of file.read(0, opened.size)) hash.update(chunk);
         contents = { ...hash.result(), body: undefined };
       } else {
         contents = { etag: metadataTag(opened), body: undefined };
@@ -473,7 +471,9 @@ async function* withStallDeadline(file: OpenFile, size: number, stallMs: number)
         const next = await Promise.race([chunks.next(), stalled]);
         if (next.done === true) return;
         yield next.value;
-        // The consumer (a hash) has taken it: read the next piece into it (fs/each-piece.ts says why).
+        // The consumer (a hash) has taken it: the next piece is read into it, so a
+        // 64 MiB hash goes through two buffers, not 128 fresh 512 KiB ones that
+        // the collector chases and glibc keeps resident once freed.
         chunks.recycle?.(next.value);
       } finally {
         clearTimeout(timer);

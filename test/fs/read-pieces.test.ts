@@ -12,7 +12,6 @@ import { mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { eachPiece } from "../../src/fs/each-piece.js";
 import { grownPieceBytes, nodeFileSystem, pooledPieces, setShedDelay } from "../../src/fs/node.js";
 import type { Recycling } from "../../src/fs/types.js";
 import { waitFor } from "../helpers/wait.js";
@@ -185,41 +184,4 @@ test("full-size pieces given back at a download's end are read into by the next 
     copies.filter((_, i) => i % 6 === 5),
     "a piece not given back was read into",
   );
-});
-
-test("eachPiece: a consumer that takes each piece at once reads a whole file through a handful of buffers", async () => {
-  const file = await nodeFileSystem.open(path);
-  const hash = createHash("sha256");
-  const buffers = new Set<ArrayBufferLike>();
-  let pieces = 0;
-  try {
-    await eachPiece(file.read(0, SIZE), (piece) => {
-      hash.update(piece);
-      buffers.add(piece.buffer);
-      pieces++;
-    });
-  } finally {
-    await file.close();
-  }
-  assert.equal(hash.digest("hex"), digest(content));
-  assert.ok(pieces >= 14, `${pieces} pieces`);
-  // for-await over the same read: one buffer per piece.
-  assert.ok(buffers.size <= 6, `${buffers.size} buffers for ${pieces} pieces`);
-});
-
-test("eachPiece: a consumer that throws stops the read, which gives back what it held", async () => {
-  const file = await nodeFileSystem.open(path);
-  let taken = 0;
-  try {
-    await assert.rejects(
-      eachPiece(file.read(0, SIZE), () => {
-        if (++taken === 5) throw new Error("enough");
-      }),
-      /enough/,
-    );
-  } finally {
-    await file.close();
-  }
-  assert.equal(taken, 5);
-  assert.equal(grownPieceBytes(), 0, "nothing of the read budget held after the read stopped");
 });

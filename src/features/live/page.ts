@@ -14,7 +14,6 @@ import { sameFile } from "../../core/identity.js";
 import { errorReply } from "../../core/reply.js";
 import { addVary, withHeaders } from "../../core/request.js";
 import type { Body, Reply, WharfRequest } from "../../core/types.js";
-import { eachPiece } from "../../fs/each-piece.js";
 import type { FileSystem } from "../../fs/types.js";
 import { isCompressible } from "../../http/compressible.js";
 import { type Encoding, negotiateEncoding } from "../../http/negotiate.js";
@@ -259,10 +258,10 @@ export class PageInjector {
       try {
         // The file the reply was built on, or the request is answered again (as the adapter does).
         if (!sameFile(await file.stat(), chunk.identity)) throw Object.assign(new Error("page changed while read"), { code: "ESTALE" });
-        await eachPiece(file.read(chunk.start, chunk.end), (piece) => {
+        for await (const piece of file.read(chunk.start, chunk.end)) {
           out.set(piece, at);
           at += piece.length;
-        });
+        }
       } finally {
         await file.close();
       }

@@ -434,11 +434,12 @@ export async function serveWith(options: ServeOptions, internals: ServeInternals
   const metrics = metricsAt === undefined ? undefined : await createMetrics(internals.worker === true);
   // Built once from the one resolution: the auth check and the banner below look at
   // the features of the handler that answers (and the htpasswd file is read once).
-  // An internal error's line names the request's target: without the secret
-  // prefix, as in the access log (secretRedactor below).
-  const hideSecret = features.secretPath === undefined ? undefined : secretRedactor(features.secretPath);
+  // The secret prefix never reaches the log (features/secret-path.ts): a log is
+  // shared more freely than a link. Neither an internal error's line, which names
+  // the request's target, nor the access log below.
+  const redact = features.secretPath === undefined ? undefined : secretRedactor(features.secretPath);
   const reporter: ErrorReporter =
-    hideSecret === undefined ? defaultReporter : (error, req) => defaultReporter(error, { ...req, target: hideSecret(req.target) });
+    redact === undefined ? defaultReporter : (error, req) => defaultReporter(error, { ...req, target: redact(req.target) });
   const { handler: files, uploadsSettled } =
     metrics === undefined
       ? createHandlerFromResolved(resolved, features, reporter)
@@ -463,8 +464,6 @@ export async function serveWith(options: ServeOptions, internals: ServeInternals
   // A response the connection answered instead (onClientError wrote its status
   // before the response had written anything): its line says that status.
   const answeredByConnection = new WeakMap<NodeResponse, number>();
-  // The secret prefix never reaches the log (features/secret-path.ts): a log is shared more freely than a link.
-  const redact = features.secretPath === undefined ? undefined : secretRedactor(features.secretPath);
   const logEntry: ((entry: AccessLogEntry) => void) | undefined =
     log === false
       ? undefined

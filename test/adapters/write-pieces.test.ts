@@ -113,7 +113,6 @@ test("a connection cut while a piece waits to drain asks for no further piece, a
   // HTTP/1.1 (plain and TLS) and a watched HTTP/2 stream take the same path: the
   // response is gone by the time the write it waited on settles.
   for (const encrypted of [false, true]) {
-    const events: string[] = [];
     let asked = 0;
     let returned = 0;
     const pieces = [Buffer.alloc(512 * KiB), Buffer.alloc(512 * KiB), Buffer.alloc(512 * KiB)];
@@ -148,6 +147,5 @@ test("a connection cut while a piece waits to drain asks for no further piece, a
     assert.equal(asked, 1, `${encrypted ? "TLS" : "plain"}: pieces asked for`);
     assert.equal(returned, 1, "the read is stopped (its read ahead settled and released)");
     assert.equal(res.ended, false);
-    assert.deepEqual(events, []);
   }
 });

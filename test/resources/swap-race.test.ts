@@ -56,7 +56,13 @@ before(async () => {
     const { join } = require("node:path");
     const root = ${JSON.stringify(root)};
     const d = join(root, "d");
-    const swap = (from) => { try { renameSync(join(root, from), d); renameSync(d, join(root, from)); } catch {} };
+    // Each state is held for 0 or 1 ms at random: tight swaps alone left root/d a
+    // directory for so short a time that a listing (several calls on it) never
+    // once found it whole on Node 22 in 6,000 requests; the holds let every path
+    // see each state, and swaps still land at any point of a request.
+    const slot = new Int32Array(new SharedArrayBuffer(4));
+    const hold = () => { if (Math.random() < 0.5) Atomics.wait(slot, 0, 0, 1); };
+    const swap = (from) => { try { renameSync(join(root, from), d); hold(); renameSync(d, join(root, from)); } catch {} };
     for (;;) { swap("dir-real"); swap("dir-link"); }
   `;
   swapper = spawn(process.execPath, ["-e", script], { stdio: "ignore" });

@@ -24,13 +24,14 @@ import {
   type Http2Stream,
   type ServerHttp2Session,
 } from "node:http2";
-import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
+import { createServer as createNetServer, type Server as NetServer, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import type { NodeRequest, NodeResponse } from "../adapters/node.js";
 import type { TlsCredentials } from "../tls/credentials.js";
 import { certificateNames, withAddresses } from "../tls/names.js";
 import { h2RequestDeadline, h2SendTimeout, headerListSize, ResponseGate } from "./h2-bounds.js";
+import { IDLE_TLS_CONNECTIONS, IdleBudget } from "./idle-budget.js";
 import { answerPlainHttp } from "./plain-on-tls.js";
 import type { Closable } from "./shutdown.js";
 
@@ -98,6 +99,8 @@ export interface SecureTransportOptions {
   readonly onClientError: (err: Error, socket: Duplex) => void;
   /** A TLS handshake finished (its ALPN protocol chosen): for the metrics' connection count. */
   readonly onSecure?: (socket: TLSSocket) => void;
+  /** Idle connections kept (idle-budget.ts); {@link IDLE_TLS_CONNECTIONS} when absent. */
+  readonly idleConnections?: number;
 }
 
 /** The listening server, and how to close everything it accepted. */
@@ -142,6 +145,55 @@ interface Accepted {
 const peerOf = (socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }): string =>
   `${socket.remoteAddress ?? ""} ${socket.remotePort ?? ""}`;
 
+/** A connection that can be idle: an HTTP/1.1 connection's socket, or an HTTP/2 session. */
+type Connection = TLSSocket | ServerHttp2Session;
+
+/**
+ * Counts the requests under way per connection and keeps the idle ones within
+ * `limit` (idle-budget.ts): `begin` when a request (or stream) starts, `end`
+ * when it is over; an HTTP/2 session is idle from the start. The connection idle
+ * longest is closed past the limit: an HTTP/1.1 socket destroyed (it has nothing
+ * under way, so nothing is lost), a session sent GOAWAY.
+ */
+function idleConnections(limit: number): {
+  begin(connection: Connection): void;
+  end(connection: Connection): void;
+  opened(session: ServerHttp2Session): void;
+} {
+  const budget = new IdleBudget<Connection>(limit);
+  const underWay = new WeakMap<Connection, number>();
+  const forget = (connection: Connection): void => {
+    budget.busy(connection);
+    underWay.delete(connection);
+  };
+  const idle = (connection: Connection): void => {
+    const oldest = budget.idle(connection);
+    if (oldest === undefined) return;
+    underWay.delete(oldest);
+    if (oldest instanceof Socket) oldest.destroy();
+    else oldest.close();
+  };
+  return {
+    begin(connection) {
+      const n = underWay.get(connection);
+      if (n === undefined) connection.once("close", () => forget(connection));
+      else budget.busy(connection);
+      underWay.set(connection, (n ?? 0) + 1);
+    },
+    end(connection) {
+      const n = underWay.get(connection);
+      if (n === undefined) return; // closed, or closed as idle
+      underWay.set(connection, n - 1);
+      if (n === 1 && !connection.destroyed) idle(connection);
+    },
+    opened(session) {
+      underWay.set(session, 0);
+      session.once("close", () => forget(session));
+      idle(session);
+    },
+  };
+}
+
 /** HTTP/2 and HTTP/1.1 over TLS, with plain HTTP answered, on whatever `server` listens on. */
 export function secureTransport(o: SecureTransportOptions): SecureTransport {
   const { cert, key, passphrase } = o.credentials;
@@ -151,10 +203,14 @@ export function secureTransport(o: SecureTransportOptions): SecureTransport {
   const names = certificateNames(cert);
   const sends = sendTimeout > 0 ? h2SendTimeout(sendTimeout) : undefined;
   const gates = new WeakMap<Http2Session, ResponseGate<{ req: Http2ServerRequest; res: Http2ServerResponse }>>();
+  const idle = idleConnections(o.idleConnections ?? IDLE_TLS_CONNECTIONS);
 
   const onRequest = (req: NodeRequest, res: NodeResponse): void => {
     // HTTP/2 by its stream: an HTTP/1.1 request line may say `HTTP/2.0` (answered 505 by onRequest).
     if ((req as Partial<Http2ServerRequest>).stream === undefined) {
+      const socket = req.socket as TLSSocket;
+      idle.begin(socket);
+      res.once("close", () => idle.end(socket));
       o.onRequest(req, res);
       return;
     }
@@ -230,6 +286,11 @@ export function secureTransport(o: SecureTransportOptions): SecureTransport {
     // client open a new one whenever it wants (RFC 9113 §6.8).
     if (o.keepAliveTimeout > 0) session.setTimeout(o.keepAliveTimeout, () => session.close());
     limitResets(session);
+    idle.opened(session);
+    session.on("stream", (stream: Http2Stream) => {
+      idle.begin(session);
+      stream.once("close", () => idle.end(session));
+    });
     if (o.requestTimeout > 0) h2RequestDeadline(session, o.requestTimeout, o.writes);
     gates.set(
       session,

@@ -368,11 +368,13 @@ const MAX_READ = 512 * 1024;
  * {@link FIRST_READ}: past it, pieces stay at 64 KiB. A piece is counted from its
  * read until the next one is asked for (the one before has been handed to the
  * socket by then). Without an aggregate bound, 1 MiB per download is 10 GiB at
- * 10,000 connections that stopped reading; with it, a few fast downloads still
+ * 10,000 connections that stopped reading; with it, 16 fast downloads still
  * get 512 KiB pieces (the 16 MiB bench case holds 4 MiB), and a crowd of stalled
- * ones costs 128 KiB each beyond the first 32 MiB.
+ * ones costs 128 KiB each beyond the first 16 MiB. It was 32 MiB: 50 downloads
+ * stalled at once (the attack's slow readers, renewed all together) held all of
+ * it, and the `--tls` attack's peak RSS came down 11 MiB with 16.
  */
-export const READ_BUDGET = 32 * 1024 * 1024;
+export const READ_BUDGET = 16 * 1024 * 1024;
 let grownBytes = 0;
 
 /** Bytes held right now in pieces larger than the first size (for tests). */
@@ -383,23 +385,43 @@ export function grownPieceBytes(): number {
 const DONE: IteratorResult<Buffer> = { value: undefined, done: true };
 
 /**
- * Full-size pieces ({@link MAX_READ}) that downloads gave back once written and
- * no longer need (their last, or the spare left at the end), for the next
- * download to read into. Without it every 16 MiB download allocated its two
- * 512 KiB buffers afresh and dropped them at its end: garbage the collector is
- * driven by (V8 counts the memory of array buffers) and holes the allocator
- * keeps resident. At most {@link POOLED} of them (4 MiB) are kept.
+ * Pieces that downloads gave back once written and no longer need (one outgrown:
+ * the 64 KiB piece once the next is 128 KiB; their last; the spare left at the
+ * end), by size, for the next download to read into. Without it every download
+ * allocated its 64, 128, 256 and 512 KiB buffers afresh and dropped them:
+ * garbage the collector is driven by (V8 counts the memory of array buffers) and
+ * holes the allocator keeps resident (glibc serves these sizes from its heap once
+ * one has been freed). At most {@link POOL_BYTES} are kept, of all sizes together.
  */
-const POOLED = 8;
-const pool: Buffer[] = [];
+const POOL_BYTES = 4 * 1024 * 1024;
+const pools = new Map<number, Buffer[]>();
+let pooledBytes = 0;
+
+/** Bytes of pieces kept for the next downloads right now (for tests). */
+export function pooledPieceBytes(): number {
+  return pooledBytes;
+}
 
 /** Full-size pieces kept for the next downloads right now (for tests). */
 export function pooledPieces(): number {
-  return pool.length;
+  return pools.get(MAX_READ)?.length ?? 0;
 }
 
 function giveBack(piece: Buffer | undefined): void {
-  if (piece !== undefined && piece.length === MAX_READ && piece.byteOffset === 0 && pool.length < POOLED) pool.push(piece);
+  if (piece === undefined || piece.byteOffset !== 0 || pooledBytes + piece.length > POOL_BYTES) return;
+  // Only the sizes pieces are read in (64 KiB doubled up to 512 KiB); a short last piece is a view of a larger buffer.
+  if (piece.length < FIRST_READ || piece.length > MAX_READ || (piece.length & (piece.length - 1)) !== 0) return;
+  if (piece.buffer.byteLength !== piece.length) return;
+  let pool = pools.get(piece.length);
+  if (pool === undefined) pools.set(piece.length, (pool = []));
+  pool.push(piece);
+  pooledBytes += piece.length;
+}
+
+function takePooled(size: number): Buffer | undefined {
+  const piece = pools.get(size)?.pop();
+  if (piece !== undefined) pooledBytes -= piece.length;
+  return piece;
 }
 
 /**
@@ -465,7 +487,7 @@ class Pieces implements AsyncIterableIterator<Buffer>, Recycling {
       giveBack(spare);
       spare = undefined;
     }
-    if (spare === undefined && size === MAX_READ) spare = pool.pop();
+    if (spare === undefined) spare = takePooled(size);
     const piece = this.readAt(this.position, size, spare);
     // Nobody awaits it until the next piece is asked for, which can be seconds away
     // (a sender parked on 'drain'): a read error (EIO, ESTALE) meanwhile would be an

@@ -309,17 +309,17 @@ export class FileContentsCache {
       if (keep) {
         const body = new Uint8Array(opened.size);
         let offset = 0;
-        for await (const chunk of file.read(0, opened.size)) {
+        await eachPiece(file, opened.size, (chunk) => {
           body.set(chunk.subarray(0, opened.size - offset), offset);
           offset += chunk.length;
-        }
+        });
         // The bytes are in memory: hashed whatever hashLimit says (it bounds reading, not hashing).
         // Shorter than its stat: it is being rewritten; serve what the stat promised never.
         const hashed = known === undefined ? hashBytes(body, digests) : { etag: known.etag, digests: known.digests };
         contents = offset === opened.size ? { ...hashed, body } : { etag: metadataTag(opened), body: undefined };
       } else if (opened.size <= this.#limits.hashLimit) {
         const hash = new ContentHash(digests);
-        for await (const chunk of file.read(0, opened.size)) hash.update(chunk);
+        await eachPiece(file, opened.size, (chunk) => hash.update(chunk));
         contents = { ...hash.result(), body: undefined };
       } else {
         contents = { etag: metadataTag(opened), body: undefined };
@@ -458,6 +458,25 @@ export class FileContentsCache {
  * background work holds its slot for as long as the file keeps coming, never
  * for ever.
  */
+/**
+ * `use` on each piece of the first `size` bytes of `file`, each given back once
+ * used (copied or hashed, synchronously), so the next is read into it and the
+ * last is kept for the next download (src/fs/node.ts): a file read into the
+ * cache or hashed went through fresh 64, 128, 256 and 512 KiB buffers each time,
+ * and a cache too small for the files asked for reads them again and again.
+ */
+async function eachPiece(file: OpenFile, size: number, use: (piece: Uint8Array) => void): Promise<void> {
+  const pieces = file.read(0, size)[Symbol.asyncIterator]() as AsyncIterator<Uint8Array> & Recycling;
+  try {
+    for (let next = await pieces.next(); next.done !== true; next = await pieces.next()) {
+      use(next.value);
+      pieces.recycle?.(next.value);
+    }
+  } finally {
+    await pieces.return?.();
+  }
+}
+
 async function* withStallDeadline(file: OpenFile, size: number, stallMs: number): AsyncGenerator<Uint8Array> {
   const chunks = file.read(0, size)[Symbol.asyncIterator]() as AsyncIterator<Uint8Array> & Recycling;
   try {

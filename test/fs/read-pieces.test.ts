@@ -12,7 +12,7 @@ import { mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { grownPieceBytes, nodeFileSystem, pooledPieces, setShedDelay } from "../../src/fs/node.js";
+import { grownPieceBytes, nodeFileSystem, pooledPieceBytes, pooledPieces, setShedDelay } from "../../src/fs/node.js";
 import type { Recycling } from "../../src/fs/types.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -123,18 +123,21 @@ test("a piece read ahead and not asked for within the shed delay is dropped, the
   assert.equal(grownPieceBytes(), 0);
 });
 
-test("full-size pieces given back at a download's end are read into by the next download, and at most 8 are kept", async () => {
+test("pieces given back are read into by the next download, of every size, and at most 4 MiB are kept", async () => {
   // Downloads that give every piece back, one after the other: the second and
-  // later read their 512 KiB pieces into the buffers the ones before left.
+  // later read their pieces (64 KiB first, then doubling) into the buffers the ones before left.
   const seen: Set<ArrayBufferLike>[] = [];
+  const small: Set<ArrayBufferLike>[] = [];
   for (let d = 0; d < 3; d++) {
     const { read, close } = await reader();
     const hash = createHash("sha256");
     const buffers = new Set<ArrayBufferLike>();
+    const smaller = new Set<ArrayBufferLike>();
     try {
       for (let r = await read.next(); r.done !== true; r = await read.next()) {
         hash.update(r.value);
         if (r.value.length === 512 * 1024) buffers.add(r.value.buffer);
+        else if ([64, 128, 256].some((k) => r.value.length === k * 1024)) smaller.add(r.value.buffer);
         read.recycle?.(r.value);
       }
     } finally {
@@ -142,13 +145,21 @@ test("full-size pieces given back at a download's end are read into by the next 
     }
     assert.equal(hash.digest("hex"), digest(content), `download ${d + 1}`);
     seen.push(buffers);
+    small.push(smaller);
   }
   const [first, second] = seen as [Set<ArrayBufferLike>, Set<ArrayBufferLike>];
   assert.ok(
     [...second].some((b) => first.has(b)),
     "the second download allocated all its 512 KiB pieces afresh",
   );
+  const [firstSmall, secondSmall] = small as [Set<ArrayBufferLike>, Set<ArrayBufferLike>];
+  assert.equal(secondSmall.size, 3, "the second download's 64, 128 and 256 KiB pieces");
+  assert.ok(
+    [...secondSmall].every((b) => firstSmall.has(b)),
+    "the second download allocated its 64, 128 or 256 KiB pieces afresh",
+  );
   assert.ok(pooledPieces() >= 1 && pooledPieces() <= 8, `${pooledPieces()} pieces kept`);
+  assert.ok(pooledPieceBytes() <= 4 * 1024 * 1024, `${pooledPieceBytes()} bytes kept`);
 
   // A crowd of downloads ending at once keeps 8 at most; a piece still held by its
   // consumer (not given back) is never kept.
@@ -168,7 +179,7 @@ test("full-size pieces given back at a download's end are read into by the next 
     await read.return?.();
     await close();
   }
-  assert.ok(pooledPieces() <= 8, `${pooledPieces()} pieces kept`);
+  assert.ok(pooledPieceBytes() <= 4 * 1024 * 1024, `${pooledPieceBytes()} bytes kept`);
   // More downloads now read into the kept pieces: what was not given back is unchanged.
   for (let d = 0; d < 2; d++) {
     const { read, close } = await reader();

@@ -391,11 +391,22 @@ const DONE: IteratorResult<Buffer> = { value: undefined, done: true };
  * allocated its 64, 128, 256 and 512 KiB buffers afresh and dropped them:
  * garbage the collector is driven by (V8 counts the memory of array buffers) and
  * holes the allocator keeps resident (glibc serves these sizes from its heap once
- * one has been freed). At most {@link POOL_BYTES} are kept, of all sizes together.
+ * one has been freed). At most {@link poolBytes} are kept, of all sizes together:
+ * as much as {@link READ_BUDGET} lets downloads hold in grown pieces at once, so
+ * a burst of downloads is read into the same buffers again instead of freeing them
+ * into holes (the `--tls` attack peaked at 266 MiB with 16 MiB kept, 282 with 4,
+ * one 5-minute run each).
  */
-const POOL_BYTES = 4 * 1024 * 1024;
+let poolBytes = READ_BUDGET;
 const pools = new Map<number, Buffer[]>();
 let pooledBytes = 0;
+
+/** Sets the bound on pieces kept, returning the previous one (for tests: the crowd a test can make stays under the read budget). */
+export function setPoolBytes(bytes: number): number {
+  const before = poolBytes;
+  poolBytes = bytes;
+  return before;
+}
 
 /** Bytes of pieces kept for the next downloads right now (for tests). */
 export function pooledPieceBytes(): number {
@@ -408,7 +419,7 @@ export function pooledPieces(): number {
 }
 
 function giveBack(piece: Buffer | undefined): void {
-  if (piece === undefined || piece.byteOffset !== 0 || pooledBytes + piece.length > POOL_BYTES) return;
+  if (piece === undefined || piece.byteOffset !== 0 || pooledBytes + piece.length > poolBytes) return;
   // Only the sizes pieces are read in (64 KiB doubled up to 512 KiB); a short last piece is a view of a larger buffer.
   if (piece.length < FIRST_READ || piece.length > MAX_READ || (piece.length & (piece.length - 1)) !== 0) return;
   if (piece.buffer.byteLength !== piece.length) return;

@@ -35,7 +35,9 @@ function cpuMicros(pid) {
 }
 
 function start(extra) {
-  const child = spawn(process.execPath, [bin, "0", "-b", "127.0.0.1", "-d", root, "-q", ...extra], {
+  // `--explain off`, as bench/servers.mjs starts wharf: on loopback, 404s are
+  // explained by default, and the 404 row would measure the explanations.
+  const child = spawn(process.execPath, [bin, "0", "-b", "127.0.0.1", "-d", root, "-q", "--explain", "off", ...extra], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   return new Promise((resolve, reject) => {

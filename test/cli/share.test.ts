@@ -19,6 +19,13 @@ import { runCli, startCli } from "../helpers/cli.js";
 import { decodeQr, halfBlocksToPgm, skipWithoutZbar } from "../helpers/qr.js";
 import { within } from "../helpers/wait.js";
 
+/**
+ * The banner's expiry line: the time, and the date before it when the expiry
+ * falls on another day (a run at 23:00 stops at tomorrow's 00:30).
+ */
+const STOPS_AT = (within: string): RegExp =>
+  new RegExp(`\\n {2}stops at (?:\\d{4}-\\d\\d-\\d\\d )?\\d\\d:\\d\\d:\\d\\d \\(in ${within}\\)\\n`);
+
 const dir = mkdtempSync(join(tmpdir(), "wharf-share-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 writeFileSync(join(dir, "photo.txt"), "123456789");
@@ -93,7 +100,7 @@ describe("--expire DURATION", () => {
 
   test("the command line stops at the expiry, saying so, with exit 0", async () => {
     const cli = await startCli(["--expire", "1s", "-p", "0", "-b", "127.0.0.1", dir]);
-    assert.match(cli.stdout(), /\n {2}stops at \d\d:\d\d:\d\d \(in 1s\)\n/);
+    assert.match(cli.stdout(), STOPS_AT("1s"));
     const exit = await within(cli.exited, "running", { deadline: 20_000 });
     assert.deepEqual(exit, { code: 0, signal: null });
     assert.match(cli.stderr(), /wharf: expired \(--expire\); stopped\n$/);
@@ -238,7 +245,7 @@ describe("wharf share", () => {
     assert.match(cli.url, /^http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{22}\/$/);
     assert.match(out, /\n {2}who: only this machine, who has the link \(no password: the link is the key\)\n/);
     assert.ok(out.includes(`\n  what: ${dir}, read-only (nothing can be uploaded, changed or deleted)\n`), out);
-    assert.match(out, /\n {2}stops at \d\d:\d\d:\d\d \(in 1h\)\n/);
+    assert.match(out, STOPS_AT("1h"));
     assert.ok(out.includes("\n  no QR code: no private LAN address to reach this server at (bound to 127.0.0.1)\n"), out);
     assert.ok(!out.includes("█"), "no code drawn");
     assert.equal(await (await fetch(`${cli.url}photo.txt`)).text(), "123456789");
@@ -254,7 +261,7 @@ describe("wharf share", () => {
     const cli = await startCli(["share", dir, "-p", "0", "--expire", "90m"]);
     const out = cli.stdout();
     const secret = new URL(cli.url).pathname;
-    assert.match(out, /\n {2}stops at \d\d:\d\d:\d\d \(in 1h30m\)\n/);
+    assert.match(out, STOPS_AT("1h30m"));
     const expected = lanAddress([{ address: "::", family: "IPv6", port: cli.port }], networkInterfaces());
     if (expected === undefined) {
       assert.match(out, /\n {2}no QR code: no private LAN address to reach this server at \(bound to ::\)\n/);

@@ -2,7 +2,8 @@
  * A cap on the idle connections kept over TLS.
  *
  * A connection is idle between its requests: a keep-alive HTTP/1.1 connection
- * with no request under way, an HTTP/2 session with no open stream. An idle
+ * after a response, with no request under way (before its first request,
+ * `headersTimeout` bounds it), an HTTP/2 session with no open stream. An idle
  * plain-HTTP connection costs the server about 14 KiB; over TLS, about 54 KiB
  * (measured: 1,000 of them took RSS from 71 to 123 MiB; OpenSSL's state and
  * Node's TLS input buffer, which keeps the 64 KiB it was given for its first

@@ -15,6 +15,8 @@
  * streams in a loop, so the server works while the client pays nothing).
  * nghttp2 has its own reset limit in recent Node versions; this one holds on all.
  */
+
+import type { ServerResponse } from "node:http";
 import {
   constants,
   createSecureServer,
@@ -204,13 +206,17 @@ export function secureTransport(o: SecureTransportOptions): SecureTransport {
   const sends = sendTimeout > 0 ? h2SendTimeout(sendTimeout) : undefined;
   const gates = new WeakMap<Http2Session, ResponseGate<{ req: Http2ServerRequest; res: Http2ServerResponse }>>();
   const idle = idleConnections(o.idleConnections ?? IDLE_TLS_CONNECTIONS);
+  // One listener, shared by every HTTP/1.1 response: no closure per request. (A
+  // stream's own `session` is gone by its 'close', so a stream's listener keeps it.)
+  function requestOver(this: ServerResponse): void {
+    idle.end(this.req.socket as TLSSocket);
+  }
 
   const onRequest = (req: NodeRequest, res: NodeResponse): void => {
     // HTTP/2 by its stream: an HTTP/1.1 request line may say `HTTP/2.0` (answered 505 by onRequest).
     if ((req as Partial<Http2ServerRequest>).stream === undefined) {
-      const socket = req.socket as TLSSocket;
-      idle.begin(socket);
-      res.once("close", () => idle.end(socket));
+      idle.begin(req.socket as TLSSocket);
+      res.once("close", requestOver);
       o.onRequest(req, res);
       return;
     }

@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect as http2Connect } from "node:http2";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { after, afterEach, before, test } from "node:test";
 import { type TLSSocket, connect as tlsConnect } from "node:tls";
 import { IDLE_TLS_CONNECTIONS } from "../../src/server/idle-budget.js";
-import { type RunningServer, serve } from "../../src/server/serve.js";
+import { withServer } from "../helpers/server.js";
 import { opensslCertificate, type TestCertificate } from "../helpers/tls.js";
 import { nextEvent, waitFor } from "../helpers/wait.js";
 
@@ -28,34 +28,48 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const start = (): Promise<RunningServer> =>
-  serve({ root: dir, port: 0, host: "127.0.0.1", log: false, keepAliveTimeout: 120_000, tls: { cert: cert.cert, key: cert.key } });
+/** A TLS server whose keep-alive timeout never closes a connection during a test: only the cap does. */
+const options = () => ({ root: dir, keepAliveTimeout: 120_000, tls: { cert: cert.cert, key: cert.key } });
 
-/** An HTTP/1.1 connection over TLS, whether the server has closed it, and its bytes. */
+/** An HTTP/1.1 connection over TLS, whether the server has closed it, and what it read. */
 interface Client {
   readonly socket: TLSSocket;
   closed: boolean;
-  data: Buffer;
+  /** Bytes read, and the chunks since the last request (small answers only: see {@link getNums}). */
+  bytes: number;
+  chunks: Buffer[];
 }
+
+/** Every client a test opened, destroyed after it whatever happened. */
+const opened: Client[] = [];
+afterEach(() => {
+  for (const c of opened.splice(0)) c.socket.destroy();
+});
 
 function open(port: number): Promise<Client> {
   return new Promise((resolve, reject) => {
     const socket = tlsConnect({ host: "127.0.0.1", port, rejectUnauthorized: false, ALPNProtocols: ["http/1.1"] });
-    const client: Client = { socket, closed: false, data: Buffer.alloc(0) };
-    socket.on("data", (chunk: Buffer) => (client.data = Buffer.concat([client.data, chunk])));
+    const client: Client = { socket, closed: false, bytes: 0, chunks: [] };
+    opened.push(client);
+    socket.on("data", (chunk: Buffer) => {
+      client.bytes += chunk.length;
+      client.chunks.push(chunk);
+    });
     socket.on("close", () => (client.closed = true)).on("error", () => undefined);
     socket.once("secureConnect", () => resolve(client));
     socket.once("error", reject);
   });
 }
 
-/** GET /nums.txt on `client`, resolved once its whole answer (9 bytes of body) is read. */
+const text = (client: Client): string => Buffer.concat(client.chunks).toString("latin1");
+
+/** GET /nums.txt on `client`: the status line, once its whole answer (9 bytes of body) is read. */
 async function getNums(client: Client): Promise<string> {
-  client.data = Buffer.alloc(0);
+  client.chunks = [];
   client.socket.write("GET /nums.txt HTTP/1.1\r\nHost: localhost\r\n\r\n");
-  const whole = await waitFor(() => client.data.includes("123456789") || client.closed);
+  const whole = await waitFor(() => text(client).includes("123456789") || client.closed);
   assert.ok(whole, "an answer to GET /nums.txt");
-  return client.data.toString("latin1").split("\r\n")[0]!;
+  return text(client).split("\r\n")[0]!;
 }
 
 /**
@@ -78,10 +92,9 @@ async function idleClients(port: number, n: number, ordered: number): Promise<Cl
 }
 
 test("past the cap the connections idle longest are closed, the others kept", async () => {
-  const server = await start();
-  const extra = 3;
-  const clients = await idleClients(server.port, IDLE_TLS_CONNECTIONS + extra, extra + 1);
-  try {
+  await withServer(options(), async (server) => {
+    const extra = 3;
+    const clients = await idleClients(server.port, IDLE_TLS_CONNECTIONS + extra, extra + 1);
     const closed = await waitFor(() => clients.slice(0, extra).every((c) => c.closed));
     assert.ok(closed, `the ${extra} idle longest closed by the server`);
     // Each of the others still answers on its connection: none was closed.
@@ -89,55 +102,46 @@ test("past the cap the connections idle longest are closed, the others kept", as
       assert.equal(await getNums(clients[i]!), "HTTP/1.1 200 OK", `connection ${i} kept`);
     }
     assert.equal(clients.filter((c) => c.closed).length, extra, "exactly the ones past the cap closed");
-  } finally {
-    for (const c of clients) c.socket.destroy();
-    await server.close();
-  }
+  });
 });
 
 test("a connection with a response under way is never closed as idle", async () => {
-  const server = await start();
-  const stalled = await open(server.port);
-  stalled.socket.pause(); // reads nothing: the download stalls in the server's writes
-  stalled.socket.write("GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n");
-  const clients = await idleClients(server.port, IDLE_TLS_CONNECTIONS + 1, 1);
-  try {
+  await withServer(options(), async (server) => {
+    const stalled = await open(server.port);
+    stalled.socket.pause(); // reads nothing: the download stalls in the server's writes
+    stalled.socket.write("GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    const clients = await idleClients(server.port, IDLE_TLS_CONNECTIONS + 1, 1);
     assert.ok(await waitFor(() => clients[0]!.closed), "the oldest idle connection closed instead");
     assert.equal(stalled.closed, false, "the stalled download's connection kept");
     stalled.socket.resume();
-    const whole = await waitFor(() => stalled.data.length >= BIG, { deadline: 30_000 });
+    const whole = await waitFor(() => stalled.bytes >= BIG, { deadline: 30_000 });
     assert.ok(whole, "the whole download arrives");
-    assert.equal(stalled.data.toString("latin1").split("\r\n")[0], "HTTP/1.1 200 OK");
-  } finally {
-    stalled.socket.destroy();
-    for (const c of clients) c.socket.destroy();
-    await server.close();
-  }
+    assert.equal((stalled.chunks[0] as Buffer).toString("latin1").split("\r\n")[0], "HTTP/1.1 200 OK");
+  });
 });
 
 test("an HTTP/2 session with no stream under way is idle: GOAWAY past the cap", async () => {
-  const server = await start();
-  const session = http2Connect(`https://127.0.0.1:${server.port}`, { rejectUnauthorized: false });
-  session.on("error", () => undefined);
-  const goaway = nextEvent(session, "goaway", { deadline: 60_000 });
-  await nextEvent(session, "connect");
-  // One request, so the session has been busy and is idle again.
-  await new Promise<void>((resolve, reject) => {
-    const req = session.request({ ":path": "/nums.txt" });
-    req.on("error", reject).on("end", resolve).resume();
+  await withServer(options(), async (server) => {
+    const session = http2Connect(`https://127.0.0.1:${server.port}`, { rejectUnauthorized: false });
+    session.on("error", () => undefined);
+    const goaway = nextEvent(session, "goaway", { deadline: 60_000 });
+    await nextEvent(session, "connect");
+    // One request, so the session has been busy and is idle again.
+    await new Promise<void>((resolve, reject) => {
+      const req = session.request({ ":path": "/nums.txt" });
+      req.on("error", reject).on("end", resolve).resume();
+    });
+    const clients = await idleClients(server.port, IDLE_TLS_CONNECTIONS, 0);
+    try {
+      const [code] = await goaway;
+      assert.equal(code, 0, "GOAWAY with NO_ERROR (RFC 9113 §6.8)");
+      assert.equal(
+        clients.every((c) => !c.closed),
+        true,
+        "the HTTP/1.1 connections, all idle more recently, kept",
+      );
+    } finally {
+      session.destroy();
+    }
   });
-  const clients = await idleClients(server.port, IDLE_TLS_CONNECTIONS, 0);
-  try {
-    const [code] = await goaway;
-    assert.equal(code, 0, "GOAWAY with NO_ERROR (RFC 9113 §6.8)");
-    assert.equal(
-      clients.every((c) => !c.closed),
-      true,
-      "the HTTP/1.1 connections, all idle more recently, kept",
-    );
-  } finally {
-    session.destroy();
-    for (const c of clients) c.socket.destroy();
-    await server.close();
-  }
 });

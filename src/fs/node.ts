@@ -372,7 +372,8 @@ const MAX_READ = 512 * 1024;
  * get 512 KiB pieces (the 16 MiB bench case holds 4 MiB), and a crowd of stalled
  * ones costs 128 KiB each beyond the first 16 MiB. It was 32 MiB: 50 downloads
  * stalled at once (the attack's slow readers, renewed all together) held all of
- * it, and the `--tls` attack's peak RSS came down 11 MiB with 16.
+ * it, and the `--tls` attack's peak RSS came down 11 MiB with 16 (one 60-second
+ * run each).
  */
 export const READ_BUDGET = 16 * 1024 * 1024;
 let grownBytes = 0;
@@ -419,10 +420,10 @@ export function pooledPieces(): number {
 }
 
 function giveBack(piece: Buffer | undefined): void {
-  if (piece === undefined || piece.byteOffset !== 0 || pooledBytes + piece.length > poolBytes) return;
-  // Only the sizes pieces are read in (64 KiB doubled up to 512 KiB); a short last piece is a view of a larger buffer.
-  if (piece.length < FIRST_READ || piece.length > MAX_READ || (piece.length & (piece.length - 1)) !== 0) return;
+  if (piece === undefined || pooledBytes + piece.length > poolBytes) return;
+  // A whole buffer (a short last piece is a view of a larger one), of a size pieces are read in: 64 KiB doubled up to 512 KiB.
   if (piece.buffer.byteLength !== piece.length) return;
+  if (piece.length < FIRST_READ || piece.length > MAX_READ || (piece.length & (piece.length - 1)) !== 0) return;
   let pool = pools.get(piece.length);
   if (pool === undefined) pools.set(piece.length, (pool = []));
   pool.push(piece);

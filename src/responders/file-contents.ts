@@ -454,11 +454,6 @@ export class FileContentsCache {
 }
 
 /**
- * The bytes of `file`, `[0, size)`, failing when no chunk comes for `stallMs`:
- * background work holds its slot for as long as the file keeps coming, never
- * for ever.
- */
-/**
  * `use` on each piece of the first `size` bytes of `file`, each given back once
  * used (copied or hashed, synchronously), so the next is read into it and the
  * last is kept for the next download (src/fs/node.ts): a file read into the
@@ -476,6 +471,12 @@ async function eachPiece(file: OpenFile, size: number, use: (piece: Uint8Array) 
     await pieces.return?.();
   }
 }
+
+/**
+ * The bytes of `file`, `[0, size)`, failing when no chunk comes for `stallMs`:
+ * background work holds its slot for as long as the file keeps coming, never
+ * for ever.
+ */
 
 async function* withStallDeadline(file: OpenFile, size: number, stallMs: number): AsyncGenerator<Uint8Array> {
   const chunks = file.read(0, size)[Symbol.asyncIterator]() as AsyncIterator<Uint8Array> & Recycling;

@@ -86,7 +86,10 @@ async function abortMany(count: number): Promise<number> {
       const i = next++;
       const got = await abortedDownload(server.port, i);
       assert.ok(got > 0 && got < SIZE, `download ${i}: got ${got} bytes, want a cut-short body`);
-      if (i % 500 === 0) peak = Math.max(peak, fdCount(server.pid));
+      // Sampled often: most samples find only 10-20 descriptors over the
+      // baseline, a few find 50-100 (Node 20-24 here), and CI once saw all of
+      // 20 samples (one per 500) stay under the bound.
+      if (i % 25 === 0) peak = Math.max(peak, fdCount(server.pid));
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));

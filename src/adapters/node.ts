@@ -3,10 +3,10 @@
  * `http.createServer(listener)`, `https`, `http2` (through its compatibility API)
  * and as Connect/Express middleware.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { type IncomingMessage, type OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { TLSSocket } from "node:tls";
-import { errorReply } from "../core/reply.js";
+import { errorReply, flatHeaders } from "../core/reply.js";
 import type { Reply, WharfRequest } from "../core/types.js";
 import type { FileSystem, Recycling } from "../fs/types.js";
 import type { ClientAddressFn } from "../http/forwarded.js";
@@ -126,11 +126,27 @@ function forHttp2(headers: Record<string, string>): Record<string, string> {
   return copy;
 }
 
+const NODE_WRITE_HEAD = ServerResponse.prototype.writeHead;
+
+/**
+ * `reply`'s headers as `res.writeHead` takes them: over HTTP/2 without
+ * connection fields; to Node's own HTTP/1.1 `writeHead`, a shared reply's flat
+ * list (core/reply.ts `sharedReply`). Only to Node's own: a wrapper put on the
+ * response (on-headers, under Express's compression and morgan) may read an
+ * array as `[name, value]` pairs.
+ */
+function headersFor(res: NodeResponse, reply: Reply, stream: unknown): OutgoingHttpHeaders {
+  if (stream !== undefined) return forHttp2(reply.headers);
+  const flat = flatHeaders(reply);
+  // (Typed as the object: the union of the two responses' writeHead takes only that.)
+  return flat !== undefined && res.writeHead === NODE_WRITE_HEAD ? (flat as unknown as OutgoingHttpHeaders) : reply.headers;
+}
+
 /** Writes a reply whose body is in memory (or absent), synchronously: the hot path. */
 export function writeReady(res: NodeResponse, reply: Reply, body: Uint8Array | undefined): void {
   if (reply.user !== undefined) (res as Noted)[USER] = reply.user;
   const stream = (res as Partial<Http2ServerResponse>).stream;
-  res.writeHead(reply.status, stream === undefined ? reply.headers : forHttp2(reply.headers));
+  res.writeHead(reply.status, headersFor(res, reply, stream));
   if (body === undefined) {
     res.end();
     return;
@@ -225,7 +241,7 @@ export async function writeReply(res: NodeResponse, prepared: Prepared): Promise
   // An Http2ServerResponse has a stream; a ServerResponse does not (one failed lookup).
   const stream = (res as Partial<Http2ServerResponse>).stream;
   try {
-    res.writeHead(reply.status, stream === undefined ? reply.headers : forHttp2(reply.headers));
+    res.writeHead(reply.status, headersFor(res, reply, stream));
   } catch (error) {
     // A header Node refuses (a custom handler's line break): nothing was sent, and
     // the caller answers 500; the files opened for the body must not stay open.

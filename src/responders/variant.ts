@@ -4,7 +4,7 @@
  * a stream compressed on the fly. This module builds a variant's headers and its
  * 200 and 304 once; variant-reply.ts turns a variant into the reply for a request.
  */
-import { EMPTY } from "../core/reply.js";
+import { EMPTY, sharedReply } from "../core/reply.js";
 import type { Body, Chunk, Reply } from "../core/types.js";
 import { formatHttpDate } from "../http/dates.js";
 import { type Digests, formatDigest } from "../http/digest-fields.js";
@@ -89,8 +89,8 @@ export function buildVariant(spec: VariantSpec): Variant {
     size: spec.size,
     contentType: spec.contentType,
     digests: spec.digests,
-    ok: { status: 200, headers, body: spec.body },
-    notModified: { status: 304, headers: cacheHeaders, body: EMPTY },
+    ok: sharedReply({ status: 200, headers, body: spec.body }),
+    notModified: sharedReply({ status: 304, headers: cacheHeaders, body: EMPTY }),
     slice: spec.slice,
   };
 }

@@ -101,9 +101,11 @@ export const RESOLVED_BYTES = 16 * 1024 * 1024;
  * (up to four, with their header records and replies), closures, map slots and
  * pins. Measured on Node 20 at about 510 bytes of heap for a compressible file
  * with two codings made (4,000 of them; the file's contents-cache entry
- * included); twice that, so that a default budget holds about 14,000 URLs.
+ * included); the flat header lists of its replies (core/reply.ts `sharedReply`)
+ * add about 450 more (4,000 files asked for in three codings: 3,973 → 4,422 bytes
+ * of heap a file). 1.5 KiB, so that a default budget holds about 9,500 URLs.
  */
-export const ENTRY_BYTES = 1024;
+export const ENTRY_BYTES = 1536;
 /** What an alias weighs besides its two strings (map slot, string headers). */
 export const ALIAS_BYTES = 96;
 /** What each directory an entry depends on adds to its weight (the lease's slots; the watch is weighed by fs/watch.ts). */

@@ -4,11 +4,9 @@
  * small, escaped, and free of file-system paths or stack traces.
  */
 import { reasonPhrase } from "./status.js";
-import { escapeHtml } from "./text.js";
+import { escapeHtml, utf8Bytes } from "./text.js";
 import { LINK_CSS, styleHashSource, THEME_CSS } from "./theme.js";
 import type { Body, Chunk, Reply } from "./types.js";
-
-const encoder = new TextEncoder();
 
 /** The empty body (HEAD, 204, 304, bodiless redirects). */
 export const EMPTY: Body = { kind: "empty" };
@@ -20,7 +18,7 @@ export function chunksBody(chunks: readonly Chunk[], length: number): Body {
 
 /** A reply whose body is `content` (a string is sent as UTF-8). */
 export function bytesReply(status: number, content: string | Uint8Array, contentType: string, headers: Record<string, string> = {}): Reply {
-  const bytes = typeof content === "string" ? encoder.encode(content) : content;
+  const bytes = typeof content === "string" ? utf8Bytes(content) : content;
   return {
     status,
     headers: { ...headers, "content-type": contentType, "content-length": String(bytes.length) },

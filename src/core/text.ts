@@ -60,3 +60,17 @@ export function humanSize(bytes: number): string {
   // Rounding can turn 1023.96 KiB into "1024.0 KiB"; acceptable, and exact bytes are in the title.
   return `${value.toFixed(1)} ${UNITS[unit - 1]!}`;
 }
+
+const utf8 = new TextEncoder();
+
+/**
+ * `text` as UTF-8, in a Buffer of its own: a view of the encoder's output, no
+ * copy and no slab of Buffer's pool kept alive with it. A Buffer because Node's
+ * socket write takes one as it is and wraps any other Uint8Array in a new view on
+ * every write, which a body built once and sent many times (an error page, a
+ * listing) would pay on each.
+ */
+export function utf8Bytes(text: string): Uint8Array {
+  const bytes = utf8.encode(text);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

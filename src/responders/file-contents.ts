@@ -307,7 +307,10 @@ export class FileContentsCache {
       opened = await file.stat();
       const keep = opened.size <= this.#limits.maxFileBytes && opened.size <= this.#limits.maxBytes;
       if (keep) {
-        const body = new Uint8Array(opened.size);
+        // A Buffer, not a plain Uint8Array: Node's socket write wraps anything else
+        // in a new Buffer view on every response (stream.js _uint8ArrayToBuffer).
+        // alloc, never allocUnsafe: a pooled slice would keep its 8 KiB slab alive.
+        const body = Buffer.alloc(opened.size);
         let offset = 0;
         await eachPiece(file, opened.size, (chunk) => {
           body.set(chunk.subarray(0, opened.size - offset), offset);

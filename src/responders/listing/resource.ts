@@ -23,7 +23,7 @@
  */
 import { dirname, join } from "node:path";
 import { qrMatrix, qrSvg } from "../../core/qr.js";
-import { escapeHtml } from "../../core/text.js";
+import { escapeHtml, utf8Bytes } from "../../core/text.js";
 import type { WharfRequest } from "../../core/types.js";
 import type { DirEntry, DirNames, FileStat, FileSystem } from "../../fs/types.js";
 import type { Encoding } from "../../http/negotiate.js";
@@ -289,7 +289,7 @@ export async function listingResource(ctx: ListingContext, real: string, segment
               upload,
               qr: qrOf(),
             });
-    const bytes = new TextEncoder().encode(text);
+    const bytes = utf8Bytes(text);
     const type = CONTENT_TYPE[view.format];
     const extra = { vary: varyAccept, headers: headersOf(view, span, withReadme !== undefined) };
     if (!keep) {

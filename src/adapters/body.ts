@@ -134,9 +134,19 @@ function inMemory(chunks: readonly Chunk[]): Uint8Array | undefined {
  * held in memory); `undefined` when it reads files. Synchronous: the hot path.
  */
 export function preparedInMemory(reply: Reply, req: WharfRequest): Prepared | undefined {
-  if (req.method === "HEAD" || reply.body.kind === "empty") return { reply, body: undefined };
+  const body = bodyInMemory(reply, req);
+  return body === false ? undefined : { reply, body };
+}
+
+/**
+ * What {@link preparedInMemory} would write, without wrapping it: the bytes, or
+ * `undefined` for no body; `false` when the reply reads files. For the Node
+ * listener's synchronous path, which writes at once and needs no object for it.
+ */
+export function bodyInMemory(reply: Reply, req: WharfRequest): Uint8Array | undefined | false {
+  if (req.method === "HEAD" || reply.body.kind === "empty") return undefined;
   const bytes = reply.body.kind === "chunks" ? inMemory(reply.body.chunks) : undefined;
-  return bytes === undefined ? undefined : { reply, body: bytes };
+  return bytes ?? false;
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 
 import { type Stats, statSync } from "node:fs";
-import { prepare, preparedInMemory } from "../adapters/body.js";
+import { bodyInMemory, prepare } from "../adapters/body.js";
 import { fetchResponse } from "../adapters/fetch.js";
 import { mountedLocation, mountOf } from "../adapters/mount.js";
 import { answerFailure, fromNodeRequest, type NodeRequest, type NodeResponse, writeReady, writeReply } from "../adapters/node.js";
@@ -250,10 +250,10 @@ function chainListener(
     }
     const first = start(request);
     if (!(first instanceof Promise) && !(next !== undefined && fallthrough && first.miss === true)) {
-      const ready = preparedInMemory(first, request);
-      if (ready !== undefined) {
+      const body = bodyInMemory(first, request);
+      if (body !== false) {
         try {
-          writeReady(res, base === undefined ? ready.reply : rebased(ready.reply, base), ready.body as Uint8Array | undefined);
+          writeReady(res, base === undefined ? first : rebased(first, base), body);
         } catch (error) {
           report(error, request);
           res.destroy();

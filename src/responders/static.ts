@@ -32,7 +32,8 @@ export const ALLOW = "GET, HEAD, OPTIONS";
 export type ErrorReporter = (error: unknown, req: WharfRequest) => void;
 
 /** Request headers that make a reply depend on more than the path and the coding. */
-const CONDITIONAL = ["if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "range"] as const;
+/** The request fields besides If-None-Match that make a reply conditional or partial. */
+const OTHER_CONDITIONAL = ["if-match", "if-modified-since", "if-unmodified-since", "range"] as const;
 
 /**
  * Negotiation outcomes by offer, then by Accept-Encoding value: a browser sends the
@@ -167,14 +168,14 @@ export function staticFiles(options: StaticFilesOptions, report: ErrorReporter, 
   function replyFrom(req: WharfRequest, variant: Variant): Reply {
     // The common cases, decided without parsing anything: the 200 built once, and
     // the 304 for a browser revalidating with exactly our ETag (If-None-Match alone,
-    // so no other precondition or Range applies).
-    if (!CONDITIONAL.some((name) => req.header(name) !== undefined)) return variant.ok;
-    if (
-      req.header("if-none-match") === variant.notModified.headers["etag"] &&
-      CONDITIONAL.every((n) => n === "if-none-match" || req.header(n) === undefined)
-    ) {
-      return variant.notModified;
+    // so no other precondition or Range applies). A loop rather than `some` with
+    // a closure: this runs for every cached request.
+    for (let i = 0; i < OTHER_CONDITIONAL.length; i++) {
+      if (req.header(OTHER_CONDITIONAL[i]!) !== undefined) return variantReply(req, variant, options.maxRanges);
     }
+    const ifNoneMatch = req.header("if-none-match");
+    if (ifNoneMatch === undefined) return variant.ok;
+    if (ifNoneMatch === variant.notModified.headers["etag"]) return variant.notModified;
     return variantReply(req, variant, options.maxRanges);
   }
 

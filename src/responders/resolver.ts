@@ -15,7 +15,7 @@
  */
 import { join } from "node:path";
 import { once } from "../core/once.js";
-import { errorReply, MISS_404 } from "../core/reply.js";
+import { errorReply, MISS_404, sharedReply } from "../core/reply.js";
 import type { Reason, Trace } from "../core/trace.js";
 import type { Reply } from "../core/types.js";
 import type { FileStat } from "../fs/types.js";
@@ -93,7 +93,7 @@ export function createResolver(options: StaticFilesOptions, contents: FileConten
 const fixed = (reply: Reply): Resource => ({ kind: "reply", reply });
 
 /** The one 400 the static handler sends for a path it cannot decode: shared, so an explanation knows it for its own. */
-export const BAD_PATH_400 = errorReply(400);
+export const BAD_PATH_400 = sharedReply(errorReply(400));
 
 /** The reply for a dotfile: 403 when denied, else the 404 miss. */
 const hiddenReply = (options: StaticFilesOptions): Reply => (options.dotfiles === "deny" ? errorReply(403) : MISS_404);

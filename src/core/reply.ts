@@ -109,7 +109,7 @@ interface Flattened {
  * the shared 404) and returns it: it also keeps its headers as the flat list of
  * names and values that Node's `writeHead` walks with an index loop, where an
  * object costs it a `for...in`, an own-property check and a keyed load per field
- * (about 5 % of a cached 1 KiB file's rate under `wrk -c50`, issue 17). Not
+ * (about 7 % of a cached 1 KiB file's rate under `wrk -c50`, issue 17). Not
  * enumerable, so a copy (`{ ...reply, headers }`) never carries it: the list
  * always describes the headers it was made from, which nobody changes (replies
  * are read-only).

@@ -30,6 +30,7 @@ export function withPath(req: WharfRequest, pathname: string): WharfRequest {
     header: (name) => req.header(name),
     remoteAddress: req.remoteAddress,
     clientAddress: req.clientAddress,
+    base: req.base,
     ...(req.body === undefined ? {} : { body: () => req.body!() }),
   };
 }
@@ -48,6 +49,7 @@ export function withHeaders(req: WharfRequest, headers: Readonly<Record<string, 
     header: (name) => (Object.hasOwn(headers, name) ? headers[name] : req.header(name)),
     remoteAddress: req.remoteAddress,
     clientAddress: req.clientAddress,
+    base: req.base,
     ...(req.body === undefined ? {} : { body: () => req.body!() }),
   };
 }

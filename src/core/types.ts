@@ -36,6 +36,13 @@ export interface WharfRequest {
    */
   readonly clientAddress?: string | undefined;
   /**
+   * The path prefix the request came in under that {@link pathname} no longer
+   * has: a secret path (src/features/secret-path.ts), an Express or Connect mount
+   * point. A URL a reply puts in its body starts with it; a `Location` is given
+   * it on the way out. Absent (or `""`) when nothing was taken off.
+   */
+  readonly base?: string | undefined;
+  /**
    * The request body, read once, as it arrives (a web `Request`'s stream; a
    * Node request's, when the handler takes uploads). Only uploads
    * (src/features/upload) read it; everything else answers from the head.

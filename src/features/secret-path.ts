@@ -98,7 +98,9 @@ export function secretPath(secret: string): Middleware {
           body: { kind: "empty" },
         };
       case "inside":
-        return mapReply(next(withPath(req, req.pathname.slice(prefix.length))), inside);
+        // Handlers below see the path without the prefix; a URL they write into a
+        // body (an upload's 201) must carry it: `base` says so.
+        return mapReply(next({ ...withPath(req, req.pathname.slice(prefix.length)), base: (req.base ?? "") + prefix }), inside);
     }
   };
 }

@@ -232,7 +232,7 @@ function chainListener(
   client: ClientAddressFn | undefined,
 ): (req: NodeRequest, res: NodeResponse, next?: NextFunction) => void {
   return (req, res, next) => {
-    const request = fromNodeRequest(req, withBody, client);
+    let request = fromNodeRequest(req, withBody, client);
     // A pipelined request whose connection closes before its turn: see queued.ts.
     closeWithConnection(res);
     // Express and Connect mount points (mount.ts); a plain server has no originalUrl.
@@ -246,7 +246,11 @@ function chainListener(
         writeReady(res, empty(301, { location: `${mount.base}/${request.search}`, "content-length": "0" }), undefined);
         return;
       }
-      if (mount.kind !== "root") base = mount.base;
+      if (mount.kind !== "root") {
+        base = mount.base;
+        // For URLs a reply writes into its body (an upload's); Location is rebased below.
+        request = { ...request, base };
+      }
     }
     const first = start(request);
     if (!(first instanceof Promise) && !(next !== undefined && fallthrough && first.miss === true)) {

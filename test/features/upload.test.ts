@@ -8,10 +8,11 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { connect as http2Connect } from "node:http2";
-import { connect } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import express5 from "express";
 import type { WharfRequest } from "../../src/core/types.js";
 import { publish, WriteError, writeTemp } from "../../src/features/upload/store.js";
 import { nodeFileSystem } from "../../src/fs/node.js";
@@ -683,6 +684,67 @@ test("with --secret-path: a write without the secret is the plain 404 and writes
   assert.equal(existsSync(join(r, "x.txt")), false);
   assert.equal(existsSync(join(r, "y.txt")), false);
   assert.equal(readFileSync(join(r, "sub", "x.txt"), "utf8"), "x");
+});
+
+// A URL written into a body must be one the client can follow: under the secret
+// path, or the mount point, that the handlers below no longer see (WharfRequest.base).
+describe("URLs in upload answers carry the prefix the request came under", () => {
+  const secret = "AAAAAAAAAAAAAAAAAAAAAA-upload";
+  const cases: {
+    name: string;
+    prefix: (origin: string) => string;
+    serve: (r: string, fn: (origin: string) => Promise<void>) => Promise<void>;
+  }[] = [
+    { name: "no prefix", prefix: () => "", serve: (r, fn) => serving({ root: r, upload: true }, (base) => fn(new URL(base).origin)) },
+    {
+      name: "a secret path",
+      prefix: () => `/${secret}`,
+      serve: (r, fn) => serving({ root: r, upload: true, secretPath: secret }, (base) => fn(new URL(base).origin)),
+    },
+    {
+      name: "an Express mount point",
+      prefix: () => "/files",
+      serve: async (r, fn) => {
+        const app = express5();
+        app.use("/files", createHandler({ root: r, upload: true }));
+        const server = app.listen(0, "127.0.0.1");
+        await new Promise<void>((done) => server.once("listening", () => done()));
+        try {
+          await fn(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+        } finally {
+          await new Promise((done) => server.close(done));
+        }
+      },
+    },
+  ];
+  for (const c of cases) {
+    test(`${c.name}: a PUT's url and Location, a POST's urls and Location, a 409's existing`, async () => {
+      const { root: r } = root();
+      await c.serve(r, async (origin) => {
+        const p = c.prefix(origin);
+        const created = await put(`${origin}${p}/sub/x.txt`, "x");
+        assert.equal(created.status, 201);
+        assert.equal(created.headers.get("location"), `${p}/sub/x.txt`);
+        assert.deepEqual(await created.json(), { name: "x.txt", url: `${p}/sub/x.txt`, size: 1 });
+        // The URL in the body is one the client can follow.
+        assert.equal(await (await fetch(`${origin}${p}/sub/x.txt`)).text(), "x");
+
+        const form = new FormData();
+        form.append("file", new Blob(["yy"]), "y y.txt");
+        const posted = await fetch(`${origin}${p}/sub/`, { method: "POST", body: form });
+        assert.equal(posted.status, 201);
+        assert.equal(posted.headers.get("location"), `${p}/sub/y%20y.txt`);
+        assert.deepEqual(await posted.json(), { files: [{ name: "y y.txt", url: `${p}/sub/y%20y.txt`, size: 2 }] });
+
+        const again = await put(`${origin}${p}/sub/x.txt`, "z");
+        assert.equal(again.status, 409);
+        const problem = await problemOf(again);
+        assert.equal(problem["existing"], `${p}/sub/x.txt`);
+        assert.equal(problem["detail"], `${p}/sub/x.txt already exists`);
+      });
+      assert.equal(readFileSync(join(r, "sub", "x.txt"), "utf8"), "x");
+    });
+  }
 });
 
 test("publishing alone (no early 409): 50 written files linked to one name at once, exactly one wins whole", async () => {

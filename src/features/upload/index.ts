@@ -115,15 +115,25 @@ function wantsHtml(req: WharfRequest): boolean {
  */
 const closing = (reply: Reply): Reply => ({ ...reply, headers: { ...reply.headers, connection: "close" } });
 
+/**
+ * The URL of `segments` as a client reaches it: under the request's `base` (a
+ * secret path, a mount point), which this handler's paths no longer carry. For
+ * URLs in a body; a `Location` gets the base on its way out (secret-path.ts,
+ * handler/create.ts), so it is the bare path.
+ */
+function urlOf(req: WharfRequest, segments: readonly string[]): string {
+  return (req.base ?? "") + encodePathname(segments, false);
+}
+
 function failureReply(req: WharfRequest, f: WriteFailure, parent: readonly string[]): Reply {
   switch (f.kind) {
     case "exists": {
-      const url = encodePathname([...parent, f.name], false);
+      const url = urlOf(req, [...parent, f.name]);
       return problem(req, 409, `${url} already exists`, { existing: url });
     }
     case "stands-in": {
-      const url = encodePathname([...parent, f.of], false);
-      return problem(req, 409, `${encodePathname([...parent, f.name], false)} would be served in place of ${url}, which exists`, {
+      const url = urlOf(req, [...parent, f.of]);
+      return problem(req, 409, `${urlOf(req, [...parent, f.name])} would be served in place of ${url}, which exists`, {
         existing: url,
       });
     }
@@ -262,12 +272,12 @@ export function uploads(s: UploadSettings, ctx: UploadContext): UploadMiddleware
         if (early !== undefined) return closing(failureReply(req, early, parent));
         const written = await writeTemp(dir.real, body(), { maxSize: s.maxSize, expected: length.length, digests: expected });
         const done = await publish(rules, written, target.name, s.onConflict);
-        const url = encodePathname([...parent, done.name], false);
+        const path = [...parent, done.name];
         // RFC 9110 §9.3.4: 201 with the new resource's Location; 200 when one was replaced.
         return json(
           done.replaced ? 200 : 201,
-          { name: done.name, url, size: written.size },
-          { location: url, etag: etagOf(written, ctx.hashLimit), "cache-control": "no-store" },
+          { name: done.name, url: urlOf(req, path), size: written.size },
+          { location: encodePathname(path, false), etag: etagOf(written, ctx.hashLimit), "cache-control": "no-store" },
         );
       }
       return await formPost(req, body, parent, dir.real, expected, rules);
@@ -327,11 +337,13 @@ export function uploads(s: UploadSettings, ctx: UploadContext): UploadMiddleware
         if (failure !== undefined) throw new WriteError(failure);
       }
       const files: { name: string; url: string; size: number }[] = [];
+      let first: string | undefined;
       try {
         for (const { file, name } of written) {
           published++;
           const done = await publish(rules, file, name, s.onConflict);
-          files.push({ name: done.name, url: encodePathname([...parent, done.name], false), size: file.size });
+          first ??= encodePathname([...parent, done.name], false);
+          files.push({ name: done.name, url: urlOf(req, [...parent, done.name]), size: file.size });
         }
       } catch (error) {
         if (s.onConflict !== "overwrite") for (const f of files) await unpublish(dir, f.name);
@@ -339,7 +351,7 @@ export function uploads(s: UploadSettings, ctx: UploadContext): UploadMiddleware
       }
       // A browser's plain form post: back to the listing, which now shows the files (RFC 9110 §15.4.4).
       if (wantsHtml(req)) return empty(303, { location: "./", "content-length": "0", "cache-control": "no-store" });
-      return json(201, { files }, { location: files[0]!.url, "cache-control": "no-store" });
+      return json(201, { files }, { location: first!, "cache-control": "no-store" });
     } finally {
       await events.return(undefined);
       for (const { file } of written.slice(published)) await discard(file);

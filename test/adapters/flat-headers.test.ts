@@ -89,6 +89,22 @@ describe("shared replies on the wire", () => {
     remoteAddress: "127.0.0.1",
   });
 
+  // design.md: a body built once is a Buffer, which Node's socket write takes as
+  // it is (any other Uint8Array it wraps in a new view on every write).
+  for (const [name, path] of [
+    ["a file held in memory", "/a.txt"],
+    ["the 404 page", "/missing.txt"],
+    ["a listing", "/"],
+  ] as const) {
+    test(`${name}: its body is a Buffer`, async () => {
+      const reply = await handler.handle(view(path, {}));
+      assert.equal(reply.body.kind, "chunks");
+      const chunks = reply.body.kind === "chunks" ? reply.body.chunks : [];
+      assert.equal(chunks.length, 1);
+      assert.ok(Buffer.isBuffer(chunks[0]), `${path}: ${chunks[0]?.constructor.name}`);
+    });
+  }
+
   const etag = async (): Promise<string> => (await handler.handle(view("/a.txt", {}))).headers["etag"]!;
   const cases: { name: string; path: string; headers: () => Promise<Record<string, string>>; status: number }[] = [
     { name: "200", path: "/a.txt", headers: async () => ({}), status: 200 },

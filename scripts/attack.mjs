@@ -256,7 +256,7 @@ async function run() {
   );
   log(`  peak descriptors  ${samples.peak.fds} (baseline ${baseline.fds})`);
   log(
-    `  client            ${result.requests} requests, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, max ${result.max.toFixed(2)} ms, ${result.errors} errors`,
+    `  client            ${result.requests} requests, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, max ${result.max.toFixed(2)} ms, ${result.errors} errors${result.retried > 0 ? `, ${result.retried} sent again after their kept-alive connection was closed` : ""}`,
   );
   for (const sample of result.samples) log(`      error: ${sample}`);
   const afterText =

@@ -30,6 +30,8 @@ let recentErrors = 0;
 const kinds = new Map();
 let inFlight = 0;
 let sent = 0;
+/** Requests sent again after their reused connection was found closed (see once). */
+let retried = 0;
 
 function fail(problem, path = "") {
   errors++;
@@ -56,19 +58,37 @@ function once(target) {
       resolve();
     };
     unanswered.add(done);
-    const req = request({ host: cfg.host, port: cfg.port, path: target.path, agent, headers: { authorization: cfg.auth } }, (res) => {
-      let length = 0;
-      res.on("data", (c) => (length += c.length));
-      res.on("end", () =>
-        done(
-          res.statusCode !== 200 ? `status ${res.statusCode}` : length !== target.size ? `${length} bytes, want ${target.size}` : undefined,
-        ),
-      );
-      res.on("error", (e) => done(e.message));
-    });
-    req.on("error", (e) => done(e.message));
-    req.setTimeout(TIMEOUT_MS, () => req.destroy(new Error(`no answer in ${TIMEOUT_MS / 1000} s`)));
-    req.end();
+    const attempt = (first) => {
+      let answered = false;
+      const req = request({ host: cfg.host, port: cfg.port, path: target.path, agent, headers: { authorization: cfg.auth } }, (res) => {
+        answered = true;
+        let length = 0;
+        res.on("data", (c) => (length += c.length));
+        res.on("end", () =>
+          done(
+            res.statusCode !== 200
+              ? `status ${res.statusCode}`
+              : length !== target.size
+                ? `${length} bytes, want ${target.size}`
+                : undefined,
+          ),
+        );
+        res.on("error", (e) => done(e.message));
+      });
+      req.on("error", (e) => {
+        // A kept-alive connection the server closed as idle (past its idle cap, or
+        // its keep-alive timeout) just as this request went out on it: a browser
+        // sends such a GET again on a new connection (RFC 9112 §9.3.1), and so does
+        // this client, once, as Node's documentation advises (`reusedSocket`). Counted.
+        if (first && !answered && req.reusedSocket && (e.code === "ECONNRESET" || e.code === "EPIPE")) {
+          retried++;
+          attempt(false);
+        } else done(e.message);
+      });
+      req.setTimeout(TIMEOUT_MS, () => req.destroy(new Error(`no answer in ${TIMEOUT_MS / 1000} s`)));
+      req.end();
+    };
+    attempt(true);
   });
 }
 
@@ -109,6 +129,7 @@ process.on("message", async (m) => {
       type: "stop",
       requests: sorted.length,
       errors,
+      retried,
       samples: [...kinds].map(([problem, { count, path }]) => `${count}× ${problem}${path === "" ? "" : ` (first: ${path})`}`),
       p50: pct(sorted, 0.5),
       p99: pct(sorted, 0.99),

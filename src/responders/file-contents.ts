@@ -480,7 +480,6 @@ async function eachPiece(file: OpenFile, size: number, use: (piece: Uint8Array) 
  * background work holds its slot for as long as the file keeps coming, never
  * for ever.
  */
-
 async function* withStallDeadline(file: OpenFile, size: number, stallMs: number): AsyncGenerator<Uint8Array> {
   const chunks = file.read(0, size)[Symbol.asyncIterator]() as AsyncIterator<Uint8Array> & Recycling;
   try {

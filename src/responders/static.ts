@@ -31,7 +31,6 @@ export const ALLOW = "GET, HEAD, OPTIONS";
 /** Called with errors that are not the client's fault (a 500), for logging. */
 export type ErrorReporter = (error: unknown, req: WharfRequest) => void;
 
-/** Request headers that make a reply depend on more than the path and the coding. */
 /** The request fields besides If-None-Match that make a reply conditional or partial. */
 const OTHER_CONDITIONAL = ["if-match", "if-modified-since", "if-unmodified-since", "range"] as const;
 

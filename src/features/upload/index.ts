@@ -116,26 +116,31 @@ function wantsHtml(req: WharfRequest): boolean {
 const closing = (reply: Reply): Reply => ({ ...reply, headers: { ...reply.headers, connection: "close" } });
 
 /**
- * The URL of `segments` as a client reaches it: under the request's `base` (a
- * secret path, a mount point), which this handler's paths no longer carry. For
- * URLs in a body; a `Location` gets the base on its way out (secret-path.ts,
- * handler/create.ts), so it is the bare path.
+ * The URL of `path` (encoded, as this handler sees paths) as a client reaches it:
+ * under the request's `base` (a secret path, a mount point), which this handler's
+ * paths no longer carry. For URLs in a body; a `Location` gets the base on its
+ * way out (secret-path.ts, handler/create.ts), so it is `path` itself.
  */
-function urlOf(req: WharfRequest, segments: readonly string[]): string {
-  return (req.base ?? "") + encodePathname(segments, false);
+function urlOf(req: WharfRequest, path: string): string {
+  return (req.base ?? "") + path;
 }
 
 function failureReply(req: WharfRequest, f: WriteFailure, parent: readonly string[]): Reply {
   switch (f.kind) {
     case "exists": {
-      const url = urlOf(req, [...parent, f.name]);
+      const url = urlOf(req, encodePathname([...parent, f.name], false));
       return problem(req, 409, `${url} already exists`, { existing: url });
     }
     case "stands-in": {
-      const url = urlOf(req, [...parent, f.of]);
-      return problem(req, 409, `${urlOf(req, [...parent, f.name])} would be served in place of ${url}, which exists`, {
-        existing: url,
-      });
+      const url = urlOf(req, encodePathname([...parent, f.of], false));
+      return problem(
+        req,
+        409,
+        `${urlOf(req, encodePathname([...parent, f.name], false))} would be served in place of ${url}, which exists`,
+        {
+          existing: url,
+        },
+      );
     }
     case "too-large":
       return closing(problem(req, 413, "The upload is larger than this server accepts."));
@@ -272,12 +277,12 @@ export function uploads(s: UploadSettings, ctx: UploadContext): UploadMiddleware
         if (early !== undefined) return closing(failureReply(req, early, parent));
         const written = await writeTemp(dir.real, body(), { maxSize: s.maxSize, expected: length.length, digests: expected });
         const done = await publish(rules, written, target.name, s.onConflict);
-        const path = [...parent, done.name];
+        const path = encodePathname([...parent, done.name], false);
         // RFC 9110 §9.3.4: 201 with the new resource's Location; 200 when one was replaced.
         return json(
           done.replaced ? 200 : 201,
           { name: done.name, url: urlOf(req, path), size: written.size },
-          { location: encodePathname(path, false), etag: etagOf(written, ctx.hashLimit), "cache-control": "no-store" },
+          { location: path, etag: etagOf(written, ctx.hashLimit), "cache-control": "no-store" },
         );
       }
       return await formPost(req, body, parent, dir.real, expected, rules);
@@ -342,8 +347,9 @@ export function uploads(s: UploadSettings, ctx: UploadContext): UploadMiddleware
         for (const { file, name } of written) {
           published++;
           const done = await publish(rules, file, name, s.onConflict);
-          first ??= encodePathname([...parent, done.name], false);
-          files.push({ name: done.name, url: urlOf(req, [...parent, done.name]), size: file.size });
+          const path = encodePathname([...parent, done.name], false);
+          first ??= path;
+          files.push({ name: done.name, url: urlOf(req, path), size: file.size });
         }
       } catch (error) {
         if (s.onConflict !== "overwrite") for (const f of files) await unpublish(dir, f.name);

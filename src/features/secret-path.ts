@@ -25,7 +25,7 @@
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { OptionError } from "../core/errors.js";
-import { MISS_404, mapReply } from "../core/reply.js";
+import { MISS_404, mapReply, sharedReply } from "../core/reply.js";
 import { withPath } from "../core/request.js";
 import type { Middleware, Reply } from "../core/types.js";
 
@@ -78,7 +78,8 @@ const NO_REFERRER = "no-referrer";
 export function secretPath(secret: string): Middleware {
   const key = Buffer.from(secret, "latin1");
   const prefix = `/${secret}`;
-  const hidden = mapReply(MISS_404, (r) => ({ ...r, headers: { ...r.headers, "referrer-policy": NO_REFERRER } }));
+  // Built once and sent to every wrong guess: shared, with its flat header list (core/reply.ts).
+  const hidden = sharedReply({ ...MISS_404, headers: { ...MISS_404.headers, "referrer-policy": NO_REFERRER } });
   const inside = (reply: Reply): Reply => {
     const location = reply.headers["location"];
     const headers: Record<string, string> = { ...reply.headers, "referrer-policy": NO_REFERRER };

@@ -21,6 +21,14 @@ import type { WharfRequest } from "./types.js";
  * ```
  */
 export function withPath(req: WharfRequest, pathname: string): WharfRequest {
+  return withPathAndBase(req, pathname, req.base);
+}
+
+/**
+ * {@link withPath} with {@link WharfRequest.base} set as well (internal: the secret
+ * path takes its prefix off the path and puts it in `base`), in one view.
+ */
+export function withPathAndBase(req: WharfRequest, pathname: string, base: string | undefined): WharfRequest {
   if (!pathname.startsWith("/")) throw new TypeError(`wharf: withPath needs a path starting with "/", got ${JSON.stringify(pathname)}`);
   return {
     method: req.method,
@@ -30,7 +38,7 @@ export function withPath(req: WharfRequest, pathname: string): WharfRequest {
     header: (name) => req.header(name),
     remoteAddress: req.remoteAddress,
     clientAddress: req.clientAddress,
-    base: req.base,
+    base,
     ...(req.body === undefined ? {} : { body: () => req.body!() }),
   };
 }

@@ -21,6 +21,7 @@
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { copyWith } from "../core/copy.js";
 import { OptionError } from "../core/errors.js";
 import { errorReply } from "../core/reply.js";
 import type { Middleware, Reply } from "../core/types.js";
@@ -289,7 +290,9 @@ export function authMiddleware(verify: Verifier, realm: string, signedIn = new S
     const { user } = verdict;
     const reply: Reply = await next();
     const cacheControl = reply.headers["cache-control"];
-    if (cacheControl === undefined || !/public/i.test(cacheControl)) return { ...reply, user };
-    return { ...reply, user, headers: { ...reply.headers, "cache-control": privateCacheControl(cacheControl) } };
+    // `user` is a field a cached reply does not have: a copy and a store (core/copy.ts).
+    const told = copyWith(reply, "user", user);
+    if (cacheControl === undefined || !/public/i.test(cacheControl)) return told;
+    return { ...told, headers: { ...reply.headers, "cache-control": privateCacheControl(cacheControl) } };
   };
 }

@@ -20,6 +20,7 @@
  * {@link corsDecision} is the whole policy as a pure function.
  */
 
+import { copyRecord } from "../core/copy.js";
 import { OptionError } from "../core/errors.js";
 import { empty } from "../core/reply.js";
 import { addVary } from "../core/request.js";
@@ -194,7 +195,7 @@ export function corsDecision(
 }
 
 function withCorsHeaders(reply: Reply, add: Readonly<Record<string, string>>): Reply {
-  const headers = { ...reply.headers };
+  const headers = copyRecord(reply.headers); // fields added: not a spread (core/copy.ts)
   for (const [name, value] of Object.entries(add)) {
     headers[name] = name === "vary" ? addVary(headers["vary"], ...value.split(", ")) : value;
   }

@@ -24,9 +24,10 @@
  *   path, so a 404. Only a browser or a client the user gave the link to sends it.
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
+import { copyRecord } from "../core/copy.js";
 import { OptionError } from "../core/errors.js";
 import { MISS_404, mapReply, sharedReply } from "../core/reply.js";
-import { withPath } from "../core/request.js";
+import { withPathAndBase } from "../core/request.js";
 import type { Middleware, Reply } from "../core/types.js";
 
 /** 16 random bytes, base64url: 22 characters (RFC 4648 §5, no padding). */
@@ -82,7 +83,8 @@ export function secretPath(secret: string): Middleware {
   const hidden = sharedReply({ ...MISS_404, headers: { ...MISS_404.headers, "referrer-policy": NO_REFERRER } });
   const inside = (reply: Reply): Reply => {
     const location = reply.headers["location"];
-    const headers: Record<string, string> = { ...reply.headers, "referrer-policy": NO_REFERRER };
+    const headers = copyRecord(reply.headers); // not a spread and a field: core/copy.ts
+    headers["referrer-policy"] = NO_REFERRER;
     // A path on this server (`/docs/`), never `//host` (a network-path reference, another origin).
     if (location?.startsWith("/") && !location.startsWith("//")) headers["location"] = prefix + location;
     return { ...reply, headers };
@@ -101,7 +103,7 @@ export function secretPath(secret: string): Middleware {
       case "inside":
         // Handlers below see the path without the prefix; a URL they write into a
         // body (an upload's 201) must carry it: `base` says so.
-        return mapReply(next({ ...withPath(req, req.pathname.slice(prefix.length)), base: (req.base ?? "") + prefix }), inside);
+        return mapReply(next(withPathAndBase(req, req.pathname.slice(prefix.length), (req.base ?? "") + prefix)), inside);
     }
   };
 }

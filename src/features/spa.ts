@@ -20,6 +20,8 @@
  * own ETag, compression and `Cache-Control` (plus `Vary: Accept`, since the same
  * URL answers differently by Accept).
  */
+
+import { copyWith } from "../core/copy.js";
 import { addVary, withPath } from "../core/request.js";
 import type { Finish, Trace } from "../core/trace.js";
 import type { Middleware, Next, Reply, WharfRequest } from "../core/types.js";
@@ -113,7 +115,7 @@ export function spa(options: SpaOptions = {}, trace?: Trace, finish?: Finish): M
     if (trace !== undefined) traceSpa(trace, path.segments, decision, target);
     if (decision.kind === "keep") {
       return decision.reason === "not-html"
-        ? { ...reply, headers: { ...reply.headers, vary: addVary(reply.headers["vary"], "Accept") } }
+        ? { ...reply, headers: copyWith(reply.headers, "vary", addVary(reply.headers["vary"], "Accept")) }
         : reply;
     }
     const page = await next(withPath(req, target));
@@ -125,7 +127,8 @@ export function spa(options: SpaOptions = {}, trace?: Trace, finish?: Finish): M
       return reply;
     }
     trace?.step("spa", `served ${target} for ${encodePathname(path.segments, path.trailingSlash)}`);
-    return { ...page, headers: { ...page.headers, vary: addVary(page.headers["vary"], "Accept") } };
+    // A field the page's headers may not have: not a spread (core/copy.ts).
+    return { ...page, headers: copyWith(page.headers, "vary", addVary(page.headers["vary"], "Accept")) };
   };
   return async (req, next) => {
     const reply = await next();

@@ -10,6 +10,7 @@ import { mountedLocation, mountOf } from "../adapters/mount.js";
 import { answerFailure, fromNodeRequest, type NodeRequest, type NodeResponse, writeReady, writeReply } from "../adapters/node.js";
 import { closeWithConnection } from "../adapters/queued.js";
 import { compose } from "../core/compose.js";
+import { copyWith } from "../core/copy.js";
 import { empty, errorReply } from "../core/reply.js";
 import { escapeLogField } from "../core/text.js";
 import type { Reply, WharfRequest } from "../core/types.js";
@@ -249,7 +250,7 @@ function chainListener(
       if (mount.kind !== "root") {
         base = mount.base;
         // For URLs a reply writes into its body (an upload's); Location is rebased below.
-        request = { ...request, base };
+        request = copyWith(request, "base", base);
       }
     }
     const first = start(request);

@@ -3,6 +3,8 @@
  * §13), then ranges (§14). Every GET-able thing wharf serves goes through here,
  * so conditional and range requests behave the same everywhere.
  */
+
+import { copyRecord } from "../core/copy.js";
 import { chunksBody, errorReply } from "../core/reply.js";
 import type { Chunk, Reply, WharfRequest } from "../core/types.js";
 import { newBoundary, planByteranges } from "../http/multipart.js";
@@ -36,7 +38,9 @@ export function variantReply(req: WharfRequest, variant: Variant, maxRanges: num
       const [only] = range.ranges;
       if (range.ranges.length === 1 && only !== undefined) {
         const length = only.end - only.start;
-        const headers = { ...base, "content-range": formatContentRange(only, size), "content-length": String(length) };
+        const headers = copyRecord(base); // fields added: not a spread (core/copy.ts)
+        headers["content-range"] = formatContentRange(only, size);
+        headers["content-length"] = String(length);
         return { status: 206, headers, body: chunksBody([variant.slice(only.start, only.end)], length) };
       }
       // RFC 9110 §14.6: several ranges travel as multipart/byteranges.
@@ -44,7 +48,9 @@ export function variantReply(req: WharfRequest, variant: Variant, maxRanges: num
       const chunks: Chunk[] = [];
       for (const part of plan.parts) chunks.push(part.head, variant.slice(part.range.start, part.range.end));
       chunks.push(plan.tail);
-      const headers = { ...base, "content-type": plan.contentType, "content-length": String(plan.length) };
+      const headers = copyRecord(base);
+      headers["content-type"] = plan.contentType;
+      headers["content-length"] = String(plan.length);
       return { status: 206, headers, body: chunksBody(chunks, plan.length) };
     }
   }

@@ -3,6 +3,8 @@
  * two live routes, answered before CORS so they never carry its headers; and
  * the tag put into pages.
  */
+
+import { copyWith } from "../../core/copy.js";
 import { errorReply, text } from "../../core/reply.js";
 import type { Middleware, Next, Reply, WharfRequest } from "../../core/types.js";
 import { bytesTag } from "../../responders/file-contents.js";
@@ -81,7 +83,7 @@ export function liveMiddleware({ hub, injector, gate }: LiveRoutes): Middleware 
     if (origin.kind === "cross-site") return text(403, "wharf: live reload answers pages of this server only\n", ONE_LINE);
     if (route === "script") {
       const reply = scriptReply(req);
-      return { ...reply, headers: { ...reply.headers, "x-content-type-options": "nosniff" } };
+      return { ...reply, headers: copyWith(reply.headers, "x-content-type-options", "nosniff") };
     }
     if (req.method !== "GET" && req.method !== "HEAD") return errorReply(405, { allow: "GET, HEAD" });
     if (hub.full) return text(503, "wharf: too many live-reload pages are open\n", { ...ONE_LINE, "retry-after": "5" });

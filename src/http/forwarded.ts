@@ -63,11 +63,13 @@ export function parseNode(text: string, bareIpv6 = false): ForwardedNode | undef
     if (name.includes(":")) return undefined;
   }
   if (port !== undefined && !PORT.test(port)) return undefined;
-  if (name.toLowerCase() === "unknown") return { kind: "unknown" };
-  if (OBFUSCATED.test(name)) return { kind: "obfuscated" };
+  // (Each test only where it can match: this runs for every hop of every request
+  // from a trusted proxy.)
+  if (name.length === 7 && name.toLowerCase() === "unknown") return { kind: "unknown" };
+  if (name.startsWith("_") && OBFUSCATED.test(name)) return { kind: "obfuscated" };
   const bytes = parseIp(name);
   if (bytes === undefined || name.includes("%")) return undefined;
-  return { kind: "address", address: name.toLowerCase(), bytes };
+  return { kind: "address", address: name.includes(":") ? name.toLowerCase() : name, bytes };
 }
 
 // RFC 9110 §5.6.2: tchar.

@@ -17,23 +17,48 @@ export interface IpRange {
   readonly bits: number;
 }
 
-const MAPPED_PREFIX = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
-
 /**
- * Dotted-quad IPv4 (`192.0.2.1`) as its four bytes. Leading zeros are refused:
- * `010.0.0.1` is 8.0.0.1 to some parsers and 10.0.0.1 to others.
+ * Dotted-quad IPv4 (`192.0.2.1`) written into `out` from `at`; false when it is not
+ * one. Leading zeros are refused: `010.0.0.1` is 8.0.0.1 to some parsers and
+ * 10.0.0.1 to others. By hand, a character at a time: with a proxy trusted, every
+ * request parses its peer's address and a forwarded one (split and a regular
+ * expression per part measured about 0.5 µs an address on Node 20).
  */
-function ipv4Bytes(text: string): number[] | undefined {
-  const parts = text.split(".");
-  if (parts.length !== 4) return undefined;
-  const out: number[] = [];
-  for (const p of parts) {
-    if (!/^(?:0|[1-9]\d{0,2})$/.test(p)) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    out.push(n);
+function ipv4Into(text: string, out: Uint8Array | number[], at: number): boolean {
+  let dots = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || dots === 3) return false;
+      out[at + dots++] = value;
+      digits = 0;
+      value = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && value === 0) return false; // a leading zero
+      value = value * 10 + (c - 0x30);
+      if (value > 255) return false;
+      digits++;
+    } else return false;
   }
-  return out;
+  if (digits === 0 || dots !== 3) return false;
+  out[at + 3] = value;
+  return true;
+}
+
+/** Dotted-quad IPv4 as its four bytes (see {@link ipv4Into}). */
+function ipv4Bytes(text: string): number[] | undefined {
+  const out = [0, 0, 0, 0];
+  return ipv4Into(text, out, 0) ? out : undefined;
+}
+
+/** IPv4 text as its 16-byte mapped form, or undefined. */
+function mappedIpv4(text: string): IpBytes | undefined {
+  const out = new Uint8Array(16);
+  out[10] = 0xff;
+  out[11] = 0xff;
+  return ipv4Into(text, out, 12) ? out : undefined;
 }
 
 /** RFC 4291 §2.2 text (`2001:db8::1`, `::ffff:192.0.2.1`) as 16 bytes. */
@@ -74,13 +99,14 @@ function ipv6Bytes(text: string): number[] | undefined {
  */
 export function parseIp(text: string): IpBytes | undefined {
   if (text.length > 64) return undefined;
-  if (text.includes(":")) {
-    const bytes = ipv6Bytes(text.replace(/%[\w.-]+$/, ""));
-    return bytes === undefined ? undefined : Uint8Array.from(bytes);
-  }
-  const v4 = ipv4Bytes(text);
-  return v4 === undefined ? undefined : Uint8Array.from([...MAPPED_PREFIX, ...v4]);
+  if (!text.includes(":")) return mappedIpv4(text);
+  // A dual-stack socket's IPv4 peer, `::ffff:192.0.2.1`: the common case, quickly.
+  if (MAPPED_TEXT.test(text)) return mappedIpv4(text.slice(7));
+  const bytes = ipv6Bytes(text.replace(/%[\w.-]+$/, ""));
+  return bytes === undefined ? undefined : Uint8Array.from(bytes);
 }
+
+const MAPPED_TEXT = /^::ffff:[\d.]+$/i;
 
 /** Whether `address` lies in `range`. */
 export function inRange(address: IpBytes, range: IpRange): boolean {

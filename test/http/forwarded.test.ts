@@ -4,6 +4,7 @@
  * and the walk that picks the client. Pure functions, no sockets.
  */
 import assert from "node:assert/strict";
+import { isIPv4 } from "node:net";
 import { describe, test } from "node:test";
 import {
   type ClientSource,
@@ -31,6 +32,11 @@ describe("parseIp", () => {
     // A dual-stack socket's IPv4 peer is the same address as the IPv4 text.
     { text: "::ffff:127.0.0.1", want: "00000000000000000000ffff7f000001" },
     { text: "::ffff:7f00:1", want: "00000000000000000000ffff7f000001" },
+    { text: "::FFFF:10.0.0.1", want: "00000000000000000000ffff0a000001" },
+    { text: "::ffff:10.0.0.1%eth0", want: "00000000000000000000ffff0a000001" },
+    { text: "::ffff:1.2.3", want: undefined },
+    { text: "::ffff:01.2.3.4", want: undefined },
+    { text: "::ffff:1.2.3.4.", want: undefined },
     { text: "1::2:3:4:5:6:7", want: "00010000000200030004000500060007" },
     { text: "", want: undefined },
     { text: "256.0.0.1", want: undefined },
@@ -38,6 +44,10 @@ describe("parseIp", () => {
     { text: "1.2.3", want: undefined },
     { text: "1.2.3.4.5", want: undefined },
     { text: "1.2.3.-4", want: undefined },
+    { text: "1.2.3.4.", want: undefined },
+    { text: ".1.2.3", want: undefined },
+    { text: "1..2.3", want: undefined },
+    { text: "1.2.3.4 ", want: undefined },
     { text: " 1.2.3.4", want: undefined },
     { text: "1::2::3", want: undefined },
     { text: "1:2:3:4:5:6:7:8:9", want: undefined },
@@ -52,6 +62,26 @@ describe("parseIp", () => {
   for (const r of rows) {
     test(JSON.stringify(r.text), () => assert.equal(hex(parseIp(r.text)), r.want, `parseIp(${JSON.stringify(r.text)})`));
   }
+});
+
+describe("parseIp on IPv4 text agrees with node:net", () => {
+  // Every dotted string of three to five parts drawn from these: parsed by hand
+  // (ip.ts), it must be an address exactly when net.isIPv4 says so (which refuses
+  // leading zeros too), with the bytes it names.
+  const parts = ["", "0", "00", "01", "7", "10", "99", "100", "199", "249", "250", "255", "256", "300", "1000", "1a", "+1"];
+  const texts: string[] = [];
+  for (const a of parts)
+    for (const b of parts)
+      for (const c of ["0", "255", "01", ""]) {
+        texts.push(`${a}.${b}.${c}`, `${a}.${b}.${c}.1`, `1.${a}.${b}.${c}`, `${a}.${b}.${c}.1.2`);
+      }
+  test(`${texts.length} strings`, () => {
+    for (const text of texts) {
+      const want = isIPv4(text) ? `00000000000000000000ffff${Buffer.from(text.split(".").map(Number)).toString("hex")}` : undefined;
+      assert.equal(hex(parseIp(text)), want, `parseIp(${JSON.stringify(text)})`);
+      assert.equal(hex(parseIp(`::ffff:${text}`)), want, `parseIp("::ffff:${text}")`);
+    }
+  });
 });
 
 describe("parseRange and rangeMatcher", () => {

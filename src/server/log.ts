@@ -61,9 +61,36 @@ export function safeJson(value: unknown): string {
   return JSON.stringify(value).replace(UNSAFE_IN_JSON, (c) => `\\u${hex(c, 4)}`);
 }
 
-/** `1.2ms` below a second's worth of tenths, whole milliseconds above. */
-function formatDuration(ms: number): string {
-  return ms < 1000 ? `${ms.toFixed(1)}ms` : `${Math.round(ms)}ms`;
+/**
+ * `1.2ms` below a second's worth of tenths, whole milliseconds above. In integer
+ * tenths, not `toFixed(1)`, which measured about 0.9 µs a call on Node 20 (a line
+ * per request); a tie may round the other way, which a log's tenth can spare.
+ */
+export function formatDuration(ms: number): string {
+  if (ms >= 999.95) return `${Math.round(ms)}ms`;
+  const tenths = Math.round(ms * 10);
+  return `${Math.floor(tenths / 10)}.${tenths % 10}ms`;
+}
+
+let isoSecond = -1;
+let isoPrefix = "";
+
+/**
+ * `time.toISOString()`, its part up to the second kept from the line before: the
+ * lines of one second share it (nginx keeps its time strings the same way).
+ */
+export function isoTime(time: Date): string {
+  const ms = time.getTime();
+  const second = Math.floor(ms / 1000);
+  if (second !== isoSecond || isoPrefix === "") {
+    const full = time.toISOString();
+    // Years past 9999 are written with a sign and six digits: not cached.
+    if (full.length !== 24) return full;
+    isoSecond = second;
+    isoPrefix = full.slice(0, 20);
+  }
+  const rest = ms - second * 1000;
+  return `${isoPrefix}${rest < 10 ? "00" : rest < 100 ? "0" : ""}${rest}Z`;
 }
 
 /**
@@ -72,6 +99,7 @@ function formatDuration(ms: number): string {
  */
 export function displayAddress(address: string | undefined): string {
   if (address === undefined || address === "") return "-";
+  if (!address.startsWith("::")) return address; // (no regular expression for most)
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
   return mapped?.[1] ?? address;
 }
@@ -106,7 +134,7 @@ function requestLine(e: AccessLogEntry): string {
 export function formatAccessLog(entry: AccessLogEntry): string {
   const request = requestLine(entry);
   const line =
-    `${entry.time.toISOString()} ${whoSent(entry)} "${request}" ` + `${entry.status} ${entry.bytes} ${formatDuration(entry.durationMs)}`;
+    `${isoTime(entry.time)} ${whoSent(entry)} "${request}" ` + `${entry.status} ${entry.bytes} ${formatDuration(entry.durationMs)}`;
   return entry.aborted ? `${line} (aborted)` : line;
 }
 
@@ -165,7 +193,7 @@ export function accessLogFormatter(format: LogFormat, colour = false): (entry: A
       // Every control character, line separator and bidi control escaped: one line, shown as it reads.
       return (e) =>
         safeJson({
-          time: e.time.toISOString(),
+          time: isoTime(e.time),
           remote: displayAddress(e.remoteAddress),
           ...(e.clientAddress === undefined ? {} : { client: displayAddress(e.clientAddress) }),
           method: e.method,

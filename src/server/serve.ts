@@ -30,6 +30,7 @@ import { afterBody, clientErrorListener, refuseHeadersTooLarge, refuseRequest, r
 import { probeAnswer, probeOf, type Readiness } from "./health.js";
 import { lanAddress, lanUrl } from "./lan.js";
 import { type AccessLogEntry, accessLogFormatter, LOG_FORMATS, type LogFormat } from "./log.js";
+import { stderrLines } from "./log-lines.js";
 import { createMetrics, listenMetrics, type MetricsAddress, metricsAddress, type ServerMetrics } from "./metrics.js";
 import { limitPipelining } from "./pipeline.js";
 import { checkRequestHead, MAX_DISCARDED_BODY } from "./request-head.js";
@@ -313,7 +314,8 @@ export { ServeError } from "../core/errors.js";
 export type { ServedCertificate } from "../tls/resolve.js";
 export type { BoundAddress } from "./bind.js";
 
-const stderrLine = (line: string): void => void process.stderr.write(`${line}\n`);
+// The default log: lines to stderr, written once per turn of the event loop (log-lines.ts).
+const stderrLine = (line: string): void => stderrLines().line(line);
 
 /** How many ports from the default are tried when it is busy (8000 to 8099). */
 const PORT_TRIES = 100;

@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { escapeLogField } from "../../src/core/text.js";
-import { type AccessLogEntry, accessLogFormatter, displayAddress, formatAccessLog, LOG_FORMATS } from "../../src/server/log.js";
+import {
+  type AccessLogEntry,
+  accessLogFormatter,
+  displayAddress,
+  formatAccessLog,
+  formatDuration,
+  isoTime,
+  LOG_FORMATS,
+} from "../../src/server/log.js";
 
 describe("escapeLogField", () => {
   const rows: { name: string; input: string; want: string }[] = [
@@ -39,11 +47,44 @@ describe("displayAddress", () => {
     ["::1", "::1"],
     ["192.0.2.7", "192.0.2.7"],
     ["::ffff:abcd", "::ffff:abcd"],
+    ["::FFFF:10.0.0.1", "10.0.0.1"],
+    ["2001:db8::ffff:10.0.0.1", "2001:db8::ffff:10.0.0.1"],
+    ["", "-"],
     [undefined, "-"],
   ];
   for (const [input, want] of rows) {
     test(`${input}`, () => assert.equal(displayAddress(input), want));
   }
+});
+
+describe("formatDuration: tenths below a second, whole milliseconds above", () => {
+  const rows: [number, string][] = [
+    [0, "0.0ms"],
+    [0.04, "0.0ms"],
+    [0.06, "0.1ms"],
+    [1.23, "1.2ms"],
+    [9.96, "10.0ms"],
+    [12.34, "12.3ms"],
+    [999.94, "999.9ms"],
+    [999.95, "1000ms"],
+    [1000, "1000ms"],
+    [1234.5, "1235ms"],
+    [86_400_000, "86400000ms"],
+  ];
+  for (const [ms, want] of rows) test(`${ms}`, () => assert.equal(formatDuration(ms), want));
+});
+
+describe("isoTime is toISOString, its second kept between lines", () => {
+  test("every millisecond of two seconds, then times far apart, in and out of order", () => {
+    const times: number[] = [];
+    const start = Date.UTC(2026, 11, 1, 3, 59, 59);
+    for (let ms = 0; ms < 2000; ms++) times.push(start + ms);
+    times.push(0, 999, 1000, -1, -1001, Date.UTC(9999, 11, 31, 23, 59, 59, 999), Date.UTC(10000, 0, 1), start + 5, start + 1999, start);
+    for (const t of times) {
+      const time = new Date(t);
+      assert.equal(isoTime(time), time.toISOString(), `isoTime(${t})`);
+    }
+  });
 });
 
 describe("formatAccessLog", () => {

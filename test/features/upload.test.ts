@@ -165,23 +165,46 @@ describe("PUT", () => {
 });
 
 describe("containment: the same rules as reads, after realpath", () => {
-  test("a symlink out of the root (dufs's fix): 403, nothing written outside", async () => {
+  test("a symlink out of the root (dufs's fix): 404 as for a read, nothing written outside", async () => {
     const { root: r, outside } = root();
     await serving({ root: r, upload: true, mkdir: true }, async (base) => {
       const res = await put(`${base}/out/evil.txt`, "x");
-      assert.equal(res.status, 403);
-      assert.equal((await put(`${base}/out/new/evil.txt`, "x")).status, 403);
+      // The answer a read gets, and the words a missing directory gets: a 403 would
+      // tell an uploader that something hidden is there.
+      assert.equal(res.status, 404);
+      assert.equal(((await res.json()) as { detail: string }).detail, "Nothing to write into: no such directory.");
+      assert.equal((await fetch(`${base}/out/`)).status, 404);
+      assert.equal((await put(`${base}/out/new/evil.txt`, "x")).status, 404);
+      const form = new FormData();
+      form.append("file", new Blob(["x"]), "y.txt");
+      assert.equal((await fetch(`${base}/out/`, { method: "POST", body: form })).status, 404);
     });
     assert.deepEqual(readdirSync(outside), []);
   });
 
-  test("a link to a sibling named with the root's prefix (updog 73's character-prefix check): 403", async () => {
+  test("a hidden directory that exists answers a write as one that does not (no mkdir)", async () => {
+    const { root: r } = root();
+    mkdirSync(join(r, ".git"));
+    symlinkSync(join(r, ".git"), join(r, "git-link"));
+    await serving({ root: r, upload: true }, async (base) => {
+      const there = await put(`${base}/git-link/x.txt`, "x");
+      const missing = await put(`${base}/no-such-dir/x.txt`, "x");
+      assert.equal(there.status, 404);
+      assert.equal(missing.status, 404);
+      assert.equal(await there.text(), await missing.text());
+      assert.equal((await fetch(`${base}/git-link/`)).status, 404);
+    });
+    assert.deepEqual(readdirSync(join(r, ".git")), []);
+  });
+
+  test("a link to a sibling named with the root's prefix (updog 73's character-prefix check): 404, as for a read", async () => {
     const { root: r } = root();
     const sibling = `${r}-old`;
     mkdirSync(sibling);
     symlinkSync(sibling, join(r, "old"));
     await serving({ root: r, upload: true }, async (base) => {
-      assert.equal((await put(`${base}/old/x.txt`, "x")).status, 403);
+      assert.equal((await put(`${base}/old/x.txt`, "x")).status, 404);
+      assert.equal((await fetch(`${base}/old/x.txt`)).status, 404);
     });
     assert.deepEqual(readdirSync(sibling), []);
   });

@@ -111,8 +111,11 @@ export async function uploadDirectory(
       if (made === undefined) return { kind: "not-found", reason: "no such directory" };
       next = made;
     }
+    // What a read answers 404 for (a link out of the root, or into a dot-directory),
+    // a write does too, in the same words as for a directory that is not there: a
+    // 403 would tell an uploader that something hidden exists at that name.
     const seen = visibilityOf(rules, segments.slice(0, i + 1), next);
-    if (seen.kind !== "visible") return { kind: "forbidden", reason: "not a directory uploads may reach" };
+    if (seen.kind !== "visible") return { kind: "not-found", reason: "no such directory" };
     if (fence !== undefined && !isInside(fence, next)) {
       return { kind: "forbidden", reason: "a link out of the upload directory" };
     }

@@ -32,6 +32,8 @@ const USAGE = `usage: npm run bench:ab -- (--base REV | --base-bin PATH) [option
                    a copy of this build, what a flag costs (e.g. "--metrics 0")
   --config JSON    write JSON as wharf.json in the served directory (e.g. '{"cleanUrls":false}'),
                    to measure a site that carries its configuration file
+  --log            both builds write their access log (to stderr, a pipe this script
+                   reads) instead of running with -q
   -h, --help       this text`;
 
 const { values } = parseArgs({
@@ -44,6 +46,7 @@ const { values } = parseArgs({
     flags: { type: "string", default: "" },
     "head-flags": { type: "string", default: "" },
     config: { type: "string" },
+    log: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -97,6 +100,7 @@ const cases = values.cases.split(",").map((id) => {
 });
 const rounds = Number(values.rounds);
 const duration = Number(values.duration);
+const quiet = values.log ? [] : ["-q"];
 const results = new Map(); // `${case}/${build}` -> rps[]
 
 for (let round = 0; round < rounds; round++) {
@@ -104,7 +108,7 @@ for (let round = 0; round < rounds; round++) {
   for (const build of order) {
     const def = {
       name: build.name,
-      command: ({ port }) => [process.execPath, [build.bin, String(port), "-b", "127.0.0.1", "-d", root, "-q", ...build.flags]],
+      command: ({ port }) => [process.execPath, [build.bin, String(port), "-b", "127.0.0.1", "-d", root, ...quiet, ...build.flags]],
     };
     const server = await startServer(def, { taskset: system.taskset, cpu: 0, root, workDir: root });
     try {

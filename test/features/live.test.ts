@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { buildFeatures } from "../../src/features/index.js";
+import { MAX_STREAMS_PER_ADDRESS } from "../../src/features/live/events.js";
 import { createHandler, type StaticOptions, type WharfHandler } from "../../src/index.js";
 
 const PAGE = `<!doctype html><html><head><title>t</title><link rel="stylesheet" href="/css/a.css"></head><body>${"p".repeat(3000)}</body></html>`;
@@ -56,18 +57,26 @@ async function get(h: WharfHandler, path: string, headers: Record<string, string
   return h.fetch(new Request(`http://localhost:8000${path}`, { method, headers: { host: "localhost:8000", ...headers } }));
 }
 
-const TAG = /<script src="\/__wharf\/live\.js\?v=[A-Za-z0-9_-]+" defer><\/script><\/head>/;
-
-/** An open event stream read event by event. */
-async function events(h: WharfHandler): Promise<{ next(): Promise<{ event: string; data: string }>; close(): Promise<void> }> {
-  const reply = await h.handle({
+/** A request for the event stream from `remoteAddress`. */
+function eventsRequest(remoteAddress: string) {
+  return {
     method: "GET",
     target: "/__wharf/events",
     pathname: "/__wharf/events",
     search: "",
-    header: (n) => (n === "host" ? "localhost:8000" : undefined),
-    remoteAddress: "127.0.0.1",
-  });
+    header: (n: string) => (n === "host" ? "localhost:8000" : undefined),
+    remoteAddress,
+  };
+}
+
+const TAG = /<script src="\/__wharf\/live\.js\?v=[A-Za-z0-9_-]+" defer><\/script><\/head>/;
+
+/** An open event stream read event by event. */
+async function events(
+  h: WharfHandler,
+  remoteAddress = "127.0.0.1",
+): Promise<{ next(): Promise<{ event: string; data: string }>; close(): Promise<void> }> {
+  const reply = await h.handle(eventsRequest(remoteAddress));
   assert.equal(reply.status, 200);
   assert.equal(reply.headers["content-type"], "text/event-stream");
   assert.equal(reply.body.kind, "stream");
@@ -398,6 +407,47 @@ describe("live: the event stream", { timeout: 15_000 }, () => {
     h.notify(["/css/a.css"]);
     assert.deepEqual(await s.next(), { event: "css", data: '["/css/a.css"]' });
     await s.close();
+  });
+
+  test(`one client address holds at most ${MAX_STREAMS_PER_ADDRESS} streams (then 503 with Retry-After); others still open theirs`, async () => {
+    const h = live(tree());
+    const mine = [];
+    for (let i = 0; i < MAX_STREAMS_PER_ADDRESS; i++) {
+      const s = await events(h, "192.0.2.1");
+      assert.equal((await s.next()).event, "hello");
+      mine.push(s);
+    }
+    const refused = await h.handle(eventsRequest("192.0.2.1"));
+    assert.equal(refused.status, 503);
+    assert.equal(refused.headers["retry-after"], "5");
+    // Another client is not held up by the first one's streams.
+    const other = await events(h, "192.0.2.2");
+    assert.equal((await other.next()).event, "hello");
+    // A stream that ends gives its slot back.
+    await mine.pop()!.close();
+    const again = await events(h, "192.0.2.1");
+    assert.equal((await again.next()).event, "hello");
+    assert.equal((await h.handle(eventsRequest("192.0.2.1"))).status, 503);
+    for (const s of [...mine, other, again]) await s.close();
+  });
+
+  test("the per-address count is the forwarded client's behind a trusted proxy", async () => {
+    const h = live(tree(), { trustProxy: ["loopback"] });
+    const forwarded = (client: string) => ({
+      ...eventsRequest("127.0.0.1"),
+      header: (n: string) => (n === "host" ? "localhost:8000" : n === "x-forwarded-for" ? client : undefined),
+      clientAddress: client,
+    });
+    const opened: AsyncIterator<Uint8Array>[] = [];
+    const open = async (client: string): Promise<number> => {
+      const reply = await h.handle(forwarded(client));
+      if (reply.body.kind === "stream") opened.push(reply.body.open()[Symbol.asyncIterator]());
+      return reply.status;
+    };
+    for (let i = 0; i < MAX_STREAMS_PER_ADDRESS; i++) assert.equal(await open("203.0.113.9"), 200);
+    assert.equal(await open("203.0.113.9"), 503);
+    assert.equal(await open("203.0.113.10"), 200);
+    for (const it of opened) await it.return?.();
   });
 
   test("close(): every stream gets a last event and ends; none opens after", async () => {

@@ -4,14 +4,22 @@
  * idle timeouts see traffic, and a page that left is noticed at the next write),
  * and a last event to each when the server stops, so none holds up shutdown.
  *
- * Bounded: at most `maxClients` streams (past it, 503), each holding at most
- * {@link MAX_QUEUED} bytes not yet written (a page that stops reading is dropped).
+ * Bounded: at most `maxClients` streams (past it, 503), at most `perAddress` of
+ * them from one client address (so one client cannot take every slot), each
+ * holding at most {@link MAX_QUEUED} bytes not yet written (a page that stops
+ * reading is dropped).
  */
 
 /** Between pings. */
 export const PING_MS = 15_000;
 /** Bytes queued for one stream before it is dropped. */
 export const MAX_QUEUED = 64 * 1024;
+/**
+ * Streams one client address may hold at once. A browser opens one per open page,
+ * and over HTTP/1.1 holds at most six connections to a server, so a person's tabs
+ * stay far below it; a client opening streams in a loop stops here.
+ */
+export const MAX_STREAMS_PER_ADDRESS = 64;
 /** Reconnection delay asked of the browser (the `retry` field). */
 export const RETRY_MS = 500;
 
@@ -83,31 +91,39 @@ class Client implements AsyncIterableIterator<Uint8Array> {
 /** Every open stream, and what is sent to all of them. */
 export class EventHub {
   private readonly clients = new Set<Client>();
+  /** Open streams per client address; an address with none has no entry. */
+  private readonly byAddress = new Map<string, number>();
   private ping: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
     readonly instance: string,
     readonly maxClients: number,
+    readonly perAddress: number = MAX_STREAMS_PER_ADDRESS,
   ) {}
 
   get size(): number {
     return this.clients.size;
   }
 
-  /** Whether another stream may open now. */
-  get full(): boolean {
-    return this.closed || this.clients.size >= this.maxClients;
+  /** Whether another stream may open now (from `address`, when given). */
+  full(address?: string): boolean {
+    if (this.closed || this.clients.size >= this.maxClients) return true;
+    return address !== undefined && (this.byAddress.get(address) ?? 0) >= this.perAddress;
   }
 
-  /** A new stream, starting with `retry` and `hello`; one that ends at once when full or closed. */
-  connect(): AsyncIterableIterator<Uint8Array> {
-    const client = new Client((c) => this.left(c));
-    if (this.full) {
+  /**
+   * A new stream for a client at `address`, starting with `retry` and `hello`; one
+   * that ends at once when full (for that address) or closed.
+   */
+  connect(address?: string): AsyncIterableIterator<Uint8Array> {
+    const client = new Client((c) => this.left(c, address));
+    if (this.full(address)) {
       client.ended = true;
       return client;
     }
     this.clients.add(client);
+    if (address !== undefined) this.byAddress.set(address, (this.byAddress.get(address) ?? 0) + 1);
     client.push(encoder.encode(`retry: ${RETRY_MS}\n`));
     client.push(eventBlock("hello", JSON.stringify({ id: this.instance })));
     if (this.ping === undefined) {
@@ -117,8 +133,13 @@ export class EventHub {
     return client;
   }
 
-  private left(c: Client): void {
+  private left(c: Client, address: string | undefined): void {
     this.clients.delete(c);
+    if (address !== undefined) {
+      const open = (this.byAddress.get(address) ?? 1) - 1;
+      if (open > 0) this.byAddress.set(address, open);
+      else this.byAddress.delete(address);
+    }
     if (this.clients.size === 0 && this.ping !== undefined) {
       clearInterval(this.ping);
       this.ping = undefined;

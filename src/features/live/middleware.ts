@@ -6,6 +6,7 @@
 
 import { copyWith } from "../../core/copy.js";
 import { errorReply, text } from "../../core/reply.js";
+import { clientAddress } from "../../core/request.js";
 import type { Middleware, Next, Reply, WharfRequest } from "../../core/types.js";
 import { bytesTag } from "../../responders/file-contents.js";
 import { serveContent } from "../../responders/serve-content.js";
@@ -86,7 +87,10 @@ export function liveMiddleware({ hub, injector, gate }: LiveRoutes): Middleware 
       return { ...reply, headers: copyWith(reply.headers, "x-content-type-options", "nosniff") };
     }
     if (req.method !== "GET" && req.method !== "HEAD") return errorReply(405, { allow: "GET, HEAD" });
-    if (hub.full) return text(503, "wharf: too many live-reload pages are open\n", { ...ONE_LINE, "retry-after": "5" });
+    // Counted per client (the forwarded address behind a trusted proxy): one client
+    // opening streams in a loop cannot take every page's slot.
+    const address = clientAddress(req);
+    if (hub.full(address)) return text(503, "wharf: too many live-reload pages are open\n", { ...ONE_LINE, "retry-after": "5" });
     return {
       status: 200,
       headers: {
@@ -96,7 +100,7 @@ export function liveMiddleware({ hub, injector, gate }: LiveRoutes): Middleware 
         "x-accel-buffering": "no",
         "x-content-type-options": "nosniff",
       },
-      body: { kind: "stream", open: () => hub.connect() },
+      body: { kind: "stream", open: () => hub.connect(address) },
     };
   }
 

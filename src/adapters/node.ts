@@ -39,9 +39,10 @@ export function responseUser(res: NodeResponse): string | undefined {
   return (res as Noted)[USER];
 }
 
-// RFC 9112 §3.2.2: a server must accept the absolute-form (`GET http://host/p`);
-// only its path and query matter here, the host having already been chosen.
-const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/[^/?]*/i;
+// RFC 9112 §3.2.2: a server must accept the absolute-form (`GET http://host/p`)
+// and then ignore the Host field for the target's authority (the part after any
+// `userinfo@`, which RFC 9110 §4.2.4 forbids senders to write).
+const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/(?:[^/?#@]*@)?([^/?#]*)/i;
 
 const awaitingContinue = new WeakMap<NodeRequest, ServerResponse>();
 
@@ -75,13 +76,20 @@ function readBody(req: NodeRequest): AsyncIterable<Uint8Array> {
  */
 export function fromNodeRequest(req: NodeRequest, withBody = false, client?: ClientAddressFn): WharfRequest {
   let target = req.url ?? "/";
+  // The absolute-form's authority, which stands for Host (RFC 9112 §3.2.2): the
+  // Host allow-list, the origin checks and every URL a reply builds read it.
+  let authority: string | undefined;
   if (!target.startsWith("/") && target !== "*") {
-    const authority = ABSOLUTE_FORM.exec(target);
-    if (authority !== null) target = target.slice(authority[0].length) || "/";
+    const form = ABSOLUTE_FORM.exec(target);
+    if (form !== null) {
+      authority = form[1];
+      target = target.slice(form[0].length) || "/";
+    }
   }
   const q = target.indexOf("?");
   const headers = req.headers;
   const header = (name: string): string | undefined => {
+    if (authority !== undefined && name === "host") return authority;
     const value = headers[name];
     return Array.isArray(value) ? value.join(", ") : value;
   };

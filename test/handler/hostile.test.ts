@@ -115,6 +115,31 @@ describe("framing", () => {
     assert.equal(res.status, 200);
     assert.equal(res.body.toString(), "123456789");
   });
+  test("absolute-form: the target's authority stands for Host (the allow-list reads it, not the Host field)", async () => {
+    const guarded = createServer(createHandler({ root: fixture.root, explain: "off", allowedHosts: ["dev.example"] }, () => {}));
+    const guardedPort = await listen(guarded);
+    try {
+      const rows: { target: string; host: string; status: number }[] = [
+        { target: "http://dev.example/nums.txt", host: "evil.example", status: 200 },
+        { target: "http://DEV.example:8000/nums.txt", host: "evil.example", status: 200 },
+        { target: "http://user@dev.example/nums.txt", host: "evil.example", status: 200 },
+        { target: "http://evil.example/nums.txt", host: "dev.example", status: 403 },
+        { target: "http://evil.example/nums.txt", host: "localhost", status: 403 },
+        { target: "http://127.0.0.1/nums.txt", host: "evil.example", status: 200 },
+        { target: "http:///nums.txt", host: "dev.example", status: 400 },
+        { target: "/nums.txt", host: "evil.example", status: 403 },
+        { target: "/nums.txt", host: "dev.example", status: 200 },
+      ];
+      for (const row of rows) {
+        const data = await rawExchange(guardedPort, `GET ${row.target} HTTP/1.1\r\nHost: ${row.host}\r\nConnection: close\r\n\r\n`);
+        const [res] = parseResponses(data);
+        assert.equal(res?.status, row.status, `GET ${row.target} with Host ${row.host}: ${data.toString("latin1").split("\r\n")[0]}`);
+        if (row.status === 200) assert.equal(res?.body.toString(), "123456789");
+      }
+    } finally {
+      guarded.close();
+    }
+  });
   test("malformed request line: 400 and the server keeps serving", async () => {
     const data = await rawExchange(port, "GET /a b c\r\n\r\n");
     assert.match(data.toString("latin1"), /^HTTP\/1\.1 400/);

@@ -764,7 +764,9 @@ function requestListener(o: RequestListenerOptions): { onRequest: Listener; obse
       // Read now: an HTTP/2 request's socket is unbound once its stream is gone.
       const remoteAddress = req.socket.remoteAddress;
       const client = clientAddress === undefined ? undefined : clientAddress(remoteAddress, (name) => headerOf(req, name));
-      res.once("close", () => {
+      // `on`, not `once`: a response emits 'close' once, and `once` wraps the
+      // listener in a bound function and a state object per request.
+      res.on("close", () => {
         const finished = res.writableFinished;
         const status = finished ? undefined : answeredByConnection.get(res);
         // Closed before any of its answer was written (a pipelined request queued

@@ -4,8 +4,8 @@
  * Not `{ ...source, key: value }`: on Node 20 (V8 11) an object spread followed
  * by a property the source does not have leaves V8's fast clone for the
  * runtime, 0.6 to 1.5 µs per copy where `Object.assign` into a new object and a
- * store take 50 to 200 ns (measured, docs/benchmarks.md "2026-12-01: a spread
- * and one more field"); on Node 22 and 24 both are fast. A spread that only
+ * store take 50 to 200 ns (measured: docs/benchmarks.md, "2026-12-01, later: a
+ * spread and one more field"); on Node 22 and 24 both are fast. A spread that only
  * replaces fields the source has (`{ ...reply, headers }`) is fast everywhere
  * and needs none of this. `Object.assign` copies what a spread copies: own
  * enumerable properties, symbols included, getters read.

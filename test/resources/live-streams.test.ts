@@ -21,6 +21,7 @@ import { openFileLimit, type ServerChild, startServerChild } from "./proc.js";
 
 const CLIENTS = 10_000;
 const LIMIT = 1000;
+const ADDRESSES = 200;
 // This process holds every client socket at once (refused ones close at once,
 // but may not have yet); the runner and Node need a few hundred more.
 const NEEDED = CLIENTS + 512;
@@ -62,7 +63,10 @@ test(`${CLIENTS} event-stream clients against --max-connections ${LIMIT}: at mos
   // 200 handshakes in flight at a time (well within the listen backlog); a
   // client is done when it has its hello or the server has closed it.
   await inWindows(CLIENTS, 200, (i) => {
-    const socket = connect({ port: server!.port, host: "127.0.0.1" });
+    // From 200 loopback addresses (127.1.0.1-200, 50 clients each): one address
+    // may hold at most MAX_STREAMS_PER_ADDRESS (64) streams, and this test is
+    // about the connection limit, so no address comes near its own.
+    const socket = connect({ port: server!.port, host: "127.0.0.1", localAddress: `127.1.0.${1 + (i % ADDRESSES)}` });
     sockets.push(socket);
     const s: Stream = { socket, data: "", closed: false };
     streams[i] = s;

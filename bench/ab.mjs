@@ -100,7 +100,10 @@ const cases = values.cases.split(",").map((id) => {
 });
 const rounds = Number(values.rounds);
 const duration = Number(values.duration);
-const quiet = values.log ? [] : ["-q"];
+// --explain off, as `npm run bench` runs wharf (bench/servers.mjs): the client is
+// on loopback only because a bench must be, and wharf explains 404s to loopback
+// clients by default, which reads the directory for every 404 (a person's tool).
+const shared = values.log ? ["--explain", "off"] : ["-q", "--explain", "off"];
 const results = new Map(); // `${case}/${build}` -> rps[]
 
 for (let round = 0; round < rounds; round++) {
@@ -108,7 +111,7 @@ for (let round = 0; round < rounds; round++) {
   for (const build of order) {
     const def = {
       name: build.name,
-      command: ({ port }) => [process.execPath, [build.bin, String(port), "-b", "127.0.0.1", "-d", root, ...quiet, ...build.flags]],
+      command: ({ port }) => [process.execPath, [build.bin, String(port), "-b", "127.0.0.1", "-d", root, ...shared, ...build.flags]],
     };
     const server = await startServer(def, { taskset: system.taskset, cpu: 0, root, workDir: root });
     try {

@@ -303,4 +303,30 @@ describe("trusted proxies in serve(): the log has client and peer, middleware se
       assert.equal(seen?.replace(/^::ffff:/, ""), r.seen);
     });
   }
+
+  test("a request refused before the handler still logs client via peer (worked out from its headers)", async () => {
+    const lines: string[] = [];
+    let handled = 0;
+    await withServer(
+      {
+        root: dir,
+        log: (line) => lines.push(line),
+        trustProxy: ["loopback"],
+        maxUrlLength: 50,
+        use: [
+          (_req, next) => {
+            handled++;
+            return next();
+          },
+        ],
+      },
+      async (server) => {
+        const res = await rawRequest(server.port, "GET", `/${"a".repeat(60)}`, "X-Forwarded-For: 203.0.113.9\r\n");
+        assert.equal(res.status, 414);
+      },
+    );
+    assert.equal(handled, 0, "the handler never saw it");
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, / 203\.0\.113\.9 via 127\.0\.0\.1 "GET \/a+ HTTP\/1\.1" 414 /, lines[0]);
+  });
 });

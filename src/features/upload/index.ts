@@ -133,14 +133,8 @@ function failureReply(req: WharfRequest, f: WriteFailure, parent: readonly strin
     }
     case "stands-in": {
       const url = urlOf(req, encodePathname([...parent, f.of], false));
-      return problem(
-        req,
-        409,
-        `${urlOf(req, encodePathname([...parent, f.name], false))} would be served in place of ${url}, which exists`,
-        {
-          existing: url,
-        },
-      );
+      const name = urlOf(req, encodePathname([...parent, f.name], false));
+      return problem(req, 409, `${name} would be served in place of ${url}, which exists`, { existing: url });
     }
     case "too-large":
       return closing(problem(req, 413, "The upload is larger than this server accepts."));
